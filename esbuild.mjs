@@ -1,0 +1,62 @@
+// Bundles the extension and the CLI (src/), and the tests (test/) for mocha.
+// Type-checking is separate: `npm run typecheck` (tsc --noEmit).
+import * as esbuild from 'esbuild';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+// dockerode's optional native parts (ssh2's crypto binding, cpu-features) are
+// loaded inside try/catch by their packages; esbuild cannot bundle .node files.
+const nativeOptional = ['cpu-features', './crypto/build/Release/sshcrypto.node', '*.node'];
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  external: ['vscode', ...nativeOptional],
+};
+
+function testEntries(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...testEntries(p));
+    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(p);
+  }
+  return out;
+}
+
+const builds = [
+  { ...common, entryPoints: { extension: 'src/vscode/extension.ts' }, outdir: 'dist' },
+  {
+    ...common,
+    entryPoints: { cli: 'src/cli/main.ts' },
+    outdir: 'dist',
+    banner: { js: '#!/usr/bin/env node' },
+  },
+];
+if (!production) {
+  // Each test file becomes its own bundle under out/, keeping test/ layout.
+  builds.push({
+    ...common,
+    entryPoints: testEntries('test').map((p) => ({ in: p, out: p.replace(/\.ts$/, '') })),
+    outdir: 'out',
+    external: [...common.external, 'mocha', 'playwright-core'],
+    sourcemap: true,
+    minify: false,
+  });
+}
+
+if (watch) {
+  const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
+  await Promise.all(contexts.map((c) => c.watch()));
+  console.log('esbuild: watching');
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

@@ -1,0 +1,1 @@
+process.stdout.write('mastercopy: not yet\n');
