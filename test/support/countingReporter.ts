@@ -7,14 +7,14 @@ import { dirname } from 'node:path';
 
 const { EVENT_RUN_END, EVENT_TEST_PASS, EVENT_TEST_FAIL, EVENT_TEST_PENDING } = Mocha.Runner.constants;
 
-export interface SuiteCounts {
+interface SuiteCounts {
   passed: number;
   failed: number;
   skipped: number;
   failures: string[];
 }
 
-export class CountingReporter extends Mocha.reporters.Spec {
+class CountingReporter extends Mocha.reporters.Spec {
   constructor(runner: Mocha.Runner, options?: Mocha.MochaOptions) {
     super(runner, options);
     const counts: SuiteCounts = { passed: 0, failed: 0, skipped: 0, failures: [] };
@@ -33,5 +33,5 @@ export class CountingReporter extends Mocha.reporters.Spec {
   }
 }
 
-module.exports = CountingReporter;
-module.exports.CountingReporter = CountingReporter;
+// mocha loads reporters with require(): the class must be the module itself.
+export = CountingReporter;
