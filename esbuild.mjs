@@ -3,8 +3,11 @@
 import * as esbuild from 'esbuild';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { generateSchemaValidator } from './scripts/gen-schema-validator.mjs';
 
 const production = process.argv.includes('--production');
+
+generateSchemaValidator(import.meta.dirname);
 const watch = process.argv.includes('--watch');
 
 // dockerode's optional native parts (ssh2's crypto binding, cpu-features) are

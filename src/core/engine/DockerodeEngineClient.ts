@@ -1,0 +1,456 @@
+// EngineClient over the Docker Engine API, through dockerode.
+// dockerode is required on first use, not at import: loading it (with ssh2, grpc,
+// protobufjs) costs ~100 ms, which activation must not pay.
+import type Dockerode from 'dockerode';
+import type { Readable } from 'node:stream';
+import type {
+  BuildOptions,
+  BuildProgress,
+  ContainerDetails,
+  ContainerSpec,
+  ContainerStatus,
+  ContainerSummary,
+  EngineClient,
+  EngineEvent,
+  EngineVersion,
+  EventFilter,
+  ImageDetails,
+  ImageSummary,
+  LogOptions,
+  LogStream,
+  NetworkSpec,
+  NetworkSummary,
+  PublishedPort,
+  VolumeSpec,
+  VolumeSummary,
+} from './EngineClient';
+import { EngineBuildError, EngineRequestError, EngineUnreachableError, NotManagedError, isAbortError, unreachableReason } from './errors';
+import type { ResolvedEngineHost } from './hostResolution';
+import { jsonLines } from './jsonLines';
+import { LABEL_MANAGED, MANAGED_VALUE, type LabelFilter, labelFilterArgs, matchesLabels } from './labels';
+
+const NS_PER_MS = 1_000_000;
+
+/** dockerode accepts an abort signal on ping and version; its type definitions do not say so. */
+type WithSignal<T> = (options: { abortSignal?: AbortSignal }) => Promise<T>;
+
+export class DockerodeEngineClient implements EngineClient {
+  private docker: Dockerode | undefined;
+
+  constructor(readonly endpoint: ResolvedEngineHost) {}
+
+  /** The dockerode instance, created (and dockerode loaded) on first use. */
+  private api(): Dockerode {
+    if (this.docker) return this.docker;
+    const Docker = require('dockerode') as typeof Dockerode;
+    const resolved = this.endpoint.dockerodeOptions;
+    // docker-modem merges DOCKER_HOST & co. from process.env under the options given;
+    // naming every connection key keeps the resolved endpoint the only source.
+    const options: Record<string, unknown> = {
+      socketPath: undefined,
+      host: undefined,
+      port: undefined,
+      protocol: undefined,
+      ca: undefined,
+      cert: undefined,
+      key: undefined,
+      username: undefined,
+      ...resolved,
+    };
+    if (this.endpoint.tls && !this.endpoint.tls.verify) {
+      // Encrypted but unverified (DOCKER_TLS, SkipTLSVerify): docker-modem has no option for it.
+      const https = require('node:https') as typeof import('node:https');
+      options.agent = new https.Agent({ rejectUnauthorized: false, ca: resolved.ca, cert: resolved.cert, key: resolved.key });
+    }
+    try {
+      this.docker = new Docker(options as Dockerode.DockerOptions);
+    } catch (e) {
+      throw new EngineUnreachableError(this.endpoint.host, `cannot set up the connection: ${(e as Error).message}`, { cause: e });
+    }
+    return this.docker;
+  }
+
+  /** Runs one engine request, turning connection failures and error statuses into our errors. */
+  private async call<T>(operation: string, request: (docker: Dockerode) => Promise<T>): Promise<T> {
+    const docker = this.api();
+    try {
+      return await request(docker);
+    } catch (e) {
+      throw this.mapError(operation, e);
+    }
+  }
+
+  private mapError(operation: string, e: unknown): unknown {
+    if (isAbortError(e) || e instanceof EngineBuildError || e instanceof NotManagedError) return e;
+    const reason = unreachableReason(e);
+    if (reason) return new EngineUnreachableError(this.endpoint.host, reason, { cause: e });
+    const err = e as { statusCode?: unknown; json?: unknown; message?: unknown };
+    if (typeof err?.statusCode === 'number') {
+      const json = err.json as { message?: unknown } | undefined;
+      const message = typeof json?.message === 'string' ? json.message : String(err.message);
+      return new EngineRequestError(operation, err.statusCode, message, { cause: e });
+    }
+    return e;
+  }
+
+  async ping(signal?: AbortSignal): Promise<void> {
+    await this.call('answer a ping', (d) => (d.ping.bind(d) as unknown as WithSignal<unknown>)({ abortSignal: signal }));
+  }
+
+  async version(signal?: AbortSignal): Promise<EngineVersion> {
+    const v = await this.call('tell its version', (d) => (d.version.bind(d) as unknown as WithSignal<Dockerode.DockerVersion>)({ abortSignal: signal }));
+    return { version: v.Version, apiVersion: v.ApiVersion, os: v.Os, arch: v.Arch };
+  }
+
+  async listContainers(filter: LabelFilter, signal?: AbortSignal): Promise<ContainerSummary[]> {
+    const list = await this.call('list containers', (d) =>
+      d.listContainers({ all: true, filters: { label: labelFilterArgs(filter) }, abortSignal: signal }),
+    );
+    // The engine filtered already; checking again costs nothing and guards the rule.
+    return list
+      .filter((c) => matchesLabels(c.Labels, filter))
+      .map((c) => ({
+        id: c.Id,
+        name: (c.Names[0] ?? '').replace(/^\//, ''),
+        image: c.Image,
+        imageId: c.ImageID,
+        status: c.State as ContainerStatus,
+        statusText: c.Status,
+        labels: c.Labels ?? {},
+        created: c.Created * 1000,
+        ports: (c.Ports ?? []).map((p) => ({
+          containerPort: p.PrivatePort,
+          protocol: p.Type === 'udp' ? 'udp' : 'tcp',
+          hostIp: p.IP,
+          hostPort: p.PublicPort,
+        })),
+      }));
+  }
+
+  async inspectContainer(id: string, signal?: AbortSignal): Promise<ContainerDetails | undefined> {
+    const info = await this.inspectRaw(id, signal);
+    if (!info) return undefined;
+    const host = info.HostConfig;
+    const health = info.State.Health?.Status;
+    return {
+      id: info.Id,
+      name: info.Name.replace(/^\//, ''),
+      image: info.Config.Image,
+      imageId: info.Image,
+      labels: info.Config.Labels ?? {},
+      status: info.State.Status as ContainerStatus,
+      running: info.State.Running,
+      exitCode: info.State.ExitCode,
+      startedAt: validTime(info.State.StartedAt),
+      finishedAt: validTime(info.State.FinishedAt),
+      restartCount: info.RestartCount,
+      health: health === 'starting' || health === 'healthy' || health === 'unhealthy' ? health : undefined,
+      tty: info.Config.Tty,
+      env: info.Config.Env ?? [],
+      readOnly: host.ReadonlyRootfs === true,
+      capAdd: host.CapAdd ?? [],
+      capDrop: host.CapDrop ?? [],
+      securityOpt: host.SecurityOpt ?? [],
+      tmpfs: host.Tmpfs ?? {},
+      ports: publishedPorts(info.NetworkSettings.Ports ?? {}),
+    };
+  }
+
+  private async inspectRaw(id: string, signal?: AbortSignal): Promise<Dockerode.ContainerInspectInfo | undefined> {
+    try {
+      return await this.call(`inspect container ${id}`, (d) => d.getContainer(id).inspect({ abortSignal: signal }));
+    } catch (e) {
+      if (e instanceof EngineRequestError && e.statusCode === 404) return undefined;
+      throw e;
+    }
+  }
+
+  async createAndStartContainer(spec: ContainerSpec, signal?: AbortSignal): Promise<{ id: string }> {
+    const options = containerCreateOptions(spec);
+    const container = await this.call(`create a container from ${spec.image}`, (d) => d.createContainer({ ...options, abortSignal: signal }));
+    try {
+      await this.call(`start container ${container.id}`, () => container.start({ abortSignal: signal }));
+    } catch (e) {
+      // A created-but-never-started copy is litter: remove it (not with the aborted signal).
+      await container.remove({ force: true }).catch(() => undefined);
+      throw e;
+    }
+    return { id: container.id };
+  }
+
+  async stopAndRemoveContainer(id: string, filter: LabelFilter, options: { stopTimeoutSeconds?: number; signal?: AbortSignal } = {}): Promise<void> {
+    const { signal } = options;
+    const info = await this.inspectRaw(id, signal);
+    if (!info) return; // already gone
+    if (!matchesLabels(info.Config.Labels, filter)) throw new NotManagedError('container', id);
+    const container = this.api().getContainer(info.Id);
+    if (info.State.Running || info.State.Restarting) {
+      await ignoreStatus([304, 404], this.call(`stop container ${id}`, () => container.stop({ t: options.stopTimeoutSeconds ?? 10, abortSignal: signal })));
+    }
+    // force: the container may have been restarted by its policy in between.
+    await ignoreStatus([404], this.call(`remove container ${id}`, () => container.remove({ force: true, abortSignal: signal })), /already in progress/);
+  }
+
+  async listImages(filter: LabelFilter, signal?: AbortSignal): Promise<ImageSummary[]> {
+    const list = await this.call('list images', (d) => d.listImages({ filters: { label: labelFilterArgs(filter) }, abortSignal: signal }));
+    return list
+      .filter((i) => matchesLabels(i.Labels, filter))
+      .map((i) => ({
+        id: i.Id,
+        tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+        labels: i.Labels ?? {},
+        created: i.Created * 1000,
+        size: i.Size,
+      }));
+  }
+
+  // dockerode takes no signal for image and network inspection; they answer at once.
+  async inspectImage(ref: string, _signal?: AbortSignal): Promise<ImageDetails | undefined> {
+    try {
+      const info = await this.call(`inspect image ${ref}`, (d) => d.getImage(ref).inspect());
+      return { id: info.Id, tags: info.RepoTags ?? [], labels: info.Config?.Labels ?? {}, created: info.Created, size: info.Size };
+    } catch (e) {
+      if (e instanceof EngineRequestError && e.statusCode === 404) return undefined;
+      throw e;
+    }
+  }
+
+  async buildImage(context: Readable, options: BuildOptions, onProgress?: (p: BuildProgress) => void, signal?: AbortSignal): Promise<{ imageId: string }> {
+    const operation = `build ${options.tag}`;
+    return this.call(operation, async (d) => {
+      const stream = (await d.buildImage(context, {
+        t: options.tag,
+        labels: { ...options.labels, [LABEL_MANAGED]: MANAGED_VALUE },
+        buildargs: options.buildArgs ?? {},
+        dockerfile: options.dockerfile ?? 'Dockerfile',
+        // The local base image must win: never reach for a registry.
+        pull: false,
+        rm: true,
+        forcerm: true,
+        abortSignal: signal,
+      } as Dockerode.ImageBuildOptions)) as Readable;
+      const output: string[] = [];
+      let imageId: string | undefined;
+      for await (const line of jsonLines(stream)) {
+        const msg = line as { stream?: unknown; status?: unknown; error?: unknown; errorDetail?: { message?: unknown }; aux?: { ID?: unknown } };
+        if (typeof msg.error === 'string' || msg.errorDetail) {
+          const text = typeof msg.errorDetail?.message === 'string' ? msg.errorDetail.message : String(msg.error);
+          throw new EngineBuildError(options.tag, text, output);
+        }
+        if (typeof msg.aux?.ID === 'string') imageId = msg.aux.ID;
+        const text = typeof msg.stream === 'string' ? msg.stream : typeof msg.status === 'string' ? msg.status : undefined;
+        if (text !== undefined) {
+          for (const part of text.split('\n')) {
+            if (!part.trim()) continue;
+            output.push(part);
+            onProgress?.({ kind: 'output', text: part });
+            // The classic builder reports the id only as text.
+            const built = /^Successfully built ([0-9a-f]+)$/.exec(part.trim());
+            if (built && !imageId) imageId = built[1];
+          }
+        }
+      }
+      if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+      if (!imageId) {
+        // Older engines may not report an id at all: ask for the tag.
+        const info = await d.getImage(options.tag).inspect();
+        imageId = info.Id;
+      }
+      onProgress?.({ kind: 'built', imageId });
+      return { imageId };
+    });
+  }
+
+  async listNetworks(filter: LabelFilter, signal?: AbortSignal): Promise<NetworkSummary[]> {
+    const list = await this.call('list networks', (d) => d.listNetworks({ filters: { label: labelFilterArgs(filter) }, abortSignal: signal }));
+    return list
+      .filter((n) => matchesLabels(n.Labels, filter))
+      .map((n) => ({ id: n.Id, name: n.Name, driver: n.Driver, labels: n.Labels ?? {} }));
+  }
+
+  async createNetwork(spec: NetworkSpec, signal?: AbortSignal): Promise<{ id: string }> {
+    const network = await this.call(`create network ${spec.name}`, (d) =>
+      d.createNetwork({
+        Name: spec.name,
+        Driver: spec.driver ?? 'bridge',
+        Internal: spec.internal ?? false,
+        CheckDuplicate: true,
+        Labels: { ...spec.labels, [LABEL_MANAGED]: MANAGED_VALUE },
+        abortSignal: signal,
+      }),
+    );
+    return { id: network.id };
+  }
+
+  async removeNetwork(idOrName: string, filter: LabelFilter, signal?: AbortSignal): Promise<void> {
+    const network = this.api().getNetwork(idOrName);
+    let info: Dockerode.NetworkInspectInfo;
+    try {
+      info = await this.call(`inspect network ${idOrName}`, () => network.inspect());
+    } catch (e) {
+      if (e instanceof EngineRequestError && e.statusCode === 404) return;
+      throw e;
+    }
+    if (!matchesLabels(info.Labels, filter)) throw new NotManagedError('network', idOrName);
+    await ignoreStatus([404], this.call(`remove network ${idOrName}`, () => network.remove({ abortSignal: signal })));
+  }
+
+  async listVolumes(filter: LabelFilter, signal?: AbortSignal): Promise<VolumeSummary[]> {
+    const result = await this.call('list volumes', (d) => d.listVolumes({ filters: { label: labelFilterArgs(filter) }, abortSignal: signal }));
+    return (result.Volumes ?? [])
+      .filter((v) => matchesLabels(v.Labels, filter))
+      .map((v) => ({ name: v.Name, driver: v.Driver, labels: v.Labels ?? {} }));
+  }
+
+  async createVolume(spec: VolumeSpec, signal?: AbortSignal): Promise<{ name: string }> {
+    const volume = await this.call(`create volume ${spec.name}`, (d) =>
+      d.createVolume({ Name: spec.name, Labels: { ...spec.labels, [LABEL_MANAGED]: MANAGED_VALUE }, abortSignal: signal }),
+    );
+    return { name: (volume as unknown as { name: string }).name ?? spec.name };
+  }
+
+  async removeVolume(name: string, filter: LabelFilter, signal?: AbortSignal): Promise<void> {
+    const volume = this.api().getVolume(name);
+    let info: Dockerode.VolumeInspectInfo;
+    try {
+      info = await this.call(`inspect volume ${name}`, () => volume.inspect({ abortSignal: signal }));
+    } catch (e) {
+      if (e instanceof EngineRequestError && e.statusCode === 404) return;
+      throw e;
+    }
+    if (!matchesLabels(info.Labels, filter)) throw new NotManagedError('volume', name);
+    await ignoreStatus([404], this.call(`remove volume ${name}`, () => volume.remove({ abortSignal: signal })));
+  }
+
+  async *events(filter: EventFilter, signal: AbortSignal): AsyncGenerator<EngineEvent> {
+    if (signal.aborted) return;
+    const filters: Record<string, string[]> = { label: labelFilterArgs(filter.labels) };
+    if (filter.types?.length) filters.type = [...filter.types];
+    let stream: Readable;
+    try {
+      stream = (await this.call('stream events', (d) => d.getEvents({ filters, abortSignal: signal }))) as Readable;
+    } catch (e) {
+      if (signal.aborted) return;
+      throw e;
+    }
+    const onAbort = () => stream.destroy();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      for await (const line of jsonLines(stream)) {
+        const e = line as { Type?: unknown; Action?: unknown; Actor?: { ID?: unknown; Attributes?: Record<string, string> }; time?: unknown; timeNano?: unknown };
+        if (typeof e.Type !== 'string' || typeof e.Action !== 'string') continue;
+        const attributes = e.Actor?.Attributes ?? {};
+        // Label filters apply to containers' attributes; other objects are checked here.
+        if (e.Type === 'container' && !matchesLabels(attributes, filter.labels)) continue;
+        yield {
+          type: e.Type,
+          action: e.Action,
+          id: typeof e.Actor?.ID === 'string' ? e.Actor.ID : '',
+          attributes,
+          time: typeof e.timeNano === 'number' ? Math.floor(e.timeNano / NS_PER_MS) : typeof e.time === 'number' ? e.time * 1000 : Date.now(),
+        };
+      }
+    } catch (e) {
+      if (signal.aborted) return;
+      throw this.mapError('stream events', e);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      stream.destroy();
+    }
+  }
+
+  async logs(id: string, options: LogOptions, signal: AbortSignal): Promise<LogStream> {
+    const info = await this.inspectRaw(id, signal);
+    if (!info) throw new EngineRequestError(`follow the log of ${id}`, 404, `no such container: ${id}`);
+    if (!matchesLabels(info.Config.Labels, {})) throw new NotManagedError('container', id);
+    const container = this.api().getContainer(info.Id);
+    const stream = await this.call(`follow the log of ${id}`, () =>
+      container.logs({
+        // Always follow: without it the engine answers with the whole log as one buffered body.
+        follow: true,
+        stdout: true,
+        stderr: true,
+        timestamps: options.timestamps ?? false,
+        tail: options.tail ?? 'all',
+        since: options.since ?? 0,
+        abortSignal: signal,
+      } as Dockerode.ContainerLogsOptions & { follow: true }),
+    );
+    return { stream: stream as Readable, multiplexed: !info.Config.Tty };
+  }
+}
+
+/** A client for this endpoint; nothing is loaded or connected until its first request. */
+export function createEngineClient(endpoint: ResolvedEngineHost): EngineClient {
+  return new DockerodeEngineClient(endpoint);
+}
+
+function containerCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateOptions {
+  const exposed: Record<string, object> = {};
+  const bindings: Record<string, { HostIp?: string; HostPort: string }[]> = {};
+  for (const p of spec.ports ?? []) {
+    const key = `${p.containerPort}/${p.protocol}`;
+    exposed[key] = {};
+    (bindings[key] ??= []).push({ HostIp: p.hostIp ?? '', HostPort: p.hostPort ? String(p.hostPort) : '' });
+  }
+  const restart = spec.restart ?? 'no';
+  const health = spec.healthCheck;
+  return {
+    name: spec.name,
+    Image: spec.image,
+    Labels: { ...spec.labels, [LABEL_MANAGED]: MANAGED_VALUE },
+    Cmd: spec.command,
+    Entrypoint: spec.entrypoint,
+    Env: spec.env ? Object.entries(spec.env).map(([k, v]) => `${k}=${v}`) : undefined,
+    User: spec.user,
+    WorkingDir: spec.workdir,
+    ExposedPorts: exposed,
+    Healthcheck: health
+      ? {
+          Test: typeof health.command === 'string' ? ['CMD-SHELL', health.command] : ['CMD', ...health.command],
+          Interval: health.intervalMs !== undefined ? health.intervalMs * NS_PER_MS : undefined,
+          Timeout: health.timeoutMs !== undefined ? health.timeoutMs * NS_PER_MS : undefined,
+          Retries: health.retries,
+          StartPeriod: health.startPeriodMs !== undefined ? health.startPeriodMs * NS_PER_MS : undefined,
+        }
+      : undefined,
+    HostConfig: {
+      ReadonlyRootfs: spec.readOnly ?? true,
+      Tmpfs: Object.fromEntries((spec.tmpfs ?? []).map((path) => [path, ''])),
+      CapDrop: spec.capDrop ?? ['ALL'],
+      CapAdd: spec.capAdd ?? [],
+      SecurityOpt: spec.noNewPrivileges ?? true ? ['no-new-privileges:true'] : [],
+      Memory: spec.memoryBytes,
+      NanoCpus: spec.cpus !== undefined ? Math.round(spec.cpus * 1e9) : undefined,
+      RestartPolicy: { Name: restart === 'no' ? '' : restart },
+      PortBindings: bindings,
+      Mounts: (spec.volumes ?? []).map((v) => ({ Type: 'volume' as const, Source: v.name, Target: v.path, ReadOnly: v.readOnly ?? false })),
+      NetworkMode: spec.network,
+    },
+  };
+}
+
+function publishedPorts(ports: Record<string, { HostIp: string; HostPort: string }[] | null>): PublishedPort[] {
+  const out: PublishedPort[] = [];
+  for (const [key, bindings] of Object.entries(ports)) {
+    const [port, proto] = key.split('/');
+    const base = { containerPort: Number(port), protocol: proto === 'udp' ? ('udp' as const) : ('tcp' as const) };
+    if (!bindings?.length) out.push(base);
+    else for (const b of bindings) out.push({ ...base, hostIp: b.HostIp || undefined, hostPort: b.HostPort ? Number(b.HostPort) : undefined });
+  }
+  return out;
+}
+
+/** The engine's zero time ("0001-01-01T00:00:00Z") means "never". */
+function validTime(t: string | undefined): string | undefined {
+  return t && !t.startsWith('0001-') ? t : undefined;
+}
+
+async function ignoreStatus<T>(statuses: number[], request: Promise<T>, messagePattern?: RegExp): Promise<T | undefined> {
+  try {
+    return await request;
+  } catch (e) {
+    if (e instanceof EngineRequestError && (statuses.includes(e.statusCode ?? -1) || (messagePattern && messagePattern.test(e.engineMessage)))) return undefined;
+    throw e;
+  }
+}

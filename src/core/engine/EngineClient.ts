@@ -1,0 +1,239 @@
+// What Master Copy needs from a container engine, and nothing more. The product talks
+// to this interface only; DockerodeEngineClient implements it over the Docker API.
+// Safety rule: every list takes a label filter and only ever returns objects labelled
+// `io.mastercopy.managed=true`; every remove refuses (NotManagedError) an object that
+// does not carry that label and the filter, so a user's other objects are never touched.
+import type { Readable } from 'node:stream';
+import type { LabelFilter } from './labels';
+import type { ResolvedEngineHost } from './hostResolution';
+
+export interface EngineVersion {
+  /** Engine release, e.g. "20.10.24+dfsg1". */
+  version: string;
+  apiVersion: string;
+  os: string;
+  arch: string;
+}
+
+export interface PublishedPort {
+  containerPort: number;
+  protocol: 'tcp' | 'udp';
+  hostIp?: string;
+  /** Absent until the container runs when the engine picks the port. */
+  hostPort?: number;
+}
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface ContainerSummary {
+  id: string;
+  /** Without the leading slash. */
+  name: string;
+  image: string;
+  imageId: string;
+  status: ContainerStatus;
+  /** The engine's human text, e.g. "Up 3 minutes (healthy)". */
+  statusText: string;
+  labels: Record<string, string>;
+  /** Milliseconds since the epoch. */
+  created: number;
+  ports: PublishedPort[];
+}
+
+export interface ContainerDetails {
+  id: string;
+  name: string;
+  image: string;
+  imageId: string;
+  labels: Record<string, string>;
+  status: ContainerStatus;
+  running: boolean;
+  exitCode: number;
+  startedAt?: string;
+  finishedAt?: string;
+  restartCount: number;
+  /** Only when the container has a health check. */
+  health?: 'starting' | 'healthy' | 'unhealthy';
+  /** Logs come as one raw stream (true) or stdout/stderr frames (false). */
+  tty: boolean;
+  env: string[];
+  readOnly: boolean;
+  capAdd: string[];
+  capDrop: string[];
+  securityOpt: string[];
+  tmpfs: Record<string, string>;
+  ports: PublishedPort[];
+}
+
+export interface HealthCheckSpec {
+  /** Exec form run inside the container; the CMD / CMD-SHELL prefix is added for you. */
+  command: string[] | string;
+  intervalMs?: number;
+  timeoutMs?: number;
+  retries?: number;
+  startPeriodMs?: number;
+}
+
+/**
+ * A container to create and start. The hardening is on unless switched off:
+ * read-only root filesystem, all capabilities dropped, no-new-privileges.
+ */
+export interface ContainerSpec {
+  image: string;
+  name?: string;
+  /** Our labels; io.mastercopy.managed=true is always added. */
+  labels: Record<string, string>;
+  command?: string[];
+  entrypoint?: string[];
+  env?: Record<string, string>;
+  user?: string;
+  workdir?: string;
+  ports?: PublishedPort[];
+  readOnly?: boolean;
+  tmpfs?: string[];
+  capDrop?: string[];
+  capAdd?: string[];
+  noNewPrivileges?: boolean;
+  memoryBytes?: number;
+  /** CPUs as a fraction, e.g. 0.5. */
+  cpus?: number;
+  restart?: 'no' | 'on-failure' | 'always' | 'unless-stopped';
+  volumes?: { name: string; path: string; readOnly?: boolean }[];
+  /** "bridge" (default), "none", or a network name. */
+  network?: string;
+  healthCheck?: HealthCheckSpec;
+}
+
+export interface ImageSummary {
+  id: string;
+  tags: string[];
+  labels: Record<string, string>;
+  created: number;
+  size: number;
+}
+
+export interface ImageDetails {
+  id: string;
+  tags: string[];
+  labels: Record<string, string>;
+  created: string;
+  size: number;
+}
+
+export interface BuildOptions {
+  /** NAME:VERSION. */
+  tag: string;
+  /** Our labels; io.mastercopy.managed=true is always added. */
+  labels: Record<string, string>;
+  buildArgs?: Record<string, string>;
+  /** Path of the Dockerfile inside the context; default "Dockerfile". */
+  dockerfile?: string;
+}
+
+/** One line of build output (a step, a command's output), or the image id at the end. */
+export type BuildProgress = { kind: 'output'; text: string } | { kind: 'built'; imageId: string };
+
+export interface NetworkSummary {
+  id: string;
+  name: string;
+  driver: string;
+  labels: Record<string, string>;
+}
+export interface NetworkSpec {
+  name: string;
+  labels: Record<string, string>;
+  driver?: string;
+  internal?: boolean;
+}
+
+export interface VolumeSummary {
+  name: string;
+  driver: string;
+  labels: Record<string, string>;
+}
+export interface VolumeSpec {
+  name: string;
+  labels: Record<string, string>;
+}
+
+export type EngineObjectType = 'container' | 'image' | 'network' | 'volume';
+
+export interface EngineEvent {
+  type: EngineObjectType | string;
+  /** "create", "start", "die", "destroy", "health_status: healthy", … */
+  action: string;
+  /** Container/image id, network id, volume name. */
+  id: string;
+  /** The object's attributes: for containers their labels plus name and image. */
+  attributes: Record<string, string>;
+  /** Milliseconds since the epoch. */
+  time: number;
+}
+
+export interface EventFilter {
+  labels: LabelFilter;
+  types?: EngineObjectType[];
+}
+
+export interface LogOptions {
+  /** Lines from the end to start with; default all. */
+  tail?: number;
+  /** Only lines after this time (seconds since the epoch). */
+  since?: number;
+  timestamps?: boolean;
+}
+
+export interface LogStream {
+  /** The raw body: when `multiplexed`, Docker's 8-byte-header frames of stdout/stderr. */
+  stream: Readable;
+  multiplexed: boolean;
+}
+
+export interface EngineClient {
+  /** Where this client connects and why there (setting, DOCKER_HOST, context, …). */
+  readonly endpoint: ResolvedEngineHost;
+
+  /** Resolves when the engine answers; EngineUnreachableError when it does not. */
+  ping(signal?: AbortSignal): Promise<void>;
+  version(signal?: AbortSignal): Promise<EngineVersion>;
+
+  /** Containers (running and stopped) with our managed label and every label in `filter`. */
+  listContainers(filter: LabelFilter, signal?: AbortSignal): Promise<ContainerSummary[]>;
+  /** undefined when there is no such container. */
+  inspectContainer(id: string, signal?: AbortSignal): Promise<ContainerDetails | undefined>;
+  /** Creates and starts; removes the created container again if the start fails. */
+  createAndStartContainer(spec: ContainerSpec, signal?: AbortSignal): Promise<{ id: string }>;
+  /** Stops (after `stopTimeoutSeconds`, default 10) and removes; refuses containers not ours or not matching `filter`. */
+  stopAndRemoveContainer(id: string, filter: LabelFilter, options?: { stopTimeoutSeconds?: number; signal?: AbortSignal }): Promise<void>;
+
+  listImages(filter: LabelFilter, signal?: AbortSignal): Promise<ImageSummary[]>;
+  /** Any image by reference (also base images that are not ours); undefined when absent. */
+  inspectImage(ref: string, signal?: AbortSignal): Promise<ImageDetails | undefined>;
+  /**
+   * Builds from a tar stream (the build context with its Dockerfile), never pulling:
+   * base images must be local or already cached. Throws EngineBuildError on a failing step.
+   */
+  buildImage(context: Readable, options: BuildOptions, onProgress?: (p: BuildProgress) => void, signal?: AbortSignal): Promise<{ imageId: string }>;
+
+  listNetworks(filter: LabelFilter, signal?: AbortSignal): Promise<NetworkSummary[]>;
+  createNetwork(spec: NetworkSpec, signal?: AbortSignal): Promise<{ id: string }>;
+  removeNetwork(idOrName: string, filter: LabelFilter, signal?: AbortSignal): Promise<void>;
+
+  listVolumes(filter: LabelFilter, signal?: AbortSignal): Promise<VolumeSummary[]>;
+  createVolume(spec: VolumeSpec, signal?: AbortSignal): Promise<{ name: string }>;
+  removeVolume(name: string, filter: LabelFilter, signal?: AbortSignal): Promise<void>;
+
+  /**
+   * The engine's events for our objects, as they happen, until `signal` aborts (the
+   * iteration then ends quietly). It also ends when the engine closes the stream (an
+   * engine restart): callers that want to keep watching subscribe again.
+   */
+  events(filter: EventFilter, signal: AbortSignal): AsyncIterable<EngineEvent>;
+
+  /**
+   * A container's log, followed: the stream stays open for new lines until the container
+   * stops or `signal` aborts. Always `follow: true` — a non-following request makes the
+   * engine send the whole log as one buffered body.
+   */
+  logs(id: string, options: LogOptions, signal: AbortSignal): Promise<LogStream>;
+}

@@ -1,0 +1,75 @@
+// The master copy validator: YAML syntax, then the JSON Schema, then the
+// semantic rules, as one list of diagnostics with exact ranges.
+import { dirname } from 'node:path';
+import { sortDiagnostics, type Diagnostic } from './diagnostic';
+import type { FileAccess } from './fileAccess';
+import type { MasterCopy } from './model';
+import { schemaDiagnostics } from './schemaValidation';
+import { SegmentedParser } from './segmentedParser';
+import { semanticDiagnostics } from './semantic';
+import { parseWhole, type ParsedYaml } from './yamlSource';
+
+export interface ValidationResult {
+  diagnostics: Diagnostic[];
+  /** The master copy, when it has no errors (warnings allowed). */
+  masterCopy?: MasterCopy;
+  parsed: ParsedYaml;
+}
+
+export interface ValidateOptions {
+  /** Path of the master copy on the host, for resolving `source`, `dockerfile` and secret files. */
+  path?: string;
+}
+
+export function validateParsed(parsed: ParsedYaml, opts: ValidateOptions, files: FileAccess | undefined): ValidationResult {
+  const syntax = parsed.syntax;
+  if (syntax.some((d) => d.severity === 'error')) return { diagnostics: sortDiagnostics([...syntax]), parsed };
+  const value = parsed.value;
+  if (value === undefined || value === null) {
+    return {
+      parsed,
+      diagnostics: [...syntax, { severity: 'error', code: 'empty', message: 'This master copy is empty. Start with `mastercopy: 1`, a `name`, a `version` and `from` (or run "Master Copy: New Master Copy").', range: { start: 0, end: 0 } }],
+    };
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    const what = Array.isArray(value) ? 'a list' : `a single ${typeof value}`;
+    return {
+      parsed,
+      diagnostics: [...syntax, { severity: 'error', code: 'not-a-mapping', message: `A master copy must be a YAML mapping of keys (mastercopy, name, version, from, …), not ${what}.`, range: parsed.locate([])?.value ?? { start: 0, end: 0 } }],
+    };
+  }
+  const diagnostics = [
+    ...syntax,
+    ...schemaDiagnostics(value, parsed),
+    ...semanticDiagnostics(value as Record<string, unknown>, parsed, { folder: opts.path ? dirname(opts.path) : undefined, files }),
+  ];
+  sortDiagnostics(diagnostics);
+  const ok = !diagnostics.some((d) => d.severity === 'error');
+  return { diagnostics, parsed, masterCopy: ok ? (value as MasterCopy) : undefined };
+}
+
+/** One validation of a whole text, nothing cached. */
+export function validateText(text: string, opts: ValidateOptions = {}, files?: FileAccess): ValidationResult {
+  return validateParsed(parseWhole(text), opts, files);
+}
+
+/**
+ * Validation for an editor: one incremental parser per open document, so a
+ * keystroke re-parses only the piece of the text it changed.
+ */
+export class MasterCopyValidator {
+  private readonly parsers = new Map<string, SegmentedParser>();
+
+  constructor(private readonly files?: FileAccess) {}
+
+  validate(documentKey: string, text: string, opts: ValidateOptions = {}): ValidationResult {
+    let parser = this.parsers.get(documentKey);
+    if (!parser) this.parsers.set(documentKey, (parser = new SegmentedParser()));
+    return validateParsed(parser.parse(text), opts, this.files);
+  }
+
+  /** Drops what was kept for a document (call when it closes). */
+  forget(documentKey: string): void {
+    this.parsers.delete(documentKey);
+  }
+}

@@ -1,0 +1,123 @@
+// Parsing a master copy's YAML while keeping where every key and value came from.
+//
+// Two parsers give the same answer: `parseWhole` parses the text in one go;
+// `SegmentedParser` (segmentedParser.ts) parses top-level sections and their
+// items separately and reuses the ones that did not change between keystrokes.
+// Both produce a `ParsedYaml`; diagnostics only ever see that interface.
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import type { Diagnostic, OffsetRange } from './diagnostic';
+
+export type PathSegment = string | number;
+
+export interface Located {
+  /** The key, when the node is a mapping value. */
+  key?: OffsetRange;
+  /** Where a problem with this value is shown: the scalar, or the first line of a collection. */
+  value: OffsetRange;
+  isCollection: boolean;
+}
+
+export interface ParsedYaml {
+  /** The document as plain data; `undefined` for an empty document. */
+  readonly value: unknown;
+  /** YAML syntax errors and warnings. */
+  readonly syntax: Diagnostic[];
+  /** The node at `path`, or `undefined` when the path is not in the document. */
+  locate(path: readonly PathSegment[]): Located | undefined;
+  /** The range of the first top-level key (where document-wide problems are shown). */
+  firstKey(): OffsetRange | undefined;
+}
+
+export const PARSE_OPTIONS = { prettyErrors: false, uniqueKeys: true, keepSourceTokens: false } as const;
+
+export function yamlDiagnostics(doc: Document, base: number): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const e of doc.errors) out.push({ severity: 'error', code: 'yaml-syntax', message: yamlMessage(e.code, e.message), range: { start: base + e.pos[0], end: base + Math.max(e.pos[1], e.pos[0] + 1) } });
+  for (const w of doc.warnings) out.push({ severity: 'warning', code: 'yaml-syntax', message: yamlMessage(w.code, w.message), range: { start: base + w.pos[0], end: base + Math.max(w.pos[1], w.pos[0] + 1) } });
+  return out;
+}
+
+function yamlMessage(code: string, message: string): string {
+  const first = message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+  switch (code) {
+    case 'DUPLICATE_KEY':
+      return 'Duplicate key: each key may appear only once in a mapping. Remove or rename one of them.';
+    case 'TAB_AS_INDENT':
+      return 'Tabs are not allowed for indentation in YAML; indent with spaces.';
+    case 'MULTIPLE_DOCS':
+      return 'A master copy file holds exactly one YAML document; remove the extra `---` document.';
+    default:
+      return `YAML syntax error: ${first}`;
+  }
+}
+
+/** The canonical range of a node for diagnostics, shifted by `base`. */
+export function nodeRange(node: Node | null | undefined, text: string, base: number): OffsetRange | undefined {
+  const r = node?.range;
+  if (!r) return undefined;
+  const start = base + r[0];
+  let end = base + r[1];
+  if (isMap(node) || isSeq(node)) {
+    // A collection is shown on its first line only: never a whole block of lines.
+    const nl = text.indexOf('\n', start);
+    if (nl !== -1 && nl < end) end = nl;
+    while (end > start && /\s/.test(text[end - 1])) end--;
+  }
+  return { start, end: Math.max(end, start) };
+}
+
+/** Walks `path` down from `root`; ranges are shifted by `base` into `text`. */
+export function locateIn(root: Node | null | undefined, path: readonly PathSegment[], text: string, base: number): Located | undefined {
+  let node: Node | null | undefined = root;
+  let keyNode: Node | undefined;
+  for (const seg of path) {
+    keyNode = undefined;
+    if (isMap(node)) {
+      const pair = findPair(node.items as Pair<unknown, unknown>[], seg);
+      if (!pair) return undefined;
+      keyNode = pair.key as Node;
+      node = pair.value as Node | null;
+      if (!node) {
+        // `key:` with nothing after it: the key is all there is to show.
+        const key = nodeRange(keyNode, text, base)!;
+        return { key, value: key, isCollection: false };
+      }
+    } else if (isSeq(node) && typeof seg === 'number') {
+      node = node.items[seg] as Node | null;
+      if (!node) return undefined;
+    } else {
+      return undefined;
+    }
+  }
+  const value = nodeRange(node, text, base);
+  if (!value) return undefined;
+  const key = keyNode ? nodeRange(keyNode, text, base) : undefined;
+  return { key, value, isCollection: isMap(node) || isSeq(node) };
+}
+
+function findPair(items: Pair<unknown, unknown>[], seg: PathSegment): Pair<unknown, unknown> | undefined {
+  for (const p of items) {
+    const k = p.key;
+    if (isScalar(k) ? String(k.value) === String(seg) : String(k) === String(seg)) return p;
+  }
+  return undefined;
+}
+
+export function firstKeyIn(root: Node | null | undefined, text: string, base: number): OffsetRange | undefined {
+  if (!isMap(root) || root.items.length === 0) return nodeRange(root, text, base);
+  return nodeRange(root.items[0].key as Node, text, base);
+}
+
+/** One parse of the whole text. */
+export function parseWhole(text: string): ParsedYaml {
+  const doc = parseDocument(text, { ...PARSE_OPTIONS, lineCounter: new LineCounter() });
+  const syntax = yamlDiagnostics(doc, 0);
+  const empty = doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null && text.trim().replace(/^(#.*\s*)*$/g, '') === '');
+  const value = empty ? undefined : doc.toJS({ maxAliasCount: 100 });
+  return {
+    value,
+    syntax,
+    locate: (path) => locateIn(doc.contents as Node, path, text, 0),
+    firstKey: () => firstKeyIn(doc.contents as Node, text, 0),
+  };
+}
