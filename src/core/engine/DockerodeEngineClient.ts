@@ -328,7 +328,9 @@ export class DockerodeEngineClient implements EngineClient {
     if (filter.types?.length) filters.type = [...filter.types];
     let stream: Readable;
     try {
-      stream = (await this.call('stream events', (d) => d.getEvents({ filters, abortSignal: signal }))) as Readable;
+      // The engine takes seconds with a fraction.
+      const since = filter.since !== undefined ? (filter.since / 1000).toFixed(3) : undefined;
+      stream = (await this.call('stream events', (d) => d.getEvents({ filters, since, abortSignal: signal } as Dockerode.GetEventsOptions))) as Readable;
     } catch (e) {
       if (signal.aborted) return;
       throw e;

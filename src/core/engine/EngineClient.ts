@@ -173,6 +173,11 @@ export interface EngineEvent {
 export interface EventFilter {
   labels: LabelFilter;
   types?: EngineObjectType[];
+  /**
+   * Also replay the engine's recent events from this time on (ms since the epoch):
+   * closes the gap between subscribing and acting, or across a reconnect.
+   */
+  since?: number;
 }
 
 export interface LogOptions {

@@ -197,7 +197,7 @@ function describeRoot(prop: string): string {
 export function valueRange(parsed: ParsedYaml, path: readonly PathSegment[]): OffsetRange {
   for (let p = path.slice(); ; p = p.slice(0, -1)) {
     const loc = parsed.locate(p);
-    if (loc) return loc.isCollection && loc.key ? loc.key : loc.value;
+    if (loc) return loc.isBlock && loc.key ? loc.key : loc.value;
     if (p.length === 0) return { start: 0, end: 0 };
   }
 }

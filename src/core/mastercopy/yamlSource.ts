@@ -4,7 +4,7 @@
 // `SegmentedParser` (segmentedParser.ts) parses top-level sections and their
 // items separately and reuses the ones that did not change between keystrokes.
 // Both produce a `ParsedYaml`; diagnostics only ever see that interface.
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair } from 'yaml';
 import type { Diagnostic, OffsetRange } from './diagnostic';
 
 export type PathSegment = string | number;
@@ -15,6 +15,8 @@ export interface Located {
   /** Where a problem with this value is shown: the scalar, or the first line of a collection. */
   value: OffsetRange;
   isCollection: boolean;
+  /** A block (indented, multi-line) collection: problems with it are better shown on its key. */
+  isBlock?: boolean;
 }
 
 export interface ParsedYaml {
@@ -30,11 +32,23 @@ export interface ParsedYaml {
 
 export const PARSE_OPTIONS = { prettyErrors: false, uniqueKeys: true, keepSourceTokens: false } as const;
 
-export function yamlDiagnostics(doc: Document, base: number): Diagnostic[] {
+export function yamlDiagnostics(doc: Document, text: string): Diagnostic[] {
   const out: Diagnostic[] = [];
-  for (const e of doc.errors) out.push({ severity: 'error', code: 'yaml-syntax', message: yamlMessage(e.code, e.message), range: { start: base + e.pos[0], end: base + Math.max(e.pos[1], e.pos[0] + 1) } });
-  for (const w of doc.warnings) out.push({ severity: 'warning', code: 'yaml-syntax', message: yamlMessage(w.code, w.message), range: { start: base + w.pos[0], end: base + Math.max(w.pos[1], w.pos[0] + 1) } });
+  for (const [list, severity] of [[doc.errors, 'error'], [doc.warnings, 'warning']] as const) {
+    for (const e of list) out.push({ severity, code: 'yaml-syntax', message: yamlMessage(e.code, e.message), range: tokenRange(text, e.pos[0], e.pos[1]) });
+  }
   return out;
+}
+
+/** yaml often points at one character; widen that to the word it starts (a key, a value). */
+function tokenRange(text: string, start: number, end: number): OffsetRange {
+  if (end - start > 1) {
+    // Never a block of lines: the first line of it says where.
+    const nl = text.indexOf('\n', start);
+    return { start, end: nl !== -1 && nl < end ? Math.max(nl, start + 1) : end };
+  }
+  const word = /^[^\s:,[\]{}#]+/.exec(text.slice(start, start + 200));
+  return { start, end: start + Math.max(word ? word[0].length : 0, 1) };
 }
 
 function yamlMessage(code: string, message: string): string {
@@ -89,10 +103,13 @@ export function locateIn(root: Node | null | undefined, path: readonly PathSegme
       return undefined;
     }
   }
+  const key = keyNode ? nodeRange(keyNode, text, base) : undefined;
+  // `key:` with nothing after it parses as an empty null scalar: show the key.
+  if (key && isScalar(node) && node.value === null && node.range && node.range[0] === node.range[1]) return { key, value: key, isCollection: false };
   const value = nodeRange(node, text, base);
   if (!value) return undefined;
-  const key = keyNode ? nodeRange(keyNode, text, base) : undefined;
-  return { key, value, isCollection: isMap(node) || isSeq(node) };
+  const isCollection = isMap(node) || isSeq(node);
+  return { key, value, isCollection, isBlock: isCollection && !(node as { flow?: boolean }).flow };
 }
 
 function findPair(items: Pair<unknown, unknown>[], seg: PathSegment): Pair<unknown, unknown> | undefined {
@@ -110,10 +127,17 @@ export function firstKeyIn(root: Node | null | undefined, text: string, base: nu
 
 /** One parse of the whole text. */
 export function parseWhole(text: string): ParsedYaml {
-  const doc = parseDocument(text, { ...PARSE_OPTIONS, lineCounter: new LineCounter() });
-  const syntax = yamlDiagnostics(doc, 0);
-  const empty = doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null && text.trim().replace(/^(#.*\s*)*$/g, '') === '');
-  const value = empty ? undefined : doc.toJS({ maxAliasCount: 100 });
+  const doc = parseDocument(text, PARSE_OPTIONS);
+  const syntax = yamlDiagnostics(doc, text);
+  let value: unknown;
+  if (doc.contents !== null && syntax.every((d) => d.severity !== 'error')) {
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      // Aliases that cannot be resolved, or too many of them (a "billion laughs" file).
+      syntax.push({ severity: 'error', code: 'yaml-syntax', message: `YAML error: ${(e as Error).message}`, range: firstKeyIn(doc.contents as Node, text, 0) ?? { start: 0, end: 0 } });
+    }
+  }
   return {
     value,
     syntax,
