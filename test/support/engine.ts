@@ -1,0 +1,122 @@
+// Helpers for tests that need a real Docker engine (test/engine): make sure one runs,
+// stop and start it (to test following logs or events across an engine restart), and
+// clean up what a test run created — only objects carrying this run's label.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import Dockerode from 'dockerode';
+
+/** The socket scripts/setup-engine.sh provisions. */
+export const TEST_ENGINE_HOST = 'unix:///var/run/docker.sock';
+const SOCKET = '/var/run/docker.sock';
+
+/** Label key that marks everything one test run creates (ours and "foreign" objects alike). */
+export const TEST_RUN_LABEL = 'io.mastercopy.test-run';
+/** This process's run id: cleanup never touches another run's objects or anybody else's. */
+export const testRunId = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+export const testRunLabels: Record<string, string> = { [TEST_RUN_LABEL]: testRunId };
+
+function repoRoot(): string {
+  // Tests run from bundles under out/test/…; walk up to the folder with package.json.
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${__dirname}`);
+    dir = up;
+  }
+  return dir;
+}
+
+function runScript(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('bash', args, { cwd: repoRoot(), timeout: 180_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`bash ${args.join(' ')} failed: ${err.message}\n${stdout}${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+let ensured: Promise<void> | undefined;
+
+/** Runs scripts/setup-engine.sh once per process (engine up, busybox:stable present). */
+export function ensureEngine(): Promise<void> {
+  ensured ??= runScript(['scripts/setup-engine.sh']).then(
+    () => undefined,
+    (e) => {
+      ensured = undefined;
+      throw e;
+    },
+  );
+  return ensured;
+}
+
+/** Dockerode straight on the test engine, for what the product must not do (e.g. make foreign containers). */
+export function rawDocker(): Dockerode {
+  return new Dockerode({ socketPath: SOCKET });
+}
+
+/** Resolves once `condition` holds, polling every `intervalMs`; rejects after `timeoutMs`. */
+export async function waitFor(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 30_000, intervalMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+async function answers(): Promise<boolean> {
+  try {
+    await rawDocker().ping();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Stops dockerd (its containers stop with it) and waits until the socket no longer answers. */
+export async function stopEngine(timeoutMs = 60_000): Promise<void> {
+  await runScript(['scripts/engine/dockerd.sh', 'stop']);
+  await waitFor('the engine to stop answering', async () => !(await answers()), timeoutMs);
+}
+
+/** Starts dockerd again and waits until the socket answers. */
+export async function startEngine(timeoutMs = 60_000): Promise<void> {
+  await runScript(['scripts/engine/dockerd.sh', 'start']);
+  await waitFor('the engine to answer', answers, timeoutMs);
+}
+
+/**
+ * Removes every container, network, volume and image labelled with this run's id,
+ * whoever's labels they carry otherwise. Returns how many objects it removed.
+ */
+export async function cleanupTestRun(): Promise<number> {
+  const docker = rawDocker();
+  const filters = { label: [`${TEST_RUN_LABEL}=${testRunId}`] };
+  let removed = 0;
+  const containers = await docker.listContainers({ all: true, filters });
+  await Promise.all(
+    containers.map(async (c) => {
+      await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(ignoreNotFound);
+      removed++;
+    }),
+  );
+  for (const n of await docker.listNetworks({ filters })) {
+    await docker.getNetwork(n.Id).remove().catch(ignoreNotFound);
+    removed++;
+  }
+  for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) {
+    await docker.getVolume(v.Name).remove().catch(ignoreNotFound);
+    removed++;
+  }
+  for (const i of await docker.listImages({ filters })) {
+    await docker.getImage(i.Id).remove({ force: true }).catch(ignoreNotFound);
+    removed++;
+  }
+  return removed;
+}
+
+function ignoreNotFound(e: unknown): void {
+  if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+}
