@@ -176,7 +176,7 @@ class SegmentedDocument implements ParsedYaml {
       const head = locateIn(s.headerUnit!.doc.contents as Node, path, this.text, s.header.start);
       const first = s.itemUnits![0];
       const value = first ? nodeRange(first.doc.contents as Node, this.text, s.items[0].start) : undefined;
-      return head && value ? { key: head.key, value, isCollection: true } : head;
+      return head && value ? { key: head.key, value, isCollection: true, isBlock: true } : head;
     }
     if (s.itemKind === 'seq') {
       const i = path[1];

@@ -141,7 +141,11 @@ export function parseWhole(text: string): ParsedYaml {
   return {
     value,
     syntax,
-    locate: (path) => locateIn(doc.contents as Node, path, text, 0),
+    locate(path) {
+      if (path.length > 0) return locateIn(doc.contents as Node, path, text, 0);
+      const first = firstKeyIn(doc.contents as Node, text, 0);
+      return first && { value: first, isCollection: isMap(doc.contents) || isSeq(doc.contents) };
+    },
     firstKey: () => firstKeyIn(doc.contents as Node, text, 0),
   };
 }
