@@ -1,9 +1,36 @@
+// Entry point: builds the shared services and hands them to each feature.
+// The order of initialisation is the order of the lines below.
 import * as vscode from 'vscode';
+import { registerCommands } from './commands/command';
+import { newMasterCopyCommand } from './commands/newMasterCopy';
+import { DiagnosticsProvider } from './language/diagnostics';
+import { registerLanguageFeatures } from './language/register';
+import { Log } from './log';
+import { Settings } from './settings';
 
-export function activate(context: vscode.ExtensionContext): void {
-  const log = vscode.window.createOutputChannel('Master Copy', { log: true });
+/** What the extension exposes to its own tests (and to other extensions). */
+export interface MasterCopyApi {
+  diagnostics: DiagnosticsProvider;
+}
+
+export function activate(context: vscode.ExtensionContext): MasterCopyApi {
+  const log = new Log();
   context.subscriptions.push(log);
-  log.info('Master Copy activated');
+  try {
+    const settings = new Settings();
+    const diagnostics = new DiagnosticsProvider(log, settings);
+    context.subscriptions.push(diagnostics);
+    registerLanguageFeatures(context);
+    registerCommands(context, log, [newMasterCopyCommand({ log })]);
+    log.info(`Master Copy ${context.extension.packageJSON.version} activated (${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: language features only'})`);
+    return { diagnostics };
+  } catch (e) {
+    // VS Code shows nothing when activation fails: say it.
+    const err = e instanceof Error ? e : new Error(String(e));
+    log.error(err);
+    void vscode.window.showErrorMessage(`Master Copy failed to start: ${err.message}`, 'Show Log').then((c) => c && log.show());
+    throw err;
+  }
 }
 
 export function deactivate(): void {}
