@@ -59,6 +59,15 @@ function record(suite, status, resultsFile) {
   lines.push(`${suite}: ${counts.passed} passed, ${counts.failed} failed` + (counts.skipped ? `, ${counts.skipped} skipped` : ''));
 }
 
+// A fresh clone has no node_modules yet: install exactly what the lock file says.
+if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
+  console.log('> npm ci');
+  if (run('npm', ['ci', '--no-audit', '--no-fund']) !== 0) {
+    console.log('\n0 passed, 1 failed');
+    process.exit(1);
+  }
+}
+
 console.log('> build');
 if (run('node', ['esbuild.mjs']) !== 0) {
   console.log('\n0 passed, 1 failed');
