@@ -65,14 +65,15 @@ export class Workbench {
 
   /** The editor tab for the file named `name` (a locator; may not exist). */
   editorTab(name) {
-    // The tab shows the name in two parts ("hello.mastercopy" + ".yaml"); its aria-label is the whole name.
-    return this.page.locator(`.part.editor .tabs-container .tab[aria-label="${name}"]`);
+    // The tab shows the name in two parts ("hello.mastercopy" + ".yaml") and its aria-label
+    // gains ", preview" for a preview tab; data-resource-name is the plain file name.
+    return this.page.locator(`.part.editor .tabs-container .tab[data-resource-name="${name}"]`);
   }
 
   /** The file name on the active editor tab, or null when no editor is open. */
   async activeEditorTabLabel() {
     const tab = this.page.locator('.part.editor .tabs-container .tab.active').first();
-    return (await tab.count()) ? tab.getAttribute('aria-label', { timeout: 5_000 }) : null;
+    return (await tab.count()) ? tab.getAttribute('data-resource-name', { timeout: 5_000 }) : null;
   }
 
   /** The visible text of the active editor (what a person reads, line by line). */
