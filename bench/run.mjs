@@ -7,6 +7,7 @@
 // runs it, prints what it reports, and keeps bench/results/<name>.md and .json.
 //
 // To add a benchmark: write bench/<name>.ts and add it to BENCHMARKS below.
+// Type-check the bench sources: npx tsc -p bench/tsconfig.json
 //
 // Options: --samples N (samples per case), --quick (few samples, a smoke test),
 //          --list (print the names and stop).
