@@ -1,9 +1,10 @@
 // The `mastercopy` command line: the same core as the extension.
 import { EXIT, UsageError, type CliCommand, type CliIo } from './command';
+import { buildCommand } from './commands/build';
 import { validateCommand } from './commands/validate';
 import { version } from '../../package.json';
 
-const commands: CliCommand[] = [validateCommand];
+const commands: CliCommand[] = [validateCommand, buildCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

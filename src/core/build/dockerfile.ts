@@ -1,0 +1,157 @@
+// The Dockerfile generated from a master copy (with `from`). A value from the master copy
+// must never be able to start a new instruction or change the one it sits in, so every
+// value travels in one of three escaped forms, each checked against a real engine:
+//  - exec form: a JSON array of JSON strings (RUN, CMD, ENTRYPOINT, HEALTHCHECK, COPY).
+//    A newline becomes "\n" inside a JSON string, so the instruction stays one line.
+//  - shell words (COPY paths, WORKDIR, USER, FROM): the builder expands `$VAR` and
+//    strips quotes in these, even inside JSON, so `\`, `$`, quotes and blanks get a
+//    backslash in front and arrive literally.
+//  - ENV values: one double-quoted string with `\`, `$` and `"` escaped. A line break
+//    cannot be written in an ENV value at all, so it is refused.
+// Labels never appear here: they go through the build API. Neither do secrets, ever.
+// Shell-form commands run as ["/bin/sh", "-c", COMMAND]: the same as Docker's shell form,
+// without the Dockerfile parser ever seeing the command as text.
+import type { Command, MasterCopy } from '../mastercopy/model';
+import { normalizePort } from '../mastercopy/model';
+import type { PathSegment } from '../mastercopy/yamlSource';
+import { BuildPlanError } from './errors';
+
+export interface DockerfileInstruction {
+  /** One line of the Dockerfile. */
+  text: string;
+  /** The part of the master copy it comes from (for errors and the preview). */
+  origin: PathSegment[];
+}
+
+export interface GeneratedDockerfile {
+  text: string;
+  /** In order: instruction i is the engine's step i + 1. */
+  instructions: DockerfileInstruction[];
+}
+
+const SHELL = '/bin/sh';
+const DURATION = /^[0-9]+(ms|s|m|h)$/;
+const OWNER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/;
+
+/** A JSON string that is pure single-line text, also for readers that split on U+2028/U+2029. */
+export function jsonString(s: string): string {
+  return JSON.stringify(s).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+}
+
+/** An exec-form argument list: `["a", "b"]`. */
+export function execForm(args: readonly string[]): string {
+  return `[${args.map(jsonString).join(', ')}]`;
+}
+
+/**
+ * A word the builder expands (`$VAR`, quotes, backslashes), escaped so that it arrives as
+ * written. Use inside exec form too: COPY expands the strings of its JSON array.
+ */
+export function shellWord(s: string): string {
+  return s.replace(/[\\$'" \t]/g, (c) => `\\${c}`);
+}
+
+/** An ENV value: double-quoted, with `\`, `$` and `"` escaped. Refuses line breaks. */
+export function envValue(s: string, origin: PathSegment[]): string {
+  refuseLineBreaks(s, origin, 'an environment variable');
+  return `"${s.replace(/[\\$"]/g, (c) => `\\${c}`)}"`;
+}
+
+/** The argument list a command runs as: a list as is, a string through /bin/sh -c. */
+export function commandArgs(command: Command): string[] {
+  return typeof command === 'string' ? [SHELL, '-c', command] : [...command];
+}
+
+function refuseLineBreaks(s: string, origin: PathSegment[], what: string): void {
+  if (/[\r\n\0]/.test(s)) {
+    throw new BuildPlanError(`${displayOrigin(origin)}: a line break (or NUL) cannot be part of ${what} in an image; write the value on one line.`, origin);
+  }
+}
+
+/** `env.LOG_LEVEL`, `build.steps[2]`. */
+export function displayOrigin(path: readonly PathSegment[]): string {
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+}
+
+/**
+ * The Dockerfile for a master copy with `from`. `contextPaths[i]` is where files[i] sits in
+ * the build context (see plan.ts); modes travel in the context, owners as --chown.
+ */
+export function generateDockerfile(mc: MasterCopy, contextPaths: readonly string[]): GeneratedDockerfile {
+  if (mc.from === undefined) throw new BuildPlanError('A Dockerfile is generated only for a master copy with `from`.', ['from']);
+  const out: DockerfileInstruction[] = [];
+  const add = (origin: PathSegment[], text: string) => out.push({ origin, text });
+
+  refuseLineBreaks(mc.from, ['from'], 'a base image reference');
+  add(['from'], `FROM ${shellWord(mc.from)}`);
+
+  // Only names here: the values go through the build API's build args.
+  for (const name of Object.keys(mc.build?.args ?? {})) {
+    checkName(name, ['build', 'args', name]);
+    add(['build', 'args', name], `ARG ${name}`);
+  }
+  // Before the steps, so that they see the image's environment (PATH and the like).
+  for (const [name, value] of Object.entries(mc.env ?? {})) {
+    checkName(name, ['env', name]);
+    add(['env', name], `ENV ${name}=${envValue(String(value), ['env', name])}`);
+  }
+  (mc.build?.steps ?? []).forEach((step, i) => add(['build', 'steps', i], `RUN ${execForm(commandArgs(step))}`));
+
+  // Files after the steps: the steps prepare the system, the files are the application
+  // (and change more often, so the steps stay cached).
+  (mc.files ?? []).forEach((file, i) => {
+    const source = contextPaths[i];
+    if (source === undefined) throw new BuildPlanError(`files[${i}] has no place in the build context.`, ['files', i]);
+    let flags = '';
+    if (file.owner !== undefined) {
+      if (!OWNER.test(file.owner)) throw new BuildPlanError(`files[${i}].owner must be uid[:gid] or user[:group], like 1000:1000.`, ['files', i, 'owner']);
+      flags = `--chown=${file.owner} `;
+    }
+    add(['files', i], `COPY ${flags}${execForm([shellWord(source), shellWord(file.path)])}`);
+  });
+
+  (mc.ports ?? []).forEach((p, i) => {
+    const { port, protocol } = normalizePort(p);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new BuildPlanError(`ports[${i}] is not a port number.`, ['ports', i]);
+    add(['ports', i], `EXPOSE ${port}/${protocol === 'udp' ? 'udp' : 'tcp'}`);
+  });
+
+  const health = mc.health;
+  if (health?.command !== undefined) {
+    const options: string[] = [];
+    for (const [key, flag] of [['interval', 'interval'], ['timeout', 'timeout'], ['startPeriod', 'start-period']] as const) {
+      const value = health[key];
+      if (value === undefined) continue;
+      if (!DURATION.test(value)) throw new BuildPlanError(`health.${key} must be a duration like 2s.`, ['health', key]);
+      options.push(`--${flag}=${value}`);
+    }
+    if (health.retries !== undefined) {
+      if (!Number.isInteger(health.retries) || health.retries < 0) throw new BuildPlanError('health.retries must be a whole number.', ['health', 'retries']);
+      options.push(`--retries=${health.retries}`);
+    }
+    add(['health', 'command'], `HEALTHCHECK ${options.map((o) => `${o} `).join('')}CMD ${execForm(commandArgs(health.command))}`);
+  }
+
+  if (mc.workdir !== undefined) {
+    refuseLineBreaks(mc.workdir, ['workdir'], 'a path');
+    add(['workdir'], `WORKDIR ${shellWord(mc.workdir)}`);
+  }
+  // Last of the filesystem changes: steps and COPY run as root, the application as `user`.
+  if (mc.user !== undefined) {
+    if (!OWNER.test(mc.user)) throw new BuildPlanError('user must be a user name or id, optionally with a group: 1000, 1000:1000, nobody.', ['user']);
+    add(['user'], `USER ${mc.user}`);
+  }
+  // ENTRYPOINT first: setting it resets an inherited CMD, ours comes after.
+  if (mc.entrypoint !== undefined) add(['entrypoint'], `ENTRYPOINT ${execForm(commandArgs(mc.entrypoint))}`);
+  if (mc.command !== undefined) add(['command'], `CMD ${execForm(commandArgs(mc.command))}`);
+
+  for (const instruction of out) {
+    // The guarantee itself: one instruction, one line, whatever the values were.
+    if (/[\r\n]/.test(instruction.text)) throw new BuildPlanError(`${displayOrigin(instruction.origin)} cannot be written on one Dockerfile line.`, instruction.origin);
+  }
+  return { text: out.map((i) => i.text).join('\n') + '\n', instructions: out };
+}
+
+function checkName(name: string, origin: PathSegment[]): void {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new BuildPlanError(`${displayOrigin(origin)}: not a valid variable name (letters, digits and '_', not starting with a digit).`, origin);
+}
