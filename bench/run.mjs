@@ -155,6 +155,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  console.error(e);
+  console.error(String(e?.message ?? '').startsWith('bench:') ? e.message : e);
   process.exitCode = 1;
 });
