@@ -3,11 +3,13 @@
 // value travels in one of three escaped forms, each checked against a real engine:
 //  - exec form: a JSON array of JSON strings (RUN, CMD, ENTRYPOINT, HEALTHCHECK, COPY).
 //    A newline becomes "\n" inside a JSON string, so the instruction stays one line.
-//  - shell words (COPY paths, WORKDIR, USER, FROM): the builder expands `$VAR` and
-//    strips quotes in these, even inside JSON, so `\`, `$`, quotes and blanks get a
-//    backslash in front and arrive literally.
-//  - ENV values: one double-quoted string with `\`, `$` and `"` escaped. A line break
-//    cannot be written in an ENV value at all, so it is refused.
+//  - shell words inside COPY's JSON strings: the builder expands `$VAR` and strips quotes
+//    there, even in exec form, so `\`, `$`, quotes and blanks get a backslash in front.
+//  - one double-quoted string (ENV values, WORKDIR) with `\`, `$` and `"` escaped; the
+//    line then ends in `"`, never in a `\` or a blank the parser would take for a line
+//    continuation. A line break cannot be written this way at all, so it is refused.
+// FROM, USER, --chown, ARG and ENV names, ports and durations are checked against their
+// (harmless) patterns and written as they are.
 // Labels never appear here: they go through the build API. Neither do secrets, ever.
 // Shell-form commands run as ["/bin/sh", "-c", COMMAND]: the same as Docker's shell form,
 // without the Dockerfile parser ever seeing the command as text.
@@ -31,6 +33,7 @@ export interface GeneratedDockerfile {
 
 const SHELL = '/bin/sh';
 const DURATION = /^[0-9]+(ms|s|m|h)$/;
+const IMAGE_REF = /^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$/;
 const OWNER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/;
 
 /** A JSON string that is pure single-line text, also for readers that split on U+2028/U+2029. */
@@ -45,15 +48,16 @@ export function execForm(args: readonly string[]): string {
 
 /**
  * A word the builder expands (`$VAR`, quotes, backslashes), escaped so that it arrives as
- * written. Use inside exec form too: COPY expands the strings of its JSON array.
+ * written. Only inside exec form (COPY expands the strings of its JSON array): at the end
+ * of a line, an escaped blank or backslash would read as a line continuation.
  */
 export function shellWord(s: string): string {
   return s.replace(/[\\$'" \t]/g, (c) => `\\${c}`);
 }
 
-/** An ENV value: double-quoted, with `\`, `$` and `"` escaped. Refuses line breaks. */
-export function envValue(s: string, origin: PathSegment[]): string {
-  refuseLineBreaks(s, origin, 'an environment variable');
+/** A double-quoted value (ENV, WORKDIR) with `\`, `$` and `"` escaped. Refuses line breaks. */
+export function quotedValue(s: string, origin: PathSegment[], what: string): string {
+  refuseLineBreaks(s, origin, what);
   return `"${s.replace(/[\\$"]/g, (c) => `\\${c}`)}"`;
 }
 
@@ -82,8 +86,8 @@ export function generateDockerfile(mc: MasterCopy, contextPaths: readonly string
   const out: DockerfileInstruction[] = [];
   const add = (origin: PathSegment[], text: string) => out.push({ origin, text });
 
-  refuseLineBreaks(mc.from, ['from'], 'a base image reference');
-  add(['from'], `FROM ${shellWord(mc.from)}`);
+  if (!IMAGE_REF.test(mc.from)) throw new BuildPlanError(`from: ${JSON.stringify(mc.from)} is not an image reference like busybox:stable.`, ['from']);
+  add(['from'], `FROM ${mc.from}`);
 
   // Only names here: the values go through the build API's build args.
   for (const name of Object.keys(mc.build?.args ?? {})) {
@@ -93,7 +97,7 @@ export function generateDockerfile(mc: MasterCopy, contextPaths: readonly string
   // Before the steps, so that they see the image's environment (PATH and the like).
   for (const [name, value] of Object.entries(mc.env ?? {})) {
     checkName(name, ['env', name]);
-    add(['env', name], `ENV ${name}=${envValue(String(value), ['env', name])}`);
+    add(['env', name], `ENV ${name}=${quotedValue(String(value), ['env', name], 'an environment variable')}`);
   }
   (mc.build?.steps ?? []).forEach((step, i) => add(['build', 'steps', i], `RUN ${execForm(commandArgs(step))}`));
 
@@ -133,8 +137,7 @@ export function generateDockerfile(mc: MasterCopy, contextPaths: readonly string
   }
 
   if (mc.workdir !== undefined) {
-    refuseLineBreaks(mc.workdir, ['workdir'], 'a path');
-    add(['workdir'], `WORKDIR ${shellWord(mc.workdir)}`);
+    add(['workdir'], `WORKDIR ${quotedValue(mc.workdir, ['workdir'], 'a path')}`);
   }
   // Last of the filesystem changes: steps and COPY run as root, the application as `user`.
   if (mc.user !== undefined) {
