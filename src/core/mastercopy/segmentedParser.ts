@@ -52,6 +52,11 @@ export class SegmentedParser {
   /** How the last parse went: for tests and benchmarks. */
   lastStats = { units: 0, reused: 0, whole: false };
 
+  /** True until a parse has filled the cache of pieces. */
+  get isCold(): boolean {
+    return this.cache.size === 0;
+  }
+
   parse(text: string): ParsedYaml {
     const sections = segment(text);
     if (!sections) return this.whole(text);

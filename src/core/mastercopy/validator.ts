@@ -63,9 +63,27 @@ export class MasterCopyValidator {
   constructor(private readonly files?: FileAccess) {}
 
   validate(documentKey: string, text: string, opts: ValidateOptions = {}): ValidationResult {
+    const parser = this.parserFor(documentKey);
+    // Parsing in pieces costs more than one whole parse when nothing is cached
+    // yet: answer a cold document with a whole parse, and let `warm` fill the
+    // cache when the editor is idle.
+    return validateParsed(parser.isCold ? parseWhole(text) : parser.parse(text), opts, this.files);
+  }
+
+  /** Whether the document's next validation would start from nothing. */
+  isCold(documentKey: string): boolean {
+    return this.parsers.get(documentKey)?.isCold ?? true;
+  }
+
+  /** Fills the document's cache of parsed pieces, so that the next keystroke is fast. */
+  warm(documentKey: string, text: string): void {
+    this.parserFor(documentKey).parse(text);
+  }
+
+  private parserFor(documentKey: string): SegmentedParser {
     let parser = this.parsers.get(documentKey);
     if (!parser) this.parsers.set(documentKey, (parser = new SegmentedParser()));
-    return validateParsed(parser.parse(text), opts, this.files);
+    return parser;
   }
 
   /** Drops what was kept for a document (call when it closes). */

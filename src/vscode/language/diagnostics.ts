@@ -64,7 +64,9 @@ export class DiagnosticsProvider implements vscode.Disposable {
     const key = doc.uri.toString();
     try {
       const started = performance.now();
+      const cold = this.validator.isCold(key);
       const result = this.validator.validate(key, doc.getText(), { path: doc.uri.scheme === 'file' ? doc.uri.fsPath : undefined });
+      if (cold) this.warmSoon(doc);
       this.results.set(key, result);
       this.collection.set(doc.uri, result.diagnostics.map((d) => toDiagnostic(doc, d)));
       this.log.trace(`validated ${vscode.workspace.asRelativePath(doc.uri)} in ${(performance.now() - started).toFixed(1)} ms: ${result.diagnostics.length} problems`);
@@ -77,10 +79,22 @@ export class DiagnosticsProvider implements vscode.Disposable {
     }
   }
 
+  /** After the first validation, fill the incremental cache while the editor is idle. */
+  private warmSoon(doc: vscode.TextDocument): void {
+    const key = doc.uri.toString();
+    const timer = setTimeout(() => {
+      this.pending.delete(`warm:${key}`);
+      if (!doc.isClosed && this.validator.isCold(key)) this.validator.warm(key, doc.getText());
+    }, 0);
+    this.pending.set(`warm:${key}`, timer);
+  }
+
   private forget(doc: vscode.TextDocument): void {
     const key = doc.uri.toString();
-    clearTimeout(this.pending.get(key));
-    this.pending.delete(key);
+    for (const k of [key, `warm:${key}`]) {
+      clearTimeout(this.pending.get(k));
+      this.pending.delete(k);
+    }
     this.results.delete(key);
     this.validator.forget(key);
     // Problems of a closed file stay only while the file still exists on disk.
