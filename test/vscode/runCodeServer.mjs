@@ -33,9 +33,11 @@ let server;
 let browser;
 
 async function cleanup() {
-  await browser?.close().catch(() => {});
+  // The server first: on Ctrl-C playwright's own handler may end this process while the browser closes.
   server?.stop();
+  await browser?.close().catch(() => {});
 }
+process.once('exit', () => server?.stop());
 
 function writeResults(counts) {
   mkdirSync(join(resultsFile, '..'), { recursive: true });
@@ -43,7 +45,11 @@ function writeResults(counts) {
 }
 
 /** Ends the run as failed, whatever state it is in; the counts so far are kept. */
+let aborting = false;
 async function abort(reason) {
+  // Once: what fails after an interrupt or a timeout is only its consequence.
+  if (aborting) return new Promise(() => {});
+  aborting = true;
   console.error(`\nvscode: ${reason}`);
   const counts = readResults() ?? { passed: 0, failed: 0, skipped: 0, failures: [] };
   counts.failed += 1;
