@@ -51,8 +51,13 @@ export function hoverAt(text: string, offset: number): Hover | undefined {
   const doc = parseDocument(text.slice(entryStart, entryEnd), { keepSourceTokens: false });
   const found = nodeAt(doc.contents as Node | null, offset - entryStart, base);
   if (!found) return undefined;
-  const schema = schemaAt(found.path);
+  let schema = schemaAt(found.path);
   if (!schema) return undefined;
+  // An item without a description of its own (a capability in `drop`): the list's says what it is.
+  if (!schema.description && typeof found.path[found.path.length - 1] === 'number') {
+    const list = schemaAt(found.path.slice(0, -1));
+    if (list?.description) schema = { ...schema, description: list.description };
+  }
   return { markdown: schemaMarkdown(schema, found.path), range: { start: entryStart + found.range[0], end: entryStart + found.range[1] } };
 }
 
