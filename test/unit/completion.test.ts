@@ -153,6 +153,12 @@ describe('completion', () => {
       assert.match(copies.documentation!, /Default: `1`/);
     });
 
+    it('works with CRLF line ends', () => {
+      const { text, items } = complete('mastercopy: 1\r\nruntime:\r\n  readOnly: true\r\n  rest|\r\n  memory: 64m\r\n');
+      assert.deepEqual(items.map((i) => i.label).sort(), ['capabilities', 'cpus', 'noNewPrivileges', 'restart', 'tmpfs']);
+      assert.equal(text.slice(items[0].replaceRange!.start, items[0].replaceRange!.end), 'rest');
+    });
+
     it('still completes when the YAML elsewhere is broken', () => {
       const got = labels(`
         mastercopy: 1
@@ -286,6 +292,14 @@ describe('completion', () => {
             drop:
               - |
       `), ['ALL', 'NET_BIND_SERVICE', 'CHOWN']);
+    });
+
+    it('a partly typed list item value', () => {
+      const { text, items } = complete('runtime:\n  capabilities:\n    add:\n      - NET|\n');
+      // Not filtered here: the editor filters by what is typed.
+      assert.deepEqual(items.map((i) => i.label), ['ALL', 'NET_BIND_SERVICE', 'CHOWN']);
+      const r = item(items, 'NET_BIND_SERVICE').replaceRange!;
+      assert.equal(text.slice(r.start, r.end), 'NET');
     });
 
     it('a list with no item yet offers a new item', () => {

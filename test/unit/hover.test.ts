@@ -171,6 +171,11 @@ describe('hover', () => {
     expectNone('runtime:\n  readOnly: true\n|\n');
   });
 
+  it('works with CRLF line ends', () => {
+    expectHover('mastercopy: 1\r\nruntime:\r\n  «read|Only»: true\r\n  restart: always\r\n', 'runtime.readOnly', /read-only/);
+    expectHover('mastercopy: 1\r\nruntime:\r\n  restart: «alw|ays»\r\n', 'runtime.restart');
+  });
+
   it('still works when the YAML elsewhere is broken', () => {
     expectHover(
       `

@@ -307,7 +307,7 @@ export type CursorContext =
       hasColon: boolean;
       /** Column of the key minus the line's indentation (after `- ` markers). */
       extraIndent: number;
-      /** Right after `- `: the item may also be a plain value. */
+      /** After `- `: the item may also be a plain value (what is typed may be its start). */
       itemValue: boolean;
     }
   | {
@@ -381,7 +381,7 @@ export function cursorContext(lines: YamlLines, offset: number): CursorContext |
     flow: false,
     hasColon,
     extraIndent: i - lineIndent,
-    itemValue: anchors.length > 0 && rest === '',
+    itemValue: anchors.length > 0,
   };
 }
 
