@@ -76,6 +76,7 @@ export async function buildMasterCopy(engine: EngineClient, mc: MasterCopy, fold
   let current: { step: number; instruction: string } | undefined;
   const onOutput = (raw: string) => {
     const text = raw.replace(ANSI, '');
+    if (!text.trim()) return; // what was left of a colour switch
     log.push(text);
     const m = STEP_LINE.exec(text);
     if (m) {
