@@ -238,7 +238,10 @@ function bodyFor(node: SchemaNode, path: PathSegment[], b: TabStops, flow: boole
   if (list && (!example || Array.isArray(example))) {
     if (!flow && (hasObjectItems(list) || CURATED[pattern([...path, 0])])) return { block: itemLines(list, path, b) };
     const items = Array.isArray(example) ? example : [];
-    return { inline: `[${b.tab(items.map((x) => yamlFlow(x)).join(', '))}]` };
+    let parts = items.map((x) => yamlFlow(x));
+    // One quoting style in a list: `["/bin/httpd", "-f"]`, not `[/bin/httpd, "-f"]`.
+    if (parts.some((p) => p.startsWith('"'))) parts = items.map((x) => (typeof x === 'string' ? JSON.stringify(x) : yamlFlow(x)));
+    return { inline: `[${b.tab(parts.join(', '))}]` };
   }
   const obj = objectBranch(node);
   if (obj) {
@@ -300,13 +303,10 @@ const NAME_MARK = 'mastercopy-scaffold-name';
 
 function scaffoldItem(range: OffsetRange, fileName: string | undefined): CompletionItem {
   const name = fileName ? toMasterCopyName(fileName.replace(/^.*[\\/]/, '')) : 'my-server';
-  let first = true;
+  // The name is typed once, at `name:`; every other place mirrors it.
   const text = escapeText(scaffoldMasterCopy(NAME_MARK))
-    .replace(new RegExp(NAME_MARK, 'g'), () => {
-      const t = first ? `\${1:${name}}` : '$1';
-      first = false;
-      return t;
-    })
+    .replace(`name: ${NAME_MARK}`, `name: \${1:${name}}`)
+    .replace(new RegExp(NAME_MARK, 'g'), '$$1')
     .replace(/^version: "([^"]*)"$/m, (_, v: string) => `version: "\${2:${v}}"`)
     .replace(/^from: (.*)$/m, (_, v: string) => `from: \${3:${v}}`);
   return {
