@@ -28,32 +28,42 @@ export class Workbench {
     return this.quickInput().locator('.monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? r.textContent ?? ''));
   }
 
-  /** Ctrl+P, types `text`, waits for a row that mentions it, Enter. */
-  async quickOpen(text, { timeoutMs = 15_000 } = {}) {
-    await this.page.keyboard.press('Control+P');
-    await this.quickInput().waitFor({ state: 'visible', timeout: timeoutMs });
-    await this.page.keyboard.type(text);
-    await this.quickInput().locator('.monaco-list-row', { hasText: text }).first().waitFor({ state: 'visible', timeout: timeoutMs });
-    await this.page.keyboard.press('Enter');
-    await this.quickInput().waitFor({ state: 'hidden', timeout: timeoutMs });
+  /**
+   * Opens a quick input with `key`, types `text` and waits for a row that mentions it.
+   * The list is computed when the input opens; while the workbench is still starting
+   * (extensions registering, files being indexed) it can lack the row, so like a person
+   * this closes the input and tries again until the deadline. Returns the row.
+   */
+  async pick(key, text, { timeoutMs = 30_000, what = `"${text}"` } = {}) {
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      await this.page.keyboard.press(key);
+      await this.quickInput().waitFor({ state: 'visible', timeout: 10_000 });
+      await this.page.keyboard.type(text);
+      const row = this.quickInput().locator('.monaco-list-row', { hasText: text }).first();
+      try {
+        await row.waitFor({ state: 'visible', timeout: Math.min(3_000 * attempt, Math.max(deadline - Date.now(), 1)) });
+        return row;
+      } catch {
+        if (Date.now() >= deadline) {
+          const listed = await this.quickInputRows().catch(() => []);
+          throw new Error(`${what} is not listed after ${timeoutMs} ms (it lists: ${listed.slice(0, 8).join(' | ') || 'nothing'})`);
+        }
+        await this.closeQuickInput();
+      }
+    }
   }
 
-  /**
-   * F1, types `label` ("Category: Title"), and waits for the palette to list it.
-   * Returns the matching row (Enter runs it) or throws with what the palette listed instead.
-   */
-  async findCommand(label, { timeoutMs = 15_000 } = {}) {
-    await this.page.keyboard.press('F1');
-    await this.quickInput().waitFor({ state: 'visible', timeout: timeoutMs });
-    await this.page.keyboard.type(label);
-    const row = this.quickInput().locator('.monaco-list-row', { hasText: label }).first();
-    try {
-      await row.waitFor({ state: 'visible', timeout: timeoutMs });
-    } catch {
-      const listed = await this.quickInputRows().catch(() => []);
-      throw new Error(`the command palette does not list "${label}" (it lists: ${listed.slice(0, 8).join(' | ') || 'nothing'})`);
-    }
-    return row;
+  /** Ctrl+P, types `text`, waits for a row that mentions it, Enter. */
+  async quickOpen(text, options) {
+    await this.pick('Control+P', text, { what: `Quick Open's ${text}`, ...options });
+    await this.page.keyboard.press('Enter');
+    await this.quickInput().waitFor({ state: 'hidden', timeout: 10_000 });
+  }
+
+  /** F1, types `label` ("Category: Title") and returns its row in the command palette (Enter or a click runs it). */
+  findCommand(label, options) {
+    return this.pick('F1', label, { what: `the command palette's "${label}"`, ...options });
   }
 
   async closeQuickInput() {
