@@ -428,6 +428,7 @@ function containerCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateO
       PortBindings: bindings,
       Mounts: (spec.volumes ?? []).map((v) => ({ Type: 'volume' as const, Source: v.name, Target: v.path, ReadOnly: v.readOnly ?? false })),
       NetworkMode: spec.network,
+      Init: spec.init,
     },
   };
 }

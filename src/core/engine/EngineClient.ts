@@ -102,6 +102,12 @@ export interface ContainerSpec {
   /** "bridge" (default), "none", or a network name. */
   network?: string;
   healthCheck?: HealthCheckSpec;
+  /**
+   * Run a tiny init as PID 1 (the engine's docker-init) that forwards signals and reaps
+   * zombies: most programs ignore SIGTERM as PID 1, so a stop would always wait for its
+   * timeout and then kill.
+   */
+  init?: boolean;
 }
 
 export interface ImageSummary {

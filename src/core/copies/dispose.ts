@@ -1,0 +1,117 @@
+// Disposing of copies: stop them gracefully and remove them. Only ever objects with our
+// labels: each removal is filtered by the copy's name, version and index labels, so a
+// user's own container — whatever its name — is never touched. Volumes are state that
+// outlives copies and are never removed here; the master copy's network goes when no
+// copy of that name remains.
+import type { EngineClient } from '../engine/EngineClient';
+import { EngineRequestError, NotManagedError } from '../engine/errors';
+import { LABEL_COPY, LABEL_NAME, LABEL_VERSION } from '../engine/labels';
+import { CopiesError } from './errors';
+import { copyIndex } from './ps';
+import { networkName } from './spec';
+
+/** A master copy's copies (one version, or every version with `all`), or one copy by id (prefix) or container name. */
+export type DisposeTarget = { name: string; version?: string; all?: boolean } | { copy: string };
+
+export interface CopyRef {
+  name: string;
+  version: string;
+  index: number;
+  id: string;
+  /** The container's name. */
+  containerName: string;
+}
+
+export interface DisposeOptions {
+  signal?: AbortSignal;
+  /** Seconds a copy gets to stop after SIGTERM before it is killed; default 10. */
+  stopTimeoutSeconds?: number;
+  /** Asked with what would be disposed (when there is something); false cancels. */
+  confirm?: (copies: readonly CopyRef[]) => Promise<boolean> | boolean;
+  onProgress?: (event: { kind: 'disposed'; copy: CopyRef } | { kind: 'network-removed'; name: string }) => void;
+}
+
+export interface DisposeResult {
+  disposed: CopyRef[];
+  /** Networks removed because no copy of their master copy remained. */
+  networksRemoved: string[];
+  /** `confirm` said no: nothing was touched. */
+  cancelled: boolean;
+}
+
+/** The copies a target means, sorted by name, version, index. Throws CopiesError when it is ambiguous or names no copy. */
+export async function findDisposeTargets(engine: EngineClient, target: DisposeTarget, signal?: AbortSignal): Promise<CopyRef[]> {
+  if ('copy' in target) {
+    const all = (await engine.listContainers({ [LABEL_NAME]: true, [LABEL_VERSION]: true, [LABEL_COPY]: true }, signal)).map(toRef).filter(isRef);
+    const wanted = target.copy.toLowerCase();
+    const matches = all.filter((c) => c.containerName === target.copy || (/^[0-9a-f]{4,64}$/.test(wanted) && c.id.startsWith(wanted)));
+    if (matches.length === 0) throw new CopiesError(`No copy with the id or name ${target.copy}. \`mastercopy ps\` lists the copies (only copies printed by Master Copy can be disposed).`);
+    if (matches.length > 1) throw new CopiesError(`${target.copy} matches ${matches.length} copies (${matches.map((c) => c.id.slice(0, 12)).join(', ')}): give more of the id.`);
+    return matches;
+  }
+  if (target.all && target.version !== undefined) throw new CopiesError('Dispose either one version (NAME:VERSION) or all of them (--all), not both.');
+  const filter: Record<string, string | true> = { [LABEL_NAME]: target.name, [LABEL_VERSION]: target.version ?? true, [LABEL_COPY]: true };
+  const copies = (await engine.listContainers(filter, signal)).map(toRef).filter(isRef);
+  if (target.version === undefined && !target.all) {
+    const versions = [...new Set(copies.map((c) => c.version))].sort();
+    if (versions.length > 1) {
+      throw new CopiesError(`${target.name} has copies of ${versions.length} versions (${versions.join(', ')}): name one (${target.name}:${versions[0]}) or dispose of all of them (--all).`);
+    }
+  }
+  return copies.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0) || a.index - b.index);
+}
+
+/** Disposes of the target's copies (in parallel), then of each emptied master copy's network. */
+export async function disposeCopies(engine: EngineClient, target: DisposeTarget, options: DisposeOptions = {}): Promise<DisposeResult> {
+  const copies = await findDisposeTargets(engine, target, options.signal);
+  if (copies.length && options.confirm && !(await options.confirm(copies))) return { disposed: [], networksRemoved: [], cancelled: true };
+  await removeCopies(engine, copies, options);
+  const names = 'copy' in target ? [...new Set(copies.map((c) => c.name))] : [target.name];
+  const networksRemoved: string[] = [];
+  for (const name of names) {
+    if (await removeNetworkIfUnused(engine, name, options.signal)) {
+      networksRemoved.push(networkName(name));
+      options.onProgress?.({ kind: 'network-removed', name: networkName(name) });
+    }
+  }
+  return { disposed: copies, networksRemoved, cancelled: false };
+}
+
+/** Stops and removes these copies in parallel, each only if it still carries its labels. */
+export async function removeCopies(engine: EngineClient, copies: readonly CopyRef[], options: Pick<DisposeOptions, 'signal' | 'stopTimeoutSeconds' | 'onProgress'> = {}): Promise<void> {
+  const results = await Promise.allSettled(
+    copies.map(async (copy) => {
+      const filter = { [LABEL_NAME]: copy.name, [LABEL_VERSION]: copy.version, [LABEL_COPY]: String(copy.index) };
+      await engine.stopAndRemoveContainer(copy.id, filter, { stopTimeoutSeconds: options.stopTimeoutSeconds ?? 10, signal: options.signal });
+      options.onProgress?.({ kind: 'disposed', copy });
+    }),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** Removes `mastercopy-NAME` when no copy of NAME remains. True when it removed it. */
+export async function removeNetworkIfUnused(engine: EngineClient, name: string, signal?: AbortSignal): Promise<boolean> {
+  if ((await engine.listContainers({ [LABEL_NAME]: name }, signal)).length > 0) return false;
+  const wanted = networkName(name);
+  const network = (await engine.listNetworks({ [LABEL_NAME]: name }, signal)).find((n) => n.name === wanted);
+  if (!network) return false;
+  try {
+    await engine.removeNetwork(network.id, { [LABEL_NAME]: name }, signal);
+    return true;
+  } catch (e) {
+    // Someone attached their own container to it: leave the network (and that container) be.
+    if (e instanceof NotManagedError || (e instanceof EngineRequestError && (e.statusCode === 403 || e.statusCode === 409))) return false;
+    throw e;
+  }
+}
+
+function toRef(c: { id: string; name: string; labels: Record<string, string> }): CopyRef | undefined {
+  const index = copyIndex(c.labels);
+  if (index === undefined) return undefined;
+  return { name: c.labels[LABEL_NAME], version: c.labels[LABEL_VERSION], index, id: c.id, containerName: c.name };
+}
+
+function isRef(c: CopyRef | undefined): c is CopyRef {
+  return c !== undefined;
+}

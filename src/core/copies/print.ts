@@ -1,0 +1,222 @@
+// Printing copies: build the image if needed, then create and start N identical,
+// hardened copies in parallel (the engine is the bottleneck, one request each is the
+// floor), then wait until they are healthy.
+//
+// - Secrets are resolved first: a missing one stops the print before anything is built
+//   or started. Their values go only into each copy's environment.
+// - Printing more copies of a version that has some adds to them: indices continue
+//   after the highest existing one.
+// - A batch is all or nothing: if one copy cannot start, the copies this print started
+//   are removed again and the error is thrown. Cancelling while copies are being created
+//   does the same; cancelling while waiting for health leaves the (started) copies.
+// - Copies that never become healthy stay (they are reported, with their last log lines):
+//   the caller decides (`mastercopy dispose`).
+import { buildMasterCopy, type BuildEvent } from '../build/build';
+import type { BuildFileSystem } from '../build/buildFileSystem';
+import type { EngineClient, PublishedPort } from '../engine/EngineClient';
+import { EngineRequestError } from '../engine/errors';
+import { LABEL_NAME, LABEL_VERSION } from '../engine/labels';
+import { normalizePort, type MasterCopy } from '../mastercopy/model';
+import { CopiesError, PortTakenError } from './errors';
+import { waitForHealth, type HttpProbe } from './health';
+import { lastLogLines } from './lastLogLines';
+import { copyIndex } from './ps';
+import { resolveSecrets, type ReadTextFile } from './secrets';
+import { copyContainerSpec, networkName, PUBLISH_HOST_IP, volumeName } from './spec';
+
+export const MAX_COPIES = 1000;
+
+export interface PrintedCopy {
+  index: number;
+  id: string;
+  /** The container's name, NAME-VERSION-INDEX. */
+  name: string;
+  /** As published once running (host ports filled in). */
+  ports: PublishedPort[];
+}
+
+export interface UnhealthyCopy extends PrintedCopy {
+  reason: string;
+  /** The copy's last log lines (stdout and stderr). */
+  lastLogLines: string[];
+}
+
+export type PrintEvent =
+  | { kind: 'build'; event: BuildEvent }
+  | { kind: 'built'; status: 'built' | 'up-to-date'; tag: string; digest: string }
+  | { kind: 'network'; name: string; created: boolean }
+  | { kind: 'volume'; name: string; created: boolean }
+  | { kind: 'starting'; count: number; firstIndex: number }
+  | { kind: 'started'; copy: PrintedCopy }
+  | { kind: 'waiting-for-health'; count: number }
+  | { kind: 'healthy'; copy: PrintedCopy }
+  | { kind: 'unhealthy'; copy: UnhealthyCopy };
+
+export interface PrintOptions {
+  /** How many copies to add; default the master copy's `copies`, else 1. */
+  copies?: number;
+  /** Where `secrets[].fromEnv` values come from (the printer's environment). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Reads `secrets[].fromFile` files. */
+  readFile: ReadTextFile;
+  onProgress?: (event: PrintEvent) => void;
+  signal?: AbortSignal;
+  /** More labels on everything this print creates (e.g. a test run's); ours win a clash. */
+  extraLabels?: Record<string, string>;
+  /** How `health.http` is probed; a real GET by default. */
+  probe?: HttpProbe;
+  /** Where published ports are reached from here; default 127.0.0.1. */
+  probeHost?: string;
+  /** How many log lines an unhealthy copy is reported with; default 20. */
+  logLines?: number;
+  /** How the build reads host files; the real file system by default. */
+  files?: BuildFileSystem;
+}
+
+export interface PrintResult {
+  build: { status: 'built' | 'up-to-date'; tag: string; imageId: string; digest: string };
+  network: string;
+  /** The copies this print added, by index. */
+  copies: PrintedCopy[];
+  /** Copies that never became healthy (empty when all did, or there is no `health`). */
+  unhealthy: UnhealthyCopy[];
+  /** Whether there was a health check to wait for. */
+  healthChecked: boolean;
+}
+
+/** The label filter of one version's copies. */
+export function versionFilter(mc: Pick<MasterCopy, 'name' | 'version'>): Record<string, string> {
+  return { [LABEL_NAME]: mc.name, [LABEL_VERSION]: mc.version };
+}
+
+/**
+ * Prints `options.copies` more copies of the validated master copy `mc` (folder: where its
+ * file is). Throws SecretError, PortTakenError, CopiesError, the build's errors, the
+ * engine's errors (EngineUnreachableError, …), or the abort reason when `signal` aborts.
+ */
+export async function printCopies(engine: EngineClient, mc: MasterCopy, folder: string, options: PrintOptions): Promise<PrintResult> {
+  const { signal, onProgress } = options;
+  const count = options.copies ?? mc.copies ?? 1;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_COPIES) throw new CopiesError(`The number of copies must be a whole number from 1 to ${MAX_COPIES}, not ${count}.`);
+  const extraLabels = options.extraLabels ?? {};
+
+  const secrets = await resolveSecrets(mc, folder, options.env, options.readFile);
+
+  const existing = await engine.listContainers(versionFilter(mc), signal);
+  const fixed = (mc.ports ?? []).map(normalizePort).filter((p) => p.hostPort !== undefined);
+  if (fixed.length && existing.length + count > 1) {
+    const p = fixed[0];
+    throw new CopiesError(
+      `${mc.name}:${mc.version} publishes container port ${p.port} on the fixed host port ${p.hostPort}, which only one copy can hold` +
+        (existing.length ? ` (${existing.length} cop${existing.length === 1 ? 'y exists' : 'ies exist'} already)` : '') +
+        `. Remove \`hostPort\` to give each copy an ephemeral port, or print a single copy.`,
+    );
+  }
+
+  const built = await buildMasterCopy(engine, mc, folder, { signal, extraLabels, files: options.files, onProgress: onProgress && ((event) => onProgress({ kind: 'build', event })) });
+  onProgress?.({ kind: 'built', status: built.status, tag: built.tag, digest: built.digest });
+
+  const network = await ensureNetwork(engine, mc.name, extraLabels, signal);
+  onProgress?.({ kind: 'network', name: network.name, created: network.created });
+  for (const v of mc.volumes ?? []) {
+    const created = await ensureVolume(engine, mc.name, volumeName(mc.name, v.name), extraLabels, signal);
+    onProgress?.({ kind: 'volume', name: volumeName(mc.name, v.name), created });
+  }
+
+  const firstIndex = existing.reduce((max, c) => Math.max(max, copyIndex(c.labels) ?? -1), -1) + 1;
+  onProgress?.({ kind: 'starting', count, firstIndex });
+  const indices = Array.from({ length: count }, (_, i) => firstIndex + i);
+  const settled = await Promise.allSettled(
+    indices.map(async (index) => {
+      const spec = copyContainerSpec(mc, { image: built.tag, digest: built.digest, index, network: network.name, secrets, extraLabels });
+      let id: string;
+      try {
+        ({ id } = await engine.createAndStartContainer(spec, signal));
+      } catch (e) {
+        throw explainStartError(e, mc, spec.name ?? '');
+      }
+      const details = await engine.inspectContainer(id, signal);
+      const copy: PrintedCopy = { index, id, name: spec.name ?? id, ports: details?.ports ?? [] };
+      onProgress?.({ kind: 'started', copy });
+      return copy;
+    }),
+  );
+  const copies = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed || signal?.aborted) {
+    // All or nothing: take back what this print started (not with the aborted signal).
+    await Promise.allSettled(copies.map((c) => engine.stopAndRemoveContainer(c.id, versionFilter(mc), { stopTimeoutSeconds: 2 })));
+    if (signal?.aborted) throw signal.reason ?? failed?.reason;
+    throw failed?.reason;
+  }
+
+  const result: PrintResult = {
+    build: { status: built.status, tag: built.tag, imageId: built.imageId, digest: built.digest },
+    network: network.name,
+    copies,
+    unhealthy: [],
+    healthChecked: mc.health !== undefined && (mc.health.http !== undefined || mc.health.command !== undefined),
+  };
+  if (!result.healthChecked) return result;
+
+  onProgress?.({ kind: 'waiting-for-health', count: copies.length });
+  const outcomes = await Promise.all(
+    copies.map(async (copy) => {
+      const outcome = await waitForHealth(engine, mc, copy.id, { signal, probe: options.probe, probeHost: options.probeHost });
+      if (outcome.healthy) {
+        onProgress?.({ kind: 'healthy', copy });
+        return undefined;
+      }
+      const lines = await lastLogLines(engine, copy.id, options.logLines ?? 20, { signal }).catch((e: unknown) => [`(the log could not be read: ${e instanceof Error ? e.message : String(e)})`]);
+      const unhealthy: UnhealthyCopy = { ...copy, reason: outcome.reason, lastLogLines: lines };
+      onProgress?.({ kind: 'unhealthy', copy: unhealthy });
+      return unhealthy;
+    }),
+  );
+  result.unhealthy = outcomes.filter((u): u is UnhealthyCopy => u !== undefined);
+  return result;
+}
+
+/** The master copy's network, ours; created when missing. */
+export async function ensureNetwork(engine: EngineClient, name: string, extraLabels: Record<string, string>, signal?: AbortSignal): Promise<{ name: string; created: boolean }> {
+  const wanted = networkName(name);
+  const ours = async () => (await engine.listNetworks({ [LABEL_NAME]: name }, signal)).some((n) => n.name === wanted);
+  if (await ours()) return { name: wanted, created: false };
+  try {
+    await engine.createNetwork({ name: wanted, labels: { ...extraLabels, [LABEL_NAME]: name } }, signal);
+    return { name: wanted, created: true };
+  } catch (e) {
+    // 409: it exists — made by a print running at the same time, or by someone else.
+    if (!(e instanceof EngineRequestError && e.statusCode === 409)) throw e;
+    if (await ours()) return { name: wanted, created: false };
+    throw new CopiesError(`A network named ${wanted} exists but was not created by Master Copy for ${name}; it is left alone. Remove or rename it to print ${name}.`);
+  }
+}
+
+/** A named volume, ours; created when missing. Refuses a same-named volume that is not ours. */
+async function ensureVolume(engine: EngineClient, name: string, volume: string, extraLabels: Record<string, string>, signal?: AbortSignal): Promise<boolean> {
+  const ours = async () => (await engine.listVolumes({ [LABEL_NAME]: name }, signal)).some((v) => v.name === volume);
+  if (await ours()) return false;
+  // Creating a volume that exists answers with the existing one, whoever made it: check.
+  await engine.createVolume({ name: volume, labels: { ...extraLabels, [LABEL_NAME]: name } }, signal);
+  if (await ours()) return true;
+  throw new CopiesError(`A volume named ${volume} exists but was not created by Master Copy for ${name}; it is left alone. Remove or rename it to print ${name}.`);
+}
+
+/** A port that is taken or a name in use, said in our words. */
+function explainStartError(e: unknown, mc: MasterCopy, containerName: string): unknown {
+  if (!(e instanceof EngineRequestError)) return e;
+  if (/port is already allocated|address already in use/i.test(e.engineMessage)) {
+    const fixed = (mc.ports ?? []).map(normalizePort).filter((p) => p.hostPort !== undefined);
+    const m = /(\d+\.\d+\.\d+\.\d+):(\d+)/.exec(e.engineMessage);
+    const hostPort = m ? Number(m[2]) : fixed[0]?.hostPort;
+    const port = fixed.find((p) => p.hostPort === hostPort) ?? fixed[0];
+    if (port && hostPort !== undefined) return new PortTakenError(m?.[1] ?? PUBLISH_HOST_IP, hostPort, port.port, e.engineMessage);
+  }
+  if (e.statusCode === 409 && /name .* is already in use/i.test(e.engineMessage)) {
+    return new CopiesError(
+      `A container named ${containerName} exists already, so this copy cannot take that name. If it is not one of ours Master Copy leaves it alone: rename or remove it; if another print of ${mc.name}:${mc.version} ran at the same time, print again.`,
+    );
+  }
+  return e;
+}

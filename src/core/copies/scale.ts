@@ -1,0 +1,42 @@
+// Scaling one version of a master copy to N copies: up prints the difference (indices
+// continue after the highest), down stops gracefully and removes the highest indices.
+// Every existing copy of the version counts, whatever its state: `mastercopy ps` shows
+// the same count.
+import type { EngineClient } from '../engine/EngineClient';
+import type { MasterCopy } from '../mastercopy/model';
+import { removeCopies, removeNetworkIfUnused, type CopyRef } from './dispose';
+import { CopiesError } from './errors';
+import { MAX_COPIES, printCopies, versionFilter, type PrintOptions, type PrintResult } from './print';
+import { copyIndex } from './ps';
+
+export interface ScaleOptions extends Omit<PrintOptions, 'copies'> {
+  /** Seconds a removed copy gets to stop after SIGTERM; default 10. */
+  stopTimeoutSeconds?: number;
+  onRemoved?: (copy: CopyRef) => void;
+}
+
+export interface ScaleResult {
+  before: number;
+  after: number;
+  /** When scaling up: the print of the new copies (with their health). */
+  printed?: PrintResult;
+  /** When scaling down: the copies removed, highest index first. */
+  removed: CopyRef[];
+}
+
+export async function scaleCopies(engine: EngineClient, mc: MasterCopy, folder: string, n: number, options: ScaleOptions): Promise<ScaleResult> {
+  if (!Number.isInteger(n) || n < 0 || n > MAX_COPIES) throw new CopiesError(`Scale to a whole number of copies from 0 to ${MAX_COPIES}, not ${n}.`);
+  const existing = (await engine.listContainers(versionFilter(mc), options.signal))
+    .map((c) => ({ name: mc.name, version: mc.version, index: copyIndex(c.labels), id: c.id, containerName: c.name }))
+    .filter((c): c is CopyRef => c.index !== undefined)
+    .sort((a, b) => b.index - a.index);
+  const before = existing.length;
+  if (n > before) {
+    const printed = await printCopies(engine, mc, folder, { ...options, copies: n - before });
+    return { before, after: n, printed, removed: [] };
+  }
+  const removed = existing.slice(0, before - n);
+  await removeCopies(engine, removed, { signal: options.signal, stopTimeoutSeconds: options.stopTimeoutSeconds, onProgress: (e) => e.kind === 'disposed' && options.onRemoved?.(e.copy) });
+  if (n === 0) await removeNetworkIfUnused(engine, mc.name, options.signal);
+  return { before, after: n, removed };
+}

@@ -1,0 +1,56 @@
+// Secrets are resolved at print time, from the printer's environment or a file beside
+// the master copy, and handed to the copy as environment variables — never to the build.
+import { isAbsolute, relative, resolve } from 'node:path';
+import type { MasterCopy } from '../mastercopy/model';
+import { SecretError } from './errors';
+
+/** Reads a host file as text; rejects (or throws) when it cannot. */
+export type ReadTextFile = (absolutePath: string) => Promise<string> | string;
+
+/**
+ * The value of every secret of `mc`, by variable name. All missing secrets are reported
+ * together (SecretError, names only) so that one run shows everything to fix.
+ * A file's single trailing line break is dropped: `echo secret > file` means "secret".
+ */
+export async function resolveSecrets(mc: MasterCopy, folder: string, env: Readonly<Record<string, string | undefined>>, readFile: ReadTextFile): Promise<Record<string, string>> {
+  const values: Record<string, string> = {};
+  const problems: { secret: string; problem: string }[] = [];
+  for (const secret of mc.secrets ?? []) {
+    let value: string | undefined;
+    if (secret.fromEnv !== undefined) {
+      value = env[secret.fromEnv];
+      if (value === undefined || value === '') {
+        problems.push({ secret: secret.name, problem: `the environment variable ${secret.fromEnv} is ${value === undefined ? 'not set' : 'empty'}` });
+        continue;
+      }
+    } else if (secret.fromFile !== undefined) {
+      const path = resolve(folder, secret.fromFile);
+      const rel = relative(folder, path);
+      if (rel.startsWith('..') || isAbsolute(rel)) {
+        problems.push({ secret: secret.name, problem: `${secret.fromFile} is outside the master copy's folder` });
+        continue;
+      }
+      try {
+        value = (await readFile(path)).replace(/\r?\n$/, '');
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        problems.push({ secret: secret.name, problem: `cannot read ${secret.fromFile}${code === 'ENOENT' ? ': no such file' : code ? ` (${code})` : ''}` });
+        continue;
+      }
+      if (value === '') {
+        problems.push({ secret: secret.name, problem: `${secret.fromFile} is empty` });
+        continue;
+      }
+    } else {
+      problems.push({ secret: secret.name, problem: 'neither fromEnv nor fromFile says where it comes from' });
+      continue;
+    }
+    if (value.includes('\0')) {
+      problems.push({ secret: secret.name, problem: 'the value contains a NUL character, which an environment variable cannot hold' });
+      continue;
+    }
+    values[secret.name] = value;
+  }
+  if (problems.length) throw new SecretError(problems);
+  return values;
+}

@@ -1,0 +1,154 @@
+// A master copy → the container spec of one copy. Pure: no engine, no file system, so
+// every hardening setting can be checked in a unit test.
+//
+// What goes where:
+//  - the image already carries env, user, workdir, command, entrypoint (and the
+//    HEALTHCHECK) when it was generated from `from`; they are repeated here only for a
+//    `dockerfile:` master copy, whose Dockerfile is used as is;
+//  - secrets go into the copy's environment and nowhere else (not its labels, not the
+//    image, not a build argument);
+//  - labels: the user's first, then ours, so ours win a clash.
+import { commandArgs } from '../build/dockerfile';
+import type { ContainerSpec, HealthCheckSpec, PublishedPort } from '../engine/EngineClient';
+import { LABEL_COPY, LABEL_DIGEST, LABEL_NAME, LABEL_VERSION } from '../engine/labels';
+import { normalizePort, type Command, type Health, type MasterCopy } from '../mastercopy/model';
+
+/** On copies probed over HTTP: "PORT PATH", so that `ps` can probe them the same way. */
+export const LABEL_HEALTH_HTTP = 'io.mastercopy.health-http';
+
+/** The schema's defaults for `health`. */
+export const HEALTH_DEFAULTS = { intervalMs: 2000, timeoutMs: 1000, retries: 3, startPeriodMs: 5000 } as const;
+/** The schema's default for `runtime.tmpfs`. */
+export const DEFAULT_TMPFS = ['/tmp'];
+/** Where published ports listen: copies are reached from this machine only. */
+export const PUBLISH_HOST_IP = '127.0.0.1';
+
+export interface CopySpecInput {
+  /** NAME:VERSION, as built. */
+  image: string;
+  /** The image's io.mastercopy.digest. */
+  digest: string;
+  index: number;
+  /** The per-master-copy network. */
+  network: string;
+  /** Secret values by variable name (already resolved). */
+  secrets?: Readonly<Record<string, string>>;
+  /** More labels (e.g. a test run's); ours win a clash. */
+  extraLabels?: Readonly<Record<string, string>>;
+}
+
+/** Every copy of a master copy sits on this network: `mastercopy-NAME`. */
+export function networkName(name: string): string {
+  return `mastercopy-${name}`;
+}
+
+/** A named volume of a master copy: `mastercopy-NAME-VOLUME`, shared by every version. */
+export function volumeName(name: string, volume: string): string {
+  return `mastercopy-${name}-${volume}`;
+}
+
+/**
+ * `NAME-VERSION-INDEX`: copies are counted, not named, but a readable name makes
+ * `docker ps` legible, and the engine refuses a duplicate name, so two prints racing for
+ * the same index cannot both win. The engine's name charset is [a-zA-Z0-9][a-zA-Z0-9_.-]*;
+ * a master copy's name and version already fit, the replacement is a guard.
+ */
+export function copyName(name: string, version: string, index: number): string {
+  return `${name}-${version}-${index}`.replace(/[^a-zA-Z0-9_.-]/g, '-').replace(/^[^a-zA-Z0-9]+/, '');
+}
+
+/** The labels every copy of this version carries (io.mastercopy.managed is added by the engine client). */
+export function copyLabels(mc: MasterCopy, digest: string, index: number, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const labels: Record<string, string> = { ...extra };
+  for (const [k, v] of Object.entries(mc.labels ?? {})) labels[k] = String(v);
+  labels[LABEL_NAME] = mc.name;
+  labels[LABEL_VERSION] = mc.version;
+  labels[LABEL_DIGEST] = digest;
+  labels[LABEL_COPY] = String(index);
+  if (mc.health?.http) labels[LABEL_HEALTH_HTTP] = `${mc.health.http.port} ${mc.health.http.path ?? '/'}`;
+  return labels;
+}
+
+/** "2s" → 2000; the validator has checked the form (`^[0-9]+(ms|s|m|h)$`). */
+export function durationMs(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const m = /^([0-9]+)(ms|s|m|h)$/.exec(value);
+  if (!m) throw new Error(`not a duration: ${value}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  return Number(m[1]) * unit;
+}
+
+/** "256m" → bytes; b, k, m, g are powers of 1024 like Docker's. */
+export function memoryBytes(value: string): number {
+  const m = /^([0-9]+)([bkmg]?)$/.exec(value);
+  if (!m) throw new Error(`not a memory size: ${value}`);
+  const unit = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2] as '' | 'b' | 'k' | 'm' | 'g'];
+  return Number(m[1]) * unit;
+}
+
+export interface HealthTiming {
+  intervalMs: number;
+  timeoutMs: number;
+  retries: number;
+  startPeriodMs: number;
+}
+
+export function healthTiming(health: Health | undefined): HealthTiming {
+  return {
+    intervalMs: durationMs(health?.interval, HEALTH_DEFAULTS.intervalMs),
+    timeoutMs: durationMs(health?.timeout, HEALTH_DEFAULTS.timeoutMs),
+    retries: health?.retries ?? HEALTH_DEFAULTS.retries,
+    startPeriodMs: durationMs(health?.startPeriod, HEALTH_DEFAULTS.startPeriodMs),
+  };
+}
+
+/** The ports a copy publishes: each on 127.0.0.1, on an ephemeral host port unless `hostPort` fixes one. */
+export function publishedPorts(mc: MasterCopy): PublishedPort[] {
+  return (mc.ports ?? []).map((p) => {
+    const { port, protocol, hostPort } = normalizePort(p);
+    return { containerPort: port, protocol, hostIp: PUBLISH_HOST_IP, hostPort };
+  });
+}
+
+/** The container spec of copy `input.index`. */
+export function copyContainerSpec(mc: MasterCopy, input: CopySpecInput): ContainerSpec {
+  const runtime = mc.runtime ?? {};
+  const spec: ContainerSpec = {
+    image: input.image,
+    name: copyName(mc.name, mc.version, input.index),
+    labels: copyLabels(mc, input.digest, input.index, input.extraLabels),
+    ports: publishedPorts(mc),
+    readOnly: runtime.readOnly ?? true,
+    tmpfs: runtime.tmpfs ?? DEFAULT_TMPFS,
+    capDrop: runtime.capabilities?.drop ?? ['ALL'],
+    capAdd: runtime.capabilities?.add ?? [],
+    noNewPrivileges: runtime.noNewPrivileges ?? true,
+    memoryBytes: runtime.memory !== undefined ? memoryBytes(runtime.memory) : undefined,
+    cpus: runtime.cpus,
+    restart: runtime.restart ?? 'no',
+    volumes: (mc.volumes ?? []).map((v) => ({ name: volumeName(mc.name, v.name), path: v.path, readOnly: v.readOnly ?? false })),
+    network: input.network,
+    init: true,
+  };
+
+  const env: Record<string, string> = {};
+  if (mc.dockerfile !== undefined) {
+    // A user's Dockerfile knows nothing of these: apply them when the copy runs.
+    for (const [k, v] of Object.entries(mc.env ?? {})) env[k] = String(v);
+    if (mc.user !== undefined) spec.user = mc.user;
+    if (mc.workdir !== undefined) spec.workdir = mc.workdir;
+    if (mc.entrypoint !== undefined) spec.entrypoint = commandArgs(mc.entrypoint);
+    if (mc.command !== undefined) spec.command = commandArgs(mc.command);
+  }
+  for (const [k, v] of Object.entries(input.secrets ?? {})) env[k] = v;
+  if (Object.keys(env).length) spec.env = env;
+
+  if (mc.health?.command !== undefined) spec.healthCheck = healthCheckSpec(mc.health.command, mc.health);
+  return spec;
+}
+
+/** The engine-side health check for `health.command` (the same as the image's HEALTHCHECK). */
+export function healthCheckSpec(command: Command, health: Health): HealthCheckSpec {
+  const t = healthTiming(health);
+  return { command: commandArgs(command), intervalMs: t.intervalMs, timeoutMs: t.timeoutMs, retries: t.retries, startPeriodMs: t.startPeriodMs };
+}
