@@ -44,8 +44,8 @@ function writeResults(counts) {
   writeFileSync(resultsFile, JSON.stringify(counts));
 }
 
-/** Ends the run as failed, whatever state it is in; the counts so far are kept. */
 let aborting = false;
+/** Ends the run as failed, whatever state it is in; the counts so far are kept. */
 async function abort(reason) {
   // Once: what fails after an interrupt or a timeout is only its consequence.
   if (aborting) return new Promise(() => {});
