@@ -10,8 +10,12 @@ import { CopiesError } from './errors';
 import { copyIndex } from './ps';
 import { networkName } from './spec';
 
-/** A master copy's copies (one version, or every version with `all`), or one copy by id (prefix) or container name. */
-export type DisposeTarget = { name: string; version?: string; all?: boolean } | { copy: string };
+/**
+ * A master copy's copies (one version, or every version with `all`); one copy by id
+ * (a prefix of at least 4 hex digits) or container name; or `ref`, either of the two:
+ * a master copy name when copies of that name exist, else a copy.
+ */
+export type DisposeTarget = { name: string; version?: string; all?: boolean } | { copy: string } | { ref: string };
 
 export interface CopyRef {
   name: string;
@@ -41,6 +45,17 @@ export interface DisposeResult {
 
 /** The copies a target means, sorted by name, version, index. Throws CopiesError when it is ambiguous or names no copy. */
 export async function findDisposeTargets(engine: EngineClient, target: DisposeTarget, signal?: AbortSignal): Promise<CopyRef[]> {
+  if ('ref' in target) {
+    if ((await engine.listContainers({ [LABEL_NAME]: target.ref, [LABEL_COPY]: true }, signal)).length) return findDisposeTargets(engine, { name: target.ref }, signal);
+    try {
+      return await findDisposeTargets(engine, { copy: target.ref }, signal);
+    } catch (e) {
+      if (e instanceof CopiesError && e.message.startsWith('No copy')) {
+        throw new CopiesError(`Nothing to dispose for ${target.ref}: no master copy of that name has copies, and no copy has that id or container name. \`mastercopy ps\` lists the copies.`);
+      }
+      throw e;
+    }
+  }
   if ('copy' in target) {
     const all = (await engine.listContainers({ [LABEL_NAME]: true, [LABEL_VERSION]: true, [LABEL_COPY]: true }, signal)).map(toRef).filter(isRef);
     const wanted = target.copy.toLowerCase();
@@ -66,7 +81,7 @@ export async function disposeCopies(engine: EngineClient, target: DisposeTarget,
   const copies = await findDisposeTargets(engine, target, options.signal);
   if (copies.length && options.confirm && !(await options.confirm(copies))) return { disposed: [], networksRemoved: [], cancelled: true };
   await removeCopies(engine, copies, options);
-  const names = 'copy' in target ? [...new Set(copies.map((c) => c.name))] : [target.name];
+  const names = 'name' in target ? [target.name] : [...new Set(copies.map((c) => c.name))];
   const networksRemoved: string[] = [];
   for (const name of names) {
     if (await removeNetworkIfUnused(engine, name, options.signal)) {

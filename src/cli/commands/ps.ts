@@ -1,0 +1,83 @@
+import { listCopies, type CopyRecord } from '../../core/copies/ps';
+import { nodeHttpProbe } from '../../core/copies/health';
+import { EXIT, UsageError, type CliCommand } from '../command';
+import { HOST_HELP, HOST_OPTION, engineFromArgs, loadMasterCopy, looksLikeFile, parseCommandArgs, reportFailure, withCancel, writeJson } from '../engineFromArgs';
+
+export const psCommand: CliCommand = {
+  name: 'ps',
+  summary: 'list the copies: master copy, version, index, state, health, ports, digest',
+  help: `Usage: mastercopy ps [--json] [--no-probe] [--host HOST] [FILE|NAME]
+
+Lists the copies Master Copy printed (every master copy, or only FILE's or NAME's),
+sorted by name, version and index. Copies checked over HTTP (\`health.http\`) are
+probed once each, through their published port, to tell their health.
+
+With --json, a stable JSON array; each copy is
+  {
+    "name": "transaction-service",     master copy name
+    "version": "1.0.0",
+    "index": 0,                         the copy's index among its version's copies
+    "id": "<64 hex>", "shortId": "<12 hex>",
+    "state": "running",                 created|running|paused|restarting|removing|exited|dead
+    "health": "healthy",                healthy|unhealthy|starting|none
+    "ports": [{"container": 8080, "protocol": "tcp", "host": 32768, "hostIp": "127.0.0.1"}],
+    "image": "transaction-service:1.0.0",
+    "digest": "sha256:…",               the copy's io.mastercopy.digest (or null)
+    "digestMatches": true               the image NAME:VERSION still has that digest
+  }
+"host" and "hostIp" are null while a port is not published (a stopped copy).
+
+Options:
+      --json       the JSON array above on stdout
+      --no-probe   do not probe health.http copies (their health shows as none)
+${HOST_HELP}
+
+Exit codes: 0 listed (also when there are none), 1 FILE has errors, 2 usage error
+or engine not reachable.
+`,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs(args, {
+      json: { type: 'boolean', default: false },
+      'no-probe': { type: 'boolean', default: false },
+      ...HOST_OPTION,
+    });
+    if (positionals.length > 1) throw new UsageError('give at most one master copy file or name');
+    let name: string | undefined;
+    if (positionals.length === 1) {
+      if (looksLikeFile(positionals[0], io)) {
+        const loaded = loadMasterCopy(io, 'ps', positionals[0]);
+        if (typeof loaded === 'number') return loaded;
+        name = loaded.mc.name;
+      } else name = positionals[0];
+    }
+    let copies: CopyRecord[];
+    try {
+      const engine = engineFromArgs(values.host, io);
+      copies = await withCancel((signal) => listCopies(engine, { name, signal, probe: values['no-probe'] ? undefined : nodeHttpProbe }));
+    } catch (e) {
+      return reportFailure(io, 'ps', e);
+    }
+    if (values.json) writeJson(io, copies);
+    else io.stdout.write(table(copies, name));
+    return EXIT.ok;
+  },
+};
+
+function table(copies: CopyRecord[], name: string | undefined): string {
+  if (copies.length === 0) return name ? `No copies of ${name}.\n` : 'No copies.\n';
+  const rows = [
+    ['NAME', 'VERSION', 'COPY', 'ID', 'STATE', 'HEALTH', 'PORTS', 'DIGEST'],
+    ...copies.map((c) => [
+      c.name,
+      c.version,
+      String(c.index),
+      c.shortId,
+      c.state,
+      c.health,
+      c.ports.map((p) => (p.host !== null ? `${p.hostIp ?? '0.0.0.0'}:${p.host}->${p.container}/${p.protocol}` : `${p.container}/${p.protocol}`)).join(', ') || '-',
+      c.digest === null ? '-' : `${c.digest.replace(/^sha256:/, '').slice(0, 12)}${c.digestMatches ? '' : ' (image changed)'}`,
+    ]),
+  ];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n') + '\n';
+}

@@ -1,0 +1,131 @@
+// What the commands that talk to an engine share: argument parsing, reading and
+// validating a master copy file, the engine client from --host, Ctrl-C as an abort
+// signal, and errors turned into a message and an exit code (never a stack trace).
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { BuildError, BuildStepError } from '../core/build/errors';
+import { CopiesError, PortTakenError, SecretError } from '../core/copies/errors';
+import { createEngineClient } from '../core/engine/DockerodeEngineClient';
+import type { EngineClient } from '../core/engine/EngineClient';
+import { EngineRequestError, EngineUnreachableError, NotManagedError, isAbortError } from '../core/engine/errors';
+import { EngineHostError, nodeHostResolutionDeps, resolveEngineHost } from '../core/engine/hostResolution';
+import { nodeFileAccess } from '../core/mastercopy/fileAccess';
+import type { MasterCopy } from '../core/mastercopy/model';
+import { LineIndex } from '../core/mastercopy/positions';
+import { validateText } from '../core/mastercopy/validator';
+import { EXIT, UsageError, type CliIo } from './command';
+
+/** Exit code after Ctrl-C, as shells report it. */
+export const EXIT_CANCELLED = 130;
+
+/** The --host option every engine command takes. */
+export const HOST_OPTION = { host: { type: 'string', short: 'H' } } as const;
+export const HOST_HELP = `  -H, --host HOST  the Docker engine, like \`docker -H\` (unix:///…, tcp://…, ssh://…);
+                   default: DOCKER_HOST, DOCKER_CONTEXT, the current docker context,
+                   then unix:///var/run/docker.sock`;
+
+export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, allowPositionals: true, options, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** The engine named by --host, or resolved like the Docker CLI does. Throws EngineHostError. */
+export function engineFromArgs(host: string | undefined, io: CliIo): EngineClient {
+  return createEngineClient(resolveEngineHost(host, nodeHostResolutionDeps(io.env)));
+}
+
+export interface LoadedMasterCopy {
+  mc: MasterCopy;
+  /** The master copy's folder (sources and secret files are relative to it). */
+  folder: string;
+  /** The path as shown to the user. */
+  shown: string;
+}
+
+/** Does this argument name a master copy file (rather than a NAME or an id)? */
+export function looksLikeFile(arg: string, io: CliIo): boolean {
+  if (/\.ya?ml$/.test(arg) || arg.includes('/')) return true;
+  const abs = resolve(io.cwd, arg);
+  return existsSync(abs) && statSync(abs).isFile();
+}
+
+/**
+ * Reads and validates a master copy. Problems are written to stderr (FILE:LINE:COL: …);
+ * returns the exit code instead when it cannot be used: 2 unreadable, 1 invalid.
+ */
+export function loadMasterCopy(io: CliIo, command: string, file: string): LoadedMasterCopy | number {
+  const abs = resolve(io.cwd, file);
+  const shown = relative(io.cwd, abs) || abs;
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    io.stderr.write(`mastercopy ${command}: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message}\n`);
+    return EXIT.usage;
+  }
+  const lines = new LineIndex(text);
+  const validation = validateText(text, { path: abs }, nodeFileAccess);
+  for (const d of validation.diagnostics) {
+    const p = lines.positionAt(d.range.start);
+    io.stderr.write(`${shown}:${p.line + 1}:${p.character + 1}: ${d.severity}: ${d.message}\n`);
+  }
+  if (!validation.masterCopy) {
+    io.stderr.write(`mastercopy ${command}: ${shown} has errors; fix them first (mastercopy validate ${shown}).\n`);
+    return EXIT.problems;
+  }
+  return { mc: validation.masterCopy, folder: dirname(abs), shown };
+}
+
+/** Runs `work` with an abort signal that Ctrl-C triggers. */
+export async function withCancel<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  const onSigint = () => abort.abort(Object.assign(new Error('cancelled'), { name: 'AbortError' }));
+  process.once('SIGINT', onSigint);
+  try {
+    return await work(abort.signal);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+/**
+ * An error as a message on stderr and an exit code: the engine unreachable or misnamed → 2,
+ * cancelled → 130, what went wrong with the request (a missing secret, a taken port, a
+ * failed build, the engine said no) → 1. Anything else is rethrown for main's handler.
+ */
+export function reportFailure(io: CliIo, command: string, e: unknown): number {
+  if (isAbortError(e)) {
+    io.stderr.write(`mastercopy ${command}: cancelled.\n`);
+    return EXIT_CANCELLED;
+  }
+  if (e instanceof EngineUnreachableError || e instanceof EngineHostError) {
+    io.stderr.write(`mastercopy ${command}: ${e.message}\n`);
+    return EXIT.usage;
+  }
+  if (e instanceof SecretError || e instanceof PortTakenError || e instanceof CopiesError || e instanceof BuildError || e instanceof EngineRequestError || e instanceof NotManagedError) {
+    io.stderr.write(`mastercopy ${command}: ${e.message}\n`);
+    if (e instanceof BuildStepError && e.tail().length) io.stderr.write(`Last lines of the build output:\n${e.tail().map((l) => `  ${l}`).join('\n')}\n`);
+    return EXIT.problems;
+  }
+  throw e;
+}
+
+/** Progress on stderr, one line each; nothing with --quiet. */
+export function progressWriter(io: CliIo, quiet: boolean | undefined): (line: string) => void {
+  return quiet ? () => undefined : (line) => io.stderr.write(`${line}\n`);
+}
+
+export function writeJson(io: CliIo, value: unknown): void {
+  io.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/** A whole number from an argument, or a UsageError naming it. */
+export function wholeNumber(value: string, what: string, min: number, max: number): number {
+  if (!/^[0-9]+$/.test(value) || Number(value) < min || Number(value) > max) throw new UsageError(`${what} must be a whole number from ${min} to ${max}, not '${value}'`);
+  return Number(value);
+}
