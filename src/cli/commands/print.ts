@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { MAX_COPIES, printCopies, type PrintedCopy, type PrintEvent, type PrintResult } from '../../core/copies/print';
+import { isAbortError } from '../../core/engine/errors';
 import { EXIT, UsageError, type CliCommand } from '../command';
-import { HOST_HELP, HOST_OPTION, engineFromArgs, loadMasterCopy, parseCommandArgs, progressWriter, reportFailure, wholeNumber, withCancel, writeJson } from '../engineFromArgs';
+import { EXIT_CANCELLED, HOST_HELP, HOST_OPTION, engineFromArgs, loadMasterCopy, parseCommandArgs, progressWriter, reportFailure, wholeNumber, withCancel, writeJson } from '../engineFromArgs';
 
 export const printCommand: CliCommand = {
   name: 'print',
@@ -49,12 +50,27 @@ engine not reachable, 130 cancelled (copies being created are removed again).
     const say = progressWriter(io, values.quiet);
 
     let result: PrintResult;
+    let waiting = 0;
     try {
       const engine = engineFromArgs(values.host, io);
       result = await withCancel((signal) =>
-        printCopies(engine, mc, folder, { copies, env: io.env, readFile: (p) => readFile(p, 'utf8'), signal, onProgress: (e) => progress(e, say) }),
+        printCopies(engine, mc, folder, {
+          copies,
+          env: io.env,
+          readFile: (p) => readFile(p, 'utf8'),
+          signal,
+          onProgress: (e) => {
+            if (e.kind === 'waiting-for-health') waiting = e.count;
+            progress(e, say);
+          },
+        }),
       );
     } catch (e) {
+      if (waiting && isAbortError(e)) {
+        // Cancelled after every copy had started: they are printed, only the wait was cancelled.
+        io.stderr.write(`mastercopy print: cancelled while waiting for health; the ${waiting} new cop${waiting === 1 ? 'y is' : 'ies are'} running (mastercopy ps ${mc.name}; mastercopy dispose ${mc.name}:${mc.version}).\n`);
+        return EXIT_CANCELLED;
+      }
       return reportFailure(io, 'print', e);
     }
 
