@@ -10,7 +10,8 @@ export const psCommand: CliCommand = {
 
 Lists the copies Master Copy printed (every master copy, or only FILE's or NAME's),
 sorted by name, version and index. Copies checked over HTTP (\`health.http\`) are
-probed once each, through their published port, to tell their health.
+probed once each, through their published port, to tell their health (only with
+a local engine: their ports listen on the engine host's 127.0.0.1).
 
 With --json, a stable JSON array; each copy is
   {
@@ -53,7 +54,9 @@ or engine not reachable.
     let copies: CopyRecord[];
     try {
       const engine = engineFromArgs(values.host, io);
-      copies = await withCancel((signal) => listCopies(engine, { name, signal, probe: values['no-probe'] ? undefined : nodeHttpProbe }));
+      // Ports are published on the engine's 127.0.0.1: reachable from here only when the engine is local.
+      const local = /^(unix|npipe):/.test(engine.endpoint.host);
+      copies = await withCancel((signal) => listCopies(engine, { name, signal, probe: values['no-probe'] || !local ? undefined : nodeHttpProbe }));
     } catch (e) {
       return reportFailure(io, 'ps', e);
     }
