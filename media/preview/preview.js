@@ -1,0 +1,95 @@
+// The Master Copy preview's page script. It renders nothing itself: the extension sends
+// server-rendered, escaped HTML (src/core/preview/html.ts, renderPreviewBody). It only
+//  - turns clicks into messages: a button with data-command → {type: 'command', command},
+//    an element with data-reveal-start/-end → {type: 'reveal', start, end};
+//  - swaps in a new body on {type: 'update', body}, keeping the scroll position and focus;
+//  - says {type: 'ready'} once it listens.
+// Nothing read from the page is trusted: the extension validates every message
+// (src/core/preview/messages.ts, parseWebviewMessage) before acting on it.
+// @ts-check
+(function () {
+  'use strict';
+  // eslint-disable-next-line no-undef
+  const vscode = acquireVsCodeApi();
+  const root = document.getElementById('preview-root');
+  const OFFSET = /^[0-9]{1,10}$/;
+
+  /** @param {unknown} message */
+  function post(message) {
+    vscode.postMessage(message);
+  }
+
+  /** @param {Element} el */
+  function reveal(el) {
+    const start = el.getAttribute('data-reveal-start') || '';
+    const end = el.getAttribute('data-reveal-end') || '';
+    if (!OFFSET.test(start) || !OFFSET.test(end)) return;
+    post({ type: 'reveal', start: Number(start), end: Number(end) });
+  }
+
+  document.addEventListener('click', (event) => {
+    const target = event.target instanceof Element ? event.target : null;
+    if (!target) return;
+    const button = target.closest('button[data-command]');
+    if (button instanceof HTMLButtonElement) {
+      if (!button.disabled) post({ type: 'command', command: button.getAttribute('data-command') });
+      return;
+    }
+    const link = target.closest('[data-reveal-start]');
+    if (link) {
+      event.preventDefault();
+      reveal(link);
+    }
+  });
+
+  // Dockerfile lines are links too (role="link", tabindex="0"): Enter activates them.
+  document.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter' && event.key !== ' ') return;
+    const target = event.target instanceof Element ? event.target : null;
+    if (!target || target.tagName === 'A' || target.tagName === 'BUTTON') return;
+    if (target.hasAttribute('data-reveal-start')) {
+      event.preventDefault();
+      reveal(target);
+    }
+  });
+
+  /** A key that finds the focused element again in the new body. */
+  function focusKey() {
+    const el = document.activeElement;
+    if (!el || el === document.body) return undefined;
+    const command = el.getAttribute('data-command');
+    if (command) return `[data-command="${CSS.escape(command)}"]`;
+    const start = el.getAttribute('data-reveal-start');
+    if (start && OFFSET.test(start)) return `[data-reveal-start="${start}"]`;
+    return undefined;
+  }
+
+  window.addEventListener('message', (event) => {
+    const message = event.data;
+    if (!root || !message || typeof message !== 'object' || message.type !== 'update' || typeof message.body !== 'string') return;
+    const x = window.scrollX;
+    const y = window.scrollY;
+    const key = focusKey();
+    root.innerHTML = message.body;
+    window.scrollTo(x, y);
+    if (key) {
+      const again = root.querySelector(key);
+      if (again instanceof HTMLElement) again.focus({ preventScroll: true });
+    }
+  });
+
+  // The panel may be re-created (hidden and shown again): come back where the user was.
+  const saved = vscode.getState();
+  if (saved && typeof saved.scrollY === 'number') window.scrollTo(0, saved.scrollY);
+  let pending = false;
+  window.addEventListener('scroll', () => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      vscode.setState({ scrollY: window.scrollY });
+    });
+  });
+
+  post({ type: 'ready' });
+})();
