@@ -65,7 +65,13 @@ else
   log="$tools/code-server-install.log"
   # npm 11 warns that install scripts are "not yet covered by allowScripts" and still runs them.
   # npm's own `#!/usr/bin/env node` then also runs on Node 24.
-  if ! PATH="$node24_home/bin:$PATH" npm_config_nodedir="$node24_home" npm \
+  # Under `npm test` the outer npm's settings are in the environment (npm_config_user_agent
+  # says node/v20, which code-server's postinstall reads as "the wrong Node"): drop them all.
+  unset_npm=()
+  while IFS='=' read -r var _; do
+    [[ "$var" == npm_* || "$var" == NODE ]] && unset_npm+=(-u "$var")
+  done < <(env)
+  if ! env "${unset_npm[@]}" PATH="$node24_home/bin:$PATH" npm_config_nodedir="$node24_home" npm \
     install --prefix "$cs_prefix" --no-save --no-audit --no-fund --loglevel=error \
     "code-server@$CODE_SERVER_VERSION" >"$log" 2>&1; then
     tail -n 30 "$log" >&2

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands/command';
 import { newMasterCopyCommand } from './commands/newMasterCopy';
+import { registerEngineFeatures, type EngineFeatures } from './engineFeatures';
 import { DiagnosticsProvider } from './language/diagnostics';
 import { registerLanguageFeatures } from './language/register';
 import { Log } from './log';
@@ -11,6 +12,8 @@ import { Settings } from './settings';
 /** What the extension exposes to its own tests (and to other extensions). */
 export interface MasterCopyApi {
   diagnostics: DiagnosticsProvider;
+  /** Undefined until the workspace is trusted. */
+  readonly engine: EngineFeatures | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): MasterCopyApi {
@@ -22,8 +25,18 @@ export function activate(context: vscode.ExtensionContext): MasterCopyApi {
     context.subscriptions.push(diagnostics);
     registerLanguageFeatures(context);
     registerCommands(context, log, [newMasterCopyCommand({ log })]);
+    // An untrusted workspace gets language features only: no engine, no builds.
+    let engine: EngineFeatures | undefined;
+    const startEngineFeatures = () => (engine ??= registerEngineFeatures(context, { log, settings, diagnostics }));
+    if (vscode.workspace.isTrusted) startEngineFeatures();
+    else context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(startEngineFeatures));
     log.info(`Master Copy ${context.extension.packageJSON.version} activated (${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: language features only'})`);
-    return { diagnostics };
+    return {
+      diagnostics,
+      get engine() {
+        return engine;
+      },
+    };
   } catch (e) {
     // VS Code shows nothing when activation fails: say it.
     const err = e instanceof Error ? e : new Error(String(e));

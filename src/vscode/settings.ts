@@ -11,6 +11,11 @@ export class Settings {
     return Math.max(0, this.config.get<number>('validation.delay', 150));
   }
 
+  /** An explicit engine endpoint; empty means "resolve it like the Docker CLI". */
+  get dockerHost(): string {
+    return this.config.get<string>('dockerHost', '').trim();
+  }
+
   onDidChange(listener: () => void): vscode.Disposable {
     return vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('mastercopy')) listener();

@@ -1,9 +1,19 @@
 import * as vscode from 'vscode';
+import type { EngineService } from '../engine/engineService';
 import type { Log } from '../log';
+import type { WorkspaceMasterCopies } from '../masterCopies';
+import type { CopiesModel } from '../tree/copiesModel';
 
 /** What a command may use; passed in, never global. */
 export interface CommandDeps {
   log: Log;
+}
+
+/** What a command that talks to the engine uses. */
+export interface EngineCommandDeps extends CommandDeps {
+  engine: EngineService;
+  files: WorkspaceMasterCopies;
+  model: CopiesModel;
 }
 
 export interface Command {

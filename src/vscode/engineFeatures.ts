@@ -1,0 +1,65 @@
+// Everything that talks to a container engine: only in a trusted workspace.
+import * as vscode from 'vscode';
+import { buildCommand } from './commands/build';
+import { registerCommands, type EngineCommandDeps } from './commands/command';
+import { copyIdCommand } from './commands/copyId';
+import { disposeCommand } from './commands/dispose';
+import { openInBrowserCommand } from './commands/openInBrowser';
+import { printCommand } from './commands/print';
+import { refreshCommand } from './commands/refresh';
+import { retryConnectionCommand } from './commands/retryConnection';
+import { scaleCommand } from './commands/scale';
+import { EngineService } from './engine/engineService';
+import { MasterCopyCodeLenses } from './language/codeLens';
+import type { DiagnosticsProvider } from './language/diagnostics';
+import type { Log } from './log';
+import { WorkspaceMasterCopies } from './masterCopies';
+import type { Settings } from './settings';
+import { EngineStatusBar } from './statusBar';
+import { CopiesModel } from './tree/copiesModel';
+import { CopiesTreeProvider } from './tree/copiesTree';
+import { RefreshManager } from './tree/refreshManager';
+
+export interface EngineFeatures {
+  engine: EngineService;
+  model: CopiesModel;
+  tree: CopiesTreeProvider;
+  refresh: RefreshManager;
+}
+
+export function registerEngineFeatures(context: vscode.ExtensionContext, deps: { log: Log; settings: Settings; diagnostics: DiagnosticsProvider }): EngineFeatures {
+  const { log, settings, diagnostics } = deps;
+  const engine = new EngineService(log, settings);
+  const files = new WorkspaceMasterCopies(log);
+  const model = new CopiesModel(engine, log);
+  const refresh = new RefreshManager(model, engine, log);
+  const tree = new CopiesTreeProvider(model, files);
+  const view = vscode.window.createTreeView('mastercopy.copies', { treeDataProvider: tree, showCollapseAll: true });
+  context.subscriptions.push(engine, files, model, refresh, tree, view);
+
+  // Follow the engine only while someone looks at the copies.
+  const follow = () => (view.visible ? refresh.start() : refresh.stop());
+  context.subscriptions.push(view.onDidChangeVisibility(follow));
+  follow();
+
+  context.subscriptions.push(
+    model.onDidChange(() => void vscode.commands.executeCommand('setContext', 'mastercopy.engineDown', model.state.kind === 'down')),
+    new EngineStatusBar(model, engine),
+    MasterCopyCodeLenses.register(diagnostics, model),
+  );
+  // One look at the engine at start, for the status bar and code lenses.
+  void model.refresh();
+
+  const commandDeps: EngineCommandDeps = { log, engine, files, model };
+  registerCommands(context, log, [
+    buildCommand(commandDeps),
+    printCommand(commandDeps),
+    scaleCommand(commandDeps),
+    disposeCommand(commandDeps),
+    openInBrowserCommand(commandDeps),
+    copyIdCommand(commandDeps),
+    refreshCommand(commandDeps),
+    retryConnectionCommand(commandDeps),
+  ]);
+  return { engine, model, tree, refresh };
+}

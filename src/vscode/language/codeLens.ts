@@ -1,0 +1,47 @@
+// Code lenses on a master copy: Build · Print ×N · (n running).
+import * as vscode from 'vscode';
+import type { CopiesModel } from '../tree/copiesModel';
+import type { DiagnosticsProvider } from './diagnostics';
+import { MASTER_COPY_SELECTOR } from './convert';
+
+export class MasterCopyCodeLenses implements vscode.CodeLensProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.changed.event;
+  private readonly subscriptions: vscode.Disposable[] = [this.changed];
+
+  constructor(
+    private readonly diagnostics: DiagnosticsProvider,
+    private readonly model: CopiesModel,
+  ) {
+    this.subscriptions.push(model.onDidChange(() => this.changed.fire()), diagnostics.onDidValidate(() => this.changed.fire()));
+  }
+
+  static register(diagnostics: DiagnosticsProvider, model: CopiesModel): vscode.Disposable {
+    const provider = new MasterCopyCodeLenses(diagnostics, model);
+    return vscode.Disposable.from(provider, vscode.languages.registerCodeLensProvider(MASTER_COPY_SELECTOR, provider));
+  }
+
+  provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+    const result = this.diagnostics.resultFor(doc);
+    const mc = result?.masterCopy;
+    if (!mc) return [];
+    // On the `name:` line, where the eye looks for what this file is.
+    const nameLoc = result.parsed.locate(['name']);
+    const line = nameLoc ? doc.positionAt(nameLoc.value.start).line : 0;
+    const range = new vscode.Range(line, 0, line, 0);
+    const n = mc.copies ?? 1;
+    const running = this.model.copiesOf(mc.name, mc.version).filter((c) => c.state === 'running').length;
+    const lenses = [
+      new vscode.CodeLens(range, { title: '$(tools) Build', command: 'mastercopy.build', arguments: [doc.uri], tooltip: `Build ${mc.name}:${mc.version}` }),
+      new vscode.CodeLens(range, { title: `$(copy) Print ×${n}`, command: 'mastercopy.print', arguments: [doc.uri, n], tooltip: `Print ${n} hardened copies of ${mc.name}:${mc.version}` }),
+    ];
+    if (this.model.state.kind === 'ok') {
+      lenses.push(new vscode.CodeLens(range, { title: `${running} running`, command: 'workbench.view.extension.mastercopy', tooltip: 'Show the copies' }));
+    }
+    return lenses;
+  }
+
+  dispose(): void {
+    vscode.Disposable.from(...this.subscriptions).dispose();
+  }
+}

@@ -1,0 +1,100 @@
+// When the copies model refreshes: on the engine's events (debounced), after a
+// reconnect, and on a slow safety poll — and only while someone is looking.
+import * as vscode from 'vscode';
+import { isAbortError } from '../../core/engine/errors';
+import type { EngineService } from '../engine/engineService';
+import type { Log } from '../log';
+import type { CopiesModel } from './copiesModel';
+
+export interface RefreshTimings {
+  debounceMs: number;
+  pollMs: number;
+  /** First wait before reconnecting to a lost event stream; doubles up to maxRetryMs. */
+  retryMs: number;
+  maxRetryMs: number;
+}
+
+const DEFAULTS: RefreshTimings = { debounceMs: 100, pollMs: 30_000, retryMs: 1_000, maxRetryMs: 15_000 };
+
+export class RefreshManager implements vscode.Disposable {
+  private run?: AbortController;
+  private debounce?: NodeJS.Timeout;
+  private poll?: NodeJS.Timeout;
+  private readonly subscriptions: vscode.Disposable[] = [];
+  /** Engine events seen; for tests and the log. */
+  eventsSeen = 0;
+
+  constructor(
+    private readonly model: CopiesModel,
+    private readonly engine: EngineService,
+    private readonly log: Log,
+    private readonly timings: RefreshTimings = DEFAULTS,
+  ) {
+    this.subscriptions.push(engine.onDidChange(() => this.restart()));
+  }
+
+  /** Start following the engine (idempotent). */
+  start(): void {
+    if (this.run) return;
+    const run = (this.run = new AbortController());
+    void this.model.refresh();
+    void this.follow(run.signal);
+    this.poll = setInterval(() => void this.model.refresh(), this.timings.pollMs);
+  }
+
+  stop(): void {
+    this.run?.abort();
+    this.run = undefined;
+    clearTimeout(this.debounce);
+    clearInterval(this.poll);
+  }
+
+  private restart(): void {
+    if (!this.run) return;
+    this.stop();
+    this.start();
+  }
+
+  private schedule(): void {
+    clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => void this.model.refresh(), this.timings.debounceMs);
+  }
+
+  /** Follows the event stream, reconnecting with a growing pause after the engine goes away. */
+  private async follow(signal: AbortSignal): Promise<void> {
+    let wait = this.timings.retryMs;
+    let since: number | undefined;
+    while (!signal.aborted) {
+      try {
+        const events = this.engine.client.events({ labels: {}, types: ['container'], since }, signal);
+        let first = true;
+        for await (const ev of events) {
+          if (first) {
+            // Connected (again): whatever happened meanwhile is in the model after one refresh.
+            first = false;
+            wait = this.timings.retryMs;
+          }
+          this.eventsSeen++;
+          since = ev.time;
+          this.schedule();
+        }
+        // The stream ended without an error: the engine went away or restarted.
+        if (!signal.aborted) this.log.debug('engine event stream ended; reconnecting');
+      } catch (e) {
+        if (signal.aborted || isAbortError(e)) return;
+        this.log.debug(`engine event stream: ${(e as Error).message}; retrying in ${wait} ms`);
+      }
+      void this.model.refresh();
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, wait);
+        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      });
+      wait = Math.min(wait * 2, this.timings.maxRetryMs);
+    }
+  }
+
+  dispose(): void {
+    this.stop();
+    vscode.Disposable.from(...this.subscriptions).dispose();
+  }
+}

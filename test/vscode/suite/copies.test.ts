@@ -1,0 +1,130 @@
+// Build, print and dispose from the editor against the real engine, and what the
+// Copies tree shows at each step; then the engine-down item.
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as vscode from 'vscode';
+import type { MasterCopyApi } from '../../../src/vscode/extension';
+import type { CopiesNode } from '../../../src/vscode/tree/copiesTree';
+
+async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const name = `vsc-${Date.now().toString(36)}`;
+const text = `mastercopy: 1
+name: ${name}
+version: "1.0.0"
+from: busybox:stable
+files:
+  - path: /srv/www/health
+    content: ok
+command: ["/bin/httpd", "-f", "-p", "8080", "-h", "/srv/www"]
+ports: [8080]
+health:
+  http: { port: 8080, path: /health }
+  interval: 500ms
+  retries: 20
+copies: 2
+`;
+
+describe('copies from the editor (real engine)', function () {
+  this.timeout(120_000);
+  let api: MasterCopyApi;
+  let uri: vscode.Uri;
+
+  before(async () => {
+    api = (await vscode.extensions.getExtension('mastercopy.mastercopy')!.activate()) as MasterCopyApi;
+    assert.ok(api.engine, 'the test workspace is trusted, so the engine features are on');
+    uri = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0].uri, `${name}.mastercopy.yaml`);
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
+    await vscode.window.showTextDocument(uri);
+  });
+
+  after(async () => {
+    await vscode.commands.executeCommand('mastercopy.dispose', uri, { confirmed: true });
+    await new Promise((resolve) => execFile('docker', ['rmi', `${name}:1.0.0`], () => resolve(undefined)));
+  });
+
+  async function roots(): Promise<CopiesNode[]> {
+    return (await api.engine!.tree.getChildren()) as CopiesNode[];
+  }
+  async function ourNode() {
+    return (await roots()).find((n) => n.kind === 'masterCopy' && n.name === name);
+  }
+
+  it('lists the workspace master copy in the tree before anything is printed', async () => {
+    const node = await until('the master copy in the tree', ourNode);
+    const item = api.engine!.tree.getTreeItem(node);
+    assert.equal(item.label, name);
+    assert.match(String(item.contextValue), /^masterCopy hasFile noCopies$/);
+    assert.match(String(item.description), /no copies/);
+  });
+
+  it('builds the image', async () => {
+    const result = (await vscode.commands.executeCommand('mastercopy.build', uri)) as { status: string; tag: string } | undefined;
+    assert.ok(result, 'the build command returns its result');
+    assert.equal(result.tag, `${name}:1.0.0`);
+    const again = (await vscode.commands.executeCommand('mastercopy.build', uri)) as { status: string };
+    assert.equal(again.status, 'up-to-date', 'building the same master copy again is a no-op');
+  });
+
+  it('prints two healthy copies and the tree shows them under their version', async () => {
+    const result = (await vscode.commands.executeCommand('mastercopy.print', uri, 2)) as { copies: unknown[]; unhealthy: unknown[] };
+    assert.equal(result.copies.length, 2);
+    assert.deepEqual(result.unhealthy, []);
+    await api.engine!.model.refresh();
+    const node = await until('two copies in the tree', async () => {
+      const n = await ourNode();
+      return n && n.kind === 'masterCopy' && n.copies.length === 2 && n;
+    });
+    const [version] = await api.engine!.tree.getChildren(node);
+    assert.equal(version.kind, 'version');
+    const versionItem = api.engine!.tree.getTreeItem(version);
+    assert.equal(versionItem.label, '1.0.0');
+    assert.match(String(versionItem.contextValue), /^version current$/);
+    const copies = await api.engine!.tree.getChildren(version);
+    assert.deepEqual(
+      copies.map((c) => api.engine!.tree.getTreeItem(c).label),
+      ['#0', '#1'],
+    );
+    const copyItem = api.engine!.tree.getTreeItem(copies[0]);
+    assert.equal(copyItem.contextValue, 'copy running http');
+    assert.match(String(copyItem.description), /^running · healthy · 127\.0\.0\.1:\d+→8080$/);
+  });
+
+  it('disposes the copies and the tree shows none', async () => {
+    const node = (await ourNode())!;
+    await vscode.commands.executeCommand('mastercopy.dispose', node, { confirmed: true });
+    await api.engine!.model.refresh();
+    const after = await until('no copies in the tree', async () => {
+      const n = await ourNode();
+      return n && n.kind === 'masterCopy' && n.copies.length === 0 && n;
+    });
+    assert.match(String(api.engine!.tree.getTreeItem(after).contextValue), /noCopies/);
+  });
+
+  it('shows an engine that cannot be reached as an item with a retry action', async () => {
+    const config = vscode.workspace.getConfiguration('mastercopy');
+    await config.update('dockerHost', 'unix:///tmp/mastercopy-no-engine.sock', vscode.ConfigurationTarget.Workspace);
+    try {
+      await vscode.commands.executeCommand('mastercopy.retryConnection');
+      const down = await until('the engine-down item', async () => (await roots()).find((n) => n.kind === 'engineDown'));
+      const item = api.engine!.tree.getTreeItem(down);
+      assert.equal(item.label, 'Docker engine not reachable');
+      assert.equal(item.description, 'unix:///tmp/mastercopy-no-engine.sock');
+      assert.equal(item.contextValue, 'engineDown');
+      assert.equal(item.command?.command, 'mastercopy.retryConnection');
+      assert.match(String((item.tooltip as vscode.MarkdownString).value), /not reachable at unix:\/\/\/tmp\/mastercopy-no-engine\.sock/);
+    } finally {
+      await config.update('dockerHost', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+    await vscode.commands.executeCommand('mastercopy.retryConnection');
+    await until('the engine to be back', async () => !(await roots()).some((n) => n.kind === 'engineDown'));
+  });
+});
