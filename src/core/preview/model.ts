@@ -46,6 +46,8 @@ export interface LoadPreviewDeps {
   /** A validation the caller has already (the editor's incremental one); else validateText. */
   validation?: ValidationResult;
   probe?: HttpProbe;
+  /** Why there is no engine (when `engine` is undefined). */
+  noEngineReason?: string;
   signal?: AbortSignal;
 }
 
@@ -66,7 +68,7 @@ export async function loadPreviewState(text: string, path: string, deps: LoadPre
   }
   const state: PreviewState = { validation, buildPlan, engine: { reachable: false } };
   if (buildPlan.dockerfileText === undefined) state.userDockerfile = await readUserDockerfile(buildPlan, deps.fs, deps.signal);
-  const computed = await computePlan(deps.engine, mc, dirname(path), { fs: deps.fs, signal: deps.signal, buildPlan, probe: deps.probe });
+  const computed = await computePlan(deps.engine, mc, dirname(path), { fs: deps.fs, signal: deps.signal, buildPlan, probe: deps.probe, noEngineReason: deps.noEngineReason });
   state.plan = computed.plan;
   state.copies = computed.copies;
   state.engine = computed.plan.engine;

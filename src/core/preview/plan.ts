@@ -185,6 +185,8 @@ export interface ComputePlanOptions {
   buildPlan?: BuildPlan;
   /** Probes `health.http` copies for their health; without it they count as running only. */
   probe?: HttpProbe;
+  /** Why there is no engine (when `engine` is undefined), e.g. a host that cannot be resolved. */
+  noEngineReason?: string;
 }
 
 export interface ComputedPlan {
@@ -203,7 +205,7 @@ export async function computePlan(engine: EngineClient | undefined, mc: MasterCo
   const { signal } = options;
   const buildPlan = options.buildPlan ?? (await planBuild(mc, folder, options.fs, signal));
   if (!engine) {
-    const status: EngineStatus = { reachable: false, error: 'No Docker engine is configured.' };
+    const status: EngineStatus = { reachable: false, error: options.noEngineReason ?? 'No Docker engine is configured.' };
     return { plan: planFromEngineState(mc, buildPlan, undefined, status), buildPlan, copies: undefined };
   }
   try {
