@@ -86,10 +86,10 @@ built, 2 usage error or unreadable file, 130 cancelled.
     }
 
     const problems = model.problems.map((p) => ({ line: p.line + 1, column: p.character + 1, endLine: p.endLine + 1, endColumn: p.endCharacter + 1, severity: p.severity, message: p.message, code: p.code }));
-    if (!values.json || !model.valid) for (const p of problems) io.stderr.write(`${shown}:${p.line}:${p.column}: ${p.severity}: ${p.message}\n`);
+    if (!values.json) for (const p of problems) io.stderr.write(`${shown}:${p.line}:${p.column}: ${p.severity}: ${p.message}\n`);
     if (!model.valid || !model.plan) {
       if (values.json) writeJson(io, { status: 'invalid', file: shown, problems });
-      io.stderr.write(`mastercopy preview: ${shown} has errors; fix them first (mastercopy validate ${shown}).\n`);
+      else io.stderr.write(`mastercopy preview: ${shown} has errors; fix them first (mastercopy validate ${shown}).\n`);
       return EXIT.problems;
     }
 

@@ -243,7 +243,7 @@ export function previewModel(text: string, path: string, state: PreviewState, pr
     const summary = mc ? summaryCard(mc) : kept?.summary;
     const reason = mc ? 'The master copy cannot be built: see the problems.' : 'The master copy has errors: fix them first.';
     const off = { enabled: false, title: reason };
-    return {
+    return compact({
       file,
       valid: false,
       stale: kept !== undefined,
@@ -255,7 +255,7 @@ export function previewModel(text: string, path: string, state: PreviewState, pr
       engine: kept?.engine ?? state.engine,
       problems,
       actions: { build: off, print: off, tailLogs: tailLogsAction(kept?.copies, kept?.engine ?? state.engine) },
-    };
+    });
   }
 
   const plan = state.buildPlan;
@@ -306,7 +306,7 @@ export function previewModel(text: string, path: string, state: PreviewState, pr
       ? { enabled: false, title: `${plan.tag} exists with other content: bump the version.` }
       : { enabled: true, title: `Print ${p?.print.copies ?? mc.copies ?? 1} ${plural(p?.print.copies ?? mc.copies ?? 1, 'copy', 'copies')} of ${plan.tag}.` };
 
-  return {
+  return compact({
     file,
     valid: true,
     stale: false,
@@ -318,7 +318,12 @@ export function previewModel(text: string, path: string, state: PreviewState, pr
     engine: state.engine,
     problems,
     actions: { build, print, tailLogs: tailLogsAction(copies, state.engine) },
-  };
+  });
+}
+
+/** Without the members that are undefined, so that the model is the same after a JSON round trip. */
+function compact<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
 function tailLogsAction(copies: PreviewCopy[] | undefined, engine: EngineStatus): PreviewAction {

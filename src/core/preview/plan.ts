@@ -121,7 +121,7 @@ export function planFromEngineState(mc: MasterCopy, build: Pick<BuildPlan, 'tag'
     return {
       build: buildPart,
       print: { copies: target, running: [], wouldAdd: 0, firstIndex: 0, wouldBuild: false, blockedBy: 'engine-down' },
-      promote: { state: 'engine-down', from: [], to: mc.version, target, wouldPrint: 0, wouldDispose: [], gateway: mc.gateway && { ...mc.gateway } },
+      promote: { state: 'engine-down', from: [], to: mc.version, target, wouldPrint: 0, wouldDispose: [], ...(mc.gateway ? { gateway: { ...mc.gateway } } : {}) },
       engine,
     };
   }
