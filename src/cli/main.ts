@@ -2,6 +2,7 @@
 import { EXIT, UsageError, type CliCommand, type CliIo } from './command';
 import { buildCommand } from './commands/build';
 import { disposeCommand } from './commands/dispose';
+import { logsCommand } from './commands/logs';
 import { previewCommand } from './commands/preview';
 import { printCommand } from './commands/print';
 import { psCommand } from './commands/ps';
@@ -9,7 +10,7 @@ import { scaleCommand } from './commands/scale';
 import { validateCommand } from './commands/validate';
 import { version } from '../../package.json';
 
-const commands: CliCommand[] = [validateCommand, previewCommand, buildCommand, printCommand, psCommand, scaleCommand, disposeCommand];
+const commands: CliCommand[] = [validateCommand, previewCommand, buildCommand, printCommand, psCommand, logsCommand, scaleCommand, disposeCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
