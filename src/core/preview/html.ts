@@ -104,14 +104,20 @@ function title(model: PreviewModel): string {
 }
 
 function renderBody(model: PreviewModel, options: BodyOptions): SafeHtml {
+  // Problems lead when there are some; otherwise their (empty) section closes the page.
+  const problems = problemsSection(model);
+  const hasProblems = model.problems.length > 0;
   return html`${header(model, options)}
 ${banners(model, options)}
-${problemsSection(model)}
+${hasProblems ? problems : ''}
+<div class="${model.stale ? 'sections stale' : 'sections'}">
 ${model.summary ? summarySection(model.summary) : ''}
 ${planSection(model, options)}
 ${copiesSection(model)}
 ${dockerfileSection(model)}
-${contextSection(model)}`;
+${contextSection(model)}
+</div>
+${hasProblems ? '' : problems}`;
 }
 
 function icon(name: string): SafeHtml {
