@@ -15,6 +15,16 @@
 // Stable hooks for the panel and later features: data-section="summary|plan|promote|copies|
 // problems|dockerfile|context", buttons as data-command, clickable ranges as
 // data-reveal-start/-end, and per copy a data-slot="drift" badge.
+//
+// How a panel uses this (src/vscode/preview):
+//   open:    enableScripts, localResourceRoots = media/preview (+ the codicons' folder);
+//            webview.html = renderPreviewHtml(model, {nonce: fresh random, cspSource, trusted, …})
+//   change:  (debounced, the previous run aborted) state = await loadPreviewState(text, path, deps);
+//            model = previewModel(text, path, state, lastModel); lastModel = model;
+//            postMessage({type: 'update', body: renderPreviewBody(model, {trusted})})
+//   message: m = parseWebviewMessage(raw, {textLength}); undefined → ignore; `command` only when
+//            the workspace is trusted (the page has no buttons otherwise, but a page can post
+//            anything); `reveal` → document.positionAt(start/end)
 import type { DockerfileLine, PreviewAction, PreviewCopy, PreviewModel, PreviewProblem, SummaryCard } from './model';
 import type { PreviewPlan } from './plan';
 
