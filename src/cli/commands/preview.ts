@@ -14,7 +14,7 @@ import { isAbortError } from '../../core/engine/errors';
 
 export const previewCommand: CliCommand = {
   name: 'preview',
-  summary: 'show the Dockerfile a master copy generates and, with --plan, what build/print/promote would do',
+  summary: 'show the Dockerfile a master copy generates; with --plan, what build/print/promote would do',
   help: `Usage: mastercopy preview [--plan] [--json] [--host HOST] FILE
 
 Prints the Dockerfile the master copy FILE generates (or, with \`dockerfile:\`, the
