@@ -178,7 +178,7 @@ export class LogDecoder {
     if (end <= start) return;
     s.parts.push(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
     s.length += end - start;
-    if (s.length > this.maxLineBytes) this.cutLongLine(s);
+    while (s.length > this.maxLineBytes) this.cutLongLine(s);
   }
 
   private finishLine(s: StreamState): void {

@@ -131,6 +131,11 @@ export class LogFollower implements AsyncIterable<LogEntry> {
     return this.sources.size;
   }
 
+  /** Entries read but not yet taken by the consumer (bounded by `maxQueuedLines` per copy, plus one chunk). */
+  get buffered(): number {
+    return this.merger.size;
+  }
+
   /** Ends the tail: closes every connection; iteration ends. */
   close(): void {
     if (this.abort.signal.aborted) return;
