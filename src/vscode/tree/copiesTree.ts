@@ -62,7 +62,9 @@ export class CopiesTreeProvider implements vscode.TreeDataProvider<CopiesNode>, 
       case 'masterCopy': {
         const running = node.copies.filter((c) => c.state === 'running').length;
         const item = new vscode.TreeItem(node.name, node.copies.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
-        item.id = `mc:${node.name}`;
+        // VS Code keeps an item's old collapsed state by id: a master copy that gets its
+        // first copies must count as a new item, or it stays a leaf.
+        item.id = `mc:${node.name}:${node.copies.length ? 'copies' : 'none'}`;
         item.description = [running ? `${running} running` : node.copies.length ? 'none running' : 'no copies', node.file ? vscode.workspace.asRelativePath(node.file.uri) : 'no file in this workspace'].join(' · ');
         item.iconPath = new vscode.ThemeIcon('files');
         item.resourceUri = node.file?.uri;
@@ -75,7 +77,6 @@ export class CopiesTreeProvider implements vscode.TreeDataProvider<CopiesNode>, 
         const healthy = node.copies.filter((c) => c.health === 'healthy').length;
         const running = node.copies.filter((c) => c.state === 'running').length;
         const item = new vscode.TreeItem(node.version, vscode.TreeItemCollapsibleState.Expanded);
-        item.id = `v:${node.name}:${node.version}`;
         const current = node.file?.version === node.version;
         item.description = `${node.copies.length} cop${node.copies.length === 1 ? 'y' : 'ies'} · ${running} running${healthy ? ` · ${healthy} healthy` : ''}${current ? ' · current' : ''}`;
         item.iconPath = new vscode.ThemeIcon('versions');

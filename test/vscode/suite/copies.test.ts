@@ -93,6 +93,11 @@ describe('copies from the editor (real engine)', function () {
       copies.map((c) => api.engine!.tree.getTreeItem(c).label),
       ['#0', '#1'],
     );
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+    assert.deepEqual(
+      lenses.map((l) => l.command?.title),
+      ['$(tools) Build', '$(copy) Print ×2', '2 running'],
+    );
     const copyItem = api.engine!.tree.getTreeItem(copies[0]);
     assert.equal(copyItem.contextValue, 'copy running http');
     assert.match(String(copyItem.description), /^running · healthy · 127\.0\.0\.1:\d+→8080$/);
@@ -120,7 +125,7 @@ describe('copies from the editor (real engine)', function () {
       assert.equal(item.description, 'unix:///tmp/mastercopy-no-engine.sock');
       assert.equal(item.contextValue, 'engineDown');
       assert.equal(item.command?.command, 'mastercopy.retryConnection');
-      assert.match(String((item.tooltip as vscode.MarkdownString).value), /not reachable at unix:\/\/\/tmp\/mastercopy-no-engine\.sock/);
+      assert.match(String((item.tooltip as vscode.MarkdownString).value).replace(/\\/g, ''), /not reachable at unix:\/\/\/tmp\/mastercopy-no-engine\.sock/);
     } finally {
       await config.update('dockerHost', undefined, vscode.ConfigurationTarget.Workspace);
     }

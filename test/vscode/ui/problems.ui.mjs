@@ -54,9 +54,10 @@ export const checks = [
       await page.keyboard.press('Backspace');
       await page.keyboard.type('0');
 
-      const rows = await until('two problems in the Problems panel', async () => {
+      // While typing there are passing states (`copies:` with nothing after it): wait for the last one.
+      const rows = await until('the two problems in the Problems panel', async () => {
         const r = await problemRows(page);
-        return r.length === 2 && r;
+        return r.length === 2 && /it is 0/.test(r.join('\n')) && r;
       });
       const text = rows.join('\n');
       assert.match(text, /`name` must be a lowercase DNS label/);
