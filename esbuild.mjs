@@ -1,13 +1,18 @@
 // Bundles the extension and the CLI (src/), and the tests (test/) for mocha.
 // Type-checking is separate: `npm run typecheck` (tsc --noEmit).
 import * as esbuild from 'esbuild';
-import { readdirSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSchemaValidator } from './scripts/gen-schema-validator.mjs';
 
 const production = process.argv.includes('--production');
 
 generateSchemaValidator(import.meta.dirname);
+
+// The preview webview loads codicons from the extension itself (no remote resources), and
+// the package is made with --no-dependencies: ship the two files it needs under dist/.
+mkdirSync('dist/codicons', { recursive: true });
+for (const file of ['codicon.css', 'codicon.ttf']) copyFileSync(join('node_modules/@vscode/codicons/dist', file), join('dist/codicons', file));
 const watch = process.argv.includes('--watch');
 
 // dockerode's optional native parts (ssh2's crypto binding, cpu-features) are
