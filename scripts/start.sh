@@ -31,6 +31,14 @@ else
   say "(skipping the CLI demo: no dist/cli.js or no examples yet)"
 fi
 
+# Building and printing copies need a Docker Engine (and the local base image).
+if bash scripts/setup-engine.sh; then
+  say "the CLI on the engine: node dist/cli.js ps"
+  node dist/cli.js ps || true
+else
+  say "(no Docker Engine: the editor's language features work; building and printing will say what is missing)"
+fi
+
 if command -v code >/dev/null 2>&1 && code --version >/dev/null 2>&1; then
   say "opening examples/ in VS Code with the extension under development (close the window to stop)"
   exec code --wait --new-window --extensionDevelopmentPath="$root" "$root/examples"
