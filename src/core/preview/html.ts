@@ -79,11 +79,20 @@ function partHtml(p: Part): string {
 
 const NONCE = /^[A-Za-z0-9+/=_-]{16,}$/;
 
+/**
+ * A webview's `cspSource`: space-separated host or scheme sources, and `'self'` — VS Code
+ * gives `'self' https://*.vscode-cdn.net`. No other quoted keyword, no `;` or `,`.
+ */
+function isCspSourceList(source: string): boolean {
+  const parts = source.split(' ');
+  return source.length > 0 && parts.every((p) => p === "'self'" || /^[^\s;,'"]+$/.test(p));
+}
+
 /** The whole webview document. */
 export function renderPreviewHtml(model: PreviewModel, options: RenderOptions): string {
   // Checked, not escaped: they go into the policy itself, where quotes or `;` would change it.
   if (!NONCE.test(options.nonce)) throw new Error('renderPreviewHtml: the nonce must be at least 16 base64 characters.');
-  if (/[;'"\s,]/.test(options.cspSource) || !options.cspSource) throw new Error('renderPreviewHtml: cspSource is not a single source expression.');
+  if (!isCspSourceList(options.cspSource)) throw new Error('renderPreviewHtml: cspSource is not a list of source expressions.');
   const { nonce, cspSource } = options;
   const csp = `default-src 'none'; style-src ${cspSource} 'nonce-${nonce}'; script-src 'nonce-${nonce}'; img-src ${cspSource} data:; font-src ${cspSource};`;
   return html`<!DOCTYPE html>

@@ -243,6 +243,10 @@ describe('preview HTML', () => {
     assert.throws(() => renderPreviewHtml(m, { ...OPTIONS, nonce: `${NONCE}' 'unsafe-inline` }), /nonce/);
     assert.throws(() => renderPreviewHtml(m, { ...OPTIONS, cspSource: "x; script-src 'unsafe-inline'" }), /cspSource/);
     assert.throws(() => renderPreviewHtml(m, { ...OPTIONS, cspSource: '' }), /cspSource/);
+    assert.throws(() => renderPreviewHtml(m, { ...OPTIONS, cspSource: "'self' 'unsafe-inline'" }), /cspSource/);
+    assert.throws(() => renderPreviewHtml(m, { ...OPTIONS, cspSource: "'self'  https://x" }), /cspSource/);
+    // What VS Code's webviews give (a list with 'self').
+    assert.match(renderPreviewHtml(m, { ...OPTIONS, cspSource: "'self' https://*.vscode-cdn.net" }), /style-src 'self' https:\/\/\*\.vscode-cdn\.net 'nonce-/);
   });
 
   it('escapeHtml and the html tag', () => {
