@@ -9,7 +9,7 @@ import { abortSignalOf, resolveMasterCopy } from './target';
 export function scaleCommand({ log, engine, files, model }: EngineCommandDeps): Command {
   return {
     id: 'mastercopy.scale',
-    /** (target, n?): without n, asks. */
+    /** (target, n?): without n, asks (and confirms a scale-down); with n, does as told. */
     async run(arg?: unknown, count?: unknown) {
       const target = await resolveMasterCopy(arg, files, 'scaled');
       if (!target) return undefined;
@@ -25,6 +25,14 @@ export function scaleCommand({ log, engine, files, model }: EngineCommandDeps): 
         });
         if (typed === undefined) return undefined;
         n = Number(typed.trim());
+      }
+      if (n < current && !(typeof count === 'number')) {
+        const answer = await vscode.window.showWarningMessage(
+          `Scale ${mc.name}:${mc.version} down from ${current} to ${n}?`,
+          { modal: true, detail: `${current - n} cop${current - n === 1 ? 'y is' : 'ies are'} stopped gracefully and removed, highest index first.` },
+          'Scale Down',
+        );
+        if (answer !== 'Scale Down') return undefined;
       }
       const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Scaling ${mc.name}:${mc.version} to ${n}`, cancellable: true }, (_p, token) =>
         scaleCopies(engine.client, mc, folder, n!, {
