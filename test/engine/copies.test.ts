@@ -8,8 +8,6 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Writable } from 'node:stream';
-import { main } from '../../src/cli/main';
 import { disposeCopies } from '../../src/core/copies/dispose';
 import { PortTakenError, SecretError } from '../../src/core/copies/errors';
 import { printCopies, type PrintOptions } from '../../src/core/copies/print';
@@ -22,6 +20,7 @@ import { LABEL_COPY, LABEL_DIGEST, LABEL_MANAGED, LABEL_NAME, LABEL_VERSION } fr
 import { nodeFileAccess } from '../../src/core/mastercopy/fileAccess';
 import type { MasterCopy } from '../../src/core/mastercopy/model';
 import { validateText } from '../../src/core/mastercopy/validator';
+import { runCli } from '../support/cli';
 import { TEST_ENGINE_HOST, TEST_RUN_LABEL, cleanupTestRun, ensureEngine, rawDocker, testRunId, testRunLabels, waitFor } from '../support/engine';
 
 const SECRET = `db-pw-${testRunId}-never-in-labels`;
@@ -60,19 +59,9 @@ function get(port: number, path: string): Promise<{ status: number | undefined; 
   });
 }
 
-/** Runs the CLI in this process; returns its exit code and what it wrote. */
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const sink = (add: (s: string) => void) =>
-    new Writable({
-      write(chunk, _enc, done) {
-        add(String(chunk));
-        done();
-      },
-    });
-  const code = await main(args, { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)), env: { ...process.env, DOCKER_HOST: TEST_ENGINE_HOST, ...env }, cwd: process.cwd() });
-  return { code, stdout, stderr };
+/** Runs the CLI in this process against the test engine. */
+function cli(args: string[], env: Record<string, string> = {}) {
+  return runCli(args, { env: { ...process.env, DOCKER_HOST: TEST_ENGINE_HOST, ...env } });
 }
 
 describe('copies: print, scale, ps, dispose against a real engine', () => {

@@ -2,16 +2,8 @@
 // type, completion and hover from the schema, and the New Master Copy command.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { until } from '../support/until';
 
-async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function root(): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];
