@@ -3,8 +3,8 @@ import { dirname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildMasterCopy, type BuildEvent, type BuildResult } from '../../core/build/build';
 import { BuildError, BuildRefusedError, BuildStepError } from '../../core/build/errors';
-import { createEngineClient } from '../../core/engine/DockerodeEngineClient';
-import { EngineHostError, nodeHostResolutionDeps, resolveEngineHost } from '../../core/engine/hostResolution';
+import { EngineHostError } from '../../core/engine/hostResolution';
+import { engineFromArgs } from '../engineFromArgs';
 import { EngineRequestError, EngineUnreachableError } from '../../core/engine/errors';
 import { nodeFileAccess } from '../../core/mastercopy/fileAccess';
 import { LineIndex } from '../../core/mastercopy/positions';
@@ -85,7 +85,7 @@ failed or was refused, 2 usage error, unreadable file or engine not reachable,
 
     let engine;
     try {
-      engine = createEngineClient(resolveEngineHost(host, nodeHostResolutionDeps(io.env)));
+      engine = engineFromArgs(host, io);
     } catch (e) {
       if (e instanceof EngineHostError) return failUsage(io, json, e.message);
       throw e;
