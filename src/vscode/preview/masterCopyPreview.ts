@@ -1,0 +1,109 @@
+// "Master Copy: Open Preview to the Side": one preview panel, beside the editor, that
+// follows the active master copy and updates as it is edited and as its copies change.
+import * as vscode from 'vscode';
+import { registerCommands } from '../commands/command';
+import { openPreviewCommand } from '../commands/openPreview';
+import type { EngineFeatures } from '../engineFeatures';
+import type { DiagnosticsProvider } from '../language/diagnostics';
+import { isMasterCopy } from '../language/convert';
+import type { Log } from '../log';
+import { PreviewPanel, type PreviewPanelDeps, type PreviewSnapshot } from './previewPanel';
+
+/** What the extension's API exposes of the preview (its tests read what the panel shows). */
+export interface PreviewApi {
+  /** What the open panel shows; undefined when no panel is open or it has not rendered yet. */
+  current(): PreviewSnapshot | undefined;
+  /** Resolves once the open panel has no update waiting or running. */
+  settled(): Promise<void>;
+}
+
+export interface PreviewDeps {
+  log: Log;
+  diagnostics: DiagnosticsProvider;
+  /** The engine features; undefined until the workspace is trusted. */
+  engine(): EngineFeatures | undefined;
+}
+
+export class MasterCopyPreview implements PreviewApi, vscode.Disposable {
+  private panel?: PreviewPanel;
+  private readonly subscriptions: vscode.Disposable[] = [];
+  private engineSubscription?: vscode.Disposable;
+
+  constructor(
+    diagnostics: DiagnosticsProvider,
+    private readonly deps: PreviewPanelDeps,
+  ) {
+    this.subscriptions.push(
+      diagnostics.onDidValidate((doc) => this.panel?.validated(doc, diagnostics.resultFor(doc))),
+      vscode.window.onDidChangeActiveTextEditor((editor) => {
+        // Focus moving to the panel itself (or any non-master-copy editor) keeps what it shows.
+        if (editor && isMasterCopy(editor.document)) this.panel?.follow(editor.document);
+      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        this.connectEngine();
+        this.panel?.reload();
+      }),
+    );
+    this.connectEngine();
+  }
+
+  /** Opens the preview of `uri` (else of the active master copy) beside the editor, or reveals it. */
+  async open(uri?: vscode.Uri): Promise<PreviewPanel> {
+    const active = vscode.window.activeTextEditor?.document;
+    const target = uri ?? (active && isMasterCopy(active) ? active.uri : this.panel?.uri);
+    if (!target) throw new Error('There is no master copy to preview: open a *.mastercopy.yaml file first.');
+    const document = await vscode.workspace.openTextDocument(target);
+    if (!isMasterCopy(document)) throw new Error(`${vscode.workspace.asRelativePath(target)} is not a master copy (*.mastercopy.yaml), so it has no preview.`);
+    this.connectEngine();
+    if (this.panel) {
+      this.panel.follow(document);
+      this.panel.panel.reveal(undefined, true);
+      return this.panel;
+    }
+    const panel = new PreviewPanel(document, this.deps);
+    this.panel = panel;
+    panel.onDidDispose(() => {
+      if (this.panel === panel) this.panel = undefined;
+    });
+    return panel;
+  }
+
+  current(): PreviewSnapshot | undefined {
+    return this.panel?.snapshot();
+  }
+
+  async settled(): Promise<void> {
+    await this.panel?.settled();
+  }
+
+  /** Once the engine features exist (a trusted workspace): follow the copies they see. */
+  private connectEngine(): void {
+    const features = this.deps.engine();
+    if (this.engineSubscription || !features) return;
+    this.engineSubscription = features.model.onDidChange(() => this.panel?.update());
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    this.engineSubscription?.dispose();
+    vscode.Disposable.from(...this.subscriptions).dispose();
+  }
+}
+
+/** Registers the preview and its command (in every workspace: untrusted ones get a read-only preview). */
+export function registerPreview(context: vscode.ExtensionContext, deps: PreviewDeps): PreviewApi {
+  const preview = new MasterCopyPreview(deps.diagnostics, {
+    extensionUri: context.extensionUri,
+    log: deps.log,
+    engine: deps.engine,
+    isTrusted: () => vscode.workspace.isTrusted,
+    async runCommand(id, uri) {
+      if (!(await vscode.commands.getCommands(true)).includes(id)) return false;
+      await vscode.commands.executeCommand(id, uri);
+      return true;
+    },
+  });
+  context.subscriptions.push(preview);
+  registerCommands(context, deps.log, [openPreviewCommand({ log: deps.log, preview })]);
+  return preview;
+}
