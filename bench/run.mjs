@@ -28,6 +28,8 @@ const BENCHMARKS = [
     // ESM-only; loaded with import() at run time, from node_modules, as a user of the package would.
     external: ['yaml-language-server', 'yaml-language-server/*', 'vscode-languageserver-textdocument'],
   },
+  { name: 'logs', entry: 'bench/logs.ts' }, // needs an engine and dist/cli.js; --quick reads 20/50 MB instead of 50/200 MB
+  { name: 'copies', entry: 'bench/print.ts' }, // needs an engine: printing 10/20 copies three ways, then the Copies view refresh (bench/refresh.ts); MC_BENCH_COPIES=print|refresh runs one
 ];
 
 function parseArgs(argv) {

@@ -68,7 +68,7 @@ to show, 2 usage error or engine not reachable.
       const engine = engineFromArgs(values.host, io);
       return await withCancel(async (signal) => {
         target ??= await resolveLogTarget(engine, arg, signal);
-        const follower = followLogs(engine, target, { follow: values.follow, tail, since }, signal);
+        const follower = followLogs(engine, target, { follow: values.follow, tail, since, timestamps: values.timestamps }, signal);
         const formatter = new LogFormatter({ color, prefix: !values['no-prefix'], timestamps: values.timestamps });
         const closed = whenClosed(io);
         closed.promise.then(() => follower.close());

@@ -29,6 +29,8 @@ export interface LogDecoderOptions {
   /** Called for every message's timestamp key: false drops the message (resuming after a reconnect). */
   accept?: (key: string) => boolean;
   onLine: (line: DecodedLine) => void;
+  /** Messages start with a timestamp (default true); without, every key is "". */
+  timestamps?: boolean;
   /** Longest line kept whole, in bytes; default 1 MiB. */
   maxLineBytes?: number;
 }
@@ -60,8 +62,11 @@ export class LogDecoder {
   private readonly stdout = new StreamState('stdout');
   private readonly stderr = new StreamState('stderr');
   private readonly maxLineBytes: number;
+  private readonly timestamps: boolean;
 
   constructor(private readonly options: LogDecoderOptions) {
+    this.timestamps = options.timestamps ?? true;
+    this.stdout.atMessageStart = this.stderr.atMessageStart = this.timestamps;
     this.current = this.stdout;
     this.maxLineBytes = options.maxLineBytes ?? 1024 * 1024;
   }
@@ -103,7 +108,7 @@ export class LogDecoder {
       if (s.length > 0) this.emit(s, Buffer.concat(s.parts, s.length), 0, s.length);
       s.parts = [];
       s.length = 0;
-      s.atMessageStart = true;
+      s.atMessageStart = this.timestamps;
       s.timestamp = '';
       s.dropping = false;
     }
@@ -115,7 +120,7 @@ export class LogDecoder {
     this.current = streamByte === 2 ? this.stderr : this.stdout;
     this.payloadLeft = size;
     // Every frame is one message and starts with its timestamp.
-    this.current.atMessageStart = true;
+    this.current.atMessageStart = this.timestamps;
     this.current.timestamp = '';
     this.current.dropping = false;
   }
@@ -136,14 +141,22 @@ export class LogDecoder {
       }
       const nl = buf.indexOf(NEWLINE, i);
       const lineEnd = nl === -1 || nl >= end ? end : nl;
-      if (!s.dropping) this.append(s, buf, i, lineEnd);
-      if (lineEnd === end) return;
-      // A complete line.
-      if (!s.dropping) this.finishLine(s);
+      if (lineEnd === end) {
+        if (!s.dropping) this.append(s, buf, i, lineEnd);
+        return;
+      }
+      // A complete line: straight from the chunk when nothing of it waited (the usual case).
+      if (!s.dropping) {
+        if (s.length === 0 && lineEnd - i <= this.maxLineBytes) this.emit(s, buf, i, lineEnd);
+        else {
+          this.append(s, buf, i, lineEnd);
+          this.finishLine(s);
+        }
+      }
       i = lineEnd + 1;
       // In a raw body a line ends a message; in a frame, more text keeps the frame's time.
       if (!this.options.multiplexed) {
-        s.atMessageStart = true;
+        s.atMessageStart = this.timestamps;
         s.timestamp = '';
         s.dropping = false;
       }

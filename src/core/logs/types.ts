@@ -14,7 +14,10 @@ export interface LogLine {
   version: string;
   containerId: string;
   stream: LogStreamName;
-  /** The engine's time for the line, RFC 3339 with nanoseconds in UTC ("2026-11-25T12:53:58.603290756Z"). */
+  /**
+   * The engine's time for the line, RFC 3339 with nanoseconds in UTC ("2026-11-25T12:53:58.603290756Z");
+   * empty only when followLogs was told `timestamps: false` and could do without them.
+   */
   timestamp: string;
   /** The line as written (colour codes included), without "\n" or a trailing "\r". */
   text: string;
