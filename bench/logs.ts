@@ -87,6 +87,8 @@ export async function run(report: Report): Promise<void> {
   try {
     report.heading('Reading a finished copy\'s whole log: `mastercopy logs ID` vs `docker logs ID`, both > /dev/null');
     const rows: (string | number)[][] = [];
+    // Targets are readings, not checks (a missed target does not fail the run).
+    const readings: string[] = [];
     for (const size of sizes) {
       const bytes = size * MB;
       const { id } = await engine.createAndStartContainer({
@@ -124,13 +126,14 @@ export async function run(report: Report): Promise<void> {
       report.value(`ours_${size}mb_s`, ours.seconds);
       report.value(`docker_${size}mb_rss_mb`, docker.peakRssMb);
       report.value(`ours_${size}mb_rss_mb`, ours.peakRssMb);
-      report.check(`${size} MB: at least as fast as docker logs`, ours.seconds <= docker.seconds * 1.05, `ours ${ours.seconds.toFixed(1)} s, docker ${docker.seconds.toFixed(1)} s`);
+      readings.push(`${size} MB: ours ${ours.seconds.toFixed(1)} s vs docker logs ${docker.seconds.toFixed(1)} s (${(docker.seconds / ours.seconds).toFixed(2)}×; target ≥ 1× — ${ours.seconds <= docker.seconds ? 'met' : 'missed'})`);
       await engine.stopAndRemoveContainer(id, { [BENCH_LABEL]: runId }, { stopTimeoutSeconds: 0 });
       created.splice(created.indexOf(id), 1);
     }
     report.table(['log', 'reader', 'seconds', 'MB/s', 'peak RSS MB'], rows);
     const rss = sizes.map((s) => Number(rows.find((r) => r[0] === `${s} MB` && String(r[1]).includes('mastercopy'))?.[4]));
-    report.check(`our peak RSS is flat: ${rss.join(' MB vs ')} MB for ${sizes.join(' vs ')} MB of log`, rss[1] <= rss[0] * 1.25 + 5, rss.join(', '));
+    readings.push(`our peak RSS: ${rss.join(' MB vs ')} MB for ${sizes.join(' vs ')} MB of log (target: flat — ${rss[1] <= rss[0] * 1.1 + 2 ? 'met' : 'missed'})`);
+    for (const r of readings) report.line(r);
 
     report.heading('First line after opening a tail (a running copy with 5,000 lines, `--tail 1000 --follow`)');
     const { id } = await engine.createAndStartContainer({
@@ -163,7 +166,7 @@ export async function run(report: Report): Promise<void> {
     );
     report.value('first_line_in_process_ms', median(inProcess));
     report.value('first_line_cli_ms', median(spawned));
-    report.check('first line within 300 ms of opening a tail (CLI, spawn included)', median(spawned) <= 300, `${median(spawned).toFixed(0)} ms`);
+    report.line(`first line within 300 ms of opening a tail: in process ${median(inProcess).toFixed(0)} ms (${median(inProcess) <= 300 ? 'met' : 'missed'}), the CLI from spawn ${median(spawned).toFixed(0)} ms (${median(spawned) <= 300 ? 'met' : 'missed'})`);
   } finally {
     for (const id of created) await engine.stopAndRemoveContainer(id, { [BENCH_LABEL]: runId }, { stopTimeoutSeconds: 0 }).catch(() => undefined);
   }
