@@ -20,7 +20,7 @@ import { listCopies, type CopyRecord } from '../src/core/copies/ps';
 import type { EngineClient } from '../src/core/engine/EngineClient';
 import type { Report } from './lib/report';
 import { fmtMs, summarize } from './lib/stats';
-import { BENCH_LABEL, engineClient, ensureEngine, exampleVariant, newRunId, rawDocker, removeAll, sleep } from './print';
+import { BENCH_LABEL, engineClient, ensureEngine, exampleVariant, newRunId, rawDocker, cleanup, sleep } from './print';
 
 /** RefreshManager's default. */
 const DEBOUNCE_MS = 100;
@@ -255,7 +255,7 @@ export async function run(report: Report): Promise<void> {
       report.value(`refresh.${i}.fromEvent.median`, summarize(r.map((c) => c.fromEvent)).median);
     }
   } finally {
-    await removeAll(docker, runId).catch((e) => console.error(`bench: cleanup of ${BENCH_LABEL}=${runId} failed: ${(e as Error).message}`));
+    await cleanup(docker, runId);
     for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
   }
 }
