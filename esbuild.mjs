@@ -46,6 +46,8 @@ const builds = [
     ...common,
     entryPoints: { cli: 'src/cli/main.ts' },
     outdir: 'dist',
+    // A command line starts for every call: a smaller bundle parses faster.
+    minify: true,
     banner: { js: '#!/usr/bin/env node' },
   },
 ];
