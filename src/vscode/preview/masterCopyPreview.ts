@@ -7,7 +7,7 @@ import type { EngineFeatures } from '../engineFeatures';
 import type { DiagnosticsProvider } from '../language/diagnostics';
 import { isMasterCopy } from '../language/convert';
 import type { Log } from '../log';
-import { PreviewPanel, type PreviewPanelDeps, type PreviewSnapshot } from './previewPanel';
+import { PreviewPanel, type MessageOutcome, type PreviewPanelDeps, type PreviewSnapshot } from './previewPanel';
 
 /** What the extension's API exposes of the preview (its tests read what the panel shows). */
 export interface PreviewApi {
@@ -15,6 +15,8 @@ export interface PreviewApi {
   current(): PreviewSnapshot | undefined;
   /** Resolves once the open panel has no update waiting or running. */
   settled(): Promise<void>;
+  /** Handles `message` as if the open panel's page had posted it (undefined: no panel). */
+  receive(message: unknown): Promise<MessageOutcome | undefined>;
 }
 
 export interface PreviewDeps {
@@ -27,7 +29,7 @@ export interface PreviewDeps {
 export class MasterCopyPreview implements PreviewApi, vscode.Disposable {
   private panel?: PreviewPanel;
   private readonly subscriptions: vscode.Disposable[] = [];
-  private engineSubscription?: vscode.Disposable;
+  private engineSubscriptions?: vscode.Disposable;
 
   constructor(
     diagnostics: DiagnosticsProvider,
@@ -76,16 +78,24 @@ export class MasterCopyPreview implements PreviewApi, vscode.Disposable {
     await this.panel?.settled();
   }
 
+  async receive(message: unknown): Promise<MessageOutcome | undefined> {
+    return this.panel?.receive(message);
+  }
+
   /** Once the engine features exist (a trusted workspace): follow the copies they see. */
   private connectEngine(): void {
     const features = this.deps.engine();
-    if (this.engineSubscription || !features) return;
-    this.engineSubscription = features.model.onDidChange(() => this.panel?.update());
+    if (this.engineSubscriptions || !features) return;
+    this.engineSubscriptions = vscode.Disposable.from(
+      features.model.onDidChange(() => this.panel?.update()),
+      // Another engine (the setting changed): ask it.
+      features.engine.onDidChange(() => this.panel?.update()),
+    );
   }
 
   dispose(): void {
     this.panel?.dispose();
-    this.engineSubscription?.dispose();
+    this.engineSubscriptions?.dispose();
     vscode.Disposable.from(...this.subscriptions).dispose();
   }
 }
