@@ -4,6 +4,9 @@ import { buildCommand } from './commands/build';
 import { registerCommands, type EngineCommandDeps } from './commands/command';
 import { copyIdCommand } from './commands/copyId';
 import { disposeCommand } from './commands/dispose';
+import { filterLogsCommand } from './commands/filterLogs';
+import { tailLogsCommand } from './commands/tailLogs';
+import { LogViews } from './logs/logViews';
 import { openInBrowserCommand } from './commands/openInBrowser';
 import { printCommand } from './commands/print';
 import { refreshCommand } from './commands/refresh';
@@ -22,6 +25,7 @@ import { RefreshManager } from './tree/refreshManager';
 
 export interface EngineFeatures {
   engine: EngineService;
+  logs: LogViews;
   model: CopiesModel;
   tree: CopiesTreeProvider;
   refresh: RefreshManager;
@@ -35,7 +39,8 @@ export function registerEngineFeatures(context: vscode.ExtensionContext, deps: {
   const refresh = new RefreshManager(model, engine, log);
   const tree = new CopiesTreeProvider(model, files);
   const view = vscode.window.createTreeView('mastercopy.copies', { treeDataProvider: tree, showCollapseAll: true });
-  context.subscriptions.push(engine, files, model, refresh, tree, view);
+  const logs = new LogViews();
+  context.subscriptions.push(engine, files, model, refresh, tree, view, logs);
 
   // Follow the engine only while someone looks at the copies.
   const follow = () => (view.visible ? refresh.start() : refresh.stop());
@@ -60,6 +65,8 @@ export function registerEngineFeatures(context: vscode.ExtensionContext, deps: {
     copyIdCommand(commandDeps),
     refreshCommand(commandDeps),
     retryConnectionCommand(commandDeps),
+    tailLogsCommand(commandDeps, settings, logs),
+    filterLogsCommand(logs),
   ]);
-  return { engine, model, tree, refresh };
+  return { engine, logs, model, tree, refresh };
 }

@@ -16,6 +16,16 @@ export class Settings {
     return this.config.get<string>('dockerHost', '').trim();
   }
 
+  /** Show the engine's timestamp before each log line. */
+  get logTimestamps(): boolean {
+    return this.config.get<boolean>('logs.timestamps', false);
+  }
+
+  /** Lines from the end of each copy's log that a new tail starts with. */
+  get logTail(): number {
+    return Math.max(0, Math.floor(this.config.get<number>('logs.tail', 200)));
+  }
+
   onDidChange(listener: () => void): vscode.Disposable {
     return vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('mastercopy')) listener();

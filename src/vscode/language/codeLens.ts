@@ -37,6 +37,7 @@ export class MasterCopyCodeLenses implements vscode.CodeLensProvider, vscode.Dis
     ];
     if (this.model.state.kind === 'ok') {
       lenses.push(new vscode.CodeLens(range, { title: `${running} running`, command: 'workbench.view.extension.mastercopy', tooltip: 'Show the copies' }));
+      if (running > 0) lenses.push(new vscode.CodeLens(range, { title: '$(output) Tail Logs', command: 'mastercopy.tailLogs', arguments: [doc.uri], tooltip: `Follow the logs of every copy of ${mc.name}, merged` }));
     }
     return lenses;
   }

@@ -1,0 +1,111 @@
+// A log tail in a terminal: VS Code renders the copies' own ANSI colours; we add
+// each copy's coloured prefix, a red bar on stderr lines and marker lines, and
+// keep the terminal responsive on a flood by writing at most one chunk per frame.
+import * as vscode from 'vscode';
+import { LogFormatter } from '../../core/logs/LogFormatter';
+import type { LogTail } from '../../core/logs/LogTail';
+import type { LogEntry } from '../../core/logs/types';
+import type { LogFilter } from '../../core/logs/logFilter';
+
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
+const STDERR_BAR = '\x1b[31m┃\x1b[0m ';
+/** What may wait to be written; past it the oldest waiting text is dropped (and said so). */
+const MAX_PENDING_CHARS = 1 << 20;
+const FLUSH_MS = 16;
+
+export interface LogTerminalOptions {
+  title: string;
+  timestamps: boolean;
+}
+
+export class LogTerminal implements vscode.Pseudoterminal {
+  private readonly writeEmitter = new vscode.EventEmitter<string>();
+  private readonly closeEmitter = new vscode.EventEmitter<number | void>();
+  readonly onDidWrite = this.writeEmitter.event;
+  readonly onDidClose = this.closeEmitter.event;
+  private readonly subscriptions: { dispose(): void }[] = [this.writeEmitter, this.closeEmitter];
+  private formatter: LogFormatter;
+  private filter?: { filter: LogFilter; description: string };
+  private pending: string[] = [];
+  private pendingChars = 0;
+  private dropped = 0;
+  private flushTimer?: NodeJS.Timeout;
+  private opened = false;
+  /** Everything written, as plain lines (bounded): what tests and "copy all" read. */
+  readonly shown: string[] = [];
+
+  constructor(
+    private readonly tail: LogTail,
+    private readonly options: LogTerminalOptions,
+  ) {
+    this.formatter = new LogFormatter({ color: true, timestamps: options.timestamps });
+  }
+
+  open(): void {
+    this.opened = true;
+    this.writeLine(`\x1b[2mTailing ${this.options.title}. Closing this terminal stops the tail. Press / to filter, Esc to clear the filter.\x1b[0m`);
+    this.subscriptions.push(
+      this.tail.subscribe((entries) => this.add(entries)),
+      this.tail.onEnd((error) => {
+        this.writeLine(error ? `\x1b[31m-- the tail stopped: ${(error as Error).message ?? String(error)}\x1b[0m` : '\x1b[2m-- the tail ended\x1b[0m');
+      }),
+    );
+    this.tail.start();
+  }
+
+  /** Keys typed into the terminal: `/` asks for a filter, Esc clears it. */
+  handleInput(data: string): void {
+    if (data === '/') void vscode.commands.executeCommand('mastercopy.filterLogs', this);
+    else if (data === '\x1b') this.setFilter(undefined);
+  }
+
+  setFilter(filter: { filter: LogFilter; description: string } | undefined): void {
+    this.filter = filter;
+    this.writeLine(`\x1b[2m-- ${filter ? `showing only lines matching ${filter.description}` : 'showing every line'}\x1b[0m`);
+  }
+
+  get filterDescription(): string | undefined {
+    return this.filter?.description;
+  }
+
+  private add(entries: readonly LogEntry[]): void {
+    for (const e of entries) {
+      // Match what the user sees: the text without its colour codes.
+      if (e.kind === 'line' && this.filter && !this.filter.filter(e.text.replace(ANSI, ''))) continue;
+      const text = this.formatter.format(e);
+      this.writeLine(e.kind === 'line' && e.stream === 'stderr' ? STDERR_BAR + text : text);
+    }
+  }
+
+  private writeLine(line: string): void {
+    if (!this.opened) return;
+    this.shown.push(line.replace(ANSI, ''));
+    if (this.shown.length > 5000) this.shown.splice(0, this.shown.length - 5000);
+    // A terminal wants \r\n; a line's own \r would return the cursor mid-line.
+    this.pending.push(line.replace(/\r/g, '') + '\r\n');
+    this.pendingChars += line.length + 2;
+    while (this.pendingChars > MAX_PENDING_CHARS && this.pending.length > 1) {
+      this.pendingChars -= this.pending.shift()!.length;
+      this.dropped++;
+    }
+    this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
+  private flush(): void {
+    this.flushTimer = undefined;
+    if (this.dropped) {
+      this.writeEmitter.fire(`\x1b[33m-- ${this.dropped} lines skipped: they came faster than the terminal could show them\x1b[0m\r\n`);
+      this.dropped = 0;
+    }
+    const chunk = this.pending.join('');
+    this.pending = [];
+    this.pendingChars = 0;
+    if (chunk) this.writeEmitter.fire(chunk);
+  }
+
+  close(): void {
+    clearTimeout(this.flushTimer);
+    this.tail.dispose();
+    for (const s of this.subscriptions) s.dispose();
+  }
+}
