@@ -3,7 +3,7 @@
 //
 // RefreshManager and CopiesModel import `vscode`, so their core is replicated here, as
 // they are written: the engine client's container events (labels {}, types container),
-// a 100 ms debounce reset by every event, then one listCopies at a time (calls made while
+// RefreshManager's debounce (DEFAULT_REFRESH_TIMINGS) reset by every event, then one listCopies at a time (calls made while
 // one runs share the next), with the options CopiesModel uses ({ probe: nodeHttpProbe,
 // probeTimeoutMs: 800 }).
 //
@@ -19,11 +19,12 @@ import { printCopies } from '../src/core/copies/print';
 import { listCopies, type CopyRecord } from '../src/core/copies/ps';
 import type { EngineClient } from '../src/core/engine/EngineClient';
 import type { Report } from './lib/report';
+import { DEFAULT_REFRESH_TIMINGS } from '../src/vscode/tree/refreshTimings';
 import { fmtMs, summarize } from './lib/stats';
 import { BENCH_LABEL, engineClient, ensureEngine, exampleVariant, newRunId, rawDocker, cleanup, sleep } from './print';
 
 /** RefreshManager's default. */
-const DEBOUNCE_MS = 100;
+const DEBOUNCE_MS = DEFAULT_REFRESH_TIMINGS.debounceMs;
 /** CopiesModel's listCopies options. */
 const LIST_OPTIONS = { probe: nodeHttpProbe, probeTimeoutMs: 800 };
 

@@ -5,16 +5,7 @@ import { isAbortError } from '../../core/engine/errors';
 import type { EngineService } from '../engine/engineService';
 import type { Log } from '../log';
 import type { CopiesModel } from './copiesModel';
-
-export interface RefreshTimings {
-  debounceMs: number;
-  pollMs: number;
-  /** First wait before reconnecting to a lost event stream; doubles up to maxRetryMs. */
-  retryMs: number;
-  maxRetryMs: number;
-}
-
-const DEFAULTS: RefreshTimings = { debounceMs: 100, pollMs: 30_000, retryMs: 1_000, maxRetryMs: 15_000 };
+import { DEFAULT_REFRESH_TIMINGS, type RefreshTimings } from './refreshTimings';
 
 export class RefreshManager implements vscode.Disposable {
   private run?: AbortController;
@@ -28,7 +19,7 @@ export class RefreshManager implements vscode.Disposable {
     private readonly model: CopiesModel,
     private readonly engine: EngineService,
     private readonly log: Log,
-    private readonly timings: RefreshTimings = DEFAULTS,
+    private readonly timings: RefreshTimings = DEFAULT_REFRESH_TIMINGS,
   ) {
     this.subscriptions.push(engine.onDidChange(() => this.restart()));
   }
