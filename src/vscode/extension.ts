@@ -7,6 +7,7 @@ import { registerEngineFeatures, type EngineFeatures } from './engineFeatures';
 import { DiagnosticsProvider } from './language/diagnostics';
 import { registerLanguageFeatures } from './language/register';
 import { Log } from './log';
+import { registerPreview } from './preview/masterCopyPreview';
 import { Settings } from './settings';
 
 /** What the extension exposes to its own tests (and to other extensions). */
@@ -30,6 +31,8 @@ export function activate(context: vscode.ExtensionContext): MasterCopyApi {
     const startEngineFeatures = () => (engine ??= registerEngineFeatures(context, { log, settings, diagnostics }));
     if (vscode.workspace.isTrusted) startEngineFeatures();
     else context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(startEngineFeatures));
+    // After the engine features: on a grant of trust they start first, then the preview follows them.
+    registerPreview(context, { log, diagnostics, engine: () => engine });
     log.info(`Master Copy ${context.extension.packageJSON.version} activated (${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: language features only'})`);
     return {
       diagnostics,
