@@ -43,7 +43,7 @@ export function registerEngineFeatures(context: vscode.ExtensionContext, deps: {
   context.subscriptions.push(engine, files, model, refresh, tree, view, logs);
 
   // Follow the engine only while someone looks at the copies.
-  const follow = () => (view.visible ? refresh.start() : refresh.stop());
+  const follow = () => refresh.setViewVisible(view.visible);
   context.subscriptions.push(view.onDidChangeVisibility(follow));
   follow();
 

@@ -7,7 +7,7 @@ import { registerEngineFeatures, type EngineFeatures } from './engineFeatures';
 import { DiagnosticsProvider } from './language/diagnostics';
 import { registerLanguageFeatures } from './language/register';
 import { Log } from './log';
-import { registerPreview } from './preview/masterCopyPreview';
+import { registerPreview, type PreviewApi } from './preview/masterCopyPreview';
 import { Settings } from './settings';
 
 /** What the extension exposes to its own tests (and to other extensions). */
@@ -15,6 +15,7 @@ export interface MasterCopyApi {
   diagnostics: DiagnosticsProvider;
   /** Undefined until the workspace is trusted. */
   readonly engine: EngineFeatures | undefined;
+  preview: PreviewApi;
 }
 
 export function activate(context: vscode.ExtensionContext): MasterCopyApi {
@@ -32,10 +33,11 @@ export function activate(context: vscode.ExtensionContext): MasterCopyApi {
     if (vscode.workspace.isTrusted) startEngineFeatures();
     else context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(startEngineFeatures));
     // After the engine features: on a grant of trust they start first, then the preview follows them.
-    registerPreview(context, { log, diagnostics, engine: () => engine });
+    const preview = registerPreview(context, { log, diagnostics, engine: () => engine });
     log.info(`Master Copy ${context.extension.packageJSON.version} activated (${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: language features only'})`);
     return {
       diagnostics,
+      preview,
       get engine() {
         return engine;
       },

@@ -1,4 +1,4 @@
-// Code lenses on a master copy: Build · Print ×N · (n running).
+// Code lenses on a master copy: Preview · Build · Print ×N · n running · Tail Logs.
 import * as vscode from 'vscode';
 import type { CopiesModel } from '../tree/copiesModel';
 import type { DiagnosticsProvider } from './diagnostics';
@@ -32,6 +32,7 @@ export class MasterCopyCodeLenses implements vscode.CodeLensProvider, vscode.Dis
     const n = mc.copies ?? 1;
     const running = this.model.copiesOf(mc.name, mc.version).filter((c) => c.state === 'running').length;
     const lenses = [
+      new vscode.CodeLens(range, { title: '$(open-preview) Preview', command: 'mastercopy.openPreview', arguments: [doc.uri], tooltip: 'See what this master copy becomes: its Dockerfile, the plan, the running copies' }),
       new vscode.CodeLens(range, { title: '$(tools) Build', command: 'mastercopy.build', arguments: [doc.uri], tooltip: `Build ${mc.name}:${mc.version}` }),
       new vscode.CodeLens(range, { title: `$(copy) Print ×${n}`, command: 'mastercopy.print', arguments: [doc.uri, n], tooltip: `Print ${n} hardened copies of ${mc.name}:${mc.version}` }),
     ];

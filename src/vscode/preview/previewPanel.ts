@@ -72,6 +72,7 @@ export class PreviewPanel implements vscode.Disposable {
   private renders = 0;
   private timer?: NodeJS.Timeout;
   private poll?: NodeJS.Timeout;
+  private engineHold?: vscode.Disposable;
   private run?: AbortController;
   private running?: Promise<void>;
   private readonly subscriptions: vscode.Disposable[] = [];
@@ -276,7 +277,11 @@ export class PreviewPanel implements vscode.Disposable {
   private pollWhileVisible(): void {
     clearInterval(this.poll);
     this.poll = undefined;
+    this.engineHold?.dispose();
+    this.engineHold = undefined;
     if (this.disposed || !this.panel.visible) return;
+    // Live copies: keep the engine's events coming while the preview is in sight.
+    if (this.deps.isTrusted()) this.engineHold = this.deps.engine()?.refresh.hold();
     this.poll = setInterval(() => this.deps.isTrusted() && this.update(0), POLL_MS);
   }
 
@@ -285,6 +290,7 @@ export class PreviewPanel implements vscode.Disposable {
     this.disposed = true;
     clearTimeout(this.timer);
     clearInterval(this.poll);
+    this.engineHold?.dispose();
     this.timer = undefined;
     this.run?.abort();
     this.running = undefined;

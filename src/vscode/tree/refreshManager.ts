@@ -24,6 +24,33 @@ export class RefreshManager implements vscode.Disposable {
     this.subscriptions.push(engine.onDidChange(() => this.restart()));
   }
 
+  private viewVisible = false;
+  private holds = 0;
+
+  /** The Copies view was shown or hidden. */
+  setViewVisible(visible: boolean): void {
+    this.viewVisible = visible;
+    this.update();
+  }
+
+  /** Keeps following while held, e.g. by a visible preview that shows live copies. */
+  hold(): vscode.Disposable {
+    this.holds++;
+    this.update();
+    let released = false;
+    return new vscode.Disposable(() => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      this.update();
+    });
+  }
+
+  private update(): void {
+    if (this.viewVisible || this.holds > 0) this.start();
+    else this.stop();
+  }
+
   /** Start following the engine (idempotent). */
   start(): void {
     if (this.run) return;

@@ -88,7 +88,7 @@ describe('copies from the editor (real engine)', function () {
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
     assert.deepEqual(
       lenses.map((l) => l.command?.title),
-      ['$(tools) Build', '$(copy) Print ×2', '2 running', '$(output) Tail Logs'],
+      ['$(open-preview) Preview', '$(tools) Build', '$(copy) Print ×2', '2 running', '$(output) Tail Logs'],
     );
     const copyItem = api.engine!.tree.getTreeItem(copies[0]);
     assert.equal(copyItem.contextValue, 'copy running http');
