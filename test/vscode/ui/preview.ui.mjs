@@ -38,6 +38,18 @@ async function runCommand(wb, label) {
   await wb.quickInput().waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
 }
 
+/** Preferences: Color Theme → `label`, then waits for the workbench's theme class. */
+async function chooseTheme(wb, page, until, label, workbenchClass) {
+  // (Enter right away would run the first row, which can be "Browse Color Themes in Marketplace".)
+  await (await wb.findCommand('Preferences: Color Theme')).click();
+  await wb.quickInput().locator('.monaco-list-row', { hasText: 'Modern' }).first().waitFor({ state: 'visible', timeout: 10_000 });
+  await page.keyboard.type(label);
+  await wb.quickInput().locator('.monaco-list-row', { hasText: label }).first().waitFor({ state: 'visible', timeout: 10_000 });
+  await page.keyboard.press('Enter');
+  await wb.quickInput().waitFor({ state: 'hidden', timeout: 10_000 });
+  await until(`the workbench to use ${label}`, async () => workbenchClass.test((await page.locator('.monaco-workbench').getAttribute('class')) ?? ''));
+}
+
 export const checks = [
   {
     title: 'Open Preview to the Side shows the summary, the plan and the Dockerfile beside the editor, in a dark and a light theme',
@@ -71,6 +83,9 @@ export const checks = [
       const tab = page.locator('.part.editor .tabs-container .tab', { hasText: `Preview ${name}` });
       assert.equal(await tab.count(), 1, 'one preview tab');
       assert.equal(await wb.activeEditorTabLabel(), `${name}.mastercopy.yaml`, 'the editor keeps the focus');
+      // The browser may ask for a light scheme: choose the dark theme explicitly first.
+      await chooseTheme(wb, page, until, 'Dark Modern', /(^|\s)vs-dark(\s|$)/);
+      await until('the preview to be dark', async () => (await preview.locator('body').getAttribute('class'))?.includes('vscode-dark'));
       await wb.screenshot('preview-dark');
       await scrollTo(until, preview.locator('[data-section="dockerfile"]'));
       await wb.screenshot('preview-dark-dockerfile');
@@ -107,15 +122,7 @@ export const checks = [
       await scrollTo(until, preview.locator('.preview-header'));
 
       // A light theme, chosen the way a person does.
-      // (Enter would run the first row, which can be "Browse Color Themes in Marketplace".)
-      await (await wb.findCommand('Preferences: Color Theme')).click();
-      // The same quick input now lists the themes.
-      await wb.quickInput().locator('.monaco-list-row', { hasText: 'Dark Modern' }).first().waitFor({ state: 'visible', timeout: 10_000 });
-      await page.keyboard.type('Light Modern');
-      await wb.quickInput().locator('.monaco-list-row', { hasText: 'Light Modern' }).first().waitFor({ state: 'visible', timeout: 10_000 });
-      await page.keyboard.press('Enter');
-      await wb.quickInput().waitFor({ state: 'hidden', timeout: 10_000 });
-      await until('the workbench to be light', async () => /(^|\s)vs(\s|$)/.test((await page.locator('.monaco-workbench').getAttribute('class')) ?? ''));
+      await chooseTheme(wb, page, until, 'Light Modern', /(^|\s)vs(\s|$)/);
       // The page gets the theme's colours too.
       await until('the preview to be light', async () => (await preview.locator('body').getAttribute('class'))?.includes('vscode-light'));
       await wb.screenshot('preview-light');
