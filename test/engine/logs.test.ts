@@ -7,8 +7,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Writable } from 'node:stream';
-import { main } from '../../src/cli/main';
 import { disposeCopies } from '../../src/core/copies/dispose';
 import { printCopies } from '../../src/core/copies/print';
 import { scaleCopies } from '../../src/core/copies/scale';
@@ -20,6 +18,7 @@ import { followLogs, type LogFollower } from '../../src/core/logs/LogFollower';
 import type { LogEntry, LogLine } from '../../src/core/logs/types';
 import { nodeFileAccess } from '../../src/core/mastercopy/fileAccess';
 import { validateText } from '../../src/core/mastercopy/validator';
+import { runCli } from '../support/cli';
 import { TEST_ENGINE_HOST, cleanupTestRun, ensureEngine, rawDocker, startEngine, stopEngine, testRunId, testRunLabels, waitFor } from '../support/engine';
 
 const NAME = `mc-logs-${testRunId}`;
@@ -77,18 +76,8 @@ function assertRunsContiguous(entries: LogEntry[], from: Map<string, number> = n
   return runs;
 }
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const sink = (add: (s: string) => void) =>
-    new Writable({
-      write(chunk, _enc, done) {
-        add(String(chunk));
-        done();
-      },
-    });
-  const code = await main(args, { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)), env: { ...process.env, DOCKER_HOST: TEST_ENGINE_HOST }, cwd: process.cwd() });
-  return { code, stdout, stderr };
+function cli(args: string[]) {
+  return runCli(args, { env: { ...process.env, DOCKER_HOST: TEST_ENGINE_HOST } });
 }
 
 describe('logs: tails of real copies', () => {

@@ -17,16 +17,6 @@ function previewPage(page) {
   return page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
 }
 
-/** Ctrl+G to a 1-based line, then to its end. */
-async function goToLineEnd(page, wb, line) {
-  await page.keyboard.press('Control+G');
-  await wb.quickInput().waitFor({ state: 'visible', timeout: 10_000 });
-  await page.keyboard.type(String(line));
-  await page.keyboard.press('Enter');
-  await wb.quickInput().waitFor({ state: 'hidden', timeout: 10_000 });
-  await page.keyboard.press('End');
-}
-
 /** Scrolls the page to `locator`; again if an update swapped the body meanwhile. */
 function scrollTo(until, locator) {
   return until('the page to scroll', () => locator.scrollIntoViewIfNeeded({ timeout: 2_000 }).then(() => true));
@@ -97,7 +87,7 @@ export const checks = [
       // Into the editor near its top left: the centre of .view-lines (as wide as the longest
       // line) can be out of a narrow editor, and a click there would scroll it sideways.
       await page.locator('.part.editor .editor-instance .view-lines').first().click({ position: { x: 40, y: 10 } });
-      await goToLineEnd(page, wb, nameLine);
+      await wb.goToLineEnd(nameLine);
       await page.keyboard.type('_X');
       const problem = preview.locator('[data-section="problems"] a.reveal', { hasText: 'lowercase DNS label' });
       await problem.waitFor({ state: 'visible', timeout: 15_000 });
@@ -114,7 +104,7 @@ export const checks = [
       await until('the preview valid again', async () => (await preview.locator('.preview-header .badge').first().innerText()) === 'valid');
 
       // Edit the copies: the preview follows without a reload.
-      await goToLineEnd(page, wb, copiesLine);
+      await wb.goToLineEnd(copiesLine);
       await page.keyboard.press('Backspace');
       await page.keyboard.type('3');
       await until('the preview to say Print ×3', async () => /Print ×3/.test(await preview.locator('.actions').innerText()), { timeoutMs: 15_000 });

@@ -17,16 +17,6 @@ async function problemRows(page) {
   );
 }
 
-/** Ctrl+G to a 1-based line, then to its end. */
-async function goToLineEnd(page, wb, line) {
-  await page.keyboard.press('Control+G');
-  await wb.quickInput().waitFor({ state: 'visible', timeout: 10_000 });
-  await page.keyboard.type(String(line));
-  await page.keyboard.press('Enter');
-  await wb.quickInput().waitFor({ state: 'hidden', timeout: 10_000 });
-  await page.keyboard.press('End');
-}
-
 export const checks = [
   {
     title: 'the example shows no problems; breaking it shows squiggles and exact messages in the Problems panel',
@@ -48,9 +38,9 @@ export const checks = [
 
       // Break it like a person would: a capital letter in the name, no copies.
       await page.locator('.part.editor .editor-instance .view-lines').first().click();
-      await goToLineEnd(page, wb, nameLine);
+      await wb.goToLineEnd(nameLine);
       await page.keyboard.type('_V2');
-      await goToLineEnd(page, wb, copiesLine);
+      await wb.goToLineEnd(copiesLine);
       await page.keyboard.press('Backspace');
       await page.keyboard.type('0');
 
@@ -64,7 +54,7 @@ export const checks = [
       assert.match(text, /`copies` must be at least 1 \(1–1000\); it is 0/);
       // Each broken line shows a squiggle when it is on screen.
       for (const line of [nameLine, copiesLine]) {
-        await goToLineEnd(page, wb, line);
+        await wb.goToLineEnd(line);
         await until(`a squiggle on line ${line}`, async () => (await page.locator('.part.editor .squiggly-error').count()) >= 1);
       }
       await wb.screenshot('example-with-problems');

@@ -118,6 +118,16 @@ export class Workbench {
     }
   }
 
+  /** Ctrl+G to a 1-based line of the active editor, then to its end. */
+  async goToLineEnd(line) {
+    await this.page.keyboard.press('Control+G');
+    await this.quickInput().waitFor({ state: 'visible', timeout: 10_000 });
+    await this.page.keyboard.type(String(line));
+    await this.page.keyboard.press('Enter');
+    await this.quickInput().waitFor({ state: 'hidden', timeout: 10_000 });
+    await this.page.keyboard.press('End');
+  }
+
   async screenshot(name) {
     mkdirSync(this.screenshotDir, { recursive: true });
     const file = join(this.screenshotDir, `${name}.png`);
