@@ -14,22 +14,14 @@ base_label_value=busybox-static
 
 say() { echo "setup-engine: $*"; }
 die() { echo "setup-engine: ERROR: $*" >&2; exit 1; }
+# shellcheck source=lib/apt.sh
+source "$root/scripts/lib/apt.sh"
 
 # 1. The engine: install and start it unless one already answers.
 if bash "$dockerd_sh" status; then
   say "engine answers on /var/run/docker.sock"
 else
-  missing=()
-  for pkg in docker.io busybox-static; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-  done
-  if ((${#missing[@]})); then
-    [[ $(id -u) -eq 0 ]] || die "apt packages missing (${missing[*]}) and not root: run 'sudo apt-get install -y ${missing[*]}'"
-    say "apt-get install ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq || die "apt-get update failed"
-    apt-get install -y -qq "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
-  fi
+  ensure_apt_packages docker.io busybox-static
   bash "$dockerd_sh" start
 fi
 

@@ -19,23 +19,13 @@ cs_home="$cs_prefix/node_modules/code-server"
 
 say() { echo "setup-vscode: $*"; }
 die() { echo "setup-vscode: ERROR: $*" >&2; exit 1; }
+# shellcheck source=lib/apt.sh
+source "$root/scripts/lib/apt.sh"
 trap 'die "failed at line $LINENO (exit $?) — see the output above"' ERR
 
 # 1. Debian packages: chromium (the browser playwright drives), libkrb5-dev (gssapi
 #    headers that code-server's native modules need to build).
-missing=()
-for pkg in chromium libkrb5-dev; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-  [[ $(id -u) -eq 0 ]] || die "apt packages missing (${missing[*]}) and not root: run 'sudo apt-get install -y ${missing[*]}'"
-  say "apt-get install ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq || die "apt-get update failed"
-  apt-get install -y -qq "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
-else
-  say "chromium and libkrb5-dev present"
-fi
+ensure_apt_packages chromium libkrb5-dev
 [[ -x /usr/bin/chromium ]] || die "/usr/bin/chromium not found after installing the chromium package"
 
 mkdir -p "$tools"
