@@ -4,6 +4,7 @@ import { rootSchema } from '../../src/core/mastercopy/schema';
 import { validateText } from '../../src/core/mastercopy/validator';
 import { bigMasterCopy } from '../support/bigMasterCopy';
 import { dedent, unmark } from '../support/marked';
+import { medianMs } from '../support/timing';
 
 /** Completion at the `|` in the (dedented) text. */
 function complete(marked: string, options: { fileName?: string } = {}) {
@@ -64,18 +65,6 @@ function acceptsValid(marked: string, label: string): string {
   const after = accept(text, cursor, item(items, label));
   assert.deepEqual(errors(after), [], `after accepting "${label}":\n${after}`);
   return after;
-}
-
-/** Median time of a call, after warming up (the median shrugs off a busy machine's hiccups). */
-function medianMs(f: () => void, runs = 31): number {
-  for (let i = 0; i < 10; i++) f();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    f();
-    times.push(performance.now() - t0);
-  }
-  return times.sort((a, b) => a - b)[runs >> 1];
 }
 
 const ROOT_KEYS = Object.keys(rootSchema.properties!);

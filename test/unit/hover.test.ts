@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { hoverAt } from '../../src/core/mastercopy/hover';
 import { bigMasterCopy } from '../support/bigMasterCopy';
 import { dedent, unmark } from '../support/marked';
+import { medianMs } from '../support/timing';
 
 /** Hover at the `|`; the text marks the expected range with « ». */
 function hover(marked: string) {
@@ -24,17 +25,6 @@ function expectHover(marked: string, title: string, ...patterns: RegExp[]): stri
 function expectNone(marked: string) {
   const { hover: h } = hover(marked);
   assert.equal(h, undefined, h && `unexpected hover: ${h.markdown}`);
-}
-
-function medianMs(f: () => void, runs = 31): number {
-  for (let i = 0; i < 10; i++) f();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    f();
-    times.push(performance.now() - t0);
-  }
-  return times.sort((a, b) => a - b)[runs >> 1];
 }
 
 describe('hover', () => {
