@@ -53,21 +53,27 @@ export function looksLikeFile(arg: string, io: CliIo): boolean {
   return existsSync(abs) && statSync(abs).isFile();
 }
 
-/**
- * Reads and validates a master copy. Problems are written to stderr (FILE:LINE:COL: …);
- * returns the exit code instead when it cannot be used: 2 unreadable, 1 invalid.
- */
-export function loadMasterCopy(io: CliIo, command: string, file: string): LoadedMasterCopy | number {
+/** Reads a file named on the command line; says why not on stderr and returns exit code 2. */
+export function readFileArg(io: CliIo, command: string, file: string): { abs: string; shown: string; text: string } | number {
   const abs = resolve(io.cwd, file);
   const shown = relative(io.cwd, abs) || abs;
-  let text: string;
   try {
-    text = readFileSync(abs, 'utf8');
+    return { abs, shown, text: readFileSync(abs, 'utf8') };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     io.stderr.write(`mastercopy ${command}: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message}\n`);
     return EXIT.usage;
   }
+}
+
+/**
+ * Reads and validates a master copy. Problems are written to stderr (FILE:LINE:COL: …);
+ * returns the exit code instead when it cannot be used: 2 unreadable, 1 invalid.
+ */
+export function loadMasterCopy(io: CliIo, command: string, file: string): LoadedMasterCopy | number {
+  const read = readFileArg(io, command, file);
+  if (typeof read === 'number') return read;
+  const { abs, shown, text } = read;
   const lines = new LineIndex(text);
   const validation = validateText(text, { path: abs }, nodeFileAccess);
   for (const d of validation.diagnostics) {

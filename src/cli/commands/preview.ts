@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
 import { nodeBuildFileSystem } from '../../core/build/buildFileSystem';
 import { nodeHttpProbe } from '../../core/copies/health';
 import type { EngineClient } from '../../core/engine/EngineClient';
@@ -9,7 +7,7 @@ import { formatSize } from '../../core/preview/html';
 import { loadPreviewState, previewModel, type PreviewModel } from '../../core/preview/model';
 import type { PreviewPlan } from '../../core/preview/plan';
 import { EXIT, UsageError, type CliCommand } from '../command';
-import { EXIT_CANCELLED, HOST_HELP, HOST_OPTION, engineFromArgs, parseCommandArgs, withCancel, writeJson } from '../engineFromArgs';
+import { EXIT_CANCELLED, HOST_HELP, HOST_OPTION, engineFromArgs, parseCommandArgs, readFileArg, withCancel, writeJson } from '../engineFromArgs';
 import { isAbortError } from '../../core/engine/errors';
 
 export const previewCommand: CliCommand = {
@@ -50,16 +48,9 @@ built, 2 usage error or unreadable file, 130 cancelled.
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, { plan: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, ...HOST_OPTION });
     if (positionals.length !== 1) throw new UsageError(positionals.length ? 'preview one master copy at a time' : 'name the master copy file to preview');
-    const abs = resolve(io.cwd, positionals[0]);
-    const shown = relative(io.cwd, abs) || abs;
-    let text: string;
-    try {
-      text = readFileSync(abs, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      io.stderr.write(`mastercopy preview: cannot read ${positionals[0]}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message}\n`);
-      return EXIT.usage;
-    }
+    const read = readFileArg(io, 'preview', positionals[0]);
+    if (typeof read === 'number') return read;
+    const { abs, shown, text } = read;
 
     let engine: EngineClient | undefined;
     let noEngineReason: string | undefined;
