@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildMasterCopy, type BuildEvent, type BuildResult } from '../../core/build/build';
 import { BuildError, BuildRefusedError, BuildStepError } from '../../core/build/errors';
 import { EngineHostError } from '../../core/engine/hostResolution';
-import { engineFromArgs } from '../engineFromArgs';
+import { engineFromArgs, readFileArg } from '../engineFromArgs';
 import { EngineRequestError, EngineUnreachableError } from '../../core/engine/errors';
 import { nodeFileAccess } from '../../core/mastercopy/fileAccess';
 import { LineIndex } from '../../core/mastercopy/positions';
@@ -57,17 +56,9 @@ failed or was refused, 2 usage error, unreadable file or engine not reachable,
     }
     const { json, quiet, host } = parsed.values;
     if (parsed.positionals.length !== 1) throw new UsageError(parsed.positionals.length ? 'build one master copy at a time' : 'name the master copy file to build');
-    const arg = parsed.positionals[0];
-    const abs = resolve(io.cwd, arg);
-    const shown = relative(io.cwd, abs) || abs;
-
-    let text: string;
-    try {
-      text = readFileSync(abs, 'utf8');
-    } catch (e) {
-      io.stderr.write(`mastercopy build: cannot read ${arg}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}\n`);
-      return EXIT.usage;
-    }
+    const read = readFileArg(io, 'build', parsed.positionals[0]);
+    if (typeof read === 'number') return read;
+    const { abs, shown, text } = read;
     const lines = new LineIndex(text);
     const where = (path: readonly PathSegment[] | undefined, source: ParsedYaml) => {
       const p = lines.positionAt(valueRange(source, path ?? []).start);
