@@ -66,7 +66,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-if (require.main === module) {
+/** Runs the command line of this process (called by bin.ts) and sets its exit code. */
+export function runCli(): void {
   // A closed pipe (`mastercopy … | head`) ends the program quietly.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { disposeCopies } from '../../src/core/copies/dispose';
 import { printCopies } from '../../src/core/copies/print';
 import { scaleCopies } from '../../src/core/copies/scale';
@@ -19,15 +19,10 @@ import type { LogEntry, LogLine } from '../../src/core/logs/types';
 import { nodeFileAccess } from '../../src/core/mastercopy/fileAccess';
 import { validateText } from '../../src/core/mastercopy/validator';
 import { runCli } from '../support/cli';
+import { repoRoot } from '../support/repoRoot';
 import { TEST_ENGINE_HOST, cleanupTestRun, ensureEngine, rawDocker, startEngine, stopEngine, testRunId, testRunLabels, waitFor } from '../support/engine';
 
 const NAME = `mc-logs-${testRunId}`;
-
-function repoRoot(): string {
-  let dir = __dirname;
-  while (!dir.endsWith('/out') && dirname(dir) !== dir) dir = dirname(dir);
-  return dirname(dir);
-}
 
 /** A copy-like container (our labels, this run's label) running `script`. */
 function spec(name: string, index: number, script: string, more: Partial<ContainerSpec> = {}): ContainerSpec {
