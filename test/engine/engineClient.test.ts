@@ -101,6 +101,10 @@ describe('EngineClient (dockerode) against a real engine', () => {
 
     await assert.rejects(client.stopAndRemoveContainer(foreign.id, {}), (e: Error) => e instanceof NotManagedError && e.message.includes(foreign.id));
     await assert.rejects(client.logs(foreign.id, {}, new AbortController().signal), NotManagedError);
+    // Handed its own inspection, the client still checks the labels in it.
+    const inspected = await client.inspectContainer(foreign.id);
+    assert.ok(inspected, 'inspecting (read-only) still answers for a foreign container');
+    await assert.rejects(client.logs(foreign.id, { inspected }, new AbortController().signal), NotManagedError);
     const after = await foreign.inspect();
     assert.equal(after.State.Running, true, 'the foreign container must survive');
   });

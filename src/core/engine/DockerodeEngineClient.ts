@@ -362,10 +362,14 @@ export class DockerodeEngineClient implements EngineClient {
   }
 
   async logs(id: string, options: LogOptions, signal: AbortSignal): Promise<LogStream> {
-    const info = await this.inspectRaw(id, signal);
-    if (!info) throw new EngineRequestError(`follow the log of ${id}`, 404, `no such container: ${id}`);
-    if (!matchesLabels(info.Config.Labels, {})) throw new NotManagedError('container', id);
-    const container = this.api().getContainer(info.Id);
+    let known = options.inspected;
+    if (!known) {
+      const info = await this.inspectRaw(id, signal);
+      if (!info) throw new EngineRequestError(`follow the log of ${id}`, 404, `no such container: ${id}`);
+      known = { id: info.Id, labels: info.Config.Labels ?? {}, tty: info.Config.Tty };
+    }
+    if (!matchesLabels(known.labels, {})) throw new NotManagedError('container', id);
+    const container = this.api().getContainer(known.id);
     const stream = await this.call(`follow the log of ${id}`, () =>
       container.logs({
         // Always follow: without it the engine answers with the whole log as one buffered body.
@@ -378,7 +382,7 @@ export class DockerodeEngineClient implements EngineClient {
         abortSignal: signal,
       } as Dockerode.ContainerLogsOptions & { follow: true }),
     );
-    return { stream: stream as Readable, multiplexed: !info.Config.Tty };
+    return { stream: stream as Readable, multiplexed: !known.tty };
   }
 }
 

@@ -192,6 +192,12 @@ export interface LogOptions {
   /** Only lines after this time (seconds since the epoch). */
   since?: number;
   timestamps?: boolean;
+  /**
+   * The container as the caller has just inspected it: spares the client its own
+   * inspection (one engine round trip less before the first line). Its labels are still
+   * checked for ours.
+   */
+  inspected?: Pick<ContainerDetails, 'id' | 'labels' | 'tty'>;
 }
 
 export interface LogStream {

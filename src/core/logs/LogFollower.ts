@@ -413,7 +413,7 @@ export class LogFollower implements AsyncIterable<LogEntry> {
     const signal = AbortSignal.any([this.abort.signal, connection.signal]);
     s.connection = connection;
     const timestamps = this.wantsTimestamps || this.opts.follow || info.running || !('containerId' in this.target);
-    const { stream, multiplexed } = await this.engine.logs(s.id, { tail, since, timestamps }, signal);
+    const { stream, multiplexed } = await this.engine.logs(s.id, { tail, since, timestamps, inspected: info }, signal);
     if (signal.aborted) {
       stream.destroy();
       this.merger.setBlocking(s.id, false);

@@ -18,9 +18,10 @@ export async function resolveLogTarget(engine: EngineClient, ref: string, signal
     if (!name || !version) throw new LogTargetError(`'${ref}' is not NAME:VERSION`);
     return { name, version };
   }
-  if ((await engine.listContainers({ [LABEL_NAME]: ref, [LABEL_COPY]: true }, signal)).length) return { name: ref };
+  // Both questions at once: one engine round trip before the first line, not two.
+  const [named, copies] = await Promise.all([engine.listContainers({ [LABEL_NAME]: ref, [LABEL_COPY]: true }, signal), engine.listContainers({ [LABEL_COPY]: true }, signal)]);
+  if (named.length) return { name: ref };
   const wanted = ref.toLowerCase();
-  const copies = await engine.listContainers({ [LABEL_COPY]: true }, signal);
   const matches = copies.filter((c) => c.name === ref || (/^[0-9a-f]{4,64}$/.test(wanted) && c.id.startsWith(wanted)));
   if (matches.length > 1) throw new LogTargetError(`${ref} matches ${matches.length} copies (${matches.map((c) => c.id.slice(0, 12)).join(', ')}): give more of the id.`);
   if (matches.length === 1) return { containerId: matches[0].id };
