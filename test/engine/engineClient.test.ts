@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import type { EngineClient, EngineEvent } from '../../src/core/engine/EngineClient';
 import { createEngineClient } from '../../src/core/engine/DockerodeEngineClient';
-import { EngineUnreachableError, NotManagedError } from '../../src/core/engine/errors';
+import { EngineRequestError, EngineUnreachableError, NotManagedError } from '../../src/core/engine/errors';
 import { nodeHostResolutionDeps, resolveEngineHost } from '../../src/core/engine/hostResolution';
 import { LABEL_COPY, LABEL_MANAGED, LABEL_NAME, LABEL_VERSION } from '../../src/core/engine/labels';
 import { TEST_ENGINE_HOST, TEST_RUN_LABEL, cleanupTestRun, ensureEngine, rawDocker, testRunId, testRunLabels, waitFor } from '../support/engine';
@@ -161,6 +161,17 @@ describe('EngineClient (dockerode) against a real engine', () => {
     } finally {
       ac.abort();
     }
+  });
+
+  it('says what the engine said when a log cannot be followed (a copy removed meanwhile)', async () => {
+    const { id } = await client.createAndStartContainer({ image: 'busybox:stable', labels: copyLabels(3), command: IDLE });
+    const inspected = await client.inspectContainer(id);
+    assert.ok(inspected);
+    await client.stopAndRemoveContainer(id, {}, { stopTimeoutSeconds: 0 });
+    await assert.rejects(
+      client.logs(id, { inspected }, new AbortController().signal),
+      (e: unknown) => e instanceof EngineRequestError && e.statusCode === 404 && /no such container/i.test(e.message),
+    );
   });
 
   it('builds an image from a tar stream with progress, labels and no pull', async () => {

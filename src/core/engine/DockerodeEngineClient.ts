@@ -27,6 +27,7 @@ import type {
 import { EngineBuildError, EngineRequestError, EngineUnreachableError, NotManagedError, isAbortError, unreachableReason } from './errors';
 import type { ResolvedEngineHost } from './hostResolution';
 import { jsonLines } from './jsonLines';
+import { readBody, streamingGet, streamingTarget } from './streamingGet';
 import { LABEL_MANAGED, MANAGED_VALUE, type LabelFilter, labelFilterArgs, matchesLabels } from './labels';
 
 const NS_PER_MS = 1_000_000;
@@ -369,19 +370,34 @@ export class DockerodeEngineClient implements EngineClient {
       known = { id: info.Id, labels: info.Config.Labels ?? {}, tty: info.Config.Tty };
     }
     if (!matchesLabels(known.labels, {})) throw new NotManagedError('container', id);
+    const operation = `follow the log of ${id}`;
+    // Always follow: without it the engine answers with the whole log as one buffered body.
+    const query = { follow: true, stdout: true, stderr: true, timestamps: options.timestamps ?? false, tail: options.tail ?? 'all', since: options.since ?? 0 };
+    const plain = streamingTarget(this.endpoint.dockerodeOptions);
+    if (plain) {
+      // A plain socket: the log comes unchunked, in large reads (see streamingGet.ts).
+      const search = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]));
+      let response;
+      try {
+        response = await streamingGet(plain, `/containers/${encodeURIComponent(known.id)}/logs?${search}`, signal);
+      } catch (e) {
+        throw this.mapError(operation, e);
+      }
+      if (response.status !== 200) {
+        const text = await readBody(response.body);
+        let message = text.trim();
+        try {
+          const json = JSON.parse(text) as { message?: unknown };
+          if (typeof json.message === 'string') message = json.message;
+        } catch {
+          // not JSON: the text as it came
+        }
+        throw new EngineRequestError(operation, response.status, message);
+      }
+      return { stream: response.body, multiplexed: !known.tty };
+    }
     const container = this.api().getContainer(known.id);
-    const stream = await this.call(`follow the log of ${id}`, () =>
-      container.logs({
-        // Always follow: without it the engine answers with the whole log as one buffered body.
-        follow: true,
-        stdout: true,
-        stderr: true,
-        timestamps: options.timestamps ?? false,
-        tail: options.tail ?? 'all',
-        since: options.since ?? 0,
-        abortSignal: signal,
-      } as Dockerode.ContainerLogsOptions & { follow: true }),
-    );
+    const stream = await this.call(operation, () => container.logs({ ...query, abortSignal: signal } as Dockerode.ContainerLogsOptions & { follow: true }));
     return { stream: stream as Readable, multiplexed: !known.tty };
   }
 }
