@@ -42,10 +42,22 @@ export function registerEngineFeatures(context: vscode.ExtensionContext, deps: {
   const logs = new LogViews();
   context.subscriptions.push(engine, files, model, refresh, tree, view, logs);
 
-  // Follow the engine only while someone looks at the copies.
+  // Follow the engine only while someone looks at the copies: the view, or a master copy
+  // on screen (its code lens says how many copies run). A preview holds it too.
   const follow = () => refresh.setViewVisible(view.visible);
   context.subscriptions.push(view.onDidChangeVisibility(follow));
   follow();
+  let editorHold: vscode.Disposable | undefined;
+  const followEditors = () => {
+    const shown = vscode.window.visibleTextEditors.some((e) => e.document.languageId === 'mastercopy');
+    if (shown && !editorHold) editorHold = refresh.hold();
+    else if (!shown && editorHold) {
+      editorHold.dispose();
+      editorHold = undefined;
+    }
+  };
+  context.subscriptions.push(vscode.window.onDidChangeVisibleTextEditors(followEditors), { dispose: () => editorHold?.dispose() });
+  followEditors();
 
   context.subscriptions.push(
     model.onDidChange(() => void vscode.commands.executeCommand('setContext', 'mastercopy.engineDown', model.state.kind === 'down')),

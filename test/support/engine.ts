@@ -3,9 +3,8 @@
 // clean up what a test run created — only objects carrying this run's label.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import Dockerode from 'dockerode';
+import { repoRoot } from './repoRoot';
 
 /** The socket scripts/setup-engine.sh provisions. */
 export const TEST_ENGINE_HOST = 'unix:///var/run/docker.sock';
@@ -16,17 +15,6 @@ export const TEST_RUN_LABEL = 'io.mastercopy.test-run';
 /** This process's run id: cleanup never touches another run's objects or anybody else's. */
 export const testRunId = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 export const testRunLabels: Record<string, string> = { [TEST_RUN_LABEL]: testRunId };
-
-function repoRoot(): string {
-  // Tests run from bundles under out/test/…; walk up to the folder with package.json.
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = up;
-  }
-  return dir;
-}
 
 function runScript(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -1,8 +1,13 @@
-// The repository's root, from a test bundle under out/.
-import { dirname } from 'node:path';
+// The repository's root (the folder with package.json), from a test bundle under out/.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export function repoRoot(): string {
   let dir = __dirname;
-  while (!dir.endsWith('/out') && dirname(dir) !== dir) dir = dirname(dir);
-  return dirname(dir);
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${__dirname}`);
+    dir = up;
+  }
+  return dir;
 }

@@ -46,6 +46,11 @@ export class RefreshManager implements vscode.Disposable {
     });
   }
 
+  /** Whether it follows the engine now (someone looks); for tests and the log. */
+  get following(): boolean {
+    return this.run !== undefined;
+  }
+
   private update(): void {
     if (this.viewVisible || this.holds > 0) this.start();
     else this.stop();
