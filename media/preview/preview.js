@@ -2,7 +2,8 @@
 // server-rendered, escaped HTML (src/core/preview/html.ts, renderPreviewBody). It only
 //  - turns clicks into messages: a button with data-command → {type: 'command', command},
 //    an element with data-reveal-start/-end → {type: 'reveal', start, end};
-//  - swaps in a new body on {type: 'update', body}, keeping the scroll position and focus;
+//  - swaps in a new body on {type: 'update', body, source}, keeping the scroll position and focus;
+//  - keeps {source, scrollY} as its state, which VS Code hands back to restore the panel;
 //  - says {type: 'ready'} once it listens.
 // Nothing read from the page is trusted: the extension validates every message
 // (src/core/preview/messages.ts, parseWebviewMessage) before acting on it.
@@ -64,9 +65,21 @@
     return undefined;
   }
 
+  // What VS Code hands back to the extension when it restores the panel after a reload:
+  // which master copy this shows, and where the page was scrolled.
+  const saved = vscode.getState();
+  let source = document.body.getAttribute('data-source') || (saved && typeof saved.source === 'string' ? saved.source : '');
+  function saveState() {
+    vscode.setState({ source, scrollY: window.scrollY });
+  }
+
   window.addEventListener('message', (event) => {
     const message = event.data;
     if (!root || !message || typeof message !== 'object' || message.type !== 'update' || typeof message.body !== 'string') return;
+    if (typeof message.source === 'string' && message.source !== source) {
+      source = message.source;
+      saveState();
+    }
     const x = window.scrollX;
     const y = window.scrollY;
     const key = focusKey();
@@ -78,16 +91,16 @@
     }
   });
 
-  // The panel may be re-created (hidden and shown again): come back where the user was.
-  const saved = vscode.getState();
+  // The panel may be re-created (hidden and shown again, or restored): come back where the user was.
   if (saved && typeof saved.scrollY === 'number') window.scrollTo(0, saved.scrollY);
+  saveState();
   let pending = false;
   window.addEventListener('scroll', () => {
     if (pending) return;
     pending = true;
     requestAnimationFrame(() => {
       pending = false;
-      vscode.setState({ scrollY: window.scrollY });
+      saveState();
     });
   });
 

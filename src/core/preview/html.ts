@@ -41,6 +41,8 @@ export interface RenderOptions {
   styleUri: string;
   /** webview.asWebviewUri of @vscode/codicons' codicon.css; without it icons are left out. */
   codiconsUri?: string;
+  /** The master copy's URI: the page keeps it in its state, so that a reload can restore the panel. */
+  source?: string;
 }
 
 export interface BodyOptions {
@@ -105,7 +107,7 @@ ${options.codiconsUri ? html`<link rel="stylesheet" nonce="${nonce}" href="${opt
 <link rel="stylesheet" nonce="${nonce}" href="${options.styleUri}">
 <title>${title(model)}</title>
 </head>
-<body class="${options.codiconsUri ? 'with-codicons' : 'without-codicons'}" data-trusted="${options.trusted ? 'true' : 'false'}">
+<body class="${options.codiconsUri ? 'with-codicons' : 'without-codicons'}" data-trusted="${options.trusted ? 'true' : 'false'}" data-source="${options.source ?? ''}">
 <main id="preview-root" aria-live="polite">${renderBody(model, { trusted: options.trusted })}</main>
 <script nonce="${nonce}" src="${options.scriptUri}"></script>
 </body>

@@ -20,6 +20,34 @@ export interface PanelUpdateMessage {
   type: 'update';
   /** Server-rendered, escaped HTML for the element with id `preview-root`. */
   body: string;
+  /** The master copy shown (a URI): the page keeps it in its state, to be restored after a reload. */
+  source: string;
+}
+
+/** What the page keeps with vscode.setState, handed back when VS Code restores the panel. */
+export interface PreviewPageState {
+  /** The master copy shown, as a URI string. */
+  source: string;
+  scrollY?: number;
+}
+
+/** The longest URI accepted from a page's state. */
+const MAX_SOURCE = 4096;
+
+/**
+ * The page's saved state if it has the known shape (it comes from the page: untrusted);
+ * undefined otherwise. The caller still checks that `source` is a master copy it can open.
+ */
+export function parsePreviewState(state: unknown): PreviewPageState | undefined {
+  const fields = plainFields(state);
+  if (!fields) return undefined;
+  const source = fields.get('source');
+  const scrollY = fields.get('scrollY');
+  if (typeof source !== 'string' || source.length === 0 || source.length > MAX_SOURCE || /[\u0000-\u001f]/.test(source)) return undefined;
+  for (const key of fields.keys()) if (key !== 'source' && key !== 'scrollY') return undefined;
+  if (scrollY === undefined) return { source };
+  if (typeof scrollY !== 'number' || !Number.isFinite(scrollY) || scrollY < 0) return { source };
+  return { source, scrollY };
 }
 
 /** No text is longer than this; larger offsets are refused rather than clamped. */

@@ -7,7 +7,8 @@ import type { EngineFeatures } from '../engineFeatures';
 import type { DiagnosticsProvider } from '../language/diagnostics';
 import { isMasterCopy } from '../language/convert';
 import type { Log } from '../log';
-import { PreviewPanel, type MessageOutcome, type PreviewPanelDeps, type PreviewSnapshot } from './previewPanel';
+import { parsePreviewState } from '../../core/preview/messages';
+import { PREVIEW_VIEW_TYPE, PreviewPanel, type MessageOutcome, type PreviewPanelDeps, type PreviewSnapshot } from './previewPanel';
 
 /** What the extension's API exposes of the preview (its tests read what the panel shows). */
 export interface PreviewApi {
@@ -62,7 +63,33 @@ export class MasterCopyPreview implements PreviewApi, vscode.Disposable {
       this.panel.panel.reveal(undefined, true);
       return this.panel;
     }
-    const panel = new PreviewPanel(document, this.deps);
+    return this.adopt(new PreviewPanel(document, this.deps));
+  }
+
+  /**
+   * VS Code restored a preview panel after a reload, with the state its page kept. The
+   * state comes from the page: only a master copy that opens is shown; otherwise the
+   * panel is closed (it would have nothing to show).
+   */
+  async restore(webviewPanel: vscode.WebviewPanel, state: unknown): Promise<PreviewPanel | undefined> {
+    const saved = parsePreviewState(state);
+    let document: vscode.TextDocument | undefined;
+    if (saved) {
+      try {
+        document = await vscode.workspace.openTextDocument(vscode.Uri.parse(saved.source, true));
+      } catch (e) {
+        this.deps.log.info(`preview: not restoring the preview of ${saved.source}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    if (!document || !isMasterCopy(document) || this.panel) {
+      webviewPanel.dispose();
+      return undefined;
+    }
+    this.connectEngine();
+    return this.adopt(new PreviewPanel(document, this.deps, webviewPanel));
+  }
+
+  private adopt(panel: PreviewPanel): PreviewPanel {
     this.panel = panel;
     panel.onDidDispose(() => {
       if (this.panel === panel) this.panel = undefined;
@@ -113,7 +140,11 @@ export function registerPreview(context: vscode.ExtensionContext, deps: PreviewD
       return true;
     },
   });
-  context.subscriptions.push(preview);
+  context.subscriptions.push(
+    preview,
+    // After a window reload VS Code brings the panel back (activating us for it) with its page's state.
+    vscode.window.registerWebviewPanelSerializer(PREVIEW_VIEW_TYPE, { deserializeWebviewPanel: (panel, state) => preview.restore(panel, state).then(() => undefined) }),
+  );
   registerCommands(context, deps.log, [openPreviewCommand({ log: deps.log, preview })]);
   return preview;
 }

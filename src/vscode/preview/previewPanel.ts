@@ -80,20 +80,23 @@ export class PreviewPanel implements vscode.Disposable {
   readonly onDidDispose = this.disposedEmitter.event;
   private disposed = false;
 
+  /** Opens a new panel in `placement`, or takes over a panel VS Code restored after a reload. */
   constructor(
     document: vscode.TextDocument,
     private readonly deps: PreviewPanelDeps,
-    column: vscode.ViewColumn = vscode.ViewColumn.Beside,
+    placement: vscode.ViewColumn | vscode.WebviewPanel = vscode.ViewColumn.Beside,
   ) {
     this.document = document;
     const media = vscode.Uri.joinPath(deps.extensionUri, 'media', 'preview');
     const codicons = vscode.Uri.joinPath(deps.extensionUri, 'dist', 'codicons');
-    this.panel = vscode.window.createWebviewPanel(
-      PREVIEW_VIEW_TYPE,
-      titleOf(document.uri),
-      { viewColumn: column, preserveFocus: true },
-      { enableScripts: true, enableFindWidget: true, localResourceRoots: [media, codicons] },
-    );
+    const options = { enableScripts: true, enableFindWidget: true, localResourceRoots: [media, codicons] };
+    if (typeof placement === 'object') {
+      this.panel = placement;
+      this.panel.webview.options = options;
+      this.panel.title = titleOf(document.uri);
+    } else {
+      this.panel = vscode.window.createWebviewPanel(PREVIEW_VIEW_TYPE, titleOf(document.uri), { viewColumn: placement, preserveFocus: true }, options);
+    }
     this.panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'mastercopy.svg');
     this.subscriptions.push(
       this.disposedEmitter,
@@ -220,6 +223,7 @@ export class PreviewPanel implements vscode.Disposable {
         scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(this.deps.extensionUri, 'media', 'preview', 'preview.js')).toString(),
         styleUri: webview.asWebviewUri(vscode.Uri.joinPath(this.deps.extensionUri, 'media', 'preview', 'preview.css')).toString(),
         codiconsUri: existsSync(codicons.fsPath) ? webview.asWebviewUri(codicons).toString() : undefined,
+        source: this.document.uri.toString(),
       };
       webview.html = renderPreviewHtml(model, this.options);
       this.loadedBody = this.body;
@@ -231,7 +235,7 @@ export class PreviewPanel implements vscode.Disposable {
   }
 
   private post(body: string): Thenable<boolean> {
-    const message: PanelUpdateMessage = { type: 'update', body };
+    const message: PanelUpdateMessage = { type: 'update', body, source: this.document.uri.toString() };
     return this.panel.webview.postMessage(message);
   }
 

@@ -237,6 +237,14 @@ describe('preview HTML', () => {
     assert.ok(doc.includes(`<main id="preview-root" aria-live="polite">${body}</main>`));
   });
 
+  it('keeps the master copy\'s URI on the body for the page to save (escaped like any value)', async () => {
+    const source = `file:///w/${EVIL}.mastercopy.yaml`;
+    const doc = renderPreviewHtml(await model(), { ...OPTIONS, source });
+    const all = assertSafe(doc, true);
+    const body = all.find((t) => t.name === 'body');
+    assert.equal(body?.attributes.get('data-source'), escapeHtml(source), 'the attribute holds the escaped URI (the browser unescapes it)');
+  });
+
   it('refuses a nonce or a CSP source that could change the policy', async () => {
     const m = await model();
     assert.throws(() => renderPreviewHtml(m, { ...OPTIONS, nonce: 'short' }), /nonce/);

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { MAX_OFFSET, parseWebviewMessage } from '../../../src/core/preview/messages';
+import { MAX_OFFSET, parseWebviewMessage, parsePreviewState } from '../../../src/core/preview/messages';
 
 describe('preview webview messages', () => {
   it('accepts exactly the known shapes', () => {
@@ -101,5 +101,20 @@ describe('preview webview messages', () => {
     const big: Record<string, unknown> = { type: 'ready' };
     for (let i = 0; i < 10_000; i++) big[`k${i}`] = i;
     assert.equal(parseWebviewMessage(big), undefined);
+  });
+
+  describe('the page state a restored panel is handed', () => {
+    it('takes the master copy\'s URI and the scroll position', () => {
+      assert.deepEqual(parsePreviewState({ source: 'file:///w/a.mastercopy.yaml', scrollY: 120 }), { source: 'file:///w/a.mastercopy.yaml', scrollY: 120 });
+      assert.deepEqual(parsePreviewState({ source: 'file:///w/a.mastercopy.yaml' }), { source: 'file:///w/a.mastercopy.yaml' });
+      // A bad scroll position is dropped, not the state.
+      assert.deepEqual(parsePreviewState({ source: 'file:///w/a.mastercopy.yaml', scrollY: -1 }), { source: 'file:///w/a.mastercopy.yaml' });
+    });
+
+    it('refuses states without a usable source, or with anything else in them', () => {
+      for (const state of [undefined, null, 'file:///w/a.mastercopy.yaml', {}, { scrollY: 3 }, { source: '' }, { source: 42 }, { source: 'file:///a\nb' }, { source: 'x'.repeat(5000) }, { source: 'file:///a', extra: 1 }, Object.create({ source: 'file:///a' })]) {
+        assert.equal(parsePreviewState(state), undefined, JSON.stringify(state));
+      }
+    });
   });
 });

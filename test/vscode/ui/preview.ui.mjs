@@ -120,4 +120,32 @@ export const checks = [
       await wb.screenshot('preview-light-dockerfile');
     },
   },
+  {
+    title: 'after the window reloads, the preview is back beside the editor, showing the same master copy',
+    async run({ wb, page, workspace, until }) {
+      const name = `ui-pr-${Date.now().toString(36)}`;
+      const file = join(workspace, `${name}.mastercopy.yaml`);
+      writeFileSync(file, `mastercopy: 1\nname: ${name}\nversion: "2.0.0"\nfrom: busybox:stable\ncopies: 2\n`);
+      await wb.quickOpen(`${name}.mastercopy.yaml`);
+      await until('the master copy to be open', async () => (await wb.activeEditorTabLabel()) === `${name}.mastercopy.yaml`);
+      await runCommand(wb, 'Master Copy: Open Preview to the Side');
+      const tab = () => page.locator('.part.editor .tabs-container .tab', { hasText: `Preview ${name}` });
+      await until('the preview tab', async () => (await tab().count()) === 1, { timeoutMs: 30_000 });
+      await previewPage(page).locator('.preview-header h1', { hasText: name }).waitFor({ state: 'visible', timeout: 30_000 });
+
+      // What a person does after installing an update or changing a setting that asks for it.
+      // (The command, not page.reload(): VS Code saves the window's state on its way out.)
+      const loaded = page.waitForEvent('load', { timeout: 60_000 });
+      await runCommand(wb, 'Developer: Reload Window');
+      await loaded;
+      await wb.ready();
+      await until('the preview tab back after the reload', async () => (await tab().count()) === 1, { timeoutMs: 60_000 });
+      await tab().click();
+      const header = previewPage(page).locator('.preview-header h1');
+      await header.waitFor({ state: 'visible', timeout: 60_000 });
+      assert.match(await header.innerText(), new RegExp(`${name}\\s+2\\.0\\.0`));
+      assert.match(await previewPage(page).locator('.actions').innerText(), /Print ×2/, 'a working preview, not an empty panel');
+      await wb.screenshot('preview-restored');
+    },
+  },
 ];
