@@ -73,9 +73,10 @@ export function freshCopy(fixture, dest) {
 /**
  * Starts code-server on 127.0.0.1:port with everything it writes kept under
  * `scratch` (HOME, TMPDIR, user data, extensions) and its output in `logFile`.
+ * With `workspaceTrust`, folders are not trusted until a person says so (Restricted Mode).
  * Returns { url, port, process, stop() }; stop() kills its whole process group.
  */
-export async function startCodeServer({ scratch, logFile, port, extensionsDir, testHooks = false, healthTimeoutMs = 60_000 }) {
+export async function startCodeServer({ scratch, logFile, port, extensionsDir, testHooks = false, workspaceTrust = false, healthTimeoutMs = 60_000 }) {
   assertInstalled();
   port ??= await freePort();
   const home = join(scratch, 'home');
@@ -98,7 +99,10 @@ export async function startCodeServer({ scratch, logFile, port, extensionsDir, t
         'extensions.autoCheckUpdates': false,
         'extensions.autoUpdate': false,
         'extensions.ignoreRecommendations': true,
-        'security.workspace.trust.enabled': false,
+        // Off for the tests (every folder trusted), on where a check is about Restricted Mode.
+        'security.workspace.trust.enabled': workspaceTrust,
+        // No modal question at start: an untrusted folder opens in Restricted Mode, with its banner.
+        'security.workspace.trust.startupPrompt': 'never',
         'git.enabled': false,
         // The chat side bar would take a third of the screen in every screenshot.
         'chat.disableAIFeatures': true,
@@ -115,11 +119,11 @@ export async function startCodeServer({ scratch, logFile, port, extensionsDir, t
     '--bind-addr', `127.0.0.1:${port}`,
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
     '--user-data-dir', userData,
     '--extensions-dir', extensionsDir,
     '--config', config,
   ];
+  if (!workspaceTrust) args.push('--disable-workspace-trust');
   // Without it the built workbench ignores development options such as the test payload.
   if (testHooks) args.push('--vscode-option', 'enable-smoke-test-driver');
 

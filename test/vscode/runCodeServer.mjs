@@ -30,14 +30,20 @@ const REPORT_MARKER = '[mastercopy-report] ';
 
 const started = Date.now();
 let server;
+/** The second code-server, with workspace trust on (see serverFor). */
+let trustServer;
 let browser;
 
 async function cleanup() {
   // The server first: on Ctrl-C playwright's own handler may end this process while the browser closes.
   server?.stop();
+  trustServer?.stop();
   await browser?.close().catch(() => {});
 }
-process.once('exit', () => server?.stop());
+process.once('exit', () => {
+  server?.stop();
+  trustServer?.stop();
+});
 
 function writeResults(counts) {
   mkdirSync(join(resultsFile, '..'), { recursive: true });
@@ -70,13 +76,20 @@ function readResults() {
 const timer = setTimeout(() => abort(`the run took longer than ${runTimeoutMs / 1000} s (MASTERCOPY_VSCODE_TIMEOUT_MS); see ${relative(root, serverLog)}`), runTimeoutMs);
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(sig, () => abort(`interrupted (${sig})`));
 
-/** Opens a fresh page on the workbench; browser console output goes to the browser log. */
-async function openWorkbench(name, options) {
+/** Opens a fresh page on the workbench (of `on`, default the main server); browser console output goes to the browser log. */
+async function openWorkbench(name, options, on = server) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   page.on('console', (m) => appendFileSync(browserLog, `[${name}] ${m.type()}: ${m.text()}\n`));
   page.on('pageerror', (e) => appendFileSync(browserLog, `[${name}] pageerror: ${e.stack ?? e}\n`));
-  return { context, page, url: workbenchUrl(server, options) };
+  return { context, page, url: workbenchUrl(on, options) };
+}
+
+/** A second code-server with workspace trust on (folders untrusted until a person says so), started when a check asks for it. */
+async function serverFor(wants) {
+  if (!wants?.workspaceTrust) return server;
+  trustServer ??= await startCodeServer({ scratch: join(root, '.vscode-test', 'code-server-trust'), logFile: join(resultsDir, 'code-server-trust.log'), testHooks: true, workspaceTrust: true });
+  return trustServer;
 }
 
 /** 1. The mocha suite inside the extension host. Resolves with the exit code it reports. */
@@ -110,9 +123,10 @@ async function runUiChecks() {
   const files = readdirSync(dir).filter((f) => f.endsWith('.ui.mjs')).sort();
   const counts = { passed: 0, failed: 0, skipped: 0, failures: [] };
   for (const file of files) {
-    const { suite, checks } = await import(pathToFileURL(join(dir, file)).href);
+    // A check file may ask for a server of its own kind: `export const server = { workspaceTrust: true }`.
+    const { suite, checks, server: wants } = await import(pathToFileURL(join(dir, file)).href);
     const workspace = freshCopy(fixture, join(root, '.vscode-test', `ui-${file.replace(/\.ui\.mjs$/, '')}`));
-    const { context, page, url } = await openWorkbench(file, { folder: workspace, extensionDevelopmentPath: root });
+    const { context, page, url } = await openWorkbench(file, { folder: workspace, extensionDevelopmentPath: root }, await serverFor(wants));
     const wb = new Workbench(page, { screenshotDir });
     console.log(`\n  ${suite}`);
     let ready;
@@ -167,6 +181,7 @@ try {
   rmSync(browserLog, { force: true });
   rmSync(screenshotDir, { recursive: true, force: true });
   rmSync(scratch, { recursive: true, force: true });
+  rmSync(join(root, '.vscode-test', 'code-server-trust'), { recursive: true, force: true });
 
   server = await startCodeServer({ scratch, logFile: serverLog, testHooks: true });
   console.log(`vscode: code-server ${server.url} ready after ${Date.now() - started} ms`);
