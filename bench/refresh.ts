@@ -1,11 +1,11 @@
 // Copies view refresh benchmark, without VS Code: how long after an engine event the
 // Copies tree's model holds the new state.
 //
-// RefreshManager and CopiesModel import `vscode`, so their core is replicated here, as
-// they are written: the engine client's container events (labels {}, types container),
-// RefreshManager's debounce (DEFAULT_REFRESH_TIMINGS) reset by every event, then one listCopies at a time (calls made while
-// one runs share the next), with the options CopiesModel uses ({ probe: nodeHttpProbe,
-// probeTimeoutMs: 800 }).
+// RefreshManager and CopiesModel import `vscode`, so what they do is put together here
+// from the same parts: the engine client's container events (labels {}, types container),
+// RefreshManager's debounce (DEFAULT_REFRESH_TIMINGS) reset by every event, then
+// CopiesModel's CoalescingRunner around listCopies with the options CopiesModel uses
+// ({ probe: nodeHttpProbe, probeTimeoutMs: 800 }).
 //
 // A copy of the example (with its health.http, as users print it) is stopped and started
 // again through the engine API; for each change the time is taken from the moment that
@@ -17,6 +17,7 @@ import { readFile } from 'node:fs/promises';
 import { nodeHttpProbe } from '../src/core/copies/health';
 import { printCopies } from '../src/core/copies/print';
 import { listCopies, type CopyRecord } from '../src/core/copies/ps';
+import { CoalescingRunner } from '../src/core/util/coalescingRunner';
 import type { EngineClient } from '../src/core/engine/EngineClient';
 import type { Report } from './lib/report';
 import { DEFAULT_REFRESH_TIMINGS } from '../src/vscode/tree/refreshTimings';
@@ -36,8 +37,8 @@ interface Refresh {
 
 /** CopiesModel.refresh/load and RefreshManager.schedule/follow, without vscode. */
 class Follower {
-  private inFlight?: Promise<void>;
-  private again = false;
+  /** The same coalescing as CopiesModel.refresh. */
+  private readonly refresher = new CoalescingRunner(() => this.load());
   private debounce?: NodeJS.Timeout;
   private readonly stop = new AbortController();
   readonly refreshes: Refresh[] = [];
@@ -60,7 +61,7 @@ class Follower {
   }
 
   get busy(): boolean {
-    return this.inFlight !== undefined || this.debounce !== undefined;
+    return this.refresher.running || this.debounce !== undefined;
   }
 
   /** Resolves after the next refresh ends. */
@@ -69,18 +70,7 @@ class Follower {
   }
 
   private refresh(): Promise<void> {
-    if (this.inFlight) {
-      this.again = true;
-      return this.inFlight;
-    }
-    this.inFlight = this.load().finally(() => {
-      this.inFlight = undefined;
-      if (this.again) {
-        this.again = false;
-        void this.refresh();
-      }
-    });
-    return this.inFlight;
+    return this.refresher.run();
   }
 
   private async load(): Promise<void> {

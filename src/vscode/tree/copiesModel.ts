@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { EngineUnreachableError } from '../../core/engine/errors';
 import { nodeHttpProbe } from '../../core/copies/health';
 import { listCopies, type CopyRecord } from '../../core/copies/ps';
+import { CoalescingRunner } from '../../core/util/coalescingRunner';
 import type { EngineService } from '../engine/engineService';
 import type { Log } from '../log';
 
@@ -14,8 +15,7 @@ export type EngineState =
 
 export class CopiesModel implements vscode.Disposable {
   private _state: EngineState = { kind: 'unknown' };
-  private inFlight?: Promise<void>;
-  private again = false;
+  private readonly refresher = new CoalescingRunner(() => this.load());
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
 
@@ -36,18 +36,7 @@ export class CopiesModel implements vscode.Disposable {
 
   /** Asks the engine again; calls made while one is running share the next one. */
   refresh(): Promise<void> {
-    if (this.inFlight) {
-      this.again = true;
-      return this.inFlight;
-    }
-    this.inFlight = this.load().finally(() => {
-      this.inFlight = undefined;
-      if (this.again) {
-        this.again = false;
-        void this.refresh();
-      }
-    });
-    return this.inFlight;
+    return this.refresher.run();
   }
 
   private async load(): Promise<void> {
