@@ -60,6 +60,10 @@ export const checks = [
         assert.match(await dialog.innerText(), new RegExp(`Dispose 2 copies of ${name}:1\\.0\\.0\\?`));
         await dialog.getByRole('button', { name: 'Dispose' }).click();
         await until('the master copy to have no copies in the view', async () => (await treeRows(page)).some((r) => r.includes(name) && /no copies/.test(r)), { timeoutMs: 60_000 });
+        // With its last copy gone, the master copy's network goes too.
+        // (The view may say so a moment before the dispose command has removed the network.)
+        const networks = () => new Promise((resolve, reject) => execFile('docker', ['network', 'ls', '--format', '{{.Name}}'], (err, stdout) => (err ? reject(err) : resolve(stdout.split('\n')))));
+        await until(`the network mastercopy-${name} to be removed`, async () => !(await networks()).includes(`mastercopy-${name}`), { timeoutMs: 15_000 });
       } finally {
         await new Promise((resolve) => execFile('docker', ['rm', '-f', `${name}-1.0.0-0`, `${name}-1.0.0-1`], () => resolve()));
         await new Promise((resolve) => execFile('docker', ['rmi', `${name}:1.0.0`], () => resolve()));
