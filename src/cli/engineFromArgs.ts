@@ -13,7 +13,9 @@ import { EngineHostError, nodeHostResolutionDeps, resolveEngineHost } from '../c
 import { nodeFileAccess } from '../core/mastercopy/fileAccess';
 import type { MasterCopy } from '../core/mastercopy/model';
 import { LineIndex } from '../core/mastercopy/positions';
+import { valueRange } from '../core/mastercopy/schemaValidation';
 import { validateText } from '../core/mastercopy/validator';
+import type { PathSegment } from '../core/mastercopy/yamlSource';
 import { EXIT, UsageError, type CliIo } from './command';
 
 /** Exit code after Ctrl-C, as shells report it. */
@@ -44,6 +46,19 @@ export interface LoadedMasterCopy {
   folder: string;
   /** The path as shown to the user. */
   shown: string;
+  /** Its warnings (1-based positions), for --json output. */
+  problems: CliProblem[];
+  /** Where in the file the value at `path` is (1-based), e.g. the build step that failed. */
+  locate(path: readonly PathSegment[]): { line: number; column: number };
+}
+
+/** A diagnostic as the CLI shows it (1-based). */
+export interface CliProblem {
+  line: number;
+  column: number;
+  severity: string;
+  message: string;
+  code: string;
 }
 
 /** Does this argument name a master copy file (rather than a NAME or an id)? */
@@ -67,24 +82,30 @@ export function readFileArg(io: CliIo, command: string, file: string): { abs: st
 }
 
 /**
- * Reads and validates a master copy. Problems are written to stderr (FILE:LINE:COL: …);
- * returns the exit code instead when it cannot be used: 2 unreadable, 1 invalid.
+ * Reads and validates a master copy. Problems are written to stderr (FILE:LINE:COL: …), or
+ * with `json` left to the caller (an invalid file is then {"status": "invalid", "file",
+ * "problems"} on stdout). Returns the exit code instead when it cannot be used: 2
+ * unreadable, 1 invalid.
  */
-export function loadMasterCopy(io: CliIo, command: string, file: string): LoadedMasterCopy | number {
+export function loadMasterCopy(io: CliIo, command: string, file: string, options: { json?: boolean } = {}): LoadedMasterCopy | number {
   const read = readFileArg(io, command, file);
   if (typeof read === 'number') return read;
   const { abs, shown, text } = read;
   const lines = new LineIndex(text);
+  const at = (offset: number) => {
+    const p = lines.positionAt(offset);
+    return { line: p.line + 1, column: p.character + 1 };
+  };
   const validation = validateText(text, { path: abs }, nodeFileAccess);
-  for (const d of validation.diagnostics) {
-    const p = lines.positionAt(d.range.start);
-    io.stderr.write(`${shown}:${p.line + 1}:${p.character + 1}: ${d.severity}: ${d.message}\n`);
-  }
+  const problems = validation.diagnostics.map((d) => ({ ...at(d.range.start), severity: d.severity, message: d.message, code: d.code }));
+  if (!options.json) for (const p of problems) io.stderr.write(`${shown}:${p.line}:${p.column}: ${p.severity}: ${p.message}\n`);
   if (!validation.masterCopy) {
-    io.stderr.write(`mastercopy ${command}: ${shown} has errors; fix them first (mastercopy validate ${shown}).\n`);
+    if (options.json) writeJson(io, { status: 'invalid', file: shown, problems });
+    else io.stderr.write(`mastercopy ${command}: ${shown} has errors; fix them first (mastercopy validate ${shown}).\n`);
     return EXIT.problems;
   }
-  return { mc: validation.masterCopy, folder: dirname(abs), shown };
+  const { parsed } = validation;
+  return { mc: validation.masterCopy, folder: dirname(abs), shown, problems, locate: (path) => at(valueRange(parsed, path).start) };
 }
 
 /** Runs `work` with an abort signal that Ctrl-C triggers. */
@@ -104,7 +125,7 @@ export async function withCancel<T>(work: (signal: AbortSignal) => Promise<T>): 
  * cancelled → 130, what went wrong with the request (a missing secret, a taken port, a
  * failed build, the engine said no) → 1. Anything else is rethrown for main's handler.
  */
-export function reportFailure(io: CliIo, command: string, e: unknown): number {
+export function reportFailure(io: CliIo, command: string, e: unknown, loaded?: LoadedMasterCopy): number {
   if (isAbortError(e)) {
     io.stderr.write(`mastercopy ${command}: cancelled.\n`);
     return EXIT_CANCELLED;
@@ -114,7 +135,9 @@ export function reportFailure(io: CliIo, command: string, e: unknown): number {
     return EXIT.usage;
   }
   if (e instanceof SecretError || e instanceof PortTakenError || e instanceof CopiesError || e instanceof BuildError || e instanceof EngineRequestError || e instanceof NotManagedError) {
-    io.stderr.write(`mastercopy ${command}: ${e.message}\n`);
+    // A build step that failed points at its line in the master copy, like a compiler would.
+    const where = e instanceof BuildError && e.path && loaded ? loaded.locate(e.path) : undefined;
+    io.stderr.write(where && loaded ? `${loaded.shown}:${where.line}:${where.column}: error: ${e.message}\n` : `mastercopy ${command}: ${e.message}\n`);
     if (e instanceof BuildStepError && e.tail().length) io.stderr.write(`Last lines of the build output:\n${e.tail().map((l) => `  ${l}`).join('\n')}\n`);
     return EXIT.problems;
   }

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { buildMasterCopy, type BuildEvent } from '../../src/core/build/build';
 import { BuildPlanError, BuildRefusedError, BuildStepError } from '../../src/core/build/errors';
 import { createEngineClient } from '../../src/core/engine/DockerodeEngineClient';
@@ -12,6 +12,7 @@ import { nodeFileAccess } from '../../src/core/mastercopy/fileAccess';
 import type { MasterCopy } from '../../src/core/mastercopy/model';
 import { valueRange } from '../../src/core/mastercopy/schemaValidation';
 import { validateText } from '../../src/core/mastercopy/validator';
+import { runCli } from '../support/cli';
 import { TEST_ENGINE_HOST, TEST_RUN_LABEL, cleanupTestRun, ensureEngine, rawDocker, testRunId, testRunLabels, waitFor } from '../support/engine';
 
 const EXAMPLE = join(__dirname, '..', '..', '..', 'examples', 'transaction-service');
@@ -208,6 +209,20 @@ describe('build against a real engine', () => {
       return true;
     });
     assert.equal(await engine.inspectImage(`${NAME}-fails:1`), undefined, 'nothing is tagged');
+  });
+
+  it('the CLI points at the failing step\'s line, from build and from print alike', async () => {
+    const { file, folder } = masterCopyFolder(
+      ['mastercopy: 1', `name: ${NAME}-fails-cli`, 'version: "1"', 'from: busybox:stable', 'build:', '  steps:', '    - mkdir -p /srv/data', '    - echo about to fail; exit 7', ''].join('\n'),
+    );
+    for (const command of ['build', 'print']) {
+      const r = await runCli([command, basename(file)], { cwd: folder, env: { ...process.env, DOCKER_HOST: TEST_ENGINE_HOST } });
+      assert.equal(r.code, 1, `${command}: ${r.stderr}`);
+      // Line 8, column 7: the step's text after "    - ".
+      assert.match(r.stderr, new RegExp(`^${basename(file).replace(/\./g, '\\.')}:8:7: error: .*non-zero code: 7`, 'm'), `${command}: ${r.stderr}`);
+      assert.match(r.stderr, /about to fail/, `${command} shows the step's last output`);
+    }
+    assert.equal(await engine.inspectImage(`${NAME}-fails-cli:1`), undefined, 'nothing is tagged');
   });
 
   it('keeps values with quotes, $, backslashes and spaces literal, and a multi-line step one RUN', async () => {

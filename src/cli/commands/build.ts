@@ -1,15 +1,8 @@
-import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { buildMasterCopy, type BuildEvent, type BuildResult } from '../../core/build/build';
 import { BuildError, BuildRefusedError, BuildStepError } from '../../core/build/errors';
 import { EngineHostError } from '../../core/engine/hostResolution';
-import { engineFromArgs, readFileArg } from '../engineFromArgs';
+import { HOST_OPTION, engineFromArgs, loadMasterCopy, parseCommandArgs, writeJson } from '../engineFromArgs';
 import { EngineRequestError, EngineUnreachableError } from '../../core/engine/errors';
-import { nodeFileAccess } from '../../core/mastercopy/fileAccess';
-import { LineIndex } from '../../core/mastercopy/positions';
-import { valueRange } from '../../core/mastercopy/schemaValidation';
-import { validateText } from '../../core/mastercopy/validator';
-import type { ParsedYaml, PathSegment } from '../../core/mastercopy/yamlSource';
 import { EXIT, UsageError, type CliCommand, type CliIo } from '../command';
 
 const OUTPUT_TAIL = 20;
@@ -44,35 +37,12 @@ failed or was refused, 2 usage error, unreadable file or engine not reachable,
 130 cancelled (Ctrl-C).
 `,
   async run(args, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        allowPositionals: true,
-        options: { json: { type: 'boolean', default: false }, quiet: { type: 'boolean', short: 'q', default: false }, host: { type: 'string', short: 'H' } },
-      });
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const parsed = parseCommandArgs(args, { json: { type: 'boolean', default: false }, quiet: { type: 'boolean', short: 'q', default: false }, ...HOST_OPTION });
     const { json, quiet, host } = parsed.values;
     if (parsed.positionals.length !== 1) throw new UsageError(parsed.positionals.length ? 'build one master copy at a time' : 'name the master copy file to build');
-    const read = readFileArg(io, 'build', parsed.positionals[0]);
-    if (typeof read === 'number') return read;
-    const { abs, shown, text } = read;
-    const lines = new LineIndex(text);
-    const where = (path: readonly PathSegment[] | undefined, source: ParsedYaml) => {
-      const p = lines.positionAt(valueRange(source, path ?? []).start);
-      return { line: p.line + 1, column: p.character + 1 };
-    };
-
-    const validation = validateText(text, { path: abs }, nodeFileAccess);
-    const problems = validation.diagnostics.map((d) => ({ ...position(lines, d.range.start), severity: d.severity, message: d.message, code: d.code }));
-    if (!validation.masterCopy) {
-      if (json) writeJson(io, { status: 'invalid', file: shown, problems });
-      else for (const p of problems) io.stderr.write(`${shown}:${p.line}:${p.column}: ${p.severity}: ${p.message}\n`);
-      return EXIT.problems;
-    }
-    if (!json) for (const p of problems) io.stderr.write(`${shown}:${p.line}:${p.column}: ${p.severity}: ${p.message}\n`);
+    const loaded = loadMasterCopy(io, 'build', parsed.positionals[0], { json });
+    if (typeof loaded === 'number') return loaded;
+    const { mc, folder, shown } = loaded;
 
     let engine;
     try {
@@ -88,7 +58,7 @@ failed or was refused, 2 usage error, unreadable file or engine not reachable,
     process.once('SIGINT', onSigint);
     let result: BuildResult;
     try {
-      result = await buildMasterCopy(engine, validation.masterCopy, dirname(abs), { onProgress: progress?.report, signal: abort.signal });
+      result = await buildMasterCopy(engine, mc, folder, { onProgress: progress?.report, signal: abort.signal });
     } catch (e) {
       progress?.done();
       if (abort.signal.aborted) {
@@ -98,7 +68,7 @@ failed or was refused, 2 usage error, unreadable file or engine not reachable,
       if (e instanceof EngineUnreachableError) return failUsage(io, json, e.message);
       if (e instanceof BuildError || e instanceof EngineRequestError) {
         const path = e instanceof BuildError ? e.path : undefined;
-        const at = path ? where(path, validation.parsed) : undefined;
+        const at = path ? loaded.locate(path) : undefined;
         const tail = e instanceof BuildStepError ? e.tail(OUTPUT_TAIL) : [];
         if (json) {
           writeJson(io, { status: e instanceof BuildRefusedError ? 'refused' : 'failed', file: shown, message: e.message, path, ...at, output: e instanceof BuildStepError ? e.output : undefined });
@@ -120,15 +90,6 @@ failed or was refused, 2 usage error, unreadable file or engine not reachable,
     return EXIT.ok;
   },
 };
-
-function position(lines: LineIndex, offset: number): { line: number; column: number } {
-  const p = lines.positionAt(offset);
-  return { line: p.line + 1, column: p.character + 1 };
-}
-
-function writeJson(io: CliIo, value: unknown): void {
-  io.stdout.write(JSON.stringify(value, null, 2) + '\n');
-}
 
 function failUsage(io: CliIo, json: boolean | undefined, message: string): number {
   if (json) writeJson(io, { status: 'unreachable', message });

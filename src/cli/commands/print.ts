@@ -71,7 +71,7 @@ engine not reachable, 130 cancelled (copies being created are removed again).
         io.stderr.write(`mastercopy print: cancelled while waiting for health; the ${waiting} new cop${waiting === 1 ? 'y is' : 'ies are'} running (mastercopy ps ${mc.name}; mastercopy dispose ${mc.name}:${mc.version}).\n`);
         return EXIT_CANCELLED;
       }
-      return reportFailure(io, 'print', e);
+      return reportFailure(io, 'print', e, loaded);
     }
 
     const status = result.unhealthy.length ? 'unhealthy' : result.healthChecked ? 'healthy' : 'printed';

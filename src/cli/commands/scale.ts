@@ -60,7 +60,7 @@ became healthy), 2 usage error, unreadable file or engine not reachable, 130 can
         }),
       );
     } catch (e) {
-      return reportFailure(io, 'scale', e);
+      return reportFailure(io, 'scale', e, loaded);
     }
     const unhealthy = result.printed?.unhealthy ?? [];
     if (values.json) {
