@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { LogFormatter } from '../../core/logs/LogFormatter';
 import type { LogTail } from '../../core/logs/LogTail';
+import { RingBuffer } from '../../core/logs/RingBuffer';
 import type { LogEntry } from '../../core/logs/types';
 import type { LogFilter } from '../../core/logs/logFilter';
 
@@ -12,6 +13,8 @@ const STDERR_BAR = '\x1b[31m┃\x1b[0m ';
 /** What may wait to be written; past it the oldest waiting text is dropped (and said so). */
 const MAX_PENDING_CHARS = 1 << 20;
 const FLUSH_MS = 16;
+/** Plain lines kept for `shown`. */
+const SHOWN_LINES = 5000;
 
 export interface LogTerminalOptions {
   title: string;
@@ -31,14 +34,19 @@ export class LogTerminal implements vscode.Pseudoterminal {
   private dropped = 0;
   private flushTimer?: NodeJS.Timeout;
   private opened = false;
-  /** Everything written, as plain lines (bounded): what tests and "copy all" read. */
-  readonly shown: string[] = [];
+  private readonly shownLines = new RingBuffer<string>(SHOWN_LINES);
 
   constructor(
-    private readonly tail: LogTail,
+    /** The tail shown (closing the terminal disposes it). */
+    readonly tail: LogTail,
     private readonly options: LogTerminalOptions,
   ) {
     this.formatter = new LogFormatter({ color: true, timestamps: options.timestamps });
+  }
+
+  /** The last lines written, as plain text (without colour codes), oldest first: what tests read. */
+  get shown(): string[] {
+    return this.shownLines.toArray();
   }
 
   open(): void {
@@ -79,8 +87,8 @@ export class LogTerminal implements vscode.Pseudoterminal {
 
   private writeLine(line: string): void {
     if (!this.opened) return;
-    this.shown.push(line.replace(ANSI, ''));
-    if (this.shown.length > 5000) this.shown.splice(0, this.shown.length - 5000);
+    // A ring, not an array trimmed from the front: a flood must cost O(1) a line.
+    this.shownLines.push(line.replace(ANSI, ''));
     // A terminal wants \r\n; a line's own \r would return the cursor mid-line.
     this.pending.push(line.replace(/\r/g, '') + '\r\n');
     this.pendingChars += line.length + 2;
@@ -94,7 +102,9 @@ export class LogTerminal implements vscode.Pseudoterminal {
   private flush(): void {
     this.flushTimer = undefined;
     if (this.dropped) {
-      this.writeEmitter.fire(`\x1b[33m-- ${this.dropped} lines skipped: they came faster than the terminal could show them\x1b[0m\r\n`);
+      const notice = `-- ${this.dropped} lines skipped: they came faster than the terminal could show them`;
+      this.shownLines.push(notice);
+      this.writeEmitter.fire(`\x1b[33m${notice}\x1b[0m\r\n`);
       this.dropped = 0;
     }
     const chunk = this.pending.join('');
