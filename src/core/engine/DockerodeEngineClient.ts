@@ -394,7 +394,10 @@ export class DockerodeEngineClient implements EngineClient {
         }
         throw new EngineRequestError(operation, response.status, message);
       }
-      return { stream: response.body, multiplexed: !known.tty };
+      // HTTP/1.0 has no chunks; a server (or a proxy in between) that sends them anyway
+      // gets the request again through the HTTP/1.1 client, which decodes them.
+      if (!/chunked/i.test(response.headers['transfer-encoding'] ?? '')) return { stream: response.body, multiplexed: !known.tty };
+      response.body.destroy();
     }
     const container = this.api().getContainer(known.id);
     const stream = await this.call(operation, () => container.logs({ ...query, abortSignal: signal } as Dockerode.ContainerLogsOptions & { follow: true }));

@@ -5,7 +5,9 @@ import { mkdtempSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createEngineClient } from '../../../src/core/engine/DockerodeEngineClient';
 import { isAbortError, unreachableReason } from '../../../src/core/engine/errors';
+import { resolveEngineHost } from '../../../src/core/engine/hostResolution';
 import { readBody, streamingGet, streamingTarget } from '../../../src/core/engine/streamingGet';
 
 /** A server on a fresh unix socket; `answer` gets each connection and the request's text. */
@@ -108,5 +110,23 @@ describe('streamingGet (HTTP/1.0 streaming GET)', () => {
     assert.deepEqual(streamingTarget({ host: '10.0.0.2', port: 2375, protocol: 'http' }), { host: '10.0.0.2', port: 2375 });
     assert.equal(streamingTarget({ host: 'h', port: 2376, protocol: 'https' }), undefined);
     assert.equal(streamingTarget({ host: 'h', port: 22, protocol: 'ssh' }), undefined);
+  });
+
+  it('a server that chunks its answer anyway: the client asks again over HTTP/1.1 and gets the body decoded', async () => {
+    const body = 'hello from the log\n';
+    const requests: string[] = [];
+    const { path, server } = await serve((socket, request) => {
+      requests.push(request.split('\r\n')[0]);
+      socket.end(`HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\nTransfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`);
+    });
+    servers.push(server);
+    const client = createEngineClient(resolveEngineHost(`unix://${path}`, { env: {}, homeDir: '/nonexistent', readFile: () => undefined, exists: () => false }));
+    const inspected = { id: 'c0ffee', labels: { 'io.mastercopy.managed': 'true' }, tty: true };
+    const { stream } = await client.logs('c0ffee', { inspected }, new AbortController().signal);
+    assert.equal((await collect(stream)).toString(), body);
+    assert.deepEqual(
+      requests.map((r) => r.replace(/\?.*(?= HTTP)/, '')),
+      ['GET /containers/c0ffee/logs HTTP/1.0', 'GET /containers/c0ffee/logs HTTP/1.1'],
+    );
   });
 });
