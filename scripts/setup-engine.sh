@@ -25,6 +25,9 @@ else
   bash "$dockerd_sh" start
 fi
 
+# openssl makes the certificates of the engine tests' TLS endpoint (test/support/tlsEngine.ts).
+ensure_apt_packages openssl
+
 # The Debian package's client; an older or newer one may sit earlier on PATH.
 docker=/usr/bin/docker
 [[ -x $docker ]] || docker=$(command -v docker) || die "no docker client found"

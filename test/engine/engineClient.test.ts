@@ -5,6 +5,7 @@ import { createEngineClient } from '../../src/core/engine/DockerodeEngineClient'
 import { EngineRequestError, EngineUnreachableError, NotManagedError } from '../../src/core/engine/errors';
 import { nodeHostResolutionDeps, resolveEngineHost } from '../../src/core/engine/hostResolution';
 import { LABEL_COPY, LABEL_MANAGED, LABEL_NAME, LABEL_VERSION } from '../../src/core/engine/labels';
+import { startTlsEngine } from '../support/tlsEngine';
 import { TEST_ENGINE_HOST, TEST_RUN_LABEL, cleanupTestRun, ensureEngine, rawDocker, testRunId, testRunLabels, waitFor } from '../support/engine';
 
 const NAME = 'engine-client-test';
@@ -172,6 +173,38 @@ describe('EngineClient (dockerode) against a real engine', () => {
       client.logs(id, { inspected }, new AbortController().signal),
       (e: unknown) => e instanceof EngineRequestError && e.statusCode === 404 && /no such container/i.test(e.message),
     );
+  });
+
+  it('over TLS (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH): answers, and follows a log on its own HTTP/1.0 connection', async () => {
+    const tlsEngine = await startTlsEngine();
+    try {
+      const overTls = createEngineClient(resolveEngineHost(undefined, nodeHostResolutionDeps({ DOCKER_HOST: tlsEngine.host, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: tlsEngine.certPath })));
+      assert.ok(overTls.endpoint.tls?.verify, 'the engine\'s certificate is checked');
+      await overTls.ping();
+      const { id } = await client.createAndStartContainer({
+        image: 'busybox:stable',
+        labels: copyLabels(4),
+        command: ['sh', '-c', 'echo hello over tls; trap "exit 0" TERM; sleep 300 & wait'],
+      });
+      const inspected = await overTls.inspectContainer(id);
+      const ac = new AbortController();
+      try {
+        const { stream } = await overTls.logs(id, { inspected }, ac.signal);
+        let text = '';
+        stream.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+        await waitFor('the line over TLS', () => text.includes('hello over tls'), 30_000, 20);
+      } finally {
+        ac.abort();
+      }
+      assert.ok(tlsEngine.requestLines.some((l) => /^GET \/_ping HTTP\/1\.1$/.test(l)), `dockerode asked over HTTP/1.1: ${tlsEngine.requestLines.join(' | ')}`);
+      assert.ok(tlsEngine.requestLines.some((l) => new RegExp(`^GET /containers/${id}/logs\\?.* HTTP/1\\.0$`).test(l)), `the log over HTTP/1.0: ${tlsEngine.requestLines.join(' | ')}`);
+
+      // Without the client certificate the engine says no (a TLS failure, not a hang).
+      const noCert = createEngineClient({ ...overTls.endpoint, dockerodeOptions: { ...overTls.endpoint.dockerodeOptions, cert: undefined, key: undefined } });
+      await assert.rejects(noCert.logs(id, { inspected }, new AbortController().signal), (e: Error) => !(e instanceof NotManagedError) && e.name !== 'AbortError');
+    } finally {
+      await tlsEngine.close();
+    }
   });
 
   it('builds an image from a tar stream with progress, labels and no pull', async () => {

@@ -373,9 +373,9 @@ export class DockerodeEngineClient implements EngineClient {
     const operation = `follow the log of ${id}`;
     // Always follow: without it the engine answers with the whole log as one buffered body.
     const query = { follow: true, stdout: true, stderr: true, timestamps: options.timestamps ?? false, tail: options.tail ?? 'all', since: options.since ?? 0 };
-    const plain = streamingTarget(this.endpoint.dockerodeOptions);
+    const plain = streamingTarget(this.endpoint);
     if (plain) {
-      // A plain socket: the log comes unchunked, in large reads (see streamingGet.ts).
+      // A socket of its own: the log comes unchunked, in large reads (see streamingGet.ts).
       const search = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]));
       let response;
       try {

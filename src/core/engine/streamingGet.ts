@@ -7,13 +7,22 @@
 // until it closes the connection, and the socket delivers it in reads of up to 64 KB.
 // Only the status line and headers are parsed here; the body is the socket itself.
 //
-// Used for endpoints reached by a plain socket (unix socket, Windows named pipe, tcp
-// without TLS); TLS and ssh:// endpoints stay with dockerode.
-import { connect, type Socket } from 'node:net';
+// Used for endpoints reached by a socket of our own: unix socket, Windows named pipe, tcp,
+// tcp with TLS (the same certificates as the HTTP client); ssh:// stays with dockerode.
+import { connect, isIP, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import type { EngineConnectionOptions } from './hostResolution';
+import { connect as tlsConnect } from 'node:tls';
+import type { ResolvedEngineHost } from './hostResolution';
 
-export type StreamingTarget = { socketPath: string } | { host: string; port: number };
+export interface StreamingTls {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  /** false: encrypted, but the engine's certificate is not checked (DOCKER_TLS without verify). */
+  rejectUnauthorized: boolean;
+}
+
+export type StreamingTarget = { socketPath: string } | { host: string; port: number; tls?: StreamingTls };
 
 export interface StreamingResponse {
   status: number;
@@ -27,11 +36,21 @@ export interface StreamingResponse {
 const MAX_HEAD_BYTES = 64 * 1024;
 const HEAD_END = Buffer.from('\r\n\r\n');
 
-/** Where a streaming GET can go by a plain socket, or undefined (TLS, ssh: use the HTTP client). */
-export function streamingTarget(options: EngineConnectionOptions): StreamingTarget | undefined {
+/** Where a streaming GET can go on a socket of its own, or undefined (ssh://: use the HTTP client). */
+export function streamingTarget(endpoint: Pick<ResolvedEngineHost, 'dockerodeOptions' | 'tls'>): StreamingTarget | undefined {
+  const options = endpoint.dockerodeOptions;
   if (options.socketPath) return { socketPath: options.socketPath };
-  if (options.protocol === 'http' && options.host && options.port) return { host: options.host, port: options.port };
+  if (!options.host || !options.port) return undefined;
+  if (options.protocol === 'http') return { host: options.host, port: options.port };
+  if (options.protocol === 'https') return { host: options.host, port: options.port, tls: { ca: options.ca, cert: options.cert, key: options.key, rejectUnauthorized: endpoint.tls?.verify ?? true } };
   return undefined;
+}
+
+function open(target: StreamingTarget): Socket {
+  if ('socketPath' in target) return connect({ path: target.socketPath });
+  if (!target.tls) return connect({ host: target.host, port: target.port });
+  // A name is checked against the certificate (SNI); an address by its IP entries.
+  return tlsConnect({ host: target.host, port: target.port, servername: isIP(target.host) ? undefined : target.host, ...target.tls });
 }
 
 function abortError(): Error {
@@ -47,7 +66,7 @@ function abortError(): Error {
 export function streamingGet(target: StreamingTarget, path: string, signal: AbortSignal): Promise<StreamingResponse> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(abortError());
-    const socket: Socket = 'socketPath' in target ? connect({ path: target.socketPath }) : connect({ host: target.host, port: target.port });
+    const socket = open(target);
     const host = 'socketPath' in target ? 'docker' : `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
     let head: Buffer = Buffer.alloc(0);
     let answered = false;

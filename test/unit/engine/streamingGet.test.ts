@@ -105,11 +105,17 @@ describe('streamingGet (HTTP/1.0 streaming GET)', () => {
     assert.ok(r.body.destroyed);
   });
 
-  it('is used for unix sockets and plain tcp, not for TLS or ssh', () => {
-    assert.deepEqual(streamingTarget({ socketPath: '/var/run/docker.sock' }), { socketPath: '/var/run/docker.sock' });
-    assert.deepEqual(streamingTarget({ host: '10.0.0.2', port: 2375, protocol: 'http' }), { host: '10.0.0.2', port: 2375 });
-    assert.equal(streamingTarget({ host: 'h', port: 2376, protocol: 'https' }), undefined);
-    assert.equal(streamingTarget({ host: 'h', port: 22, protocol: 'ssh' }), undefined);
+  it('is used for unix sockets and tcp (with TLS too, verifying as asked), not for ssh', () => {
+    assert.deepEqual(streamingTarget({ dockerodeOptions: { socketPath: '/var/run/docker.sock' } }), { socketPath: '/var/run/docker.sock' });
+    assert.deepEqual(streamingTarget({ dockerodeOptions: { host: '10.0.0.2', port: 2375, protocol: 'http' } }), { host: '10.0.0.2', port: 2375 });
+    assert.deepEqual(streamingTarget({ dockerodeOptions: { host: 'h', port: 2376, protocol: 'https', ca: 'CA', cert: 'C', key: 'K' }, tls: { verify: true } }), {
+      host: 'h',
+      port: 2376,
+      tls: { ca: 'CA', cert: 'C', key: 'K', rejectUnauthorized: true },
+    });
+    const unverified = streamingTarget({ dockerodeOptions: { host: 'h', port: 2376, protocol: 'https' }, tls: { verify: false } });
+    assert.ok(unverified && 'tls' in unverified && unverified.tls?.rejectUnauthorized === false, 'DOCKER_TLS without verify: encrypted, not checked');
+    assert.equal(streamingTarget({ dockerodeOptions: { host: 'h', port: 22, protocol: 'ssh' } }), undefined);
   });
 
   it('a server that chunks its answer anyway: the client asks again over HTTP/1.1 and gets the body decoded', async () => {
