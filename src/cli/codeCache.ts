@@ -4,7 +4,7 @@
 // Node 20 does not: there the file is compiled with vm.Script and V8's cachedData.
 // The cache is only ever a shortcut: any problem with it means compiling as usual.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -68,6 +68,7 @@ export function requireWithCodeCache(
         const tmp = `${cacheFile}.${process.pid}.tmp`;
         writeFileSync(tmp, data);
         renameSync(tmp, cacheFile); // whole or not at all, for a concurrent reader
+        forgetOldCaches(cacheDir, cacheFile);
       } catch {
         // an unwritable cache folder only costs the next start its compile time
       }
@@ -81,4 +82,19 @@ export function requireWithCodeCache(
   fn.call(mod.exports, mod.exports, localRequire, mod, file, dirname(file));
   mod.loaded = true;
   return { exports: mod.exports, cache: hit ? 'hit' : 'miss' };
+}
+
+/** A new cache is written after an update (a new bundle or Node): caches unused for a month go. */
+const STALE_MS = 30 * 24 * 3600 * 1000;
+
+function forgetOldCaches(dir: string, keep: string, now = Date.now()): void {
+  for (const name of readdirSync(dir)) {
+    const file = join(dir, name);
+    if (!name.endsWith('.v8cache') || file === keep) continue;
+    try {
+      if (now - statSync(file).atimeMs > STALE_MS && now - statSync(file).mtimeMs > STALE_MS) unlinkSync(file);
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
 }

@@ -1,7 +1,7 @@
 // The CLI's start-up shortcut: its bundle is compiled through a V8 code cache on disk.
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +39,26 @@ describe('CLI code cache', () => {
     const changed = requireWithCodeCache(file, cache, (w) => writers.push(w));
     assert.equal(changed.cache, 'miss');
     assert.deepEqual(changed.exports, { answer: 43 });
+  });
+
+  it('writing a new cache forgets caches unused for a month (earlier bundles or Node versions), keeps the others', function () {
+    if (builtin) this.skip(); // as above
+    const file = join(dir, 'm.js');
+    const cache = join(dir, 'cache');
+    mkdirSync(cache);
+    const old = join(cache, 'old.v8cache');
+    const recent = join(cache, 'recent.v8cache');
+    const other = join(cache, 'notes.txt');
+    for (const f of [old, recent, other]) writeFileSync(f, 'x');
+    const twoMonthsAgo = new Date(Date.now() - 60 * 24 * 3600 * 1000);
+    utimesSync(old, twoMonthsAgo, twoMonthsAgo);
+    utimesSync(other, twoMonthsAgo, twoMonthsAgo);
+    writeFileSync(file, 'module.exports = 3;\n');
+    const writers: (() => void)[] = [];
+    requireWithCodeCache(file, cache, (w) => writers.push(w));
+    writers[0]();
+    assert.ok(!existsSync(old), 'a month-old cache is gone');
+    assert.ok(existsSync(recent) && existsSync(other), 'a recent cache and other files stay');
   });
 
   it('loads as usual when the cache folder cannot be written', function () {
