@@ -12,7 +12,7 @@ import { Script } from 'node:vm';
 
 export interface CodeCacheResult {
   exports: unknown;
-  /** 'hit': compiled from the cache; 'miss': compiled, cache written at exit; 'off': no cache used. */
+  /** 'hit': compiled from the cache; 'miss': compiled, cache written at exit; 'off': no cache used; 'builtin': Node's own compile cache. */
   cache: 'hit' | 'miss' | 'off' | 'builtin';
 }
 
@@ -32,7 +32,7 @@ type ModuleInternals = typeof Module & {
 };
 
 /**
- * Requires `file` (as `require` would, as the main module) compiling it with a code cache
+ * Requires `file` (as `require` would) compiling it with a code cache
  * from `cacheDir`. `writeAt` registers the writing of a new cache (default: at process exit,
  * so that the functions this run compiled are in it).
  */
