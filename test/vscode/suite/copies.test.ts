@@ -1,8 +1,8 @@
 // Build, print and dispose from the editor against the real engine, and what the
 // Copies tree shows at each step; then the engine-down item.
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
+import { removeImage } from '../support/docker';
 import { until } from '../support/until';
 import type { MasterCopyApi } from '../../../src/vscode/extension';
 import type { CopiesNode } from '../../../src/vscode/tree/copiesTree';
@@ -40,7 +40,7 @@ describe('copies from the editor (real engine)', function () {
 
   after(async () => {
     await vscode.commands.executeCommand('mastercopy.dispose', uri, { confirmed: true });
-    await new Promise((resolve) => execFile('docker', ['rmi', `${name}:1.0.0`], () => resolve(undefined)));
+    await removeImage(`${name}:1.0.0`);
   });
 
   async function roots(): Promise<CopiesNode[]> {

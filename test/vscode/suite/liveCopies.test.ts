@@ -6,6 +6,7 @@ import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { removeImage } from '../support/docker';
 import { until } from '../support/until';
 import { startEngine, stopEngine } from '../../support/engine';
 import type { MasterCopyApi } from '../../../src/vscode/extension';
@@ -38,7 +39,7 @@ describe('live copies with the Copies view closed (real engine)', function () {
 
   after(async () => {
     await vscode.commands.executeCommand('mastercopy.dispose', uri, { confirmed: true });
-    await new Promise((resolve) => execFile('docker', ['rmi', `${name}:1.0.0`], () => resolve(undefined)));
+    await removeImage(`${name}:1.0.0`);
   });
 
   async function lensTitles(): Promise<string[]> {

@@ -2,8 +2,8 @@
 // up to the last line, holds a bounded number of lines in order, the extension host goes
 // on answering meanwhile, and closing the terminal ends the tail (its engine connections).
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
+import { docker, removeImage } from '../support/docker';
 import { until } from '../support/until';
 import type { MasterCopyApi } from '../../../src/vscode/extension';
 import type { LogTerminal } from '../../../src/vscode/logs/logTerminal';
@@ -18,10 +18,6 @@ from: busybox:stable
 command: ["/bin/sh", "-c", "while [ ! -e /tmp/go ]; do sleep 0.1; done; seq 1 ${LINES}; exec sleep 3600"]
 copies: 1
 `;
-
-function docker(...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => execFile('docker', args, (err, stdout) => (err ? reject(err) : resolve(stdout))));
-}
 
 describe('a log flood in the editor (real engine)', function () {
   this.timeout(180_000);
@@ -41,7 +37,7 @@ describe('a log flood in the editor (real engine)', function () {
   after(async () => {
     for (const t of vscode.window.terminals) if (t.name.includes(name)) t.dispose();
     await vscode.commands.executeCommand('mastercopy.dispose', uri, { confirmed: true });
-    await docker('rmi', `${name}:1.0.0`).catch(() => undefined);
+    await removeImage(`${name}:1.0.0`);
   });
 
   it('keeps up to the last line, bounded and in order; closing the terminal ends the tail', async () => {

@@ -1,8 +1,8 @@
 // Tail Logs in the real VS Code: a terminal opened from the Copies tree shows a
 // copy's lines (colours, stderr marked), follows a restart, and filters.
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
+import { docker, removeImage } from '../support/docker';
 import { until } from '../support/until';
 import type { MasterCopyApi } from '../../../src/vscode/extension';
 import type { CopiesNode } from '../../../src/vscode/tree/copiesTree';
@@ -16,10 +16,6 @@ from: busybox:stable
 command: ["/bin/sh", "-c", "echo first line; printf '\\\\033[32mgreen\\\\033[0m\\\\n'; echo to-stderr >&2; exec sleep 3600"]
 copies: 1
 `;
-
-function docker(...args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => execFile('docker', args, (err) => (err ? reject(err) : resolve())));
-}
 
 describe('tail logs (real engine)', function () {
   this.timeout(120_000);
@@ -38,7 +34,7 @@ describe('tail logs (real engine)', function () {
   after(async () => {
     for (const t of vscode.window.terminals) if (t.name.includes(name)) t.dispose();
     await vscode.commands.executeCommand('mastercopy.dispose', uri, { confirmed: true });
-    await docker('rmi', `${name}:1.0.0`).catch(() => undefined);
+    await removeImage(`${name}:1.0.0`);
   });
 
   async function copyNode(): Promise<CopiesNode> {

@@ -3,12 +3,12 @@
 // last valid state of a broken file, escapes what the file says, and acts on the page's
 // messages only as it should (commands never in an untrusted workspace).
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
 import type { MasterCopyApi } from '../../../src/vscode/extension';
 import { Log } from '../../../src/vscode/log';
 import { MasterCopyPreview, type PreviewApi } from '../../../src/vscode/preview/masterCopyPreview';
 import type { PreviewSnapshot } from '../../../src/vscode/preview/previewPanel';
+import { removeImage } from '../support/docker';
 import { until } from '../support/until';
 
 const name = `pv-${Date.now().toString(36)}`;
@@ -80,7 +80,7 @@ describe('preview beside the editor (real engine)', function () {
   after(async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await vscode.workspace.fs.delete(uri).then(undefined, () => undefined);
-    await new Promise((resolve) => execFile('docker', ['rmi', `${name}:1.0.0`], () => resolve(undefined)));
+    await removeImage(`${name}:1.0.0`);
   });
 
   it('opens one panel beside the editor, showing the plan and the summary of the current file', async () => {
