@@ -5,7 +5,7 @@ import { createEngineClient } from '../../src/core/engine/DockerodeEngineClient'
 import { EngineRequestError, EngineUnreachableError, NotManagedError } from '../../src/core/engine/errors';
 import { nodeHostResolutionDeps, resolveEngineHost } from '../../src/core/engine/hostResolution';
 import { LABEL_COPY, LABEL_MANAGED, LABEL_NAME, LABEL_VERSION } from '../../src/core/engine/labels';
-import { startTlsEngine } from '../support/tlsEngine';
+import { startEngineProxy } from '../support/engineProxy';
 import { TEST_ENGINE_HOST, TEST_RUN_LABEL, cleanupTestRun, ensureEngine, rawDocker, testRunId, testRunLabels, waitFor } from '../support/engine';
 
 const NAME = 'engine-client-test';
@@ -175,8 +175,28 @@ describe('EngineClient (dockerode) against a real engine', () => {
     );
   });
 
+  it('over plain tcp (DOCKER_HOST=tcp://…): follows a log on its own HTTP/1.0 connection', async () => {
+    const proxy = await startEngineProxy({ tls: false });
+    try {
+      const overTcp = createEngineClient(resolveEngineHost(undefined, nodeHostResolutionDeps({ DOCKER_HOST: proxy.host })));
+      const { id } = await client.createAndStartContainer({ image: 'busybox:stable', labels: copyLabels(5), command: ['sh', '-c', 'echo hello over tcp; trap "exit 0" TERM; sleep 300 & wait'] });
+      const ac = new AbortController();
+      try {
+        const { stream } = await overTcp.logs(id, {}, ac.signal);
+        let text = '';
+        stream.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+        await waitFor('the line over tcp', () => text.includes('hello over tcp'), 30_000, 20);
+      } finally {
+        ac.abort();
+      }
+      assert.ok(proxy.requestLines.some((l) => new RegExp(`^GET /containers/${id}/logs\\?.* HTTP/1\\.0$`).test(l)), `the log over HTTP/1.0: ${proxy.requestLines.join(' | ')}`);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('over TLS (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH): answers, and follows a log on its own HTTP/1.0 connection', async () => {
-    const tlsEngine = await startTlsEngine();
+    const tlsEngine = await startEngineProxy({ tls: true });
     try {
       const overTls = createEngineClient(resolveEngineHost(undefined, nodeHostResolutionDeps({ DOCKER_HOST: tlsEngine.host, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: tlsEngine.certPath })));
       assert.ok(overTls.endpoint.tls?.verify, 'the engine\'s certificate is checked');

@@ -1,20 +1,21 @@
-// A TLS endpoint for the test engine, the way `dockerd --tlsverify` offers one: a TLS
-// server on 127.0.0.1 that asks for a client certificate and passes each connection on to
-// the engine's unix socket. Certificates (a CA, the server's for IP 127.0.0.1, a client's)
-// are made with openssl into a folder laid out like DOCKER_CERT_PATH. It also notes the
-// first line of each request, so a test can see how the client asked.
+// A tcp endpoint for the test engine, the way `dockerd -H tcp://…` offers one: a server on
+// 127.0.0.1 that passes each connection on to the engine's unix socket — with `tls`, like
+// `dockerd --tlsverify`: it asks for a client certificate. Certificates (a CA, the server's
+// for IP 127.0.0.1, a client's) are made with openssl into a folder laid out like
+// DOCKER_CERT_PATH. It also notes the first line of each request, so a test can see how
+// the client asked.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:tls';
 
-export interface TlsEngine {
+export interface EngineProxy {
   /** tcp://127.0.0.1:PORT */
   host: string;
-  /** ca.pem, cert.pem, key.pem (the client's): DOCKER_CERT_PATH. */
-  certPath: string;
+  /** With tls: ca.pem, cert.pem, key.pem (the client's), i.e. DOCKER_CERT_PATH. */
+  certPath?: string;
   /** The first line of every request seen, e.g. "GET /_ping HTTP/1.1". */
   requestLines: string[];
   close(): Promise<void>;
@@ -34,19 +35,16 @@ function makeCertificates(dir: string): void {
   openssl(dir, 'x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-days', '2', '-extfile', 'client.ext', '-out', 'cert.pem');
 }
 
-export async function startTlsEngine(engineSocket = '/var/run/docker.sock'): Promise<TlsEngine> {
-  const dir = mkdtempSync(join(tmpdir(), 'mc-tls-engine-'));
-  makeCertificates(dir);
-  const read = (f: string) => readFileSync(join(dir, f), 'utf8');
+export async function startEngineProxy({ tls }: { tls: boolean }, engineSocket = '/var/run/docker.sock'): Promise<EngineProxy> {
   const requestLines: string[] = [];
-  const open = new Set<{ destroy(): void }>();
-  const server: Server = createServer({ key: read('server-key.pem'), cert: read('server-cert.pem'), ca: read('ca.pem'), requestCert: true, rejectUnauthorized: true }, (client) => {
+  const open = new Set<Socket>();
+  const pass = (client: Socket) => {
     const engine = connect({ path: engineSocket });
     open.add(client);
-    client.on('close', () => open.delete(client));
     client.once('data', (first: Buffer) => requestLines.push(first.toString('latin1').split('\r\n')[0]));
     client.pipe(engine).pipe(client);
     const end = () => {
+      open.delete(client);
       client.destroy();
       engine.destroy();
     };
@@ -54,12 +52,22 @@ export async function startTlsEngine(engineSocket = '/var/run/docker.sock'): Pro
     engine.on('error', end);
     client.on('close', end);
     engine.on('close', end);
-  });
+  };
+  let certPath: string | undefined;
+  let server: Server | TcpServer;
+  if (tls) {
+    certPath = mkdtempSync(join(tmpdir(), 'mc-tls-engine-'));
+    makeCertificates(certPath);
+    const read = (f: string) => readFileSync(join(certPath!, f), 'utf8');
+    server = createServer({ key: read('server-key.pem'), cert: read('server-cert.pem'), ca: read('ca.pem'), requestCert: true, rejectUnauthorized: true }, pass);
+  } else {
+    server = createTcpServer(pass);
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   return {
     host: `tcp://127.0.0.1:${port}`,
-    certPath: dir,
+    certPath,
     requestLines,
     // Kept-alive connections would hold close() until the client lets them go.
     close: () =>
