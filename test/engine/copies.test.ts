@@ -84,12 +84,10 @@ describe('copies: print, scale, ps, dispose against a real engine', () => {
   });
 
   it('prints 3 hardened copies that answer /health through their published ports; the secret is only in their env', async () => {
-    const started = Date.now();
     const result = await printCopies(engine, svc.mc, svc.folder, options({ copies: 3 }));
     assert.deepEqual(result.unhealthy, []);
     assert.equal(result.healthChecked, true);
     assert.deepEqual(result.copies.map((c) => c.index), [0, 1, 2]);
-    assert.ok(Date.now() - started < 60_000);
 
     const docker = rawDocker();
     for (const copy of result.copies) {
@@ -171,16 +169,28 @@ describe('copies: print, scale, ps, dispose against a real engine', () => {
     assert.match(table.stdout, /^NAME\s+VERSION\s+COPY\s+ID\s+STATE\s+HEALTH\s+PORTS\s+DIGEST$/m);
   });
 
-  it('scales down to 2: the highest indices go, gracefully and fast', async () => {
-    const started = Date.now();
-    const result = await scaleCopies(engine, svc.mc, svc.folder, 2, options());
-    assert.deepEqual(result.removed.map((c) => c.index), [4, 3, 2]);
-    assert.deepEqual((await listCopies(engine, { name: svc.mc.name })).map((c) => c.index), [0, 1]);
-    // The init in each copy passes SIGTERM on: no waiting for the 10 s stop timeout.
-    assert.ok(Date.now() - started < 8000, `took ${Date.now() - started} ms`);
+  it('scales down to 2: the highest indices go, gracefully (each stops on SIGTERM, none is killed after the timeout)', async () => {
+    // The engine's "die" events carry each copy's exit code: 137 would be SIGKILL after the stop timeout.
+    const watch = new AbortController();
+    const died = new Map<string, string>();
+    const events = engine.events({ labels: { [LABEL_NAME]: svc.mc.name }, types: ['container'], since: Date.now() - 100 }, watch.signal);
+    const watching = (async () => {
+      for await (const e of events) if (e.action === 'die') died.set(e.attributes[LABEL_COPY], e.attributes.exitCode);
+    })().catch(() => undefined);
+    try {
+      const result = await scaleCopies(engine, svc.mc, svc.folder, 2, options());
+      assert.deepEqual(result.removed.map((c) => c.index), [4, 3, 2]);
+      assert.deepEqual((await listCopies(engine, { name: svc.mc.name })).map((c) => c.index), [0, 1]);
+      await waitFor('the die events of copies 2, 3 and 4', () => ['2', '3', '4'].every((i) => died.has(i)), 10_000);
+      // The init in each copy passes SIGTERM on to the server, which ends at once.
+      for (const i of ['2', '3', '4']) assert.notEqual(died.get(i), '137', `copy ${i} was killed after the stop timeout (exit codes: ${JSON.stringify([...died])})`);
+    } finally {
+      watch.abort();
+      await watching;
+    }
   });
 
-  it('reports copies whose health never passes, with their last log lines, in bounded time', async () => {
+  it('reports copies whose health never passes, with their last log lines, once their retries are spent', async () => {
     const sick = variant('-sick', (t) =>
       t
         .replace('path: /health', 'path: /no-such-page')
@@ -189,9 +199,8 @@ describe('copies: print, scale, ps, dispose against a real engine', () => {
         .replace('retries: 3', 'retries: 2')
         .replace('startPeriod: 5s', 'startPeriod: 500ms'),
     );
-    const started = Date.now();
+    // It gives up after `retries` failed checks (a print that waited on would hit the test's timeout).
     const result = await printCopies(engine, sick.mc, sick.folder, options({ copies: 1, logLines: 10 }));
-    assert.ok(Date.now() - started < 20_000, `took ${Date.now() - started} ms`);
     assert.equal(result.unhealthy.length, 1);
     const u = result.unhealthy[0];
     assert.match(u.reason, /answered 404/);
