@@ -27,7 +27,7 @@ import type {
 import { EngineBuildError, EngineRequestError, EngineUnreachableError, NotManagedError, isAbortError, unreachableReason } from './errors';
 import type { ResolvedEngineHost } from './hostResolution';
 import { jsonLines } from './jsonLines';
-import { readBody, streamingGet, streamingTarget } from './streamingGet';
+import { readBody, streamingGet, streamingTarget, type StreamingTarget } from './streamingGet';
 import { LABEL_MANAGED, MANAGED_VALUE, type LabelFilter, labelFilterArgs, matchesLabels } from './labels';
 
 const NS_PER_MS = 1_000_000;
@@ -373,35 +373,43 @@ export class DockerodeEngineClient implements EngineClient {
     const operation = `follow the log of ${id}`;
     // Always follow: without it the engine answers with the whole log as one buffered body.
     const query = { follow: true, stdout: true, stderr: true, timestamps: options.timestamps ?? false, tail: options.tail ?? 'all', since: options.since ?? 0 };
-    const plain = streamingTarget(this.endpoint);
-    if (plain) {
-      // A socket of its own: the log comes unchunked, in large reads (see streamingGet.ts).
-      const search = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]));
-      let response;
-      try {
-        response = await streamingGet(plain, `/containers/${encodeURIComponent(known.id)}/logs?${search}`, signal);
-      } catch (e) {
-        throw this.mapError(operation, e);
-      }
-      if (response.status !== 200) {
-        const text = await readBody(response.body);
-        let message = text.trim();
-        try {
-          const json = JSON.parse(text) as { message?: unknown };
-          if (typeof json.message === 'string') message = json.message;
-        } catch {
-          // not JSON: the text as it came
-        }
-        throw new EngineRequestError(operation, response.status, message);
-      }
-      // HTTP/1.0 has no chunks; a server (or a proxy in between) that sends them anyway
-      // gets the request again through the HTTP/1.1 client, which decodes them.
-      if (!/chunked/i.test(response.headers['transfer-encoding'] ?? '')) return { stream: response.body, multiplexed: !known.tty };
-      response.body.destroy();
+    const own = streamingTarget(this.endpoint);
+    if (own) {
+      const stream = await this.logsOnOwnConnection(own, `/containers/${encodeURIComponent(known.id)}/logs`, query, operation, signal);
+      if (stream) return { stream, multiplexed: !known.tty };
     }
     const container = this.api().getContainer(known.id);
     const stream = await this.call(operation, () => container.logs({ ...query, abortSignal: signal } as Dockerode.ContainerLogsOptions & { follow: true }));
     return { stream: stream as Readable, multiplexed: !known.tty };
+  }
+
+  /**
+   * A log on a socket of its own, asked in HTTP/1.0 so that it comes unchunked, in large
+   * reads (see streamingGet.ts). Undefined when the server chunks it anyway: then the
+   * HTTP/1.1 client is to ask again.
+   */
+  private async logsOnOwnConnection(target: StreamingTarget, path: string, query: Record<string, string | number | boolean>, operation: string, signal: AbortSignal): Promise<Readable | undefined> {
+    const search = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]));
+    let response;
+    try {
+      response = await streamingGet(target, `${path}?${search}`, signal);
+    } catch (e) {
+      throw this.mapError(operation, e);
+    }
+    if (response.status !== 200) {
+      const text = await readBody(response.body);
+      let message = text.trim();
+      try {
+        const json = JSON.parse(text) as { message?: unknown };
+        if (typeof json.message === 'string') message = json.message;
+      } catch {
+        // not JSON: the text as it came
+      }
+      throw new EngineRequestError(operation, response.status, message);
+    }
+    if (!/chunked/i.test(response.headers['transfer-encoding'] ?? '')) return response.body;
+    response.body.destroy();
+    return undefined;
   }
 }
 
