@@ -51,6 +51,8 @@ const builds = [
     // A command line starts for every call: a smaller bundle parses faster.
     minify: true,
   },
+  // The keeper program, run inside its container next to the copies (src/core/keeper/).
+  { ...common, entryPoints: { keeper: 'src/core/keeper/keeperMain.ts' }, outdir: 'dist', minify: true, sourcemap: false },
   // The program itself: loads cli-main.js through a V8 code cache (src/cli/codeCache.ts).
   { ...common, entryPoints: { cli: 'src/cli/bin.ts' }, outdir: 'dist', sourcemap: false, banner: { js: '#!/usr/bin/env node' } },
 ];

@@ -17,6 +17,8 @@ die() { echo "setup-engine: ERROR: $*" >&2; exit 1; }
 # shellcheck source=lib/apt.sh
 source "$root/scripts/lib/apt.sh"
 
+node_base_image=mastercopy-node-base:local
+
 # 1. The engine: install and start it unless one already answers.
 if bash "$dockerd_sh" status; then
   say "engine answers on /var/run/docker.sock"
@@ -55,4 +57,32 @@ elif [[ $label == "$base_label_value" ]]; then
   say "$base_image present (built here from busybox-static)"
 else
   say "$base_image present (not built by us; using it as is)"
+fi
+
+# 3. The keeper's Node base image (see /work/shared/notes/engine.md): FROM scratch with this
+# machine's own node binary and every shared library ldd names, each at its own path.
+# Rebuilt when the machine's Node version changes. Where a registry is reachable an
+# official Node image does the same job (the keeper base image setting).
+node_bin=$(command -v node) || die "no node on PATH: the keeper's base image is built from it"
+node_version=$("$node_bin" --version)
+have=$("$docker" image inspect --format '{{ index .Config.Labels "io.mastercopy.node-version" }}' "$node_base_image" 2>/dev/null) || have=missing
+if [[ $have == "$node_version" ]]; then
+  say "$node_base_image present (node $node_version)"
+else
+  say "building $node_base_image FROM scratch with $node_bin ($node_version)"
+  nctx=$(mktemp -d)
+  trap 'rm -rf "${ctx:-}" "$nctx"' EXIT
+  mkdir -p "$nctx/root/usr/local/bin"
+  cp -L "$node_bin" "$nctx/root/usr/local/bin/node"
+  # ldd lines: "libX.so => /path (0x…)" or "/lib64/ld-linux-x86-64.so.2 (0x…)".
+  while read -r lib; do
+    [[ -n $lib && -e $lib ]] || continue
+    mkdir -p "$nctx/root$(dirname "$lib")"
+    cp -L "$lib" "$nctx/root$lib"
+  done < <(ldd "$node_bin" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }')
+  printf 'FROM scratch\nCOPY root/ /\nENV PATH=/usr/local/bin\nLABEL io.mastercopy.base="node-local" io.mastercopy.node-version="%s"\nENTRYPOINT ["/usr/local/bin/node"]\n' "$node_version" >"$nctx/Dockerfile"
+  DOCKER_BUILDKIT=0 "$docker" build --quiet --tag "$node_base_image" "$nctx" >/dev/null || die "building $node_base_image failed"
+  "$docker" run --rm --read-only --cap-drop ALL --security-opt no-new-privileges "$node_base_image" -e 'process.exit(0)' ||
+    die "$node_base_image was built but its node does not run"
+  say "$node_base_image built"
 fi

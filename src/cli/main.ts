@@ -2,15 +2,19 @@
 import { EXIT, UsageError, type CliCommand, type CliIo } from './command';
 import { buildCommand } from './commands/build';
 import { disposeCommand } from './commands/dispose';
+import { gatewayCommand } from './commands/gateway';
+import { historyCommand } from './commands/history';
 import { logsCommand } from './commands/logs';
 import { previewCommand } from './commands/preview';
 import { printCommand } from './commands/print';
+import { promoteCommand } from './commands/promote';
 import { psCommand } from './commands/ps';
+import { rollbackCommand } from './commands/rollback';
 import { scaleCommand } from './commands/scale';
 import { validateCommand } from './commands/validate';
 import { version } from '../../package.json';
 
-const commands: CliCommand[] = [validateCommand, previewCommand, buildCommand, printCommand, psCommand, logsCommand, scaleCommand, disposeCommand];
+const commands: CliCommand[] = [validateCommand, previewCommand, buildCommand, printCommand, psCommand, logsCommand, scaleCommand, disposeCommand, promoteCommand, rollbackCommand, historyCommand, gatewayCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

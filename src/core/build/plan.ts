@@ -13,11 +13,11 @@
 // is used as is, and our labels go through the build API.
 import { createHash } from 'node:crypto';
 import { isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
-import { LABEL_DIGEST, LABEL_MANAGED, LABEL_NAME, LABEL_VERSION, MANAGED_VALUE } from '../engine/labels';
+import { LABEL_DIGEST, LABEL_MANAGED, LABEL_MASTER_COPY, LABEL_NAME, LABEL_VERSION, MANAGED_VALUE } from '../engine/labels';
 import type { MasterCopy } from '../mastercopy/model';
 import type { PathSegment } from '../mastercopy/yamlSource';
 import type { BuildFileSystem } from './buildFileSystem';
-import { masterCopyDigest } from './digest';
+import { canonicalJson, canonicalMasterCopy, masterCopyDigest } from './digest';
 import { displayOrigin, generateDockerfile, type DockerfileInstruction } from './dockerfile';
 import { parseDockerignore, type IgnoreRules } from './dockerignore';
 import { BuildPlanError } from './errors';
@@ -145,7 +145,7 @@ export async function planBuild(mc: MasterCopy, folder: string, fs: BuildFileSys
     version: mc.version,
     tag: `${mc.name}:${mc.version}`,
     digest,
-    labels: { ...userLabels, [LABEL_NAME]: mc.name, [LABEL_VERSION]: mc.version, [LABEL_DIGEST]: digest, [LABEL_MANAGED]: MANAGED_VALUE },
+    labels: { ...userLabels, [LABEL_NAME]: mc.name, [LABEL_VERSION]: mc.version, [LABEL_DIGEST]: digest, [LABEL_MASTER_COPY]: canonicalJson(canonicalMasterCopy(mc)), [LABEL_MANAGED]: MANAGED_VALUE },
     buildArgs: Object.fromEntries(Object.entries(mc.build?.args ?? {}).map(([k, v]) => [k, String(v)])),
     dockerfilePath,
     dockerfileText,

@@ -71,6 +71,8 @@ export interface PrintOptions {
   logLines?: number;
   /** How the build reads host files; the real file system by default. */
   files?: BuildFileSystem;
+  /** Print from this image as it is, never building (a rollback); it must be NAME:VERSION's. */
+  image?: { tag: string; imageId: string; digest: string };
 }
 
 export interface PrintResult {
@@ -113,7 +115,9 @@ export async function printCopies(engine: EngineClient, mc: MasterCopy, folder: 
     );
   }
 
-  const built = await buildMasterCopy(engine, mc, folder, { signal, extraLabels, files: options.files, onProgress: onProgress && ((event) => onProgress({ kind: 'build', event })) });
+  const built = options.image
+    ? { status: 'up-to-date' as const, ...options.image }
+    : await buildMasterCopy(engine, mc, folder, { signal, extraLabels, files: options.files, onProgress: onProgress && ((event) => onProgress({ kind: 'build', event })) });
   onProgress?.({ kind: 'built', status: built.status, tag: built.tag, digest: built.digest });
 
   const network = await ensureNetwork(engine, mc.name, extraLabels, signal);

@@ -14,6 +14,7 @@ import type {
   EngineEvent,
   EngineVersion,
   EventFilter,
+  ExecResult,
   ImageDetails,
   ImageSummary,
   LogOptions,
@@ -154,6 +155,11 @@ export class DockerodeEngineClient implements EngineClient {
       securityOpt: host.SecurityOpt ?? [],
       tmpfs: host.Tmpfs ?? {},
       ports: publishedPorts(info.NetworkSettings.Ports ?? {}),
+      addresses: Object.fromEntries(
+        Object.entries(info.NetworkSettings.Networks ?? {})
+          .filter(([, n]) => typeof n?.IPAddress === 'string' && n.IPAddress !== '')
+          .map(([name, n]) => [name, n.IPAddress]),
+      ),
     };
   }
 
@@ -362,6 +368,35 @@ export class DockerodeEngineClient implements EngineClient {
     }
   }
 
+  async exec(id: string, filter: LabelFilter, command: string[], signal?: AbortSignal): Promise<ExecResult> {
+    const info = await this.inspectRaw(id, signal);
+    if (!info) throw new EngineRequestError(`run ${command[0]} in ${id}`, 404, `no such container: ${id}`);
+    if (!matchesLabels(info.Config.Labels, filter)) throw new NotManagedError('container', id);
+    const operation = `run ${command[0]} in container ${info.Name.replace(/^\//, '')}`;
+    const container = this.api().getContainer(info.Id);
+    const exec = await this.call(operation, () => container.exec({ Cmd: command, AttachStdout: true, AttachStderr: true, Tty: false, abortSignal: signal } as Dockerode.ExecCreateOptions));
+    const stream = (await this.call(operation, () => exec.start({ hijack: true, stdin: false, abortSignal: signal } as Dockerode.ExecStartOptions))) as Readable;
+    const onAbort = () => stream.destroy();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const chunks: Buffer[] = [];
+    try {
+      await new Promise<void>((resolve, reject) => {
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+        stream.on('error', reject);
+      });
+    } catch (e) {
+      throw this.mapError(operation, e);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    signal?.throwIfAborted();
+    const { stdout, stderr } = demultiplex(Buffer.concat(chunks));
+    const result = await this.call(operation, () => exec.inspect({ abortSignal: signal } as Dockerode.ExecInspectOptions));
+    return { exitCode: result.ExitCode ?? -1, stdout, stderr };
+  }
+
   async logs(id: string, options: LogOptions, signal: AbortSignal): Promise<LogStream> {
     let known = options.inspected;
     if (!known) {
@@ -457,7 +492,10 @@ function containerCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateO
       NanoCpus: spec.cpus !== undefined ? Math.round(spec.cpus * 1e9) : undefined,
       RestartPolicy: { Name: restart === 'no' ? '' : restart },
       PortBindings: bindings,
-      Mounts: (spec.volumes ?? []).map((v) => ({ Type: 'volume' as const, Source: v.name, Target: v.path, ReadOnly: v.readOnly ?? false })),
+      Mounts: [
+        ...(spec.volumes ?? []).map((v) => ({ Type: 'volume' as const, Source: v.name, Target: v.path, ReadOnly: v.readOnly ?? false })),
+        ...(spec.binds ?? []).map((b) => ({ Type: 'bind' as const, Source: b.source, Target: b.path, ReadOnly: b.readOnly ?? false })),
+      ],
       NetworkMode: spec.network,
       Init: spec.init,
     },
@@ -473,6 +511,20 @@ function publishedPorts(ports: Record<string, { HostIp: string; HostPort: string
     else for (const b of bindings) out.push({ ...base, hostIp: b.HostIp || undefined, hostPort: b.HostPort ? Number(b.HostPort) : undefined });
   }
   return out;
+}
+
+/** Docker's stdout/stderr frames (1 byte stream, 3 zero, 4 bytes size, payload) of a whole body. */
+function demultiplex(body: Buffer): { stdout: string; stderr: string } {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let offset = 0;
+  while (body.length - offset >= 8) {
+    const size = body.readUInt32BE(offset + 4);
+    const payload = body.subarray(offset + 8, offset + 8 + size);
+    (body[offset] === 2 ? err : out).push(payload);
+    offset += 8 + size;
+  }
+  return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
 }
 
 /** The engine's zero time ("0001-01-01T00:00:00Z") means "never". */

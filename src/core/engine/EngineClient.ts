@@ -63,6 +63,8 @@ export interface ContainerDetails {
   securityOpt: string[];
   tmpfs: Record<string, string>;
   ports: PublishedPort[];
+  /** The container's address on each network it is attached to, by network name. */
+  addresses: Record<string, string>;
 }
 
 export interface HealthCheckSpec {
@@ -99,6 +101,8 @@ export interface ContainerSpec {
   cpus?: number;
   restart?: 'no' | 'on-failure' | 'always' | 'unless-stopped';
   volumes?: { name: string; path: string; readOnly?: boolean }[];
+  /** Host paths mounted into the container (the keeper's engine socket). */
+  binds?: { source: string; path: string; readOnly?: boolean }[];
   /** "bridge" (default), "none", or a network name. */
   network?: string;
   healthCheck?: HealthCheckSpec;
@@ -200,6 +204,12 @@ export interface LogOptions {
   inspected?: Pick<ContainerDetails, 'id' | 'labels' | 'tty'>;
 }
 
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
 export interface LogStream {
   /** The raw body: when `multiplexed`, Docker's 8-byte-header frames of stdout/stderr. */
   stream: Readable;
@@ -253,4 +263,11 @@ export interface EngineClient {
    * engine send the whole log as one buffered body.
    */
   logs(id: string, options: LogOptions, signal: AbortSignal): Promise<LogStream>;
+
+  /**
+   * Runs `command` (exec form) inside a running container of ours that matches `filter`
+   * and collects its output (meant for short answers, like the keeper's status).
+   * NotManagedError for a container that is not ours.
+   */
+  exec(id: string, filter: LabelFilter, command: string[], signal?: AbortSignal): Promise<ExecResult>;
 }

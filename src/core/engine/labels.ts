@@ -32,3 +32,8 @@ export function labelFilterArgs(filter: LabelFilter): string[] {
   const merged: Record<string, string | true> = { ...filter, [LABEL_MANAGED]: MANAGED_VALUE };
   return Object.entries(merged).map(([key, value]) => (value === true ? key : `${key}=${value}`));
 }
+
+/** What a non-copy object of ours is for: `keeper`, `record` (the ledger), `lock`, `keeper-image`. */
+export const LABEL_ROLE = 'io.mastercopy.role';
+/** On an image: the canonical master copy it was built from (JSON, secrets by name only). */
+export const LABEL_MASTER_COPY = 'io.mastercopy.master-copy';

@@ -6,6 +6,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type {
   ContainerDetails,
   ContainerSpec,
+  ExecResult,
   ContainerSummary,
   EngineClient,
   ImageDetails,
@@ -103,6 +104,7 @@ export class FakeEngine implements EngineClient {
       securityOpt: c.spec.noNewPrivileges === false ? [] : ['no-new-privileges:true'],
       tmpfs: Object.fromEntries((c.spec.tmpfs ?? []).map((t) => [t, ''])),
       ports: this.ports(c),
+      addresses: c.running ? { [String(c.spec.network)]: '10.0.0.2' } : {},
     };
   }
 
@@ -174,5 +176,9 @@ export class FakeEngine implements EngineClient {
     // Stays open like a followed log of a running container, until aborted.
     signal.addEventListener('abort', () => stream.destroy(), { once: true });
     return { stream: stream as Readable, multiplexed: false };
+  }
+
+  async exec(): Promise<ExecResult> {
+    return { exitCode: 0, stdout: '', stderr: '' };
   }
 }

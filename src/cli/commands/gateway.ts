@@ -1,0 +1,61 @@
+import { activeVersion, readLedger } from '../../core/deploy/ledger';
+import { findKeeper, keeperControl, LABEL_GATEWAY } from '../../core/keeper/keeperContainer';
+import { EXIT, UsageError, type CliCommand } from '../command';
+import { HOST_HELP, HOST_OPTION, engineFromArgs, parseCommandArgs, writeJson } from '../engineFromArgs';
+import { reportDeployFailure } from '../deployFromArgs';
+
+export const gatewayCommand: CliCommand = {
+  name: 'gateway',
+  summary: 'the stable endpoint of a master copy: address, active version, copies served, connections',
+  help: `Usage: mastercopy gateway [--json] [--host HOST] NAME
+
+Asks the keeper of master copy NAME (through the engine, so this works for a remote
+engine too) what its endpoint serves: the address, the active version, each copy it
+forwards to with its open connections and connections served, and the totals.
+
+Options:
+      --json   print {name, address, port, targetPort, active, state, copies: [{id, version,
+               index, address, healthy, open, served}], totals: {open, served, failed}}
+${HOST_HELP}
+
+Exit codes: 0 shown, 1 NAME has no endpoint (never promoted with \`gateway\`) or its keeper
+is not running, 2 usage error or engine not reachable.
+`,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean', default: false }, ...HOST_OPTION });
+    if (positionals.length !== 1) throw new UsageError('name one master copy (its name)');
+    const name = positionals[0];
+    try {
+      const engine = engineFromArgs(values.host, io);
+      const keeper = await findKeeper(engine, name);
+      if (!keeper) {
+        const active = activeVersion(await readLedger(engine, name));
+        io.stderr.write(`mastercopy gateway: ${name} has no endpoint on this engine${active ? ` (${active.version} is active, promoted without \`gateway\`)` : ''}: promote a master copy that has \`gateway\` (mastercopy promote FILE).\n`);
+        return EXIT.problems;
+      }
+      const port = Number(keeper.labels[LABEL_GATEWAY]?.split(' ')[0]);
+      const published = keeper.ports.find((p) => p.containerPort === port);
+      const address = published?.hostIp ?? '127.0.0.1';
+      if (keeper.status !== 'running') {
+        if (values.json) writeJson(io, { name, address, port, active: null, state: keeper.status, copies: [], totals: null });
+        else io.stderr.write(`mastercopy gateway: the keeper of ${name} is ${keeper.status}, so ${address}:${port} does not answer. \`mastercopy promote FILE\` starts it again.\n`);
+        return EXIT.problems;
+      }
+      const report = await keeperControl(engine, keeper.id, ['status']);
+      if (values.json) {
+        writeJson(io, { name, address, port, targetPort: report.targetPort, active: report.active, state: 'running', copies: report.copies, totals: report.totals });
+        return EXIT.ok;
+      }
+      const serving = report.copies.filter((c) => c.version === report.active);
+      io.stdout.write(`${name}: http://${address}:${port}/ → port ${report.targetPort} of ${report.active ? `${report.active} (${serving.filter((c) => c.healthy).length} of ${serving.length} cop${serving.length === 1 ? 'y' : 'ies'} healthy)` : 'no active version yet'}\n`);
+      for (const c of report.copies) {
+        const role = c.version === report.active ? 'serving' : 'not served';
+        io.stdout.write(`  ${c.version} copy ${c.index}  ${c.id.slice(0, 12)}  ${c.address}  ${c.healthy ? 'healthy' : 'unhealthy'}  ${role}  open ${c.open}  served ${c.served}\n`);
+      }
+      io.stdout.write(`Totals: ${report.totals.open} open, ${report.totals.served} served, ${report.totals.failed} failed\n`);
+      return EXIT.ok;
+    } catch (e) {
+      return reportDeployFailure(io, 'gateway', e);
+    }
+  },
+};

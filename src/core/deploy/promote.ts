@@ -1,0 +1,315 @@
+// Blue/green promote, Kamal-style: a sequence of small named steps, each one undone by a
+// failure before the switch, none after it.
+//
+//   lock → build (or take the image as it was built) → keeper → print green beside blue
+//   → health gate → switch → drain → dispose blue → (release the lock)
+//
+// - The switch is one engine object: the ledger record that makes the version active.
+//   The keeper reads it (told at once through exec, and on its own within seconds), so
+//   new connections go to green from then on; open connections to blue are never cut,
+//   they get `drainMs` to finish before blue is disposed.
+// - Anything that goes wrong before the switch (green never healthy, green dies, the
+//   deadline, a cancel) disposes of green and leaves blue serving; the attempt is
+//   written to the ledger as failed or cancelled.
+// - Re-running after an interruption converges: leftovers of an earlier attempt at the
+//   same version are disposed before green is printed, and promoting the version that is
+//   already active only disposes of copies of other versions that an interrupted promote
+//   left behind.
+import type { EngineClient } from '../engine/EngineClient';
+import { isAbortError } from '../engine/errors';
+import { LABEL_COPY, LABEL_NAME, LABEL_VERSION } from '../engine/labels';
+import { buildMasterCopy, type BuildEvent } from '../build/build';
+import type { BuildFileSystem } from '../build/buildFileSystem';
+import { delay } from '../copies/health';
+import { findDisposeTargets, removeCopies, type CopyRef } from '../copies/dispose';
+import { printCopies, type PrintedCopy, type PrintEvent, type UnhealthyCopy } from '../copies/print';
+import type { ReadTextFile } from '../copies/secrets';
+import type { MasterCopy } from '../mastercopy/model';
+import { ensureKeeper, findKeeper, keeperControl, type KeeperReport, type KeeperSettings } from '../keeper/keeperContainer';
+import { acquireLock, activeVersion, appendRecord, readLedger, type DeployAction, type GitState, type LedgerRecord, type LockDeps, type LockHolder, type Who } from './ledger';
+
+export type PromotePhase = 'build' | 'keeper' | 'print' | 'health' | 'switch' | 'drain' | 'dispose';
+export const PROMOTE_PHASES: readonly PromotePhase[] = ['build', 'keeper', 'print', 'health', 'switch', 'drain', 'dispose'];
+
+export type PromoteEvent =
+  | { kind: 'phase'; phase: PromotePhase; text: string }
+  | { kind: 'lock-taken-over'; from: LockHolder }
+  | { kind: 'build'; event: BuildEvent }
+  | { kind: 'print'; event: PrintEvent }
+  | { kind: 'leftovers'; copies: CopyRef[] }
+  | { kind: 'draining'; open: number };
+
+/** What to promote: a master copy file's version (built if needed), or an image as it was built (a rollback). */
+export type PromoteSource =
+  | { kind: 'file'; mc: MasterCopy; folder: string }
+  | { kind: 'image'; mc: MasterCopy; folder: string | null; image: { tag: string; imageId: string; digest: string }; gateway: { port: number; target: number } | null };
+
+/** What a deploy needs from where it runs; passed in, so tests and the editor give their own. */
+export interface DeployEnvironment {
+  who: Who & { pid: number };
+  lock: LockDeps;
+  /** The git state of a folder, or null outside a repository. */
+  git(folder: string): Promise<GitState | null>;
+  keeper: KeeperSettings;
+  /** Where `secrets[].fromEnv` values come from. */
+  env: Readonly<Record<string, string | undefined>>;
+  readFile: ReadTextFile;
+  files?: BuildFileSystem;
+  /** More labels on everything the deploy creates (a test run's). */
+  extraLabels?: Record<string, string>;
+}
+
+export interface PromoteOptions {
+  /** How many green copies; default as many as blue has, else `copies`, else 1. */
+  copies?: number;
+  /** How long blue's open connections get after the switch; default 5 s. */
+  drainMs?: number;
+  /** Deadline for green to be printed and healthy; default 60 s. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (event: PromoteEvent) => void;
+}
+
+export interface PromoteResult {
+  status: 'promoted' | 'rolled-back' | 'already-active';
+  name: string;
+  version: string;
+  /** The version that served before (null for a first promote). */
+  replaced: string | null;
+  record?: LedgerRecord;
+  copies: PrintedCopy[];
+  /** Where the endpoint is, when the master copy has a gateway. */
+  gateway: { address: string; port: number } | null;
+  /** Copies of other versions disposed (blue, and leftovers of interrupted promotes). */
+  disposed: CopyRef[];
+  /** Connections to blue still open when the drain ended (they were cut by the dispose). */
+  cutConnections: number;
+  lockTakenOverFrom?: LockHolder;
+}
+
+/** A promote that did not go through; blue (if any) still serves. */
+export class PromoteError extends Error {
+  override readonly name = 'PromoteError';
+  constructor(
+    message: string,
+    readonly phase: PromotePhase,
+    readonly unhealthy: UnhealthyCopy[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export async function promote(engine: EngineClient, source: PromoteSource, deploy: DeployEnvironment, options: PromoteOptions = {}): Promise<PromoteResult> {
+  const { mc } = source;
+  const { signal, onProgress } = options;
+  const action: DeployAction = source.kind === 'image' ? 'rollback' : 'promote';
+  const gateway = source.kind === 'image' ? source.gateway : mc.gateway ? { port: mc.gateway.port, target: mc.gateway.target ?? mc.gateway.port } : null;
+  const gatewayInfo = gateway ? { address: deploy.keeper.listenAddress ?? '127.0.0.1', port: gateway.port } : null;
+  const phase = (p: PromotePhase, text: string) => onProgress?.({ kind: 'phase', phase: p, text });
+  signal?.throwIfAborted();
+
+  const lock = await acquireLock(
+    engine,
+    mc.name,
+    { user: deploy.who.user, host: deploy.who.host, pid: deploy.who.pid, since: new Date(deploy.lock.now()).toISOString(), action, version: mc.version },
+    deploy.lock,
+    deploy.extraLabels,
+  );
+  if (lock.tookOverFrom) onProgress?.({ kind: 'lock-taken-over', from: lock.tookOverFrom });
+  let printed: PrintedCopy[] = [];
+  let switched = false;
+  try {
+    const blue = activeVersion(await readLedger(engine, mc.name, signal));
+    const existing = await findDisposeTargets(engine, { name: mc.name, all: true }, signal);
+    const others = existing.filter((c) => c.version !== mc.version);
+    const same = existing.filter((c) => c.version === mc.version);
+
+    if (blue?.version === mc.version && same.length > 0) {
+      // Already serving. An interrupted promote may have left copies of other versions.
+      if (others.length) await removeCopies(engine, others, { stopTimeoutSeconds: 5 });
+      if (gateway) await ensureKeeper(engine, mc.name, gateway, deploy.keeper, signal);
+      return { status: 'already-active', name: mc.name, version: mc.version, replaced: null, copies: [], gateway: gatewayInfo, disposed: others, cutConnections: 0, lockTakenOverFrom: lock.tookOverFrom };
+    }
+    if (same.length) {
+      // Green leftovers of an interrupted attempt: they never served; start clean.
+      onProgress?.({ kind: 'leftovers', copies: same });
+      await removeCopies(engine, same, { stopTimeoutSeconds: 2 });
+    }
+    const blueCopies = blue ? others.filter((c) => c.version === blue.version) : [];
+    const count = options.copies ?? (blueCopies.length || mc.copies || 1);
+
+    const deadline = AbortSignal.timeout(options.timeoutMs ?? 60_000);
+    const work = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const step = async <T>(p: PromotePhase, run: () => Promise<T>): Promise<T> => {
+      try {
+        return await run();
+      } catch (e) {
+        if (deadline.aborted && !signal?.aborted) throw new PromoteError(`${mc.name}:${mc.version} was not printed and healthy within ${(options.timeoutMs ?? 60_000) / 1000} s (at the ${p} step); ${blue ? `${blue.version} keeps serving` : 'nothing was serving'}.`, p);
+        throw e;
+      }
+    };
+
+    let image: { tag: string; imageId: string; digest: string };
+    if (source.kind === 'image') {
+      image = source.image;
+      phase('build', `Using ${image.tag} as it was built (${image.imageId.slice(7, 19)})`);
+    } else {
+      phase('build', `Building ${mc.name}:${mc.version}`);
+      const built = await step('build', () => buildMasterCopy(engine, mc, source.folder, { signal: work, files: deploy.files, extraLabels: deploy.extraLabels, onProgress: (event) => onProgress?.({ kind: 'build', event }) }));
+      image = { tag: built.tag, imageId: built.imageId, digest: built.digest };
+    }
+
+    let keeperId: string | undefined;
+    if (gateway) {
+      phase('keeper', `Starting the endpoint on ${gatewayInfo?.address}:${gateway.port}`);
+      keeperId = (await step('keeper', () => ensureKeeper(engine, mc.name, gateway, deploy.keeper, work))).id;
+    }
+
+    phase('print', `Printing ${count} green cop${count === 1 ? 'y' : 'ies'} of ${mc.version}${blue ? ` beside ${blue.version}` : ''}`);
+    const print = await step('print', () =>
+      printCopies(engine, mc, source.folder ?? process.cwd(), {
+        copies: count,
+        env: deploy.env,
+        readFile: deploy.readFile,
+        signal: work,
+        extraLabels: deploy.extraLabels,
+        image,
+        onProgress: (event) => {
+          if (event.kind === 'started') printed.push(event.copy);
+          onProgress?.({ kind: 'print', event });
+        },
+      }),
+    );
+    printed = print.copies;
+    phase('health', `Waiting for ${count} green cop${count === 1 ? 'y' : 'ies'} to be healthy`);
+    if (print.unhealthy.length) {
+      throw new PromoteError(`${print.unhealthy.length} of ${count} green cop${count === 1 ? 'y' : 'ies'} of ${mc.name}:${mc.version} never became healthy; ${blue ? `${blue.version} keeps serving` : 'nothing was switched'}.`, 'health', print.unhealthy);
+    }
+    if (keeperId) await step('health', () => keeperGate(engine, keeperId!, mc.version, count, work));
+    signal?.throwIfAborted();
+
+    // The point of no return.
+    phase('switch', `Switching new connections to ${mc.version}`);
+    const record = await appendRecord(
+      engine,
+      mc.name,
+      {
+        action,
+        version: mc.version,
+        imageId: image.imageId,
+        digest: image.digest,
+        outcome: action === 'rollback' ? 'rolled-back' : 'promoted',
+        at: new Date(deploy.lock.now()).toISOString(),
+        by: { user: deploy.who.user, host: deploy.who.host },
+        git: source.folder ? await deploy.git(source.folder) : null,
+        replaced: blue?.version ?? null,
+        copies: count,
+        folder: source.folder,
+        gateway,
+      },
+      deploy.extraLabels,
+    );
+    switched = true;
+    let report: KeeperReport | undefined;
+    if (keeperId) report = await confirmSwitch(engine, keeperId, mc.version);
+
+    let cut = 0;
+    if (keeperId && blueCopies.length) {
+      const drainMs = options.drainMs ?? 5000;
+      phase('drain', `Letting ${blue?.version}'s open connections finish (up to ${drainMs / 1000} s)`);
+      cut = await drain(engine, keeperId, new Set(blueCopies.map((c) => c.id)), drainMs, report, (open) => onProgress?.({ kind: 'draining', open }));
+    }
+    const stale = (await findDisposeTargets(engine, { name: mc.name, all: true })).filter((c) => c.version !== mc.version);
+    if (stale.length) {
+      phase('dispose', `Disposing of ${stale.length} cop${stale.length === 1 ? 'y' : 'ies'} of ${[...new Set(stale.map((c) => c.version))].join(', ')}`);
+      await removeCopies(engine, stale, { stopTimeoutSeconds: 10 });
+    }
+    return {
+      status: action === 'rollback' ? 'rolled-back' : 'promoted',
+      name: mc.name,
+      version: mc.version,
+      replaced: blue?.version ?? null,
+      record,
+      copies: printed,
+      gateway: gatewayInfo,
+      disposed: stale,
+      cutConnections: cut,
+      lockTakenOverFrom: lock.tookOverFrom,
+    };
+  } catch (e) {
+    if (switched) throw e;
+    // Undo: green goes, blue keeps serving. Not with the aborted signal.
+    const green = (await findDisposeTargets(engine, { name: mc.name, version: mc.version }).catch(() => [] as CopyRef[])).filter((c) => printed.some((p) => p.id === c.id));
+    await removeCopies(engine, green, { stopTimeoutSeconds: 2 }).catch(() => undefined);
+    const cancelled = isAbortError(e) && signal?.aborted === true;
+    await appendRecord(
+      engine,
+      mc.name,
+      {
+        action,
+        version: mc.version,
+        imageId: '',
+        digest: '',
+        outcome: cancelled ? 'cancelled' : 'failed',
+        reason: cancelled ? 'cancelled before the switch' : e instanceof Error ? e.message : String(e),
+        at: new Date(deploy.lock.now()).toISOString(),
+        by: { user: deploy.who.user, host: deploy.who.host },
+        git: source.folder ? await deploy.git(source.folder).catch(() => null) : null,
+        replaced: null,
+        copies: printed.length,
+        folder: source.folder,
+        gateway,
+      },
+      deploy.extraLabels,
+    ).catch(() => undefined);
+    throw e;
+  } finally {
+    await lock.release().catch(() => undefined);
+  }
+}
+
+/** The keeper probes green itself, from where the copies run: every copy must answer. */
+async function keeperGate(engine: EngineClient, keeperId: string, version: string, count: number, signal: AbortSignal): Promise<void> {
+  for (;;) {
+    const seen = await keeperControl<{ copies: number; healthy: number }>(engine, keeperId, ['probe', version], signal);
+    if (seen.healthy >= count) return;
+    await delay(200, signal);
+  }
+}
+
+/** After the record is written: the keeper reads it now, and says it routes to `version`. */
+async function confirmSwitch(engine: EngineClient, keeperId: string, version: string): Promise<KeeperReport | undefined> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      const report = await keeperControl(engine, keeperId, ['reload']);
+      if (report.active === version) return report;
+    } catch {
+      // keeps trying: the record is written, the keeper will read it on its own
+    }
+    if (Date.now() > deadline) return undefined;
+    await delay(100);
+  }
+}
+
+/** Waits until blue's copies have no open connection through the endpoint, or `drainMs`. Returns how many were still open. */
+async function drain(engine: EngineClient, keeperId: string, blue: ReadonlySet<string>, drainMs: number, first: KeeperReport | undefined, onOpen: (open: number) => void): Promise<number> {
+  const deadline = Date.now() + drainMs;
+  let report = first;
+  for (;;) {
+    const open = report ? report.copies.filter((c) => blue.has(c.id)).reduce((sum, c) => sum + c.open, 0) : 0;
+    if (report) onOpen(open);
+    if ((report && open === 0) || Date.now() >= deadline) return open;
+    await delay(100);
+    report = await keeperControl(engine, keeperId, ['status']).catch(() => report);
+  }
+}
+
+/** Everything the deploy reads of a master copy's state, for `gateway`, the tree and the preview. */
+export async function deployState(engine: EngineClient, name: string, signal?: AbortSignal) {
+  const ledger = await readLedger(engine, name, signal);
+  const keeper = await findKeeper(engine, name, signal);
+  const copies = await engine.listContainers({ [LABEL_NAME]: name, [LABEL_COPY]: true }, signal);
+  return { ledger, active: activeVersion(ledger), keeper, versions: [...new Set(copies.map((c) => c.labels[LABEL_VERSION]))].sort() };
+}

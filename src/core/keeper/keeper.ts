@@ -1,0 +1,260 @@
+// What the keeper knows, from the engine alone: the active version (the ledger's newest
+// record that went through) and every copy of its master copy with its address on the
+// network and its health, judged here, where the copies run.
+//
+// It follows the engine's events (a copy that dies gets no new connection from that
+// moment) and reads everything again every `pollMs` as a safety net, so it converges
+// after an engine restart, a missed event or a record written by a client that could not
+// tell it. Health: `health.http` is probed over the network from here; a copy with an
+// engine health check (`health.command`) follows what the engine says; a copy without
+// `health` is healthy while it runs.
+import { request } from 'node:http';
+import type { EngineClient } from '../engine/EngineClient';
+import { LABEL_COPY, LABEL_NAME, LABEL_VERSION } from '../engine/labels';
+import { LABEL_HEALTH_HTTP } from '../copies/spec';
+import { delay } from '../copies/health';
+import { activeVersion, readLedger } from '../deploy/ledger';
+import type { Backend, BackendSource } from './gateway';
+
+export interface KeeperOptions {
+  name: string;
+  network: string;
+  /** How often everything is read again; default 2 s. */
+  pollMs?: number;
+  /** How often copies are probed over HTTP; default 1 s. */
+  probeIntervalMs?: number;
+  probeTimeoutMs?: number;
+  /** Consecutive failed probes that take a copy out; default 2. */
+  failuresToRemove?: number;
+  log?: (line: string) => void;
+}
+
+interface Tracked extends Backend {
+  startedAt: string | undefined;
+  probe?: { port: number; path: string };
+  failures: number;
+  /** Probed (or judged) at least once. */
+  known: boolean;
+  engineHealth?: 'starting' | 'healthy' | 'unhealthy';
+}
+
+export interface KeeperStatus {
+  name: string;
+  active: string | null;
+  copies: { id: string; version: string; index: number; address: string; healthy: boolean; open: number; served: number }[];
+}
+
+export class Keeper implements BackendSource {
+  private active: string | undefined;
+  private readonly copies = new Map<string, Tracked>();
+  private waiters: (() => void)[] = [];
+  private refreshing: Promise<void> | undefined;
+  private again = false;
+  private readonly stop = new AbortController();
+
+  constructor(
+    private readonly engine: EngineClient,
+    private readonly options: KeeperOptions,
+  ) {}
+
+  /** Reads the engine once, then follows it until dispose(). */
+  async start(): Promise<void> {
+    await this.refresh().catch((e: unknown) => this.log(`first read failed: ${message(e)}`));
+    void this.followEvents();
+    void this.loop(this.options.pollMs ?? 2000, () => this.refresh());
+    void this.loop(this.options.probeIntervalMs ?? 1000, () => this.probeAll());
+  }
+
+  dispose(): void {
+    this.stop.abort();
+    this.notify();
+  }
+
+  routable(): Backend[] {
+    const out: Backend[] = [];
+    for (const c of this.copies.values()) if (c.version === this.active && c.healthy) out.push(c);
+    return out;
+  }
+
+  refused(backend: Backend): void {
+    const c = this.copies.get(backend.id);
+    if (c) c.healthy = false;
+  }
+
+  changed(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  status(): KeeperStatus {
+    return {
+      name: this.options.name,
+      active: this.active ?? null,
+      copies: [...this.copies.values()]
+        .sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : a.index - b.index))
+        .map((c) => ({ id: c.id, version: c.version, index: c.index, address: c.address, healthy: c.healthy, open: c.open, served: c.served })),
+    };
+  }
+
+  /** Everything read again now; concurrent calls share one read (and one more after it). */
+  refresh(): Promise<void> {
+    if (this.refreshing) {
+      this.again = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.readEngine();
+        } while (this.again);
+      } finally {
+        this.refreshing = undefined;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  /** Probes every copy of `version` now (the promote's gate) and says how many are healthy. */
+  async probeVersion(version: string): Promise<{ copies: number; healthy: number }> {
+    await this.refresh();
+    const copies = [...this.copies.values()].filter((c) => c.version === version);
+    await Promise.all(copies.map((c) => this.judge(c)));
+    return { copies: copies.length, healthy: copies.filter((c) => c.healthy).length };
+  }
+
+  private async readEngine(): Promise<void> {
+    const signal = this.stop.signal;
+    const ledger = await readLedger(this.engine, this.options.name, signal);
+    const before = this.active;
+    this.active = activeVersion(ledger)?.version;
+    if (before !== this.active) this.log(`active version: ${this.active ?? 'none'}`);
+    const listed = await this.engine.listContainers({ [LABEL_NAME]: this.options.name, [LABEL_COPY]: true }, signal);
+    const running = new Set<string>();
+    await Promise.all(
+      listed.map(async (summary) => {
+        if (summary.status !== 'running') return;
+        const known = this.copies.get(summary.id);
+        const details = await this.engine.inspectContainer(summary.id, signal);
+        if (!details?.running) return;
+        running.add(summary.id);
+        const address = details.addresses[this.options.network];
+        if (!address) return void running.delete(summary.id);
+        if (known && known.startedAt === details.startedAt && known.address === address) {
+          known.engineHealth = details.health;
+          if (!known.probe) known.healthy = details.health === undefined || details.health === 'healthy';
+          return;
+        }
+        const probe = parseProbe(details.labels[LABEL_HEALTH_HTTP]);
+        const copy: Tracked = {
+          id: summary.id,
+          version: details.labels[LABEL_VERSION] ?? '',
+          index: Number(details.labels[LABEL_COPY] ?? -1),
+          address,
+          healthy: false,
+          open: known?.open ?? 0,
+          served: known?.served ?? 0,
+          startedAt: details.startedAt,
+          probe,
+          failures: 0,
+          known: false,
+          engineHealth: details.health,
+        };
+        this.copies.set(summary.id, copy);
+        await this.judge(copy);
+      }),
+    );
+    for (const id of [...this.copies.keys()]) if (!running.has(id)) this.copies.delete(id);
+    this.notify();
+  }
+
+  /** One health verdict for `copy`, right now. */
+  private async judge(copy: Tracked): Promise<void> {
+    if (!copy.probe) {
+      copy.healthy = copy.engineHealth === undefined || copy.engineHealth === 'healthy';
+    } else {
+      const ok = await httpOk(copy.address, copy.probe.port, copy.probe.path, this.options.probeTimeoutMs ?? 1000);
+      if (ok) {
+        copy.failures = 0;
+        copy.healthy = true;
+      } else if (!copy.known || ++copy.failures >= (this.options.failuresToRemove ?? 2)) {
+        copy.healthy = false;
+      }
+    }
+    copy.known = true;
+    this.notify();
+  }
+
+  private async probeAll(): Promise<void> {
+    await Promise.all([...this.copies.values()].filter((c) => c.probe).map((c) => this.judge(c)));
+  }
+
+  private async followEvents(): Promise<void> {
+    let backoff = 250;
+    while (!this.stop.signal.aborted) {
+      const since = Date.now();
+      try {
+        for await (const e of this.engine.events({ labels: { [LABEL_NAME]: this.options.name }, types: ['container'] }, this.stop.signal)) {
+          backoff = 250;
+          const copy = this.copies.get(e.id);
+          if (copy && /^(die|kill|stop|destroy|pause|health_status: unhealthy)/.test(e.action)) {
+            copy.healthy = false; // no new connection from this moment
+            this.notify();
+          }
+          void this.refresh().catch((err: unknown) => this.log(`read failed: ${message(err)}`));
+        }
+      } catch (err) {
+        this.log(`engine events ended: ${message(err)}`);
+      }
+      if (this.stop.signal.aborted) return;
+      // The stream ends with an engine restart: read again, then follow again.
+      await delay(Date.now() - since < 1000 ? (backoff = Math.min(backoff * 2, 5000)) : 250, this.stop.signal).catch(() => undefined);
+      void this.refresh().catch((err: unknown) => this.log(`read failed: ${message(err)}`));
+    }
+  }
+
+  private async loop(ms: number, work: () => Promise<void>): Promise<void> {
+    while (!this.stop.signal.aborted) {
+      try {
+        await delay(ms, this.stop.signal);
+        await work();
+      } catch (e) {
+        if (this.stop.signal.aborted) return;
+        this.log(message(e));
+      }
+    }
+  }
+
+  private notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  private log(line: string): void {
+    this.options.log?.(line);
+  }
+}
+
+function parseProbe(label: string | undefined): { port: number; path: string } | undefined {
+  if (!label) return undefined;
+  const space = label.indexOf(' ');
+  const port = Number(space < 0 ? label : label.slice(0, space));
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  return { port, path: space < 0 ? '/' : label.slice(space + 1) || '/' };
+}
+
+function httpOk(host: string, port: number, path: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ host, port, path, method: 'GET', timeout: timeoutMs, agent: false, headers: { 'user-agent': 'mastercopy-keeper' } }, (res) => {
+      res.resume();
+      resolve(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 400);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,110 @@
+// The keeper program, bundled on its own (dist/keeper.js) and run in the keeper container:
+//   node keeper.js serve                 the endpoint (what the container runs)
+//   node keeper.js control status        its state as JSON (clients run this through the engine's exec)
+//   node keeper.js control reload        read the engine now (after a switch), then the state
+//   node keeper.js control probe VERSION probe that version's copies now: {copies, healthy}
+// Its configuration comes from the environment the client gave the container: the master
+// copy's name and network, the port to listen on, the copies' port; the engine is the
+// socket mounted at DOCKER_HOST.
+import { createConnection, createServer } from 'node:net';
+import { unlinkSync } from 'node:fs';
+import { createEngineClient } from '../engine/DockerodeEngineClient';
+import { nodeHostResolutionDeps, resolveEngineHost } from '../engine/hostResolution';
+import { Gateway } from './gateway';
+import { Keeper } from './keeper';
+
+/** In the container's tmpfs: only a process inside the container (an exec) reaches it. */
+export const CONTROL_SOCKET = '/tmp/keeper.sock';
+
+interface ControlRequest {
+  command: 'status' | 'reload' | 'probe';
+  version?: string;
+}
+
+async function serve(): Promise<void> {
+  const env = process.env;
+  const name = required('MASTERCOPY_NAME');
+  const network = required('MASTERCOPY_NETWORK');
+  const listenPort = Number(required('MASTERCOPY_LISTEN_PORT'));
+  const targetPort = Number(required('MASTERCOPY_TARGET_PORT'));
+  const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+
+  const engine = createEngineClient(resolveEngineHost(undefined, nodeHostResolutionDeps(env)));
+  const keeper = new Keeper(engine, { name, network, log });
+  await keeper.start();
+  const gateway = new Gateway(keeper, { targetPort });
+  await gateway.listen(listenPort);
+  log(`keeper of ${name}: listening on ${listenPort}, forwarding to port ${targetPort} of the active version's copies`);
+
+  const status = () => ({ ...keeper.status(), listenPort, targetPort, totals: gateway.stats() });
+  try {
+    unlinkSync(CONTROL_SOCKET);
+  } catch {
+    // none left from an earlier start (the tmpfs is new each start anyway)
+  }
+  const control = createServer((socket) => {
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      const newline = text.indexOf('\n');
+      if (newline < 0) return;
+      const answer = async (): Promise<unknown> => {
+        const req = JSON.parse(text.slice(0, newline)) as ControlRequest;
+        if (req.command === 'reload') await keeper.refresh();
+        if (req.command === 'probe') return keeper.probeVersion(String(req.version));
+        return status();
+      };
+      answer().then(
+        (value) => socket.end(JSON.stringify(value) + '\n'),
+        (e: unknown) => socket.end(JSON.stringify({ error: e instanceof Error ? e.message : String(e) }) + '\n'),
+      );
+    });
+    socket.on('error', () => undefined);
+  });
+  control.listen(CONTROL_SOCKET);
+
+  const shutdown = () => {
+    log('stopping');
+    keeper.dispose();
+    control.close();
+    // Open connections get a moment to finish; the engine kills us after its stop timeout.
+    void gateway.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+function controlClient(args: string[]): void {
+  const [command, version] = args;
+  const socket = createConnection(CONTROL_SOCKET);
+  let reply = '';
+  socket.setEncoding('utf8');
+  socket.on('connect', () => socket.write(JSON.stringify({ command, version }) + '\n'));
+  socket.on('data', (c: string) => (reply += c));
+  socket.on('end', () => {
+    process.stdout.write(reply);
+    process.exitCode = reply.includes('"error"') ? 1 : 0;
+  });
+  socket.on('error', (e) => {
+    process.stderr.write(`keeper not answering: ${e.message}\n`);
+    process.exitCode = 3;
+  });
+}
+
+function required(key: string): string {
+  const value = process.env[key];
+  if (!value) {
+    process.stderr.write(`keeper: ${key} is not set\n`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const [mode, ...rest] = process.argv.slice(2);
+if (mode === 'control') controlClient(rest);
+else
+  serve().catch((e: unknown) => {
+    process.stderr.write(`keeper: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
