@@ -40,7 +40,7 @@ export function promoteProgress(say: (line: string) => void): (e: PromoteEvent) 
       case 'leftovers':
         return say(`Disposing of ${e.copies.length} leftover cop${e.copies.length === 1 ? 'y' : 'ies'} of an interrupted promote`);
       case 'build':
-        if (e.event.kind === 'step') say(`  Step ${e.event.step}/${e.event.total} : ${e.event.instruction}`);
+        if (e.event.kind === 'step') say(`  Step ${e.event.step}/${e.event.total} : ${clip(e.event.instruction)}`);
         return;
       case 'print':
         if (e.event.kind === 'started') say(`  started copy ${e.event.copy.index} ${e.event.copy.id.slice(0, 12)}`);
@@ -97,4 +97,9 @@ export function reportDeployFailure(io: CliIo, command: string, e: unknown, load
     return EXIT.problems;
   }
   return reportFailure(io, command, e, loaded);
+}
+
+/** A step's instruction on one line of a terminal (the master copy label is long). */
+function clip(text: string): string {
+  return text.length > 100 ? `${text.slice(0, 99)}…` : text;
 }

@@ -14,10 +14,11 @@ Stops copies gracefully (SIGTERM, then SIGKILL after --timeout seconds) and remo
                 copies: name one, or use --all)
   NAME:VERSION  the copies of that version
   COPY          one copy, by its id (or a unique prefix of it) or its container name
-With --all, FILE or NAME means every version of that master copy.
-When no copy of a master copy remains, its network (mastercopy-NAME) goes too. Named
-volumes are state and stay. Only containers carrying Master Copy's labels are ever
-touched: your own containers survive whatever their names.
+With --all, FILE or NAME means every version of that master copy, and its endpoint
+(the keeper) goes too. When nothing of a master copy remains, its network
+(mastercopy-NAME) goes as well. Named volumes and the deploy history (the ledger) are
+state and stay. Only containers carrying Master Copy's labels are ever touched: your
+own containers survive whatever their names.
 
 On a terminal you are asked to confirm; elsewhere --yes is required.
 
@@ -25,7 +26,8 @@ Options:
       --all        every version of the master copy
   -y, --yes        do not ask
       --timeout S  seconds a copy gets to stop before it is killed (default 10)
-      --json       print {disposed: [{name, version, index, id}], networksRemoved: [...]}
+      --json       print {disposed: [{name, version, index, id}], networksRemoved: [...],
+                   keepersRemoved: [...]}
   -q, --quiet      no progress on stderr
 ${HOST_HELP}
 
@@ -74,7 +76,8 @@ terminal, 130 cancelled.
           signal,
           stopTimeoutSeconds,
           confirm: values.yes ? undefined : (copies) => confirm(io, copies),
-          onProgress: (e) => say(e.kind === 'disposed' ? `  disposed ${e.copy.name}:${e.copy.version} copy ${e.copy.index} ${e.copy.id.slice(0, 12)}` : `  removed network ${e.name}`),
+          onProgress: (e) =>
+            say(e.kind === 'disposed' ? `  disposed ${e.copy.name}:${e.copy.version} copy ${e.copy.index} ${e.copy.id.slice(0, 12)}` : e.kind === 'keeper-removed' ? `  removed the endpoint (keeper) of ${e.name}` : `  removed network ${e.name}`),
         }),
       );
     } catch (e) {
@@ -85,13 +88,16 @@ terminal, 130 cancelled.
       return EXIT.ok;
     }
     if (values.json) {
-      writeJson(io, { disposed: result.disposed.map((c) => ({ name: c.name, version: c.version, index: c.index, id: c.id })), networksRemoved: result.networksRemoved });
-    } else if (result.disposed.length === 0) {
+      writeJson(io, { disposed: result.disposed.map((c) => ({ name: c.name, version: c.version, index: c.index, id: c.id })), networksRemoved: result.networksRemoved, keepersRemoved: result.keepersRemoved });
+    } else if (result.disposed.length === 0 && result.keepersRemoved.length === 0) {
       io.stdout.write(`No copies of ${describe(target)} to dispose.\n`);
     } else {
       const n = result.disposed.length;
-      io.stdout.write(`Disposed of ${n} cop${n === 1 ? 'y' : 'ies'} of ${describe(target)}${result.networksRemoved.length ? ` and the network ${result.networksRemoved.join(', ')}` : ''}.\n`);
+      io.stdout.write(
+        `Disposed of ${n} cop${n === 1 ? 'y' : 'ies'} of ${describe(target)}${result.keepersRemoved.length ? ', its endpoint (keeper)' : ''}${result.networksRemoved.length ? ` and the network ${result.networksRemoved.join(', ')}` : ''}.\n`,
+      );
     }
+    for (const name of result.keepersRemoved) io.stderr.write(`The deploy history of ${name} is kept (mastercopy history ${name}); forget it with: mastercopy history --forget --yes ${name}\n`);
     return EXIT.ok;
   },
 };

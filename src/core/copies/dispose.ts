@@ -1,13 +1,15 @@
 // Disposing of copies: stop them gracefully and remove them. Only ever objects with our
 // labels: each removal is filtered by the copy's name, version and index labels, so a
 // user's own container — whatever its name — is never touched. Volumes are state that
-// outlives copies and are never removed here; the master copy's network goes when no
-// copy of that name remains.
+// outlives copies and are never removed here, nor is the ledger of its deployments; the
+// keeper (its endpoint) goes with `all`, and the master copy's network when nothing of
+// that name remains on it.
 import type { EngineClient } from '../engine/EngineClient';
 import { EngineRequestError, NotManagedError } from '../engine/errors';
 import { LABEL_COPY, LABEL_NAME, LABEL_VERSION } from '../engine/labels';
 import { CopiesError } from './errors';
 import { copyIndex } from './ps';
+import { removeKeeper } from '../keeper/keeperContainer';
 import { networkName } from './spec';
 
 /**
@@ -32,13 +34,15 @@ export interface DisposeOptions {
   stopTimeoutSeconds?: number;
   /** Asked with what would be disposed (when there is something); false cancels. */
   confirm?: (copies: readonly CopyRef[]) => Promise<boolean> | boolean;
-  onProgress?: (event: { kind: 'disposed'; copy: CopyRef } | { kind: 'network-removed'; name: string }) => void;
+  onProgress?: (event: { kind: 'disposed'; copy: CopyRef } | { kind: 'network-removed'; name: string } | { kind: 'keeper-removed'; name: string }) => void;
 }
 
 export interface DisposeResult {
   disposed: CopyRef[];
   /** Networks removed because no copy of their master copy remained. */
   networksRemoved: string[];
+  /** Master copies whose keeper (endpoint) was removed, with `all`. */
+  keepersRemoved: string[];
   /** `confirm` said no: nothing was touched. */
   cancelled: boolean;
 }
@@ -79,17 +83,22 @@ export async function findDisposeTargets(engine: EngineClient, target: DisposeTa
 /** Disposes of the target's copies (in parallel), then of each emptied master copy's network. */
 export async function disposeCopies(engine: EngineClient, target: DisposeTarget, options: DisposeOptions = {}): Promise<DisposeResult> {
   const copies = await findDisposeTargets(engine, target, options.signal);
-  if (copies.length && options.confirm && !(await options.confirm(copies))) return { disposed: [], networksRemoved: [], cancelled: true };
+  if (copies.length && options.confirm && !(await options.confirm(copies))) return { disposed: [], networksRemoved: [], keepersRemoved: [], cancelled: true };
   await removeCopies(engine, copies, options);
   const names = 'name' in target ? [target.name] : [...new Set(copies.map((c) => c.name))];
   const networksRemoved: string[] = [];
+  const keepersRemoved: string[] = [];
+  if ('name' in target && target.all && (await removeKeeper(engine, target.name, options.signal))) {
+    keepersRemoved.push(target.name);
+    options.onProgress?.({ kind: 'keeper-removed', name: target.name });
+  }
   for (const name of names) {
     if (await removeNetworkIfUnused(engine, name, options.signal)) {
       networksRemoved.push(networkName(name));
       options.onProgress?.({ kind: 'network-removed', name: networkName(name) });
     }
   }
-  return { disposed: copies, networksRemoved, cancelled: false };
+  return { disposed: copies, networksRemoved, keepersRemoved, cancelled: false };
 }
 
 /** Stops and removes these copies in parallel, each only if it still carries its labels. */

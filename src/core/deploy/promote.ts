@@ -177,12 +177,12 @@ export async function promote(engine: EngineClient, source: PromoteSource, deplo
         image,
         onProgress: (event) => {
           if (event.kind === 'started') printed.push(event.copy);
+          if (event.kind === 'waiting-for-health') phase('health', `Waiting for ${count} green cop${count === 1 ? 'y' : 'ies'} to be healthy`);
           onProgress?.({ kind: 'print', event });
         },
       }),
     );
     printed = print.copies;
-    phase('health', `Waiting for ${count} green cop${count === 1 ? 'y' : 'ies'} to be healthy`);
     if (print.unhealthy.length) {
       throw new PromoteError(`${print.unhealthy.length} of ${count} green cop${count === 1 ? 'y' : 'ies'} of ${mc.name}:${mc.version} never became healthy; ${blue ? `${blue.version} keeps serving` : 'nothing was switched'}.`, 'health', print.unhealthy);
     }
