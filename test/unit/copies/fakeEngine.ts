@@ -163,7 +163,12 @@ export class FakeEngine implements EngineClient {
     if (!this.volumes.some((v) => v.name === spec.name)) this.volumes.push({ name: spec.name, driver: 'local', labels: { ...spec.labels, [LABEL_MANAGED]: MANAGED_VALUE } });
     return { name: spec.name };
   }
-  async removeVolume(): Promise<void> {}
+  async removeVolume(name: string, filter: LabelFilter): Promise<void> {
+    const i = this.volumes.findIndex((v) => v.name === name);
+    if (i < 0) return;
+    if (!matchesLabels(this.volumes[i].labels, filter)) throw new NotManagedError('volume', name);
+    this.volumes.splice(i, 1);
+  }
 
   // eslint-disable-next-line require-yield
   async *events(): AsyncGenerator<never> {
