@@ -30,6 +30,8 @@ const BENCHMARKS = [
   },
   { name: 'logs', entry: 'bench/logs.ts' }, // needs an engine and dist/cli.js; --quick reads 20/50 MB instead of 50/200 MB
   { name: 'copies', entry: 'bench/print.ts' }, // needs an engine: printing 10/20 copies three ways, then the Copies view refresh (bench/refresh.ts); MC_BENCH_COPIES=print|refresh runs one
+  // needs an engine, dist/keeper.js and HAProxy (scripts/setup-bench.sh): promote against print + health; the endpoint against one copy and HAProxy
+  { name: 'deploy', entry: 'bench/deploy.ts', external: ['autocannon'] },
 ];
 
 function parseArgs(argv) {
