@@ -52,7 +52,7 @@ const builds = [
     minify: true,
   },
   // The keeper program, run inside its container next to the copies (src/core/keeper/).
-  { ...common, entryPoints: { keeper: 'src/core/keeper/keeperMain.ts' }, outdir: 'dist', minify: true, sourcemap: false },
+  { ...common, entryPoints: { keeper: 'src/core/keeper/keeperMain.ts', 'keeper-control': 'src/core/keeper/keeperControlMain.ts' }, outdir: 'dist', minify: true, sourcemap: false },
   // The program itself: loads cli-main.js through a V8 code cache (src/cli/codeCache.ts).
   { ...common, entryPoints: { cli: 'src/cli/bin.ts' }, outdir: 'dist', sourcemap: false, banner: { js: '#!/usr/bin/env node' } },
 ];

@@ -25,7 +25,7 @@ import { findDisposeTargets, removeCopies, type CopyRef } from '../copies/dispos
 import { printCopies, type PrintedCopy, type PrintEvent, type UnhealthyCopy } from '../copies/print';
 import type { ReadTextFile } from '../copies/secrets';
 import type { MasterCopy } from '../mastercopy/model';
-import { ensureKeeper, findKeeper, keeperControl, type KeeperReport, type KeeperSettings } from '../keeper/keeperContainer';
+import { KeeperError, ensureKeeper, findKeeper, keeperControl, type KeeperReport, type KeeperSettings } from '../keeper/keeperContainer';
 import { acquireLock, activeVersion, appendRecord, readLedger, type DeployAction, type GitState, type LedgerRecord, type LockDeps, type LockHolder, type Who } from './ledger';
 
 export type PromotePhase = 'build' | 'keeper' | 'print' | 'health' | 'switch' | 'drain' | 'dispose';
@@ -269,12 +269,18 @@ export async function promote(engine: EngineClient, source: PromoteSource, deplo
   }
 }
 
-/** The keeper probes green itself, from where the copies run: every copy must answer. */
+/**
+ * The keeper probes green itself, from where the copies run: every copy must answer. A
+ * keeper that does not answer yet (just restarted) is asked again until the deadline.
+ */
 async function keeperGate(engine: EngineClient, keeperId: string, version: string, count: number, signal: AbortSignal): Promise<void> {
   for (;;) {
-    const seen = await keeperControl<{ copies: number; healthy: number }>(engine, keeperId, ['probe', version], signal);
-    if (seen.healthy >= count) return;
-    await delay(200, signal);
+    const seen = await keeperControl<{ copies: number; healthy: number }>(engine, keeperId, ['probe', version], signal).catch((e: unknown) => {
+      if (signal.aborted || !(e instanceof KeeperError)) throw e;
+      return undefined;
+    });
+    if (seen && seen.healthy >= count) return;
+    await delay(seen ? 200 : 100, signal);
   }
 }
 

@@ -13,6 +13,7 @@
 //   a remote engine too.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { ContainerSummary, EngineClient } from '../engine/EngineClient';
 import { EngineRequestError } from '../engine/errors';
 import { LABEL_DIGEST, LABEL_NAME, LABEL_ROLE } from '../engine/labels';
@@ -33,9 +34,10 @@ export const OFFICIAL_NODE_BASE = 'node:22-alpine';
 export const DEFAULT_ENGINE_SOCKET = '/var/run/docker.sock';
 const SOCKET_IN_CONTAINER = '/var/run/docker.sock';
 const KEEPER_PATH = '/keeper/keeper.js';
+const CONTROL_PATH = '/keeper/keeper-control.js';
 
 export interface KeeperSettings {
-  /** The bundled keeper program (dist/keeper.js). */
+  /** The bundled keeper program (dist/keeper.js); its control client keeper-control.js sits beside it. */
   scriptPath: string;
   /** A Node base image; default LOCAL_NODE_BASE when present, else OFFICIAL_NODE_BASE. */
   baseImage?: string;
@@ -67,20 +69,23 @@ export function keeperContainerName(name: string): string {
 
 /** The keeper's image for this program and base, built when missing. Returns its tag. */
 export async function ensureKeeperImage(engine: EngineClient, settings: KeeperSettings, signal?: AbortSignal): Promise<string> {
-  const script = await readFile(settings.scriptPath).catch((e: unknown) => {
-    throw new KeeperError(`The keeper program ${settings.scriptPath} is missing (${e instanceof Error ? e.message : String(e)}): build it with 'npm run build'.`);
-  });
+  const read = (path: string) =>
+    readFile(path).catch((e: unknown) => {
+      throw new KeeperError(`The keeper program ${path} is missing (${e instanceof Error ? e.message : String(e)}): build it with 'npm run build'.`);
+    });
+  const [script, control] = await Promise.all([read(settings.scriptPath), read(join(dirname(settings.scriptPath), 'keeper-control.js'))]);
   let base = settings.baseImage;
   if (!base) base = (await engine.inspectImage(LOCAL_NODE_BASE, signal)) ? LOCAL_NODE_BASE : OFFICIAL_NODE_BASE;
   const baseInfo = await engine.inspectImage(base, signal);
-  const digest = `sha256:${createHash('sha256').update(`keeper/1\n${baseInfo?.id ?? base}\n`).update(script).digest('hex')}`;
+  const digest = `sha256:${createHash('sha256').update(`keeper/2\n${baseInfo?.id ?? base}\n`).update(script).update('\n').update(control).digest('hex')}`;
   const tag = `mastercopy-keeper:${digest.slice(7, 19)}`;
   const existing = await engine.inspectImage(tag, signal);
   if (existing?.labels[LABEL_DIGEST] === digest) return tag;
-  const dockerfile = Buffer.from(`FROM ${base}\nCOPY keeper.js ${KEEPER_PATH}\nENTRYPOINT ["node", "${KEEPER_PATH}"]\nCMD ["serve"]\n`);
+  const dockerfile = Buffer.from(`FROM ${base}\nCOPY keeper.js ${KEEPER_PATH}\nCOPY keeper-control.js ${CONTROL_PATH}\nENTRYPOINT ["node", "${KEEPER_PATH}"]\n`);
   const context = tarStream([
     { path: 'Dockerfile', type: 'file', mode: 0o644, size: dockerfile.length, body: () => [dockerfile] },
     { path: 'keeper.js', type: 'file', mode: 0o644, size: script.length, body: () => [script] },
+    { path: 'keeper-control.js', type: 'file', mode: 0o644, size: control.length, body: () => [control] },
   ]);
   try {
     await engine.buildImage(context, { tag, labels: { ...settings.extraLabels, [LABEL_ROLE]: ROLE_KEEPER_IMAGE, [LABEL_DIGEST]: digest } }, undefined, signal);
@@ -121,10 +126,8 @@ export async function ensureKeeper(
   const existing = await engine.listContainers(filter, signal);
   const good = existing.find((c) => c.status === 'running' && c.image === image && c.labels[LABEL_GATEWAY] === gatewayLabel);
   for (const c of existing) if (c !== good) await engine.stopAndRemoveContainer(c.id, filter, { stopTimeoutSeconds: 5 });
-  if (good) {
-    await waitForKeeper(engine, good.id, signal);
-    return { id: good.id, created: false };
-  }
+  // A running keeper answers (or the next control request says why): no round trip to ask.
+  if (good) return { id: good.id, created: false };
   const address = settings.listenAddress ?? '127.0.0.1';
   let id: string;
   try {
@@ -133,7 +136,6 @@ export async function ensureKeeper(
         image,
         name: keeperContainerName(name),
         labels: { ...settings.extraLabels, [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_KEEPER, [LABEL_GATEWAY]: gatewayLabel },
-        command: ['serve'],
         env: {
           MASTERCOPY_NAME: name,
           MASTERCOPY_NETWORK: network.name,
@@ -187,7 +189,7 @@ export interface KeeperReport extends KeeperStatus {
 
 /** One control request through the engine's exec. */
 export async function keeperControl<T = KeeperReport>(engine: EngineClient, keeperId: string, args: string[], signal?: AbortSignal): Promise<T> {
-  const result = await engine.exec(keeperId, { [LABEL_ROLE]: ROLE_KEEPER }, ['node', KEEPER_PATH, 'control', ...args], signal);
+  const result = await engine.exec(keeperId, { [LABEL_ROLE]: ROLE_KEEPER }, ['node', CONTROL_PATH, ...args], signal);
   if (result.exitCode !== 0) throw new KeeperError(`The keeper did not answer '${args.join(' ')}' (exit ${result.exitCode}): ${(result.stderr || result.stdout).trim()}`);
   return JSON.parse(result.stdout) as T;
 }

@@ -1,20 +1,19 @@
-// The keeper program, bundled on its own (dist/keeper.js) and run in the keeper container:
-//   node keeper.js serve                 the endpoint (what the container runs)
-//   node keeper.js control status        its state as JSON (clients run this through the engine's exec)
-//   node keeper.js control reload        read the engine now (after a switch), then the state
-//   node keeper.js control probe VERSION probe that version's copies now: {copies, healthy}
+// The keeper program, bundled on its own (dist/keeper.js) and run in the keeper container
+// as `node keeper.js serve`. Clients ask it things through the engine's exec of
+// keeper-control.js (keeperControlMain.ts) over its control socket:
+//   status          its state as JSON
+//   reload          read the engine now (after a switch), then the state
+//   probe VERSION   probe that version's copies now: {copies, healthy}
 // Its configuration comes from the environment the client gave the container: the master
 // copy's name and network, the port to listen on, the copies' port; the engine is the
 // socket mounted at DOCKER_HOST.
-import { createConnection, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { unlinkSync } from 'node:fs';
 import { createEngineClient } from '../engine/DockerodeEngineClient';
 import { nodeHostResolutionDeps, resolveEngineHost } from '../engine/hostResolution';
 import { Gateway } from './gateway';
+import { CONTROL_SOCKET } from './controlSocket';
 import { Keeper } from './keeper';
-
-/** In the container's tmpfs: only a process inside the container (an exec) reaches it. */
-export const CONTROL_SOCKET = '/tmp/keeper.sock';
 
 interface ControlRequest {
   command: 'status' | 'reload' | 'probe';
@@ -75,23 +74,6 @@ async function serve(): Promise<void> {
   process.once('SIGINT', shutdown);
 }
 
-function controlClient(args: string[]): void {
-  const [command, version] = args;
-  const socket = createConnection(CONTROL_SOCKET);
-  let reply = '';
-  socket.setEncoding('utf8');
-  socket.on('connect', () => socket.write(JSON.stringify({ command, version }) + '\n'));
-  socket.on('data', (c: string) => (reply += c));
-  socket.on('end', () => {
-    process.stdout.write(reply);
-    process.exitCode = reply.includes('"error"') ? 1 : 0;
-  });
-  socket.on('error', (e) => {
-    process.stderr.write(`keeper not answering: ${e.message}\n`);
-    process.exitCode = 3;
-  });
-}
-
 function required(key: string): string {
   const value = process.env[key];
   if (!value) {
@@ -101,10 +83,7 @@ function required(key: string): string {
   return value;
 }
 
-const [mode, ...rest] = process.argv.slice(2);
-if (mode === 'control') controlClient(rest);
-else
-  serve().catch((e: unknown) => {
-    process.stderr.write(`keeper: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  });
+serve().catch((e: unknown) => {
+  process.stderr.write(`keeper: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
