@@ -83,7 +83,7 @@ async function waitForEngineHealth(engine: EngineClient, id: string, timing: Hea
   }
 }
 
-function stoppedReason(details: ContainerDetails | undefined): string | undefined {
+export function stoppedReason(details: ContainerDetails | undefined): string | undefined {
   if (!details) return 'the copy is gone';
   if (details.running || details.status === 'restarting') return undefined;
   return `the copy stopped (${details.status}, exit code ${details.exitCode}${details.restartCount ? `, restarted ${details.restartCount} times` : ''})`;

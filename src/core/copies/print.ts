@@ -73,6 +73,8 @@ export interface PrintOptions {
   files?: BuildFileSystem;
   /** Print from this image as it is, never building (a rollback); it must be NAME:VERSION's. */
   image?: { tag: string; imageId: string; digest: string };
+  /** false: return once the copies are started; the caller judges their health (the keeper does, where they run). */
+  waitForHealth?: boolean;
 }
 
 export interface PrintResult {
@@ -161,7 +163,7 @@ export async function printCopies(engine: EngineClient, mc: MasterCopy, folder: 
     unhealthy: [],
     healthChecked: mc.health !== undefined && (mc.health.http !== undefined || mc.health.command !== undefined),
   };
-  if (!result.healthChecked) return result;
+  if (!result.healthChecked || options.waitForHealth === false) return result;
 
   onProgress?.({ kind: 'waiting-for-health', count: copies.length });
   const outcomes = await Promise.all(

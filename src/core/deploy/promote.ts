@@ -20,11 +20,14 @@ import { isAbortError } from '../engine/errors';
 import { LABEL_COPY, LABEL_NAME, LABEL_VERSION } from '../engine/labels';
 import { buildMasterCopy, type BuildEvent } from '../build/build';
 import type { BuildFileSystem } from '../build/buildFileSystem';
-import { delay } from '../copies/health';
+import { delay, stoppedReason } from '../copies/health';
+import { lastLogLines } from '../copies/lastLogLines';
+import { healthTiming } from '../copies/spec';
 import { findDisposeTargets, removeCopies, type CopyRef } from '../copies/dispose';
 import { printCopies, type PrintedCopy, type PrintEvent, type UnhealthyCopy } from '../copies/print';
 import type { ReadTextFile } from '../copies/secrets';
 import type { MasterCopy } from '../mastercopy/model';
+import type { ProbeReport } from '../keeper/keeper';
 import { KeeperError, ensureKeeper, findKeeper, keeperControl, type KeeperReport, type KeeperSettings } from '../keeper/keeperContainer';
 import { acquireLock, activeVersion, appendRecord, readLedger, type DeployAction, type GitState, type LedgerRecord, type LockDeps, type LockHolder, type Who } from './ledger';
 
@@ -175,6 +178,8 @@ export async function promote(engine: EngineClient, source: PromoteSource, deplo
         signal: work,
         extraLabels: deploy.extraLabels,
         image,
+        // Behind an endpoint the keeper judges health, where the copies run.
+        waitForHealth: !gateway,
         onProgress: (event) => {
           if (event.kind === 'started') printed.push(event.copy);
           if (event.kind === 'waiting-for-health') phase('health', `Waiting for ${count} green cop${count === 1 ? 'y' : 'ies'} to be healthy`);
@@ -183,10 +188,13 @@ export async function promote(engine: EngineClient, source: PromoteSource, deplo
       }),
     );
     printed = print.copies;
+    if (keeperId) {
+      phase('health', `Waiting for ${count} green cop${count === 1 ? 'y' : 'ies'} to be healthy (probed by the keeper)`);
+      print.unhealthy = await step('health', () => keeperGate(engine, keeperId!, mc, print.copies, work));
+    }
     if (print.unhealthy.length) {
       throw new PromoteError(`${print.unhealthy.length} of ${count} green cop${count === 1 ? 'y' : 'ies'} of ${mc.name}:${mc.version} never became healthy; ${blue ? `${blue.version} keeps serving` : 'nothing was switched'}.`, 'health', print.unhealthy);
     }
-    if (keeperId) await step('health', () => keeperGate(engine, keeperId!, mc.version, count, work));
     signal?.throwIfAborted();
 
     // The point of no return.
@@ -270,17 +278,44 @@ export async function promote(engine: EngineClient, source: PromoteSource, deplo
 }
 
 /**
- * The keeper probes green itself, from where the copies run: every copy must answer. A
- * keeper that does not answer yet (just restarted) is asked again until the deadline.
+ * The health gate behind an endpoint: the keeper probes green itself, from where the
+ * copies run (never this client's loopback, which is not where a remote engine's copies
+ * are), and every copy must pass. Docker's rules bound it: failures during `startPeriod`
+ * do not count; after it, `retries` rounds in a row with a failing copy fail the gate. A
+ * copy that stops fails it at once. A keeper that does not answer yet (just restarted) is
+ * asked again. Resolves to the copies that never passed (empty: all healthy).
  */
-async function keeperGate(engine: EngineClient, keeperId: string, version: string, count: number, signal: AbortSignal): Promise<void> {
+async function keeperGate(engine: EngineClient, keeperId: string, mc: MasterCopy, copies: readonly PrintedCopy[], signal: AbortSignal, logLines = 20): Promise<UnhealthyCopy[]> {
+  const timing = healthTiming(mc.health);
+  const started = Date.now();
+  let failedRounds = 0;
   for (;;) {
-    const seen = await keeperControl<{ copies: number; healthy: number }>(engine, keeperId, ['probe', version], signal).catch((e: unknown) => {
+    const seen = await keeperControl<ProbeReport>(engine, keeperId, ['probe', mc.version], signal).catch((e: unknown) => {
       if (signal.aborted || !(e instanceof KeeperError)) throw e;
       return undefined;
     });
-    if (seen && seen.healthy >= count) return;
-    await delay(seen ? 200 : 100, signal);
+    const failing: { copy: PrintedCopy; reason: string }[] = [];
+    for (const copy of copies) {
+      const verdict = seen?.copies.find((c) => c.id === copy.id);
+      if (verdict?.healthy) continue;
+      const stopped = stoppedReason(await engine.inspectContainer(copy.id, signal));
+      if (stopped) failing.push({ copy, reason: stopped });
+      else failing.push({ copy, reason: verdict ? `the keeper's probe: ${verdict.last}` : seen ? 'the keeper does not see it on the network' : 'the keeper did not answer' });
+    }
+    if (seen && failing.length === 0) return [];
+    const stoppedOnes = failing.filter((f) => f.reason.startsWith('the copy stopped') || f.reason === 'the copy is gone');
+    if (Date.now() - started >= timing.startPeriodMs) failedRounds++;
+    if (stoppedOnes.length || failedRounds >= timing.retries) {
+      const report = stoppedOnes.length ? stoppedOnes : failing;
+      return Promise.all(
+        report.map(async ({ copy, reason }) => ({
+          ...copy,
+          reason: stoppedOnes.length ? reason : `${failedRounds} probe${failedRounds === 1 ? '' : 's'} in a row failed after the start period; the last: ${reason}`,
+          lastLogLines: await lastLogLines(engine, copy.id, logLines, { signal }).catch((e: unknown) => [`(the log could not be read: ${e instanceof Error ? e.message : String(e)})`]),
+        })),
+      );
+    }
+    await delay(Math.max(100, Math.min(timing.intervalMs, 1000)), signal);
   }
 }
 

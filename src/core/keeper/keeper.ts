@@ -35,7 +35,13 @@ interface Tracked extends Backend {
   failures: number;
   /** Probed (or judged) at least once. */
   known: boolean;
+  /** What the last probe saw, for a report. */
+  last: string;
   engineHealth?: 'starting' | 'healthy' | 'unhealthy';
+}
+
+export interface ProbeReport {
+  copies: { id: string; index: number; healthy: boolean; last: string }[];
 }
 
 export interface KeeperStatus {
@@ -114,12 +120,12 @@ export class Keeper implements BackendSource {
     return this.refreshing;
   }
 
-  /** Probes every copy of `version` now (the promote's gate) and says how many are healthy. */
-  async probeVersion(version: string): Promise<{ copies: number; healthy: number }> {
+  /** Probes every copy of `version` now (the promote's gate) and says how each one answered. */
+  async probeVersion(version: string): Promise<ProbeReport> {
     await this.refresh();
     const copies = [...this.copies.values()].filter((c) => c.version === version);
     await Promise.all(copies.map((c) => this.judge(c)));
-    return { copies: copies.length, healthy: copies.filter((c) => c.healthy).length };
+    return { copies: copies.map((c) => ({ id: c.id, index: c.index, healthy: c.healthy, last: c.last })) };
   }
 
   private async readEngine(): Promise<void> {
@@ -157,6 +163,7 @@ export class Keeper implements BackendSource {
           probe,
           failures: 0,
           known: false,
+          last: 'not probed yet',
           engineHealth: details.health,
         };
         this.copies.set(summary.id, copy);
@@ -171,8 +178,12 @@ export class Keeper implements BackendSource {
   private async judge(copy: Tracked): Promise<void> {
     if (!copy.probe) {
       copy.healthy = copy.engineHealth === undefined || copy.engineHealth === 'healthy';
+      copy.last = copy.engineHealth === undefined ? 'running (no health check)' : `the engine says ${copy.engineHealth}`;
     } else {
-      const ok = await httpOk(copy.address, copy.probe.port, copy.probe.path, this.options.probeTimeoutMs ?? 1000);
+      const timeoutMs = this.options.probeTimeoutMs ?? 1000;
+      const status = await httpStatus(copy.address, copy.probe.port, copy.probe.path, timeoutMs);
+      const ok = status !== undefined && status >= 200 && status < 400;
+      copy.last = status === undefined ? `GET ${copy.probe.path} on port ${copy.probe.port} got no answer within ${timeoutMs} ms` : `GET ${copy.probe.path} answered ${status}`;
       if (ok) {
         copy.failures = 0;
         copy.healthy = true;
@@ -243,14 +254,14 @@ function parseProbe(label: string | undefined): { port: number; path: string } |
   return { port, path: space < 0 ? '/' : label.slice(space + 1) || '/' };
 }
 
-function httpOk(host: string, port: number, path: string, timeoutMs: number): Promise<boolean> {
+function httpStatus(host: string, port: number, path: string, timeoutMs: number): Promise<number | undefined> {
   return new Promise((resolve) => {
     const req = request({ host, port, path, method: 'GET', timeout: timeoutMs, agent: false, headers: { 'user-agent': 'mastercopy-keeper' } }, (res) => {
       res.resume();
-      resolve(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 400);
+      resolve(res.statusCode);
     });
     req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
+    req.on('error', () => resolve(undefined));
     req.end();
   });
 }
