@@ -108,6 +108,7 @@ export async function run(report: Report): Promise<void> {
     const promoteNoDrainMs: number[] = [];
     const drainMs: number[] = [];
     const printMs: number[] = [];
+    const phaseMs = new Map<string, number[]>();
     let next = b;
     for (let i = 0; i < samples; i++) {
       const t0 = performance.now();
@@ -120,7 +121,12 @@ export async function run(report: Report): Promise<void> {
       const result = await promote(engine, { kind: 'file', ...next }, deploy, { onProgress: (e) => e.kind === 'phase' && marks.set(e.phase, performance.now()) });
       const total = performance.now() - t1;
       if (result.status !== 'promoted') throw new Error(`bench: promote said ${result.status}`);
-      const drain = marks.has('drain') ? (marks.get('dispose') ?? performance.now()) - (marks.get('drain') ?? 0) : 0;
+      const end = performance.now();
+      const drain = marks.has('drain') ? (marks.get('dispose') ?? end) - (marks.get('drain') ?? 0) : 0;
+      // Each phase lasts until the next one starts; what comes before the first is the lock and the ledger.
+      const seen = [...marks.entries()];
+      phaseMs.set('lock + ledger', [...(phaseMs.get('lock + ledger') ?? []), seen[0][1] - t1]);
+      seen.forEach(([phase, at], k) => phaseMs.set(phase, [...(phaseMs.get(phase) ?? []), (seen[k + 1]?.[1] ?? end) - at]));
       promoteMs.push(total);
       drainMs.push(drain);
       promoteNoDrainMs.push(total - drain);
@@ -139,6 +145,11 @@ export async function run(report: Report): Promise<void> {
         ['promote 3 copies, whole', fmtMs(all.median), fmtMs(all.p90), fmtRatio(all.median / p.median), ''],
         ['  of which: drain', fmtMs(d.median), fmtMs(d.p90), '', ''],
       ],
+    );
+    report.line('Where a promote spends its time (median of each phase, ms):');
+    report.table(
+      ['phase', 'median ms', 'p90 ms'],
+      [...phaseMs.entries()].map(([phase, xs]) => [phase, fmtMs(summarize(xs).median), fmtMs(summarize(xs).p90)]),
     );
     report.value('promote_vs_print', q.median / p.median);
     report.check('every promote went through', promoteMs.length === samples);
