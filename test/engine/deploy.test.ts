@@ -370,6 +370,32 @@ describe('deploy: keeper, promote, rollback, ledger against a real engine', func
       }
     });
 
+    it('the engine stops in the middle of a promote: afterwards blue is active and serves, and running the promote again converges', async () => {
+      const port = await freePort();
+      const blue = track(variant('fault', '1.0.0', port));
+      const green = track(variant('fault', '2.0.0', port));
+      await promote(engine, { kind: 'file', ...blue }, deploy, {});
+      let stopping: Promise<void> | undefined;
+      const failure = await promote(engine, { kind: 'file', ...green }, deploy, {
+        onProgress: (e) => {
+          if (e.kind === 'print' && e.event.kind === 'started') stopping ??= stopEngine();
+        },
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      await stopping;
+      // What the engine said as it went away varies (not reachable, container not running, …): it failed.
+      assert.ok(failure instanceof Error, 'the promote failed');
+      await startEngine();
+      assert.equal(activeVersion(await readLedger(engine, blue.mc.name))?.version, '1.0.0', 'the switch had not happened: blue is active');
+      await waitFor('blue to answer through the endpoint again', () => answersWith(port, 'v1.0.0'), 60_000, 200);
+      const again = await promote(engine, { kind: 'file', ...green }, deploy, {});
+      assert.equal(again.status, 'promoted');
+      assert.equal((await get(port)).title, 'v2.0.0');
+      assert.deepEqual(await copyVersions(blue.mc.name), ['2.0.0', '2.0.0'], 'no leftover of the interrupted attempt, no blue');
+    });
+
     it('a master copy without gateway is promoted too (print green, health, dispose blue), and says there is no endpoint to move', async () => {
       const a = track(variant('nogw', '1.0.0', undefined));
       const b = track(variant('nogw', '1.1.0', undefined));

@@ -71,6 +71,8 @@ export interface LockHolder extends Who {
   since: string;
   action: DeployAction;
   version: string;
+  /** Set by acquireLock: tells this process's own locks apart from those it has let go of. */
+  token?: string;
 }
 
 export class LockedError extends Error {
@@ -103,7 +105,8 @@ export async function readLedger(engine: EngineClient, name: string, signal?: Ab
     .sort((a, b) => a.seq - b.seq);
 }
 
-function parseRecord(v: VolumeSummary): LedgerRecord | undefined {
+/** The record a ledger volume holds; undefined when its label does not parse. */
+export function parseRecord(v: VolumeSummary): LedgerRecord | undefined {
   try {
     const r = JSON.parse(v.labels[LABEL_RECORD] ?? '') as LedgerRecord;
     if (typeof r.seq !== 'number' || typeof r.version !== 'string' || typeof r.outcome !== 'string') return undefined;
@@ -153,8 +156,13 @@ export interface LockDeps {
   /** Is process `pid` alive on this host? */
   processAlive(pid: number): boolean;
   hostName: string;
+  /** This process's id: a lock it holds but no longer knows of (its release failed) is stale. */
+  pid?: number;
   now(): number;
 }
+
+/** Tokens of the locks this process holds right now. */
+const heldHere = new Set<string>();
 
 export interface HeldLock {
   holder: LockHolder;
@@ -167,10 +175,17 @@ export interface HeldLock {
 export async function acquireLock(engine: EngineClient, name: string, holder: LockHolder, deps: LockDeps, extraLabels: Record<string, string> = {}): Promise<HeldLock> {
   const volume = lockVolumeName(name);
   const filter = { [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_LOCK };
+  const mine: LockHolder = { ...holder, token: randomBytes(8).toString('hex') };
   let tookOverFrom: LockHolder | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
-    if (await createOwnVolume(engine, volume, { ...extraLabels, [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_LOCK, [LABEL_LOCK]: JSON.stringify(holder) })) {
-      return { holder, tookOverFrom, release: () => engine.removeVolume(volume, filter) };
+    if (await createOwnVolume(engine, volume, { ...extraLabels, [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_LOCK, [LABEL_LOCK]: JSON.stringify(mine) })) {
+      heldHere.add(mine.token!);
+      const release = () => {
+        // Forgotten first: should the removal fail (the engine is down), the lock is stale for this process too.
+        heldHere.delete(mine.token!);
+        return engine.removeVolume(volume, filter);
+      };
+      return { holder: mine, tookOverFrom, release };
     }
     const existing = (await engine.listVolumes(filter)).find((v) => v.name === volume);
     if (!existing) continue; // released in between: try again
@@ -182,7 +197,8 @@ export async function acquireLock(engine: EngineClient, name: string, holder: Lo
   throw new Error(`Could not take the deploy lock of ${name}: other clients kept taking it.`);
 }
 
-function parseHolder(text: string | undefined): LockHolder | undefined {
+/** The holder a lock volume's label names; undefined when it does not parse. */
+export function parseHolder(text: string | undefined): LockHolder | undefined {
   try {
     const h = JSON.parse(text ?? '') as LockHolder;
     return typeof h.pid === 'number' && typeof h.since === 'string' ? h : undefined;
@@ -193,6 +209,7 @@ function parseHolder(text: string | undefined): LockHolder | undefined {
 
 function isStale(holder: LockHolder, deps: LockDeps): boolean {
   if (holder.host === deps.hostName && !deps.processAlive(holder.pid)) return true;
+  if (holder.host === deps.hostName && holder.pid === deps.pid && !(holder.token && heldHere.has(holder.token))) return true;
   const since = Date.parse(holder.since);
   return !Number.isFinite(since) || deps.now() - since > STALE_LOCK_MS;
 }

@@ -39,7 +39,7 @@ export function nodeDeployEnvironment(
 ): DeployEnvironment {
   return {
     who: { user: userName(), host: hostname(), pid: process.pid },
-    lock: { processAlive, hostName: hostname(), now: () => Date.now() },
+    lock: { processAlive, hostName: hostname(), pid: process.pid, now: () => Date.now() },
     git: gitState,
     keeper: { ...keeper, engineSocket: keeper.engineSocket ?? engineSocketFor(engine), extraLabels: { ...extraLabels, ...keeper.extraLabels } },
     env,

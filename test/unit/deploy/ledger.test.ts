@@ -74,6 +74,21 @@ describe('deploy lock', () => {
     assert.equal(lock.tookOverFrom?.pid, 4242);
   });
 
+  it('a lock this very process took but could not release (the engine was down) does not block it', async () => {
+    const engine = new FakeEngine();
+    const first = await acquireLock(engine, 'shop', holder({ pid: process.pid }), { ...deps(), pid: process.pid });
+    const removeVolume = engine.removeVolume.bind(engine);
+    engine.removeVolume = async () => {
+      throw new Error('engine down');
+    };
+    await assert.rejects(first.release(), /engine down/);
+    engine.removeVolume = removeVolume;
+    const again = await acquireLock(engine, 'shop', holder({ pid: process.pid }), { ...deps(), pid: process.pid });
+    assert.equal(again.tookOverFrom?.pid, process.pid);
+    // While it holds the new one, this process is refused like anybody else.
+    await assert.rejects(acquireLock(engine, 'shop', holder({ pid: process.pid }), { ...deps(), pid: process.pid }), LockedError);
+  });
+
   it('a lock of another host is respected until it is older than the bound', async () => {
     const engine = new FakeEngine();
     await acquireLock(engine, 'shop', holder({ host: 'far', pid: 1 }), deps());
