@@ -19,7 +19,7 @@ import type { PathSegment } from '../mastercopy/yamlSource';
 import type { BuildFileSystem } from './buildFileSystem';
 import { canonicalJson, canonicalMasterCopy, masterCopyDigest } from './digest';
 import { displayOrigin, generateDockerfile, type DockerfileInstruction } from './dockerfile';
-import { parseDockerignore, type IgnoreRules } from './dockerignore';
+import { DockerignoreError, parseDockerignore, type IgnoreRules } from './dockerignore';
 import { BuildPlanError } from './errors';
 
 export interface ContextEntry {
@@ -92,7 +92,7 @@ export async function planBuild(mc: MasterCopy, folder: string, fs: BuildFileSys
     if (info?.type !== 'file') throw new BuildPlanError(`dockerfile: ${mc.dockerfile} is not a file.`, ['dockerfile']);
     dockerfilePath = toPosix(relative(realFolder, real));
     const ignoreInfo = await fs.lstat(join(realFolder, '.dockerignore'));
-    const ignore = ignoreInfo?.type === 'file' ? parseDockerignore(await readText(fs, join(realFolder, '.dockerignore'))) : undefined;
+    const ignore = ignoreInfo?.type === 'file' ? ignoreRules(await readText(fs, join(realFolder, '.dockerignore'))) : undefined;
     await walker.folderContents(realFolder, '', ['dockerfile'], context, undefined, (rel, type) => {
       if (rel === dockerfilePath) return false; // the Dockerfile always goes, whatever .dockerignore says
       const base = posix.basename(rel);
@@ -238,6 +238,16 @@ async function insideFolder(fs: BuildFileSystem, folder: string, realFolder: str
     throw new BuildPlanError(`${shown} (${p}) leads outside the master copy's folder (to ${real}); only files inside it can be used.`, origin);
   }
   return real;
+}
+
+/** The folder's .dockerignore; a bad pattern is a plan error (it names the file and the line). */
+function ignoreRules(text: string): IgnoreRules {
+  try {
+    return parseDockerignore(text);
+  } catch (e) {
+    if (e instanceof DockerignoreError) throw new BuildPlanError(e.message, ['dockerfile'], { cause: e });
+    throw e;
+  }
 }
 
 async function secretPaths(mc: MasterCopy, folder: string, fs: BuildFileSystem): Promise<Set<string>> {
