@@ -9,7 +9,7 @@ import { CopiesError, PortTakenError, SecretError } from '../core/copies/errors'
 import { createEngineClient } from '../core/engine/DockerodeEngineClient';
 import type { EngineClient } from '../core/engine/EngineClient';
 import { EngineRequestError, EngineUnreachableError, NotManagedError, isAbortError } from '../core/engine/errors';
-import { EngineHostError, nodeHostResolutionDeps, resolveEngineHost } from '../core/engine/hostResolution';
+import { EngineHostError, nodeHostResolutionDeps, resolveEngineHost, type HostChoice } from '../core/engine/hostResolution';
 import { nodeFileAccess } from '../core/mastercopy/fileAccess';
 import type { MasterCopy } from '../core/mastercopy/model';
 import { LineIndex } from '../core/mastercopy/positions';
@@ -35,9 +35,12 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options'
   }
 }
 
+/** How a CLI user names the engine: what its messages tell them to do. */
+export const CLI_HOST_CHOICE: HostChoice = { name: '--host', hint: 'pass --host (-H) or set DOCKER_HOST' };
+
 /** The engine named by --host, or resolved like the Docker CLI does. Throws EngineHostError. */
 export function engineFromArgs(host: string | undefined, io: CliIo): EngineClient {
-  return createEngineClient(resolveEngineHost(host, nodeHostResolutionDeps(io.env)));
+  return createEngineClient(resolveEngineHost(host, { ...nodeHostResolutionDeps(io.env), choice: CLI_HOST_CHOICE }));
 }
 
 export interface LoadedMasterCopy {

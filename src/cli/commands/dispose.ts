@@ -83,24 +83,33 @@ terminal, 130 cancelled.
     } catch (e) {
       return reportFailure(io, 'dispose', e);
     }
-    if (result.cancelled) {
-      io.stderr.write('Nothing disposed.\n');
-      return EXIT.ok;
-    }
-    if (values.json) {
-      writeJson(io, { disposed: result.disposed.map((c) => ({ name: c.name, version: c.version, index: c.index, id: c.id })), networksRemoved: result.networksRemoved, keepersRemoved: result.keepersRemoved });
-    } else if (result.disposed.length === 0 && result.keepersRemoved.length === 0) {
-      io.stdout.write(`No copies of ${describe(target)} to dispose.\n`);
-    } else {
-      const n = result.disposed.length;
-      io.stdout.write(
-        `Disposed of ${n} cop${n === 1 ? 'y' : 'ies'} of ${describe(target)}${result.keepersRemoved.length ? ', its endpoint (keeper)' : ''}${result.networksRemoved.length ? ` and the network ${result.networksRemoved.join(', ')}` : ''}.\n`,
-      );
-    }
-    for (const name of result.keepersRemoved) io.stderr.write(`The deploy history of ${name} is kept (mastercopy history ${name}); forget it with: mastercopy history --forget --yes ${name}\n`);
+    writeDisposeResult(io, target, result, values.json);
     return EXIT.ok;
   },
 };
+
+/**
+ * What was disposed. Details (on stderr, like the progress) come first and the summary
+ * (on stdout) last, so that the order is the same whether the two streams are shown
+ * together or apart.
+ */
+export function writeDisposeResult(io: CliIo, target: DisposeTarget, result: DisposeResult, json: boolean): void {
+  if (result.cancelled) {
+    io.stderr.write('Nothing disposed.\n');
+    return;
+  }
+  for (const name of result.keepersRemoved) io.stderr.write(`The deploy history of ${name} is kept (mastercopy history ${name}); forget it with: mastercopy history --forget --yes ${name}\n`);
+  if (json) {
+    writeJson(io, { disposed: result.disposed.map((c) => ({ name: c.name, version: c.version, index: c.index, id: c.id })), networksRemoved: result.networksRemoved, keepersRemoved: result.keepersRemoved });
+  } else if (result.disposed.length === 0 && result.keepersRemoved.length === 0) {
+    io.stdout.write(`No copies of ${describe(target)} to dispose.\n`);
+  } else {
+    const n = result.disposed.length;
+    io.stdout.write(
+      `Disposed of ${n} cop${n === 1 ? 'y' : 'ies'} of ${describe(target)}${result.keepersRemoved.length ? ', its endpoint (keeper)' : ''}${result.networksRemoved.length ? ` and the network ${result.networksRemoved.join(', ')}` : ''}.\n`,
+    );
+  }
+}
 
 function describe(target: DisposeTarget): string {
   if ('copy' in target) return target.copy;

@@ -67,7 +67,7 @@ export class DockerodeEngineClient implements EngineClient {
     try {
       this.docker = new Docker(options as Dockerode.DockerOptions);
     } catch (e) {
-      throw new EngineUnreachableError(this.endpoint.host, `cannot set up the connection: ${(e as Error).message}`, { cause: e });
+      throw new EngineUnreachableError(this.endpoint.host, `cannot set up the connection: ${(e as Error).message}`, { cause: e, hint: this.endpoint.hint });
     }
     return this.docker;
   }
@@ -85,7 +85,7 @@ export class DockerodeEngineClient implements EngineClient {
   private mapError(operation: string, e: unknown): unknown {
     if (isAbortError(e) || e instanceof EngineBuildError || e instanceof NotManagedError) return e;
     const reason = unreachableReason(e);
-    if (reason) return new EngineUnreachableError(this.endpoint.host, reason, { cause: e });
+    if (reason) return new EngineUnreachableError(this.endpoint.host, reason, { cause: e, hint: this.endpoint.hint });
     const err = e as { statusCode?: unknown; json?: unknown; message?: unknown };
     if (typeof err?.statusCode === 'number') {
       const json = err.json as { message?: unknown } | undefined;

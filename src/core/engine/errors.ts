@@ -22,16 +22,17 @@ export class EngineUnreachableError extends Error {
     readonly host: string,
     /** Short reason, e.g. "connect ENOENT". */
     readonly reason: string,
-    options?: { cause?: unknown },
+    /** `hint`: how to use another engine where the message is shown (see HostChoice); default "set DOCKER_HOST". */
+    options?: { cause?: unknown; hint?: string },
   ) {
-    super(unreachableMessage(host, reason), options);
+    super(unreachableMessage(host, reason, options?.hint ?? 'set DOCKER_HOST'), options);
   }
 }
 
-function unreachableMessage(host: string, reason: string): string {
+function unreachableMessage(host: string, reason: string, hint: string): string {
   const todo = reason.includes('EACCES') || reason.includes('EPERM')
-    ? 'is your user allowed to use it (the docker group)? Or set `mastercopy.dockerHost` / DOCKER_HOST to use another.'
-    : 'is it running? Start it, or set `mastercopy.dockerHost` / DOCKER_HOST to use another.';
+    ? `is your user allowed to use it (the docker group)? Or ${hint} to use another.`
+    : `is it running? Start it, or ${hint} to use another.`;
   return `Docker engine not reachable at ${host} (${reason}) — ${todo}`;
 }
 

@@ -1,6 +1,6 @@
 // Which Docker engine to talk to, resolved the way the Docker CLI resolves it, so that
 // the extension and the CLI reach the same engine as `docker` in the same shell:
-//   mastercopy.dockerHost (like `docker -H`) > DOCKER_HOST > DOCKER_CONTEXT >
+//   the explicit host (the CLI's --host, the editor's setting; like `docker -H`) > DOCKER_HOST > DOCKER_CONTEXT >
 //   currentContext in $DOCKER_CONFIG/config.json > unix:///var/run/docker.sock,
 // and a Podman socket when the default one is missing.
 // Pure: the environment, the file system and the home folder are passed in.
@@ -43,7 +43,22 @@ export interface ResolvedEngineHost {
   source: EngineHostSource;
   tls?: EngineTls;
   dockerodeOptions: EngineConnectionOptions;
+  /** How to use another engine, for messages (HostChoice.hint); absent: "set DOCKER_HOST". */
+  hint?: string;
 }
+
+/**
+ * How the front end lets its user name the engine, for messages: the CLI has `--host`, the
+ * editor a setting. Core names neither; without one, messages name what works anywhere.
+ */
+export interface HostChoice {
+  /** What the explicit host (resolveEngineHost's `setting`) is called, at the start of a sentence: "--host". */
+  name: string;
+  /** What to do to use another engine: "pass --host or set DOCKER_HOST". */
+  hint: string;
+}
+
+const PLAIN_CHOICE: HostChoice = { name: 'The engine host given', hint: 'set DOCKER_HOST' };
 
 export interface HostResolutionDeps {
   env: Readonly<Record<string, string | undefined>>;
@@ -51,6 +66,8 @@ export interface HostResolutionDeps {
   /** The file's text, or undefined when it does not exist or cannot be read. */
   readFile(path: string): string | undefined;
   exists(path: string): boolean;
+  /** How the front end names the host, for messages; default PLAIN_CHOICE. */
+  choice?: HostChoice;
 }
 
 /** The real environment, file system and home folder. */
@@ -75,10 +92,16 @@ export class EngineHostError extends Error {
 }
 
 /**
- * Resolves the engine endpoint. `setting` is `mastercopy.dockerHost` (empty: not set).
- * Throws EngineHostError for a malformed host, an unknown context or missing TLS material.
+ * Resolves the engine endpoint. `setting` is the front end's explicit host (the CLI's
+ * `--host`, the editor's setting; empty: not set). Throws EngineHostError for a malformed
+ * host, an unknown context or missing TLS material.
  */
 export function resolveEngineHost(setting: string | undefined, deps: HostResolutionDeps): ResolvedEngineHost {
+  const resolved = resolve(setting, deps);
+  return deps.choice ? { ...resolved, hint: deps.choice.hint } : resolved;
+}
+
+function resolve(setting: string | undefined, deps: HostResolutionDeps): ResolvedEngineHost {
   const { env } = deps;
   if (setting?.trim()) return fromHostString(setting.trim(), 'setting', envTls(deps), deps);
   if (env.DOCKER_HOST?.trim()) return fromHostString(env.DOCKER_HOST.trim(), 'DOCKER_HOST', envTls(deps), deps);
@@ -123,7 +146,7 @@ function fromContext(name: string, configDir: string, deps: HostResolutionDeps):
   const metaFile = posix.join(configDir, 'contexts', 'meta', hash, 'meta.json');
   const text = deps.readFile(metaFile);
   if (text === undefined) {
-    throw new EngineHostError(`Docker context "${name}" not found (no ${metaFile}). Run \`docker context ls\`, or set DOCKER_CONTEXT / \`mastercopy.dockerHost\`.`);
+    throw new EngineHostError(`Docker context "${name}" not found (no ${metaFile}). Run \`docker context ls\`; set DOCKER_CONTEXT to another, or ${(deps.choice ?? PLAIN_CHOICE).hint}.`);
   }
   const meta = parseJson(text, metaFile) as { Endpoints?: { docker?: { Host?: unknown; SkipTLSVerify?: unknown } } } | null;
   const endpoint = meta?.Endpoints?.docker;
@@ -157,7 +180,7 @@ function fromHostString(raw: string, source: EngineHostSource, tls: EngineTls | 
   // A bare "host:port" means tcp, as in the CLI.
   const value = raw.includes('://') ? raw : `tcp://${raw}`;
   const scheme = value.slice(0, value.indexOf('://')).toLowerCase();
-  const where = describeSource(source);
+  const where = describeSource(source, deps);
   switch (scheme) {
     case 'unix': {
       const socketPath = value.slice('unix://'.length) || DEFAULT_SOCKET;
@@ -175,9 +198,9 @@ function fromHostString(raw: string, source: EngineHostSource, tls: EngineTls | 
 
 function fromTcp(raw: string, value: string, source: EngineHostSource, tls: EngineTls | undefined, deps: HostResolutionDeps): ResolvedEngineHost {
   // tcp://:2375 means localhost, as in the CLI; URL cannot parse an empty host.
-  const url = parseUrl(raw, value.replace(/^tcp:\/\/(?=[:/]|$)/i, 'tcp://localhost'), source);
+  const url = parseUrl(raw, value.replace(/^tcp:\/\/(?=[:/]|$)/i, 'tcp://localhost'), source, deps);
   if (url.pathname && url.pathname !== '/') {
-    throw new EngineHostError(`${describeSource(source)}: "${raw}" — a path after the host is not supported; use tcp://host:port.`);
+    throw new EngineHostError(`${describeSource(source, deps)}: "${raw}" — a path after the host is not supported; use tcp://host:port.`);
   }
   const host = stripBrackets(url.hostname);
   const port = url.port ? Number(url.port) : DEFAULT_TCP_PORT;
@@ -185,15 +208,15 @@ function fromTcp(raw: string, value: string, source: EngineHostSource, tls: Engi
   if (!tls) return { host: hostText, source, dockerodeOptions: { host, port, protocol: 'http' } };
 
   if (tls.verify && !tls.caFile) {
-    throw new EngineHostError(`${describeSource(source)}: TLS verification is on for ${hostText} but there is no ca.pem (${tlsWhere(source, deps)}).`);
+    throw new EngineHostError(`${describeSource(source, deps)}: TLS verification is on for ${hostText} but there is no ca.pem (${tlsWhere(source, deps)}).`);
   }
   if (!tls.certFile !== !tls.keyFile) {
-    throw new EngineHostError(`${describeSource(source)}: TLS for ${hostText} needs both cert.pem and key.pem, found only ${tls.certFile ?? tls.keyFile}.`);
+    throw new EngineHostError(`${describeSource(source, deps)}: TLS for ${hostText} needs both cert.pem and key.pem, found only ${tls.certFile ?? tls.keyFile}.`);
   }
   const read = (p: string | undefined) => {
     if (!p) return undefined;
     const text = deps.readFile(p);
-    if (text === undefined) throw new EngineHostError(`${describeSource(source)}: cannot read TLS file ${p}.`);
+    if (text === undefined) throw new EngineHostError(`${describeSource(source, deps)}: cannot read TLS file ${p}.`);
     return text;
   };
   return {
@@ -205,10 +228,10 @@ function fromTcp(raw: string, value: string, source: EngineHostSource, tls: Engi
 }
 
 function fromSsh(raw: string, value: string, source: EngineHostSource, deps: HostResolutionDeps): ResolvedEngineHost {
-  const url = parseUrl(raw, value, source);
-  if (!url.hostname) throw new EngineHostError(`${describeSource(source)}: "${raw}" — no host; use ssh://user@host[:port].`);
+  const url = parseUrl(raw, value, source, deps);
+  if (!url.hostname) throw new EngineHostError(`${describeSource(source, deps)}: "${raw}" — no host; use ssh://user@host[:port].`);
   if (url.pathname && url.pathname !== '/') {
-    throw new EngineHostError(`${describeSource(source)}: "${raw}" — a path after the host is not supported; use ssh://user@host[:port].`);
+    throw new EngineHostError(`${describeSource(source, deps)}: "${raw}" — a path after the host is not supported; use ssh://user@host[:port].`);
   }
   const username = decodeURIComponent(url.username) || deps.env.USER || deps.env.LOGNAME;
   const port = url.port ? Number(url.port) : DEFAULT_SSH_PORT;
@@ -231,11 +254,11 @@ function fromSsh(raw: string, value: string, source: EngineHostSource, deps: Hos
   };
 }
 
-function parseUrl(raw: string, value: string, source: EngineHostSource): URL {
+function parseUrl(raw: string, value: string, source: EngineHostSource, deps: HostResolutionDeps): URL {
   try {
     return new URL(value);
   } catch {
-    throw new EngineHostError(`${describeSource(source)}: "${raw}" is not a valid engine host (e.g. unix:///var/run/docker.sock, tcp://host:2376, ssh://user@host).`);
+    throw new EngineHostError(`${describeSource(source, deps)}: "${raw}" is not a valid engine host (e.g. unix:///var/run/docker.sock, tcp://host:2376, ssh://user@host).`);
   }
 }
 
@@ -251,8 +274,8 @@ function stripBrackets(hostname: string): string {
   return hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
 }
 
-function describeSource(source: EngineHostSource): string {
-  if (source === 'setting') return 'The setting `mastercopy.dockerHost`';
+function describeSource(source: EngineHostSource, deps: Pick<HostResolutionDeps, 'choice'>): string {
+  if (source === 'setting') return (deps.choice ?? PLAIN_CHOICE).name;
   if (source.startsWith('context:')) return `Docker context "${source.slice('context:'.length)}"`;
   return source;
 }

@@ -274,7 +274,7 @@ export class LogFollower implements AsyncIterable<LogEntry> {
       if (signal.aborted) return;
       // The event stream ended: the engine is going away, or only the stream was closed.
       if (await this.answers()) continue;
-      if (first) throw new EngineUnreachableError(this.engine.endpoint.host, 'the engine stopped answering');
+      if (first) throw new EngineUnreachableError(this.engine.endpoint.host, 'the engine stopped answering', { hint: this.engine.endpoint.hint });
       if (!lost) this.marker(undefined, 'engine-lost', `engine not reachable at ${this.engine.endpoint.host}: waiting for it to come back`);
       lost = true;
       while (!signal.aborted && !(await this.answers())) await delay(this.opts.retryMs, signal);

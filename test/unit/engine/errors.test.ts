@@ -14,9 +14,15 @@ describe('engine errors', () => {
     const e = new EngineUnreachableError('unix:///var/run/docker.sock', 'connect ENOENT');
     assert.equal(
       e.message,
-      'Docker engine not reachable at unix:///var/run/docker.sock (connect ENOENT) — is it running? Start it, or set `mastercopy.dockerHost` / DOCKER_HOST to use another.',
+      'Docker engine not reachable at unix:///var/run/docker.sock (connect ENOENT) — is it running? Start it, or set DOCKER_HOST to use another.',
     );
     assert.match(new EngineUnreachableError('unix:///var/run/docker.sock', 'connect EACCES').message, /docker group/);
+  });
+
+  it('says what to do in the words of the front end that shows it (the caller\'s hint)', () => {
+    const e = new EngineUnreachableError('unix:///x.sock', 'connect ENOENT', { hint: 'pass --host (-H) or set DOCKER_HOST' });
+    assert.match(e.message, /Start it, or pass --host \(-H\) or set DOCKER_HOST to use another\.$/);
+    assert.match(new EngineUnreachableError('unix:///x.sock', 'connect EACCES', { hint: 'set `x.y`' }).message, /docker group\)\? Or set `x\.y` to use another\.$/);
   });
 
   it('a refusal names the object', () => {

@@ -166,10 +166,28 @@ describe('engine host resolution', () => {
 
     it('rejects unsupported schemes, relative sockets and paths after the host, naming the source', () => {
       assert.throws(() => resolveEngineHost(undefined, machine({ DOCKER_HOST: 'npipe:////./pipe/docker_engine' })), /DOCKER_HOST.*unsupported scheme "npipe:\/\/"/);
-      assert.throws(() => resolveEngineHost('unix://docker.sock', machine()), /mastercopy\.dockerHost.*absolute/);
+      assert.throws(() => resolveEngineHost('unix://docker.sock', machine()), /^EngineHostError: The engine host given: "unix:\/\/docker\.sock" — a unix socket path must be absolute/);
       assert.throws(() => resolveEngineHost('tcp://engine:2375/v1.41', machine()), /path after the host/);
       assert.throws(() => resolveEngineHost('ssh://host/path', machine()), /path after the host/);
       assert.throws(() => resolveEngineHost('tcp://exa mple:1', machine()), EngineHostError);
+    });
+  });
+
+  describe('messages name what the front end offers', () => {
+    const cli = { name: '--host', hint: 'pass --host (-H) or set DOCKER_HOST' };
+
+    it('the explicit host by the name the front end gives it, and no editor setting by default', () => {
+      assert.throws(() => resolveEngineHost('unix://docker.sock', { ...machine(), choice: cli }), (e: unknown) => e instanceof EngineHostError && e.message.startsWith('--host: "unix://docker.sock"'));
+      assert.throws(() => resolveEngineHost('unix://docker.sock', machine()), (e: unknown) => e instanceof Error && !/mastercopy\.dockerHost/.test(e.message));
+    });
+
+    it('a missing context says how to choose another engine there', () => {
+      assert.throws(() => resolveEngineHost(undefined, { ...machine({ DOCKER_CONTEXT: 'nope' }), choice: cli }), (e: unknown) => e instanceof Error && /set DOCKER_CONTEXT to another, or pass --host \(-H\) or set DOCKER_HOST\.$/.test(e.message));
+    });
+
+    it('the resolved endpoint carries the hint for the engine client', () => {
+      assert.equal(resolveEngineHost(undefined, { ...machine({}, DEFAULT_SOCKET_FILE), choice: cli }).hint, cli.hint);
+      assert.equal(resolveEngineHost(undefined, machine({}, DEFAULT_SOCKET_FILE)).hint, undefined);
     });
   });
 
