@@ -15,10 +15,11 @@
 import { randomBytes } from 'node:crypto';
 import type { EngineClient, VolumeSummary } from '../engine/EngineClient';
 import { LABEL_NAME, LABEL_ROLE } from '../engine/labels';
+import { ROLE_DESIRED } from './desired';
+import { createOwnVolume } from './ownVolume';
 
 export const LABEL_RECORD = 'io.mastercopy.record';
 export const LABEL_LOCK = 'io.mastercopy.lock';
-const LABEL_NONCE = 'io.mastercopy.nonce';
 export const ROLE_RECORD = 'record';
 export const ROLE_LOCK = 'lock';
 
@@ -143,15 +144,6 @@ export async function appendRecord(engine: EngineClient, name: string, record: O
   throw new Error(`Could not append to the ledger of ${name}: 20 sequence numbers in a row were taken by other writers.`);
 }
 
-/** Creates a volume and tells whether it is ours (not one that existed under that name). */
-async function createOwnVolume(engine: EngineClient, volume: string, labels: Record<string, string>): Promise<boolean> {
-  const nonce = randomBytes(12).toString('hex');
-  const name = labels[LABEL_NAME];
-  await engine.createVolume({ name: volume, labels: { ...labels, [LABEL_NONCE]: nonce } });
-  const found = (await engine.listVolumes({ [LABEL_NAME]: name, [LABEL_ROLE]: labels[LABEL_ROLE] })).find((v) => v.name === volume);
-  return found?.labels[LABEL_NONCE] === nonce;
-}
-
 export interface LockDeps {
   /** Is process `pid` alive on this host? */
   processAlive(pid: number): boolean;
@@ -178,8 +170,9 @@ export async function acquireLock(engine: EngineClient, name: string, holder: Lo
   const mine: LockHolder = { ...holder, token: randomBytes(8).toString('hex') };
   let tookOverFrom: LockHolder | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
+    // Known as held before it exists: another deploy of this process must not take it for stale.
+    heldHere.add(mine.token!);
     if (await createOwnVolume(engine, volume, { ...extraLabels, [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_LOCK, [LABEL_LOCK]: JSON.stringify(mine) })) {
-      heldHere.add(mine.token!);
       const release = () => {
         // Forgotten first: should the removal fail (the engine is down), the lock is stale for this process too.
         heldHere.delete(mine.token!);
@@ -187,6 +180,7 @@ export async function acquireLock(engine: EngineClient, name: string, holder: Lo
       };
       return { holder: mine, tookOverFrom, release };
     }
+    heldHere.delete(mine.token!);
     const existing = (await engine.listVolumes(filter)).find((v) => v.name === volume);
     if (!existing) continue; // released in between: try again
     const current = parseHolder(existing.labels[LABEL_LOCK]);
@@ -207,7 +201,8 @@ export function parseHolder(text: string | undefined): LockHolder | undefined {
   }
 }
 
-function isStale(holder: LockHolder, deps: LockDeps): boolean {
+/** A lock whose holder is gone (or that is older than STALE_LOCK_MS): the next deploy takes it over. */
+export function isStale(holder: LockHolder, deps: LockDeps): boolean {
   if (holder.host === deps.hostName && !deps.processAlive(holder.pid)) return true;
   if (holder.host === deps.hostName && holder.pid === deps.pid && !(holder.token && heldHere.has(holder.token))) return true;
   const since = Date.parse(holder.since);
@@ -220,11 +215,12 @@ export async function lockHolder(engine: EngineClient, name: string, signal?: Ab
   return existing ? parseHolder(existing.labels[LABEL_LOCK]) : undefined;
 }
 
-/** Removes the ledger (and a leftover lock) of `name`: the deliberate "forget its history". */
+/** Removes the ledger (its desired counts, and a leftover lock) of `name`: the deliberate "forget its history". */
 export async function forgetLedger(engine: EngineClient, name: string, signal?: AbortSignal): Promise<number> {
   const volumes = [
     ...(await engine.listVolumes({ [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_RECORD }, signal)),
     ...(await engine.listVolumes({ [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_LOCK }, signal)),
+    ...(await engine.listVolumes({ [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_DESIRED }, signal)),
   ];
   for (const v of volumes) await engine.removeVolume(v.name, { [LABEL_NAME]: name }, signal);
   return volumes.length;

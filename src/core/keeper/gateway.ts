@@ -7,6 +7,8 @@
 //   the connection is tried on another copy: a client never sees a copy that just died.
 // - With no copy to send it to (the keeper just started, the copies are restarting), a
 //   connection waits up to `waitMs` for one before it is closed.
+// - A GET (HEAD, OPTIONS) whose copy dies before answering a single byte is sent again to
+//   another copy, like HAProxy's `retry-on empty-response`; nothing else is ever replayed.
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export interface Backend {
@@ -43,8 +45,10 @@ export interface GatewayOptions {
 }
 
 export interface GatewayTotals {
-  /** Connections handed to a copy. */
+  /** Connections handed to a copy (a replayed one counts again). */
   served: number;
+  /** Requests sent again to another copy because theirs died before answering. */
+  replayed: number;
   /** Connections closed because no copy took them. */
   failed: number;
   open: number;
@@ -52,7 +56,7 @@ export interface GatewayTotals {
 
 export class Gateway {
   readonly server: Server;
-  private readonly totals: GatewayTotals = { served: 0, failed: 0, open: 0 };
+  private readonly totals: GatewayTotals = { served: 0, replayed: 0, failed: 0, open: 0 };
   private readonly sockets = new Set<Socket>();
   private next = 0;
 
@@ -94,38 +98,53 @@ export class Gateway {
   private async handle(client: Socket): Promise<void> {
     this.sockets.add(client);
     this.totals.open++;
-    let clientGone = false;
+    const state: ClientState = { gone: false, ended: false, sent: [], sentBytes: 0, replayable: true, tried: new Set() };
     client.once('close', () => {
-      clientGone = true;
+      state.gone = true;
       this.sockets.delete(client);
       this.totals.open--;
     });
+    client.once('end', () => (state.ended = true));
     client.on('error', () => undefined);
-    const tried = new Set<string>();
+    // What the client sends is kept until the copy answers: a GET whose copy dies before
+    // answering a single byte is sent again to another copy (see replay()).
+    client.on('data', (chunk: Buffer) => {
+      if (!state.replayable) return;
+      state.sent.push(chunk);
+      state.sentBytes += chunk.length;
+      if (state.sentBytes > REPLAY_LIMIT) forgetReplay(state);
+    });
+    if (!(await this.dispatch(client, state))) {
+      this.totals.failed++;
+      client.destroy();
+    }
+  }
+
+  /** Hands the client to a copy (trying up to `attempts`); false when none took it. */
+  private async dispatch(client: Socket, state: ClientState): Promise<boolean> {
     const attempts = this.options.attempts ?? 3;
     const deadline = Date.now() + (this.options.waitMs ?? 10_000);
-    while (!clientGone && tried.size < attempts) {
-      const backend = this.pick(tried);
+    while (!state.gone && state.tried.size < attempts) {
+      const backend = this.pick(state.tried);
       if (!backend) {
-        if (Date.now() >= deadline || tried.size > 0) break;
+        if (Date.now() >= deadline || state.tried.size > 0) return false;
         await Promise.race([this.backends.changed(), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
         continue;
       }
-      tried.add(backend.id);
+      state.tried.add(backend.id);
       const upstream = await this.open(backend);
       if (!upstream) {
         this.backends.refused(backend);
         continue;
       }
-      if (clientGone) {
+      if (state.gone) {
         upstream.destroy();
-        return;
+        return true;
       }
-      this.pipe(client, upstream, backend);
-      return;
+      this.pipe(client, upstream, backend, state);
+      return true;
     }
-    this.totals.failed++;
-    client.destroy();
+    return false;
   }
 
   private open(backend: Backend): Promise<Socket | undefined> {
@@ -145,26 +164,83 @@ export class Gateway {
     });
   }
 
-  private pipe(client: Socket, upstream: Socket, backend: Backend): void {
+  private pipe(client: Socket, upstream: Socket, backend: Backend, state: ClientState): void {
     this.totals.served++;
     backend.served++;
     backend.open++;
     this.sockets.add(upstream);
-    let closed = false;
-    const done = () => {
-      if (closed) return;
-      closed = true;
+    let answered = false;
+    let finished = false;
+    const finish = (how: 'end' | 'reset') => {
+      if (finished) return;
+      finished = true;
       backend.open--;
       this.sockets.delete(upstream);
-      client.destroy();
+      client.unpipe(upstream);
+      upstream.unpipe(client);
       upstream.destroy();
+      if (state.gone) return;
+      if (!answered && canReplay(state)) {
+        // The copy went away without a byte of answer (it died): a GET goes to another one.
+        this.backends.refused(backend);
+        void this.replay(client, state);
+      } else if (how === 'end') {
+        client.end(); // after what was piped: nothing of the answer is lost
+      } else {
+        client.destroy();
+      }
     };
-    upstream.on('error', done);
-    upstream.on('close', done);
-    client.on('close', done);
+    upstream.once('data', () => {
+      answered = true;
+      forgetReplay(state);
+    });
+    upstream.once('end', () => finish('end'));
+    upstream.on('error', () => finish('reset'));
+    upstream.once('close', () => finish('reset'));
+    client.once('close', () => upstream.destroy());
+    for (const chunk of state.sent) upstream.write(chunk);
     // Half-close is passed on: an HTTP/1.0 client that ends its request still gets the answer.
-    client.pipe(upstream);
-    upstream.pipe(client);
+    if (state.ended) upstream.end();
+    else client.pipe(upstream);
+    upstream.pipe(client, { end: false });
     client.resume();
   }
+
+  private async replay(client: Socket, state: ClientState): Promise<void> {
+    this.totals.replayed++;
+    if (!(await this.dispatch(client, state))) {
+      this.totals.failed++;
+      client.destroy();
+    }
+  }
+}
+
+/** Bytes of a request kept for a replay; a longer request is never sent twice. */
+const REPLAY_LIMIT = 64 * 1024;
+
+interface ClientState {
+  gone: boolean;
+  /** The client half-closed (sent all it will send). */
+  ended: boolean;
+  /** What the client sent so far, while it may still be replayed. */
+  sent: Buffer[];
+  sentBytes: number;
+  replayable: boolean;
+  tried: Set<string>;
+}
+
+function forgetReplay(state: ClientState): void {
+  state.replayable = false;
+  state.sent = [];
+}
+
+/**
+ * Only requests that are safe to send twice: HTTP GET, HEAD or OPTIONS (idempotent and
+ * safe by RFC 9110), whole (the header block ended), under REPLAY_LIMIT. Anything else —
+ * a POST, a protocol we do not know — is never replayed: its copy may have acted on it.
+ */
+function canReplay(state: ClientState): boolean {
+  if (!state.replayable || state.sentBytes === 0) return false;
+  const head = Buffer.concat(state.sent).toString('latin1');
+  return /^(GET|HEAD|OPTIONS) \S+ HTTP\/1\.[01]\r\n/.test(head) && head.includes('\r\n\r\n') && !/\r\n(content-length|transfer-encoding):/i.test(head.slice(0, head.indexOf('\r\n\r\n')));
 }

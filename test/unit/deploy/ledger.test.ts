@@ -89,6 +89,15 @@ describe('deploy lock', () => {
     await assert.rejects(acquireLock(engine, 'shop', holder({ pid: process.pid }), { ...deps(), pid: process.pid }), LockedError);
   });
 
+  it('two deploys of this very process at once: one takes the lock, the other is refused (never taken for stale)', async () => {
+    const engine = new FakeEngine();
+    const d = { ...deps(), pid: process.pid };
+    const results = await Promise.allSettled([acquireLock(engine, 'shop', holder({ pid: process.pid }), d), acquireLock(engine, 'shop', holder({ pid: process.pid, version: '2' }), d)]);
+    assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+    const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    assert.ok(refused?.reason instanceof LockedError);
+  });
+
   it('a lock of another host is respected until it is older than the bound', async () => {
     const engine = new FakeEngine();
     await acquireLock(engine, 'shop', holder({ host: 'far', pid: 1 }), deps());

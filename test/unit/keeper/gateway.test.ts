@@ -136,6 +136,44 @@ describe('keeper gateway (loopback)', () => {
     waiting.destroy();
   });
 
+  it('a GET whose copy dies before answering is sent to another copy; a POST never is', async () => {
+    // "dies" reads the request, then drops the connection without a byte of answer.
+    const dies = createServer((sock) => {
+      sock.once('data', () => sock.destroy());
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => dies.listen(PORT, '127.0.0.5', r));
+    servers.push(dies);
+    const answers = createServer((sock) => {
+      sock.once('data', () => sock.end('HTTP/1.0 200 OK\r\n\r\nfrom-ok'));
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => answers.listen(PORT, '127.0.0.6', r));
+    servers.push(answers);
+    const source = new Source();
+    const request = async (port: number, text: string) => {
+      const s = await open(port);
+      let got = '';
+      s.on('data', (d: string) => (got += d));
+      await new Promise<void>((r) => {
+        s.once('close', () => r());
+        s.write(text);
+      });
+      return got;
+    };
+    // Round robin over equals starts with the first: the dying copy gets each request first.
+    source.set([backend('dies', '127.0.0.5'), backend('ok', '127.0.0.6')]);
+    const { port, gateway } = await start(source);
+    assert.equal(await request(port, 'GET /x HTTP/1.1\r\nHost: a\r\n\r\n'), 'HTTP/1.0 200 OK\r\n\r\nfrom-ok');
+    assert.equal(gateway.stats().replayed, 1);
+    assert.deepEqual(source.refusedIds, ['dies']);
+
+    source.refusedIds = [];
+    source.set([backend('dies', '127.0.0.5'), backend('ok', '127.0.0.6')]);
+    assert.equal(await request(port, 'POST /pay HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}'), '', 'a POST is not sent twice: the client sees its copy fail');
+    assert.equal(gateway.stats().replayed, 1);
+  });
+
   it('a client that half-closes still gets the whole answer', async () => {
     const source = new Source();
     source.set([backend('a', '127.0.0.2')]);
