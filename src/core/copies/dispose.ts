@@ -9,6 +9,7 @@ import { EngineRequestError, NotManagedError } from '../engine/errors';
 import { LABEL_COPY, LABEL_NAME, LABEL_VERSION } from '../engine/labels';
 import { CopiesError } from './errors';
 import { copyIndex } from './ps';
+import { forgetDesired, setDesired } from '../deploy/desired';
 import { removeKeeper } from '../keeper/keeperContainer';
 import { networkName } from './spec';
 
@@ -84,7 +85,11 @@ export async function findDisposeTargets(engine: EngineClient, target: DisposeTa
 export async function disposeCopies(engine: EngineClient, target: DisposeTarget, options: DisposeOptions = {}): Promise<DisposeResult> {
   const copies = await findDisposeTargets(engine, target, options.signal);
   if (copies.length && options.confirm && !(await options.confirm(copies))) return { disposed: [], networksRemoved: [], keepersRemoved: [], cancelled: true };
+  const all = 'name' in target && target.all === true;
+  if (!all) await lowerDesired(engine, copies, options.signal);
   await removeCopies(engine, copies, options);
+  // Nothing of it runs any more: its desired counts go too (its ledger stays).
+  if (all) await forgetDesired(engine, target.name, options.signal);
   const names = 'name' in target ? [target.name] : [...new Set(copies.map((c) => c.name))];
   const networksRemoved: string[] = [];
   const keepersRemoved: string[] = [];
@@ -99,6 +104,20 @@ export async function disposeCopies(engine: EngineClient, target: DisposeTarget,
     }
   }
   return { disposed: copies, networksRemoved, keepersRemoved, cancelled: false };
+}
+
+/**
+ * What is disposed of on purpose is not to be healed: each version's desired count goes
+ * down by what is removed, before it is removed, so that its keeper does not replace it.
+ */
+async function lowerDesired(engine: EngineClient, copies: readonly CopyRef[], signal?: AbortSignal): Promise<void> {
+  const versions = new Map<string, CopyRef[]>();
+  for (const c of copies) versions.set(`${c.name}\u0000${c.version}`, [...(versions.get(`${c.name}\u0000${c.version}`) ?? []), c]);
+  for (const list of versions.values()) {
+    const { name, version } = list[0];
+    const remaining = (await engine.listContainers({ [LABEL_NAME]: name, [LABEL_VERSION]: version, [LABEL_COPY]: true }, signal)).filter((c) => !list.some((x) => x.id === c.id)).length;
+    await setDesired(engine, name, { version, count: remaining, by: 'dispose' });
+  }
 }
 
 /** Stops and removes these copies in parallel, each only if it still carries its labels. */

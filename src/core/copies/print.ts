@@ -21,6 +21,7 @@ import { CopiesError, PortTakenError } from './errors';
 import { waitForHealth, type HttpProbe } from './health';
 import { lastLogLines } from './lastLogLines';
 import { copyIndex } from './ps';
+import { setDesired } from '../deploy/desired';
 import { resolveSecrets, type ReadTextFile } from './secrets';
 import { copyContainerSpec, networkName, PUBLISH_HOST_IP, volumeName } from './spec';
 
@@ -75,6 +76,8 @@ export interface PrintOptions {
   image?: { tag: string; imageId: string; digest: string };
   /** false: return once the copies are started; the caller judges their health (the keeper does, where they run). */
   waitForHealth?: boolean;
+  /** Who the desired-count record names ("print" by default, "scale", "promote"). */
+  desiredBy?: string;
 }
 
 export interface PrintResult {
@@ -130,6 +133,8 @@ export async function printCopies(engine: EngineClient, mc: MasterCopy, folder: 
   }
 
   const firstIndex = existing.reduce((max, c) => Math.max(max, copyIndex(c.labels) ?? -1), -1) + 1;
+  // Before the copies exist, so that a keeper does not take them for too many (and back if they fail).
+  await setDesired(engine, mc.name, { version: mc.version, count: existing.length + count, by: options.desiredBy ?? 'print' }, extraLabels);
   onProgress?.({ kind: 'starting', count, firstIndex });
   const indices = Array.from({ length: count }, (_, i) => firstIndex + i);
   const settled = await Promise.allSettled(
@@ -152,6 +157,7 @@ export async function printCopies(engine: EngineClient, mc: MasterCopy, folder: 
   if (failed || signal?.aborted) {
     // All or nothing: take back what this print started (not with the aborted signal).
     await Promise.allSettled(copies.map((c) => engine.stopAndRemoveContainer(c.id, versionFilter(mc), { stopTimeoutSeconds: 2 })));
+    await setDesired(engine, mc.name, { version: mc.version, count: existing.length, by: 'print (failed)' }, extraLabels).catch(() => undefined);
     if (signal?.aborted) throw signal.reason ?? failed?.reason;
     throw failed?.reason;
   }

@@ -8,6 +8,7 @@ import { removeCopies, removeNetworkIfUnused, type CopyRef } from './dispose';
 import { CopiesError } from './errors';
 import { MAX_COPIES, printCopies, versionFilter, type PrintOptions, type PrintResult } from './print';
 import { copyIndex } from './ps';
+import { setDesired } from '../deploy/desired';
 
 export interface ScaleOptions extends Omit<PrintOptions, 'copies'> {
   /** Seconds a removed copy gets to stop after SIGTERM; default 10. */
@@ -32,9 +33,11 @@ export async function scaleCopies(engine: EngineClient, mc: MasterCopy, folder: 
     .sort((a, b) => b.index - a.index);
   const before = existing.length;
   if (n > before) {
-    const printed = await printCopies(engine, mc, folder, { ...options, copies: n - before });
+    const printed = await printCopies(engine, mc, folder, { ...options, copies: n - before, desiredBy: 'scale' });
     return { before, after: n, printed, removed: [] };
   }
+  // Before the removal, so that a keeper does not replace what is being removed.
+  await setDesired(engine, mc.name, { version: mc.version, count: n, by: 'scale' }, options.extraLabels);
   const removed = existing.slice(0, before - n);
   await removeCopies(engine, removed, { signal: options.signal, stopTimeoutSeconds: options.stopTimeoutSeconds, onProgress: (e) => e.kind === 'disposed' && options.onRemoved?.(e.copy) });
   if (n === 0) await removeNetworkIfUnused(engine, mc.name, options.signal);

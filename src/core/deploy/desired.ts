@@ -63,3 +63,8 @@ export async function setDesired(engine: EngineClient, name: string, desired: Om
   }
   throw new Error(`Could not record the desired count of ${name}: 20 sequence numbers in a row were taken by other writers.`);
 }
+
+/** Removes every desired-count record of `name` (nothing of it runs any more). */
+export async function forgetDesired(engine: EngineClient, name: string, signal?: AbortSignal): Promise<void> {
+  for (const { volume } of await listDesired(engine, name, signal)) await engine.removeVolume(volume, { [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_DESIRED }, signal).catch(() => undefined);
+}

@@ -180,6 +180,7 @@ export async function promote(engine: EngineClient, source: PromoteSource, deplo
         image,
         // Behind an endpoint the keeper judges health, where the copies run.
         waitForHealth: !gateway,
+        desiredBy: action,
         onProgress: (event) => {
           if (event.kind === 'started') printed.push(event.copy);
           if (event.kind === 'waiting-for-health') phase('health', `Waiting for ${count} green cop${count === 1 ? 'y' : 'ies'} to be healthy`);

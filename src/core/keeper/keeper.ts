@@ -13,7 +13,7 @@ import type { EngineClient } from '../engine/EngineClient';
 import { LABEL_COPY, LABEL_NAME, LABEL_VERSION } from '../engine/labels';
 import { LABEL_HEALTH_HTTP } from '../copies/spec';
 import { delay } from '../copies/health';
-import { activeVersion, readLedger } from '../deploy/ledger';
+import { activeVersion, readLedger, type LedgerRecord } from '../deploy/ledger';
 import type { Backend, BackendSource } from './gateway';
 
 export interface KeeperOptions {
@@ -29,7 +29,7 @@ export interface KeeperOptions {
   log?: (line: string) => void;
 }
 
-interface Tracked extends Backend {
+export interface Tracked extends Backend {
   startedAt: string | undefined;
   probe?: { port: number; path: string };
   failures: number;
@@ -37,6 +37,9 @@ interface Tracked extends Backend {
   known: boolean;
   /** What the last probe saw, for a report. */
   last: string;
+  restartCount: number;
+  /** Taken out of the endpoint before it is disposed of (scaling down): no new connection. */
+  draining: boolean;
   engineHealth?: 'starting' | 'healthy' | 'unhealthy';
 }
 
@@ -52,6 +55,9 @@ export interface KeeperStatus {
 
 export class Keeper implements BackendSource {
   private active: string | undefined;
+  private activeRecordValue: LedgerRecord | undefined;
+  /** Called after each read of the engine (the healer hooks in here). */
+  onRead: (() => void) | undefined;
   private readonly copies = new Map<string, Tracked>();
   private waiters: (() => void)[] = [];
   private refreshing: Promise<void> | undefined;
@@ -78,7 +84,7 @@ export class Keeper implements BackendSource {
 
   routable(): Backend[] {
     const out: Backend[] = [];
-    for (const c of this.copies.values()) if (c.version === this.active && c.healthy) out.push(c);
+    for (const c of this.copies.values()) if (c.version === this.active && c.healthy && !c.draining) out.push(c);
     return out;
   }
 
@@ -132,7 +138,9 @@ export class Keeper implements BackendSource {
     const signal = this.stop.signal;
     const ledger = await readLedger(this.engine, this.options.name, signal);
     const before = this.active;
-    this.active = activeVersion(ledger)?.version;
+    const active = activeVersion(ledger);
+    this.active = active?.version;
+    this.activeRecordValue = active?.record;
     if (before !== this.active) this.log(`active version: ${this.active ?? 'none'}`);
     const listed = await this.engine.listContainers({ [LABEL_NAME]: this.options.name, [LABEL_COPY]: true }, signal);
     const running = new Set<string>();
@@ -147,6 +155,7 @@ export class Keeper implements BackendSource {
         if (!address) return void running.delete(summary.id);
         if (known && known.startedAt === details.startedAt && known.address === address) {
           known.engineHealth = details.health;
+          known.restartCount = details.restartCount;
           if (!known.probe) known.healthy = details.health === undefined || details.health === 'healthy';
           return;
         }
@@ -164,6 +173,8 @@ export class Keeper implements BackendSource {
           failures: 0,
           known: false,
           last: 'not probed yet',
+          restartCount: details.restartCount,
+          draining: known?.draining ?? false,
           engineHealth: details.health,
         };
         this.copies.set(summary.id, copy);
@@ -171,6 +182,24 @@ export class Keeper implements BackendSource {
       }),
     );
     for (const id of [...this.copies.keys()]) if (!running.has(id)) this.copies.delete(id);
+    this.notify();
+    this.onRead?.();
+  }
+
+  /** The record that made the active version active. */
+  activeRecord(): LedgerRecord | undefined {
+    return this.activeRecordValue;
+  }
+
+  /** A running copy as the keeper sees it. */
+  copy(id: string): Tracked | undefined {
+    return this.copies.get(id);
+  }
+
+  /** No new connection for `id` from now on (it is about to be disposed of). */
+  drain(id: string): void {
+    const c = this.copies.get(id);
+    if (c) c.draining = true;
     this.notify();
   }
 

@@ -22,6 +22,7 @@ import { ensureNetwork } from '../copies/print';
 import { tarStream } from '../build/tar';
 import type { KeeperStatus } from './keeper';
 import type { GatewayTotals } from './gateway';
+import type { HealingStatus } from './healer';
 
 export const ROLE_KEEPER = 'keeper';
 export const ROLE_KEEPER_IMAGE = 'keeper-image';
@@ -185,6 +186,8 @@ export interface KeeperReport extends KeeperStatus {
   listenPort: number;
   targetPort: number;
   totals: GatewayTotals;
+  /** Self-healing: desired and actual counts, what it did last (absent from an older keeper). */
+  healing?: HealingStatus;
 }
 
 /** One control request through the engine's exec. */

@@ -13,6 +13,7 @@ import { createEngineClient } from '../engine/DockerodeEngineClient';
 import { nodeHostResolutionDeps, resolveEngineHost } from '../engine/hostResolution';
 import { Gateway } from './gateway';
 import { CONTROL_SOCKET } from './controlSocket';
+import { Healer } from './healer';
 import { Keeper } from './keeper';
 
 interface ControlRequest {
@@ -30,12 +31,14 @@ async function serve(): Promise<void> {
 
   const engine = createEngineClient(resolveEngineHost(undefined, nodeHostResolutionDeps(env)));
   const keeper = new Keeper(engine, { name, network, log });
+  const healer = new Healer(engine, keeper, { name, network, log });
+  keeper.onRead = () => void healer.tick();
   await keeper.start();
   const gateway = new Gateway(keeper, { targetPort });
   await gateway.listen(listenPort);
   log(`keeper of ${name}: listening on ${listenPort}, forwarding to port ${targetPort} of the active version's copies`);
 
-  const status = () => ({ ...keeper.status(), listenPort, targetPort, totals: gateway.stats() });
+  const status = () => ({ ...keeper.status(), listenPort, targetPort, totals: gateway.stats(), healing: healer.snapshot() });
   try {
     unlinkSync(CONTROL_SOCKET);
   } catch {
