@@ -1,7 +1,7 @@
 // What the commands that talk to an engine share: argument parsing, reading and
 // validating a master copy file, the engine client from --host, Ctrl-C as an abort
 // signal, and errors turned into a message and an exit code (never a stack trace).
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BuildError, BuildStepError } from '../core/build/errors';
@@ -15,7 +15,8 @@ import type { MasterCopy } from '../core/mastercopy/model';
 import { LineIndex } from '../core/mastercopy/positions';
 import { valueRange } from '../core/mastercopy/schemaValidation';
 import { validateText } from '../core/mastercopy/validator';
-import type { PathSegment } from '../core/mastercopy/yamlSource';
+import { MAX_MASTER_COPY_BYTES, type PathSegment } from '../core/mastercopy/yamlSource';
+import { HostFileError, readRegularFileSync } from '../core/util/hostFile';
 import { EXIT, UsageError, type CliIo } from './command';
 
 /** Exit code after Ctrl-C, as shells report it. */
@@ -71,15 +72,32 @@ export function looksLikeFile(arg: string, io: CliIo): boolean {
   return existsSync(abs) && statSync(abs).isFile();
 }
 
-/** Reads a file named on the command line; says why not on stderr and returns exit code 2. */
+/**
+ * The text of a master copy file: a regular file (a link to a device or a FIFO would be
+ * read forever) of at most MAX_MASTER_COPY_BYTES. Throws HostFileError or the system's error.
+ */
+export function readMasterCopyFile(abs: string): string {
+  return readRegularFileSync(abs, { maxBytes: MAX_MASTER_COPY_BYTES }).toString('utf8');
+}
+
+/** Why a file could not be read, to follow "cannot read FILE: ". */
+export function describeReadError(e: unknown): string {
+  if (e instanceof HostFileError) return e.message;
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file or folder';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'EISDIR') return 'it is a folder';
+  return (e as Error).message;
+}
+
+/** Reads a master copy file named on the command line; says why not on stderr and returns exit code 2. */
 export function readFileArg(io: CliIo, command: string, file: string): { abs: string; shown: string; text: string } | number {
   const abs = resolve(io.cwd, file);
   const shown = relative(io.cwd, abs) || abs;
   try {
-    return { abs, shown, text: readFileSync(abs, 'utf8') };
+    return { abs, shown, text: readMasterCopyFile(abs) };
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    io.stderr.write(`mastercopy ${command}: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message}\n`);
+    io.stderr.write(`mastercopy ${command}: cannot read ${file}: ${describeReadError(e)}\n`);
     return EXIT.usage;
   }
 }

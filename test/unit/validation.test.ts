@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -207,6 +208,15 @@ describe('validation', () => {
     it('reports a source that does not exist', () => {
       const dir = mkdtempSync(join(tmpdir(), 'mc-'));
       expectOne(HEAD + 'files:\n  - path: /a\n    source: «./www»\n', /\.\/www does not exist/, { path: join(dir, 'a.mastercopy.yaml') });
+    });
+    it('refuses a source, a dockerfile or a secret file that is a FIFO: it is never read', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'mc-'));
+      execFileSync('mkfifo', [join(dir, 'pipe')]);
+      const path = join(dir, 'a.mastercopy.yaml');
+      expectOne(HEAD + 'files:\n  - path: /a\n    source: «./pipe»\n', /`files\[0\]\.source` \(\.\/pipe\) is a FIFO \(named pipe\); it must be a regular file or a folder/, { path });
+      expectOne(HEAD.replace('from: busybox:stable\n', 'dockerfile: «./pipe»\n'), /`dockerfile` \(\.\/pipe\) is a FIFO \(named pipe\); it must be a regular file/, { path });
+      expectOne(HEAD + 'secrets:\n  - name: A\n    fromFile: «./pipe»\n', /`secrets\[0\]\.fromFile` \(\.\/pipe\) is a FIFO/, { severity: 'warning', path });
+      expectOne(HEAD.replace('from: busybox:stable\n', 'dockerfile: «.»\n'), /`dockerfile` \(\.\) is a folder; it must be a regular file/, { path });
     });
     it('warns when a secret file is missing', () => {
       const dir = mkdtempSync(join(tmpdir(), 'mc-'));

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { MAX_COPIES, printCopies, type PrintedCopy, type PrintEvent, type PrintResult } from '../../core/copies/print';
 import { isAbortError } from '../../core/engine/errors';
+import { nodeReadSecretFile } from '../../core/copies/secrets';
 import { EXIT, UsageError, type CliCommand } from '../command';
 import { EXIT_CANCELLED, HOST_HELP, HOST_OPTION, engineFromArgs, loadMasterCopy, parseCommandArgs, progressWriter, reportFailure, wholeNumber, withCancel, writeJson } from '../engineFromArgs';
 
@@ -57,7 +57,7 @@ engine not reachable, 130 cancelled (copies being created are removed again).
         printCopies(engine, mc, folder, {
           copies,
           env: io.env,
-          readFile: (p) => readFile(p, 'utf8'),
+          readFile: nodeReadSecretFile,
           signal,
           onProgress: (e) => {
             if (e.kind === 'waiting-for-health') waiting = e.count;

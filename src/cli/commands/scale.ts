@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { MAX_COPIES } from '../../core/copies/print';
 import { scaleCopies, type ScaleResult } from '../../core/copies/scale';
+import { nodeReadSecretFile } from '../../core/copies/secrets';
 import { EXIT, UsageError, type CliCommand } from '../command';
 import { HOST_HELP, HOST_OPTION, engineFromArgs, loadMasterCopy, parseCommandArgs, progressWriter, reportFailure, wholeNumber, withCancel, writeJson } from '../engineFromArgs';
 
@@ -47,7 +47,7 @@ became healthy), 2 usage error, unreadable file or engine not reachable, 130 can
       result = await withCancel((signal) =>
         scaleCopies(engine, mc, folder, n, {
           env: io.env,
-          readFile: (p) => readFile(p, 'utf8'),
+          readFile: nodeReadSecretFile,
           signal,
           stopTimeoutSeconds,
           onRemoved: (c) => say(`  removed ${c.index} ${c.id.slice(0, 12)}`),

@@ -1,10 +1,11 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { nodeFileAccess } from '../../core/mastercopy/fileAccess';
 import { LineIndex } from '../../core/mastercopy/positions';
 import { validateText } from '../../core/mastercopy/validator';
 import { EXIT, UsageError, type CliCommand } from '../command';
+import { describeReadError as describeFsError, readMasterCopyFile } from '../engineFromArgs';
 
 export interface JsonProblem {
   file: string;
@@ -65,7 +66,7 @@ Exit codes: 0 no errors (warnings allowed), 1 some file has an error,
         const shown = abs === resolve(io.cwd, arg) ? arg : relative(io.cwd, abs) || abs;
         let text: string;
         try {
-          text = readFileSync(abs, 'utf8');
+          text = readMasterCopyFile(abs);
         } catch (e) {
           io.stderr.write(`mastercopy validate: cannot read ${shown}: ${describeFsError(e)}\n`);
           unreadable = true;
@@ -107,12 +108,4 @@ function expand(abs: string): string[] {
   };
   walk(abs);
   return out;
-}
-
-function describeFsError(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file or folder';
-  if (code === 'EACCES') return 'permission denied';
-  if (code === 'EISDIR') return 'it is a folder';
-  return (e as Error).message;
 }

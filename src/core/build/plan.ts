@@ -21,6 +21,7 @@ import { canonicalJson, canonicalMasterCopy, masterCopyDigest } from './digest';
 import { displayOrigin, generateDockerfile, type DockerfileInstruction } from './dockerfile';
 import { DockerignoreError, parseDockerignore, type IgnoreRules } from './dockerignore';
 import { BuildPlanError } from './errors';
+import { MIB, mebibytes } from '../util/hostFile';
 
 export interface ContextEntry {
   /** Relative posix path inside the build context. */
@@ -92,7 +93,7 @@ export async function planBuild(mc: MasterCopy, folder: string, fs: BuildFileSys
     if (info?.type !== 'file') throw new BuildPlanError(`dockerfile: ${mc.dockerfile} is not a file.`, ['dockerfile']);
     dockerfilePath = toPosix(relative(realFolder, real));
     const ignoreInfo = await fs.lstat(join(realFolder, '.dockerignore'));
-    const ignore = ignoreInfo?.type === 'file' ? ignoreRules(await readText(fs, join(realFolder, '.dockerignore'))) : undefined;
+    const ignore = ignoreInfo?.type === 'file' ? ignoreRules(await readText(fs, join(realFolder, '.dockerignore'), signal)) : undefined;
     await walker.folderContents(realFolder, '', ['dockerfile'], context, undefined, (rel, type) => {
       if (rel === dockerfilePath) return false; // the Dockerfile always goes, whatever .dockerignore says
       const base = posix.basename(rel);
@@ -262,9 +263,17 @@ async function secretPaths(mc: MasterCopy, folder: string, fs: BuildFileSystem):
   return out;
 }
 
-async function readText(fs: BuildFileSystem, path: string): Promise<string> {
+/** A .dockerignore is a few lines: reading stops past this. */
+const MAX_DOCKERIGNORE_BYTES = MIB;
+
+async function readText(fs: BuildFileSystem, path: string, signal: AbortSignal | undefined): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const c of fs.read(path)) chunks.push(Buffer.from(c));
+  let size = 0;
+  for await (const c of fs.read(path, signal)) {
+    size += c.length;
+    if (size > MAX_DOCKERIGNORE_BYTES) throw new BuildPlanError(`${path} is larger than ${mebibytes(MAX_DOCKERIGNORE_BYTES)}; a .dockerignore holds patterns, one a line.`, ['dockerfile']);
+    chunks.push(Buffer.from(c));
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 

@@ -1,11 +1,19 @@
 // Secrets are resolved at print time, from the printer's environment or a file beside
 // the master copy, and handed to the copy as environment variables — never to the build.
+import { stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { MasterCopy } from '../mastercopy/model';
+import { checkRegularFile, HostFileError, MIB, readRegularFileSync } from '../util/hostFile';
 import { SecretError } from './errors';
 
 /** Reads a host file as text; rejects (or throws) when it cannot. */
 export type ReadTextFile = (absolutePath: string) => Promise<string> | string;
+
+/** A key, a token, a certificate chain: never more than this (an environment variable holds far less). */
+export const MAX_SECRET_FILE_BYTES = MIB;
+
+/** The reader to pass in: a regular file only (no FIFO, no device), at most MAX_SECRET_FILE_BYTES. */
+export const nodeReadSecretFile: ReadTextFile = (path) => readRegularFileSync(path, { maxBytes: MAX_SECRET_FILE_BYTES }).toString('utf8');
 
 /**
  * The value of every secret of `mc`, by variable name. All missing secrets are reported
@@ -31,10 +39,13 @@ export async function resolveSecrets(mc: MasterCopy, folder: string, env: Readon
         continue;
       }
       try {
+        // Checked whatever reader was passed in: a link to /dev/zero or a FIFO is never read.
+        checkRegularFile(await stat(path), MAX_SECRET_FILE_BYTES);
         value = (await readFile(path)).replace(/\r?\n$/, '');
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        problems.push({ secret: secret.name, problem: `cannot read ${secret.fromFile}${code === 'ENOENT' ? ': no such file' : code ? ` (${code})` : ''}` });
+        const why = e instanceof HostFileError ? `: ${e.message}` : code === 'ENOENT' ? ': no such file' : code ? ` (${code})` : '';
+        problems.push({ secret: secret.name, problem: `cannot read ${secret.fromFile}${why}` });
         continue;
       }
       if (value === '') {

@@ -41,17 +41,17 @@ export function semanticDiagnostics(mc: Obj, parsed: ParsedYaml, ctx: SemanticCo
     }
   }
 
-  // Host paths stay inside the master copy's folder.
-  if (typeof mc.dockerfile === 'string') hostPath(['dockerfile'], mc.dockerfile, 'error');
+  // Host paths stay inside the master copy's folder, and lead to what can be read there.
+  if (typeof mc.dockerfile === 'string') hostPath(['dockerfile'], mc.dockerfile, 'error', 'a file');
   arr(mc.files).forEach((f, i) => {
-    if (isObj(f) && typeof f.source === 'string') hostPath(['files', i, 'source'], f.source, 'error');
+    if (isObj(f) && typeof f.source === 'string') hostPath(['files', i, 'source'], f.source, 'error', 'a file or a folder');
   });
   arr(mc.secrets).forEach((s, i) => {
     // A missing secret file is only known to matter when printing.
-    if (isObj(s) && typeof s.fromFile === 'string') hostPath(['secrets', i, 'fromFile'], s.fromFile, 'warning');
+    if (isObj(s) && typeof s.fromFile === 'string') hostPath(['secrets', i, 'fromFile'], s.fromFile, 'warning', 'a file');
   });
 
-  function hostPath(path: PathSegment[], p: string, missingSeverity: Severity) {
+  function hostPath(path: PathSegment[], p: string, missingSeverity: Severity, wanted: 'a file' | 'a file or a folder') {
     const name = displayPath(path);
     if (p.startsWith('~') || posix.isAbsolute(p) || isAbsolute(p) || /^[A-Za-z]:[\\/]/.test(p)) {
       at(path, `\`${name}\` must be relative to the master copy's folder; absolute host paths are not allowed (write ./${posix.basename(p)} and keep the file beside the master copy).`, 'path-escape');
@@ -73,7 +73,12 @@ export function semanticDiagnostics(mc: Obj, parsed: ParsedYaml, ctx: SemanticCo
     const rel = relative(realFolder, real);
     if (rel === '..' || rel.startsWith('..' + sep) || isAbsolute(rel)) {
       at(path, `\`${name}\` (${p}) is a symbolic link that leads outside the master copy's folder (to ${real}); only files inside it can be used.`, 'path-escape');
+      return;
     }
+    // A FIFO or a device is never read (it could block or never end): say so now, not when building.
+    const kind = ctx.files.kind?.(abs);
+    if (kind === undefined || kind === 'file' || (kind === 'directory' && wanted === 'a file or a folder')) return;
+    at(path, `\`${name}\` (${p}) is ${kind === 'directory' ? 'a folder' : kind.other}; it must be ${wanted === 'a file' ? 'a regular file' : 'a regular file or a folder'}.`, 'path-kind', missingSeverity);
   }
 
   // Image paths are absolute and normalised.

@@ -30,6 +30,9 @@ export interface ParsedYaml {
   firstKey(): OffsetRange | undefined;
 }
 
+/** The largest master copy that is read and parsed: far above any real one, far below what would stall an editor. */
+export const MAX_MASTER_COPY_BYTES = 4 * 1024 * 1024;
+
 export const PARSE_OPTIONS = { prettyErrors: false, uniqueKeys: true, keepSourceTokens: false } as const;
 
 export function yamlDiagnostics(doc: Document, text: string): Diagnostic[] {

@@ -1,9 +1,10 @@
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretError } from '../../../src/core/copies/errors';
-import { resolveSecrets } from '../../../src/core/copies/secrets';
+import { MAX_SECRET_FILE_BYTES, nodeReadSecretFile, resolveSecrets } from '../../../src/core/copies/secrets';
 import { copyContainerSpec, copyName, durationMs, healthTiming, memoryBytes, networkName, volumeName, LABEL_HEALTH_HTTP } from '../../../src/core/copies/spec';
 import { LABEL_COPY, LABEL_DIGEST, LABEL_NAME, LABEL_VERSION } from '../../../src/core/engine/labels';
 import type { MasterCopy } from '../../../src/core/mastercopy/model';
@@ -163,5 +164,24 @@ describe('secrets at print time', () => {
   it('follows a symlink only through the reader (the validator refuses links that lead out)', async () => {
     symlinkSync(join(folder, 'api-key'), join(folder, 'link'));
     assert.deepEqual(await resolveSecrets({ ...BASE, secrets: [{ name: 'K', fromFile: 'link' }] }, folder, {}, read), { K: 'key-from-file' });
+  });
+
+  it('never reads a secret file that is a device or a FIFO, whatever reader is passed in', async () => {
+    symlinkSync('/dev/zero', join(folder, 'zero'));
+    execFileSync('mkfifo', [join(folder, 'fifo')]);
+    const mc: MasterCopy = { ...BASE, secrets: [{ name: 'Z', fromFile: './zero' }, { name: 'F', fromFile: './fifo' }] };
+    for (const reader of [read, nodeReadSecretFile]) {
+      await assert.rejects(resolveSecrets(mc, folder, {}, reader), (e: Error) => {
+        assert.ok(e instanceof SecretError, e.message);
+        assert.match(e.message, /cannot read \.\/zero: it is a character device, not a regular file/);
+        assert.match(e.message, /cannot read \.\/fifo: it is a FIFO \(named pipe\), not a regular file/);
+        return true;
+      });
+    }
+  });
+
+  it('refuses a secret file larger than 1 MiB, saying the bound', async () => {
+    writeFileSync(join(folder, 'huge'), Buffer.alloc(MAX_SECRET_FILE_BYTES + 1, 'k'));
+    await assert.rejects(resolveSecrets({ ...BASE, secrets: [{ name: 'H', fromFile: './huge' }] }, folder, {}, nodeReadSecretFile), /cannot read \.\/huge: it is 1\.0 MiB; at most 1 MiB are read/);
   });
 });
