@@ -48,7 +48,7 @@ export function hoverAt(text: string, offset: number): Hover | undefined {
   const entryEnd = a.kind === 'key' && !a.hasValue ? lineEnd(lines, line) : valueEnd(lines, line, a.kind === 'key' ? a.col : anchor > 0 ? anchors[anchor - 1].col : a.col - 1);
   if (offset < entryStart || offset >= entryEnd) return undefined;
 
-  const doc = parseDocument(text.slice(entryStart, entryEnd), { keepSourceTokens: false });
+  const doc = parseDocument(text.slice(entryStart, entryEnd), { keepSourceTokens: false, uniqueKeys: false }); // duplicates are validation's business (and yaml's check is quadratic)
   const found = nodeAt(doc.contents as Node | null, offset - entryStart, base);
   if (!found) return undefined;
   let schema = schemaAt(found.path);

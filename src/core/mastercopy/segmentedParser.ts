@@ -12,9 +12,9 @@
 // YAML error or warning, the whole text is parsed in one go instead, so the
 // result is always the one `parseWhole` gives (test/unit/segmentedParser.test.ts
 // checks that on random edits).
-import { isMap, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isSeq, type Document, type Node } from 'yaml';
 import type { OffsetRange } from './diagnostic';
-import { firstKeyIn, locateIn, nodeRange, PARSE_OPTIONS, parseWhole, type Located, type ParsedYaml, type PathSegment } from './yamlSource';
+import { firstKeyIn, locateIn, nodeRange, parseWhole, parseYaml, tooLarge, type Located, type ParsedYaml, type PathSegment } from './yamlSource';
 
 /** A plain key at the start of a line, followed by `:` and a space, a comment or the end. */
 const KEY_RE = /^([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*:(?=[ \t]|\r?$)/;
@@ -43,6 +43,8 @@ interface SplitSection {
   items: Span[];
   headerUnit?: Unit;
   itemUnits?: Unit[];
+  /** A map section's item by key, built on the first look-up. */
+  itemByKey?: Map<string, number>;
 }
 
 type Section = WholeSection | SplitSection;
@@ -58,6 +60,7 @@ export class SegmentedParser {
   }
 
   parse(text: string): ParsedYaml {
+    if (tooLarge(text)) return this.whole(text);
     const sections = segment(text);
     if (!sections) return this.whole(text);
     const next = new Map<string, Unit>();
@@ -70,7 +73,7 @@ export class SegmentedParser {
       let unit = next.get(cacheKey) ?? this.cache.get(cacheKey);
       if (unit) reused++;
       else {
-        const doc = parseDocument(src, PARSE_OPTIONS);
+        const doc = parseYaml(src);
         if (doc.errors.length || doc.warnings.length) return undefined;
         unit = { doc, value: safeToJS(doc) };
         if (unit.value === FAILED) return undefined;
@@ -188,8 +191,15 @@ class SegmentedDocument implements ParsedYaml {
       if (typeof i !== 'number' || !s.itemUnits![i]) return undefined;
       return locateIn(s.itemUnits![i].doc.contents as Node, [0, ...path.slice(2)], this.text, s.items[i].start);
     }
-    const idx = s.itemUnits!.findIndex((u) => Object.prototype.hasOwnProperty.call(u.value, String(path[1])));
-    if (idx === -1) return undefined;
+    if (!s.itemByKey) {
+      s.itemByKey = new Map();
+      for (const [i, u] of s.itemUnits!.entries()) {
+        const key = Object.keys(u.value as object)[0];
+        if (!s.itemByKey.has(key)) s.itemByKey.set(key, i);
+      }
+    }
+    const idx = s.itemByKey.get(String(path[1]));
+    if (idx === undefined) return undefined;
     return locateIn(s.itemUnits![idx].doc.contents as Node, path.slice(1), this.text, s.items[idx].start);
   }
 }
