@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks';
 import type Dockerode from 'dockerode';
 import { printCopies, type PrintEvent } from '../src/core/copies/print';
 import { copyContainerSpec, networkName } from '../src/core/copies/spec';
-import { createEngineClient } from '../src/core/engine/DockerodeEngineClient';
+import { containerCreateOptions, createEngineClient } from '../src/core/engine/DockerodeEngineClient';
 import type { ContainerSpec, EngineClient } from '../src/core/engine/EngineClient';
 import { nodeHostResolutionDeps, resolveEngineHost } from '../src/core/engine/hostResolution';
 import { LABEL_MANAGED, MANAGED_VALUE } from '../src/core/engine/labels';
@@ -128,38 +128,6 @@ function ignoreNotFound(e: unknown): void {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** The request dockerode sends for a spec — written out like DockerodeEngineClient's (not exported there). */
-function createOptions(spec: ContainerSpec): Dockerode.ContainerCreateOptions {
-  const exposed: Record<string, object> = {};
-  const bindings: Record<string, { HostIp?: string; HostPort: string }[]> = {};
-  for (const p of spec.ports ?? []) {
-    const key = `${p.containerPort}/${p.protocol}`;
-    exposed[key] = {};
-    (bindings[key] ??= []).push({ HostIp: p.hostIp ?? '', HostPort: p.hostPort ? String(p.hostPort) : '' });
-  }
-  const restart = spec.restart ?? 'no';
-  return {
-    name: spec.name,
-    Image: spec.image,
-    Labels: { ...spec.labels, [LABEL_MANAGED]: MANAGED_VALUE },
-    Env: spec.env ? Object.entries(spec.env).map(([k, v]) => `${k}=${v}`) : undefined,
-    ExposedPorts: exposed,
-    HostConfig: {
-      ReadonlyRootfs: spec.readOnly ?? true,
-      Tmpfs: Object.fromEntries((spec.tmpfs ?? []).map((path) => [path, ''])),
-      CapDrop: spec.capDrop ?? ['ALL'],
-      CapAdd: spec.capAdd ?? [],
-      SecurityOpt: spec.noNewPrivileges ?? true ? ['no-new-privileges:true'] : [],
-      Memory: spec.memoryBytes,
-      NanoCpus: spec.cpus !== undefined ? Math.round(spec.cpus * 1e9) : undefined,
-      RestartPolicy: { Name: restart === 'no' ? '' : restart },
-      PortBindings: bindings,
-      NetworkMode: spec.network,
-      Init: spec.init,
-    },
-  };
-}
 
 /** `docker run -d` arguments equivalent to a spec. */
 function runArgs(spec: ContainerSpec): string[] {
@@ -281,7 +249,7 @@ async function runPrint(report: Report): Promise<void> {
       raw: async (n) => {
         const ids = await Promise.all(
           specs(n).map(async (spec) => {
-            const c = await docker.createContainer(createOptions(spec));
+            const c = await docker.createContainer(containerCreateOptions(spec));
             await c.start();
             return c.id;
           }),

@@ -8,7 +8,6 @@ import type {
   BuildProgress,
   ContainerDetails,
   ContainerSpec,
-  ContainerStatus,
   ContainerSummary,
   EngineClient,
   EngineEvent,
@@ -21,10 +20,10 @@ import type {
   LogStream,
   NetworkSpec,
   NetworkSummary,
-  PublishedPort,
   VolumeSpec,
   VolumeSummary,
 } from './EngineClient';
+import { containerDetails, containerSummary, engineEvent, engineVersion, imageDetails, imageSummary, networkSummary, volumeList, volumeSummary } from './dockerRecords';
 import { EngineBuildError, EngineRequestError, EngineUnreachableError, NotManagedError, isAbortError, unreachableReason } from './errors';
 import type { ResolvedEngineHost } from './hostResolution';
 import { jsonLines } from './jsonLines';
@@ -100,8 +99,7 @@ export class DockerodeEngineClient implements EngineClient {
   }
 
   async version(signal?: AbortSignal): Promise<EngineVersion> {
-    const v = await this.call('tell its version', (d) => (d.version.bind(d) as unknown as WithSignal<Dockerode.DockerVersion>)({ abortSignal: signal }));
-    return { version: v.Version, apiVersion: v.ApiVersion, os: v.Os, arch: v.Arch };
+    return engineVersion(await this.call('tell its version', (d) => (d.version.bind(d) as unknown as WithSignal<unknown>)({ abortSignal: signal })));
   }
 
   async listContainers(filter: LabelFilter, signal?: AbortSignal): Promise<ContainerSummary[]> {
@@ -109,67 +107,12 @@ export class DockerodeEngineClient implements EngineClient {
       d.listContainers({ all: true, filters: { label: labelFilterArgs(filter) }, abortSignal: signal }),
     );
     // The engine filtered already; checking again costs nothing and guards the rule.
-    return list
-      .filter((c) => matchesLabels(c.Labels, filter))
-      .map((c) => ({
-        id: c.Id,
-        name: (c.Names[0] ?? '').replace(/^\//, ''),
-        image: c.Image,
-        imageId: c.ImageID,
-        status: c.State as ContainerStatus,
-        statusText: c.Status,
-        labels: c.Labels ?? {},
-        created: c.Created * 1000,
-        ports: (c.Ports ?? []).map((p) => ({
-          containerPort: p.PrivatePort,
-          protocol: p.Type === 'udp' ? 'udp' : 'tcp',
-          hostIp: p.IP,
-          hostPort: p.PublicPort,
-        })),
-      }));
+    return (list as unknown[]).map(containerSummary).filter((c) => matchesLabels(c.labels, filter));
   }
 
   async inspectContainer(id: string, signal?: AbortSignal): Promise<ContainerDetails | undefined> {
-    const info = await this.inspectRaw(id, signal);
-    if (!info) return undefined;
-    const host = info.HostConfig;
-    const health = info.State.Health?.Status;
-    return {
-      id: info.Id,
-      name: info.Name.replace(/^\//, ''),
-      image: info.Config.Image,
-      imageId: info.Image,
-      labels: info.Config.Labels ?? {},
-      status: info.State.Status as ContainerStatus,
-      running: info.State.Running,
-      exitCode: info.State.ExitCode,
-      startedAt: validTime(info.State.StartedAt),
-      finishedAt: validTime(info.State.FinishedAt),
-      restartCount: info.RestartCount,
-      health: health === 'starting' || health === 'healthy' || health === 'unhealthy' ? health : undefined,
-      tty: info.Config.Tty,
-      env: info.Config.Env ?? [],
-      readOnly: host.ReadonlyRootfs === true,
-      capAdd: host.CapAdd ?? [],
-      capDrop: host.CapDrop ?? [],
-      securityOpt: host.SecurityOpt ?? [],
-      tmpfs: host.Tmpfs ?? {},
-      ports: publishedPorts(info.NetworkSettings.Ports ?? {}),
-      addresses: Object.fromEntries(
-        Object.entries(info.NetworkSettings.Networks ?? {})
-          .filter(([, n]) => typeof n?.IPAddress === 'string' && n.IPAddress !== '')
-          .map(([name, n]) => [name, n.IPAddress]),
-      ),
-    };
-  }
-
-  private async inspectRaw(id: string, signal?: AbortSignal): Promise<Dockerode.ContainerInspectInfo | undefined> {
-    try {
-      return await this.call(`inspect container ${id}`, (d) => d.getContainer(id).inspect({ abortSignal: signal }));
-    } catch (e) {
-      if (e instanceof EngineRequestError && e.statusCode === 404) return undefined;
-      throw e;
-    }
+    const info = await unlessMissing(this.call(`inspect container ${id}`, (d) => d.getContainer(id).inspect({ abortSignal: signal })));
+    return info && containerDetails(info);
   }
 
   async createAndStartContainer(spec: ContainerSpec, signal?: AbortSignal): Promise<{ id: string }> {
@@ -187,11 +130,12 @@ export class DockerodeEngineClient implements EngineClient {
 
   async stopAndRemoveContainer(id: string, filter: LabelFilter, options: { stopTimeoutSeconds?: number; signal?: AbortSignal } = {}): Promise<void> {
     const { signal } = options;
-    const info = await this.inspectRaw(id, signal);
+    const info = await this.inspectContainer(id, signal);
     if (!info) return; // already gone
-    if (!matchesLabels(info.Config.Labels, filter)) throw new NotManagedError('container', id);
-    const container = this.api().getContainer(info.Id);
-    if (info.State.Running || info.State.Restarting) {
+    if (!matchesLabels(info.labels, filter)) throw new NotManagedError('container', id);
+    const container = this.api().getContainer(info.id);
+    // The engine counts a restarting container as running too; either way it is stopped first.
+    if (info.running || info.status === 'restarting') {
       await ignoreStatus([304, 404], this.call(`stop container ${id}`, () => container.stop({ t: options.stopTimeoutSeconds ?? 10, abortSignal: signal })));
     }
     // force: the container may have been restarted by its policy in between.
@@ -200,26 +144,13 @@ export class DockerodeEngineClient implements EngineClient {
 
   async listImages(filter: LabelFilter, signal?: AbortSignal): Promise<ImageSummary[]> {
     const list = await this.call('list images', (d) => d.listImages({ filters: { label: labelFilterArgs(filter) }, abortSignal: signal }));
-    return list
-      .filter((i) => matchesLabels(i.Labels, filter))
-      .map((i) => ({
-        id: i.Id,
-        tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
-        labels: i.Labels ?? {},
-        created: i.Created * 1000,
-        size: i.Size,
-      }));
+    return (list as unknown[]).map(imageSummary).filter((i) => matchesLabels(i.labels, filter));
   }
 
   // dockerode takes no signal for image and network inspection; they answer at once.
   async inspectImage(ref: string, _signal?: AbortSignal): Promise<ImageDetails | undefined> {
-    try {
-      const info = await this.call(`inspect image ${ref}`, (d) => d.getImage(ref).inspect());
-      return { id: info.Id, tags: info.RepoTags ?? [], labels: info.Config?.Labels ?? {}, created: info.Created, size: info.Size };
-    } catch (e) {
-      if (e instanceof EngineRequestError && e.statusCode === 404) return undefined;
-      throw e;
-    }
+    const info = await unlessMissing(this.call(`inspect image ${ref}`, (d) => d.getImage(ref).inspect()));
+    return info && imageDetails(info);
   }
 
   async buildImage(context: Readable, options: BuildOptions, onProgress?: (p: BuildProgress) => void, signal?: AbortSignal): Promise<{ imageId: string }> {
@@ -260,8 +191,7 @@ export class DockerodeEngineClient implements EngineClient {
       if (signal?.aborted) throw signal.reason ?? new Error('aborted');
       if (!imageId) {
         // Older engines may not report an id at all: ask for the tag.
-        const info = await d.getImage(options.tag).inspect();
-        imageId = info.Id;
+        imageId = imageDetails(await d.getImage(options.tag).inspect()).id;
       }
       onProgress?.({ kind: 'built', imageId });
       return { imageId };
@@ -270,9 +200,7 @@ export class DockerodeEngineClient implements EngineClient {
 
   async listNetworks(filter: LabelFilter, signal?: AbortSignal): Promise<NetworkSummary[]> {
     const list = await this.call('list networks', (d) => d.listNetworks({ filters: { label: labelFilterArgs(filter) }, abortSignal: signal }));
-    return list
-      .filter((n) => matchesLabels(n.Labels, filter))
-      .map((n) => ({ id: n.Id, name: n.Name, driver: n.Driver, labels: n.Labels ?? {} }));
+    return (list as unknown[]).map(networkSummary).filter((n) => matchesLabels(n.labels, filter));
   }
 
   async createNetwork(spec: NetworkSpec, signal?: AbortSignal): Promise<{ id: string }> {
@@ -291,22 +219,15 @@ export class DockerodeEngineClient implements EngineClient {
 
   async removeNetwork(idOrName: string, filter: LabelFilter, signal?: AbortSignal): Promise<void> {
     const network = this.api().getNetwork(idOrName);
-    let info: Dockerode.NetworkInspectInfo;
-    try {
-      info = await this.call(`inspect network ${idOrName}`, () => network.inspect());
-    } catch (e) {
-      if (e instanceof EngineRequestError && e.statusCode === 404) return;
-      throw e;
-    }
-    if (!matchesLabels(info.Labels, filter)) throw new NotManagedError('network', idOrName);
+    const info = await unlessMissing(this.call(`inspect network ${idOrName}`, () => network.inspect() as Promise<unknown>));
+    if (info === undefined) return;
+    if (!matchesLabels(networkSummary(info).labels, filter)) throw new NotManagedError('network', idOrName);
     await ignoreStatus([404], this.call(`remove network ${idOrName}`, () => network.remove({ abortSignal: signal })));
   }
 
   async listVolumes(filter: LabelFilter, signal?: AbortSignal): Promise<VolumeSummary[]> {
     const result = await this.call('list volumes', (d) => d.listVolumes({ filters: { label: labelFilterArgs(filter) }, abortSignal: signal }));
-    return (result.Volumes ?? [])
-      .filter((v) => matchesLabels(v.Labels, filter))
-      .map((v) => ({ name: v.Name, driver: v.Driver, labels: v.Labels ?? {} }));
+    return volumeList(result).filter((v) => matchesLabels(v.labels, filter));
   }
 
   async createVolume(spec: VolumeSpec, signal?: AbortSignal): Promise<{ name: string }> {
@@ -318,14 +239,9 @@ export class DockerodeEngineClient implements EngineClient {
 
   async removeVolume(name: string, filter: LabelFilter, signal?: AbortSignal): Promise<void> {
     const volume = this.api().getVolume(name);
-    let info: Dockerode.VolumeInspectInfo;
-    try {
-      info = await this.call(`inspect volume ${name}`, () => volume.inspect({ abortSignal: signal }));
-    } catch (e) {
-      if (e instanceof EngineRequestError && e.statusCode === 404) return;
-      throw e;
-    }
-    if (!matchesLabels(info.Labels, filter)) throw new NotManagedError('volume', name);
+    const info = await unlessMissing(this.call(`inspect volume ${name}`, () => volume.inspect({ abortSignal: signal }) as Promise<unknown>));
+    if (info === undefined) return;
+    if (!matchesLabels(volumeSummary(info).labels, filter)) throw new NotManagedError('volume', name);
     await ignoreStatus([404], this.call(`remove volume ${name}`, () => volume.remove({ abortSignal: signal })));
   }
 
@@ -346,18 +262,11 @@ export class DockerodeEngineClient implements EngineClient {
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       for await (const line of jsonLines(stream)) {
-        const e = line as { Type?: unknown; Action?: unknown; Actor?: { ID?: unknown; Attributes?: Record<string, string> }; time?: unknown; timeNano?: unknown };
-        if (typeof e.Type !== 'string' || typeof e.Action !== 'string') continue;
-        const attributes = e.Actor?.Attributes ?? {};
+        const e = engineEvent(line);
+        if (!e) continue;
         // Label filters apply to containers' attributes; other objects are checked here.
-        if (e.Type === 'container' && !matchesLabels(attributes, filter.labels)) continue;
-        yield {
-          type: e.Type,
-          action: e.Action,
-          id: typeof e.Actor?.ID === 'string' ? e.Actor.ID : '',
-          attributes,
-          time: typeof e.timeNano === 'number' ? Math.floor(e.timeNano / NS_PER_MS) : typeof e.time === 'number' ? e.time * 1000 : Date.now(),
-        };
+        if (e.type === 'container' && !matchesLabels(e.attributes, filter.labels)) continue;
+        yield e;
       }
     } catch (e) {
       if (signal.aborted) return;
@@ -369,11 +278,11 @@ export class DockerodeEngineClient implements EngineClient {
   }
 
   async exec(id: string, filter: LabelFilter, command: string[], signal?: AbortSignal): Promise<ExecResult> {
-    const info = await this.inspectRaw(id, signal);
+    const info = await this.inspectContainer(id, signal);
     if (!info) throw new EngineRequestError(`run ${command[0]} in ${id}`, 404, `no such container: ${id}`);
-    if (!matchesLabels(info.Config.Labels, filter)) throw new NotManagedError('container', id);
-    const operation = `run ${command[0]} in container ${info.Name.replace(/^\//, '')}`;
-    const container = this.api().getContainer(info.Id);
+    if (!matchesLabels(info.labels, filter)) throw new NotManagedError('container', id);
+    const operation = `run ${command[0]} in container ${info.name}`;
+    const container = this.api().getContainer(info.id);
     const exec = await this.call(operation, () => container.exec({ Cmd: command, AttachStdout: true, AttachStderr: true, Tty: false, abortSignal: signal } as Dockerode.ExecCreateOptions));
     const stream = (await this.call(operation, () => exec.start({ hijack: true, stdin: false, abortSignal: signal } as Dockerode.ExecStartOptions))) as Readable;
     const onAbort = () => stream.destroy();
@@ -398,12 +307,8 @@ export class DockerodeEngineClient implements EngineClient {
   }
 
   async logs(id: string, options: LogOptions, signal: AbortSignal): Promise<LogStream> {
-    let known = options.inspected;
-    if (!known) {
-      const info = await this.inspectRaw(id, signal);
-      if (!info) throw new EngineRequestError(`follow the log of ${id}`, 404, `no such container: ${id}`);
-      known = { id: info.Id, labels: info.Config.Labels ?? {}, tty: info.Config.Tty };
-    }
+    const known = options.inspected ?? (await this.inspectContainer(id, signal));
+    if (!known) throw new EngineRequestError(`follow the log of ${id}`, 404, `no such container: ${id}`);
     if (!matchesLabels(known.labels, {})) throw new NotManagedError('container', id);
     const operation = `follow the log of ${id}`;
     // Always follow: without it the engine answers with the whole log as one buffered body.
@@ -453,7 +358,8 @@ export function createEngineClient(endpoint: ResolvedEngineHost): EngineClient {
   return new DockerodeEngineClient(endpoint);
 }
 
-function containerCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateOptions {
+/** The create request for a spec, as sent to the engine (exported for bench/print.ts, which sends it itself). */
+export function containerCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateOptions {
   const exposed: Record<string, object> = {};
   const bindings: Record<string, { HostIp?: string; HostPort: string }[]> = {};
   for (const p of spec.ports ?? []) {
@@ -502,17 +408,6 @@ function containerCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateO
   };
 }
 
-function publishedPorts(ports: Record<string, { HostIp: string; HostPort: string }[] | null>): PublishedPort[] {
-  const out: PublishedPort[] = [];
-  for (const [key, bindings] of Object.entries(ports)) {
-    const [port, proto] = key.split('/');
-    const base = { containerPort: Number(port), protocol: proto === 'udp' ? ('udp' as const) : ('tcp' as const) };
-    if (!bindings?.length) out.push(base);
-    else for (const b of bindings) out.push({ ...base, hostIp: b.HostIp || undefined, hostPort: b.HostPort ? Number(b.HostPort) : undefined });
-  }
-  return out;
-}
-
 /** Docker's stdout/stderr frames (1 byte stream, 3 zero, 4 bytes size, payload) of a whole body. */
 function demultiplex(body: Buffer): { stdout: string; stderr: string } {
   const out: Buffer[] = [];
@@ -527,9 +422,9 @@ function demultiplex(body: Buffer): { stdout: string; stderr: string } {
   return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
 }
 
-/** The engine's zero time ("0001-01-01T00:00:00Z") means "never". */
-function validTime(t: string | undefined): string | undefined {
-  return t && !t.startsWith('0001-') ? t : undefined;
+/** The answer of an inspection, or undefined when the engine has no such object (404). */
+function unlessMissing<T>(request: Promise<T>): Promise<T | undefined> {
+  return ignoreStatus([404], request);
 }
 
 async function ignoreStatus<T>(statuses: number[], request: Promise<T>, messagePattern?: RegExp): Promise<T | undefined> {

@@ -40,6 +40,8 @@ export class FakeEngine implements EngineClient {
   failCreate?: { at: number; error: Error };
   /** Log text per container id (unframed, as with a TTY). */
   readonly logText = new Map<string, string>();
+  /** Log bodies per container id, sent in these chunks (frames when multiplexed); they win over logText. */
+  readonly logBodies = new Map<string, { chunks: Buffer[]; multiplexed: boolean }>();
   private creates = 0;
   private nextPort = 32768;
   private nextId = 1;
@@ -177,10 +179,11 @@ export class FakeEngine implements EngineClient {
 
   async logs(id: string, _options: unknown, signal: AbortSignal): Promise<LogStream> {
     const stream = new PassThrough();
-    stream.write(this.logText.get(id) ?? '');
+    const body = this.logBodies.get(id);
+    for (const chunk of body?.chunks ?? [Buffer.from(this.logText.get(id) ?? '')]) stream.write(chunk);
     // Stays open like a followed log of a running container, until aborted.
     signal.addEventListener('abort', () => stream.destroy(), { once: true });
-    return { stream: stream as Readable, multiplexed: false };
+    return { stream: stream as Readable, multiplexed: body?.multiplexed ?? false };
   }
 
   async exec(): Promise<ExecResult> {
