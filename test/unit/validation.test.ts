@@ -169,7 +169,16 @@ describe('validation', () => {
     it('puts a wrong collection type on its key', () => expectOne(HEAD + '«files»:\n  path: /a\n', /`files` must be a list, not a mapping/));
     it('needs a secret source', () => expectOne(HEAD + 'secrets:\n  - «name: A»\n', /exactly one of `fromEnv` or `fromFile`/));
     it('needs gateway port and target', () => expectOne(HEAD + 'ports: [80]\n«gateway»: { port: 18080 }\n', /`gateway` is missing the required property `target`/));
-    it('checks the health path', () => expectOne(HEAD + 'ports: [80]\nhealth:\n  http: { port: 80, path: «health» }\n', /must start with '\/'/));
+    it('checks the health path', () => expectOne(HEAD + 'ports: [80]\nhealth:\n  http: { port: 80, path: «health» }\n', /must be a request path like \/health or \/status\?full=1: starting with '\/'/));
+    it('refuses every health path an HTTP probe cannot send, and accepts origin-form targets', () => {
+      const text = (path: string) => HEAD + `ports: [80]\nhealth:\n  http: { port: 80, path: ${JSON.stringify(path)} }\n`;
+      for (const bad of ['/a b', '/a\tb', '/ü', '/é', '/日本', '/x"y', '/{x}', '/a#frag', '/a\\b', '/%zz', '/%2', '/a\nb', '/\u0000', `/${'a'.repeat(1024)}`]) {
+        const ds = problems(text(bad));
+        assert.equal(ds.length, 1, `${JSON.stringify(bad)}: ${ds.map((d) => d.message).join('; ')}`);
+        assert.match(ds[0].message, /^`health\.http\.path` must (be a request path|be at most 1024)/, JSON.stringify(bad));
+      }
+      for (const good of ['/', '/health', '/status?full=1&x=%2F', '//x', "/a;b=c/d:e@f!$&'()*+,", '/?', '/q?a/b?c', '/%C3%A9']) expectNone(text(good));
+    });
     it('rejects an empty command list', () => expectOne(HEAD + 'command: «[]»\n', /`command` must/));
   });
 

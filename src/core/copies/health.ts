@@ -6,13 +6,15 @@
 import { request } from 'node:http';
 import type { ContainerDetails, EngineClient, PublishedPort } from '../engine/EngineClient';
 import type { MasterCopy } from '../mastercopy/model';
-import { healthTiming, type HealthTiming } from './spec';
+import { healthTiming, HTTP_PROBE_PATH, type HealthTiming } from './spec';
 
 /** One GET; resolves to the status code, or undefined when there was no answer in time. */
 export type HttpProbe = (url: { host: string; port: number; path: string }, timeoutMs: number, signal?: AbortSignal) => Promise<number | undefined>;
 
 export const nodeHttpProbe: HttpProbe = (url, timeoutMs, signal) =>
   new Promise((resolve) => {
+    // A path no request can carry (from a label an older version wrote) fails the probe: it never throws.
+    if (!HTTP_PROBE_PATH.test(url.path)) return resolve(undefined);
     const req = request({ host: url.host, port: url.port, path: url.path, method: 'GET', timeout: timeoutMs, signal, headers: { 'user-agent': 'mastercopy-health' } }, (res) => {
       res.resume();
       resolve(res.statusCode);

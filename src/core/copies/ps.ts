@@ -2,7 +2,7 @@
 import type { ContainerSummary, EngineClient } from '../engine/EngineClient';
 import { LABEL_COPY, LABEL_DIGEST, LABEL_NAME, LABEL_VERSION, type LabelFilter } from '../engine/labels';
 import type { HttpProbe } from './health';
-import { LABEL_HEALTH_HTTP, PUBLISH_HOST_IP } from './spec';
+import { LABEL_HEALTH_HTTP, parseHealthHttpLabel, PUBLISH_HOST_IP } from './spec';
 
 /**
  * One copy. The JSON shape of `mastercopy ps --json` is an array of these, sorted by
@@ -106,12 +106,17 @@ async function healthOf(c: ContainerSummary, options: ListCopiesOptions): Promis
   if (/\(health: starting\)/.test(c.statusText)) return 'starting';
   if (/\(unhealthy\)/.test(c.statusText)) return 'unhealthy';
   if (/\(healthy\)/.test(c.statusText)) return 'healthy';
-  const http = c.labels[LABEL_HEALTH_HTTP];
+  const http = parseHealthHttpLabel(c.labels[LABEL_HEALTH_HTTP]);
   if (!http || !options.probe || c.status !== 'running') return 'none';
-  const [port, path] = http.split(' ');
-  const hostPort = c.ports.find((p) => p.containerPort === Number(port) && p.protocol === 'tcp' && p.hostPort !== undefined)?.hostPort;
+  const hostPort = c.ports.find((p) => p.containerPort === http.port && p.protocol === 'tcp' && p.hostPort !== undefined)?.hostPort;
   if (hostPort === undefined) return 'unhealthy';
-  const status = await options.probe({ host: options.probeHost ?? PUBLISH_HOST_IP, port: hostPort, path: path || '/' }, options.probeTimeoutMs ?? 1000, options.signal);
+  let status: number | undefined;
+  try {
+    status = await options.probe({ host: options.probeHost ?? PUBLISH_HOST_IP, port: hostPort, path: http.path }, options.probeTimeoutMs ?? 1000, options.signal);
+  } catch (e) {
+    // One copy's failed probe is that copy's health, never the whole list's failure.
+    if (options.signal?.aborted) throw e;
+  }
   return status !== undefined && status >= 200 && status < 400 ? 'healthy' : 'unhealthy';
 }
 

@@ -16,6 +16,29 @@ import { normalizePort, type Command, type Health, type MasterCopy } from '../ma
 /** On copies probed over HTTP: "PORT PATH", so that `ps` can probe them the same way. */
 export const LABEL_HEALTH_HTTP = 'io.mastercopy.health-http';
 
+/**
+ * What an HTTP probe can send as its request target: the origin form (RFC 3986 path and
+ * query, percent-encoding allowed), so never a blank, a control or a non-ASCII character.
+ * The same as the schema's pattern for `health.http.path` (a unit test keeps them equal);
+ * here for the readers of LABEL_HEALTH_HTTP, which may carry what an older version wrote.
+ */
+export const HTTP_PROBE_PATH = /^\/(?:[A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2})*(?:\?(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$/;
+
+/**
+ * The probe a LABEL_HEALTH_HTTP value names: the port before the first space, the path
+ * after it ('/' when there is none). Undefined without a valid port; the path is as it
+ * stands, which the probe refuses to send unless it matches HTTP_PROBE_PATH.
+ */
+export function parseHealthHttpLabel(value: string | undefined): { port: number; path: string } | undefined {
+  if (!value) return undefined;
+  const space = value.indexOf(' ');
+  const portText = space < 0 ? value : value.slice(0, space);
+  if (!/^[0-9]{1,5}$/.test(portText)) return undefined;
+  const port = Number(portText);
+  if (port < 1 || port > 65535) return undefined;
+  return { port, path: space < 0 ? '/' : value.slice(space + 1) || '/' };
+}
+
 /** The schema's defaults for `health`. */
 export const HEALTH_DEFAULTS = { intervalMs: 2000, timeoutMs: 1000, retries: 3, startPeriodMs: 5000 } as const;
 /** The schema's default for `runtime.tmpfs`. */

@@ -11,7 +11,7 @@
 import { request } from 'node:http';
 import type { EngineClient } from '../engine/EngineClient';
 import { LABEL_COPY, LABEL_NAME, LABEL_VERSION } from '../engine/labels';
-import { LABEL_HEALTH_HTTP } from '../copies/spec';
+import { HTTP_PROBE_PATH, LABEL_HEALTH_HTTP } from '../copies/spec';
 import { delay } from '../copies/health';
 import { activeVersion, readLedger, type LedgerRecord } from '../deploy/ledger';
 import type { Backend, BackendSource } from './gateway';
@@ -285,6 +285,8 @@ function parseProbe(label: string | undefined): { port: number; path: string } |
 
 function httpStatus(host: string, port: number, path: string, timeoutMs: number): Promise<number | undefined> {
   return new Promise((resolve) => {
+    // request() throws on a path it cannot send (from a label an older version wrote): a failed probe, not a failed read.
+    if (!HTTP_PROBE_PATH.test(path)) return resolve(undefined);
     const req = request({ host, port, path, method: 'GET', timeout: timeoutMs, agent: false, headers: { 'user-agent': 'mastercopy-keeper' } }, (res) => {
       res.resume();
       resolve(res.statusCode);

@@ -13,6 +13,7 @@ import { scaleCopies } from '../../../src/core/copies/scale';
 import { EngineRequestError } from '../../../src/core/engine/errors';
 import { LABEL_COPY, LABEL_DIGEST, LABEL_MANAGED, LABEL_NAME, LABEL_ROLE, LABEL_VERSION } from '../../../src/core/engine/labels';
 import type { MasterCopy } from '../../../src/core/mastercopy/model';
+import { LABEL_HEALTH_HTTP } from '../../../src/core/copies/spec';
 import { FakeEngine } from './fakeEngine';
 
 const SECRET = 'pa55-w0rd-value';
@@ -225,6 +226,23 @@ describe('printing copies (fake engine)', () => {
     // The image of that version is replaced (rebuilt after a removal): the copies no longer match it.
     engine.images.get('demo:1.0.0')!.labels[LABEL_DIGEST] = 'sha256:other';
     assert.equal((await listCopies(engine))[0].digestMatches, false);
+  });
+
+  it('lists every copy when one copy\'s label holds a path no probe can send (an older version wrote it)', async () => {
+    const mc: MasterCopy = { ...MC, health: { http: { port: 8080, path: '/health' }, interval: '10ms', startPeriod: '0s' } };
+    const engine = await engineWithImage(mc);
+    await printCopies(engine, mc, folder, options({ copies: 2, probe: async () => 200 }));
+    const [first] = [...engine.containers.values()];
+    first.labels[LABEL_HEALTH_HTTP] = '8080 /a\tb';
+    const probe: HttpProbe = async (url) => {
+      if (url.path !== '/health') throw new TypeError('Request path contains unescaped characters');
+      return 200;
+    };
+    const records = await listCopies(engine, { name: 'demo', probe });
+    assert.deepEqual(records.map((r) => [r.index, r.health]), [
+      [0, 'unhealthy'],
+      [1, 'healthy'],
+    ]);
   });
 
   it('sorts versions numerically', () => {

@@ -1,13 +1,17 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretError } from '../../../src/core/copies/errors';
 import { MAX_SECRET_FILE_BYTES, nodeReadSecretFile, resolveSecrets } from '../../../src/core/copies/secrets';
-import { copyContainerSpec, copyName, durationMs, healthTiming, memoryBytes, networkName, volumeName, LABEL_HEALTH_HTTP } from '../../../src/core/copies/spec';
+import { nodeHttpProbe } from '../../../src/core/copies/health';
+import { copyContainerSpec, copyName, durationMs, healthTiming, HTTP_PROBE_PATH, memoryBytes, networkName, parseHealthHttpLabel, volumeName, LABEL_HEALTH_HTTP } from '../../../src/core/copies/spec';
 import { LABEL_COPY, LABEL_DIGEST, LABEL_NAME, LABEL_VERSION } from '../../../src/core/engine/labels';
 import type { MasterCopy } from '../../../src/core/mastercopy/model';
+import schemaJson from '../../../schemas/mastercopy.schema.json';
 
 const DIGEST = 'sha256:' + 'ab'.repeat(32);
 const BASE: MasterCopy = { mastercopy: 1, name: 'demo', version: '1.2.0', from: 'busybox:stable' };
@@ -119,6 +123,36 @@ describe('copy container spec', () => {
     assert.equal(memoryBytes('1g'), 1024 ** 3);
     assert.equal(copyName('svc', '1.0.0_rc.1', 12), 'svc-1.0.0_rc.1-12');
     assert.equal(copyName('svc', 'a+b', 0), 'svc-a-b-0');
+  });
+});
+
+describe('the health-http label and its readers', () => {
+  it('checks paths with the schema\'s own pattern for health.http.path', () => {
+    assert.equal(HTTP_PROBE_PATH.source.replace(/\\\//g, '/'), schemaJson.properties.health.properties.http.properties.path.pattern);
+  });
+
+  it('reads "PORT PATH" with the path after the first space, and no valid port as no probe', () => {
+    assert.deepEqual(parseHealthHttpLabel('8080 /health'), { port: 8080, path: '/health' });
+    assert.deepEqual(parseHealthHttpLabel('8080'), { port: 8080, path: '/' });
+    assert.deepEqual(parseHealthHttpLabel('8080 /a b'), { port: 8080, path: '/a b' }, 'the whole path, never cut at a blank');
+    for (const v of [undefined, '', 'x /', '0 /', '65536 /', ' 8080 /', '8080\t/']) assert.equal(parseHealthHttpLabel(v), undefined, JSON.stringify(v));
+  });
+
+  it('probes only a path a request can carry: never throws, never sends the rest', async () => {
+    let requests = 0;
+    const server = createServer((req, res) => {
+      requests++;
+      res.writeHead(req.url === '/health' ? 200 : 404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      for (const path of ['/a b', '/a\tb', '/ü', '/日本', 'health']) assert.equal(await nodeHttpProbe({ host: '127.0.0.1', port, path }, 1000), undefined, path);
+      assert.equal(requests, 0);
+      assert.equal(await nodeHttpProbe({ host: '127.0.0.1', port, path: '/health' }, 1000), 200);
+    } finally {
+      server.close();
+    }
   });
 });
 
