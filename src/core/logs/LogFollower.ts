@@ -2,7 +2,8 @@
 // of entries (lines and marker lines), pulled by its consumer.
 //
 // - Each copy's log is one engine connection (always `follow` and `timestamps`: a
-//   non-following request makes the engine buffer the whole log) decoded by LogDecoder.
+//   non-following request makes the engine buffer the whole log) decoded by LogDecoder;
+//   where it stands (connecting, streaming, stopped, lost, …) is its CopyLog's.
 // - Backpressure: a copy's stream is paused while `maxQueuedLines` of its lines wait for
 //   the consumer, so memory is bounded whatever the log volume; the engine then waits too.
 // - Without `follow`, each copy's log is read up to the moment the tail was opened: to
@@ -19,7 +20,7 @@ import { EngineUnreachableError, isAbortError } from '../engine/errors';
 import { LABEL_COPY, LABEL_NAME, LABEL_VERSION, type LabelFilter } from '../engine/labels';
 import { LogDecoder, type DecodedLine } from './LogDecoder';
 import { LogMerger } from './LogMerger';
-import { ResumePoint } from './ResumePoint';
+import { CopyLog, type LogConnectionStream } from './CopyLog';
 import { keyFromMs } from './timestamp';
 import type { LogEntry, LogLine, LogMarker, LogMarkerEvent, LogTarget } from './types';
 
@@ -53,47 +54,12 @@ export interface FollowLogsOptions {
   now?: () => number;
 }
 
-/** checking: its stream ended, the copy is being inspected to tell why. */
-type SourceState = 'idle' | 'connecting' | 'streaming' | 'checking' | 'stopped' | 'lost' | 'ended' | 'gone';
-
-class CopySource {
-  state: SourceState = 'idle';
-  readonly resume = new ResumePoint();
-  startedAt: string | undefined;
-  connections = 0;
-  firstConnectMs = 0;
-  lastKey: string | undefined;
-  wasRunning = false;
-  paused = false;
-  stream: NodeJS.ReadableStream & { destroy(): void; pause(): unknown; resume(): unknown } | undefined;
-  connection: AbortController | undefined;
-  lastData = 0;
-  settleTimer: NodeJS.Timeout | undefined;
-  /** Without follow: the line stamped after this ends the copy's log. */
-  cutoffKey: string | undefined;
-  /** A start event came while it was connecting or being checked: look again. */
-  recheck = false;
-
-  constructor(
-    readonly id: string,
-    readonly name: string,
-    readonly version: string,
-    readonly copyIndex: number,
-    /** Present when the tail started: its initial read uses `tail`; later copies are read whole. */
-    readonly initial: boolean,
-  ) {}
-
-  describe(): string {
-    return this.copyIndex >= 0 ? `copy ${this.copyIndex}${this.version ? ` (${this.version})` : ''}` : `container ${this.id.slice(0, 12)}`;
-  }
-}
-
 const ENGINE = '';
 
 export class LogFollower implements AsyncIterable<LogEntry> {
   private readonly abort = new AbortController();
   private readonly merger: LogMerger<LogEntry>;
-  private readonly sources = new Map<string, CopySource>();
+  private readonly sources = new Map<string, CopyLog>();
   private readonly now: () => number;
   private readonly opts: Required<Omit<FollowLogsOptions, 'tail' | 'since' | 'now'>> & Pick<FollowLogsOptions, 'tail' | 'since'>;
   private readonly wantsTimestamps: boolean;
@@ -150,7 +116,7 @@ export class LogFollower implements AsyncIterable<LogEntry> {
   close(): void {
     if (this.abort.signal.aborted) return;
     this.abort.abort();
-    for (const s of this.sources.values()) this.disconnect(s);
+    for (const s of this.sources.values()) s.close(this.opts.follow);
     this.finished = true;
     this.wake();
   }
@@ -194,11 +160,7 @@ export class LogFollower implements AsyncIterable<LogEntry> {
 
   private resumePaused(): void {
     for (const s of this.sources.values()) {
-      if (s.paused && this.merger.queued(s.id) <= this.opts.maxQueuedLines / 2) {
-        s.paused = false;
-        s.lastData = this.now();
-        s.stream?.resume();
-      }
+      if (s.isPaused && this.merger.queued(s.id) <= this.opts.maxQueuedLines / 2) s.resumeReading(this.now());
     }
   }
 
@@ -283,7 +245,7 @@ export class LogFollower implements AsyncIterable<LogEntry> {
 
   private running(): number {
     let n = 0;
-    for (const s of this.sources.values()) if (s.state === 'streaming' || s.state === 'connecting') n++;
+    for (const s of this.sources.values()) if (s.following) n++;
     return n;
   }
 
@@ -314,9 +276,9 @@ export class LogFollower implements AsyncIterable<LogEntry> {
         s = this.addSource(c.id, c.labels, initial);
         if (!initial) this.marker(s, 'joined', `${s.describe()} joined`);
       }
-      if (initial || (c.status === 'running' && (s.state === 'stopped' || s.state === 'lost' || s.state === 'idle'))) this.connect(s, initial);
+      if (initial || (c.status === 'running' && s.waiting)) this.connect(s, initial);
     }
-    for (const s of this.sources.values()) if (!listed.has(s.id) && s.state !== 'gone') this.gone(s);
+    for (const s of this.sources.values()) if (!listed.has(s.id) && !s.gone) this.gone(s);
   }
 
   private onEvent(e: EngineEvent): void {
@@ -327,91 +289,75 @@ export class LogFollower implements AsyncIterable<LogEntry> {
         s = this.addSource(e.id, e.attributes, false);
         this.marker(s, 'joined', `${s.describe()} joined`);
       }
-      if (s.state === 'connecting' || s.state === 'checking') s.recheck = true;
-      else if (s.state !== 'streaming') this.connect(s, false);
+      if (s.started()) this.connect(s, false);
     } else if (e.action === 'destroy') {
       const s = this.sources.get(e.id);
-      if (s && s.state !== 'gone') this.gone(s);
+      if (s && !s.gone) this.gone(s);
     }
   }
 
-  private addSource(id: string, labels: Record<string, string>, initial: boolean): CopySource {
+  private addSource(id: string, labels: Record<string, string>, initial: boolean): CopyLog {
     const index = labels[LABEL_COPY];
-    const s = new CopySource(id, labels[LABEL_NAME] ?? '', labels[LABEL_VERSION] ?? '', index !== undefined && /^[0-9]+$/.test(index) ? Number(index) : -1, initial);
+    const s = new CopyLog(id, labels[LABEL_NAME] ?? '', labels[LABEL_VERSION] ?? '', index !== undefined && /^[0-9]+$/.test(index) ? Number(index) : -1, initial);
     this.sources.set(id, s);
     this.merger.addSource(id, s.copyIndex, false);
     return s;
   }
 
-  private gone(s: CopySource): void {
-    this.disconnect(s);
-    s.state = 'gone';
+  private gone(s: CopyLog): void {
+    s.remove(this.opts.follow);
     this.marker(s, 'left', `${s.describe()} was removed`);
     this.merger.removeSource(s.id);
   }
 
   // --- one copy's connection -------------------------------------------------------
 
-  private connect(s: CopySource, initial: boolean): void {
-    s.state = 'connecting';
+  private connect(s: CopyLog, initial: boolean): void {
+    s.connecting();
     // From now on its lines may come: others wait for it (at most the window).
     this.merger.setBlocking(s.id, true);
     this.connectAsync(s, initial).catch((e) => {
       if (this.abort.signal.aborted) return;
       this.merger.setBlocking(s.id, false);
       this.wake();
-      if (e instanceof EngineUnreachableError) s.state = 'lost';
-      else if (s.connections === 0 && !this.opts.follow) this.fail(e);
+      if (e instanceof EngineUnreachableError) s.lost();
+      else if (s.neverConnected && !this.opts.follow) this.fail(e);
       else {
         // The copy vanished between the event and the request, or refused: not fatal for a tail.
-        s.state = 'stopped';
+        s.stopped();
         this.checkFinished();
       }
     });
   }
 
   /** Inspects the copy; again if a start event came meanwhile (the answer may predate it). */
-  private async inspect(s: CopySource): Promise<ContainerDetails | undefined> {
+  private async inspect(s: CopyLog): Promise<ContainerDetails | undefined> {
     for (;;) {
-      s.recheck = false;
+      s.inspecting();
       const info = await this.engine.inspectContainer(s.id, this.abort.signal);
-      if (!info || info.running || !s.recheck) return info;
+      if (!info || info.running || !s.startedDuringInspection) return info;
     }
   }
 
-  private async connectAsync(s: CopySource, initial: boolean): Promise<void> {
+  private async connectAsync(s: CopyLog, initial: boolean): Promise<void> {
     const info = await this.inspect(s);
     if (!info) {
-      if (s.state !== 'gone') this.gone(s);
+      if (!s.gone) this.gone(s);
       this.checkFinished();
       return;
     }
     if (!initial && !info.running) {
       // A replayed or stale start: it is not running now.
-      s.state = 'stopped';
+      s.stopped();
       this.merger.setBlocking(s.id, false);
       return;
     }
-    const again = s.connections > 0;
-    const restarted = again && info.startedAt !== s.startedAt;
-    s.startedAt = info.startedAt;
-    s.wasRunning = info.running;
-    let since: number | undefined;
-    let tail: number | undefined;
-    if (!again) {
-      s.firstConnectMs = this.now();
-      since = this.opts.since;
-      tail = s.initial ? this.opts.tail : undefined;
-    } else {
-      since = s.resume.resume() ?? Math.floor(s.firstConnectMs / 1000) - 1;
-    }
-    s.connections++;
+    const connection = new AbortController();
+    const { since, tail, again, restarted } = s.opening(info, this.now(), { since: this.opts.since, tail: this.opts.tail }, connection);
     if (restarted) this.marker(s, 'restarted', `${s.describe()} restarted: following its new output`);
     else if (again) this.marker(s, 'resumed', `${s.describe()}: following again`);
 
-    const connection = new AbortController();
     const signal = AbortSignal.any([this.abort.signal, connection.signal]);
-    s.connection = connection;
     const timestamps = this.wantsTimestamps || this.opts.follow || info.running || !('containerId' in this.target);
     const { stream, multiplexed } = await this.engine.logs(s.id, { tail, since, timestamps, inspected: info }, signal);
     if (signal.aborted) {
@@ -419,12 +365,9 @@ export class LogFollower implements AsyncIterable<LogEntry> {
       this.merger.setBlocking(s.id, false);
       return;
     }
-    const readable = stream as unknown as NonNullable<CopySource['stream']>;
-    s.stream = readable;
-    s.state = 'streaming';
-    s.lastData = this.now();
+    const readable = stream as unknown as LogConnectionStream;
+    s.streaming(readable, this.now(), this.opts.follow ? undefined : this.cutoffKey);
     this.merger.touch(s.id);
-    if (!this.opts.follow) s.cutoffKey = this.cutoffKey;
     const decoder = new LogDecoder({ multiplexed, timestamps, accept: s.resume.accept, maxLineBytes: this.opts.maxLineBytes, onLine: (line) => this.onLine(s, line) });
 
     let ended = false;
@@ -432,116 +375,82 @@ export class LogFollower implements AsyncIterable<LogEntry> {
       if (ended) return;
       ended = true;
       decoder.end();
-      if (s.state === 'streaming') s.state = 'checking';
-      clearTimeout(s.settleTimer);
-      if (s.stream === readable) s.stream = undefined;
+      s.streamClosed(readable);
       this.merger.setBlocking(s.id, false);
       this.wake();
       this.streamEnded(s, error).catch((e) => this.fail(e));
     };
     stream.on('data', (chunk: Buffer) => {
       if (ended) return;
-      s.lastData = this.now();
+      s.dataArrived(this.now());
       this.merger.touch(s.id);
       decoder.push(chunk);
-      if (!s.paused && this.merger.queued(s.id) >= this.opts.maxQueuedLines) {
-        s.paused = true;
-        stream.pause();
-      }
+      if (!s.isPaused && this.merger.queued(s.id) >= this.opts.maxQueuedLines) s.pauseReading(readable);
       this.wake();
     });
     stream.on('end', () => finish(undefined));
     stream.on('error', (e) => finish(e));
     stream.on('close', () => finish(undefined));
-    if (!this.opts.follow) this.armSettle(s);
+    if (!this.opts.follow) s.settleAfterQuiet(this.opts.settleMs, this.now, () => s.close(false));
   }
 
-  private onLine(s: CopySource, d: DecodedLine): void {
-    if (s.cutoffKey !== undefined && d.key > s.cutoffKey) {
-      // Written after the tail was opened: without follow, that is the end of this log.
-      s.cutoffKey = undefined;
-      this.disconnect(s);
-      return;
-    }
-    // Late lines (flushed at the end of a stream) count too, unless the tail stopped it.
-    if (s.state !== 'streaming' && s.state !== 'checking' && !(s.state === 'ended' && s.cutoffKey !== undefined)) return;
-    s.lastKey = d.key;
+  private onLine(s: CopyLog, d: DecodedLine): void {
+    const verdict = s.line(d.key);
+    if (verdict === 'cut') s.close(this.opts.follow);
+    if (verdict !== 'keep') return;
     const line: LogLine = { kind: 'line', copyIndex: s.copyIndex, name: s.name, version: s.version, containerId: s.id, stream: d.stream, timestamp: d.key, text: d.text };
     this.merger.push(s.id, line);
   }
 
-  private armSettle(s: CopySource): void {
-    const check = () => {
-      if (s.state !== 'streaming') return;
-      const quiet = this.now() - s.lastData;
-      if (s.paused || quiet < this.opts.settleMs) s.settleTimer = setTimeout(check, s.paused ? this.opts.settleMs : this.opts.settleMs - quiet);
-      else this.disconnect(s);
-    };
-    s.settleTimer = setTimeout(check, this.opts.settleMs);
-  }
-
-  /** Closes the copy's connection (the stream's end handler follows). */
-  private disconnect(s: CopySource): void {
-    clearTimeout(s.settleTimer);
-    if (s.state === 'streaming' || s.state === 'connecting') s.state = this.opts.follow ? 'stopped' : 'ended';
-    s.connection?.abort();
-    s.connection = undefined;
-    s.stream?.destroy();
-    s.stream = undefined;
-  }
-
-  private async streamEnded(s: CopySource, error: unknown): Promise<void> {
+  private async streamEnded(s: CopyLog, error: unknown): Promise<void> {
     if (this.abort.signal.aborted) return;
     if (!this.opts.follow) {
-      const stoppedByUs = s.state === 'ended';
-      s.state = 'ended';
+      const { closedByTail } = s.readToEnd();
       this.merger.removeSource(s.id);
-      if (error !== undefined && !stoppedByUs && !isAbortError(error)) this.fail(error);
+      if (error !== undefined && !closedByTail && !isAbortError(error)) this.fail(error);
       this.checkFinished();
       return;
     }
-    if (s.state !== 'checking') return;
+    if (!s.checking) return;
     let info: ContainerDetails | undefined;
     try {
       info = await this.inspect(s);
     } catch (e) {
       if (e instanceof EngineUnreachableError) {
         // The engine is going away: the event loop notices and reconnects everything.
-        s.state = 'lost';
+        s.lost();
         return;
       }
       throw e;
     }
     // Meanwhile it may have been removed (a destroy event), or the tail closed.
-    if ((s.state as SourceState) !== 'checking' || this.abort.signal.aborted) return;
+    if (!s.checking || this.abort.signal.aborted) return;
     if (!info) {
       this.gone(s);
       return;
     }
-    if (info.running && info.startedAt !== s.startedAt) {
+    if (info.running && s.restartedSince(info)) {
       this.connect(s, false);
       return;
     }
     if (info.running) {
       // The connection broke, the copy runs on: pick up where it was (not in a tight loop).
-      s.state = 'connecting';
+      s.reconnectingSoon();
       await delay(this.opts.retryMs, this.abort.signal);
       if (!this.abort.signal.aborted) this.connect(s, false);
       return;
     }
-    s.state = 'stopped';
-    if (s.wasRunning) this.marker(s, 'stopped', `${s.describe()} stopped (exit code ${info.exitCode})`);
-    s.wasRunning = false;
+    if (s.stoppedRunning()) this.marker(s, 'stopped', `${s.describe()} stopped (exit code ${info.exitCode})`);
   }
 
   private checkFinished(): void {
     if (this.opts.follow || !this.discovered) return;
-    for (const s of this.sources.values()) if (s.state === 'connecting' || s.state === 'streaming' || s.state === 'idle') return;
+    for (const s of this.sources.values()) if (s.unread) return;
     this.finished = true;
     this.wake();
   }
 
-  private marker(s: CopySource | undefined, event: LogMarkerEvent, text: string): void {
+  private marker(s: CopyLog | undefined, event: LogMarkerEvent, text: string): void {
     const m: LogMarker = { kind: 'marker', event, timestamp: s?.lastKey ?? keyFromMs(this.now()), text };
     if (s) {
       m.copyIndex = s.copyIndex;

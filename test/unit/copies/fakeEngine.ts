@@ -1,6 +1,9 @@
-// An in-memory EngineClient for unit tests of printing, scaling and disposing: it keeps
-// containers, networks, volumes and images, records every request, and applies the same
-// label rules as the real client (lists only ours, refuses to remove others).
+// The in-memory EngineClient of the unit tests: it keeps containers (with their logs),
+// networks, volumes and images, records requests, sends events, and applies the same label
+// rules as the real client (lists only ours, refuses to remove others). For log tails:
+// a copy's log is a list of messages, followed while it runs; `stop`, `start` and `destroy`
+// change a copy as the engine would and send its event; `goAway` and `comeBack` take the
+// whole engine away (every request then fails as unreachable) and back.
 import { createHash } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import type {
@@ -9,16 +12,27 @@ import type {
   ExecResult,
   ContainerSummary,
   EngineClient,
+  EngineEvent,
+  EventFilter,
   ImageDetails,
   ImageSummary,
+  LogOptions,
   LogStream,
   NetworkSpec,
   NetworkSummary,
   VolumeSpec,
   VolumeSummary,
 } from '../../../src/core/engine/EngineClient';
-import { EngineRequestError, NotManagedError } from '../../../src/core/engine/errors';
-import { LABEL_MANAGED, MANAGED_VALUE, matchesLabels, type LabelFilter } from '../../../src/core/engine/labels';
+import { EngineRequestError, EngineUnreachableError, NotManagedError } from '../../../src/core/engine/errors';
+import { LABEL_COPY, LABEL_MANAGED, LABEL_NAME, LABEL_VERSION, MANAGED_VALUE, matchesLabels, type LabelFilter } from '../../../src/core/engine/labels';
+import { frame } from '../logs/frames';
+
+/** One message of a copy's log: written to `stream` at `ts` (RFC 3339 with nanoseconds), without its "\n". */
+export interface FakeLogMessage {
+  stream: 'stdout' | 'stderr';
+  ts: string;
+  text: string;
+}
 
 export interface FakeContainer {
   id: string;
@@ -27,6 +41,13 @@ export interface FakeContainer {
   running: boolean;
   health?: 'starting' | 'healthy' | 'unhealthy';
   hostPorts: number[];
+  /** Its log: followed while it runs. */
+  log?: FakeLogMessage[];
+  /** Inspect's StartedAt: a new value with every start. */
+  startedAt?: string;
+  exitCode?: number;
+  /** Its log comes raw, not as stdout/stderr frames. */
+  tty?: boolean;
 }
 
 export class FakeEngine implements EngineClient {
@@ -38,15 +59,113 @@ export class FakeEngine implements EngineClient {
   readonly calls: string[] = [];
   /** Make the n-th create (0-based) fail with this error. */
   failCreate?: { at: number; error: Error };
-  /** Log text per container id (unframed, as with a TTY). */
-  readonly logText = new Map<string, string>();
-  /** Log bodies per container id, sent in these chunks (frames when multiplexed); they win over logText. */
+  /** Log bodies per container id, sent in these chunks (frames when multiplexed), for tests of the bytes; they win over a container's `log`. */
   readonly logBodies = new Map<string, { chunks: Buffer[]; multiplexed: boolean }>();
+  /** Every log request's options, in order. */
+  readonly logRequests: LogOptions[] = [];
+  /** The followed logs of each container, and whether each asked for timestamps. */
+  private readonly openLogs = new Map<string, Map<PassThrough, boolean>>();
+  private readonly eventLog: EngineEvent[] = [];
+  private eventWaiters: (() => void)[] = [];
+  private away = false;
   private creates = 0;
   private nextPort = 32768;
   private nextId = 1;
 
-  async ping(): Promise<void> {}
+  async ping(): Promise<void> {
+    this.reachable();
+  }
+
+  // --- the engine as a whole -------------------------------------------------------------
+
+  /** The engine stops: open logs and event streams end; every request fails as unreachable until `comeBack`. */
+  goAway(): void {
+    this.away = true;
+    for (const id of this.openLogs.keys()) this.endLogs(id);
+    this.wakeEvents();
+  }
+
+  comeBack(): void {
+    this.away = false;
+  }
+
+  private reachable(): void {
+    if (this.away) throw new EngineUnreachableError(this.endpoint.host, 'connect ECONNREFUSED');
+  }
+
+  // --- copies and their logs ---------------------------------------------------------------
+
+  /** A copy of `name` (default svc) `version` (default 1.0.0) as printed: our labels; running unless told. */
+  addCopy(options: { id?: string; name?: string; version?: string; index: number; running?: boolean; log?: FakeLogMessage[]; startedAt?: string }): FakeContainer {
+    const id = options.id ?? this.newId();
+    const name = options.name ?? 'svc';
+    const version = options.version ?? '1.0.0';
+    const labels = { [LABEL_MANAGED]: MANAGED_VALUE, [LABEL_NAME]: name, [LABEL_VERSION]: version, [LABEL_COPY]: String(options.index) };
+    const running = options.running ?? true;
+    const c: FakeContainer = { id, spec: { image: `${name}:${version}`, name: `${name}-${version}-${options.index}`, labels }, labels, running, hostPorts: [], log: options.log ?? [], startedAt: options.startedAt ?? 'run-1', exitCode: running ? 0 : 1 };
+    this.containers.set(id, c);
+    return c;
+  }
+
+  /** The copy writes a line: kept in its log and sent to whoever follows it. */
+  appendLog(id: string, message: FakeLogMessage): void {
+    const c = this.container(id);
+    (c.log ??= []).push(message);
+    for (const [s, timestamps] of this.openLogs.get(id) ?? []) s.write(this.encode(c, message, timestamps));
+  }
+
+  /** The copy's process ends (its followed logs end), with a die event. */
+  stop(id: string, exitCode = 0): void {
+    const c = this.container(id);
+    c.running = false;
+    c.exitCode = exitCode;
+    this.endLogs(id);
+    this.emit('die', c);
+  }
+
+  /** The copy starts (again), with a start event. */
+  start(id: string, startedAt: string): void {
+    const c = this.container(id);
+    c.running = true;
+    c.startedAt = startedAt;
+    this.emit('start', c);
+  }
+
+  /** The copy is removed (as by `docker rm -f`), with a destroy event. */
+  destroy(id: string): void {
+    const c = this.container(id);
+    c.running = false;
+    this.endLogs(id);
+    this.containers.delete(id);
+    this.emit('destroy', c);
+  }
+
+  private container(id: string): FakeContainer {
+    const c = this.containers.get(id);
+    if (!c) throw new Error(`the fake engine has no container ${id}`);
+    return c;
+  }
+
+  private endLogs(id: string): void {
+    for (const s of this.openLogs.get(id)?.keys() ?? []) s.end();
+    this.openLogs.delete(id);
+  }
+
+  private encode(c: FakeContainer, m: FakeLogMessage, timestamps: boolean): Buffer {
+    const text = `${timestamps ? `${m.ts} ` : ''}${m.text}\n`;
+    return c.tty ? Buffer.from(text) : frame(m.stream, text);
+  }
+
+  private emit(action: string, c: FakeContainer): void {
+    this.eventLog.push({ type: 'container', action, id: c.id, attributes: { ...c.labels, name: c.spec.name ?? c.id, image: c.spec.image }, time: Date.now() });
+    this.wakeEvents();
+  }
+
+  private wakeEvents(): void {
+    const waiters = this.eventWaiters;
+    this.eventWaiters = [];
+    for (const w of waiters) w();
+  }
   async version() {
     return { version: 'fake', apiVersion: '1.41', os: 'linux', arch: 'amd64' };
   }
@@ -62,6 +181,7 @@ export class FakeEngine implements EngineClient {
   }
 
   async listContainers(filter: LabelFilter): Promise<ContainerSummary[]> {
+    this.reachable();
     this.calls.push('listContainers');
     return [...this.containers.values()].filter((c) => matchesLabels(c.labels, filter)).map((c) => this.summary(c));
   }
@@ -85,6 +205,7 @@ export class FakeEngine implements EngineClient {
   }
 
   async inspectContainer(id: string): Promise<ContainerDetails | undefined> {
+    this.reachable();
     const c = this.containers.get(id);
     if (!c) return undefined;
     return {
@@ -95,10 +216,11 @@ export class FakeEngine implements EngineClient {
       labels: c.labels,
       status: c.running ? 'running' : 'exited',
       running: c.running,
-      exitCode: c.running ? 0 : 1,
+      exitCode: c.exitCode ?? (c.running ? 0 : 1),
+      startedAt: c.startedAt,
       restartCount: 0,
       health: c.health,
-      tty: true,
+      tty: c.tty ?? false,
       env: Object.entries(c.spec.env ?? {}).map(([k, v]) => `${k}=${v}`),
       readOnly: c.spec.readOnly ?? true,
       capAdd: c.spec.capAdd ?? [],
@@ -172,18 +294,52 @@ export class FakeEngine implements EngineClient {
     this.volumes.splice(i, 1);
   }
 
-  // eslint-disable-next-line require-yield
-  async *events(): AsyncGenerator<never> {
-    return;
+  /** The events of containers that match the filter, from `since` on (replayed) and then as they happen, until the engine goes away. */
+  async *events(filter: EventFilter, signal: AbortSignal): AsyncGenerator<EngineEvent> {
+    this.reachable();
+    let next = filter.since === undefined ? this.eventLog.length : this.eventLog.findIndex((e) => e.time >= (filter.since as number));
+    if (next < 0) next = this.eventLog.length;
+    const wake = () => this.wakeEvents();
+    signal.addEventListener('abort', wake, { once: true });
+    try {
+      while (!signal.aborted && !this.away) {
+        const e = this.eventLog[next];
+        if (!e) {
+          await new Promise<void>((resolve) => this.eventWaiters.push(resolve));
+          continue;
+        }
+        next++;
+        if (filter.types?.length && !filter.types.includes(e.type as never)) continue;
+        if (e.type === 'container' && !matchesLabels(e.attributes, filter.labels)) continue;
+        yield e;
+      }
+    } finally {
+      signal.removeEventListener('abort', wake);
+    }
   }
 
-  async logs(id: string, _options: unknown, signal: AbortSignal): Promise<LogStream> {
+  async logs(id: string, options: LogOptions, signal: AbortSignal): Promise<LogStream> {
+    this.reachable();
+    this.logRequests.push(options);
     const stream = new PassThrough();
-    const body = this.logBodies.get(id);
-    for (const chunk of body?.chunks ?? [Buffer.from(this.logText.get(id) ?? '')]) stream.write(chunk);
-    // Stays open like a followed log of a running container, until aborted.
     signal.addEventListener('abort', () => stream.destroy(), { once: true });
-    return { stream: stream as Readable, multiplexed: body?.multiplexed ?? false };
+    const body = this.logBodies.get(id);
+    const c = this.containers.get(id);
+    if (body || !c?.log) {
+      for (const chunk of body?.chunks ?? []) stream.write(chunk);
+      // Stays open like a followed log of a running container, until aborted.
+      return { stream: stream as Readable, multiplexed: body?.multiplexed ?? false };
+    }
+    let messages = c.log.filter((m) => options.since === undefined || Date.parse(m.ts) / 1000 >= options.since);
+    if (options.tail !== undefined) messages = messages.slice(Math.max(0, messages.length - options.tail));
+    for (const m of messages) stream.write(this.encode(c, m, options.timestamps ?? false));
+    // Followed while it runs; a stopped copy's log ends after its last line.
+    if (c.running) {
+      if (!this.openLogs.has(id)) this.openLogs.set(id, new Map());
+      this.openLogs.get(id)?.set(stream, options.timestamps ?? false);
+      stream.on('close', () => this.openLogs.get(id)?.delete(stream));
+    } else stream.end();
+    return { stream: stream as Readable, multiplexed: !c.tty };
   }
 
   async exec(): Promise<ExecResult> {

@@ -118,7 +118,7 @@ describe('printing copies (fake engine)', () => {
     const origCreate = engine.createAndStartContainer.bind(engine);
     engine.createAndStartContainer = async (spec) => {
       const r = await origCreate(spec);
-      engine.logText.set(r.id, Array.from({ length: 30 }, (_, i) => `line ${i}`).join('\n') + '\n');
+      engine.containers.get(r.id)!.log = Array.from({ length: 30 }, (_, i) => ({ stream: 'stdout' as const, ts: '2026-11-25T12:00:00.000000000Z', text: `line ${i}` }));
       return r;
     };
     const result = await printCopies(engine, mc, folder, options({ copies: 2, probe, logLines: 5 }));

@@ -1,113 +1,52 @@
+// followLogs against the unit tests' fake engine: merging, backpressure, and each path a
+// copy's log can take (restarted, joined, stopped, left, the engine lost and back, read
+// to "now" without follow).
 import * as assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
-import type { ContainerDetails, ContainerSummary, EngineClient, EngineEvent, LogOptions, LogStream } from '../../../src/core/engine/EngineClient';
-import { LABEL_COPY, LABEL_MANAGED, LABEL_NAME, LABEL_VERSION, matchesLabels, type LabelFilter } from '../../../src/core/engine/labels';
+import { EngineUnreachableError } from '../../../src/core/engine/errors';
 import { LogFormatter } from '../../../src/core/logs/LogFormatter';
 import { followLogs } from '../../../src/core/logs/LogFollower';
-import type { LogEntry } from '../../../src/core/logs/types';
+import type { LogEntry, LogMarkerEvent } from '../../../src/core/logs/types';
 import { sinceSeconds } from '../../../src/cli/commands/logs';
-import { message, ts } from './frames';
+import { FakeEngine, type FakeLogMessage } from '../copies/fakeEngine';
+import { ts } from './frames';
 
-interface Msg {
-  stream: 'stdout' | 'stderr';
-  ts: string;
-  text: string;
-}
-interface Box {
-  id: string;
-  labels: Record<string, string>;
-  running: boolean;
-  startedAt: string;
-  log: Msg[];
-  open: Set<PassThrough>;
-}
-
-/** Just enough of an engine for log tails: containers with a stored log, followed streams, start events. */
-class LogEngine {
-  readonly endpoint = { host: 'unix:///fake.sock', source: 'default' as const, dockerodeOptions: {} };
-  readonly boxes = new Map<string, Box>();
-  readonly requests: LogOptions[] = [];
-  private readonly eventQueue: EngineEvent[] = [];
-  private notify: (() => void) | undefined;
-
-  add(id: string, index: number, log: Msg[], running = true): Box {
-    const box = { id, labels: { [LABEL_MANAGED]: 'true', [LABEL_NAME]: 'svc', [LABEL_VERSION]: '1.0.0', [LABEL_COPY]: String(index) }, running, startedAt: 'run-1', log, open: new Set<PassThrough>() };
-    this.boxes.set(id, box);
-    return box;
-  }
-  append(id: string, msg: Msg): void {
-    const box = this.boxes.get(id) as Box;
-    box.log.push(msg);
-    for (const s of box.open) s.write(message(msg.stream, msg.ts, `${msg.text}\n`));
-  }
-  stop(id: string): void {
-    const box = this.boxes.get(id) as Box;
-    box.running = false;
-    for (const s of box.open) s.end();
-    box.open.clear();
-  }
-  start(id: string, startedAt: string): void {
-    const box = this.boxes.get(id) as Box;
-    box.running = true;
-    box.startedAt = startedAt;
-    this.eventQueue.push({ type: 'container', action: 'start', id, attributes: box.labels, time: Date.now() });
-    this.notify?.();
-  }
-
-  async ping(): Promise<void> {}
-  async listContainers(filter: LabelFilter): Promise<ContainerSummary[]> {
-    return [...this.boxes.values()]
-      .filter((b) => matchesLabels(b.labels, filter))
-      .map((b) => ({ id: b.id, name: b.id, image: 'x', imageId: 'x', status: b.running ? 'running' : 'exited', statusText: '', labels: b.labels, created: 0, ports: [] }));
-  }
-  async inspectContainer(id: string): Promise<ContainerDetails | undefined> {
-    const b = this.boxes.get(id);
-    return b ? ({ id, running: b.running, startedAt: b.startedAt, exitCode: 0, labels: b.labels, tty: false } as ContainerDetails) : undefined;
-  }
-  async logs(id: string, options: LogOptions, signal: AbortSignal): Promise<LogStream> {
-    this.requests.push(options);
-    const box = this.boxes.get(id) as Box;
-    const stream = new PassThrough();
-    let msgs = box.log.filter((m) => options.since === undefined || Date.parse(m.ts) / 1000 >= options.since);
-    if (options.tail !== undefined) msgs = msgs.slice(msgs.length - options.tail);
-    for (const m of msgs) stream.write(message(m.stream, m.ts, `${m.text}\n`));
-    if (box.running) box.open.add(stream);
-    else stream.end();
-    signal.addEventListener('abort', () => stream.destroy(), { once: true });
-    return { stream, multiplexed: true };
-  }
-  async *events(_filter: unknown, signal: AbortSignal): AsyncGenerator<EngineEvent> {
-    while (!signal.aborted) {
-      const e = this.eventQueue.shift();
-      if (e) yield e;
-      else await new Promise<void>((r) => {
-        this.notify = r;
-        signal.addEventListener('abort', () => r(), { once: true });
-      });
-    }
-  }
-}
-
-const msg = (second: number, text: string, stream: 'stdout' | 'stderr' = 'stdout', nanos = 0): Msg => ({ stream, ts: ts(second, nanos), text });
+const msg = (second: number, text: string, stream: 'stdout' | 'stderr' = 'stdout', nanos = 0): FakeLogMessage => ({ stream, ts: ts(second, nanos), text });
+/** A message stamped `ms` from now (RFC 3339 with nanoseconds, as the engine writes them). */
+const msgAt = (ms: number, text: string): FakeLogMessage => ({ stream: 'stdout', ts: `${new Date(ms).toISOString().slice(0, 23)}000000Z`, text });
 const texts = (entries: LogEntry[]) => entries.map((e) => (e.kind === 'line' ? `${e.copyIndex}:${e.text}` : `-- ${e.event}`));
+const lines = (entries: LogEntry[]) => entries.flatMap((e) => (e.kind === 'line' ? [`${e.copyIndex}:${e.text}`] : []));
+const markers = (entries: LogEntry[]) => entries.flatMap((e) => (e.kind === 'marker' ? [e] : []));
+const isMarker = (event: LogMarkerEvent) => (e: LogEntry) => e.kind === 'marker' && e.event === event;
+const isLine = (text: string) => (e: LogEntry) => e.kind === 'line' && `${e.copyIndex}:${e.text}` === text;
+
+/** Takes entries into `got` until each of `wanted` has matched one, in any order (the test's timeout bounds the wait). */
+async function until(it: AsyncIterator<LogEntry>, got: LogEntry[], ...wanted: ((e: LogEntry) => boolean)[]): Promise<void> {
+  const missing = new Set(wanted);
+  while (missing.size) {
+    const r = await it.next();
+    if (r.done) throw new Error(`the tail ended before the entries waited for; it gave: ${texts(got).join(', ')}`);
+    got.push(r.value);
+    for (const w of missing) if (w(r.value)) missing.delete(w);
+  }
+}
 
 describe('logs: followLogs against a fake engine', () => {
   it('merges the copies of a master copy in timestamp order, each log read to its end', async () => {
-    const engine = new LogEngine();
-    engine.add('a', 0, [msg(1, 'a1'), msg(3, 'a3', 'stderr'), msg(5, 'a5')], false);
-    engine.add('b', 1, [msg(2, 'b2'), msg(4, 'b4'), msg(6, 'b6')], false);
+    const engine = new FakeEngine();
+    engine.addCopy({ id: 'a', index: 0, log: [msg(1, 'a1'), msg(3, 'a3', 'stderr'), msg(5, 'a5')], running: false });
+    engine.addCopy({ id: 'b', index: 1, log: [msg(2, 'b2'), msg(4, 'b4'), msg(6, 'b6')], running: false });
     const entries: LogEntry[] = [];
-    for await (const e of followLogs(engine as unknown as EngineClient, { name: 'svc' })) entries.push(e);
+    for await (const e of followLogs(engine, { name: 'svc' })) entries.push(e);
     assert.deepEqual(texts(entries), ['0:a1', '1:b2', '0:a3', '1:b4', '0:a5', '1:b6']);
     const a3 = entries[2];
     assert.ok(a3.kind === 'line' && a3.stream === 'stderr' && a3.version === '1.0.0' && a3.timestamp === ts(3));
   });
 
   it('keeps memory bounded: a copy is paused while its lines wait for a slow consumer', async () => {
-    const engine = new LogEngine();
+    const engine = new FakeEngine();
     const log = Array.from({ length: 20_000 }, (_, i) => msg(1, `line ${i}`, 'stdout', i));
-    engine.add('a', 0, log, false);
-    const follower = followLogs(engine as unknown as EngineClient, { name: 'svc' }, { maxQueuedLines: 100, maxBatch: 10 });
+    engine.addCopy({ id: 'a', index: 0, log, running: false });
+    const follower = followLogs(engine, { name: 'svc' }, { maxQueuedLines: 100, maxBatch: 10 });
     let n = 0;
     let most = 0;
     for await (const batch of follower.batches()) {
@@ -120,36 +59,122 @@ describe('logs: followLogs against a fake engine', () => {
   });
 
   it('follows a copy across a restart: resumes from its last line, no line repeated or lost (equal timestamps too), and says so', async () => {
-    const engine = new LogEngine();
-    engine.add('a', 0, [msg(1, 'one'), msg(2, 'two'), msg(2, 'two again')]);
+    const engine = new FakeEngine();
+    engine.addCopy({ id: 'a', index: 0, log: [msg(1, 'one'), msg(2, 'two'), msg(2, 'two again')] });
     const ac = new AbortController();
-    const it = followLogs(engine as unknown as EngineClient, { name: 'svc' }, { follow: true, windowMs: 10 }, ac.signal)[Symbol.asyncIterator]();
+    const it = followLogs(engine, { name: 'svc' }, { follow: true, windowMs: 10 }, ac.signal)[Symbol.asyncIterator]();
     const got: LogEntry[] = [];
     for (let i = 0; i < 3; i++) got.push((await it.next()).value as LogEntry);
     engine.stop('a');
     got.push((await it.next()).value as LogEntry);
     // Written as it starts again: in the same nanosecond as the last line, and later.
-    engine.boxes.get('a')?.log.push(msg(2, 'two, third time'), msg(7, 'seven'));
+    engine.containers.get('a')?.log?.push(msg(2, 'two, third time'), msg(7, 'seven'));
     engine.start('a', 'run-2');
     for (let i = 0; i < 3; i++) got.push((await it.next()).value as LogEntry);
     ac.abort();
     assert.deepEqual(texts(got), ['0:one', '0:two', '0:two again', '-- stopped', '-- restarted', '0:two, third time', '0:seven']);
-    assert.equal(engine.requests[1].since, Math.floor(Date.parse(ts(2)) / 1000));
-    assert.equal(engine.requests[1].tail, undefined);
+    assert.equal(engine.logRequests[1].since, Math.floor(Date.parse(ts(2)) / 1000));
+    assert.equal(engine.logRequests[1].tail, undefined);
     assert.equal((await it.next()).done, true);
   });
 
   it('--tail applies to each copy; a copy printed later joins with its whole log', async () => {
-    const engine = new LogEngine();
-    engine.add('a', 0, [msg(1, 'old'), msg(2, 'recent')]);
+    const engine = new FakeEngine();
+    engine.addCopy({ id: 'a', index: 0, log: [msg(1, 'old'), msg(2, 'recent')] });
     const ac = new AbortController();
-    const it = followLogs(engine as unknown as EngineClient, { name: 'svc', version: '1.0.0' }, { follow: true, tail: 1, windowMs: 10 }, ac.signal)[Symbol.asyncIterator]();
+    const it = followLogs(engine, { name: 'svc', version: '1.0.0' }, { follow: true, tail: 1, windowMs: 10 }, ac.signal)[Symbol.asyncIterator]();
     const got: LogEntry[] = [(await it.next()).value as LogEntry];
-    engine.add('b', 1, [msg(3, 'new copy first'), msg(4, 'new copy second')]);
+    engine.addCopy({ id: 'b', index: 1, log: [msg(3, 'new copy first'), msg(4, 'new copy second')] });
     engine.start('b', 'run-1');
     for (let i = 0; i < 3; i++) got.push((await it.next()).value as LogEntry);
     ac.abort();
     assert.deepEqual(texts(got), ['0:recent', '-- joined', '1:new copy first', '1:new copy second']);
+  });
+
+  it('a copy that stops says so, with its exit code', async () => {
+    const engine = new FakeEngine();
+    engine.addCopy({ id: 'a', index: 0, log: [msg(1, 'working')] });
+    const ac = new AbortController();
+    const it = followLogs(engine, { name: 'svc' }, { follow: true, windowMs: 10 }, ac.signal)[Symbol.asyncIterator]();
+    const got: LogEntry[] = [];
+    await until(it, got, isLine('0:working'));
+    engine.stop('a', 7);
+    await until(it, got, isMarker('stopped'));
+    ac.abort();
+    assert.deepEqual(markers(got).map((m) => [m.text, m.copyIndex]), [['copy 0 (1.0.0) stopped (exit code 7)', 0]]);
+  });
+
+  it('a copy removed while followed: it left, once; the others go on', async () => {
+    const engine = new FakeEngine();
+    engine.addCopy({ id: 'a', index: 0, log: [msg(1, 'a1')] });
+    engine.addCopy({ id: 'b', index: 1, log: [msg(2, 'b2')] });
+    const ac = new AbortController();
+    const it = followLogs(engine, { name: 'svc' }, { follow: true, windowMs: 10 }, ac.signal)[Symbol.asyncIterator]();
+    const got: LogEntry[] = [];
+    await until(it, got, isLine('1:b2'));
+    engine.destroy('b');
+    await until(it, got, isMarker('left'));
+    engine.appendLog('a', msg(3, 'a3'));
+    await until(it, got, isLine('0:a3'));
+    ac.abort();
+    assert.deepEqual(lines(got), ['0:a1', '1:b2', '0:a3']);
+    assert.deepEqual(markers(got).map((m) => m.text), ['copy 1 (1.0.0) was removed']);
+  });
+
+  it('the engine goes away and comes back: says so both times, and follows on without repeating or losing a line', async () => {
+    const engine = new FakeEngine();
+    engine.addCopy({ id: 'a', index: 0, log: [msg(1, 'one')] });
+    const ac = new AbortController();
+    const it = followLogs(engine, { name: 'svc' }, { follow: true, windowMs: 10, retryMs: 10 }, ac.signal)[Symbol.asyncIterator]();
+    const got: LogEntry[] = [];
+    await until(it, got, isLine('0:one'));
+    engine.goAway();
+    await until(it, got, isMarker('engine-lost'));
+    // Written while the engine was away (it keeps the log), and after it came back.
+    engine.containers.get('a')?.log?.push(msg(2, 'two'));
+    engine.comeBack();
+    // The marker is stamped now, the lines at their own (earlier) times: either may come first.
+    await until(it, got, isLine('0:two'), isMarker('engine-back'), isMarker('resumed'));
+    engine.appendLog('a', msg(3, 'three'));
+    await until(it, got, isLine('0:three'));
+    ac.abort();
+    assert.deepEqual(lines(got), ['0:one', '0:two', '0:three']);
+    const events = markers(got).map((m) => m.event);
+    assert.ok(events.indexOf('engine-lost') < events.indexOf('engine-back'), events.join());
+    assert.ok(events.includes('resumed'), events.join());
+    const lost = markers(got).find((m) => m.event === 'engine-lost');
+    const back = markers(got).find((m) => m.event === 'engine-back');
+    assert.equal(lost?.text, 'engine not reachable at unix:///fake.sock: waiting for it to come back');
+    assert.equal(back?.text, 'engine is back: following 1 of 1 copy again');
+  });
+
+  it('no engine when a followed tail starts: an error naming it, not a wait', async () => {
+    const engine = new FakeEngine();
+    engine.goAway();
+    const follower = followLogs(engine, { name: 'svc' }, { follow: true, retryMs: 10 });
+    await assert.rejects(
+      (async () => {
+        for await (const _ of follower) assert.fail('no entry expected');
+      })(),
+      (e: unknown) => e instanceof EngineUnreachableError && /not reachable at unix:\/\/\/fake\.sock/.test(e.message),
+    );
+  });
+
+  it('without follow, a running copy is read until its log has been quiet for settleMs', async () => {
+    const engine = new FakeEngine();
+    engine.addCopy({ id: 'a', index: 0, log: [msgAt(Date.now() - 2000, 'one'), msgAt(Date.now() - 1000, 'two')] });
+    const entries: LogEntry[] = [];
+    for await (const e of followLogs(engine, { name: 'svc' }, { settleMs: 50 })) entries.push(e);
+    assert.deepEqual(texts(entries), ['0:one', '0:two']);
+  });
+
+  it('without follow, a line stamped after the tail was opened ends that log at once (no wait for the quiet)', async () => {
+    const engine = new FakeEngine();
+    engine.addCopy({ id: 'a', index: 0, log: [msgAt(Date.now() - 1000, 'before'), msgAt(Date.now() + 60_000, 'after')] });
+    const entries: LogEntry[] = [];
+    // A settle this long would outlast the test's timeout.
+    for await (const e of followLogs(engine, { name: 'svc' }, { settleMs: 60_000 })) entries.push(e);
+    assert.deepEqual(texts(entries), ['0:before']);
   });
 });
 
