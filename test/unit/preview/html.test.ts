@@ -185,7 +185,7 @@ describe('preview HTML', () => {
 
   it('a master copy whose values contain <script> renders them as text', async () => {
     const text = TEXT.replace('copies: 2', `copies: 2\ndescription: "${EVIL.replace(/"/g, '\\"')}"\nowners: ["<b>ops</b>", "a&b"]\nenv: { MOTD: "<script>alert('env')</script>" }\nworkdir: /srv/"><svg onload=alert(1)>`)
-      .replace('path: /health', 'path: "/health?<script>x</script>"')
+      .replace('path: /health', `path: "/health?a=1&b='x'"`)
       .replace('command: ["/bin/httpd", "-f", "-p", "8080"]', `command: "echo '<script>alert(4)</script>' \\"onerror=x"`);
     const m = await model(text);
     assert.equal(m.valid, true, m.problems.map((p) => p.message).join('\n'));
@@ -198,7 +198,7 @@ describe('preview HTML', () => {
     assert.ok(doc.includes('&lt;b&gt;ops&lt;/b&gt;, a&amp;b'), 'the owners');
     assert.ok(doc.includes(`&lt;script&gt;alert(&#39;env&#39;)&lt;/script&gt;`), 'the env value, in the Dockerfile');
     assert.ok(doc.includes('&quot;&gt;&lt;svg onload=alert(1)&gt;'), 'the workdir');
-    assert.ok(doc.includes('/health?&lt;script&gt;x&lt;/script&gt;'), 'the health path');
+    assert.ok(doc.includes('/health?a=1&amp;b=&#39;x&#39;'), 'the health path (one a probe can send: no < > or " in it)');
     assert.ok(doc.includes(`echo &#39;&lt;script&gt;alert(4)&lt;/script&gt;&#39; &quot;onerror=x`), 'the command');
   });
 
