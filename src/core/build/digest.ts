@@ -46,10 +46,16 @@ export function canonicalMasterCopy(mc: MasterCopy): Record<string, unknown> {
   return out;
 }
 
-/** JSON with object keys in code-point order at every level; undefined members left out. */
+/**
+ * JSON with object keys in code-point order at every level; undefined members left out.
+ * Only plain data: an object whose prototype holds values (set through a `__proto__` key)
+ * would lose them here and in the digest, so it is refused.
+ */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) throw new TypeError('canonicalJson takes plain data: an object has a prototype of its own.');
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

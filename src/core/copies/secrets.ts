@@ -3,6 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { MasterCopy } from '../mastercopy/model';
+import { setOwn } from '../util/ownProperty';
 import { checkRegularFile, HostFileError, MIB, readRegularFileSync } from '../util/hostFile';
 import { SecretError } from './errors';
 
@@ -60,7 +61,7 @@ export async function resolveSecrets(mc: MasterCopy, folder: string, env: Readon
       problems.push({ secret: secret.name, problem: 'the value contains a NUL character, which an environment variable cannot hold' });
       continue;
     }
-    values[secret.name] = value;
+    setOwn(values, secret.name, value);
   }
   if (problems.length) throw new SecretError(problems);
   return values;

@@ -12,6 +12,7 @@ import { commandArgs } from '../build/dockerfile';
 import type { ContainerSpec, HealthCheckSpec, PublishedPort } from '../engine/EngineClient';
 import { LABEL_COPY, LABEL_DIGEST, LABEL_NAME, LABEL_VERSION } from '../engine/labels';
 import { normalizePort, type Command, type Health, type MasterCopy } from '../mastercopy/model';
+import { setOwn } from '../util/ownProperty';
 
 /** On copies probed over HTTP: "PORT PATH", so that `ps` can probe them the same way. */
 export const LABEL_HEALTH_HTTP = 'io.mastercopy.health-http';
@@ -83,7 +84,7 @@ export function copyName(name: string, version: string, index: number): string {
 /** The labels every copy of this version carries (io.mastercopy.managed is added by the engine client). */
 export function copyLabels(mc: MasterCopy, digest: string, index: number, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
   const labels: Record<string, string> = { ...extra };
-  for (const [k, v] of Object.entries(mc.labels ?? {})) labels[k] = String(v);
+  for (const [k, v] of Object.entries(mc.labels ?? {})) setOwn(labels, k, String(v));
   labels[LABEL_NAME] = mc.name;
   labels[LABEL_VERSION] = mc.version;
   labels[LABEL_DIGEST] = digest;
@@ -157,13 +158,13 @@ export function copyContainerSpec(mc: MasterCopy, input: CopySpecInput): Contain
   const env: Record<string, string> = {};
   if (mc.dockerfile !== undefined) {
     // A user's Dockerfile knows nothing of these: apply them when the copy runs.
-    for (const [k, v] of Object.entries(mc.env ?? {})) env[k] = String(v);
+    for (const [k, v] of Object.entries(mc.env ?? {})) setOwn(env, k, String(v));
     if (mc.user !== undefined) spec.user = mc.user;
     if (mc.workdir !== undefined) spec.workdir = mc.workdir;
     if (mc.entrypoint !== undefined) spec.entrypoint = commandArgs(mc.entrypoint);
     if (mc.command !== undefined) spec.command = commandArgs(mc.command);
   }
-  for (const [k, v] of Object.entries(input.secrets ?? {})) env[k] = v;
+  for (const [k, v] of Object.entries(input.secrets ?? {})) setOwn(env, k, v);
   if (Object.keys(env).length) spec.env = env;
 
   if (mc.health?.command !== undefined) spec.healthCheck = healthCheckSpec(mc.health.command, mc.health);

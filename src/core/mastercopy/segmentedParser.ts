@@ -13,6 +13,7 @@
 // result is always the one `parseWhole` gives (test/unit/segmentedParser.test.ts
 // checks that on random edits).
 import { isMap, isSeq, type Document, type Node } from 'yaml';
+import { setOwn } from '../util/ownProperty';
 import type { OffsetRange } from './diagnostic';
 import { firstKeyIn, locateIn, nodeRange, parseWhole, parseYaml, tooLarge, type Located, type ParsedYaml, type PathSegment } from './yamlSource';
 
@@ -117,14 +118,14 @@ export class SegmentedParser {
             // A key twice in one block is a YAML error that the whole parse reports.
             if (!u || !e || Object.prototype.hasOwnProperty.call(obj, e[0])) return this.whole(text);
             s.itemUnits.push(u);
-            obj[e[0]] = e[1];
+            setOwn(obj, e[0], e[1]);
           }
           value = obj;
         }
       }
       if (byKey.has(key)) return this.whole(text);
       byKey.set(key, s);
-      root[key] = value;
+      setOwn(root, key, value);
     }
     this.cache = next;
     this.lastStats = { units, reused, whole: false };
