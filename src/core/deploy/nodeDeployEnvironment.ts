@@ -5,6 +5,7 @@ import { hostname, userInfo } from 'node:os';
 import type { EngineClient } from '../engine/EngineClient';
 import { DEFAULT_ENGINE_SOCKET, type KeeperSettings } from '../keeper/keeperContainer';
 import { gitState } from './gitState';
+import type { LockDeps } from './ledger';
 import type { DeployEnvironment } from './promote';
 
 function processAlive(pid: number): boolean {
@@ -31,6 +32,11 @@ export function engineSocketFor(engine: EngineClient): string {
   return m ? m[1] : DEFAULT_ENGINE_SOCKET;
 }
 
+/** How this process tells a stale deploy lock: this host's processes, this process, the clock. */
+export function nodeLockDeps(): LockDeps {
+  return { processAlive, hostName: hostname(), pid: process.pid, now: () => Date.now() };
+}
+
 export function nodeDeployEnvironment(
   engine: EngineClient,
   env: Readonly<Record<string, string | undefined>>,
@@ -39,7 +45,7 @@ export function nodeDeployEnvironment(
 ): DeployEnvironment {
   return {
     who: { user: userName(), host: hostname(), pid: process.pid },
-    lock: { processAlive, hostName: hostname(), pid: process.pid, now: () => Date.now() },
+    lock: nodeLockDeps(),
     git: gitState,
     keeper: { ...keeper, engineSocket: keeper.engineSocket ?? engineSocketFor(engine), extraLabels: { ...extraLabels, ...keeper.extraLabels } },
     env,
