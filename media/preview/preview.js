@@ -1,6 +1,7 @@
 // The Master Copy preview's page script. It renders nothing itself: the extension sends
 // server-rendered, escaped HTML (src/core/preview/html.ts, renderPreviewBody). It only
-//  - turns clicks into messages: a button with data-command → {type: 'command', command},
+//  - turns clicks into messages: a button with data-command → {type: 'command', command}
+//    (a History row's Roll back, data-command="rollback" data-seq="N" → {type: 'rollback', seq}),
 //    an element with data-reveal-start/-end → {type: 'reveal', start, end};
 //  - swaps in a new body on {type: 'update', body, source}, keeping the scroll position and focus;
 //  - keeps {source, scrollY} as its state, which VS Code hands back to restore the panel;
@@ -14,6 +15,7 @@
   const vscode = acquireVsCodeApi();
   const root = document.getElementById('preview-root');
   const OFFSET = /^[0-9]{1,10}$/;
+  const SEQ = /^[1-9][0-9]{0,9}$/;
 
   /** @param {unknown} message */
   function post(message) {
@@ -33,7 +35,12 @@
     if (!target) return;
     const button = target.closest('button[data-command]');
     if (button instanceof HTMLButtonElement) {
-      if (!button.disabled) post({ type: 'command', command: button.getAttribute('data-command') });
+      if (button.disabled) return;
+      const command = button.getAttribute('data-command');
+      if (command === 'rollback') {
+        const seq = button.getAttribute('data-seq') || '';
+        if (SEQ.test(seq)) post({ type: 'rollback', seq: Number(seq) });
+      } else post({ type: 'command', command });
       return;
     }
     const link = target.closest('[data-reveal-start]');
@@ -59,6 +66,8 @@
     const el = document.activeElement;
     if (!el || el === document.body) return undefined;
     const command = el.getAttribute('data-command');
+    const seq = el.getAttribute('data-seq');
+    if (command && seq && SEQ.test(seq)) return `[data-command="${CSS.escape(command)}"][data-seq="${seq}"]`;
     if (command) return `[data-command="${CSS.escape(command)}"]`;
     const start = el.getAttribute('data-reveal-start');
     if (start && OFFSET.test(start)) return `[data-reveal-start="${start}"]`;

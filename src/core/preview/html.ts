@@ -13,8 +13,9 @@
 // The look is VS Code's own: theme colour variables only (media/preview/preview.css) and
 // codicons when `codiconsUri` is given.
 // Stable hooks for the panel and later features: data-section="summary|plan|promote|copies|
-// problems|dockerfile|context", buttons as data-command, clickable ranges as
-// data-reveal-start/-end, and per copy a data-slot="drift" badge.
+// history|problems|dockerfile|context", buttons as data-command (a History row's Roll back
+// with its record's data-seq), clickable ranges as data-reveal-start/-end, and per copy a
+// data-slot="drift" badge.
 //
 // How a panel uses this (src/vscode/preview):
 //   open:    enableScripts, localResourceRoots = media/preview (+ the codicons' folder);
@@ -25,7 +26,8 @@
 //   message: m = parseWebviewMessage(raw, {textLength}); undefined → ignore; `command` only when
 //            the workspace is trusted (the page has no buttons otherwise, but a page can post
 //            anything); `reveal` → document.positionAt(start/end)
-import type { DockerfileLine, PreviewAction, PreviewCopy, PreviewModel, PreviewProblem, SummaryCard } from './model';
+import { shortTime, type HistoryEntry } from '../deploy/overview';
+import type { DockerfileLine, PreviewAction, PreviewCopy, PreviewModel, PreviewProblem, PromoteView, SummaryCard } from './model';
 import type { PreviewPlan } from './plan';
 
 export interface RenderOptions {
@@ -135,6 +137,7 @@ ${hasProblems ? problems : ''}
 ${model.summary ? summarySection(model.summary) : ''}
 ${planSection(model, options)}
 ${copiesSection(model)}
+${historySection(model, options)}
 ${dockerfileSection(model)}
 ${contextSection(model)}
 </div>
@@ -258,17 +261,87 @@ function planSection(model: PreviewModel, options: BodyOptions): SafeHtml {
     html`<dl class="plan">
   <dt>${icon('tools')}Build</dt><dd>${buildPlanText(p)}</dd>
   <dt>${icon('copy')}Print ×${p.print.copies}</dt><dd>${printPlanText(p)}</dd>
-  <dt>${icon('sync')}Promote</dt><dd>${promotePlanText(p)}</dd>
+  <dt>${icon('rocket')}Promote</dt><dd>${model.promote ? promoteViewText(model.promote) : promotePlanText(p)}</dd>
 </dl>${promoteSlot(model, options)}`,
     p.engine.reachable ? html` <span class="muted host">${p.engine.host ?? ''}</span>` : html` ${badge('error', 'engine down')}`,
   );
 }
 
-/** The place the Promote button takes (a later issue); empty and hidden until then. */
+/** The Promote button's place: empty and hidden without a promote to offer (or untrusted). */
 function promoteSlot(model: PreviewModel, options: BodyOptions): SafeHtml {
   const a = model.actions.promote;
   if (!a || !options.trusted) return html`<div class="promote-slot" data-section="promote" hidden></div>`;
-  return html`<div class="promote-slot" data-section="promote"><button type="button" class="secondary" data-command="promote" title="${a.title}"${a.enabled ? '' : html` disabled`}>${icon('sync')}<span>Promote</span></button></div>`;
+  const v = model.promote;
+  const label = v?.from && v.from !== v.to ? `Promote ${v.from} → ${v.to}` : `Promote ${v?.to ?? ''}`.trim();
+  return html`<div class="promote-slot" data-section="promote"><button type="button" class="primary" data-command="promote" title="${a.title}"${a.enabled ? '' : html` disabled`}>${icon('rocket')}<span>${label}</span></button></div>`;
+}
+
+/** What a promote would do now, from the ledger (who serves) and the copies. */
+function promoteViewText(v: PromoteView): SafeHtml {
+  const to = html`<code>${v.to}</code>`;
+  const copies = `${v.copies} ${v.copies === 1 ? 'copy' : 'copies'}`;
+  // Shown without its scheme: the page holds no URL at all (nothing in it may look loadable).
+  const address = v.endpoint ? v.endpoint.url.replace(/^[a-z]+:\/\//, '').replace(/\/$/, '') : '';
+  const endpoint = v.endpoint
+    ? html` The endpoint <code>${address}</code> moves to ${to}${v.endpoint.running ? '' : html` <span class="muted">(its keeper is not running now: the promote starts it)</span>`}.`
+    : html` <span class="muted">No <code>gateway</code>: there is no endpoint to move; the copies are reached on their own ports.</span>`;
+  const dispose = v.wouldDispose.length ? html` Then disposes of ${versionList(v.wouldDispose)}.` : '';
+  switch (v.state) {
+    case 'refused':
+      return html`${badge('error', 'refused')} ${to} cannot be built, so it cannot be promoted.`;
+    case 'locked':
+      return html`${badge('warn', 'deploy running')} A ${v.lock?.action ?? 'promote'} to <code>${v.lock?.version ?? ''}</code> by ${v.lock?.by ?? ''} runs since ${shortTime(v.lock?.since ?? '')}: wait for it to finish.`;
+    case 'already-active':
+      return html`${badge('ok', 'serves')} ${to} is the active version${v.endpoint ? html` behind <code>${address}</code>` : ''}: nothing to promote.${
+        v.wouldDispose.length ? html` Promoting again disposes of ${versionList(v.wouldDispose)}, left behind by an interrupted promote.` : ''
+      }`;
+    case 'first':
+      return html`${badge('info', 'first promote')} Nothing was promoted on this engine yet: would print ${copies} of ${to}, wait until they are healthy and make it the active version.${endpoint}${dispose}`;
+    case 'would-promote':
+      if (v.from === v.to) return html`${badge('info', `→ ${v.to}`)} ${to} is the active version but has no copies: would print ${copies} of it again.${endpoint}${dispose}`;
+      return html`${badge('info', `${v.from ?? ''} → ${v.to}`)} Would print ${copies} of ${to} beside <code>${v.from ?? ''}</code> (which serves now), switch new connections to them once healthy, let <code>${v.from ?? ''}</code>'s open ones finish, and dispose of it.${endpoint}${dispose}`;
+  }
+}
+
+function historySection(model: PreviewModel, options: BodyOptions): SafeHtml {
+  const h = model.history;
+  if (!h) return section('history', 'History', 'history', html`<p class="muted">${model.engine.reachable ? 'Not read.' : 'Unknown: the engine is not reachable.'}</p>`);
+  if (!h.length) return section('history', 'History', 'history', html`<p class="muted">Never promoted on this engine: the ledger is empty.</p>`);
+  const locked = model.promote?.state === 'locked';
+  return section(
+    'history',
+    'History',
+    'history',
+    html`<table class="history">
+  <thead><tr><th class="num">#</th><th>When</th><th>Action</th><th>Version</th><th>Outcome</th><th>By</th><th>Commit</th><th>Image</th><th><span class="visually-hidden">Roll back</span></th></tr></thead>
+  <tbody>${h.map((e) => historyRow(e, options.trusted, locked))}</tbody>
+</table>`,
+    html` <span class="count">${h.length}</span>`,
+  );
+}
+
+function historyRow(e: HistoryEntry, trusted: boolean, locked: boolean): SafeHtml {
+  const outcome =
+    e.outcome === 'promoted' || e.outcome === 'rolled-back'
+      ? badge('ok', e.outcome)
+      : e.outcome === 'failed'
+        ? html`<span class="badge badge-error" title="${e.reason ?? ''}">failed</span>`
+        : html`<span class="badge badge-neutral" title="${e.reason ?? ''}">${e.outcome}</span>`;
+  const rollback =
+    trusted && e.canRollBack
+      ? html`<button type="button" class="secondary" data-command="rollback" data-seq="${e.seq}" title="${locked ? 'A deploy runs now: wait for it to finish.' : `Serve ${e.version} again: its image ${e.image ?? ''} as it was built, blue/green.`}"${locked ? html` disabled` : ''}>${icon('history')}<span>Roll back</span></button>`
+      : '';
+  return html`<tr data-seq="${e.seq}" class="${e.active ? 'active' : e.wentThrough ? 'served' : 'not-served'}">
+  <td class="num">${e.seq}</td>
+  <td>${shortTime(e.at)}</td>
+  <td>${e.action}</td>
+  <td><code>${e.version}</code>${e.active ? html` ${badge('ok', 'active')}` : ''}${e.replaced ? html` <span class="muted">was ${e.replaced}</span>` : ''}</td>
+  <td>${outcome}</td>
+  <td>${e.by}</td>
+  <td>${e.commit ? html`<code>${e.commit}</code>` : html`<span class="muted">—</span>`}</td>
+  <td>${e.image ? html`<code>${e.image}</code>` : html`<span class="muted">—</span>`}</td>
+  <td>${rollback}</td>
+</tr>`;
 }
 
 function buildPlanText(p: PreviewPlan): SafeHtml {

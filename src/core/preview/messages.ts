@@ -4,12 +4,14 @@
 // done: exactly the known shapes, own properties only, nothing else.
 
 /** Commands the preview's buttons run (the same commands as elsewhere in the editor). */
-export const PREVIEW_COMMANDS = ['build', 'print', 'tailLogs'] as const;
+export const PREVIEW_COMMANDS = ['build', 'print', 'tailLogs', 'promote'] as const;
 export type PreviewCommand = (typeof PREVIEW_COMMANDS)[number];
 
 export type WebviewMessage =
   /** A button: run the command for this master copy. */
   | { type: 'command'; command: PreviewCommand }
+  /** A Roll back button of the History: serve the version of this ledger record again. */
+  | { type: 'rollback'; seq: number }
   /** A problem or a Dockerfile line was clicked: show this range of the master copy. */
   | { type: 'reveal'; start: number; end: number }
   /** The page's script is running and listening. */
@@ -53,6 +55,9 @@ export function parsePreviewState(state: unknown): PreviewPageState | undefined 
 /** No text is longer than this; larger offsets are refused rather than clamped. */
 export const MAX_OFFSET = 0x7fff_ffff;
 
+/** No ledger gets anywhere near this many records. */
+export const MAX_SEQ = 0x7fff_ffff;
+
 export interface ParseOptions {
   /** The master copy's current length: a reveal beyond it is refused. */
   textLength?: number;
@@ -69,6 +74,11 @@ export function parseWebviewMessage(message: unknown, options: ParseOptions = {}
       const command = fields.get('command');
       if (fields.size !== 2 || typeof command !== 'string') return undefined;
       return (PREVIEW_COMMANDS as readonly string[]).includes(command) ? { type: 'command', command: command as PreviewCommand } : undefined;
+    }
+    case 'rollback': {
+      const seq = fields.get('seq');
+      if (fields.size !== 2 || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1 || seq > MAX_SEQ) return undefined;
+      return { type: 'rollback', seq };
     }
     case 'reveal': {
       const start = fields.get('start');

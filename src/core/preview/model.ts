@@ -13,6 +13,9 @@ import { planBuild, type BuildPlan } from '../build/plan';
 import type { HttpProbe } from '../copies/health';
 import type { CopyRecord } from '../copies/ps';
 import type { EngineClient } from '../engine/EngineClient';
+import { activeVersion, isStale, lockHolder, readLedger, type LedgerRecord, type LockDeps, type LockHolder } from '../deploy/ledger';
+import { historyEntries, type HistoryEntry } from '../deploy/overview';
+import { findKeeper, LABEL_GATEWAY } from '../keeper/keeperContainer';
 import type { Severity } from '../mastercopy/diagnostic';
 import type { FileAccess } from '../mastercopy/fileAccess';
 import { normalizePort, type Command, type MasterCopy } from '../mastercopy/model';
@@ -34,6 +37,18 @@ export interface PreviewState {
   /** This master copy's copies; undefined when the engine was not asked or is down. */
   copies?: CopyRecord[];
   engine: EngineStatus;
+  /** This master copy's deployments on the engine; undefined when the engine was not asked or is down. */
+  deploy?: PreviewDeployState;
+}
+
+/** What the engine knows of a master copy's deployments (no keeper is asked anything). */
+export interface PreviewDeployState {
+  /** Oldest first. */
+  ledger: LedgerRecord[];
+  /** Who deploys now (a lock whose holder is gone does not count). */
+  lock?: LockHolder;
+  /** Its keeper container, when there is one: whether it runs, and where it listens. */
+  keeper?: { running: boolean; address?: string; port?: number };
 }
 
 export interface LoadPreviewDeps {
@@ -48,6 +63,8 @@ export interface LoadPreviewDeps {
   probe?: HttpProbe;
   /** Why there is no engine (when `engine` is undefined). */
   noEngineReason?: string;
+  /** Tells a stale deploy lock (its holder is gone), which does not stop a promote; without it every lock does. */
+  lockDeps?: LockDeps;
   signal?: AbortSignal;
 }
 
@@ -72,7 +89,26 @@ export async function loadPreviewState(text: string, path: string, deps: LoadPre
   state.plan = computed.plan;
   state.copies = computed.copies;
   state.engine = computed.plan.engine;
+  if (deps.engine && state.engine.reachable) state.deploy = await loadDeployState(deps.engine, mc.name, deps.lockDeps, deps.signal);
   return state;
+}
+
+/** The ledger, the lock and the keeper of `name`; undefined when the engine stops answering meanwhile. */
+async function loadDeployState(engine: EngineClient, name: string, lockDeps: LockDeps | undefined, signal?: AbortSignal): Promise<PreviewDeployState | undefined> {
+  try {
+    const [ledger, lock, keeper] = await Promise.all([readLedger(engine, name, signal), lockHolder(engine, name, signal), findKeeper(engine, name, signal)]);
+    const out: PreviewDeployState = { ledger };
+    if (lock && !(lockDeps && isStale(lock, lockDeps))) out.lock = lock;
+    if (keeper) {
+      const port = Number(keeper.labels[LABEL_GATEWAY]?.split(' ')[0]);
+      const address = keeper.ports.find((p) => p.containerPort === port)?.hostIp;
+      out.keeper = { running: keeper.status === 'running', ...(Number.isFinite(port) ? { port } : {}), ...(address ? { address } : {}) };
+    }
+    return out;
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    return undefined;
+  }
 }
 
 async function readUserDockerfile(plan: BuildPlan, fs: BuildFileSystem, signal?: AbortSignal): Promise<string | undefined> {
@@ -197,6 +233,27 @@ export interface PreviewAction {
   title: string;
 }
 
+/** What a promote of this master copy would do now, from the ledger and the copies on the engine. */
+export interface PromoteView {
+  /**
+   * would-promote: another version serves and this one replaces it; first: nothing was
+   * promoted yet, this becomes the active version; already-active: this version serves;
+   * refused: it cannot be built; locked: a deploy runs now.
+   */
+  state: 'would-promote' | 'first' | 'already-active' | 'refused' | 'locked';
+  /** The version that serves now. */
+  from?: string;
+  to: string;
+  /** Green copies it would print (as many as the serving version has, else `copies`). */
+  copies: number;
+  /** Copies of other versions disposed of after the switch. */
+  wouldDispose: { version: string; count: number }[];
+  /** The endpoint that moves to `to`; absent without `gateway`. */
+  endpoint?: { url: string; running: boolean };
+  /** Who deploys now (locked). */
+  lock?: { by: string; action: string; version: string; since: string };
+}
+
 export interface PreviewModel {
   file: { path: string; name: string };
   /** The current text has no errors and could be planned. */
@@ -211,11 +268,15 @@ export interface PreviewModel {
   copies?: PreviewCopy[];
   engine: EngineStatus;
   problems: PreviewProblem[];
+  /** What a promote would do now; undefined when the engine was not asked or is down. */
+  promote?: PromoteView;
+  /** The ledger, newest first; undefined when the engine was not asked or is down. */
+  history?: HistoryEntry[];
   actions: {
     build: PreviewAction;
     print: PreviewAction;
     tailLogs: PreviewAction;
-    /** Reserved for promote (a later issue): a button appears when present. */
+    /** A Promote button appears when present. */
     promote?: PreviewAction;
   };
 }
@@ -254,7 +315,9 @@ export function previewModel(text: string, path: string, state: PreviewState, pr
       copies: kept?.copies,
       engine: kept?.engine ?? state.engine,
       problems,
-      actions: { build: off, print: off, tailLogs: tailLogsAction(kept?.copies, kept?.engine ?? state.engine) },
+      promote: kept?.promote,
+      history: kept?.history,
+      actions: { build: off, print: off, tailLogs: tailLogsAction(kept?.copies, kept?.engine ?? state.engine), ...(kept?.promote ? { promote: off } : {}) },
     });
   }
 
@@ -291,6 +354,7 @@ export function previewModel(text: string, path: string, state: PreviewState, pr
   });
   const copies = state.copies?.map((c) => previewCopy(c, mc.version));
   const p = state.plan;
+  const promoteView = p && state.deploy ? promoteViewOf(mc, p, state.deploy) : undefined;
   const engineDown = !state.engine.reachable;
   const refused = p?.build.state === 'refused';
   const build: PreviewAction = engineDown
@@ -317,8 +381,50 @@ export function previewModel(text: string, path: string, state: PreviewState, pr
     copies,
     engine: state.engine,
     problems,
-    actions: { build, print, tailLogs: tailLogsAction(copies, state.engine) },
+    promote: promoteView,
+    history: state.deploy && historyEntries(state.deploy.ledger),
+    actions: { build, print, tailLogs: tailLogsAction(copies, state.engine), ...(promoteView ? { promote: promoteAction(promoteView, plan.tag) } : {}) },
   });
+}
+
+/** What a promote would do, as `promote()` decides it (core/deploy/promote.ts). */
+export function promoteViewOf(mc: MasterCopy, plan: PreviewPlan, deploy: PreviewDeployState): PromoteView {
+  const active = activeVersion(deploy.ledger);
+  const counts = new Map(plan.print.running.map((v) => [v.version, v.count]));
+  const copies = (active && counts.get(active.version)) || mc.copies || 1;
+  const view: PromoteView = {
+    state: 'would-promote',
+    to: mc.version,
+    copies,
+    wouldDispose: plan.print.running.filter((v) => v.version !== mc.version).map((v) => ({ version: v.version, count: v.count })),
+  };
+  if (active) view.from = active.version;
+  if (mc.gateway) {
+    const address = deploy.keeper?.address && deploy.keeper.address !== '0.0.0.0' ? deploy.keeper.address : '127.0.0.1';
+    view.endpoint = { url: `http://${address}:${mc.gateway.port}/`, running: deploy.keeper?.running === true };
+  }
+  if (plan.build.state === 'refused') view.state = 'refused';
+  else if (deploy.lock) {
+    view.state = 'locked';
+    view.lock = { by: `${deploy.lock.user}@${deploy.lock.host}`, action: deploy.lock.action, version: deploy.lock.version, since: deploy.lock.since };
+  } else if (active?.version === mc.version && (counts.get(mc.version) ?? 0) > 0) view.state = 'already-active';
+  else if (!active) view.state = 'first';
+  return view;
+}
+
+function promoteAction(v: PromoteView, tag: string): PreviewAction {
+  switch (v.state) {
+    case 'refused':
+      return { enabled: false, title: `${tag} exists with other content: bump the version.` };
+    case 'locked':
+      return { enabled: false, title: `A ${v.lock?.action} to ${v.lock?.version} by ${v.lock?.by} runs now.` };
+    case 'already-active':
+      return v.wouldDispose.length
+        ? { enabled: true, title: `${v.to} already serves: promoting again disposes of the copies of ${v.wouldDispose.map((d) => d.version).join(', ')} left behind.` }
+        : { enabled: false, title: `${v.to} is the active version: nothing to promote.` };
+    default:
+      return { enabled: true, title: `Blue/green: print ${v.copies} ${plural(v.copies, 'copy', 'copies')} of ${v.to}${v.from ? ` beside ${v.from}` : ''}, switch ${v.endpoint ? 'the endpoint' : 'to them'} once healthy, dispose of the old.` };
+  }
 }
 
 /** Without the members that are undefined, so that the model is the same after a JSON round trip. */

@@ -134,9 +134,9 @@ export function registerPreview(context: vscode.ExtensionContext, deps: PreviewD
     log: deps.log,
     engine: deps.engine,
     isTrusted: () => vscode.workspace.isTrusted,
-    async runCommand(id, uri) {
+    async runCommand(id, ...args) {
       if (!(await vscode.commands.getCommands(true)).includes(id)) return false;
-      await vscode.commands.executeCommand(id, uri);
+      await vscode.commands.executeCommand(id, ...args);
       return true;
     },
   });

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { nodeBuildFileSystem } from '../../core/build/buildFileSystem';
 import { nodeHttpProbe, type HttpProbe } from '../../core/copies/health';
+import { nodeLockDeps } from '../../core/deploy/nodeDeployEnvironment';
 import type { EngineClient } from '../../core/engine/EngineClient';
 import { isAbortError } from '../../core/engine/errors';
 import { nodeFileAccess } from '../../core/mastercopy/fileAccess';
@@ -24,6 +25,7 @@ const COMMAND_IDS: Record<PreviewCommand, string> = {
   build: 'mastercopy.build',
   print: 'mastercopy.print',
   tailLogs: 'mastercopy.tailLogs',
+  promote: 'mastercopy.promote',
 };
 
 export interface PreviewPanelDeps {
@@ -33,8 +35,8 @@ export interface PreviewPanelDeps {
   engine(): EngineFeatures | undefined;
   /** Whether the workspace is trusted now (only then: buttons, commands, the engine). */
   isTrusted(): boolean;
-  /** Runs a command; resolves false when no such command is registered. */
-  runCommand(id: string, uri: vscode.Uri): Promise<boolean>;
+  /** Runs a command with these arguments; resolves false when no such command is registered. */
+  runCommand(id: string, ...args: unknown[]): Promise<boolean>;
 }
 
 /** What the panel shows right now (for the extension's tests). */
@@ -177,7 +179,7 @@ export class PreviewPanel implements vscode.Disposable {
     const validation = this.validation?.version === doc.version ? this.validation.result : undefined;
     const trusted = this.deps.isTrusted();
     try {
-      const state = await loadPreviewState(text, path, { ...this.engineDeps(trusted), fs: nodeBuildFileSystem, files: nodeFileAccess, validation, signal: run.signal });
+      const state = await loadPreviewState(text, path, { ...this.engineDeps(trusted), fs: nodeBuildFileSystem, files: nodeFileAccess, validation, lockDeps: nodeLockDeps(), signal: run.signal });
       if (run.signal.aborted || this.disposed) return;
       this.model = previewModel(text, path, state, this.model);
       this.render(trusted);
@@ -259,6 +261,22 @@ export class PreviewPanel implements vscode.Disposable {
         const editor = await vscode.window.showTextDocument(doc, { viewColumn: column, selection: range, preserveFocus: false });
         editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
         return 'revealed';
+      }
+      case 'rollback': {
+        if (!this.deps.isTrusted()) {
+          this.deps.log.warn(`preview: refused a rollback from the page of ${this.document.uri.toString()}: the workspace is not trusted`);
+          return 'refused';
+        }
+        // The name the panel shows, never one from the page.
+        const name = this.model?.summary?.name;
+        if (!name || !this.model?.history?.some((e) => e.seq === message.seq && e.canRollBack)) {
+          this.deps.log.warn(`preview: ignored a rollback to record #${message.seq}, which the History does not offer`);
+          return 'ignored';
+        }
+        this.deps.log.info(`preview: mastercopy.rollback ${name} to record #${message.seq}`);
+        await this.deps.runCommand('mastercopy.rollback', name, { seq: message.seq });
+        this.update(0);
+        return 'ran';
       }
       case 'command': {
         const id = COMMAND_IDS[message.command];

@@ -5,6 +5,7 @@ import { LABEL_COPY, LABEL_DIGEST, LABEL_MANAGED, LABEL_NAME, LABEL_VERSION } fr
 import { nodeFileAccess } from '../../../src/core/mastercopy/fileAccess';
 import { escapeHtml, formatSize, html, renderPreviewBody, renderPreviewHtml, type RenderOptions } from '../../../src/core/preview/html';
 import { loadPreviewState, previewModel, type PreviewModel } from '../../../src/core/preview/model';
+import { appendRecord, type LedgerRecord } from '../../../src/core/deploy/ledger';
 import { fixtureFolder, removeFixtures } from '../build/fixture';
 import { FakeEngine } from '../copies/fakeEngine';
 
@@ -18,7 +19,7 @@ const OPTIONS: RenderOptions = {
   codiconsUri: 'vscode-webview://stub/codicon.css',
 };
 const CSP = `default-src 'none'; style-src vscode-webview://stub-csp-source 'nonce-${NONCE}'; script-src 'nonce-${NONCE}'; img-src vscode-webview://stub-csp-source data:; font-src vscode-webview://stub-csp-source;`;
-const SECTIONS = ['summary', 'plan', 'promote', 'copies', 'problems', 'dockerfile', 'context'];
+const SECTIONS = ['summary', 'plan', 'promote', 'copies', 'history', 'problems', 'dockerfile', 'context'];
 
 /** What an attacker would put into a master copy value. */
 const EVIL = `<script>alert(1)</script>"onerror=alert(2) x='y' &amp; <img src=x onerror=alert(3)>`;
@@ -92,7 +93,7 @@ function assertSafe(doc: string, full: boolean): Tag[] {
 
 /** Every string in the model (but the enumerations the renderer branches on) with EVIL appended. */
 function taint<T>(value: T, key = ''): T {
-  const ENUMS = new Set(['kind', 'state', 'type', 'severity', 'source', 'health', 'blockedBy']);
+  const ENUMS = new Set(['kind', 'state', 'type', 'severity', 'source', 'health', 'blockedBy', 'outcome']);
   if (typeof value === 'string') return (ENUMS.has(key) ? value : `${value}${EVIL}`) as T;
   if (Array.isArray(value)) return value.map((v) => taint(v, key)) as T;
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, taint(v, k)])) as T;
@@ -103,7 +104,7 @@ describe('preview HTML', () => {
   let folder: string;
   let path: string;
   let engine: FakeEngine;
-  before(() => {
+  before(async () => {
     folder = fixtureFolder({ 'www/index.html': '<h1>hello</h1>\n' });
     path = join(folder, 'demo.mastercopy.yaml');
     engine = new FakeEngine();
@@ -112,6 +113,13 @@ describe('preview HTML', () => {
       const id = `${version}-${index}`.padEnd(64, '0');
       engine.containers.set(id, { id, spec: { image: `demo:${version}`, labels }, labels, running: true, health: 'healthy', hostPorts: [32768 + index] });
     }
+    // 0.9.0 serves; 0.8.0 served before it; a promote of 1.0.0 failed once.
+    const rec = (version: string, outcome: LedgerRecord['outcome'], more: Partial<LedgerRecord> = {}): Omit<LedgerRecord, 'seq'> => ({
+      action: 'promote', version, imageId: `sha256:${'8'.repeat(64)}`, digest: 'sha256:d', outcome, at: '2026-12-01T10:00:00.000Z', by: { user: 'ann', host: 'box' }, git: { commit: 'c'.repeat(40), dirty: true }, replaced: null, copies: 2, folder: null, gateway: { port: 18080, target: 8080 }, ...more,
+    });
+    await appendRecord(engine, 'demo', rec('0.8.0', 'promoted'));
+    await appendRecord(engine, 'demo', rec('0.9.0', 'promoted', { replaced: '0.8.0' }));
+    await appendRecord(engine, 'demo', rec('1.0.0', 'failed', { imageId: '', reason: '2 of 2 green copies never became healthy; 0.9.0 keeps serving.' }));
   });
   after(removeFixtures);
 
@@ -137,15 +145,19 @@ describe('preview HTML', () => {
     assert.equal(all.filter((t) => t.attributes.get('data-slot') === 'drift').length, 2, 'a drift slot per copy');
   });
 
-  it('buttons (data-command, no handlers) only when trusted; the Promote slot stays empty until promote exists', async () => {
+  it('buttons (data-command, no handlers) only when trusted: Build, Print, Tail Logs, Promote, and Roll back in the History', async () => {
     const m = await model();
     const trusted = tags(renderPreviewHtml(m, OPTIONS));
     const buttons = trusted.filter((t) => t.name === 'button');
-    assert.deepEqual(buttons.map((b) => b.attributes.get('data-command')), ['build', 'print', 'tailLogs']);
+    assert.deepEqual(buttons.map((b) => b.attributes.get('data-command')), ['build', 'print', 'tailLogs', 'promote', 'rollback']);
     assert.ok(buttons.every((b) => b.attributes.get('type') === 'button' && (b.attributes.get('title') ?? '').length > 0));
     assert.ok(buttons.every((b) => !b.attributes.has('disabled')), 'engine up, would build: all enabled');
     const slot = trusted.find((t) => t.attributes.get('data-section') === 'promote');
-    assert.ok(slot?.attributes.has('hidden'));
+    assert.ok(slot && !slot.attributes.has('hidden'), 'the Promote slot holds its button');
+    // Without an engine nothing is known of what serves: the slot stays empty.
+    const noEngine = tags(renderPreviewHtml(await model(TEXT, undefined, false), OPTIONS));
+    assert.ok(noEngine.find((t) => t.attributes.get('data-section') === 'promote')?.attributes.has('hidden'));
+    assert.ok(!noEngine.some((t) => t.attributes.get('data-command') === 'promote'));
 
     const untrustedDoc = renderPreviewHtml(m, { ...OPTIONS, trusted: false });
     assertSafe(untrustedDoc, true);
@@ -158,6 +170,36 @@ describe('preview HTML', () => {
     const promoted = tags(renderPreviewBody(withPromote, { trusted: true })).filter((t) => t.attributes.get('data-command') === 'promote');
     assert.equal(promoted.length, 1, 'the slot takes a Promote button without a rewrite');
     assert.ok(!/data-command="promote"/.test(renderPreviewBody(withPromote, { trusted: false })));
+  });
+
+  it('Promote says what it would do now (the active version → this one, the copies, the endpoint), History lists the ledger newest first', async () => {
+    const m = await model();
+    const body = renderPreviewBody(m, { trusted: true });
+    const plan = /<dt><span class="codicon codicon-rocket" aria-hidden="true"><\/span>Promote<\/dt><dd>(.*?)<\/dd>/s.exec(body)?.[1] ?? '';
+    assert.match(plan, /0\.9\.0 → 1\.0\.0/);
+    assert.match(plan, /Would print 2 copies of <code>1\.0\.0<\/code> beside <code>0\.9\.0<\/code> \(which serves now\)/);
+    assert.match(plan, /The endpoint <code>127\.0\.0\.1:18080<\/code> moves to <code>1\.0\.0<\/code>/);
+    assert.match(body, /data-command="promote"[^>]*><span class="codicon codicon-rocket" aria-hidden="true"><\/span><span>Promote 0\.9\.0 → 1\.0\.0<\/span>/);
+
+    const all = tags(body);
+    const rows = all.filter((t) => t.name === 'tr' && t.attributes.has('data-seq'));
+    assert.deepEqual(rows.map((r) => [r.attributes.get('data-seq'), r.attributes.get('class')]), [['3', 'not-served'], ['2', 'active'], ['1', 'served']]);
+    const rollbacks = all.filter((t) => t.attributes.get('data-command') === 'rollback');
+    assert.deepEqual(rollbacks.map((b) => b.attributes.get('data-seq')), ['1'], 'only 0.8.0: 0.9.0 serves, 1.0.0 never did');
+    assert.match(body, /<td><code>0\.9\.0<\/code> <span class="badge badge-ok">active<\/span> <span class="muted">was 0\.8\.0<\/span><\/td>/);
+    assert.match(body, /<span class="badge badge-error" title="2 of 2 green copies never became healthy; 0\.9\.0 keeps serving\.">failed<\/span>/);
+    assert.match(body, /<code>cccccccccccc \(dirty\)<\/code>/);
+    assert.match(body, /2026-12-01 10:00:00Z/);
+    assert.ok(!/data-command="rollback"/.test(renderPreviewBody(m, { trusted: false })), 'no Roll back in Restricted Mode');
+    assert.match(renderPreviewBody(m, { trusted: false }), /data-section="history"/, 'the history itself is there to read');
+
+    const locked: PreviewModel = { ...m, promote: { ...m.promote!, state: 'locked', lock: { by: 'bob@laptop', action: 'rollback', version: '0.8.0', since: '2026-12-01T10:05:00.000Z' } } };
+    const lockedBody = renderPreviewBody(locked, { trusted: true });
+    assert.match(lockedBody, /A rollback to <code>0\.8\.0<\/code> by bob@laptop runs since 2026-12-01 10:05:00Z: wait for it to finish\./);
+    assert.ok(tags(lockedBody).filter((t) => t.attributes.get('data-command') === 'rollback').every((b) => b.attributes.has('disabled')), 'no Roll back while a deploy runs');
+
+    const noGateway: PreviewModel = { ...m, promote: { ...m.promote!, endpoint: undefined } };
+    assert.match(renderPreviewBody(noGateway, { trusted: true }), /No <code>gateway<\/code>: there is no endpoint to move/);
   });
 
   it('every value of the model is escaped, in text and in attributes (trusted and untrusted, document and body)', async () => {

@@ -4,7 +4,8 @@ import { MAX_OFFSET, parseWebviewMessage, parsePreviewState } from '../../../src
 describe('preview webview messages', () => {
   it('accepts exactly the known shapes', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { type: 'ready' });
-    for (const command of ['build', 'print', 'tailLogs']) assert.deepEqual(parseWebviewMessage({ type: 'command', command }), { type: 'command', command });
+    for (const command of ['build', 'print', 'tailLogs', 'promote']) assert.deepEqual(parseWebviewMessage({ type: 'command', command }), { type: 'command', command });
+    assert.deepEqual(parseWebviewMessage({ type: 'rollback', seq: 3 }), { type: 'rollback', seq: 3 });
     assert.deepEqual(parseWebviewMessage({ type: 'reveal', start: 3, end: 9 }), { type: 'reveal', start: 3, end: 9 });
     assert.deepEqual(parseWebviewMessage({ type: 'reveal', start: 0, end: 0 }), { type: 'reveal', start: 0, end: 0 });
     assert.deepEqual(parseWebviewMessage(JSON.parse('{"type":"command","command":"print"}')), { type: 'command', command: 'print' });
@@ -26,7 +27,7 @@ describe('preview webview messages', () => {
       { type: 'Ready' },
       { type: 'update', body: '<b>x</b>' },
       { type: ['ready'] },
-      { type: 'command', command: 'promote' },
+      { type: 'command', command: 'rollback' },
       { type: 'command', command: 'dispose' },
       { type: 'command', command: 'Build' },
       { type: 'command', command: 'constructor' },
@@ -38,6 +39,15 @@ describe('preview webview messages', () => {
     ]) {
       assert.equal(parseWebviewMessage(m), undefined, JSON.stringify(m));
     }
+  });
+
+  it('a rollback names its ledger record by a whole number, and nothing else', () => {
+    for (const seq of [0, -1, 1.5, NaN, Infinity, 2 ** 31, '3', [3], { valueOf: () => 3 }, null, undefined]) {
+      assert.equal(parseWebviewMessage({ type: 'rollback', seq }), undefined, String(seq));
+    }
+    assert.equal(parseWebviewMessage({ type: 'rollback' }), undefined);
+    assert.equal(parseWebviewMessage({ type: 'rollback', seq: 3, name: 'other-master-copy' }), undefined, 'the page never names the master copy');
+    assert.equal(parseWebviewMessage({ type: 'rollback', seq: 3, version: '0.1.0' }), undefined);
   });
 
   it('refuses extra properties', () => {

@@ -3,7 +3,11 @@ import { join } from 'node:path';
 import { nodeBuildFileSystem } from '../../../src/core/build/buildFileSystem';
 import { LABEL_COPY, LABEL_DIGEST, LABEL_MANAGED, LABEL_NAME, LABEL_VERSION } from '../../../src/core/engine/labels';
 import { nodeFileAccess } from '../../../src/core/mastercopy/fileAccess';
-import { loadPreviewState, previewModel, tokenizeDockerfileLine, type PreviewModel } from '../../../src/core/preview/model';
+import { appendRecord, lockVolumeName, LABEL_LOCK, ROLE_LOCK, type LedgerRecord } from '../../../src/core/deploy/ledger';
+import { LABEL_ROLE } from '../../../src/core/engine/labels';
+import type { MasterCopy } from '../../../src/core/mastercopy/model';
+import { loadPreviewState, previewModel, promoteViewOf, tokenizeDockerfileLine, type PreviewModel } from '../../../src/core/preview/model';
+import type { PreviewPlan } from '../../../src/core/preview/plan';
 import { fixtureFolder, removeFixtures } from '../build/fixture';
 import { FakeEngine } from '../copies/fakeEngine';
 
@@ -96,7 +100,9 @@ describe('preview model', () => {
     assert.equal(m.engine.reachable, false);
     assert.deepEqual(m.problems, []);
     assert.equal(m.actions.build.enabled, false);
-    assert.equal(m.actions.promote, undefined, 'promote comes in a later issue');
+    assert.equal(m.actions.promote, undefined, 'no engine: nothing known of what serves, no promote to offer');
+    assert.equal(m.promote, undefined);
+    assert.equal(m.history, undefined);
   });
 
   it('never carries a secret value (the secret file stays out of the context)', async () => {
@@ -129,6 +135,64 @@ describe('preview model', () => {
     assert.equal(m.actions.build.enabled, true);
     assert.equal(m.actions.print.enabled, true);
     assert.equal(m.actions.tailLogs.enabled, true);
+  });
+
+  it('with a ledger: what a promote would do now (from the active version, as many copies as it has) and the history, newest first', async () => {
+    const engine = new FakeEngine();
+    const labels = (version: string, index: number) => ({ [LABEL_MANAGED]: 'true', [LABEL_NAME]: 'demo', [LABEL_VERSION]: version, [LABEL_COPY]: String(index), [LABEL_DIGEST]: 'sha256:x' });
+    for (const index of [0, 1, 2]) {
+      const id = `demo090${index}`.padEnd(64, '0');
+      engine.containers.set(id, { id, spec: { image: 'demo:0.9.0', labels: labels('0.9.0', index) }, labels: labels('0.9.0', index), running: true, health: 'healthy', hostPorts: [] });
+    }
+    const rec = (version: string, outcome: LedgerRecord['outcome'], replaced: string | null = null): Omit<LedgerRecord, 'seq'> => ({
+      action: 'promote', version, imageId: `sha256:${'9'.repeat(64)}`, digest: 'sha256:d', outcome, at: '2026-12-01T10:00:00.000Z', by: { user: 'ann', host: 'box' }, git: { commit: 'f'.repeat(40), dirty: false }, replaced, copies: 3, folder: null, gateway: null,
+    });
+    await appendRecord(engine, 'demo', rec('0.8.0', 'promoted'));
+    await appendRecord(engine, 'demo', rec('0.9.0', 'promoted', '0.8.0'));
+    await appendRecord(engine, 'demo', rec('1.0.0', 'failed'));
+    const m = await model(VALID, undefined, engine);
+    assert.deepEqual(m.promote, { state: 'would-promote', from: '0.9.0', to: '1.0.0', copies: 3, wouldDispose: [{ version: '0.9.0', count: 3 }] });
+    assert.equal(m.actions.promote?.enabled, true);
+    assert.match(m.actions.promote!.title, /print 3 copies of 1\.0\.0 beside 0\.9\.0/);
+    assert.deepEqual(m.history?.map((e) => [e.seq, e.version, e.outcome, e.active, e.canRollBack]), [
+      [3, '1.0.0', 'failed', false, false],
+      [2, '0.9.0', 'promoted', true, false],
+      [1, '0.8.0', 'promoted', false, true],
+    ]);
+    assert.deepEqual(JSON.parse(JSON.stringify(m)), m, 'still JSON as it is');
+
+    // Somebody deploys now: no Promote, and it says who.
+    engine.volumes.push({ name: lockVolumeName('demo'), driver: 'local', labels: { [LABEL_MANAGED]: 'true', [LABEL_NAME]: 'demo', [LABEL_ROLE]: ROLE_LOCK, [LABEL_LOCK]: JSON.stringify({ user: 'bob', host: 'laptop', pid: 9, since: '2026-12-01T10:05:00.000Z', action: 'promote', version: '0.9.1' }) } });
+    const locked = await model(VALID, undefined, engine);
+    assert.equal(locked.promote?.state, 'locked');
+    assert.deepEqual(locked.promote?.lock, { by: 'bob@laptop', action: 'promote', version: '0.9.1', since: '2026-12-01T10:05:00.000Z' });
+    assert.equal(locked.actions.promote?.enabled, false);
+    assert.match(locked.actions.promote!.title, /by bob@laptop runs now/);
+
+    // A broken edit keeps the history it showed, and offers no promote.
+    const stale = await model(VALID.replace('copies: 2', 'copies: 0'), m);
+    assert.deepEqual(stale.history, m.history);
+    assert.equal(stale.actions.promote?.enabled, false);
+  });
+
+  it('promoteViewOf: first, already active (leftovers or not), refused, the endpoint that moves', () => {
+    const mc = { mastercopy: 1, name: 'demo', version: '2.0.0', copies: 2, gateway: { port: 18080, target: 8080 } } as unknown as MasterCopy;
+    const plan = (running: [string, number][], build: PreviewPlan['build']['state'] = 'up-to-date') =>
+      ({ build: { state: build }, print: { running: running.map(([version, count]) => ({ version, count, running: count, healthy: count })) } }) as unknown as PreviewPlan;
+    const served = (version: string): LedgerRecord => ({ seq: 1, action: 'promote', version, imageId: 'sha256:i', digest: 'sha256:d', outcome: 'promoted', at: '', by: { user: 'a', host: 'b' }, git: null, replaced: null, copies: 1, folder: null, gateway: null });
+    assert.deepEqual(promoteViewOf(mc, plan([]), { ledger: [] }), { state: 'first', to: '2.0.0', copies: 2, wouldDispose: [], endpoint: { url: 'http://127.0.0.1:18080/', running: false } });
+    const active = promoteViewOf(mc, plan([['2.0.0', 2]]), { ledger: [served('2.0.0')], keeper: { running: true, address: '127.0.0.1', port: 18080 } });
+    assert.equal(active.state, 'already-active');
+    assert.deepEqual(active.endpoint, { url: 'http://127.0.0.1:18080/', running: true });
+    const leftovers = promoteViewOf(mc, plan([['1.0.0', 1], ['2.0.0', 2]]), { ledger: [served('2.0.0')] });
+    assert.equal(leftovers.state, 'already-active');
+    assert.deepEqual(leftovers.wouldDispose, [{ version: '1.0.0', count: 1 }]);
+    // Active, but its copies are gone: promoting prints them again.
+    assert.equal(promoteViewOf(mc, plan([]), { ledger: [served('2.0.0')] }).state, 'would-promote');
+    assert.equal(promoteViewOf(mc, plan([['1.0.0', 4]], 'refused'), { ledger: [served('1.0.0')] }).state, 'refused');
+    // As many green copies as blue has.
+    assert.equal(promoteViewOf(mc, plan([['1.0.0', 4]]), { ledger: [served('1.0.0')] }).copies, 4);
+    assert.equal(promoteViewOf({ ...mc, gateway: undefined } as MasterCopy, plan([]), { ledger: [] }).endpoint, undefined, 'no gateway: no endpoint to move');
   });
 
   it('an invalid text keeps the last valid state, stale, with the current problems (positions of the new text)', async () => {
