@@ -86,17 +86,18 @@ export async function disposeCopies(engine: EngineClient, target: DisposeTarget,
   const copies = await findDisposeTargets(engine, target, options.signal);
   if (copies.length && options.confirm && !(await options.confirm(copies))) return { disposed: [], networksRemoved: [], keepersRemoved: [], cancelled: true };
   const all = 'name' in target && target.all === true;
+  const keepersRemoved: string[] = [];
+  // The keeper goes first with --all: it would otherwise replace the copies as they go.
+  if (all && (await removeKeeper(engine, target.name, options.signal))) {
+    keepersRemoved.push(target.name);
+    options.onProgress?.({ kind: 'keeper-removed', name: target.name });
+  }
   if (!all) await lowerDesired(engine, copies, options.signal);
   await removeCopies(engine, copies, options);
   // Nothing of it runs any more: its desired counts go too (its ledger stays).
   if (all) await forgetDesired(engine, target.name, options.signal);
   const names = 'name' in target ? [target.name] : [...new Set(copies.map((c) => c.name))];
   const networksRemoved: string[] = [];
-  const keepersRemoved: string[] = [];
-  if ('name' in target && target.all && (await removeKeeper(engine, target.name, options.signal))) {
-    keepersRemoved.push(target.name);
-    options.onProgress?.({ kind: 'keeper-removed', name: target.name });
-  }
   for (const name of names) {
     if (await removeNetworkIfUnused(engine, name, options.signal)) {
       networksRemoved.push(networkName(name));

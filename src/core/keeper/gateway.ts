@@ -7,8 +7,9 @@
 //   the connection is tried on another copy: a client never sees a copy that just died.
 // - With no copy to send it to (the keeper just started, the copies are restarting), a
 //   connection waits up to `waitMs` for one before it is closed.
-// - A GET (HEAD, OPTIONS) whose copy dies before answering a single byte is sent again to
+// - A GET (HEAD, OPTIONS) whose copy dies before its answer got through is sent again to
 //   another copy, like HAProxy's `retry-on empty-response`; nothing else is ever replayed.
+//   To know, the first bytes of such an answer are held back for at most HOLD_MS.
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export interface Backend {
@@ -98,7 +99,7 @@ export class Gateway {
   private async handle(client: Socket): Promise<void> {
     this.sockets.add(client);
     this.totals.open++;
-    const state: ClientState = { gone: false, ended: false, sent: [], sentBytes: 0, replayable: true, tried: new Set() };
+    const state: ClientState = { gone: false, ended: false, sent: [], sentBytes: 0, replayable: true, tried: new Set(), attempts: 0 };
     client.once('close', () => {
       state.gone = true;
       this.sockets.delete(client);
@@ -120,18 +121,23 @@ export class Gateway {
     }
   }
 
-  /** Hands the client to a copy (trying up to `attempts`); false when none took it. */
+  /**
+   * Hands the client to a copy (trying up to `attempts`), preferring copies it has not
+   * tried; with none to take it (all died at once), it waits for one up to `waitMs`.
+   * False when none took it.
+   */
   private async dispatch(client: Socket, state: ClientState): Promise<boolean> {
     const attempts = this.options.attempts ?? 3;
     const deadline = Date.now() + (this.options.waitMs ?? 10_000);
-    while (!state.gone && state.tried.size < attempts) {
-      const backend = this.pick(state.tried);
+    while (!state.gone && state.attempts < attempts) {
+      const backend = this.pick(state.tried) ?? this.pick(new Set());
       if (!backend) {
-        if (Date.now() >= deadline || state.tried.size > 0) return false;
+        if (Date.now() >= deadline) return false;
         await Promise.race([this.backends.changed(), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
         continue;
       }
       state.tried.add(backend.id);
+      state.attempts++;
       const upstream = await this.open(backend);
       if (!upstream) {
         this.backends.refused(backend);
@@ -171,9 +177,49 @@ export class Gateway {
     this.sockets.add(upstream);
     let answered = false;
     let finished = false;
+    // While the request could still go to another copy, the first bytes of the answer are
+    // held back (until the copy closes, HOLD_BYTES, or HOLD_MS): a copy that dies halfway
+    // through a short answer is then replayed, not a half answer handed to the client.
+    let holding = canReplay(state);
+    const held: Buffer[] = [];
+    let heldBytes = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const release = () => {
+      if (!holding) return;
+      holding = false;
+      clearTimeout(timer);
+      upstream.off('data', hold);
+      if (held.length) {
+        answered = true;
+        forgetReplay(state);
+      }
+      for (const chunk of held.splice(0)) client.write(chunk);
+      stream();
+    };
+    const stream = () => {
+      upstream.on('data', () => {
+        answered = true;
+        forgetReplay(state);
+      });
+      upstream.pipe(client, { end: false });
+    };
+    const hold = (chunk: Buffer) => {
+      held.push(chunk);
+      heldBytes += chunk.length;
+      timer ??= setTimeout(release, HOLD_MS);
+      if (heldBytes >= HOLD_BYTES) release();
+    };
     const finish = (how: 'end' | 'reset') => {
       if (finished) return;
+      // A copy that dies closes its connections like one that is done: an HTTP answer shorter
+      // than it says it is was cut short, and goes no further while the GET can be replayed.
+      if (how === 'end' && holding && cutShort(held)) {
+        held.length = 0;
+        how = 'reset';
+      }
+      if (how === 'end') release(); // the copy closed in good order: all it said goes through
       finished = true;
+      clearTimeout(timer);
       backend.open--;
       this.sockets.delete(upstream);
       client.unpipe(upstream);
@@ -181,7 +227,7 @@ export class Gateway {
       upstream.destroy();
       if (state.gone) return;
       if (!answered && canReplay(state)) {
-        // The copy went away without a byte of answer (it died): a GET goes to another one.
+        // The copy went away before its answer got through (it died): a GET goes to another one.
         this.backends.refused(backend);
         void this.replay(client, state);
       } else if (how === 'end') {
@@ -190,10 +236,6 @@ export class Gateway {
         client.destroy();
       }
     };
-    upstream.once('data', () => {
-      answered = true;
-      forgetReplay(state);
-    });
     upstream.once('end', () => finish('end'));
     upstream.on('error', () => finish('reset'));
     upstream.once('close', () => finish('reset'));
@@ -202,7 +244,8 @@ export class Gateway {
     // Half-close is passed on: an HTTP/1.0 client that ends its request still gets the answer.
     if (state.ended) upstream.end();
     else client.pipe(upstream);
-    upstream.pipe(client, { end: false });
+    if (holding) upstream.on('data', hold);
+    else stream();
     client.resume();
   }
 
@@ -217,6 +260,9 @@ export class Gateway {
 
 /** Bytes of a request kept for a replay; a longer request is never sent twice. */
 const REPLAY_LIMIT = 64 * 1024;
+/** How much of a replayable request's answer is held back, and for how long at most. */
+const HOLD_BYTES = 64 * 1024;
+const HOLD_MS = 20;
 
 interface ClientState {
   gone: boolean;
@@ -227,6 +273,8 @@ interface ClientState {
   sentBytes: number;
   replayable: boolean;
   tried: Set<string>;
+  /** Copies it was handed to (or tried on), replays included. */
+  attempts: number;
 }
 
 function forgetReplay(state: ClientState): void {
@@ -235,12 +283,33 @@ function forgetReplay(state: ClientState): void {
 }
 
 /**
- * Only requests that are safe to send twice: HTTP GET, HEAD or OPTIONS (idempotent and
+ * Only connections on which the client has sent nothing yet, and requests that are safe
+ * to send twice: HTTP GET, HEAD or OPTIONS (idempotent and
  * safe by RFC 9110), whole (the header block ended), under REPLAY_LIMIT. Anything else —
  * a POST, a protocol we do not know — is never replayed: its copy may have acted on it.
  */
 function canReplay(state: ClientState): boolean {
-  if (!state.replayable || state.sentBytes === 0) return false;
+  if (!state.replayable) return false;
+  // The copy went before the client said anything: nothing can have happened, try another.
+  if (state.sentBytes === 0) return true;
   const head = Buffer.concat(state.sent).toString('latin1');
   return /^(GET|HEAD|OPTIONS) \S+ HTTP\/1\.[01]\r\n/.test(head) && head.includes('\r\n\r\n') && !/\r\n(content-length|transfer-encoding):/i.test(head.slice(0, head.indexOf('\r\n\r\n')));
+}
+
+/**
+ * Is this (whole, as the copy closed after it) HTTP/1.x answer shorter than its own framing
+ * says: fewer body bytes than Content-Length, a head that never ended, or a chunked body
+ * without its last chunk? Not HTTP, or delimited by the close itself: false.
+ */
+export function cutShort(chunks: readonly Buffer[]): boolean {
+  if (chunks.length === 0) return false;
+  const text = Buffer.concat(chunks).toString('latin1');
+  if (!/^HTTP\/1\.[01] \d{3}/.test(text)) return false;
+  const end = text.indexOf('\r\n\r\n');
+  if (end < 0) return true;
+  const head = text.slice(0, end);
+  const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+  if (length) return text.length - end - 4 < Number(length[1]);
+  if (/\r\ntransfer-encoding:[^\r]*chunked/i.test(head)) return !/\r\n0\r\n(?:[^\r]*\r\n)*\r\n$/.test(text.slice(end + 2));
+  return false;
 }

@@ -27,6 +27,7 @@ export const MAX_BACKOFF_MS = 60_000;
 const FIRST_BACKOFF_MS = 1000;
 const DRAIN_MS = 10_000;
 const EVENTS_KEPT = 20;
+const CREATED_GRACE_MS = 60_000;
 
 export interface HealerEvent {
   /** ISO time. */
@@ -53,6 +54,8 @@ export interface HealingStatus {
 interface Pending {
   id: string;
   index: number;
+  /** The copy it stands in for, if any. */
+  replaces?: string;
   deadline: number;
   /** Why it was printed ("replaces copy 2: exited 137"). */
   why: string;
@@ -68,6 +71,13 @@ export interface HealerOptions {
 export class Healer {
   private readonly pending = new Map<string, Pending>();
   private readonly draining = new Map<string, number>();
+  /** The active version's copies seen in the last pass (id → index), to tell a copy removed by hand. */
+  private seen = new Map<string, string>();
+  /** Copies removed by hand, not yet replaced: their index. */
+  private removed: { id: string; index: string }[] = [];
+  /** Copies this healer disposed of itself (not "removed by hand"). */
+  private readonly disposedHere = new Set<string>();
+  private seenVersion: string | undefined;
   private readonly events: HealerEvent[] = [];
   private failures = 0;
   private backoffUntil = 0;
@@ -127,6 +137,13 @@ export class Healer {
     }
     const desired = (await readDesired(this.engine, this.options.name)).get(version)?.count ?? record.copies;
     const all = await this.engine.listContainers({ [LABEL_NAME]: this.options.name, [LABEL_VERSION]: version, [LABEL_COPY]: true });
+    if (this.seenVersion !== version) {
+      this.seen.clear();
+      this.removed = [];
+      this.seenVersion = version;
+    }
+    for (const [id, index] of this.seen) if (!all.some((c) => c.id === id) && !this.disposedHere.has(id) && !this.draining.has(id)) this.removed.push({ id, index });
+    this.seen = new Map(all.map((c) => [c.id, c.labels[LABEL_COPY]]));
     const source = await this.masterCopy(version);
     const timing = healthTiming(typeof source === 'string' ? undefined : source.mc.health);
 
@@ -180,9 +197,16 @@ export class Healer {
         this.status = { ...base, state: 'cannot-heal', reason, events: [] };
         return;
       }
-      // Sick copies not covered by a replacement on its way yet, in order.
-      const whys = sick.slice(waiting).map((s) => `replaces copy ${s.c.labels[LABEL_COPY]}: ${s.why}`);
-      for (let i = 0; i < Math.min(missing, 3); i++) await this.print(source, version, all, secrets, sibling?.labels ?? {}, whys[i] ?? (sick.length ? 'a replacement' : `${healthy.length + waiting} of ${desired} running`), timing);
+      // What each new copy stands in for: a sick copy not covered yet, a copy removed by hand, or the count.
+      const covered = new Set([...this.pending.values()].map((p) => p.replaces));
+      const reasons = [
+        ...sick.filter((x) => !covered.has(x.c.id)).map((x) => ({ replaces: x.c.id, why: `replaces copy ${x.c.labels[LABEL_COPY]}: ${x.why}` })),
+        ...this.removed.map((r) => ({ replaces: r.id, why: `replaces copy ${r.index}: removed` })),
+      ];
+      for (let i = 0; i < Math.min(missing, 3); i++) {
+        const reason = reasons[i] ?? { replaces: undefined, why: `${healthy.length + waiting + i} of ${desired} running` };
+        if (await this.print(source, version, all, secrets, sibling?.labels ?? {}, reason, timing)) this.removed = this.removed.filter((r) => r.id !== reason.replaces);
+      }
       this.status = { ...base, state: 'healing', events: [] };
       return;
     }
@@ -198,7 +222,8 @@ export class Healer {
   /** healthy, starting (give it time), or sick with why. */
   private judge(c: ContainerSummary, timing: ReturnType<typeof healthTiming>): 'healthy' | 'starting' | { sick: string } {
     if (c.status === 'exited' || c.status === 'dead') return { sick: c.statusText.replace(/ \(.*$/, '').replace(/^Exited/, 'exited') || c.status };
-    if (c.status === 'created') return this.pending.has(c.id) ? 'starting' : { sick: 'created but never started' };
+    // A print (ours or a client's) creates, then starts: only one left unstarted for long is sick.
+    if (c.status === 'created') return this.pending.has(c.id) || this.now() - c.created < CREATED_GRACE_MS ? 'starting' : { sick: 'created but never started' };
     if (c.status === 'restarting') return 'starting';
     if (c.status !== 'running') return 'starting';
     const t = this.keeper.copy(c.id);
@@ -256,9 +281,10 @@ export class Healer {
     all: ContainerSummary[],
     secrets: Record<string, string>,
     siblingLabels: Record<string, string>,
-    why: string,
+    reason: { replaces: string | undefined; why: string },
     timing: ReturnType<typeof healthTiming>,
-  ): Promise<void> {
+  ): Promise<boolean> {
+    const { why } = reason;
     // The sibling's labels that print did not derive from the master copy (a test run's, say) stay.
     const derived = new Set([...Object.keys(copyLabels(source.mc, source.digest, 0)), LABEL_MANAGED]);
     const extraLabels = Object.fromEntries(Object.entries(siblingLabels).filter(([k]) => !derived.has(k)));
@@ -267,22 +293,24 @@ export class Healer {
       const spec = copyContainerSpec(source.mc, { image: source.tag, digest: source.digest, index, network: this.options.network, secrets, extraLabels });
       try {
         const { id } = await this.engine.createAndStartContainer(spec);
-        this.pending.set(id, { id, index, why, deadline: this.now() + timing.startPeriodMs + (timing.retries + 1) * (timing.intervalMs + timing.timeoutMs) + 5000 });
+        this.pending.set(id, { id, index, why, replaces: reason.replaces, deadline: this.now() + timing.startPeriodMs + (timing.retries + 1) * (timing.intervalMs + timing.timeoutMs) + 5000 });
         this.say(`printed copy ${index} of ${version} (${why})`);
-        return;
+        return true;
       } catch (e) {
         if (e instanceof EngineRequestError && e.statusCode === 409) continue; // that index was taken meanwhile
         this.failures++;
         this.backoffUntil = this.now() + Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (this.failures - 1));
         this.say(`could not print a copy of ${version} (${why}): ${e instanceof Error ? e.message : String(e)}`);
-        return;
+        return false;
       }
     }
+    return false;
   }
 
   private async dispose(c: ContainerSummary, why: string): Promise<void> {
     const index = c.labels[LABEL_COPY];
     try {
+      this.disposedHere.add(c.id);
       await this.engine.stopAndRemoveContainer(c.id, { [LABEL_NAME]: this.options.name, [LABEL_VERSION]: c.labels[LABEL_VERSION], [LABEL_COPY]: index }, { stopTimeoutSeconds: 5 });
       this.say(`disposed of copy ${index} (${why})`);
     } catch (e) {

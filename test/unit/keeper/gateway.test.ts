@@ -2,7 +2,7 @@
 // of 127/8 is loopback on Linux), each answering with its own name.
 import * as assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { Gateway, type Backend, type BackendSource } from '../../../src/core/keeper/gateway';
+import { Gateway, cutShort, type Backend, type BackendSource } from '../../../src/core/keeper/gateway';
 
 const PORT = 47_000 + (process.pid % 1000);
 
@@ -172,6 +172,39 @@ describe('keeper gateway (loopback)', () => {
     source.set([backend('dies', '127.0.0.5'), backend('ok', '127.0.0.6')]);
     assert.equal(await request(port, 'POST /pay HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}'), '', 'a POST is not sent twice: the client sees its copy fail');
     assert.equal(gateway.stats().replayed, 1);
+  });
+
+  it('a GET whose copy dies halfway through its answer is replayed: the client never sees half an answer', async () => {
+    const half = createServer((sock) => {
+      // Head and part of the body, then gone: as a killed copy's connection ends.
+      sock.once('data', () => sock.end('HTTP/1.0 200 OK\r\nContent-Length: 100\r\n\r\nhal'));
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => half.listen(PORT, '127.0.0.7', r));
+    servers.push(half);
+    const source = new Source();
+    source.set([backend('half', '127.0.0.7'), backend('ok', '127.0.0.6')]);
+    const { port, gateway } = await start(source);
+    const s = await open(port);
+    let got = '';
+    s.on('data', (d: string) => (got += d));
+    await new Promise<void>((r) => {
+      s.once('close', () => r());
+      s.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    });
+    assert.equal(got, 'HTTP/1.0 200 OK\r\n\r\nfrom-ok');
+    assert.equal(gateway.stats().replayed, 1);
+  });
+
+  it('cutShort tells an answer cut short by its framing, and leaves close-delimited ones alone', () => {
+    const b = (t: string) => [Buffer.from(t, 'latin1')];
+    assert.equal(cutShort(b('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc')), false);
+    assert.equal(cutShort(b('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabc')), true);
+    assert.equal(cutShort(b('HTTP/1.1 200 OK\r\nContent-')), true);
+    assert.equal(cutShort(b('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n')), false);
+    assert.equal(cutShort(b('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n')), true);
+    assert.equal(cutShort(b('HTTP/1.0 200 OK\r\n\r\nuntil the close')), false);
+    assert.equal(cutShort(b('SSH-2.0-OpenSSH')), false);
   });
 
   it('a client that half-closes still gets the whole answer', async () => {
