@@ -20,6 +20,20 @@ function treeRows(page) {
   return page.locator('.pane-body .monaco-list-row').evaluateAll((rows) => rows.map((r) => (r.getAttribute('aria-label') ?? r.textContent ?? '').trim()));
 }
 
+/** The rows of master copy `name` and what is under it (the engine may hold other master copies' copies). */
+function rowsOf(page, name) {
+  return page.locator('.pane-body .monaco-list-row').evaluateAll((rows, name) => {
+    const out = [];
+    let inside = false;
+    for (const r of rows) {
+      const label = (r.getAttribute('aria-label') ?? r.textContent ?? '').trim();
+      if (r.getAttribute('aria-level') === '1') inside = label.startsWith(`${name} `);
+      if (inside) out.push(label);
+    }
+    return out;
+  }, name);
+}
+
 export const checks = [
   {
     title: 'Print Copies shows running copies in the Copies view; Dispose removes them',
@@ -43,12 +57,12 @@ export const checks = [
         await until(
           'two healthy copies in the view',
           async () => {
-            const rows = await treeRows(page);
+            const rows = await rowsOf(page, name);
             return rows.filter((r) => /#[01]/.test(r) && /healthy/.test(r)).length === 2;
           },
           { timeoutMs: 90_000 },
         );
-        const rows = await treeRows(page);
+        const rows = await rowsOf(page, name);
         assert.ok(rows.some((r) => r.includes('1.0.0') && /2 copies · 2 running · 2 healthy/.test(r)), `the version row counts the copies (rows: ${rows.join(' | ')})`);
         await until('the status bar to count them', async () => /\d+ running/.test(await page.locator('.statusbar-item[id="mastercopy.mastercopy.mastercopy.engine"], .statusbar-item[id*="mastercopy.engine"]').first().innerText()));
         await wb.screenshot('copies-view-running');
