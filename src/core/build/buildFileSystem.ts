@@ -1,13 +1,31 @@
 // How a build reads the host's files: passed in, so that core stays testable and an
 // editor could serve unsaved buffers one day. Symbolic links are reported, never followed.
-import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink, realpath } from 'node:fs/promises';
+// A file is read only through a descriptor opened without following a link (O_NOFOLLOW),
+// and only once the opened file itself is the regular file that was looked at (fstat: same
+// device and inode; on Linux also the same path): a writer that swaps a checked file for a
+// link, or a folder on its path for one, between the look and the read gets an error,
+// never the bytes of a file outside the master copy's folder.
+import { lstat, open, readdir, readlink, realpath } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { describeKind, regularFileOpenFlags } from '../util/hostFile';
 
 export interface FileInfo {
   type: 'file' | 'directory' | 'symlink' | 'other';
   /** Permission bits and setuid/setgid/sticky. */
   mode: number;
   size: number;
+  /** Which file it is: a read can insist on this very one. */
+  identity?: FileIdentity;
+}
+
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+}
+
+/** The file at a path is no longer the one that was looked at (or never was a regular file). */
+export class FileChangedError extends Error {
+  override readonly name = 'FileChangedError';
 }
 
 export interface BuildFileSystem {
@@ -18,16 +36,23 @@ export interface BuildFileSystem {
   /** Names in a folder. */
   readdir(path: string): Promise<string[]>;
   readlink(path: string): Promise<string>;
-  /** A file's bytes. */
-  read(path: string, signal?: AbortSignal): AsyncIterable<Uint8Array>;
+  /**
+   * A regular file's bytes, never through a symbolic link; with `expect`, only if it is
+   * still that file. Rejects with FileChangedError otherwise.
+   */
+  read(path: string, signal?: AbortSignal, expect?: FileIdentity): AsyncIterable<Uint8Array>;
 }
+
+const CHUNK = 64 * 1024;
+// Where Linux says which file a descriptor is: the check that no folder on the path was swapped.
+const PROC_FD = existsSync('/proc/self/fd') ? '/proc/self/fd' : undefined;
 
 export const nodeBuildFileSystem: BuildFileSystem = {
   async lstat(path) {
     try {
       const s = await lstat(path);
       const type = s.isSymbolicLink() ? 'symlink' : s.isDirectory() ? 'directory' : s.isFile() ? 'file' : 'other';
-      return { type, mode: s.mode & 0o7777, size: s.size };
+      return { type, mode: s.mode & 0o7777, size: s.size, identity: { dev: s.dev, ino: s.ino } };
     } catch (e) {
       if (isMissing(e)) return undefined;
       throw e;
@@ -43,8 +68,37 @@ export const nodeBuildFileSystem: BuildFileSystem = {
   },
   readdir: (path) => readdir(path),
   readlink: (path) => readlink(path),
-  read: (path, signal) => createReadStream(path, { signal }),
+  read: readRegular,
 };
+
+async function* readRegular(path: string, signal?: AbortSignal, expect?: FileIdentity): AsyncGenerator<Uint8Array> {
+  signal?.throwIfAborted();
+  let handle;
+  try {
+    handle = await open(path, regularFileOpenFlags(true));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new FileChangedError(`${path} is a symbolic link now, not the file that was checked; build again.`);
+    throw e;
+  }
+  try {
+    const s = await handle.stat();
+    if (!s.isFile()) throw new FileChangedError(`${path} is ${describeKind(s)} now, not a regular file; build again.`);
+    if (expect && (s.dev !== expect.dev || s.ino !== expect.ino)) throw new FileChangedError(`${path} was replaced by another file after it was checked; build again.`);
+    if (PROC_FD) {
+      const opened = await readlink(`${PROC_FD}/${handle.fd}`).catch(() => path);
+      if (opened !== path) throw new FileChangedError(`${path} led to ${opened} when it was opened (a folder on its path was replaced); build again.`);
+    }
+    for (;;) {
+      signal?.throwIfAborted();
+      const chunk = Buffer.allocUnsafe(CHUNK);
+      const { bytesRead } = await handle.read(chunk, 0, CHUNK, null);
+      if (bytesRead === 0) return;
+      yield chunk.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}
 
 function isMissing(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException).code;

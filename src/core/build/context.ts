@@ -3,7 +3,7 @@
 // that changes in between fails the build instead of producing an image whose label lies.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { BuildFileSystem } from './buildFileSystem';
+import { FileChangedError, type BuildFileSystem } from './buildFileSystem';
 import { BuildPlanError } from './errors';
 import type { BuildPlan, ContextEntry } from './plan';
 import { tarStream, type TarEntry } from './tar';
@@ -20,16 +20,21 @@ function tarEntry(e: ContextEntry, fs: BuildFileSystem, signal: AbortSignal | un
     entry.body = () => [content];
   } else if (e.hostPath) {
     const hostPath = e.hostPath;
-    entry.body = () => checked(fs.read(hostPath, signal), e);
+    entry.body = () => checked(fs.read(hostPath, signal, e.identity), e);
   }
   return entry;
 }
 
 async function* checked(chunks: AsyncIterable<Uint8Array>, e: ContextEntry): AsyncGenerator<Uint8Array> {
   const hash = createHash('sha256');
-  for await (const chunk of chunks) {
-    hash.update(chunk);
-    yield chunk;
+  try {
+    for await (const chunk of chunks) {
+      hash.update(chunk);
+      yield chunk;
+    }
+  } catch (err) {
+    if (err instanceof FileChangedError) throw new BuildPlanError(err.message, e.origin, { cause: err });
+    throw err;
   }
   if (hash.digest('hex') !== e.sha256) {
     throw new BuildPlanError(`${e.hostPath} changed while the image was being built; build again.`, e.origin);

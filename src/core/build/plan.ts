@@ -16,7 +16,7 @@ import { isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { LABEL_DIGEST, LABEL_MANAGED, LABEL_MASTER_COPY, LABEL_NAME, LABEL_VERSION, MANAGED_VALUE } from '../engine/labels';
 import type { MasterCopy } from '../mastercopy/model';
 import type { PathSegment } from '../mastercopy/yamlSource';
-import type { BuildFileSystem } from './buildFileSystem';
+import { FileChangedError, type BuildFileSystem, type FileIdentity, type FileInfo } from './buildFileSystem';
 import { canonicalJson, canonicalMasterCopy, masterCopyDigest } from './digest';
 import { displayOrigin, generateDockerfile, type DockerfileInstruction } from './dockerfile';
 import { DockerignoreError, parseDockerignore, type IgnoreRules } from './dockerignore';
@@ -37,6 +37,8 @@ export interface ContextEntry {
   content?: Buffer;
   /** Host files: where to read them. */
   hostPath?: string;
+  /** Host files: the very file that was read (the build reads only that one again). */
+  identity?: FileIdentity;
   linkTarget?: string;
   /** The master copy part that brought it in. */
   origin: PathSegment[];
@@ -93,7 +95,7 @@ export async function planBuild(mc: MasterCopy, folder: string, fs: BuildFileSys
     if (info?.type !== 'file') throw new BuildPlanError(`dockerfile: ${mc.dockerfile} is not a file.`, ['dockerfile']);
     dockerfilePath = toPosix(relative(realFolder, real));
     const ignoreInfo = await fs.lstat(join(realFolder, '.dockerignore'));
-    const ignore = ignoreInfo?.type === 'file' ? ignoreRules(await readText(fs, join(realFolder, '.dockerignore'), signal)) : undefined;
+    const ignore = ignoreInfo?.type === 'file' ? ignoreRules(await readText(fs, join(realFolder, '.dockerignore'), ignoreInfo, signal)) : undefined;
     await walker.folderContents(realFolder, '', ['dockerfile'], context, undefined, (rel, type) => {
       if (rel === dockerfilePath) return false; // the Dockerfile always goes, whatever .dockerignore says
       const base = posix.basename(rel);
@@ -123,7 +125,7 @@ export async function planBuild(mc: MasterCopy, folder: string, fs: BuildFileSys
       const real = await insideFolder(fs, folder, realFolder, f.source, sourceOrigin);
       if (secretFiles.has(real)) throw new BuildPlanError(`files[${i}].source (${f.source}) is a secret file: secrets are injected when printing, never copied into the image.`, sourceOrigin);
       const info = await fs.lstat(real);
-      if (info?.type === 'file') context.push(await walker.fileEntry(real, path, mode ?? info.mode & 0o777, info.size, origin));
+      if (info?.type === 'file') context.push(await walker.fileEntry(real, path, mode ?? info.mode & 0o777, info, origin));
       else if (info?.type === 'directory') {
         context.push({ path, type: 'directory', mode: mode !== undefined ? folderMode(mode) : info.mode & 0o777, size: 0, origin });
         await walker.folderContents(real, path, origin, context, mode);
@@ -174,15 +176,20 @@ class ContextWalker {
     private readonly signal: AbortSignal | undefined,
   ) {}
 
-  async fileEntry(hostPath: string, path: string, mode: number, size: number, origin: PathSegment[]): Promise<ContextEntry> {
+  async fileEntry(hostPath: string, path: string, mode: number, info: FileInfo, origin: PathSegment[]): Promise<ContextEntry> {
     const hash = createHash('sha256');
     let read = 0;
-    for await (const chunk of this.fs.read(hostPath, this.signal)) {
-      hash.update(chunk);
-      read += chunk.length;
+    try {
+      for await (const chunk of this.fs.read(hostPath, this.signal, info.identity)) {
+        hash.update(chunk);
+        read += chunk.length;
+      }
+    } catch (e) {
+      if (e instanceof FileChangedError) throw new BuildPlanError(e.message, origin, { cause: e });
+      throw e;
     }
-    if (read !== size) throw new BuildPlanError(`${hostPath} changed while it was being read; try again.`, origin);
-    return { path, type: 'file', mode, size, sha256: hash.digest('hex'), hostPath, origin };
+    if (read !== info.size) throw new BuildPlanError(`${hostPath} changed while it was being read; try again.`, origin);
+    return { path, type: 'file', mode, size: info.size, sha256: hash.digest('hex'), hostPath, identity: info.identity, origin };
   }
 
   /**
@@ -222,7 +229,7 @@ class ContextWalker {
         out.push({ path, type: 'directory', mode: mode !== undefined ? folderMode(mode) : info.mode & 0o777, size: 0, origin });
         await this.folderContents(hostPath, prefix, origin, out, mode, leaveOut, ignore, childRel);
       } else {
-        out.push(await this.fileEntry(hostPath, path, mode ?? info.mode & 0o777, info.size, origin));
+        out.push(await this.fileEntry(hostPath, path, mode ?? info.mode & 0o777, info, origin));
       }
     }
   }
@@ -266,13 +273,18 @@ async function secretPaths(mc: MasterCopy, folder: string, fs: BuildFileSystem):
 /** A .dockerignore is a few lines: reading stops past this. */
 const MAX_DOCKERIGNORE_BYTES = MIB;
 
-async function readText(fs: BuildFileSystem, path: string, signal: AbortSignal | undefined): Promise<string> {
+async function readText(fs: BuildFileSystem, path: string, info: FileInfo, signal: AbortSignal | undefined): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const c of fs.read(path, signal)) {
-    size += c.length;
-    if (size > MAX_DOCKERIGNORE_BYTES) throw new BuildPlanError(`${path} is larger than ${mebibytes(MAX_DOCKERIGNORE_BYTES)}; a .dockerignore holds patterns, one a line.`, ['dockerfile']);
-    chunks.push(Buffer.from(c));
+  try {
+    for await (const c of fs.read(path, signal, info.identity)) {
+      size += c.length;
+      if (size > MAX_DOCKERIGNORE_BYTES) throw new BuildPlanError(`${path} is larger than ${mebibytes(MAX_DOCKERIGNORE_BYTES)}; a .dockerignore holds patterns, one a line.`, ['dockerfile']);
+      chunks.push(Buffer.from(c));
+    }
+  } catch (e) {
+    if (e instanceof FileChangedError) throw new BuildPlanError(e.message, ['dockerfile'], { cause: e });
+    throw e;
   }
   return Buffer.concat(chunks).toString('utf8');
 }
