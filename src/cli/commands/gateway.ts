@@ -11,11 +11,15 @@ export const gatewayCommand: CliCommand = {
 
 Asks the keeper of master copy NAME (through the engine, so this works for a remote
 engine too) what its endpoint serves: the address, the active version, each copy it
-forwards to with its open connections and connections served, and the totals.
+forwards to with its open connections and connections served, and the totals; then the
+copies it keeps: how many are healthy of how many are desired, and what it did last
+(replaced a copy that died, backed off from a crash loop).
 
 Options:
       --json   print {name, address, port, targetPort, active, state, copies: [{id, version,
-               index, address, healthy, open, served}], totals: {open, served, failed}}
+               index, address, healthy, open, served}], totals: {open, served, replayed,
+               failed}, healing: {version, desired, healthy, actual, state, reason?,
+               failures, events: [{at, text}]}}
 ${HOST_HELP}
 
 Exit codes: 0 shown, 1 NAME has no endpoint (never promoted with \`gateway\`) or its keeper
@@ -43,7 +47,7 @@ is not running, 2 usage error or engine not reachable.
       }
       const report = await keeperControl(engine, keeper.id, ['status']);
       if (values.json) {
-        writeJson(io, { name, address, port, targetPort: report.targetPort, active: report.active, state: 'running', copies: report.copies, totals: report.totals });
+        writeJson(io, { name, address, port, targetPort: report.targetPort, active: report.active, state: 'running', copies: report.copies, totals: report.totals, healing: report.healing ?? null });
         return EXIT.ok;
       }
       const serving = report.copies.filter((c) => c.version === report.active);
@@ -52,7 +56,12 @@ is not running, 2 usage error or engine not reachable.
         const role = c.version === report.active ? 'serving' : 'not served';
         io.stdout.write(`  ${c.version} copy ${c.index}  ${c.id.slice(0, 12)}  ${c.address}  ${c.healthy ? 'healthy' : 'unhealthy'}  ${role}  open ${c.open}  served ${c.served}\n`);
       }
-      io.stdout.write(`Totals: ${report.totals.open} open, ${report.totals.served} served, ${report.totals.failed} failed\n`);
+      io.stdout.write(`Totals: ${report.totals.open} open, ${report.totals.served} served, ${report.totals.replayed ?? 0} replayed on another copy, ${report.totals.failed} failed\n`);
+      const h = report.healing;
+      if (h?.version) {
+        io.stdout.write(`Copies of ${h.version}: ${h.healthy} healthy of ${h.desired} desired (${h.actual} in all) — ${h.state}${h.reason ? `: ${h.reason}` : ''}\n`);
+        for (const e of h.events.slice(-5)) io.stdout.write(`  ${e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}  ${e.text}\n`);
+      }
       return EXIT.ok;
     } catch (e) {
       return reportDeployFailure(io, 'gateway', e);
