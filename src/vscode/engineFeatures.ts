@@ -1,7 +1,9 @@
 // Everything that talks to a container engine: only in a trusted workspace.
 import * as vscode from 'vscode';
 import { buildCommand } from './commands/build';
-import { registerCommands, type EngineCommandDeps } from './commands/command';
+import { registerCommands, type DeployCommandDeps } from './commands/command';
+import { RunningDeploys } from './deploy/runningDeploys';
+import { copyAddressCommand } from './commands/copyAddress';
 import { copyIdCommand } from './commands/copyId';
 import { disposeCommand } from './commands/dispose';
 import { filterLogsCommand } from './commands/filterLogs';
@@ -9,8 +11,10 @@ import { tailLogsCommand } from './commands/tailLogs';
 import { LogViews } from './logs/logViews';
 import { openInBrowserCommand } from './commands/openInBrowser';
 import { printCommand } from './commands/print';
+import { promoteCommand } from './commands/promote';
 import { refreshCommand } from './commands/refresh';
 import { retryConnectionCommand } from './commands/retryConnection';
+import { rollbackCommand } from './commands/rollback';
 import { scaleCommand } from './commands/scale';
 import { EngineService } from './engine/engineService';
 import { MasterCopyCodeLenses } from './language/codeLens';
@@ -18,7 +22,7 @@ import type { DiagnosticsProvider } from './language/diagnostics';
 import type { Log } from './log';
 import { WorkspaceMasterCopies } from './masterCopies';
 import type { Settings } from './settings';
-import { EngineStatusBar } from './statusBar';
+import { ActiveVersionStatusBar, EngineStatusBar } from './statusBar';
 import { CopiesModel } from './tree/copiesModel';
 import { CopiesTreeProvider } from './tree/copiesTree';
 import { RefreshManager } from './tree/refreshManager';
@@ -29,6 +33,9 @@ export interface EngineFeatures {
   model: CopiesModel;
   tree: CopiesTreeProvider;
   refresh: RefreshManager;
+  /** The promotes and rollbacks running in this window. */
+  deploys: RunningDeploys;
+  activeVersion: ActiveVersionStatusBar;
 }
 
 export function registerEngineFeatures(context: vscode.ExtensionContext, deps: { log: Log; settings: Settings; diagnostics: DiagnosticsProvider }): EngineFeatures {
@@ -37,10 +44,11 @@ export function registerEngineFeatures(context: vscode.ExtensionContext, deps: {
   const files = new WorkspaceMasterCopies(log);
   const model = new CopiesModel(engine, log);
   const refresh = new RefreshManager(model, engine, log);
-  const tree = new CopiesTreeProvider(model, files);
+  const deploys = new RunningDeploys();
+  const tree = new CopiesTreeProvider(model, files, deploys);
   const view = vscode.window.createTreeView('mastercopy.copies', { treeDataProvider: tree, showCollapseAll: true });
   const logs = new LogViews();
-  context.subscriptions.push(engine, files, model, refresh, tree, view, logs);
+  context.subscriptions.push(engine, files, model, refresh, deploys, tree, view, logs);
 
   // Follow the engine only while someone looks at the copies: the view, or a master copy
   // on screen (its code lens says how many copies run). A preview holds it too.
@@ -59,26 +67,32 @@ export function registerEngineFeatures(context: vscode.ExtensionContext, deps: {
   context.subscriptions.push(vscode.window.onDidChangeVisibleTextEditors(followEditors), { dispose: () => editorHold?.dispose() });
   followEditors();
 
+  const activeVersion = new ActiveVersionStatusBar(model, deploys, diagnostics);
   context.subscriptions.push(
     model.onDidChange(() => void vscode.commands.executeCommand('setContext', 'mastercopy.engineDown', model.state.kind === 'down')),
     new EngineStatusBar(model, engine),
+    activeVersion,
     MasterCopyCodeLenses.register(diagnostics, model),
   );
   // One look at the engine at start, for the status bar and code lenses.
   void model.refresh();
 
-  const commandDeps: EngineCommandDeps = { log, engine, files, model };
+  // The keeper's program ships in the extension, bundled like the CLI.
+  const commandDeps: DeployCommandDeps = { log, engine, files, model, settings, deploys, keeperScript: context.asAbsolutePath('dist/keeper.js') };
   registerCommands(context, log, [
     buildCommand(commandDeps),
     printCommand(commandDeps),
+    promoteCommand(commandDeps),
+    rollbackCommand(commandDeps),
     scaleCommand(commandDeps),
     disposeCommand(commandDeps),
     openInBrowserCommand(commandDeps),
     copyIdCommand(commandDeps),
+    copyAddressCommand(commandDeps),
     refreshCommand(commandDeps),
     retryConnectionCommand(commandDeps),
     tailLogsCommand(commandDeps, settings, logs),
     filterLogsCommand(logs),
   ]);
-  return { engine, logs, model, tree, refresh };
+  return { engine, logs, model, tree, refresh, deploys, activeVersion };
 }

@@ -26,6 +26,26 @@ export class Settings {
     return Math.max(0, Math.floor(this.config.get<number>('logs.tail', 200)));
   }
 
+  /** The Node image the keeper is built on; empty means the local base when present, else the official one. */
+  get keeperBaseImage(): string | undefined {
+    return this.config.get<string>('keeper.baseImage', '').trim() || undefined;
+  }
+
+  /** The engine's socket on its host, mounted into the keeper; empty means the unix socket in use, else the usual one. */
+  get keeperEngineSocket(): string | undefined {
+    return this.config.get<string>('keeper.engineSocket', '').trim() || undefined;
+  }
+
+  /** Milliseconds the replaced version's open connections get after a switch. */
+  get promoteDrainMs(): number {
+    return Math.max(0, this.config.get<number>('promote.drainSeconds', 5)) * 1000;
+  }
+
+  /** Milliseconds the new version gets to be printed and healthy. */
+  get promoteTimeoutMs(): number {
+    return Math.max(1, this.config.get<number>('promote.timeoutSeconds', 60)) * 1000;
+  }
+
   onDidChange(listener: () => void): vscode.Disposable {
     return vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('mastercopy')) listener();

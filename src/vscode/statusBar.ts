@@ -1,6 +1,10 @@
-// The status bar item: which engine, and how many copies run on it.
+// The status bar items: which engine, and how many copies run on it; the active version.
 import * as vscode from 'vscode';
+import { endpointText } from '../core/deploy/overview';
+import type { RunningDeploys } from './deploy/runningDeploys';
 import type { EngineService } from './engine/engineService';
+import { isMasterCopy } from './language/convert';
+import type { DiagnosticsProvider } from './language/diagnostics';
 import type { CopiesModel } from './tree/copiesModel';
 
 export class EngineStatusBar implements vscode.Disposable {
@@ -31,6 +35,78 @@ export class EngineStatusBar implements vscode.Disposable {
       this.item.command = 'workbench.view.extension.mastercopy';
       this.item.backgroundColor = undefined;
     }
+  }
+
+  dispose(): void {
+    vscode.Disposable.from(...this.subscriptions).dispose();
+  }
+}
+
+/**
+ * The version that serves: of the master copy in the active editor, else of the only one
+ * with a ledger on the engine. Hidden when there is none; a promote in this window shows
+ * its phase.
+ */
+export class ActiveVersionStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('mastercopy.activeVersion', vscode.StatusBarAlignment.Left, 9);
+  private readonly subscriptions: vscode.Disposable[] = [this.item];
+
+  constructor(
+    private readonly model: CopiesModel,
+    private readonly deploys: RunningDeploys,
+    private readonly diagnostics: DiagnosticsProvider,
+  ) {
+    this.item.name = 'Master Copy: Active Version';
+    this.item.command = 'workbench.view.extension.mastercopy';
+    this.subscriptions.push(
+      model.onDidChange(() => this.update()),
+      deploys.onDidChange(() => this.update()),
+      vscode.window.onDidChangeActiveTextEditor(() => this.update()),
+      diagnostics.onDidValidate((doc) => doc === vscode.window.activeTextEditor?.document && this.update()),
+    );
+    this.update();
+  }
+
+  /** What it shows now (for tests); undefined when hidden. */
+  get text(): string | undefined {
+    return this.shown ? this.item.text : undefined;
+  }
+  private shown = false;
+
+  private nameInFront(): string | undefined | null {
+    const doc = vscode.window.activeTextEditor?.document;
+    if (!doc || !isMasterCopy(doc)) return null;
+    const value = this.diagnostics.resultFor(doc)?.parsed.value as { name?: unknown } | undefined;
+    return typeof value?.name === 'string' ? value.name : undefined;
+  }
+
+  private update(): void {
+    const front = this.nameInFront();
+    const s = this.model.state;
+    const promoted = s.kind === 'ok' ? [...s.deploys.values()].filter((d) => d.active) : [];
+    // null: no master copy in front, so the only one deployed stands in.
+    const name = front === null ? (promoted.length === 1 ? promoted[0].name : undefined) : front;
+    const running = name ? this.deploys.get(name) : undefined;
+    const deploy = name ? this.model.deployOf(name) : undefined;
+    const active = deploy?.active;
+    if (!name || (!running && !active)) {
+      this.shown = false;
+      this.item.hide();
+      return;
+    }
+    if (running) {
+      this.item.text = `$(sync~spin) ${name} ${active && active.version !== running.version ? `${active.version} → ` : ''}${running.version}`;
+      this.item.tooltip = `${running.action === 'rollback' ? 'Rolling back' : 'Promoting'} ${name} to ${running.version}: ${running.text}`;
+    } else if (active) {
+      const e = deploy?.endpoint;
+      this.item.text = `$(rocket) ${name} ${active.version}`;
+      this.item.tooltip = [
+        `${name} ${active.version} is the active version (${active.record.action === 'rollback' ? 'rolled back to' : 'promoted'} ${active.record.at} by ${active.record.by.user}@${active.record.by.host}).`,
+        e ? `Endpoint ${e.url}: ${endpointText(e)}` : 'No endpoint (the master copy has no `gateway`).',
+      ].join('\n');
+    }
+    this.shown = true;
+    this.item.show();
   }
 
   dispose(): void {

@@ -1,7 +1,9 @@
 import * as vscode from 'vscode';
 import type { EngineService } from '../engine/engineService';
 import type { Log } from '../log';
+import type { RunningDeploys } from '../deploy/runningDeploys';
 import type { WorkspaceMasterCopies } from '../masterCopies';
+import type { Settings } from '../settings';
 import type { CopiesModel } from '../tree/copiesModel';
 
 /** What a command may use; passed in, never global. */
@@ -14,6 +16,15 @@ export interface EngineCommandDeps extends CommandDeps {
   engine: EngineService;
   files: WorkspaceMasterCopies;
   model: CopiesModel;
+}
+
+/** What a command that deploys (promote, rollback) uses. */
+export interface DeployCommandDeps extends EngineCommandDeps {
+  settings: Settings;
+  /** The deploys running in this window, for the tree and the status bar. */
+  deploys: RunningDeploys;
+  /** The bundled keeper program (dist/keeper.js), built into the keeper's image. */
+  keeperScript: string;
 }
 
 export interface Command {

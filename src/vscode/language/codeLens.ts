@@ -1,4 +1,4 @@
-// Code lenses on a master copy: Preview · Build · Print ×N · n running · Tail Logs.
+// Code lenses on a master copy: Preview · Build · Print ×N · Promote · n running · Tail Logs.
 import * as vscode from 'vscode';
 import type { CopiesModel } from '../tree/copiesModel';
 import type { DiagnosticsProvider } from './diagnostics';
@@ -35,6 +35,12 @@ export class MasterCopyCodeLenses implements vscode.CodeLensProvider, vscode.Dis
       new vscode.CodeLens(range, { title: '$(open-preview) Preview', command: 'mastercopy.openPreview', arguments: [doc.uri], tooltip: 'See what this master copy becomes: its Dockerfile, the plan, the running copies' }),
       new vscode.CodeLens(range, { title: '$(tools) Build', command: 'mastercopy.build', arguments: [doc.uri], tooltip: `Build ${mc.name}:${mc.version}` }),
       new vscode.CodeLens(range, { title: `$(copy) Print ×${n}`, command: 'mastercopy.print', arguments: [doc.uri, n], tooltip: `Print ${n} hardened copies of ${mc.name}:${mc.version}` }),
+      new vscode.CodeLens(range, {
+        title: '$(rocket) Promote',
+        command: 'mastercopy.promote',
+        arguments: [doc.uri],
+        tooltip: `Blue/green: print ${mc.name}:${mc.version} beside the version that serves, switch ${mc.gateway ? `the endpoint on port ${mc.gateway.port}` : 'to it'} once healthy, dispose of the old`,
+      }),
     ];
     if (this.model.state.kind === 'ok') {
       lenses.push(new vscode.CodeLens(range, { title: `${running} running`, command: 'workbench.view.extension.mastercopy', tooltip: 'Show the copies' }));

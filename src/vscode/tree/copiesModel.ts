@@ -4,13 +4,15 @@ import * as vscode from 'vscode';
 import { EngineUnreachableError } from '../../core/engine/errors';
 import { nodeHttpProbe } from '../../core/copies/health';
 import { listCopies, type CopyRecord } from '../../core/copies/ps';
+import { nodeLockDeps } from '../../core/deploy/nodeDeployEnvironment';
+import { readDeployOverviews, type DeployOverview } from '../../core/deploy/overview';
 import { CoalescingRunner } from '../../core/util/coalescingRunner';
 import type { EngineService } from '../engine/engineService';
 import type { Log } from '../log';
 
 export type EngineState =
   | { kind: 'unknown' }
-  | { kind: 'ok'; copies: CopyRecord[]; refreshedAt: number }
+  | { kind: 'ok'; copies: CopyRecord[]; deploys: ReadonlyMap<string, DeployOverview>; refreshedAt: number }
   | { kind: 'down'; message: string; host: string };
 
 export class CopiesModel implements vscode.Disposable {
@@ -34,6 +36,16 @@ export class CopiesModel implements vscode.Disposable {
     return this._state.copies.filter((c) => c.name === name && (version === undefined || c.version === version));
   }
 
+  /** The deployments of one master copy (its ledger, lock and endpoint), from the last refresh. */
+  deployOf(name: string): DeployOverview | undefined {
+    return this._state.kind === 'ok' ? this._state.deploys.get(name) : undefined;
+  }
+
+  /** Somebody (this window or another client) holds a deploy lock on the engine (a stale one does not count). */
+  get deploying(): boolean {
+    return this._state.kind === 'ok' && [...this._state.deploys.values()].some((d) => d.lock !== undefined);
+  }
+
   /** Asks the engine again; calls made while one is running share the next one. */
   refresh(): Promise<void> {
     return this.refresher.run();
@@ -43,8 +55,10 @@ export class CopiesModel implements vscode.Disposable {
     const started = performance.now();
     let next: EngineState;
     try {
-      const copies = await listCopies(this.engine.client, { probe: nodeHttpProbe, probeTimeoutMs: 800 });
-      next = { kind: 'ok', copies, refreshedAt: Date.now() };
+      const client = this.engine.client;
+      // The deployments alongside: one status request per running keeper, per refresh.
+      const [copies, deploys] = await Promise.all([listCopies(client, { probe: nodeHttpProbe, probeTimeoutMs: 800 }), readDeployOverviews(client, { statusTimeoutMs: 2000, lockDeps: nodeLockDeps() })]);
+      next = { kind: 'ok', copies, deploys, refreshedAt: Date.now() };
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       if (!(e instanceof EngineUnreachableError)) this.log.error(e instanceof Error ? e : new Error(message));

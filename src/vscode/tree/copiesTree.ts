@@ -1,14 +1,21 @@
-// The "Copies" tree: master copy → version → copies. Items carry their state in
-// contextValue, and the menus in package.json match on it.
+// The "Copies" tree: master copy → its endpoint, its versions → copies. Items carry their
+// state in contextValue, and the menus in package.json match on it.
 import * as vscode from 'vscode';
+import { hostname } from 'node:os';
 import { compareVersions, type CopyRecord } from '../../core/copies/ps';
+import { endpointText, type DeployOverview, type EndpointStatus } from '../../core/deploy/overview';
+import { PHASE_LABELS, type RunningDeploy, type RunningDeploys } from '../deploy/runningDeploys';
 import type { WorkspaceMasterCopies, WorkspaceMasterCopy } from '../masterCopies';
 import type { CopiesModel } from './copiesModel';
 
+/** A deploy running now: in this window (with its phase), or by another client (its lock). */
+export type DeployInProgress = { where: 'here'; deploy: RunningDeploy } | { where: 'elsewhere'; by: string; version: string; action: string };
+
 export type CopiesNode =
   | { kind: 'engineDown'; message: string; host: string }
-  | { kind: 'masterCopy'; name: string; file?: WorkspaceMasterCopy; copies: CopyRecord[] }
-  | { kind: 'version'; name: string; version: string; file?: WorkspaceMasterCopy; copies: CopyRecord[] }
+  | { kind: 'masterCopy'; name: string; file?: WorkspaceMasterCopy; copies: CopyRecord[]; deploy?: DeployOverview; deploying?: DeployInProgress }
+  | { kind: 'endpoint'; name: string; endpoint: EndpointStatus; file?: WorkspaceMasterCopy }
+  | { kind: 'version'; name: string; version: string; file?: WorkspaceMasterCopy; copies: CopyRecord[]; active: boolean; deploying?: DeployInProgress }
   | { kind: 'copy'; copy: CopyRecord; file?: WorkspaceMasterCopy };
 
 export class CopiesTreeProvider implements vscode.TreeDataProvider<CopiesNode>, vscode.Disposable {
@@ -19,15 +26,28 @@ export class CopiesTreeProvider implements vscode.TreeDataProvider<CopiesNode>, 
   constructor(
     private readonly model: CopiesModel,
     private readonly files: WorkspaceMasterCopies,
+    private readonly deploys: RunningDeploys,
   ) {
-    this.subscriptions.push(model.onDidChange(() => this.changed.fire(undefined)), files.onDidChange(() => this.changed.fire(undefined)));
+    this.subscriptions.push(
+      model.onDidChange(() => this.changed.fire(undefined)),
+      files.onDidChange(() => this.changed.fire(undefined)),
+      // A phase of a promote in this window: no need to ask the engine to show it.
+      deploys.onDidChange(() => this.changed.fire(undefined)),
+    );
   }
 
   async getChildren(node?: CopiesNode): Promise<CopiesNode[]> {
     if (!node) return this.roots();
     if (node.kind === 'masterCopy') {
+      const active = node.deploy?.active?.version;
       const versions = [...new Set(node.copies.map((c) => c.version))].sort((a, b) => compareVersions(b, a));
-      return versions.map((version) => ({ kind: 'version', name: node.name, version, file: node.file, copies: node.copies.filter((c) => c.version === version) }));
+      const children: CopiesNode[] = node.deploy?.endpoint ? [{ kind: 'endpoint', name: node.name, endpoint: node.deploy.endpoint, file: node.file }] : [];
+      for (const version of versions) {
+        const child: CopiesNode = { kind: 'version', name: node.name, version, file: node.file, copies: node.copies.filter((c) => c.version === version), active: version === active };
+        if (node.deploying && deployingVersion(node.deploying) === version) child.deploying = node.deploying;
+        children.push(child);
+      }
+      return children;
     }
     if (node.kind === 'version') return node.copies.map((copy) => ({ kind: 'copy', copy, file: node.file }));
     return [];
@@ -39,13 +59,31 @@ export class CopiesTreeProvider implements vscode.TreeDataProvider<CopiesNode>, 
     const copies = state.kind === 'ok' ? state.copies : [];
     const out: CopiesNode[] = [];
     if (state.kind === 'down') out.push({ kind: 'engineDown', message: state.message, host: state.host });
+    const deploys = state.kind === 'ok' ? state.deploys : new Map<string, DeployOverview>();
     const names = new Map<string, WorkspaceMasterCopy | undefined>();
     for (const f of files) if (f.name && !names.has(f.name)) names.set(f.name, f);
     for (const c of copies) if (!names.has(c.name)) names.set(c.name, undefined);
+    // An endpoint serves (or a deploy runs) with no copy and no file here: still worth seeing.
+    for (const d of deploys.values()) if ((d.endpoint || d.lock) && !names.has(d.name)) names.set(d.name, undefined);
+    for (const d of this.deploys.all()) if (!names.has(d.name)) names.set(d.name, undefined);
     for (const [name, file] of [...names].sort(([a], [b]) => a.localeCompare(b))) {
-      out.push({ kind: 'masterCopy', name, file, copies: copies.filter((c) => c.name === name) });
+      const node: CopiesNode = { kind: 'masterCopy', name, file, copies: copies.filter((c) => c.name === name) };
+      const deploy = deploys.get(name);
+      if (deploy) node.deploy = deploy;
+      const deploying = this.inProgress(name, deploy);
+      if (deploying) node.deploying = deploying;
+      out.push(node);
     }
     return out;
+  }
+
+  private inProgress(name: string, deploy: DeployOverview | undefined): DeployInProgress | undefined {
+    const mine = this.deploys.get(name);
+    if (mine) return { where: 'here', deploy: mine };
+    const lock = deploy?.lock;
+    // Our own lock, read just before our promote released it: that promote is over.
+    if (!lock || (lock.pid === process.pid && lock.host === hostname())) return undefined;
+    return { where: 'elsewhere', by: `${lock.user}@${lock.host}`, version: lock.version, action: lock.action };
   }
 
   getTreeItem(node: CopiesNode): vscode.TreeItem {
@@ -61,15 +99,34 @@ export class CopiesTreeProvider implements vscode.TreeDataProvider<CopiesNode>, 
       }
       case 'masterCopy': {
         const running = node.copies.filter((c) => c.state === 'running').length;
-        const item = new vscode.TreeItem(node.name, node.copies.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+        const hasChildren = node.copies.length > 0 || node.deploy?.endpoint !== undefined;
+        const active = node.deploy?.active?.version;
+        const item = new vscode.TreeItem(node.name, hasChildren ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
         // VS Code keeps an item's old collapsed state by id: a master copy that gets its
-        // first copies must count as a new item, or it stays a leaf.
-        item.id = `mc:${node.name}:${node.copies.length ? 'copies' : 'none'}`;
-        item.description = [running ? `${running} running` : node.copies.length ? 'none running' : 'no copies', node.file ? vscode.workspace.asRelativePath(node.file.uri) : 'no file in this workspace'].join(' · ');
-        item.iconPath = new vscode.ThemeIcon('files');
+        // first copies (or its endpoint) must count as a new item, or it stays a leaf.
+        item.id = `mc:${node.name}:${hasChildren ? 'copies' : 'none'}`;
+        item.description = [
+          node.deploying ? deployingText(node.deploying) : undefined,
+          running ? `${running} running` : node.copies.length ? 'none running' : 'no copies',
+          active && !node.deploying ? `${active} active` : undefined,
+          node.file ? vscode.workspace.asRelativePath(node.file.uri) : 'no file in this workspace',
+        ]
+          .filter(Boolean)
+          .join(' · ');
+        item.iconPath = node.deploying ? new vscode.ThemeIcon('sync~spin') : new vscode.ThemeIcon('files');
         item.resourceUri = node.file?.uri;
-        item.tooltip = new vscode.MarkdownString(`**${escapeMd(node.name)}**${node.file?.version ? ` ${escapeMd(node.file.version)}` : ''}\n\n${node.copies.length} cop${node.copies.length === 1 ? 'y' : 'ies'}, ${running} running${node.file ? `\n\n${escapeMd(vscode.workspace.asRelativePath(node.file.uri))}` : ''}`);
-        item.contextValue = ['masterCopy', node.file ? 'hasFile' : 'noFile', node.copies.length ? 'hasCopies' : 'noCopies'].join(' ');
+        item.tooltip = new vscode.MarkdownString(
+          [
+            `**${escapeMd(node.name)}**${node.file?.version ? ` ${escapeMd(node.file.version)}` : ''}`,
+            `${node.copies.length} cop${node.copies.length === 1 ? 'y' : 'ies'}, ${running} running`,
+            active ? `${escapeMd(active)} is the active version (ledger #${node.deploy!.active!.record.seq}, ${escapeMd(node.deploy!.active!.record.at)})` : undefined,
+            node.deploying ? escapeMd(deployingText(node.deploying)) : undefined,
+            node.file ? escapeMd(vscode.workspace.asRelativePath(node.file.uri)) : undefined,
+          ]
+            .filter(Boolean)
+            .join('\n\n'),
+        );
+        item.contextValue = ['masterCopy', node.file ? 'hasFile' : 'noFile', node.copies.length ? 'hasCopies' : 'noCopies', active ? 'hasLedger' : undefined, node.deploying ? 'deploying' : undefined].filter(Boolean).join(' ');
         if (node.file) item.command = { command: 'vscode.open', title: 'Open Master Copy', arguments: [node.file.uri] };
         return item;
       }
@@ -78,9 +135,39 @@ export class CopiesTreeProvider implements vscode.TreeDataProvider<CopiesNode>, 
         const running = node.copies.filter((c) => c.state === 'running').length;
         const item = new vscode.TreeItem(node.version, vscode.TreeItemCollapsibleState.Expanded);
         const current = node.file?.version === node.version;
-        item.description = `${node.copies.length} cop${node.copies.length === 1 ? 'y' : 'ies'} · ${running} running${healthy ? ` · ${healthy} healthy` : ''}${current ? ' · current' : ''}`;
-        item.iconPath = new vscode.ThemeIcon('versions');
-        item.contextValue = ['version', node.file && current ? 'current' : 'other'].join(' ');
+        item.description = [
+          `${node.copies.length} cop${node.copies.length === 1 ? 'y' : 'ies'} · ${running} running${healthy ? ` · ${healthy} healthy` : ''}${current ? ' · current' : ''}`,
+          node.active ? 'active' : undefined,
+          node.deploying ? deployingText(node.deploying, false) : undefined,
+        ]
+          .filter(Boolean)
+          .join(' · ');
+        item.iconPath = node.deploying
+          ? new vscode.ThemeIcon('loading~spin')
+          : node.active
+            ? new vscode.ThemeIcon('rocket', new vscode.ThemeColor('testing.iconPassed'))
+            : new vscode.ThemeIcon('versions');
+        // (A MarkdownString: a plain string tooltip would also become the row's accessible label.)
+        if (node.active) item.tooltip = new vscode.MarkdownString(`${escapeMd(node.version)} is the active version: new connections go to its copies.`);
+        item.contextValue = ['version', node.file && current ? 'current' : 'other', node.active ? 'active' : undefined, node.deploying ? 'promoting' : undefined].filter(Boolean).join(' ');
+        return item;
+      }
+      case 'endpoint': {
+        const e = node.endpoint;
+        const item = new vscode.TreeItem(e.url.replace(/\/$/, ''), vscode.TreeItemCollapsibleState.None);
+        item.id = `ep:${node.name}`;
+        item.description = endpointText(e);
+        item.iconPath = e.state === 'serving' ? new vscode.ThemeIcon('globe', new vscode.ThemeColor('testing.iconPassed')) : new vscode.ThemeIcon('debug-disconnect', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+        item.tooltip = new vscode.MarkdownString(
+          [
+            `**Endpoint of ${escapeMd(node.name)}**: ${escapeMd(e.url)} → port ${e.targetPort} of the active version's copies`,
+            e.state === 'serving'
+              ? `${e.active ? `${escapeMd(e.active)} serves` : 'no active version yet'} · ${e.open} open · ${e.served} served · ${e.failed} failed`
+              : escapeMd(endpointText(e)),
+            ...e.copies.map((c) => `${escapeMd(c.version)} #${c.index} \`${c.id.slice(0, 12)}\` ${c.healthy ? 'healthy' : 'unhealthy'} · ${c.version === e.active ? 'serving' : 'not served'} · ${c.open} open · ${c.served} served`),
+          ].join('\n\n'),
+        );
+        item.contextValue = `endpoint ${e.state}`;
         return item;
       }
       case 'copy': {
@@ -103,6 +190,20 @@ export class CopiesTreeProvider implements vscode.TreeDataProvider<CopiesNode>, 
   dispose(): void {
     vscode.Disposable.from(...this.subscriptions).dispose();
   }
+}
+
+function deployingVersion(d: DeployInProgress): string {
+  return d.where === 'here' ? d.deploy.version : d.version;
+}
+
+/** "promoting → 1.1.0: health gate", "being promoted to 1.1.0 by bob@laptop". */
+function deployingText(d: DeployInProgress, withVersion = true): string {
+  if (d.where === 'here') {
+    const { deploy } = d;
+    const verb = deploy.action === 'rollback' ? 'rolling back' : 'promoting';
+    return `${verb}${withVersion ? ` → ${deploy.version}` : ''}: ${deploy.phase ? PHASE_LABELS[deploy.phase] : 'starting'}`;
+  }
+  return `being ${d.action === 'rollback' ? 'rolled back' : 'promoted'}${withVersion ? ` to ${d.version}` : ''} by ${d.by}`;
 }
 
 function copyIcon(c: CopyRecord): vscode.ThemeIcon {

@@ -11,6 +11,7 @@ export class RefreshManager implements vscode.Disposable {
   private run?: AbortController;
   private debounce?: NodeJS.Timeout;
   private poll?: NodeJS.Timeout;
+  private deployPoll?: NodeJS.Timeout;
   private readonly subscriptions: vscode.Disposable[] = [];
   /** Engine events seen; for tests and the log. */
   eventsSeen = 0;
@@ -21,7 +22,10 @@ export class RefreshManager implements vscode.Disposable {
     private readonly log: Log,
     private readonly timings: RefreshTimings = DEFAULT_REFRESH_TIMINGS,
   ) {
-    this.subscriptions.push(engine.onDidChange(() => this.restart()));
+    this.subscriptions.push(
+      engine.onDidChange(() => this.restart()),
+      model.onDidChange(() => this.pollWhileDeploying()),
+    );
   }
 
   private viewVisible = false;
@@ -70,6 +74,17 @@ export class RefreshManager implements vscode.Disposable {
     this.run = undefined;
     clearTimeout(this.debounce);
     clearInterval(this.poll);
+    clearTimeout(this.deployPoll);
+    this.deployPoll = undefined;
+  }
+
+  /** While somebody deploys, look again soon: its switch and its end (the lock going) raise no container event. */
+  private pollWhileDeploying(): void {
+    if (!this.run || this.deployPoll || !this.model.deploying) return;
+    this.deployPoll = setTimeout(() => {
+      this.deployPoll = undefined;
+      void this.model.refresh();
+    }, this.timings.deployPollMs);
   }
 
   private restart(): void {
@@ -97,8 +112,11 @@ export class RefreshManager implements vscode.Disposable {
             first = false;
             wait = this.timings.retryMs;
           }
-          this.eventsSeen++;
           since = ev.time;
+          // A command run inside a container (our own keeper status requests, health
+          // checks) changes nothing the model shows; following those would loop.
+          if (ev.action.startsWith('exec_')) continue;
+          this.eventsSeen++;
           this.schedule();
         }
         // The stream ended without an error: the engine went away or restarted.

@@ -70,10 +70,11 @@ describe('copies from the editor (real engine)', function () {
     const result = (await vscode.commands.executeCommand('mastercopy.print', uri, 2)) as { copies: unknown[]; unhealthy: unknown[] };
     assert.equal(result.copies.length, 2);
     assert.deepEqual(result.unhealthy, []);
-    await api.engine!.model.refresh();
-    const node = await until('two copies in the tree', async () => {
+    // A refresh asked for while one runs shares it (and its answer may predate the print): ask until it shows.
+    const node = await until('two running copies in the tree', async () => {
+      await api.engine!.model.refresh();
       const n = await ourNode();
-      return n && n.kind === 'masterCopy' && n.copies.length === 2 && n;
+      return n && n.kind === 'masterCopy' && n.copies.filter((c) => c.state === 'running').length === 2 && n;
     });
     const [version] = await api.engine!.tree.getChildren(node);
     assert.equal(version.kind, 'version');
@@ -88,7 +89,7 @@ describe('copies from the editor (real engine)', function () {
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
     assert.deepEqual(
       lenses.map((l) => l.command?.title),
-      ['$(open-preview) Preview', '$(tools) Build', '$(copy) Print ×2', '2 running', '$(output) Tail Logs'],
+      ['$(open-preview) Preview', '$(tools) Build', '$(copy) Print ×2', '$(rocket) Promote', '2 running', '$(output) Tail Logs'],
     );
     const copyItem = api.engine!.tree.getTreeItem(copies[0]);
     assert.equal(copyItem.contextValue, 'copy running http');

@@ -48,7 +48,7 @@ export const checks = [
       await wb.closeQuickInput();
       // Rows read "Master Copy: TITLE" (so the absences below are not a matter of format).
       assert.ok(rows.some((t) => t.includes('Master Copy: Open Preview to the Side')), rows.join(' | '));
-      const engineCommands = ['Build', 'Print Copies', 'Scale', 'Dispose', 'Tail Logs', 'Filter Log Tail', 'Refresh Copies', 'Retry Engine Connection'];
+      const engineCommands = ['Build', 'Print Copies', 'Promote', 'Roll Back…', 'Scale', 'Dispose', 'Tail Logs', 'Filter Log Tail', 'Refresh Copies', 'Retry Engine Connection'];
       for (const engineCommand of engineCommands.map((t) => `Master Copy: ${t}`)) {
         assert.ok(!rows.some((t) => t.includes(engineCommand)), `"${engineCommand}" is not offered (listed: ${rows.join(' | ')})`);
       }
