@@ -5,14 +5,15 @@
 //   node scripts/test.mjs unit vscode  only those
 // Suites: unit (no editor, no engine), engine (a real Docker Engine, started by
 // scripts/setup-engine.sh), vscode (inside a real VS Code: code-server + chromium,
-// installed by scripts/setup-vscode.sh).
+// installed by scripts/setup-vscode.sh), vsix (the packaged extension installed into that
+// VS Code with --install-extension, and activated: test/vscode/vsixInstall.mjs).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 const resultsDir = join(root, 'test-results');
-const all = ['typecheck', 'unit', 'engine', 'vscode'];
+const all = ['typecheck', 'unit', 'engine', 'vscode', 'vsix'];
 const asked = process.argv.slice(2);
 const suites = asked.length ? asked : all;
 for (const s of suites) {
@@ -89,12 +90,12 @@ for (const suite of suites) {
     record(suite, 1, null);
     continue;
   }
-  if (suite === 'vscode') {
+  if (suite === 'vscode' || suite === 'vsix') {
     if (run('bash', ['scripts/setup-vscode.sh']) !== 0) {
       record(suite, 1, null);
       continue;
     }
-    const status = run('node', ['test/vscode/runCodeServer.mjs'], { MASTERCOPY_TEST_RESULTS: resultsFile });
+    const status = run('node', [suite === 'vscode' ? 'test/vscode/runCodeServer.mjs' : 'test/vscode/vsixInstall.mjs'], { MASTERCOPY_TEST_RESULTS: resultsFile });
     record(suite, status, resultsFile);
     continue;
   }
