@@ -146,9 +146,10 @@ describe('deploying from the editor (real engine)', function () {
 
     assert.equal(await fetchBody(port), `${name} 1.0.0`);
 
-    const mc = await treeShows('the tree to see the promote', async () => {
+    // Until a refresh that began after our request: the endpoint counts it.
+    const mc = await treeShows('the tree to see the promote and our request', async () => {
       const n = await masterCopyNode();
-      return n.deploy?.active && n.copies.length === 1 && n;
+      return n.deploy?.active && n.copies.length === 1 && (n.deploy.endpoint?.served ?? 0) > 0 && n;
     });
     assert.match(String(engine().tree.getTreeItem(mc).contextValue), /^masterCopy hasFile hasCopies hasLedger$/);
     assert.match(String(engine().tree.getTreeItem(mc).description), /1 running · 1\.0\.0 active/);
