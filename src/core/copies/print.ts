@@ -139,7 +139,7 @@ export async function printCopies(engine: EngineClient, mc: MasterCopy, folder: 
   const indices = Array.from({ length: count }, (_, i) => firstIndex + i);
   const settled = await Promise.allSettled(
     indices.map(async (index) => {
-      const spec = copyContainerSpec(mc, { image: built.tag, digest: built.digest, index, network: network.name, secrets, extraLabels });
+      const spec = copyContainerSpec(mc, { image: built.tag, digest: built.digest, index, network: network.id, secrets, extraLabels });
       let id: string;
       try {
         ({ id } = await engine.createAndStartContainer(spec, signal));
@@ -189,20 +189,33 @@ export async function printCopies(engine: EngineClient, mc: MasterCopy, folder: 
   return result;
 }
 
-/** The master copy's network, ours; created when missing. */
-export async function ensureNetwork(engine: EngineClient, name: string, extraLabels: Record<string, string>, signal?: AbortSignal): Promise<{ name: string; created: boolean }> {
+/**
+ * The master copy's network, ours; created when missing. The engine lets two creates of
+ * one name both succeed (two prints at once), and then refuses every start that names it
+ * ("ambiguous"): so copies refer to it by id, and when there are several, every client
+ * keeps the same one (the lowest id) and removes the others that nothing uses — which
+ * also repairs a duplicate left by an older Master Copy.
+ */
+export async function ensureNetwork(engine: EngineClient, name: string, extraLabels: Record<string, string>, signal?: AbortSignal): Promise<{ name: string; id: string; created: boolean }> {
   const wanted = networkName(name);
-  const ours = async () => (await engine.listNetworks({ [LABEL_NAME]: name }, signal)).some((n) => n.name === wanted);
-  if (await ours()) return { name: wanted, created: false };
-  try {
-    await engine.createNetwork({ name: wanted, labels: { ...extraLabels, [LABEL_NAME]: name } }, signal);
-    return { name: wanted, created: true };
-  } catch (e) {
-    // 409: it exists — made by a print running at the same time, or by someone else.
-    if (!(e instanceof EngineRequestError && e.statusCode === 409)) throw e;
-    if (await ours()) return { name: wanted, created: false };
-    throw new CopiesError(`A network named ${wanted} exists but was not created by Master Copy for ${name}; it is left alone. Remove or rename it to print ${name}.`);
+  const ours = async () => (await engine.listNetworks({ [LABEL_NAME]: name }, signal)).filter((n) => n.name === wanted).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  let found = await ours();
+  let created = false;
+  if (found.length === 0) {
+    try {
+      await engine.createNetwork({ name: wanted, labels: { ...extraLabels, [LABEL_NAME]: name } }, signal);
+      created = true;
+    } catch (e) {
+      // 409: it exists — made by a print running at the same time, or by someone else.
+      if (!(e instanceof EngineRequestError && e.statusCode === 409)) throw e;
+    }
+    found = await ours();
+    if (found.length === 0) throw new CopiesError(`A network named ${wanted} exists but was not created by Master Copy for ${name}; it is left alone. Remove or rename it to print ${name}.`);
   }
+  const [keep, ...extra] = found;
+  // In use (a copy of an older print on it): it stays, and is removed once it is not.
+  for (const n of extra) await engine.removeNetwork(n.id, { [LABEL_NAME]: name }, signal).catch(() => undefined);
+  return { name: wanted, id: keep.id, created: created && found.length === 1 };
 }
 
 /** A named volume, ours; created when missing. Refuses a same-named volume that is not ours. */

@@ -53,7 +53,7 @@ export interface CopySpecInput {
   /** The image's io.mastercopy.digest. */
   digest: string;
   index: number;
-  /** The per-master-copy network. */
+  /** The per-master-copy network (its id: a name can be ambiguous, see ensureNetwork). */
   network: string;
   /** Secret values by variable name (already resolved). */
   secrets?: Readonly<Record<string, string>>;

@@ -152,7 +152,7 @@ export async function ensureKeeper(
         noNewPrivileges: true,
         memoryBytes: 256 * 1024 ** 2,
         restart: 'unless-stopped',
-        network: network.name,
+        network: network.id,
         binds: [{ source: settings.engineSocket ?? DEFAULT_ENGINE_SOCKET, path: SOCKET_IN_CONTAINER }],
         init: true,
       },

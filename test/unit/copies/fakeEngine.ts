@@ -54,6 +54,7 @@ export class FakeEngine implements EngineClient {
   readonly endpoint = { host: 'unix:///fake.sock', source: 'default' as const, dockerodeOptions: {} };
   readonly containers = new Map<string, FakeContainer>();
   readonly networks: NetworkSummary[] = [];
+  duplicateNetworks = false;
   readonly volumes: VolumeSummary[] = [];
   readonly images = new Map<string, ImageDetails>();
   readonly calls: string[] = [];
@@ -266,8 +267,9 @@ export class FakeEngine implements EngineClient {
   }
   async createNetwork(spec: NetworkSpec): Promise<{ id: string }> {
     this.calls.push(`createNetwork ${spec.name}`);
-    if (this.networks.some((n) => n.name === spec.name)) throw new EngineRequestError('create network', 409, `network with name ${spec.name} already exists`);
-    const id = `net-${spec.name}`;
+    // The real engine's duplicate check races: `duplicateNetworks` lets two of one name exist, as it can.
+    if (!this.duplicateNetworks && this.networks.some((n) => n.name === spec.name)) throw new EngineRequestError('create network', 409, `network with name ${spec.name} already exists`);
+    const id = `net-${spec.name}-${this.networks.length}`;
     this.networks.push({ id, name: spec.name, driver: 'bridge', labels: { ...spec.labels, [LABEL_MANAGED]: MANAGED_VALUE } });
     return { id };
   }

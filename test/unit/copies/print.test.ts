@@ -7,7 +7,7 @@ import { planBuild } from '../../../src/core/build/plan';
 import { disposeCopies, findDisposeTargets } from '../../../src/core/copies/dispose';
 import { CopiesError, PortTakenError, SecretError } from '../../../src/core/copies/errors';
 import type { HttpProbe } from '../../../src/core/copies/health';
-import { printCopies, type PrintEvent, type PrintOptions } from '../../../src/core/copies/print';
+import { ensureNetwork, printCopies, type PrintEvent, type PrintOptions } from '../../../src/core/copies/print';
 import { compareVersions, listCopies } from '../../../src/core/copies/ps';
 import { scaleCopies } from '../../../src/core/copies/scale';
 import { EngineRequestError } from '../../../src/core/engine/errors';
@@ -57,7 +57,7 @@ describe('printing copies (fake engine)', () => {
     for (const c of engine.containers.values()) {
       assert.deepEqual(c.spec.env, { DB_PASSWORD: SECRET });
       assert.ok(!JSON.stringify(c.labels).includes(SECRET));
-      assert.equal(c.spec.network, 'mastercopy-demo');
+      assert.equal(c.spec.network, engine.networks[0].id, 'the network by id: a name can be ambiguous');
     }
     assert.ok(!JSON.stringify(events).includes(SECRET), 'no progress event carries the secret');
     assert.ok(!JSON.stringify(result).includes(SECRET), 'the result does not carry the secret');
@@ -247,5 +247,18 @@ describe('printing copies (fake engine)', () => {
 
   it('sorts versions numerically', () => {
     assert.deepEqual(['1.10.0', '1.9.0', '1.2.0', '1.2.0-rc1', '0.9'].sort(compareVersions), ['0.9', '1.2.0', '1.2.0-rc1', '1.9.0', '1.10.0']);
+  });
+
+  it('two prints at once that both create the network end up on one network, by id; a duplicate is repaired', async () => {
+    const engine = new FakeEngine();
+    engine.duplicateNetworks = true;
+    const [a, b] = await Promise.all([ensureNetwork(engine, 'demo', {}), ensureNetwork(engine, 'demo', {})]);
+    assert.equal(a.id, b.id);
+    assert.deepEqual(engine.networks.map((n) => n.id), [a.id]);
+    // A duplicate an older version left: the next print keeps one and removes the other.
+    engine.networks.push({ id: 'net-zzz-older-duplicate', name: 'mastercopy-demo', driver: 'bridge', labels: { ...engine.networks[0].labels } });
+    const c = await ensureNetwork(engine, 'demo', {});
+    assert.equal(c.id, a.id);
+    assert.equal(engine.networks.length, 1);
   });
 });
