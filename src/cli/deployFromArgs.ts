@@ -9,6 +9,7 @@ import { RollbackError } from '../core/deploy/rollback';
 import { GatewayPortTakenError, KeeperError } from '../core/keeper/keeperContainer';
 import { EXIT, type CliIo } from './command';
 import { reportFailure, type LoadedMasterCopy } from './engineFromArgs';
+import { oneLine } from './terminalText';
 
 export const KEEPER_OPTIONS = {
   'keeper-base': { type: 'string' },
@@ -84,16 +85,16 @@ export function promoteSummary(io: CliIo, r: PromoteResult): void {
 /** Deploy errors → message and exit code; the rest as every engine command reports them. */
 export function reportDeployFailure(io: CliIo, command: string, e: unknown, loaded?: LoadedMasterCopy): number {
   if (e instanceof PromoteError) {
-    io.stderr.write(`mastercopy ${command}: ${e.message}\n`);
+    io.stderr.write(`mastercopy ${command}: ${oneLine(e.message)}\n`);
     for (const u of e.unhealthy) {
-      io.stderr.write(`  copy ${u.index} (${u.id.slice(0, 12)}): ${u.reason}\n`);
-      io.stderr.write(u.lastLogLines.length ? `  Its last log lines:\n${u.lastLogLines.map((l) => `    ${l}`).join('\n')}\n` : '  Its log is empty.\n');
+      io.stderr.write(`  copy ${u.index} (${u.id.slice(0, 12)}): ${oneLine(u.reason)}\n`);
+      io.stderr.write(u.lastLogLines.length ? `  Its last log lines:\n${u.lastLogLines.map((l) => `    ${oneLine(l)}`).join('\n')}\n` : '  Its log is empty.\n');
     }
     io.stderr.write('The green copies were disposed of.\n');
     return EXIT.problems;
   }
   if (e instanceof LockedError || e instanceof GatewayPortTakenError || e instanceof RollbackError || e instanceof KeeperError) {
-    io.stderr.write(`mastercopy ${command}: ${e.message}\n`);
+    io.stderr.write(`mastercopy ${command}: ${oneLine(e.message)}\n`);
     return EXIT.problems;
   }
   return reportFailure(io, command, e, loaded);

@@ -18,6 +18,7 @@ import { validateText } from '../core/mastercopy/validator';
 import { MAX_MASTER_COPY_BYTES, type PathSegment } from '../core/mastercopy/yamlSource';
 import { HostFileError, readRegularFileSync } from '../core/util/hostFile';
 import { EXIT, UsageError, type CliIo } from './command';
+import { oneLine, terminalJson } from './terminalText';
 
 /** Exit code after Ctrl-C, as shells report it. */
 export const EXIT_CANCELLED = 130;
@@ -97,7 +98,7 @@ export function readFileArg(io: CliIo, command: string, file: string): { abs: st
   try {
     return { abs, shown, text: readMasterCopyFile(abs) };
   } catch (e) {
-    io.stderr.write(`mastercopy ${command}: cannot read ${file}: ${describeReadError(e)}\n`);
+    io.stderr.write(`mastercopy ${command}: cannot read ${oneLine(file)}: ${oneLine(describeReadError(e))}\n`);
     return EXIT.usage;
   }
 }
@@ -119,10 +120,10 @@ export function loadMasterCopy(io: CliIo, command: string, file: string, options
   };
   const validation = validateText(text, { path: abs }, nodeFileAccess);
   const problems = validation.diagnostics.map((d) => ({ ...at(d.range.start), severity: d.severity, message: d.message, code: d.code }));
-  if (!options.json) for (const p of problems) io.stderr.write(`${shown}:${p.line}:${p.column}: ${p.severity}: ${p.message}\n`);
+  if (!options.json) for (const p of problems) io.stderr.write(`${oneLine(shown)}:${p.line}:${p.column}: ${p.severity}: ${oneLine(p.message)}\n`);
   if (!validation.masterCopy) {
     if (options.json) writeJson(io, { status: 'invalid', file: shown, problems });
-    else io.stderr.write(`mastercopy ${command}: ${shown} has errors; fix them first (mastercopy validate ${shown}).\n`);
+    else io.stderr.write(`mastercopy ${command}: ${oneLine(shown)} has errors; fix them first (mastercopy validate ${oneLine(shown)}).\n`);
     return EXIT.problems;
   }
   const { parsed } = validation;
@@ -152,14 +153,14 @@ export function reportFailure(io: CliIo, command: string, e: unknown, loaded?: L
     return EXIT_CANCELLED;
   }
   if (e instanceof EngineUnreachableError || e instanceof EngineHostError) {
-    io.stderr.write(`mastercopy ${command}: ${e.message}\n`);
+    io.stderr.write(`mastercopy ${command}: ${oneLine(e.message)}\n`);
     return EXIT.usage;
   }
   if (e instanceof SecretError || e instanceof PortTakenError || e instanceof CopiesError || e instanceof BuildError || e instanceof EngineRequestError || e instanceof NotManagedError) {
     // A build step that failed points at its line in the master copy, like a compiler would.
     const where = e instanceof BuildError && e.path && loaded ? loaded.locate(e.path) : undefined;
-    io.stderr.write(where && loaded ? `${loaded.shown}:${where.line}:${where.column}: error: ${e.message}\n` : `mastercopy ${command}: ${e.message}\n`);
-    if (e instanceof BuildStepError && e.tail().length) io.stderr.write(`Last lines of the build output:\n${e.tail().map((l) => `  ${l}`).join('\n')}\n`);
+    io.stderr.write(where && loaded ? `${oneLine(loaded.shown)}:${where.line}:${where.column}: error: ${oneLine(e.message)}\n` : `mastercopy ${command}: ${oneLine(e.message)}\n`);
+    if (e instanceof BuildStepError && e.tail().length) io.stderr.write(`Last lines of the build output:\n${e.tail().map((l) => `  ${oneLine(l)}`).join('\n')}\n`);
     return EXIT.problems;
   }
   throw e;
@@ -167,11 +168,11 @@ export function reportFailure(io: CliIo, command: string, e: unknown, loaded?: L
 
 /** Progress on stderr, one line each; nothing with --quiet. */
 export function progressWriter(io: CliIo, quiet: boolean | undefined): (line: string) => void {
-  return quiet ? () => undefined : (line) => io.stderr.write(`${line}\n`);
+  return quiet ? () => undefined : (line) => io.stderr.write(`${oneLine(line)}\n`);
 }
 
 export function writeJson(io: CliIo, value: unknown): void {
-  io.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  io.stdout.write(terminalJson(value, 2) + '\n');
 }
 
 /** A whole number from an argument, or a UsageError naming it. */

@@ -1,5 +1,6 @@
 // The `mastercopy` command line: the same core as the extension.
 import { EXIT, UsageError, type CliCommand, type CliIo } from './command';
+import { oneLine } from './terminalText';
 import { buildCommand } from './commands/build';
 import { disposeCommand } from './commands/dispose';
 import { gatewayCommand } from './commands/gateway';
@@ -48,7 +49,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   const command = commands.find((c) => c.name === first);
   if (!command) {
-    io.stderr.write(`mastercopy: unknown command '${first}'. Run 'mastercopy --help' for the list.\n`);
+    io.stderr.write(`mastercopy: unknown command '${oneLine(first)}'. Run 'mastercopy --help' for the list.\n`);
     return EXIT.usage;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -59,12 +60,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return await command.run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.stderr.write(`mastercopy ${command.name}: ${e.message}\nRun 'mastercopy ${command.name} --help' for usage.\n`);
+      io.stderr.write(`mastercopy ${command.name}: ${oneLine(e.message)}\nRun 'mastercopy ${command.name} --help' for usage.\n`);
       return EXIT.usage;
     }
     // Never a stack trace: say what failed; MASTERCOPY_DEBUG=1 shows the stack.
     const message = e instanceof Error ? e.message : String(e);
-    io.stderr.write(`mastercopy ${command.name}: ${message}\n`);
+    io.stderr.write(`mastercopy ${command.name}: ${oneLine(message)}\n`);
     if (io.env.MASTERCOPY_DEBUG && e instanceof Error && e.stack) io.stderr.write(e.stack + '\n');
     return EXIT.usage;
   }
@@ -81,7 +82,7 @@ export function runCli(): void {
       process.exitCode = code;
     },
     (e) => {
-      process.stderr.write(`mastercopy: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.stderr.write(`mastercopy: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
       process.exitCode = EXIT.usage;
     },
   );

@@ -4,6 +4,7 @@ import { EngineHostError } from '../../core/engine/hostResolution';
 import { HOST_OPTION, engineFromArgs, loadMasterCopy, parseCommandArgs, writeJson } from '../engineFromArgs';
 import { EngineRequestError, EngineUnreachableError } from '../../core/engine/errors';
 import { EXIT, UsageError, type CliCommand, type CliIo } from '../command';
+import { oneLine } from '../terminalText';
 
 const OUTPUT_TAIL = 20;
 
@@ -73,8 +74,8 @@ failed or was refused, 2 usage error, unreadable file or engine not reachable,
         if (json) {
           writeJson(io, { status: e instanceof BuildRefusedError ? 'refused' : 'failed', file: shown, message: e.message, path, ...at, output: e instanceof BuildStepError ? e.output : undefined });
         } else {
-          io.stderr.write(`${at ? `${shown}:${at.line}:${at.column}: ` : ''}error: ${e.message}\n`);
-          if (tail.length) io.stderr.write(`Last lines of the build output:\n${tail.map((l) => `  ${l}`).join('\n')}\n`);
+          io.stderr.write(`${at ? `${oneLine(shown)}:${at.line}:${at.column}: ` : ''}error: ${oneLine(e.message)}\n`);
+          if (tail.length) io.stderr.write(`Last lines of the build output:\n${tail.map((l) => `  ${oneLine(l)}`).join('\n')}\n`);
         }
         return EXIT.problems;
       }
@@ -93,7 +94,7 @@ failed or was refused, 2 usage error, unreadable file or engine not reachable,
 
 function failUsage(io: CliIo, json: boolean | undefined, message: string): number {
   if (json) writeJson(io, { status: 'unreachable', message });
-  io.stderr.write(`mastercopy build: ${message}\n`);
+  io.stderr.write(`mastercopy build: ${oneLine(message)}\n`);
   return EXIT.usage;
 }
 
@@ -104,9 +105,11 @@ function progressReporter(io: CliIo): { report: (e: BuildEvent) => void; done: (
   return {
     report(e) {
       if (e.kind !== 'step') return;
-      const line = `[${e.step}/${e.total}] ${e.instruction}`;
+      // The instruction holds master copy values (an ENV value with an ESC in it, say).
+      const instruction = oneLine(e.instruction);
+      const line = `[${e.step}/${e.total}] ${instruction}`;
       if (!tty) {
-        io.stderr.write(`Step ${e.step}/${e.total} : ${e.instruction}\n`);
+        io.stderr.write(`Step ${e.step}/${e.total} : ${instruction}\n`);
         return;
       }
       const width = (io.stderr as { columns?: number }).columns ?? 80;

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import { disposeCopies, type CopyRef, type DisposeResult, type DisposeTarget } from '../../core/copies/dispose';
 import { EXIT, UsageError, type CliCommand, type CliIo } from '../command';
 import { HOST_HELP, HOST_OPTION, engineFromArgs, loadMasterCopy, looksLikeFile, parseCommandArgs, progressWriter, reportFailure, withCancel, writeJson } from '../engineFromArgs';
+import { oneLine } from '../terminalText';
 
 export const disposeCommand: CliCommand = {
   name: 'dispose',
@@ -112,14 +113,14 @@ export function writeDisposeResult(io: CliIo, target: DisposeTarget, result: Dis
 }
 
 function describe(target: DisposeTarget): string {
-  if ('copy' in target) return target.copy;
-  if ('ref' in target) return target.ref;
-  return target.version !== undefined ? `${target.name}:${target.version}` : target.name;
+  if ('copy' in target) return oneLine(target.copy);
+  if ('ref' in target) return oneLine(target.ref);
+  return oneLine(target.version !== undefined ? `${target.name}:${target.version}` : target.name);
 }
 
 async function confirm(io: CliIo, copies: readonly CopyRef[]): Promise<boolean> {
   io.stderr.write(`About to stop and remove ${copies.length} cop${copies.length === 1 ? 'y' : 'ies'}:\n`);
-  for (const c of copies) io.stderr.write(`  ${c.name}:${c.version} copy ${c.index}  ${c.id.slice(0, 12)}  ${c.containerName}\n`);
+  for (const c of copies) io.stderr.write(`  ${oneLine(`${c.name}:${c.version}`)} copy ${c.index}  ${c.id.slice(0, 12)}  ${oneLine(c.containerName)}\n`);
   const rl = createInterface({ input: process.stdin, output: io.stderr });
   try {
     const answer = await rl.question('Dispose of them? [y/N] ');

@@ -9,6 +9,7 @@ import type { PreviewPlan } from '../../core/preview/plan';
 import { EXIT, UsageError, type CliCommand } from '../command';
 import { EXIT_CANCELLED, HOST_HELP, HOST_OPTION, engineFromArgs, parseCommandArgs, readFileArg, withCancel, writeJson } from '../engineFromArgs';
 import { isAbortError } from '../../core/engine/errors';
+import { oneLine, textBlock } from '../terminalText';
 
 export const previewCommand: CliCommand = {
   name: 'preview',
@@ -16,7 +17,9 @@ export const previewCommand: CliCommand = {
   help: `Usage: mastercopy preview [--plan] [--json] [--host HOST] FILE
 
 Prints the Dockerfile the master copy FILE generates (or, with \`dockerfile:\`, the
-one it uses), so that it can be read or saved. Nothing is built or changed.
+one it uses), so that it can be read or saved. Nothing is built or changed. On a
+terminal, control characters in it (an ESC in an ENV value) are shown as \\u001b;
+redirected to a file or a pipe, it is the exact text.
 
 With --plan, also the build context (every file that goes into the image, with
 its size) and what each command would do right now against the engine:
@@ -77,10 +80,10 @@ built, 2 usage error or unreadable file, 130 cancelled.
     }
 
     const problems = model.problems.map((p) => ({ line: p.line + 1, column: p.character + 1, endLine: p.endLine + 1, endColumn: p.endCharacter + 1, severity: p.severity, message: p.message, code: p.code }));
-    if (!values.json) for (const p of problems) io.stderr.write(`${shown}:${p.line}:${p.column}: ${p.severity}: ${p.message}\n`);
+    if (!values.json) for (const p of problems) io.stderr.write(`${oneLine(shown)}:${p.line}:${p.column}: ${p.severity}: ${oneLine(p.message)}\n`);
     if (!model.valid || !model.plan) {
       if (values.json) writeJson(io, { status: 'invalid', file: shown, problems });
-      else io.stderr.write(`mastercopy preview: ${shown} has errors; fix them first (mastercopy validate ${shown}).\n`);
+      else io.stderr.write(`mastercopy preview: ${oneLine(shown)} has errors; fix them first (mastercopy validate ${oneLine(shown)}).\n`);
       return EXIT.problems;
     }
 
@@ -97,7 +100,11 @@ built, 2 usage error or unreadable file, 130 cancelled.
       });
       return EXIT.ok;
     }
-    if (dockerfile) io.stdout.write(dockerfile.text.endsWith('\n') ? dockerfile.text : `${dockerfile.text}\n`);
+    if (dockerfile) {
+      // The exact text when it goes to a file or a pipe; on a terminal, an ESC or BEL in a value is shown, not obeyed.
+      const text = io.stdout.isTTY ? textBlock(dockerfile.text) : dockerfile.text;
+      io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    }
     else io.stdout.write(`# The Dockerfile named by \`dockerfile:\` is larger than the preview shows; see the file itself.\n`);
     if (values.plan) io.stdout.write(`\n${contextText(model)}\n${planText(plan)}`);
     return EXIT.ok;
@@ -107,7 +114,7 @@ built, 2 usage error or unreadable file, 130 cancelled.
 function contextText(model: PreviewModel): string {
   const c = model.context;
   if (!c) return '';
-  const rows = c.entries.map((e) => [`${e.path}${e.type === 'directory' ? '/' : ''}${e.linkTarget !== undefined ? ` -> ${e.linkTarget}` : ''}`, e.type === 'file' ? formatSize(e.size) : '', e.mode, e.origin]);
+  const rows = c.entries.map((e) => [oneLine(`${e.path}${e.type === 'directory' ? '/' : ''}${e.linkTarget !== undefined ? ` -> ${e.linkTarget}` : ''}`), e.type === 'file' ? formatSize(e.size) : '', e.mode, oneLine(e.origin)]);
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
   const lines = rows.map((r) => `  ${r[0].padEnd(widths[0])}  ${r[1].padStart(widths[1])}  ${r[2].padEnd(widths[2])}  ${r[3]}`);
   return `Build context: ${c.files} ${c.files === 1 ? 'file' : 'files'}, ${formatSize(c.bytes)}\n${lines.join('\n')}\n`;
@@ -172,5 +179,5 @@ export function planText(plan: PreviewPlan): string {
       ]);
       break;
   }
-  return out.join('\n') + '\n';
+  return out.map(oneLine).join('\n') + '\n';
 }

@@ -2,6 +2,7 @@ import { MAX_COPIES, printCopies, type PrintedCopy, type PrintEvent, type PrintR
 import { isAbortError } from '../../core/engine/errors';
 import { nodeReadSecretFile } from '../../core/copies/secrets';
 import { EXIT, UsageError, type CliCommand } from '../command';
+import { oneLine } from '../terminalText';
 import { EXIT_CANCELLED, HOST_HELP, HOST_OPTION, engineFromArgs, loadMasterCopy, parseCommandArgs, progressWriter, reportFailure, wholeNumber, withCancel, writeJson } from '../engineFromArgs';
 
 export const printCommand: CliCommand = {
@@ -88,11 +89,11 @@ engine not reachable, 130 cancelled (copies being created are removed again).
     } else {
       const n = result.copies.length;
       io.stdout.write(`Printed ${n} cop${n === 1 ? 'y' : 'ies'} of ${result.build.tag}${result.healthChecked ? (result.unhealthy.length ? `; ${result.unhealthy.length} never became healthy` : ', all healthy') : ''}\n`);
-      for (const c of result.copies) io.stdout.write(`  ${c.index}  ${c.id.slice(0, 12)}  ${c.name}  ${portsText(c)}\n`);
+      for (const c of result.copies) io.stdout.write(`  ${c.index}  ${c.id.slice(0, 12)}  ${oneLine(c.name)}  ${portsText(c)}\n`);
     }
     for (const u of result.unhealthy) {
-      io.stderr.write(`mastercopy print: copy ${u.index} (${u.id.slice(0, 12)}) never became healthy: ${u.reason}\n`);
-      io.stderr.write(u.lastLogLines.length ? `Its last log lines:\n${u.lastLogLines.map((l) => `  ${l}`).join('\n')}\n` : 'Its log is empty.\n');
+      io.stderr.write(`mastercopy print: copy ${u.index} (${u.id.slice(0, 12)}) never became healthy: ${oneLine(u.reason)}\n`);
+      io.stderr.write(u.lastLogLines.length ? `Its last log lines:\n${u.lastLogLines.map((l) => `  ${oneLine(l)}`).join('\n')}\n` : 'Its log is empty.\n');
     }
     if (result.unhealthy.length) io.stderr.write(`The copies are left running; dispose of them with: mastercopy dispose ${mc.name}:${mc.version}\n`);
     return result.unhealthy.length ? EXIT.problems : EXIT.ok;

@@ -1,6 +1,7 @@
 import { listCopies, type CopyRecord } from '../../core/copies/ps';
 import { nodeHttpProbe } from '../../core/copies/health';
 import { EXIT, UsageError, type CliCommand } from '../command';
+import { oneLine } from '../terminalText';
 import { HOST_HELP, HOST_OPTION, engineFromArgs, loadMasterCopy, looksLikeFile, parseCommandArgs, reportFailure, withCancel, writeJson } from '../engineFromArgs';
 
 export const psCommand: CliCommand = {
@@ -67,7 +68,7 @@ or engine not reachable.
 };
 
 function table(copies: CopyRecord[], name: string | undefined): string {
-  if (copies.length === 0) return name ? `No copies of ${name}.\n` : 'No copies.\n';
+  if (copies.length === 0) return name ? `No copies of ${oneLine(name)}.\n` : 'No copies.\n';
   const rows = [
     ['NAME', 'VERSION', 'COPY', 'ID', 'STATE', 'HEALTH', 'PORTS', 'DIGEST'],
     ...copies.map((c) => [
@@ -81,6 +82,8 @@ function table(copies: CopyRecord[], name: string | undefined): string {
       c.digest === null ? '-' : `${c.digest.replace(/^sha256:/, '').slice(0, 12)}${c.digestMatches ? '' : ' (image changed)'}`,
     ]),
   ];
+  // Names and versions come from labels, which anything on the engine can set.
+  for (const r of rows) r.forEach((cell, i) => (r[i] = oneLine(cell)));
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n') + '\n';
 }

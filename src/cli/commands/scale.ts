@@ -2,6 +2,7 @@ import { MAX_COPIES } from '../../core/copies/print';
 import { scaleCopies, type ScaleResult } from '../../core/copies/scale';
 import { nodeReadSecretFile } from '../../core/copies/secrets';
 import { EXIT, UsageError, type CliCommand } from '../command';
+import { oneLine } from '../terminalText';
 import { HOST_HELP, HOST_OPTION, engineFromArgs, loadMasterCopy, parseCommandArgs, progressWriter, reportFailure, wholeNumber, withCancel, writeJson } from '../engineFromArgs';
 
 export const scaleCommand: CliCommand = {
@@ -78,8 +79,8 @@ became healthy), 2 usage error, unreadable file or engine not reachable, 130 can
       io.stdout.write(`${mc.name}:${mc.version}: ${result.before} → ${result.after} cop${result.after === 1 ? 'y' : 'ies'} (${what})\n`);
     }
     for (const u of unhealthy) {
-      io.stderr.write(`mastercopy scale: copy ${u.index} (${u.id.slice(0, 12)}) never became healthy: ${u.reason}\n`);
-      if (u.lastLogLines.length) io.stderr.write(`Its last log lines:\n${u.lastLogLines.map((l) => `  ${l}`).join('\n')}\n`);
+      io.stderr.write(`mastercopy scale: copy ${u.index} (${u.id.slice(0, 12)}) never became healthy: ${oneLine(u.reason)}\n`);
+      if (u.lastLogLines.length) io.stderr.write(`Its last log lines:\n${u.lastLogLines.map((l) => `  ${oneLine(l)}`).join('\n')}\n`);
     }
     return unhealthy.length ? EXIT.problems : EXIT.ok;
   },

@@ -6,6 +6,7 @@ import { LineIndex } from '../../core/mastercopy/positions';
 import { validateText } from '../../core/mastercopy/validator';
 import { EXIT, UsageError, type CliCommand } from '../command';
 import { describeReadError as describeFsError, readMasterCopyFile } from '../engineFromArgs';
+import { oneLine, terminalJson } from '../terminalText';
 
 export interface JsonProblem {
   file: string;
@@ -56,9 +57,9 @@ Exit codes: 0 no errors (warnings allowed), 1 some file has an error,
       let paths: string[];
       try {
         paths = expand(resolve(io.cwd, arg));
-        if (paths.length === 0) io.stderr.write(`mastercopy validate: no *.mastercopy.yaml files in ${arg}\n`);
+        if (paths.length === 0) io.stderr.write(`mastercopy validate: no *.mastercopy.yaml files in ${oneLine(arg)}\n`);
       } catch (e) {
-        io.stderr.write(`mastercopy validate: cannot read ${arg}: ${describeFsError(e)}\n`);
+        io.stderr.write(`mastercopy validate: cannot read ${oneLine(arg)}: ${oneLine(describeFsError(e))}\n`);
         unreadable = true;
         continue;
       }
@@ -68,7 +69,7 @@ Exit codes: 0 no errors (warnings allowed), 1 some file has an error,
         try {
           text = readMasterCopyFile(abs);
         } catch (e) {
-          io.stderr.write(`mastercopy validate: cannot read ${shown}: ${describeFsError(e)}\n`);
+          io.stderr.write(`mastercopy validate: cannot read ${oneLine(shown)}: ${oneLine(describeFsError(e))}\n`);
           unreadable = true;
           continue;
         }
@@ -82,8 +83,9 @@ Exit codes: 0 no errors (warnings allowed), 1 some file has an error,
       }
     }
 
-    if (format === 'json') io.stdout.write(JSON.stringify(problems, null, 2) + '\n');
-    else for (const p of problems) io.stdout.write(`${p.file}:${p.line}:${p.column}: ${p.severity}: ${p.message}\n`);
+    // One problem, one line: a value with a line break in it must not forge a second one.
+    if (format === 'json') io.stdout.write(terminalJson(problems, 2) + '\n');
+    else for (const p of problems) io.stdout.write(`${oneLine(p.file)}:${p.line}:${p.column}: ${p.severity}: ${oneLine(p.message)}\n`);
 
     const errors = problems.filter((p) => p.severity === 'error').length;
     const warnings = problems.filter((p) => p.severity === 'warning').length;
