@@ -110,7 +110,7 @@ describe('copies: print, scale, ps, dispose against a real engine', () => {
       assert.equal(labels[LABEL_DIGEST], result.build.digest);
       assert.equal(labels[LABEL_COPY], String(copy.index));
       assert.equal(labels.team, 'payments');
-      assert.equal(info.Name, `/${svc.mc.name}-1.0.0-${copy.index}`);
+      assert.equal(info.Name, `/${svc.mc.name}_1.0.0_${copy.index}`);
       const bindings = info.HostConfig.PortBindings?.['8080/tcp'] ?? [];
       assert.equal(bindings[0]?.HostIp, '127.0.0.1');
       const published = info.NetworkSettings.Ports['8080/tcp'] ?? [];
@@ -247,7 +247,7 @@ describe('copies: print, scale, ps, dispose against a real engine', () => {
     const docker = rawDocker();
     const network = `mastercopy-${svc.mc.name}`;
     const foreign = await docker.createContainer({
-      name: `${svc.mc.name}-1.0.0-0-foreign`,
+      name: `${svc.mc.name}_1.0.0_0-foreign`,
       Image: 'busybox:stable',
       Cmd: ['sh', '-c', 'trap "exit 0" TERM; sleep 300 & wait'],
       // Our name and version labels, but not io.mastercopy.managed: not ours.
@@ -269,7 +269,7 @@ describe('copies: print, scale, ps, dispose against a real engine', () => {
     await waitFor('the network to be gone', async () => (await docker.listNetworks({ filters: { name: [network] } })).every((n) => n.Name !== network), 10_000);
     const info = await foreign.inspect();
     assert.equal(info.State.Running, true, 'the foreign container survives');
-    assert.equal(info.Name, `/${svc.mc.name}-1.0.0-0-foreign`);
+    assert.equal(info.Name, `/${svc.mc.name}_1.0.0_0-foreign`);
 
     // Disposing again finds nothing, and still leaves the foreign container.
     const again = await cli(['dispose', svc.mc.name, '--all', '--yes']);

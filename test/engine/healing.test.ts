@@ -147,7 +147,7 @@ describe('keeper self-healing against a real engine', function () {
     names.push(v.mc.name);
     await promote(engine, { kind: 'file', ...v }, deploy, {});
     // Break it: the flag goes into the volume (through a container of this test's own), then the copy dies.
-    const volume = `mastercopy-${v.mc.name}-flag`;
+    const volume = `mastercopy_${v.mc.name}_flag`;
     const breaker = await rawDocker().createContainer({ Image: 'busybox:stable', Cmd: ['touch', '/flag/broken'], Labels: testRunLabels, HostConfig: { Mounts: [{ Type: 'volume', Source: volume, Target: '/flag' }] } });
     await breaker.start();
     await breaker.wait();

@@ -23,14 +23,14 @@ import { lastLogLines } from './lastLogLines';
 import { copyIndex } from './ps';
 import { setDesired } from '../deploy/desired';
 import { resolveSecrets, type ReadTextFile } from './secrets';
-import { copyContainerSpec, networkName, PUBLISH_HOST_IP, volumeName } from './spec';
+import { copyContainerSpec, legacyVolumeName, networkName, PUBLISH_HOST_IP, volumeName } from './spec';
 
 export const MAX_COPIES = 1000;
 
 export interface PrintedCopy {
   index: number;
   id: string;
-  /** The container's name, NAME-VERSION-INDEX. */
+  /** The container's name, NAME_VERSION_INDEX. */
   name: string;
   /** As published once running (host ports filled in). */
   ports: PublishedPort[];
@@ -127,9 +127,10 @@ export async function printCopies(engine: EngineClient, mc: MasterCopy, folder: 
 
   const network = await ensureNetwork(engine, mc.name, extraLabels, signal);
   onProgress?.({ kind: 'network', name: network.name, created: network.created });
+  const volumeNames = await resolveVolumeNames(engine, mc, signal);
   for (const v of mc.volumes ?? []) {
-    const created = await ensureVolume(engine, mc.name, volumeName(mc.name, v.name), extraLabels, signal);
-    onProgress?.({ kind: 'volume', name: volumeName(mc.name, v.name), created });
+    const created = await ensureVolume(engine, mc.name, volumeNames[v.name], extraLabels, signal);
+    onProgress?.({ kind: 'volume', name: volumeNames[v.name], created });
   }
 
   const firstIndex = existing.reduce((max, c) => Math.max(max, copyIndex(c.labels) ?? -1), -1) + 1;
@@ -139,7 +140,7 @@ export async function printCopies(engine: EngineClient, mc: MasterCopy, folder: 
   const indices = Array.from({ length: count }, (_, i) => firstIndex + i);
   const settled = await Promise.allSettled(
     indices.map(async (index) => {
-      const spec = copyContainerSpec(mc, { image: built.tag, digest: built.digest, index, network: network.id, secrets, extraLabels });
+      const spec = copyContainerSpec(mc, { image: built.tag, digest: built.digest, index, network: network.id, secrets, extraLabels, volumeNames });
       let id: string;
       try {
         ({ id } = await engine.createAndStartContainer(spec, signal));
@@ -216,6 +217,17 @@ export async function ensureNetwork(engine: EngineClient, name: string, extraLab
   // In use (a copy of an older print on it): it stays, and is removed once it is not.
   for (const n of extra) await engine.removeNetwork(n.id, { [LABEL_NAME]: name }, signal).catch(() => undefined);
   return { name: wanted, id: keep.id, created: created && found.length === 1 };
+}
+
+/**
+ * The engine's name of each of the master copy's volumes: the one an older Master Copy
+ * made (`mastercopy-NAME-VOLUME`, ours and labelled with this name) where it exists, so
+ * that its data stays in use; else volumeName()'s.
+ */
+export async function resolveVolumeNames(engine: EngineClient, mc: Pick<MasterCopy, 'name' | 'volumes'>, signal?: AbortSignal): Promise<Record<string, string>> {
+  if (!mc.volumes?.length) return {};
+  const ours = new Set((await engine.listVolumes({ [LABEL_NAME]: mc.name }, signal)).map((v) => v.name));
+  return Object.fromEntries(mc.volumes.map((v) => [v.name, ours.has(legacyVolumeName(mc.name, v.name)) ? legacyVolumeName(mc.name, v.name) : volumeName(mc.name, v.name)]));
 }
 
 /** A named volume, ours; created when missing. Refuses a same-named volume that is not ours. */

@@ -59,6 +59,8 @@ export interface CopySpecInput {
   secrets?: Readonly<Record<string, string>>;
   /** More labels (e.g. a test run's); ours win a clash. */
   extraLabels?: Readonly<Record<string, string>>;
+  /** The engine's name of each volume, where it is not volumeName()'s (see resolveVolumeNames). */
+  volumeNames?: Readonly<Record<string, string>>;
 }
 
 /** Every copy of a master copy sits on this network: `mastercopy-NAME`. */
@@ -66,19 +68,31 @@ export function networkName(name: string): string {
   return `mastercopy-${name}`;
 }
 
-/** A named volume of a master copy: `mastercopy-NAME-VOLUME`, shared by every version. */
+/**
+ * A named volume of a master copy, shared by every version: `mastercopy_NAME_VOLUME`. A
+ * master copy's name never holds a `_` (it is a DNS label), so no two (name, volume) pairs
+ * share one (with `-` as the separator, shop + b-data and shop-b + data did).
+ */
 export function volumeName(name: string, volume: string): string {
+  return `mastercopy_${name}_${volume}`;
+}
+
+/** What older versions of Master Copy named a volume: still used when it exists (its data is there). */
+export function legacyVolumeName(name: string, volume: string): string {
   return `mastercopy-${name}-${volume}`;
 }
 
 /**
- * `NAME-VERSION-INDEX`: copies are counted, not named, but a readable name makes
- * `docker ps` legible, and the engine refuses a duplicate name, so two prints racing for
- * the same index cannot both win. The engine's name charset is [a-zA-Z0-9][a-zA-Z0-9_.-]*;
- * a master copy's name and version already fit, the replacement is a guard.
+ * `NAME_VERSION_INDEX` (Compose's old `project_service_1` shape): copies are counted, not
+ * named, but a readable name makes `docker ps` legible, and the engine refuses a duplicate
+ * name, so two prints racing for the same index cannot both win. The name holds no `_`
+ * and the index is the digits after the last one, so two master copies never share a
+ * name (with `-`, shop + b-1 and shop-b + 1 did). The engine's name charset is
+ * [a-zA-Z0-9][a-zA-Z0-9_.-]*; a master copy's name and version already fit, the
+ * replacement is a guard.
  */
 export function copyName(name: string, version: string, index: number): string {
-  return `${name}-${version}-${index}`.replace(/[^a-zA-Z0-9_.-]/g, '-').replace(/^[^a-zA-Z0-9]+/, '');
+  return `${name}_${version}_${index}`.replace(/[^a-zA-Z0-9_.-]/g, '-').replace(/^[^a-zA-Z0-9]+/, '');
 }
 
 /** The labels every copy of this version carries (io.mastercopy.managed is added by the engine client). */
@@ -150,7 +164,7 @@ export function copyContainerSpec(mc: MasterCopy, input: CopySpecInput): Contain
     memoryBytes: runtime.memory !== undefined ? memoryBytes(runtime.memory) : undefined,
     cpus: runtime.cpus,
     restart: runtime.restart ?? 'no',
-    volumes: (mc.volumes ?? []).map((v) => ({ name: volumeName(mc.name, v.name), path: v.path, readOnly: v.readOnly ?? false })),
+    volumes: (mc.volumes ?? []).map((v) => ({ name: input.volumeNames?.[v.name] ?? volumeName(mc.name, v.name), path: v.path, readOnly: v.readOnly ?? false })),
     network: input.network,
     init: true,
   };

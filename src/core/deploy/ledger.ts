@@ -10,8 +10,8 @@
 // - the lock is the volume `mastercopy.NAME.lock`, taken the same way; releasing it is
 //   removing it. A lock whose holder died is taken over: at once when the holder was a
 //   process on this host that no longer exists, otherwise after STALE_LOCK_MS.
-// The names use dots, which a master copy's name (a DNS label) and its volumes' names
-// (`mastercopy-NAME-VOLUME`) never contain, so they cannot collide with them.
+// The names start `mastercopy.` (dots), where copies' volumes start `mastercopy_` (and
+// older ones `mastercopy-`), and a master copy's name has no dot: no collision.
 import { randomBytes } from 'node:crypto';
 import type { EngineClient, VolumeSummary } from '../engine/EngineClient';
 import { LABEL_NAME, LABEL_ROLE } from '../engine/labels';

@@ -18,7 +18,7 @@
 import type { ContainerSummary, EngineClient } from '../engine/EngineClient';
 import { EngineRequestError } from '../engine/errors';
 import { LABEL_COPY, LABEL_DIGEST, LABEL_MANAGED, LABEL_MASTER_COPY, LABEL_NAME, LABEL_VERSION } from '../engine/labels';
-import { ensureNetwork } from '../copies/print';
+import { ensureNetwork, resolveVolumeNames } from '../copies/print';
 import { copyContainerSpec, copyLabels, healthTiming } from '../copies/spec';
 import { readDesired } from '../deploy/desired';
 import type { MasterCopy } from '../mastercopy/model';
@@ -292,7 +292,8 @@ export class Healer {
     let index = Math.max(-1, ...all.map((c) => Number(c.labels[LABEL_COPY] ?? -1)), ...[...this.pending.values()].map((p) => p.index)) + 1;
     for (let attempt = 0; attempt < 5; attempt++, index++) {
       const network = await ensureNetwork(this.engine, this.options.name, {});
-      const spec = copyContainerSpec(source.mc, { image: source.tag, digest: source.digest, index, network: network.id, secrets, extraLabels });
+      const volumeNames = await resolveVolumeNames(this.engine, source.mc);
+      const spec = copyContainerSpec(source.mc, { image: source.tag, digest: source.digest, index, network: network.id, secrets, extraLabels, volumeNames });
       try {
         const { id } = await this.engine.createAndStartContainer(spec);
         this.pending.set(id, { id, index, why, replaces: reason.replaces, deadline: this.now() + timing.startPeriodMs + (timing.retries + 1) * (timing.intervalMs + timing.timeoutMs) + 5000 });

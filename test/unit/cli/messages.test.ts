@@ -30,7 +30,7 @@ describe('CLI messages', () => {
     const written: string[] = [];
     const sink = (name: string) => new Writable({ write: (chunk, _enc, done) => (written.push(`${name}: ${String(chunk).trimEnd()}`), done()) });
     const io = { stdout: sink('stdout'), stderr: sink('stderr'), env: {}, cwd: '/' };
-    const copy = { name: 'svc', version: '1.0.0', index: 0, id: 'c'.repeat(64), containerName: 'svc-1.0.0-0' };
+    const copy = { name: 'svc', version: '1.0.0', index: 0, id: 'c'.repeat(64), containerName: 'svc_1.0.0_0' };
     writeDisposeResult(io, { name: 'svc', all: true }, { disposed: [copy], networksRemoved: ['mastercopy-svc'], keepersRemoved: ['svc'], cancelled: false }, false);
     assert.deepEqual(written, [
       'stderr: The deploy history of svc is kept (mastercopy history svc); forget it with: mastercopy history --forget --yes svc',

@@ -7,7 +7,7 @@ import { planBuild } from '../../../src/core/build/plan';
 import { disposeCopies, findDisposeTargets } from '../../../src/core/copies/dispose';
 import { CopiesError, PortTakenError, SecretError } from '../../../src/core/copies/errors';
 import type { HttpProbe } from '../../../src/core/copies/health';
-import { ensureNetwork, printCopies, type PrintEvent, type PrintOptions } from '../../../src/core/copies/print';
+import { ensureNetwork, printCopies, resolveVolumeNames, type PrintEvent, type PrintOptions } from '../../../src/core/copies/print';
 import { compareVersions, listCopies } from '../../../src/core/copies/ps';
 import { scaleCopies } from '../../../src/core/copies/scale';
 import { EngineRequestError } from '../../../src/core/engine/errors';
@@ -49,11 +49,11 @@ describe('printing copies (fake engine)', () => {
     const result = await printCopies(engine, MC, folder, options({ copies: 3, onProgress: (e) => events.push(e) }));
     assert.equal(result.build.status, 'up-to-date');
     assert.deepEqual(result.copies.map((c) => c.index), [0, 1, 2]);
-    assert.deepEqual(result.copies.map((c) => c.name), ['demo-1.0.0-0', 'demo-1.0.0-1', 'demo-1.0.0-2']);
+    assert.deepEqual(result.copies.map((c) => c.name), ['demo_1.0.0_0', 'demo_1.0.0_1', 'demo_1.0.0_2']);
     assert.ok(result.copies.every((c) => c.ports[0].hostIp === '127.0.0.1' && typeof c.ports[0].hostPort === 'number'));
     assert.deepEqual(engine.networks.map((n) => [n.name, n.labels[LABEL_NAME]]), [['mastercopy-demo', 'demo']]);
     // (The desired-count records are volumes too: left out here, they have a role.)
-    assert.deepEqual(engine.volumes.filter((v) => !v.labels[LABEL_ROLE]).map((v) => [v.name, v.labels[LABEL_NAME]]), [['mastercopy-demo-data', 'demo']]);
+    assert.deepEqual(engine.volumes.filter((v) => !v.labels[LABEL_ROLE]).map((v) => [v.name, v.labels[LABEL_NAME]]), [['mastercopy_demo_data', 'demo']]);
     for (const c of engine.containers.values()) {
       assert.deepEqual(c.spec.env, { DB_PASSWORD: SECRET });
       assert.ok(!JSON.stringify(c.labels).includes(SECRET));
@@ -102,7 +102,7 @@ describe('printing copies (fake engine)', () => {
 
   it('refuses a same-named volume that is not ours', async () => {
     const engine = await engineWithImage();
-    engine.volumes.push({ name: 'mastercopy-demo-data', driver: 'local', labels: {} });
+    engine.volumes.push({ name: 'mastercopy_demo_data', driver: 'local', labels: {} });
     await assert.rejects(printCopies(engine, MC, folder, options()), (e: Error) => e instanceof CopiesError && /not created by Master Copy/.test(e.message));
     assert.equal(engine.containers.size, 0);
   });
@@ -171,7 +171,7 @@ describe('printing copies (fake engine)', () => {
   it('disposes only our copies: a foreign container with a similar name survives; the network goes last', async () => {
     const engine = await engineWithImage();
     await printCopies(engine, MC, folder, options({ copies: 2 }));
-    const foreign = engine.addForeign('demo-1.0.0-0-foreign', { [LABEL_NAME]: 'demo', [LABEL_VERSION]: '1.0.0', [LABEL_COPY]: '0' });
+    const foreign = engine.addForeign('demo_1.0.0_0-foreign', { [LABEL_NAME]: 'demo', [LABEL_VERSION]: '1.0.0', [LABEL_COPY]: '0' });
     const result = await disposeCopies(engine, { name: 'demo', version: '1.0.0' });
     assert.equal(result.disposed.length, 2);
     assert.deepEqual([...engine.containers.keys()], [foreign]);
@@ -192,7 +192,7 @@ describe('printing copies (fake engine)', () => {
     await assert.rejects(findDisposeTargets(engine, { copy: 'ffff' }), /No copy/);
     await assert.rejects(findDisposeTargets(engine, { ref: 'nothing-here' }), /Nothing to dispose for nothing-here/);
     assert.deepEqual((await findDisposeTargets(engine, { copy: printed.copies[0].id.slice(0, 20) })).map((c) => c.version), ['2.0.0']);
-    assert.deepEqual((await findDisposeTargets(engine, { ref: 'demo-1.0.0-1' })).map((c) => c.index), [1]);
+    assert.deepEqual((await findDisposeTargets(engine, { ref: 'demo_1.0.0_1' })).map((c) => c.index), [1]);
 
     const no = await disposeCopies(engine, { name: 'demo', all: true }, { confirm: () => false });
     assert.equal(no.cancelled, true);
@@ -210,7 +210,7 @@ describe('printing copies (fake engine)', () => {
     const mc: MasterCopy = { ...MC, health: { http: { port: 8080, path: '/health' }, interval: '10ms', startPeriod: '0s' } };
     const engine = await engineWithImage(mc);
     await printCopies(engine, mc, folder, options({ copies: 2, probe: async () => 200 }));
-    engine.addForeign('demo-1.0.0-9', { [LABEL_NAME]: 'demo', [LABEL_VERSION]: '1.0.0', [LABEL_COPY]: '9' });
+    engine.addForeign('demo_1.0.0_9', { [LABEL_NAME]: 'demo', [LABEL_VERSION]: '1.0.0', [LABEL_COPY]: '9' });
     const records = await listCopies(engine, { name: 'demo', probe: async (url) => (url.path === '/health' ? 204 : 500) });
     assert.deepEqual(records.map((r) => r.index), [0, 1], 'the foreign container is not listed');
     const r = records[0];
@@ -260,5 +260,14 @@ describe('printing copies (fake engine)', () => {
     const c = await ensureNetwork(engine, 'demo', {});
     assert.equal(c.id, a.id);
     assert.equal(engine.networks.length, 1);
+  });
+
+  it('keeps using a volume an older version named mastercopy-NAME-VOLUME (its data is there), and never one of another master copy', async () => {
+    const engine = new FakeEngine();
+    engine.volumes.push({ name: 'mastercopy-demo-data', driver: 'local', labels: { [LABEL_MANAGED]: 'true', [LABEL_NAME]: 'demo' } });
+    // Under the old scheme this one could be demo-data's "data" or demo's "data-x": its label says.
+    engine.volumes.push({ name: 'mastercopy-demo-data-x', driver: 'local', labels: { [LABEL_MANAGED]: 'true', [LABEL_NAME]: 'demo-data' } });
+    const names = await resolveVolumeNames(engine, { name: 'demo', volumes: [{ name: 'data', path: '/d' }, { name: 'data-x', path: '/x' }] });
+    assert.deepEqual(names, { data: 'mastercopy-demo-data', 'data-x': 'mastercopy_demo_data-x' });
   });
 });

@@ -30,7 +30,7 @@ describe('copy container spec', () => {
     assert.equal(spec.memoryBytes, undefined);
     assert.equal(spec.network, 'mastercopy-demo');
     assert.equal(spec.image, 'demo:1.2.0');
-    assert.equal(spec.name, 'demo-1.2.0-3');
+    assert.equal(spec.name, 'demo_1.2.0_3');
     assert.equal(spec.env, undefined);
     assert.equal(spec.healthCheck, undefined);
   });
@@ -76,13 +76,16 @@ describe('copy container spec', () => {
     ]);
   });
 
-  it('mounts named volumes as mastercopy-NAME-VOLUME', () => {
+  it('mounts named volumes as mastercopy_NAME_VOLUME', () => {
     const spec = copyContainerSpec({ ...BASE, volumes: [{ name: 'data', path: '/var/lib/x' }, { name: 'conf', path: '/etc/x', readOnly: true }] }, input);
     assert.deepEqual(spec.volumes, [
-      { name: 'mastercopy-demo-data', path: '/var/lib/x', readOnly: false },
-      { name: 'mastercopy-demo-conf', path: '/etc/x', readOnly: true },
+      { name: 'mastercopy_demo_data', path: '/var/lib/x', readOnly: false },
+      { name: 'mastercopy_demo_conf', path: '/etc/x', readOnly: true },
     ]);
-    assert.equal(volumeName('demo', 'data'), 'mastercopy-demo-data');
+    assert.equal(volumeName('demo', 'data'), 'mastercopy_demo_data');
+    // Names never collide across master copies (they did with '-': shop + b-data = shop-b + data).
+    assert.notEqual(volumeName('shop', 'b-data'), volumeName('shop-b', 'data'));
+    assert.notEqual(copyName('shop', 'b-1', 0), copyName('shop-b', '1', 0));
     assert.equal(networkName('demo'), 'mastercopy-demo');
   });
 
@@ -121,8 +124,8 @@ describe('copy container spec', () => {
     assert.equal(memoryBytes('512'), 512);
     assert.equal(memoryBytes('1k'), 1024);
     assert.equal(memoryBytes('1g'), 1024 ** 3);
-    assert.equal(copyName('svc', '1.0.0_rc.1', 12), 'svc-1.0.0_rc.1-12');
-    assert.equal(copyName('svc', 'a+b', 0), 'svc-a-b-0');
+    assert.equal(copyName('svc', '1.0.0_rc.1', 12), 'svc_1.0.0_rc.1_12');
+    assert.equal(copyName('svc', 'a+b', 0), 'svc_a-b_0');
   });
 });
 

@@ -79,7 +79,7 @@ export const checks = [
         const networks = () => new Promise((resolve, reject) => execFile('docker', ['network', 'ls', '--format', '{{.Name}}'], (err, stdout) => (err ? reject(err) : resolve(stdout.split('\n')))));
         await until(`the network mastercopy-${name} to be removed`, async () => !(await networks()).includes(`mastercopy-${name}`), { timeoutMs: 15_000 });
       } finally {
-        await new Promise((resolve) => execFile('docker', ['rm', '-f', `${name}-1.0.0-0`, `${name}-1.0.0-1`], () => resolve()));
+        await new Promise((resolve) => execFile('docker', ['rm', '-f', `${name}_1.0.0_0`, `${name}_1.0.0_1`], () => resolve()));
         await new Promise((resolve) => execFile('docker', ['rmi', `${name}:1.0.0`], () => resolve()));
       }
     },
