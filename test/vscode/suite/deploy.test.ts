@@ -118,7 +118,8 @@ describe('deploying from the editor (real engine)', function () {
       // The keeper can still replace a copy while the copies go, before it goes itself (its self-healing): remove what is left.
       const left = (await docker('ps', '-aq', '--filter', `label=io.mastercopy.name=${n}`)).split('\n').filter(Boolean);
       if (left.length) await docker('rm', '-f', ...left);
-      await docker('network', 'rm', `mastercopy-${n}`).catch(() => undefined);
+      const networks = (await docker('network', 'ls', '-q', '--filter', `label=io.mastercopy.name=${n}`)).split('\n').filter(Boolean);
+      if (networks.length) await docker('network', 'rm', ...networks).catch(() => undefined);
       await forgetLedger(engine().engine.client, n);
     }
     for (const tag of [`${name}:1.0.0`, `${name}:1.1.0`, `${plain}:1.0.0`]) await removeImage(tag);

@@ -271,7 +271,8 @@ export const checks = [
         if (ids.length) await sh('docker', ['rm', '-f', ...ids]).catch(() => undefined);
         const volumes = (await sh('docker', ['volume', 'ls', '-q', '--filter', `label=io.mastercopy.name=${name}`]).catch(() => '')).split('\n').filter(Boolean);
         if (volumes.length) await sh('docker', ['volume', 'rm', ...volumes]).catch(() => undefined);
-        await sh('docker', ['network', 'rm', `mastercopy-${name}`]).catch(() => undefined);
+        const networks = (await sh('docker', ['network', 'ls', '-q', '--filter', `label=io.mastercopy.name=${name}`]).catch(() => '')).split('\n').filter(Boolean);
+        if (networks.length) await sh('docker', ['network', 'rm', ...networks]).catch(() => undefined);
         for (const v of ['1.0.0', '1.1.0', '1.2.0']) await sh('docker', ['rmi', `${name}:${v}`]).catch(() => undefined);
       }
     },
