@@ -53,7 +53,10 @@ start() {
     mkdir -p "$(dirname "$log")"
     echo "=== $(date -Is) dockerd start" >>"$log"
     # setsid: its own session, so that it outlives the shell or test runner that started it.
-    setsid dockerd >>"$log" 2>&1 </dev/null &
+    # env -i: a clean environment, whoever calls (a test inside VS Code has HOME and TMPDIR
+    # in a scratch folder; an engine that kept them breaks `docker exec` once it is gone).
+    setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME="$(getent passwd "$(id -u)" | cut -d: -f6)" \
+      dockerd >>"$log" 2>&1 </dev/null &
     pid=$!
     say "started dockerd (pid $pid), log $log"
   fi

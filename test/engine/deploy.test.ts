@@ -328,9 +328,18 @@ describe('deploy: keeper, promote, rollback, ledger against a real engine', func
       await waitFor('the endpoint to answer again', () => answersWith(port, 'v6.0.0'), 30_000, 100);
     });
 
-    it('the endpoint answers again after the engine restarts', async () => {
+    it('the endpoint answers again after the engine restarts (started by our script with a clean environment, whoever calls it)', async () => {
       await stopEngine();
-      await startEngine();
+      // As a test inside VS Code calls it: HOME and TMPDIR in a scratch folder that goes away.
+      const scratch = mkdtempSync(join(tmpdir(), 'mastercopy-caller-'));
+      tempDirs.push(scratch);
+      await new Promise<void>((resolve, reject) =>
+        execFile('bash', [join(repoRoot(), 'scripts/engine/dockerd.sh'), 'start'], { env: { ...process.env, HOME: scratch, TMPDIR: scratch } }, (err) => (err ? reject(err) : resolve())),
+      );
+      await startEngine(); // answers already: waits for nothing
+      const pid = readFileSync('/var/run/docker.pid', 'utf8').trim();
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      assert.ok(!environ.some((e) => e.includes(scratch)), `dockerd kept the caller's environment: ${environ.filter((e) => e.includes(scratch)).join(', ')}`);
       await waitFor('the endpoint to answer after the restart', () => answersWith(port, 'v6.0.0'), 60_000, 200);
       const keeper = await findKeeper(engine, v2.mc.name);
       assert.ok(keeper);
