@@ -23,7 +23,7 @@ import type {
   VolumeSpec,
   VolumeSummary,
 } from './EngineClient';
-import { containerDetails, containerSummary, engineEvent, engineVersion, imageDetails, imageSummary, networkSummary, volumeList, volumeSummary } from './dockerRecords';
+import type * as DockerRecords from './dockerRecords';
 import { EngineBuildError, EngineRequestError, EngineUnreachableError, NotManagedError, isAbortError, unreachableReason } from './errors';
 import type { ResolvedEngineHost } from './hostResolution';
 import { jsonLines } from './jsonLines';
@@ -31,6 +31,12 @@ import { readBody, streamingGet, streamingTarget, type StreamingTarget } from '.
 import { LABEL_MANAGED, MANAGED_VALUE, type LabelFilter, labelFilterArgs, matchesLabels } from './labels';
 
 const NS_PER_MS = 1_000_000;
+
+/** The engine record normalisers, loaded with dockerode on first use (their schemas cost a few ms to set up). */
+let loadedRecords: typeof DockerRecords | undefined;
+function records(): typeof DockerRecords {
+  return (loadedRecords ??= require('./dockerRecords') as typeof DockerRecords);
+}
 
 /** dockerode accepts an abort signal on ping and version; its type definitions do not say so. */
 type WithSignal<T> = (options: { abortSignal?: AbortSignal }) => Promise<T>;
@@ -99,7 +105,7 @@ export class DockerodeEngineClient implements EngineClient {
   }
 
   async version(signal?: AbortSignal): Promise<EngineVersion> {
-    return engineVersion(await this.call('tell its version', (d) => (d.version.bind(d) as unknown as WithSignal<unknown>)({ abortSignal: signal })));
+    return records().engineVersion(await this.call('tell its version', (d) => (d.version.bind(d) as unknown as WithSignal<unknown>)({ abortSignal: signal })));
   }
 
   async listContainers(filter: LabelFilter, signal?: AbortSignal): Promise<ContainerSummary[]> {
@@ -107,12 +113,12 @@ export class DockerodeEngineClient implements EngineClient {
       d.listContainers({ all: true, filters: { label: labelFilterArgs(filter) }, abortSignal: signal }),
     );
     // The engine filtered already; checking again costs nothing and guards the rule.
-    return (list as unknown[]).map(containerSummary).filter((c) => matchesLabels(c.labels, filter));
+    return (list as unknown[]).map(records().containerSummary).filter((c) => matchesLabels(c.labels, filter));
   }
 
   async inspectContainer(id: string, signal?: AbortSignal): Promise<ContainerDetails | undefined> {
     const info = await unlessMissing(this.call(`inspect container ${id}`, (d) => d.getContainer(id).inspect({ abortSignal: signal })));
-    return info && containerDetails(info);
+    return info && records().containerDetails(info);
   }
 
   async createAndStartContainer(spec: ContainerSpec, signal?: AbortSignal): Promise<{ id: string }> {
@@ -144,13 +150,13 @@ export class DockerodeEngineClient implements EngineClient {
 
   async listImages(filter: LabelFilter, signal?: AbortSignal): Promise<ImageSummary[]> {
     const list = await this.call('list images', (d) => d.listImages({ filters: { label: labelFilterArgs(filter) }, abortSignal: signal }));
-    return (list as unknown[]).map(imageSummary).filter((i) => matchesLabels(i.labels, filter));
+    return (list as unknown[]).map(records().imageSummary).filter((i) => matchesLabels(i.labels, filter));
   }
 
   // dockerode takes no signal for image and network inspection; they answer at once.
   async inspectImage(ref: string, _signal?: AbortSignal): Promise<ImageDetails | undefined> {
     const info = await unlessMissing(this.call(`inspect image ${ref}`, (d) => d.getImage(ref).inspect()));
-    return info && imageDetails(info);
+    return info && records().imageDetails(info);
   }
 
   async buildImage(context: Readable, options: BuildOptions, onProgress?: (p: BuildProgress) => void, signal?: AbortSignal): Promise<{ imageId: string }> {
@@ -191,7 +197,7 @@ export class DockerodeEngineClient implements EngineClient {
       if (signal?.aborted) throw signal.reason ?? new Error('aborted');
       if (!imageId) {
         // Older engines may not report an id at all: ask for the tag.
-        imageId = imageDetails(await d.getImage(options.tag).inspect()).id;
+        imageId = records().imageDetails(await d.getImage(options.tag).inspect()).id;
       }
       onProgress?.({ kind: 'built', imageId });
       return { imageId };
@@ -200,7 +206,7 @@ export class DockerodeEngineClient implements EngineClient {
 
   async listNetworks(filter: LabelFilter, signal?: AbortSignal): Promise<NetworkSummary[]> {
     const list = await this.call('list networks', (d) => d.listNetworks({ filters: { label: labelFilterArgs(filter) }, abortSignal: signal }));
-    return (list as unknown[]).map(networkSummary).filter((n) => matchesLabels(n.labels, filter));
+    return (list as unknown[]).map(records().networkSummary).filter((n) => matchesLabels(n.labels, filter));
   }
 
   async createNetwork(spec: NetworkSpec, signal?: AbortSignal): Promise<{ id: string }> {
@@ -221,13 +227,13 @@ export class DockerodeEngineClient implements EngineClient {
     const network = this.api().getNetwork(idOrName);
     const info = await unlessMissing(this.call(`inspect network ${idOrName}`, () => network.inspect() as Promise<unknown>));
     if (info === undefined) return;
-    if (!matchesLabels(networkSummary(info).labels, filter)) throw new NotManagedError('network', idOrName);
+    if (!matchesLabels(records().networkSummary(info).labels, filter)) throw new NotManagedError('network', idOrName);
     await ignoreStatus([404], this.call(`remove network ${idOrName}`, () => network.remove({ abortSignal: signal })));
   }
 
   async listVolumes(filter: LabelFilter, signal?: AbortSignal): Promise<VolumeSummary[]> {
     const result = await this.call('list volumes', (d) => d.listVolumes({ filters: { label: labelFilterArgs(filter) }, abortSignal: signal }));
-    return volumeList(result).filter((v) => matchesLabels(v.labels, filter));
+    return records().volumeList(result).filter((v) => matchesLabels(v.labels, filter));
   }
 
   async createVolume(spec: VolumeSpec, signal?: AbortSignal): Promise<{ name: string }> {
@@ -241,7 +247,7 @@ export class DockerodeEngineClient implements EngineClient {
     const volume = this.api().getVolume(name);
     const info = await unlessMissing(this.call(`inspect volume ${name}`, () => volume.inspect({ abortSignal: signal }) as Promise<unknown>));
     if (info === undefined) return;
-    if (!matchesLabels(volumeSummary(info).labels, filter)) throw new NotManagedError('volume', name);
+    if (!matchesLabels(records().volumeSummary(info).labels, filter)) throw new NotManagedError('volume', name);
     await ignoreStatus([404], this.call(`remove volume ${name}`, () => volume.remove({ abortSignal: signal })));
   }
 
@@ -262,7 +268,7 @@ export class DockerodeEngineClient implements EngineClient {
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       for await (const line of jsonLines(stream)) {
-        const e = engineEvent(line);
+        const e = records().engineEvent(line);
         if (!e) continue;
         // Label filters apply to containers' attributes; other objects are checked here.
         if (e.type === 'container' && !matchesLabels(e.attributes, filter.labels)) continue;
