@@ -33,6 +33,7 @@ export interface GeneratedDockerfile {
 
 const SHELL = '/bin/sh';
 const DURATION = /^[0-9]+(ms|s|m|h)$/;
+// The schema's pattern for `from` (validation reports it there).
 const IMAGE_REF = /^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$/;
 const OWNER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/;
 
@@ -56,7 +57,7 @@ export function shellWord(s: string): string {
 }
 
 /** A double-quoted value (ENV, WORKDIR) with `\`, `$` and `"` escaped. Refuses line breaks. */
-export function quotedValue(s: string, origin: PathSegment[], what: string): string {
+export function quotedValue(s: string, origin: PathSegment[], what: QuotedValueKind): string {
   refuseLineBreaks(s, origin, what);
   return `"${s.replace(/[\\$"]/g, (c) => `\\${c}`)}"`;
 }
@@ -66,10 +67,19 @@ export function commandArgs(command: Command): string[] {
   return typeof command === 'string' ? [SHELL, '-c', command] : [...command];
 }
 
-function refuseLineBreaks(s: string, origin: PathSegment[], what: string): void {
-  if (/[\r\n\0]/.test(s)) {
-    throw new BuildPlanError(`${displayOrigin(origin)}: a line break (or NUL) cannot be part of ${what} in an image; write the value on one line.`, origin);
-  }
+/**
+ * Why `s` cannot be a double-quoted Dockerfile value (ENV, WORKDIR), or undefined when it
+ * can. Validation reports the same (semantic.ts), at the value.
+ */
+export function quotedValueProblem(s: string, origin: readonly PathSegment[], what: QuotedValueKind): string | undefined {
+  return /[\r\n\0]/.test(s) ? `${displayOrigin(origin)}: a line break (or NUL) cannot be part of ${what} in an image; write the value on one line.` : undefined;
+}
+
+export type QuotedValueKind = 'an environment variable' | 'a path';
+
+function refuseLineBreaks(s: string, origin: PathSegment[], what: QuotedValueKind): void {
+  const problem = quotedValueProblem(s, origin, what);
+  if (problem) throw new BuildPlanError(problem, origin);
 }
 
 /** `env.LOG_LEVEL`, `build.steps[2]`. */

@@ -1,9 +1,11 @@
 // The rules the schema cannot express (DESIGN.md, "Semantic rules beyond the
 // schema"), each reported at the exact key or value it is about.
 import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
+import { generateDockerfile, quotedValueProblem } from '../build/dockerfile';
+import { BuildPlanError } from '../build/errors';
 import type { Diagnostic, Severity } from './diagnostic';
 import type { FileAccess } from './fileAccess';
-import { normalizePort, type PortEntry } from './model';
+import { normalizePort, type MasterCopy, type PortEntry } from './model';
 import { displayPath } from './schema';
 import { valueRange } from './schemaValidation';
 import type { ParsedYaml, PathSegment } from './yamlSource';
@@ -81,6 +83,35 @@ export function semanticDiagnostics(mc: Obj, parsed: ParsedYaml, ctx: SemanticCo
     at(path, `\`${name}\` (${p}) is ${kind === 'directory' ? 'a folder' : kind.other}; it must be ${wanted === 'a file' ? 'a regular file' : 'a regular file or a folder'}.`, 'path-kind', missingSeverity);
   }
 
+  // With `from`, every value must fit the generated Dockerfile (the generator's own rule).
+  if (hasFrom) {
+    if (isObj(mc.env)) {
+      for (const [k, v] of Object.entries(mc.env)) {
+        if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') continue;
+        const problem = quotedValueProblem(String(v), ['env', k], 'an environment variable');
+        if (problem) at(['env', k], problem, 'dockerfile');
+      }
+    }
+    const workdir = typeof mc.workdir === 'string' ? quotedValueProblem(mc.workdir, ['workdir'], 'a path') : undefined;
+    if (workdir) at(['workdir'], workdir, 'dockerfile');
+  }
+
+  // A secret file is given to copies when printing, never copied into the image (the build refuses it).
+  if (ctx.folder && ctx.files) {
+    const folder = ctx.folder;
+    const real = (p: unknown) => (typeof p === 'string' && !posix.isAbsolute(p) && !isAbsolute(p) ? ctx.files!.realpath(resolve(folder, p)) : undefined);
+    const secretFiles = new Map<string, number>();
+    arr(mc.secrets).forEach((sec, j) => {
+      const r = isObj(sec) ? real(sec.fromFile) : undefined;
+      if (r !== undefined && !secretFiles.has(r)) secretFiles.set(r, j);
+    });
+    arr(mc.files).forEach((f, i) => {
+      const r = isObj(f) ? real(f.source) : undefined;
+      const j = r !== undefined ? secretFiles.get(r) : undefined;
+      if (j !== undefined) at(['files', i, 'source'], `\`files[${i}].source\` (${(f as Obj).source}) is the secret file of \`secrets[${j}]\`: secrets are given to the copies when printing, never copied into the image.`, 'secret-exposed');
+    });
+  }
+
   // Image paths are absolute and normalised.
   const imagePath = (path: PathSegment[], p: unknown) => {
     if (typeof p !== 'string' || p === '') return;
@@ -156,4 +187,20 @@ function duplicates(items: unknown[], key: (item: unknown) => string | undefined
     if (first !== undefined) report(i, first);
     else seen.set(k, i);
   });
+}
+
+/**
+ * The Dockerfile generator's own verdict on a master copy with `from` that passed every
+ * other rule, at the value it is about: whatever build and preview would refuse, validation
+ * refuses too, whichever rule it is.
+ */
+export function dockerfileDiagnostics(mc: MasterCopy, parsed: ParsedYaml): Diagnostic[] {
+  if (mc.from === undefined) return [];
+  try {
+    generateDockerfile(mc, (mc.files ?? []).map((_, i) => `files/${i}`));
+    return [];
+  } catch (e) {
+    if (!(e instanceof BuildPlanError)) throw e;
+    return [{ severity: 'error', code: 'dockerfile', message: e.message, range: e.path ? valueRange(parsed, e.path) : (parsed.firstKey() ?? { start: 0, end: 0 }) }];
+  }
 }

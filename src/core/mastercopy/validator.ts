@@ -6,7 +6,7 @@ import type { FileAccess } from './fileAccess';
 import type { MasterCopy } from './model';
 import { schemaDiagnostics } from './schemaValidation';
 import { SegmentedParser } from './segmentedParser';
-import { semanticDiagnostics } from './semantic';
+import { dockerfileDiagnostics, semanticDiagnostics } from './semantic';
 import { parseWhole, type ParsedYaml } from './yamlSource';
 
 export interface ValidationResult {
@@ -43,6 +43,8 @@ export function validateParsed(parsed: ParsedYaml, opts: ValidateOptions, files:
     ...schemaDiagnostics(value, parsed),
     ...semanticDiagnostics(value as Record<string, unknown>, parsed, { folder: opts.path ? dirname(opts.path) : undefined, files }),
   ];
+  // Last, once everything else holds: the generator itself, so that no rule of it is missed.
+  if (!diagnostics.some((d) => d.severity === 'error')) diagnostics.push(...dockerfileDiagnostics(value as MasterCopy, parsed));
   sortDiagnostics(diagnostics);
   const ok = !diagnostics.some((d) => d.severity === 'error');
   return { diagnostics, parsed, masterCopy: ok ? (value as MasterCopy) : undefined };
