@@ -167,6 +167,8 @@ describe('build plan', () => {
       'io.mastercopy.name': 'demo',
       'io.mastercopy.version': '1.0.0',
       'io.mastercopy.digest': p.digest,
+      // The image carries its master copy (canonical, secrets by name only): rollback and drift need nothing else.
+      'io.mastercopy.master-copy': JSON.stringify({ build: { args: { CURRENCY: 'EUR', RETRIES: '3' } }, from: 'busybox:stable', labels: { public: 'false', team: 'payments', tier: '1' }, mastercopy: 1, name: 'demo', version: '1.0.0' }),
       'io.mastercopy.managed': 'true',
     });
     assert.match(p.digest, /^sha256:[0-9a-f]{64}$/);
