@@ -22,6 +22,7 @@ import { displayOrigin, generateDockerfile, type DockerfileInstruction } from '.
 import { DockerignoreError, parseDockerignore, type IgnoreRules } from './dockerignore';
 import { BuildPlanError } from './errors';
 import { MIB, mebibytes } from '../util/hostFile';
+import { isOutside } from '../util/paths';
 
 export interface ContextEntry {
   /** Relative posix path inside the build context. */
@@ -241,8 +242,7 @@ async function insideFolder(fs: BuildFileSystem, folder: string, realFolder: str
   if (isAbsolute(p) || posix.isAbsolute(p) || p.startsWith('~')) throw new BuildPlanError(`${shown} (${p}) must be relative to the master copy's folder.`, origin);
   const real = await fs.realpath(resolve(folder, p));
   if (real === undefined) throw new BuildPlanError(`${shown}: ${p} does not exist in ${folder}.`, origin);
-  const rel = relative(realFolder, real);
-  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+  if (isOutside(realFolder, real)) {
     throw new BuildPlanError(`${shown} (${p}) leads outside the master copy's folder (to ${real}); only files inside it can be used.`, origin);
   }
   return real;

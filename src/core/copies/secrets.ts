@@ -1,9 +1,10 @@
 // Secrets are resolved at print time, from the printer's environment or a file beside
 // the master copy, and handed to the copy as environment variables — never to the build.
 import { stat } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { MasterCopy } from '../mastercopy/model';
 import { setOwn } from '../util/ownProperty';
+import { isOutside } from '../util/paths';
 import { checkRegularFile, HostFileError, MIB, readRegularFileSync } from '../util/hostFile';
 import { SecretError } from './errors';
 
@@ -34,8 +35,7 @@ export async function resolveSecrets(mc: MasterCopy, folder: string, env: Readon
       }
     } else if (secret.fromFile !== undefined) {
       const path = resolve(folder, secret.fromFile);
-      const rel = relative(folder, path);
-      if (rel.startsWith('..') || isAbsolute(rel)) {
+      if (isOutside(folder, path)) {
         problems.push({ secret: secret.name, problem: `${secret.fromFile} is outside the master copy's folder` });
         continue;
       }

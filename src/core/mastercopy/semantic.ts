@@ -1,8 +1,9 @@
 // The rules the schema cannot express (DESIGN.md, "Semantic rules beyond the
 // schema"), each reported at the exact key or value it is about.
-import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
+import { isAbsolute, posix, resolve } from 'node:path';
 import { generateDockerfile, quotedValueProblem } from '../build/dockerfile';
 import { BuildPlanError } from '../build/errors';
+import { climbsOut, isOutside } from '../util/paths';
 import type { Diagnostic, Severity } from './diagnostic';
 import type { FileAccess } from './fileAccess';
 import { normalizePort, type MasterCopy, type PortEntry } from './model';
@@ -60,7 +61,7 @@ export function semanticDiagnostics(mc: Obj, parsed: ParsedYaml, ctx: SemanticCo
       return;
     }
     const norm = posix.normalize(p.replace(/\\/g, '/'));
-    if (norm === '..' || norm.startsWith('../')) {
+    if (climbsOut(norm, '/')) {
       at(path, `\`${name}\` (${p}) leads outside the master copy's folder; only files inside it can be used. Move the file next to the master copy.`, 'path-escape');
       return;
     }
@@ -72,8 +73,7 @@ export function semanticDiagnostics(mc: Obj, parsed: ParsedYaml, ctx: SemanticCo
       return;
     }
     const realFolder = ctx.files.realpath(ctx.folder) ?? ctx.folder;
-    const rel = relative(realFolder, real);
-    if (rel === '..' || rel.startsWith('..' + sep) || isAbsolute(rel)) {
+    if (isOutside(realFolder, real)) {
       at(path, `\`${name}\` (${p}) is a symbolic link that leads outside the master copy's folder (to ${real}); only files inside it can be used.`, 'path-escape');
       return;
     }
