@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { isAbortError } from '../../core/engine/errors';
 import type { EngineService } from '../engine/engineService';
 import type { Log } from '../log';
 import type { RunningDeploys } from '../deploy/runningDeploys';
@@ -34,7 +35,9 @@ export interface Command {
 
 /**
  * Registers commands through one wrapper: an error becomes a message the user
- * can act on (with the log one click away) instead of a silent failure.
+ * can act on (with the log one click away) instead of a silent failure. A Cancel
+ * (a progress notification's token, bridged to an AbortSignal) is no failure: it is
+ * logged at info and says nothing else.
  */
 export function registerCommands(context: vscode.ExtensionContext, log: Log, commands: Command[]): void {
   for (const c of commands) {
@@ -43,6 +46,10 @@ export function registerCommands(context: vscode.ExtensionContext, log: Log, com
         try {
           return await c.run(...args);
         } catch (e) {
+          if (isAbortError(e)) {
+            log.info(`${c.id}: cancelled`);
+            return undefined;
+          }
           const err = e instanceof Error ? e : new Error(String(e));
           log.error(err);
           void vscode.window.showErrorMessage(err.message, 'Show Log').then((choice) => choice && log.show());
