@@ -6,6 +6,7 @@
 import { request } from 'node:http';
 import type { ContainerDetails, EngineClient, PublishedPort } from '../engine/EngineClient';
 import type { MasterCopy } from '../mastercopy/model';
+import { delay } from '../util/delay';
 import { healthTiming, HTTP_PROBE_PATH, type HealthTiming } from './spec';
 
 /** One GET; resolves to the status code, or undefined when there was no answer in time. */
@@ -96,22 +97,3 @@ export function tcpHostPort(ports: readonly PublishedPort[], containerPort: numb
   return ports.find((p) => p.containerPort === containerPort && p.protocol === 'tcp' && p.hostPort !== undefined)?.hostPort;
 }
 
-/** Waits `ms`; rejects with the abort reason when `signal` aborts. */
-export function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortReason(signal));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortReason(signal!));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? Object.assign(new Error('aborted'), { name: 'AbortError' });
-}

@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import type { ContainerSummary, EngineClient } from '../engine/EngineClient';
 import { EngineRequestError } from '../engine/errors';
 import { LABEL_DIGEST, LABEL_NAME, LABEL_ROLE } from '../engine/labels';
-import { delay } from '../copies/health';
+import { delay } from '../util/delay';
 import { ensureNetwork } from '../copies/print';
 import { tarStream } from '../build/tar';
 import type { KeeperStatus } from './keeper';

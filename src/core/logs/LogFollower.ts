@@ -21,6 +21,7 @@ import { LABEL_COPY, LABEL_NAME, LABEL_VERSION, type LabelFilter } from '../engi
 import { LogDecoder, type DecodedLine } from './LogDecoder';
 import { LogMerger } from './LogMerger';
 import { CopyLog, type LogConnectionStream } from './CopyLog';
+import { delay } from '../util/delay';
 import { keyFromMs } from './timestamp';
 import type { LogEntry, LogLine, LogMarker, LogMarkerEvent, LogTarget } from './types';
 
@@ -239,7 +240,7 @@ export class LogFollower implements AsyncIterable<LogEntry> {
       if (first) throw new EngineUnreachableError(this.engine.endpoint.host, 'the engine stopped answering', { hint: this.engine.endpoint.hint });
       if (!lost) this.marker(undefined, 'engine-lost', `engine not reachable at ${this.engine.endpoint.host}: waiting for it to come back`);
       lost = true;
-      while (!signal.aborted && !(await this.answers())) await delay(this.opts.retryMs, signal);
+      while (!signal.aborted && !(await this.answers())) await pause(this.opts.retryMs, signal);
     }
   }
 
@@ -436,7 +437,7 @@ export class LogFollower implements AsyncIterable<LogEntry> {
     if (info.running) {
       // The connection broke, the copy runs on: pick up where it was (not in a tight loop).
       s.reconnectingSoon();
-      await delay(this.opts.retryMs, this.abort.signal);
+      await pause(this.opts.retryMs, this.abort.signal);
       if (!this.abort.signal.aborted) this.connect(s, false);
       return;
     }
@@ -467,14 +468,7 @@ export function followLogs(engine: EngineClient, target: LogTarget, options: Fol
   return new LogFollower(engine, target, options, signal);
 }
 
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+/** A wait that an abort ends early and quietly: the callers look at the signal next. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return delay(ms, signal).catch(() => undefined);
 }

@@ -2,6 +2,7 @@
 // reconnect, and on a slow safety poll — and only while someone is looking.
 import * as vscode from 'vscode';
 import { isAbortError } from '../../core/engine/errors';
+import { delay } from '../../core/util/delay';
 import type { EngineService } from '../engine/engineService';
 import type { Log } from '../log';
 import type { CopiesModel } from './copiesModel';
@@ -126,10 +127,8 @@ export class RefreshManager implements vscode.Disposable {
         this.log.debug(`engine event stream: ${(e as Error).message}; retrying in ${wait} ms`);
       }
       void this.model.refresh();
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, wait);
-        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-      });
+      // Aborted: the loop ends at its test (delay removes its listener, so none pile up on `signal`).
+      await delay(wait, signal).catch(() => undefined);
       wait = Math.min(wait * 2, this.timings.maxRetryMs);
     }
   }
