@@ -14,7 +14,8 @@ import { nodeFileAccess } from '../core/mastercopy/fileAccess';
 import type { MasterCopy } from '../core/mastercopy/model';
 import { LineIndex } from '../core/mastercopy/positions';
 import { valueRange } from '../core/mastercopy/schemaValidation';
-import { validateText } from '../core/mastercopy/validator';
+import type { Diagnostic } from '../core/mastercopy/diagnostic';
+import { masterCopyText, validateText } from '../core/mastercopy/validator';
 import { MAX_MASTER_COPY_BYTES, type PathSegment } from '../core/mastercopy/yamlSource';
 import { HostFileError, readRegularFileSync } from '../core/util/hostFile';
 import { EXIT, UsageError, type CliIo } from './command';
@@ -75,10 +76,11 @@ export function looksLikeFile(arg: string, io: CliIo): boolean {
 
 /**
  * The text of a master copy file: a regular file (a link to a device or a FIFO would be
- * read forever) of at most MAX_MASTER_COPY_BYTES. Throws HostFileError or the system's error.
+ * read forever) of at most MAX_MASTER_COPY_BYTES, and the problem when it is not UTF-8
+ * (at its first bad byte). Throws HostFileError or the system's error.
  */
-export function readMasterCopyFile(abs: string): string {
-  return readRegularFileSync(abs, { maxBytes: MAX_MASTER_COPY_BYTES }).toString('utf8');
+export function readMasterCopyFile(abs: string): { text: string; problem?: Diagnostic } {
+  return masterCopyText(readRegularFileSync(abs, { maxBytes: MAX_MASTER_COPY_BYTES }));
 }
 
 /** Why a file could not be read, to follow "cannot read FILE: ". */
@@ -92,11 +94,11 @@ export function describeReadError(e: unknown): string {
 }
 
 /** Reads a master copy file named on the command line; says why not on stderr and returns exit code 2. */
-export function readFileArg(io: CliIo, command: string, file: string): { abs: string; shown: string; text: string } | number {
+export function readFileArg(io: CliIo, command: string, file: string): { abs: string; shown: string; text: string; problem?: Diagnostic } | number {
   const abs = resolve(io.cwd, file);
   const shown = relative(io.cwd, abs) || abs;
   try {
-    return { abs, shown, text: readMasterCopyFile(abs) };
+    return { abs, shown, ...readMasterCopyFile(abs) };
   } catch (e) {
     io.stderr.write(`mastercopy ${command}: cannot read ${oneLine(file)}: ${oneLine(describeReadError(e))}\n`);
     return EXIT.usage;
@@ -112,13 +114,14 @@ export function readFileArg(io: CliIo, command: string, file: string): { abs: st
 export function loadMasterCopy(io: CliIo, command: string, file: string, options: { json?: boolean } = {}): LoadedMasterCopy | number {
   const read = readFileArg(io, command, file);
   if (typeof read === 'number') return read;
-  const { abs, shown, text } = read;
+  const { abs, shown, text, problem } = read;
   const lines = new LineIndex(text);
   const at = (offset: number) => {
     const p = lines.positionAt(offset);
     return { line: p.line + 1, column: p.character + 1 };
   };
-  const validation = validateText(text, { path: abs }, nodeFileAccess);
+  // Bytes that are not UTF-8 are the one problem: any value read from them would be wrong.
+  const validation = problem ? { diagnostics: [problem], masterCopy: undefined, parsed: undefined } : validateText(text, { path: abs }, nodeFileAccess);
   const problems = validation.diagnostics.map((d) => ({ ...at(d.range.start), severity: d.severity, message: d.message, code: d.code }));
   if (!options.json) for (const p of problems) io.stderr.write(`${oneLine(shown)}:${p.line}:${p.column}: ${p.severity}: ${oneLine(p.message)}\n`);
   if (!validation.masterCopy) {
@@ -126,7 +129,7 @@ export function loadMasterCopy(io: CliIo, command: string, file: string, options
     else io.stderr.write(`mastercopy ${command}: ${oneLine(shown)} has errors; fix them first (mastercopy validate ${oneLine(shown)}).\n`);
     return EXIT.problems;
   }
-  const { parsed } = validation;
+  const parsed = validation.parsed!;
   return { mc: validation.masterCopy, folder: dirname(abs), shown, problems, locate: (path) => at(valueRange(parsed, path).start) };
 }
 

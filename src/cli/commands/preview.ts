@@ -10,6 +10,7 @@ import { EXIT, UsageError, type CliCommand } from '../command';
 import { EXIT_CANCELLED, HOST_HELP, HOST_OPTION, engineFromArgs, parseCommandArgs, readFileArg, withCancel, writeJson } from '../engineFromArgs';
 import { isAbortError } from '../../core/engine/errors';
 import { oneLine, textBlock } from '../terminalText';
+import { LineIndex } from '../../core/mastercopy/positions';
 
 export const previewCommand: CliCommand = {
   name: 'preview',
@@ -54,6 +55,17 @@ built, 2 usage error or unreadable file, 130 cancelled.
     const read = readFileArg(io, 'preview', positionals[0]);
     if (typeof read === 'number') return read;
     const { abs, shown, text } = read;
+    if (read.problem) {
+      // Not UTF-8: the one problem, at its first bad byte (nothing read from it would be right).
+      const d = read.problem;
+      const lines = new LineIndex(text);
+      const s = lines.positionAt(d.range.start);
+      const e = lines.positionAt(d.range.end);
+      const problems = [{ line: s.line + 1, column: s.character + 1, endLine: e.line + 1, endColumn: e.character + 1, severity: d.severity, message: d.message, code: d.code }];
+      if (values.json) writeJson(io, { status: 'invalid', file: shown, problems });
+      else io.stderr.write(`${oneLine(shown)}:${problems[0].line}:${problems[0].column}: error: ${oneLine(d.message)}\nmastercopy preview: ${oneLine(shown)} has errors; fix them first (mastercopy validate ${oneLine(shown)}).\n`);
+      return EXIT.problems;
+    }
 
     let engine: EngineClient | undefined;
     let noEngineReason: string | undefined;

@@ -2,6 +2,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { nodeFileAccess } from '../../core/mastercopy/fileAccess';
+import type { Diagnostic } from '../../core/mastercopy/diagnostic';
 import { LineIndex } from '../../core/mastercopy/positions';
 import { validateText } from '../../core/mastercopy/validator';
 import { EXIT, UsageError, type CliCommand } from '../command';
@@ -66,8 +67,9 @@ Exit codes: 0 no errors (warnings allowed), 1 some file has an error,
       for (const abs of paths) {
         const shown = abs === resolve(io.cwd, arg) ? arg : relative(io.cwd, abs) || abs;
         let text: string;
+        let problem: Diagnostic | undefined;
         try {
-          text = readMasterCopyFile(abs);
+          ({ text, problem } = readMasterCopyFile(abs));
         } catch (e) {
           io.stderr.write(`mastercopy validate: cannot read ${oneLine(shown)}: ${oneLine(describeFsError(e))}\n`);
           unreadable = true;
@@ -75,7 +77,7 @@ Exit codes: 0 no errors (warnings allowed), 1 some file has an error,
         }
         files++;
         const lines = new LineIndex(text);
-        for (const d of validateText(text, { path: abs }, nodeFileAccess).diagnostics) {
+        for (const d of problem ? [problem] : validateText(text, { path: abs }, nodeFileAccess).diagnostics) {
           const s = lines.positionAt(d.range.start);
           const e = lines.positionAt(d.range.end);
           problems.push({ file: shown, line: s.line + 1, column: s.character + 1, endLine: e.line + 1, endColumn: e.character + 1, severity: d.severity, message: d.message, code: d.code });

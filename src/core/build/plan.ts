@@ -23,6 +23,7 @@ import { DockerignoreError, parseDockerignore, type IgnoreRules } from './docker
 import { BuildPlanError } from './errors';
 import { MIB, mebibytes } from '../util/hostFile';
 import { isOutside } from '../util/paths';
+import { decodeUtf8, describeNotUtf8 } from '../util/utf8';
 
 export interface ContextEntry {
   /** Relative posix path inside the build context. */
@@ -286,7 +287,10 @@ async function readText(fs: BuildFileSystem, path: string, info: FileInfo, signa
     if (e instanceof FileChangedError) throw new BuildPlanError(e.message, ['dockerfile'], { cause: e });
     throw e;
   }
-  return Buffer.concat(chunks).toString('utf8');
+  const { text, notUtf8 } = decodeUtf8(Buffer.concat(chunks));
+  // Patterns read with U+FFFD in them would not match what Docker matches.
+  if (notUtf8) throw new BuildPlanError(`.dockerignore is not UTF-8: ${describeNotUtf8(notUtf8)}; save it as UTF-8.`, ['dockerfile']);
+  return text;
 }
 
 function sha256(b: Buffer): string {

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import type { MasterCopy } from '../mastercopy/model';
 import { setOwn } from '../util/ownProperty';
 import { isOutside } from '../util/paths';
+import { decodeUtf8, describeNotUtf8 } from '../util/utf8';
 import { checkRegularFile, HostFileError, MIB, readRegularFileSync } from '../util/hostFile';
 import { SecretError } from './errors';
 
@@ -14,8 +15,13 @@ export type ReadTextFile = (absolutePath: string) => Promise<string> | string;
 /** A key, a token, a certificate chain: never more than this (an environment variable holds far less). */
 export const MAX_SECRET_FILE_BYTES = MIB;
 
-/** The reader to pass in: a regular file only (no FIFO, no device), at most MAX_SECRET_FILE_BYTES. */
-export const nodeReadSecretFile: ReadTextFile = (path) => readRegularFileSync(path, { maxBytes: MAX_SECRET_FILE_BYTES }).toString('utf8');
+/** The reader to pass in: a regular file only (no FIFO, no device), at most MAX_SECRET_FILE_BYTES, UTF-8 text. */
+export const nodeReadSecretFile: ReadTextFile = (path) => {
+  const { text, notUtf8 } = decodeUtf8(readRegularFileSync(path, { maxBytes: MAX_SECRET_FILE_BYTES }));
+  // A value with U+FFFD in place of what was written would be a wrong secret, silently.
+  if (notUtf8) throw new HostFileError(`${describeNotUtf8(notUtf8)}; a secret is read as UTF-8 text`, 'not-utf8');
+  return text;
+};
 
 /**
  * The value of every secret of `mc`, by variable name. All missing secrets are reported

@@ -8,6 +8,7 @@ import { schemaDiagnostics } from './schemaValidation';
 import { SegmentedParser } from './segmentedParser';
 import { dockerfileDiagnostics, semanticDiagnostics } from './semantic';
 import { parseWhole, type ParsedYaml } from './yamlSource';
+import { decodeUtf8, describeNotUtf8 } from '../util/utf8';
 
 export interface ValidationResult {
   diagnostics: Diagnostic[];
@@ -53,6 +54,31 @@ export function validateParsed(parsed: ParsedYaml, opts: ValidateOptions, files:
 /** One validation of a whole text, nothing cached. */
 export function validateText(text: string, opts: ValidateOptions = {}, files?: FileAccess): ValidationResult {
   return validateParsed(parseWhole(text), opts, files);
+}
+
+/**
+ * A master copy's bytes as text. Bytes that are not UTF-8 are a problem at the first bad
+ * byte (the text then has U+FFFD there, so that offsets still work), never a silent change.
+ */
+export function masterCopyText(bytes: Uint8Array): { text: string; problem?: Diagnostic } {
+  const { text, notUtf8 } = decodeUtf8(bytes);
+  if (!notUtf8) return { text };
+  return {
+    text,
+    problem: {
+      severity: 'error',
+      code: 'encoding',
+      message: `This master copy is not UTF-8: ${describeNotUtf8(notUtf8)}. Save it as UTF-8; read any other way, its values would change.`,
+      range: { start: notUtf8.textOffset, end: notUtf8.textOffset + 1 },
+    },
+  };
+}
+
+/** validateText for a file's bytes (where they are at hand): not UTF-8 is the one problem, at the first bad byte. */
+export function validateBytes(bytes: Uint8Array, opts: ValidateOptions = {}, files?: FileAccess): ValidationResult & { text: string } {
+  const { text, problem } = masterCopyText(bytes);
+  if (!problem) return { ...validateText(text, opts, files), text };
+  return { text, diagnostics: [problem], parsed: { value: undefined, syntax: [problem], locate: () => undefined, firstKey: () => undefined } };
 }
 
 /**

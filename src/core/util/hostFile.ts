@@ -14,7 +14,7 @@ export class HostFileError extends Error {
   constructor(
     /** Says what is wrong, to follow "cannot read FILE: ". */
     message: string,
-    readonly code: 'not-regular' | 'too-large' | 'changed',
+    readonly code: 'not-regular' | 'too-large' | 'changed' | 'not-utf8',
   ) {
     super(message);
   }
