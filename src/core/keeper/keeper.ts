@@ -24,14 +24,10 @@ export interface KeeperOptions {
   /** How often copies are probed over HTTP; default 1 s. */
   probeIntervalMs?: number;
   probeTimeoutMs?: number;
-  /** Consecutive failed probes that take a copy out; default 3. */
+  /** Consecutive failed probes that take a copy out; default 2. */
   failuresToRemove?: number;
   log?: (line: string) => void;
 }
-
-/** A copy busy with traffic may answer a probe slowly: slow is not sick. */
-const DEFAULT_PROBE_TIMEOUT_MS = 2000;
-const REFUSED_PAUSE_MS = 250;
 
 export interface Tracked extends Backend {
   startedAt: string | undefined;
@@ -44,8 +40,6 @@ export interface Tracked extends Backend {
   restartCount: number;
   /** Taken out of the endpoint before it is disposed of (scaling down): no new connection. */
   draining: boolean;
-  /** A connection to it was just refused: no new one before this time (ms). */
-  excludedUntil: number;
   engineHealth?: 'starting' | 'healthy' | 'unhealthy';
 }
 
@@ -90,17 +84,13 @@ export class Keeper implements BackendSource {
 
   routable(): Backend[] {
     const out: Backend[] = [];
-    const now = Date.now();
-    for (const c of this.copies.values()) if (c.version === this.active && c.healthy && !c.draining && c.excludedUntil <= now) out.push(c);
+    for (const c of this.copies.values()) if (c.version === this.active && c.healthy && !c.draining) out.push(c);
     return out;
   }
 
   refused(backend: Backend): void {
-    // Out for a moment, not until the next good probe: one refused or unanswered connection
-    // under load must not take every copy out at once (connections would wait for a probe).
     const c = this.copies.get(backend.id);
-    if (c) c.excludedUntil = Date.now() + REFUSED_PAUSE_MS;
-    this.notify();
+    if (c) c.healthy = false;
   }
 
   changed(): Promise<void> {
@@ -185,7 +175,6 @@ export class Keeper implements BackendSource {
           last: 'not probed yet',
           restartCount: details.restartCount,
           draining: known?.draining ?? false,
-          excludedUntil: 0,
           engineHealth: details.health,
         };
         this.copies.set(summary.id, copy);
@@ -220,14 +209,14 @@ export class Keeper implements BackendSource {
       copy.healthy = copy.engineHealth === undefined || copy.engineHealth === 'healthy';
       copy.last = copy.engineHealth === undefined ? 'running (no health check)' : `the engine says ${copy.engineHealth}`;
     } else {
-      const timeoutMs = this.options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+      const timeoutMs = this.options.probeTimeoutMs ?? 1000;
       const status = await httpStatus(copy.address, copy.probe.port, copy.probe.path, timeoutMs);
       const ok = status !== undefined && status >= 200 && status < 400;
       copy.last = status === undefined ? `GET ${copy.probe.path} on port ${copy.probe.port} got no answer within ${timeoutMs} ms` : `GET ${copy.probe.path} answered ${status}`;
       if (ok) {
         copy.failures = 0;
         copy.healthy = true;
-      } else if (!copy.known || ++copy.failures >= (this.options.failuresToRemove ?? 3)) {
+      } else if (!copy.known || ++copy.failures >= (this.options.failuresToRemove ?? 2)) {
         copy.healthy = false;
       }
     }
