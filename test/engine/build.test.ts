@@ -300,8 +300,16 @@ describe('build against a real engine', () => {
       const docker = rawDocker();
       const info = await docker.getImage(result.imageId).inspect();
       const history = (await docker.getImage(result.imageId).history()) as ImageHistory;
-      const everything = JSON.stringify({ labels: info.Config.Labels, env: info.Config.Env, history: history.map((h) => [h.CreatedBy, h.Comment]), dockerfile: result.plan.dockerfileText, args: result.plan.buildArgs });
+      const labels = { ...info.Config.Labels };
+      // The image carries its master copy, secrets by name only (DESIGN: rollback needs nothing else): names there, never values.
+      const carried = labels['io.mastercopy.master-copy'] ?? '';
+      delete labels['io.mastercopy.master-copy'];
+      assert.deepEqual(JSON.parse(carried).secrets, [{ name: 'DB_PASSWORD', fromEnv: 'MC_BUILD_TEST_DB_PASSWORD' }, { name: 'API_KEY', fromFile: './conf/api-key' }]);
+      // (The classic builder also records that label as a LABEL step of the history.)
+      const steps = history.map((h) => [h.CreatedBy, h.Comment]).filter(([by]) => !String(by).includes('io.mastercopy.master-copy='));
+      const everything = JSON.stringify({ labels, env: info.Config.Env, history: steps, dockerfile: result.plan.dockerfileText, args: result.plan.buildArgs });
       for (const needle of ['DB_PASSWORD', 'API_KEY', 'api-key', SECRET_VALUE, FILE_SECRET]) assert.ok(!everything.includes(needle), `${needle} found in ${everything}`);
+      for (const needle of [SECRET_VALUE, FILE_SECRET]) assert.ok(!carried.includes(needle) && !JSON.stringify(history).includes(needle), `the value ${needle} is in the image`);
       assert.ok(!result.plan.context.some((e) => e.path.endsWith('api-key')), 'the secret file never enters the build context');
     } finally {
       delete process.env.MC_BUILD_TEST_DB_PASSWORD;

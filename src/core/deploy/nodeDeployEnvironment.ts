@@ -1,7 +1,7 @@
 // The DeployEnvironment of a real process: who runs it, this host's processes for stale
 // locks, git, the file system. The CLI and the editor build theirs from this.
-import { readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
+import { nodeReadSecretFile } from '../copies/secrets';
 import type { EngineClient } from '../engine/EngineClient';
 import { DEFAULT_ENGINE_SOCKET, type KeeperSettings } from '../keeper/keeperContainer';
 import { gitState } from './gitState';
@@ -49,7 +49,7 @@ export function nodeDeployEnvironment(
     git: gitState,
     keeper: { ...keeper, engineSocket: keeper.engineSocket ?? engineSocketFor(engine), extraLabels: { ...extraLabels, ...keeper.extraLabels } },
     env,
-    readFile: (p) => readFile(p, 'utf8'),
+    readFile: nodeReadSecretFile,
     extraLabels,
   };
 }

@@ -233,7 +233,9 @@ export class Healer {
     if (t.restartCount >= 3) return { sick: `restarted ${t.restartCount} times and not healthy` };
     const age = this.now() - (t.startedAt ? Date.parse(t.startedAt) : this.now());
     if (t.engineHealth === 'unhealthy') return { sick: 'its health command keeps failing' };
-    if (t.probe && age > timing.startPeriodMs && t.failures >= Math.max(1, timing.retries)) return { sick: `unhealthy: ${t.last}` };
+    // Past what takes it out of the endpoint (3 failures), by the health check's own retries: a
+    // copy that is only slow under load is not replaced.
+    if (t.probe && age > timing.startPeriodMs && t.failures >= 3 + Math.max(1, timing.retries)) return { sick: `unhealthy: ${t.last}` };
     return 'starting';
   }
 

@@ -24,10 +24,14 @@ export interface KeeperOptions {
   /** How often copies are probed over HTTP; default 1 s. */
   probeIntervalMs?: number;
   probeTimeoutMs?: number;
-  /** Consecutive failed probes that take a copy out; default 2. */
+  /** Consecutive failed probes that take a copy out; default 3. */
   failuresToRemove?: number;
   log?: (line: string) => void;
 }
+
+/** A copy busy with traffic may answer a probe slowly: slow is not sick. */
+const DEFAULT_PROBE_TIMEOUT_MS = 2000;
+const REFUSED_PAUSE_MS = 250;
 
 export interface Tracked extends Backend {
   startedAt: string | undefined;
@@ -40,6 +44,10 @@ export interface Tracked extends Backend {
   restartCount: number;
   /** Taken out of the endpoint before it is disposed of (scaling down): no new connection. */
   draining: boolean;
+  /** A connection to it was just refused: no new one before this time (ms). */
+  excludedUntil: number;
+  /** It passed a probe once since it started (a copy that never did is not tried in panic mode). */
+  everHealthy: boolean;
   engineHealth?: 'starting' | 'healthy' | 'unhealthy';
 }
 
@@ -84,13 +92,21 @@ export class Keeper implements BackendSource {
 
   routable(): Backend[] {
     const out: Backend[] = [];
-    for (const c of this.copies.values()) if (c.version === this.active && c.healthy && !c.draining) out.push(c);
+    const now = Date.now();
+    const candidates = [...this.copies.values()].filter((c) => c.version === this.active && !c.draining && c.excludedUntil <= now && c.known);
+    for (const c of candidates) if (c.healthy) out.push(c);
+    // Panic mode (Envoy's panic threshold): when probes fail for every copy at once — all of
+    // them busy under load, most likely — a connection is better tried on them than held.
+    if (out.length === 0 && candidates.length > 0 && candidates.every((c) => c.probe && c.everHealthy)) return candidates;
     return out;
   }
 
   refused(backend: Backend): void {
+    // Out for a moment, not until the next good probe: one refused or unanswered connection
+    // under load must not take every copy out at once (connections would wait for a probe).
     const c = this.copies.get(backend.id);
-    if (c) c.healthy = false;
+    if (c) c.excludedUntil = Date.now() + REFUSED_PAUSE_MS;
+    this.notify();
   }
 
   changed(): Promise<void> {
@@ -175,6 +191,8 @@ export class Keeper implements BackendSource {
           last: 'not probed yet',
           restartCount: details.restartCount,
           draining: known?.draining ?? false,
+          excludedUntil: 0,
+          everHealthy: false,
           engineHealth: details.health,
         };
         this.copies.set(summary.id, copy);
@@ -209,14 +227,15 @@ export class Keeper implements BackendSource {
       copy.healthy = copy.engineHealth === undefined || copy.engineHealth === 'healthy';
       copy.last = copy.engineHealth === undefined ? 'running (no health check)' : `the engine says ${copy.engineHealth}`;
     } else {
-      const timeoutMs = this.options.probeTimeoutMs ?? 1000;
+      const timeoutMs = this.options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
       const status = await httpStatus(copy.address, copy.probe.port, copy.probe.path, timeoutMs);
       const ok = status !== undefined && status >= 200 && status < 400;
       copy.last = status === undefined ? `GET ${copy.probe.path} on port ${copy.probe.port} got no answer within ${timeoutMs} ms` : `GET ${copy.probe.path} answered ${status}`;
       if (ok) {
         copy.failures = 0;
         copy.healthy = true;
-      } else if (!copy.known || ++copy.failures >= (this.options.failuresToRemove ?? 2)) {
+        copy.everHealthy = true;
+      } else if (!copy.known || ++copy.failures >= (this.options.failuresToRemove ?? 3)) {
         copy.healthy = false;
       }
     }
@@ -238,6 +257,7 @@ export class Keeper implements BackendSource {
           const copy = this.copies.get(e.id);
           if (copy && /^(die|kill|stop|destroy|pause|health_status: unhealthy)/.test(e.action)) {
             copy.healthy = false; // no new connection from this moment
+            if (!e.action.startsWith('health_status')) copy.excludedUntil = Infinity; // not even in panic mode
             this.notify();
           }
           void this.refresh().catch((err: unknown) => this.log(`read failed: ${message(err)}`));

@@ -4,7 +4,8 @@ import * as assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Gateway, cutShort, type Backend, type BackendSource } from '../../../src/core/keeper/gateway';
 
-const PORT = 47_000 + (process.pid % 1000);
+/** The copies' port, the same on every 127.0.0.x: a free one, taken when the first copy starts. */
+let PORT = 0;
 
 class Source implements BackendSource {
   backends: Backend[] = [];
@@ -38,7 +39,12 @@ function echo(name: string, address: string): Promise<Server> {
     s.on('end', () => s.end());
     s.on('error', () => undefined);
   });
-  return new Promise((resolve) => server.listen(PORT, address, () => resolve(server)));
+  return new Promise((resolve) =>
+    server.listen(PORT, address, () => {
+      PORT = (server.address() as { port: number }).port;
+      resolve(server);
+    }),
+  );
 }
 
 function open(port: number): Promise<Socket> {
@@ -60,12 +66,11 @@ function ask(s: Socket, line: string): Promise<string> {
 describe('keeper gateway (loopback)', () => {
   const servers: Server[] = [];
   const gateways: Gateway[] = [];
-  let gatewayPort = PORT + 1;
 
   async function start(source: Source, waitMs = 2000): Promise<{ gateway: Gateway; port: number }> {
     const gateway = new Gateway(source, { targetPort: PORT, waitMs });
-    const port = gatewayPort++;
-    await gateway.listen(port, '127.0.0.1');
+    await gateway.listen(0, '127.0.0.1');
+    const port = (gateway.server.address() as { port: number }).port;
     gateways.push(gateway);
     return { gateway, port };
   }
