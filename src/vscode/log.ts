@@ -23,8 +23,9 @@ export class Log implements vscode.Disposable {
   warn(message: string, ...args: unknown[]): void {
     this.channel.warn(message, ...args);
   }
-  error(message: string | Error, ...args: unknown[]): void {
-    this.channel.error(message, ...args);
+  /** Anything thrown: an Error keeps its stack, anything else is shown as text. */
+  error(message: unknown, ...args: unknown[]): void {
+    this.channel.error(typeof message === 'string' || message instanceof Error ? message : new Error(String(message)), ...args);
   }
   show(): void {
     this.channel.show(true);

@@ -1,6 +1,7 @@
 // The master copies in the workspace: found by file name, kept up to date by a
 // file watcher, each read for the few fields the tree and code lenses show.
 import * as vscode from 'vscode';
+import { Disposable } from '../core/util/lifecycle';
 import { dirname } from 'node:path';
 import type { MasterCopy } from '../core/mastercopy/model';
 import { nodeFileAccess } from '../core/mastercopy/fileAccess';
@@ -20,25 +21,25 @@ export interface WorkspaceMasterCopy {
   errors: number;
 }
 
-export class WorkspaceMasterCopies implements vscode.Disposable {
+export class WorkspaceMasterCopies extends Disposable {
   private files = new Map<string, WorkspaceMasterCopy>();
-  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly changed = this._register(new vscode.EventEmitter<void>());
   readonly onDidChange = this.changed.event;
-  private readonly subscriptions: vscode.Disposable[] = [this.changed];
   private loaded?: Promise<void>;
 
   constructor(private readonly log: Log) {
+    super();
     const watcher = vscode.workspace.createFileSystemWatcher(MASTER_COPY_GLOB);
-    this.subscriptions.push(
-      watcher,
-      watcher.onDidCreate((u) => this.reload(u)),
-      watcher.onDidChange((u) => this.reload(u)),
+    this._register(watcher);
+    this._register(watcher.onDidCreate((u) => this.reload(u)));
+    this._register(watcher.onDidChange((u) => this.reload(u)));
+    this._register(
       watcher.onDidDelete((u) => {
         this.files.delete(u.toString());
         this.changed.fire();
       }),
-      vscode.workspace.onDidSaveTextDocument((d) => /\.mastercopy\.ya?ml$/.test(d.uri.path) && this.reload(d.uri)),
     );
+    this._register(vscode.workspace.onDidSaveTextDocument((d) => /\.mastercopy\.ya?ml$/.test(d.uri.path) && this.reload(d.uri)));
   }
 
   async all(): Promise<WorkspaceMasterCopy[]> {
@@ -77,10 +78,6 @@ export class WorkspaceMasterCopies implements vscode.Disposable {
       this.files.delete(uri.toString());
     }
     if (fire) this.changed.fire();
-  }
-
-  dispose(): void {
-    vscode.Disposable.from(...this.subscriptions).dispose();
   }
 }
 

@@ -1,5 +1,6 @@
 // The status bar items: which engine, and how many copies run on it; the active version.
 import * as vscode from 'vscode';
+import { Disposable } from '../core/util/lifecycle';
 import { endpointText } from '../core/deploy/overview';
 import type { RunningDeploys } from './deploy/runningDeploys';
 import type { EngineService } from './engine/engineService';
@@ -7,16 +8,16 @@ import { isMasterCopy } from './language/convert';
 import type { DiagnosticsProvider } from './language/diagnostics';
 import type { CopiesModel } from './tree/copiesModel';
 
-export class EngineStatusBar implements vscode.Disposable {
-  private readonly item = vscode.window.createStatusBarItem('mastercopy.engine', vscode.StatusBarAlignment.Left, 10);
-  private readonly subscriptions: vscode.Disposable[] = [this.item];
+export class EngineStatusBar extends Disposable {
+  private readonly item = this._register(vscode.window.createStatusBarItem('mastercopy.engine', vscode.StatusBarAlignment.Left, 10));
 
   constructor(
     private readonly model: CopiesModel,
     private readonly engine: EngineService,
   ) {
+    super();
     this.item.name = 'Master Copy: Engine';
-    this.subscriptions.push(model.onDidChange(() => this.update()));
+    this._register(model.onDidChange(() => this.update()));
     this.update();
     this.item.show();
   }
@@ -36,10 +37,6 @@ export class EngineStatusBar implements vscode.Disposable {
       this.item.backgroundColor = undefined;
     }
   }
-
-  dispose(): void {
-    vscode.Disposable.from(...this.subscriptions).dispose();
-  }
 }
 
 /**
@@ -47,23 +44,21 @@ export class EngineStatusBar implements vscode.Disposable {
  * with a ledger on the engine. Hidden when there is none; a promote in this window shows
  * its phase.
  */
-export class ActiveVersionStatusBar implements vscode.Disposable {
-  private readonly item = vscode.window.createStatusBarItem('mastercopy.activeVersion', vscode.StatusBarAlignment.Left, 9);
-  private readonly subscriptions: vscode.Disposable[] = [this.item];
+export class ActiveVersionStatusBar extends Disposable {
+  private readonly item = this._register(vscode.window.createStatusBarItem('mastercopy.activeVersion', vscode.StatusBarAlignment.Left, 9));
 
   constructor(
     private readonly model: CopiesModel,
     private readonly deploys: RunningDeploys,
     private readonly diagnostics: DiagnosticsProvider,
   ) {
+    super();
     this.item.name = 'Master Copy: Active Version';
     this.item.command = 'workbench.view.extension.mastercopy';
-    this.subscriptions.push(
-      model.onDidChange(() => this.update()),
-      deploys.onDidChange(() => this.update()),
-      vscode.window.onDidChangeActiveTextEditor(() => this.update()),
-      diagnostics.onDidValidate((doc) => doc === vscode.window.activeTextEditor?.document && this.update()),
-    );
+    this._register(model.onDidChange(() => this.update()));
+    this._register(deploys.onDidChange(() => this.update()));
+    this._register(vscode.window.onDidChangeActiveTextEditor(() => this.update()));
+    this._register(diagnostics.onDidValidate((doc) => doc === vscode.window.activeTextEditor?.document && this.update()));
     this.update();
   }
 
@@ -107,9 +102,5 @@ export class ActiveVersionStatusBar implements vscode.Disposable {
     }
     this.shown = true;
     this.item.show();
-  }
-
-  dispose(): void {
-    vscode.Disposable.from(...this.subscriptions).dispose();
   }
 }

@@ -1,24 +1,25 @@
 // The engine connection, resolved the way the Docker CLI resolves it and made
 // lazily: nothing is loaded or connected until a feature needs the engine.
 import * as vscode from 'vscode';
+import { Disposable } from '../../core/util/lifecycle';
 import type { EngineClient } from '../../core/engine/EngineClient';
 import { createEngineClient } from '../../core/engine/DockerodeEngineClient';
 import { nodeHostResolutionDeps, resolveEngineHost, type ResolvedEngineHost } from '../../core/engine/hostResolution';
 import type { Log } from '../log';
 import type { Settings } from '../settings';
 
-export class EngineService implements vscode.Disposable {
+export class EngineService extends Disposable {
   private current?: { endpoint: ResolvedEngineHost; client: EngineClient };
-  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly changed = this._register(new vscode.EventEmitter<void>());
   /** Fires when the engine to talk to changes (the setting was edited). */
   readonly onDidChange = this.changed.event;
-  private readonly subscriptions: vscode.Disposable[] = [this.changed];
 
   constructor(
     private readonly log: Log,
     private readonly settings: Settings,
   ) {
-    this.subscriptions.push(
+    super();
+    this._register(
       settings.onDidChange(() => {
         const before = this.current?.endpoint.host;
         this.current = undefined;
@@ -50,9 +51,5 @@ export class EngineService implements vscode.Disposable {
   reset(): void {
     this.current = undefined;
     this.changed.fire();
-  }
-
-  dispose(): void {
-    vscode.Disposable.from(...this.subscriptions).dispose();
   }
 }

@@ -1,19 +1,21 @@
 // Code lenses on a master copy: Preview · Build · Print ×N · Promote · n running · Tail Logs.
 import * as vscode from 'vscode';
+import { Disposable } from '../../core/util/lifecycle';
 import type { CopiesModel } from '../tree/copiesModel';
 import type { DiagnosticsProvider } from './diagnostics';
 import { MASTER_COPY_SELECTOR } from './convert';
 
-export class MasterCopyCodeLenses implements vscode.CodeLensProvider, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<void>();
+export class MasterCopyCodeLenses extends Disposable implements vscode.CodeLensProvider {
+  private readonly changed = this._register(new vscode.EventEmitter<void>());
   readonly onDidChangeCodeLenses = this.changed.event;
-  private readonly subscriptions: vscode.Disposable[] = [this.changed];
 
   constructor(
     private readonly diagnostics: DiagnosticsProvider,
     private readonly model: CopiesModel,
   ) {
-    this.subscriptions.push(model.onDidChange(() => this.changed.fire()), diagnostics.onDidValidate(() => this.changed.fire()));
+    super();
+    this._register(model.onDidChange(() => this.changed.fire()));
+    this._register(diagnostics.onDidValidate(() => this.changed.fire()));
   }
 
   static register(diagnostics: DiagnosticsProvider, model: CopiesModel): vscode.Disposable {
@@ -47,9 +49,5 @@ export class MasterCopyCodeLenses implements vscode.CodeLensProvider, vscode.Dis
       if (running > 0) lenses.push(new vscode.CodeLens(range, { title: '$(output) Tail Logs', command: 'mastercopy.tailLogs', arguments: [doc.uri], tooltip: `Follow the logs of every copy of ${mc.name}, merged` }));
     }
     return lenses;
-  }
-
-  dispose(): void {
-    vscode.Disposable.from(...this.subscriptions).dispose();
   }
 }

@@ -2,6 +2,7 @@
 // pause (mastercopy.validation.delay), incrementally (only the changed section
 // is parsed again), and again when files it refers to appear or disappear.
 import * as vscode from 'vscode';
+import { Disposable } from '../../core/util/lifecycle';
 import type { ValidationResult } from '../../core/mastercopy/validator';
 import { MasterCopyValidator } from '../../core/mastercopy/validator';
 import { nodeFileAccess } from '../../core/mastercopy/fileAccess';
@@ -9,12 +10,11 @@ import type { Log } from '../log';
 import type { Settings } from '../settings';
 import { isMasterCopy, toDiagnostic } from './convert';
 
-export class DiagnosticsProvider implements vscode.Disposable {
+export class DiagnosticsProvider extends Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection('mastercopy');
   private readonly validator = new MasterCopyValidator(nodeFileAccess);
   private readonly pending = new Map<string, NodeJS.Timeout>();
   private readonly results = new Map<string, ValidationResult>();
-  private readonly subscriptions: vscode.Disposable[] = [];
   private readonly onDidValidateEmitter = new vscode.EventEmitter<vscode.TextDocument>();
   /** Fires after a document's diagnostics are updated. */
   readonly onDidValidate = this.onDidValidateEmitter.event;
@@ -23,16 +23,17 @@ export class DiagnosticsProvider implements vscode.Disposable {
     private readonly log: Log,
     private readonly settings: Settings,
   ) {
-    this.subscriptions.push(
-      this.collection,
-      this.onDidValidateEmitter,
-      vscode.workspace.onDidOpenTextDocument((d) => this.validateNow(d)),
-      vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document)),
-      vscode.workspace.onDidCloseTextDocument((d) => this.forget(d)),
-    );
+    super();
+    this._register(this.collection);
+    this._register(this.onDidValidateEmitter);
+    this._register(vscode.workspace.onDidOpenTextDocument((d) => this.validateNow(d)));
+    this._register(vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document)));
+    this._register(vscode.workspace.onDidCloseTextDocument((d) => this.forget(d)));
     // A `source:` that appears or disappears changes what is valid.
     const watcher = vscode.workspace.createFileSystemWatcher('**/*', false, true, false);
-    this.subscriptions.push(watcher, watcher.onDidCreate(() => this.revalidateAll()), watcher.onDidDelete(() => this.revalidateAll()));
+    this._register(watcher);
+    this._register(watcher.onDidCreate(() => this.revalidateAll()));
+    this._register(watcher.onDidDelete(() => this.revalidateAll()));
     for (const d of vscode.workspace.textDocuments) this.validateNow(d);
   }
 
@@ -74,7 +75,7 @@ export class DiagnosticsProvider implements vscode.Disposable {
       return result;
     } catch (e) {
       // A bug in validation must not take the editor down with it.
-      this.log.error(e instanceof Error ? e : new Error(String(e)));
+      this.log.error(e);
       return undefined;
     }
   }
@@ -101,9 +102,9 @@ export class DiagnosticsProvider implements vscode.Disposable {
     if (doc.uri.scheme !== 'file') this.collection.delete(doc.uri);
   }
 
-  dispose(): void {
+  override dispose(): void {
     for (const t of this.pending.values()) clearTimeout(t);
     this.pending.clear();
-    vscode.Disposable.from(...this.subscriptions).dispose();
+    super.dispose();
   }
 }

@@ -1,13 +1,14 @@
 // The open log terminals: so that commands can find the one in front, and tests can read them.
 import * as vscode from 'vscode';
+import { Disposable } from '../../core/util/lifecycle';
 import type { LogTerminal } from './logTerminal';
 
-export class LogViews implements vscode.Disposable {
+export class LogViews extends Disposable {
   private readonly open = new Map<vscode.Terminal, LogTerminal>();
-  private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor() {
-    this.subscriptions.push(vscode.window.onDidCloseTerminal((t) => this.open.delete(t)));
+    super();
+    this._register(vscode.window.onDidCloseTerminal((t) => this.open.delete(t)));
   }
 
   add(terminal: vscode.Terminal, pty: LogTerminal): void {
@@ -22,9 +23,5 @@ export class LogViews implements vscode.Disposable {
 
   all(): { name: string; pty: LogTerminal }[] {
     return [...this.open].map(([t, pty]) => ({ name: t.name, pty }));
-  }
-
-  dispose(): void {
-    vscode.Disposable.from(...this.subscriptions).dispose();
   }
 }

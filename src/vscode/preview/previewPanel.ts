@@ -186,7 +186,7 @@ export class PreviewPanel implements vscode.Disposable {
     } catch (e) {
       if (isAbortError(e) || run.signal.aborted) return;
       // A bug or an unreadable source must not leave a broken panel: keep what it shows.
-      this.deps.log.error(e instanceof Error ? e : new Error(String(e)));
+      this.deps.log.error(e);
     } finally {
       if (this.run === run) {
         this.run = undefined;

@@ -1,6 +1,7 @@
 // The "Copies" tree: master copy → its endpoint, its versions → copies. Items carry their
 // state in contextValue, and the menus in package.json match on it.
 import * as vscode from 'vscode';
+import { Disposable } from '../../core/util/lifecycle';
 import { hostname } from 'node:os';
 import { compareVersions, type CopyRecord } from '../../core/copies/ps';
 import { endpointText, type DeployOverview, type EndpointStatus } from '../../core/deploy/overview';
@@ -18,22 +19,20 @@ export type CopiesNode =
   | { kind: 'version'; name: string; version: string; file?: WorkspaceMasterCopy; copies: CopyRecord[]; active: boolean; deploying?: DeployInProgress }
   | { kind: 'copy'; copy: CopyRecord; file?: WorkspaceMasterCopy };
 
-export class CopiesTreeProvider implements vscode.TreeDataProvider<CopiesNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<CopiesNode | undefined>();
+export class CopiesTreeProvider extends Disposable implements vscode.TreeDataProvider<CopiesNode> {
+  private readonly changed = this._register(new vscode.EventEmitter<CopiesNode | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly subscriptions: vscode.Disposable[] = [this.changed];
 
   constructor(
     private readonly model: CopiesModel,
     private readonly files: WorkspaceMasterCopies,
     private readonly deploys: RunningDeploys,
   ) {
-    this.subscriptions.push(
-      model.onDidChange(() => this.changed.fire(undefined)),
-      files.onDidChange(() => this.changed.fire(undefined)),
-      // A phase of a promote in this window: no need to ask the engine to show it.
-      deploys.onDidChange(() => this.changed.fire(undefined)),
-    );
+    super();
+    this._register(model.onDidChange(() => this.changed.fire(undefined)));
+    this._register(files.onDidChange(() => this.changed.fire(undefined)));
+    // A phase of a promote in this window: no need to ask the engine to show it.
+    this._register(deploys.onDidChange(() => this.changed.fire(undefined)));
   }
 
   async getChildren(node?: CopiesNode): Promise<CopiesNode[]> {
@@ -185,10 +184,6 @@ export class CopiesTreeProvider implements vscode.TreeDataProvider<CopiesNode>, 
         return item;
       }
     }
-  }
-
-  dispose(): void {
-    vscode.Disposable.from(...this.subscriptions).dispose();
   }
 }
 

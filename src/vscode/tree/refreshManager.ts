@@ -1,6 +1,7 @@
 // When the copies model refreshes: on the engine's events (debounced), after a
 // reconnect, and on a slow safety poll — and only while someone is looking.
 import * as vscode from 'vscode';
+import { Disposable } from '../../core/util/lifecycle';
 import { isAbortError } from '../../core/engine/errors';
 import { delay } from '../../core/util/delay';
 import type { EngineService } from '../engine/engineService';
@@ -8,12 +9,11 @@ import type { Log } from '../log';
 import type { CopiesModel } from './copiesModel';
 import { DEFAULT_REFRESH_TIMINGS, type RefreshTimings } from './refreshTimings';
 
-export class RefreshManager implements vscode.Disposable {
+export class RefreshManager extends Disposable {
   private run?: AbortController;
   private debounce?: NodeJS.Timeout;
   private poll?: NodeJS.Timeout;
   private deployPoll?: NodeJS.Timeout;
-  private readonly subscriptions: vscode.Disposable[] = [];
   /** Engine events seen; for tests and the log. */
   eventsSeen = 0;
 
@@ -23,10 +23,9 @@ export class RefreshManager implements vscode.Disposable {
     private readonly log: Log,
     private readonly timings: RefreshTimings = DEFAULT_REFRESH_TIMINGS,
   ) {
-    this.subscriptions.push(
-      engine.onDidChange(() => this.restart()),
-      model.onDidChange(() => this.pollWhileDeploying()),
-    );
+    super();
+    this._register(engine.onDidChange(() => this.restart()));
+    this._register(model.onDidChange(() => this.pollWhileDeploying()));
   }
 
   private viewVisible = false;
@@ -133,8 +132,8 @@ export class RefreshManager implements vscode.Disposable {
     }
   }
 
-  dispose(): void {
+  override dispose(): void {
     this.stop();
-    vscode.Disposable.from(...this.subscriptions).dispose();
+    super.dispose();
   }
 }
