@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The whole test suite: build, type-check, then each suite in turn, and one
+// The whole test suite: build, type-check, lint, then each suite in turn, and one
 // closing line that totals them all: "N passed, N failed[, N skipped]".
 //   node scripts/test.mjs            every suite
 //   node scripts/test.mjs unit vscode  only those
@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 const resultsDir = join(root, 'test-results');
-const all = ['typecheck', 'unit', 'engine', 'vscode', 'vsix'];
+const all = ['typecheck', 'lint', 'unit', 'engine', 'vscode', 'vsix'];
 const asked = process.argv.slice(2);
 const suites = asked.length ? asked : all;
 for (const s of suites) {
@@ -79,6 +79,13 @@ for (const suite of suites) {
   console.log(`\n> ${suite}`);
   const resultsFile = join(resultsDir, `${suite}.json`);
   rmSync(resultsFile, { force: true });
+  if (suite === 'lint') {
+    // ESLint, type-aware (eslint.config.mjs): one line in the totals, like the type check.
+    const status = run(join(root, 'node_modules', '.bin', 'eslint'), ['src', 'test']);
+    totals[status === 0 ? 'passed' : 'failed']++;
+    lines.push(`lint: ${status === 0 ? '1 passed, 0 failed' : '0 passed, 1 failed'}`);
+    continue;
+  }
   if (suite === 'typecheck') {
     const status = run('npx', ['tsc', '--noEmit', '-p', '.']);
     totals[status === 0 ? 'passed' : 'failed']++;

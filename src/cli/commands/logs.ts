@@ -71,7 +71,7 @@ to show, 2 usage error or engine not reachable.
         const follower = followLogs(engine, target, { follow: values.follow, tail, since, timestamps: values.timestamps }, signal);
         const formatter = new LogFormatter({ color, prefix: !values['no-prefix'], timestamps: values.timestamps });
         const closed = whenClosed(io);
-        closed.promise.then(() => follower.close());
+        void closed.promise.then(() => follower.close());
         try {
           for await (const batch of follower.batches()) {
             let text = '';
@@ -146,6 +146,6 @@ function drained(io: CliIo, closed: Promise<void>): Promise<void> {
       resolve();
     };
     io.stdout.once('drain', done);
-    closed.then(done);
+    void closed.then(done);
   });
 }

@@ -2,6 +2,7 @@
 // dockerode is required on first use, not at import: loading it (with ssh2, grpc,
 // protobufjs) costs ~100 ms, which activation must not pay.
 import type Dockerode from 'dockerode';
+import type * as Https from 'node:https';
 import type { Readable } from 'node:stream';
 import type {
   BuildOptions,
@@ -66,7 +67,7 @@ export class DockerodeEngineClient implements EngineClient {
     };
     if (this.endpoint.tls && !this.endpoint.tls.verify) {
       // Encrypted but unverified (DOCKER_TLS, SkipTLSVerify): docker-modem has no option for it.
-      const https = require('node:https') as typeof import('node:https');
+      const https = require('node:https') as typeof Https;
       options.agent = new https.Agent({ rejectUnauthorized: false, ca: resolved.ca, cert: resolved.cert, key: resolved.key });
     }
     try {
