@@ -118,7 +118,16 @@ describe('copies from the editor (real engine)', function () {
       assert.equal(item.description, 'unix:///tmp/mastercopy-no-engine.sock');
       assert.equal(item.contextValue, 'engineDown');
       assert.equal(item.command?.command, 'mastercopy.retryConnection');
-      assert.match(String((item.tooltip as vscode.MarkdownString).value).replace(/\\/g, ''), /not reachable at unix:\/\/\/tmp\/mastercopy-no-engine\.sock/);
+      const tooltip = String((item.tooltip as vscode.MarkdownString).value).replace(/\\/g, '');
+      assert.match(tooltip, /not reachable at unix:\/\/\/tmp\/mastercopy-no-engine\.sock/);
+      assert.match(tooltip, /set `mastercopy\.dockerHost` \(or DOCKER_HOST\) to use another/, 'the hint names the setting, not --host');
+      assert.doesNotMatch(tooltip, /--host/);
+      // A malformed setting: the message says which setting (not "--host").
+      await config.update('dockerHost', 'unix://relative.sock', vscode.ConfigurationTarget.Workspace);
+      await vscode.commands.executeCommand('mastercopy.retryConnection');
+      const malformed = await until('the malformed-host item', async () => (await roots()).find((n) => n.kind === 'engineDown' && /relative/.test(n.message)));
+      assert.ok(malformed.kind === 'engineDown');
+      assert.match(malformed.message, /^The setting `mastercopy\.dockerHost`: "unix:\/\/relative\.sock" — a unix socket path must be absolute/);
     } finally {
       await config.update('dockerHost', undefined, vscode.ConfigurationTarget.Workspace);
     }
