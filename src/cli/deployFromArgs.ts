@@ -8,13 +8,30 @@ import { PromoteError, type DeployEnvironment, type PromoteEvent, type PromoteRe
 import { RollbackError } from '../core/deploy/rollback';
 import { GatewayPortTakenError, KeeperError } from '../core/keeper/keeperContainer';
 import { EXIT, type CliIo } from './command';
-import { reportFailure, type LoadedMasterCopy } from './engineFromArgs';
+import { reportFailure, wholeNumber, type LoadedMasterCopy } from './engineFromArgs';
 import { oneLine } from './terminalText';
 
 export const KEEPER_OPTIONS = {
   'keeper-base': { type: 'string' },
   'engine-socket': { type: 'string' },
 } as const;
+
+/** The options promote and rollback share (with the keeper's and --host). */
+export const DEPLOY_OPTIONS = {
+  drain: { type: 'string' },
+  timeout: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  quiet: { type: 'boolean', short: 'q', default: false },
+  ...KEEPER_OPTIONS,
+} as const;
+
+/** --drain and --timeout in milliseconds (undefined: the defaults). */
+export function deployTimings(values: { drain?: string; timeout?: string }): { drainMs?: number; timeoutMs?: number } {
+  return {
+    drainMs: values.drain !== undefined ? wholeNumber(values.drain, '--drain', 0, 3600) * 1000 : undefined,
+    timeoutMs: values.timeout !== undefined ? wholeNumber(values.timeout, '--timeout', 1, 3600) * 1000 : undefined,
+  };
+}
 
 export const KEEPER_HELP = `      --keeper-base IMAGE   the Node image the keeper is built on (default: the local
                             mastercopy-node-base:local when present, else node:22-alpine)

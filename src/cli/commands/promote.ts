@@ -2,7 +2,7 @@ import { promote, type PromoteResult } from '../../core/deploy/promote';
 import { MAX_COPIES } from '../../core/copies/print';
 import { UsageError, EXIT, type CliCommand } from '../command';
 import { HOST_HELP, HOST_OPTION, engineFromArgs, loadMasterCopy, parseCommandArgs, progressWriter, wholeNumber, withCancel, writeJson } from '../engineFromArgs';
-import { KEEPER_HELP, KEEPER_OPTIONS, deployEnvironmentFromArgs, promoteJson, promoteProgress, promoteSummary, reportDeployFailure } from '../deployFromArgs';
+import { DEPLOY_OPTIONS, KEEPER_HELP, deployEnvironmentFromArgs, deployTimings, promoteJson, promoteProgress, promoteSummary, reportDeployFailure } from '../deployFromArgs';
 
 export const promoteCommand: CliCommand = {
   name: 'promote',
@@ -44,17 +44,12 @@ switch: green disposed of, blue serving).
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, {
       copies: { type: 'string', short: 'n' },
-      drain: { type: 'string' },
-      timeout: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      quiet: { type: 'boolean', short: 'q', default: false },
-      ...KEEPER_OPTIONS,
+      ...DEPLOY_OPTIONS,
       ...HOST_OPTION,
     });
     if (positionals.length !== 1) throw new UsageError(positionals.length ? 'promote one master copy at a time' : 'name the master copy file to promote');
     const copies = values.copies !== undefined ? wholeNumber(values.copies, '--copies', 1, MAX_COPIES) : undefined;
-    const drainMs = values.drain !== undefined ? wholeNumber(values.drain, '--drain', 0, 3600) * 1000 : undefined;
-    const timeoutMs = values.timeout !== undefined ? wholeNumber(values.timeout, '--timeout', 1, 3600) * 1000 : undefined;
+    const { drainMs, timeoutMs } = deployTimings(values);
     const loaded = loadMasterCopy(io, 'promote', positionals[0], { json: values.json });
     if (typeof loaded === 'number') return loaded;
     const say = progressWriter(io, values.quiet);

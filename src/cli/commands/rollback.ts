@@ -3,8 +3,8 @@ import { readLedger, activeVersion } from '../../core/deploy/ledger';
 import { promote, type PromoteResult } from '../../core/deploy/promote';
 import { rollbackRecord, rollbackSource } from '../../core/deploy/rollback';
 import { EXIT, UsageError, type CliCommand, type CliIo } from '../command';
-import { HOST_HELP, HOST_OPTION, engineFromArgs, parseCommandArgs, progressWriter, wholeNumber, withCancel, writeJson } from '../engineFromArgs';
-import { KEEPER_HELP, KEEPER_OPTIONS, deployEnvironmentFromArgs, promoteJson, promoteProgress, promoteSummary, reportDeployFailure } from '../deployFromArgs';
+import { HOST_HELP, HOST_OPTION, engineFromArgs, parseCommandArgs, progressWriter, withCancel, writeJson } from '../engineFromArgs';
+import { DEPLOY_OPTIONS, KEEPER_HELP, deployEnvironmentFromArgs, deployTimings, promoteJson, promoteProgress, promoteSummary, reportDeployFailure } from '../deployFromArgs';
 
 export const rollbackCommand: CliCommand = {
   name: 'rollback',
@@ -38,17 +38,12 @@ or no --yes without a terminal, 130 cancelled.
     const { values, positionals } = parseCommandArgs(args, {
       to: { type: 'string' },
       yes: { type: 'boolean', short: 'y', default: false },
-      drain: { type: 'string' },
-      timeout: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      quiet: { type: 'boolean', short: 'q', default: false },
-      ...KEEPER_OPTIONS,
+      ...DEPLOY_OPTIONS,
       ...HOST_OPTION,
     });
     if (positionals.length !== 1) throw new UsageError(positionals.length ? 'roll back one master copy at a time' : 'name the master copy to roll back (its name, not a file)');
     const name = positionals[0];
-    const drainMs = values.drain !== undefined ? wholeNumber(values.drain, '--drain', 0, 3600) * 1000 : undefined;
-    const timeoutMs = values.timeout !== undefined ? wholeNumber(values.timeout, '--timeout', 1, 3600) * 1000 : undefined;
+    const { drainMs, timeoutMs } = deployTimings(values);
     const interactive = process.stdin.isTTY === true && io.stderr.isTTY === true;
     if (!values.yes && !interactive) throw new UsageError('not on a terminal: add --yes to roll back without being asked');
     const say = progressWriter(io, values.quiet);
