@@ -1,6 +1,7 @@
 import { activeVersion, readLedger } from '../../core/deploy/ledger';
 import { findKeeper, keeperControl, LABEL_GATEWAY } from '../../core/keeper/keeperContainer';
 import { EXIT, UsageError, type CliCommand } from '../command';
+import { oneLine } from '../terminalText';
 import { HOST_HELP, HOST_OPTION, engineFromArgs, parseCommandArgs, writeJson } from '../engineFromArgs';
 import { reportDeployFailure } from '../deployFromArgs';
 
@@ -54,13 +55,13 @@ is not running, 2 usage error or engine not reachable.
       io.stdout.write(`${name}: http://${address}:${port}/ → port ${report.targetPort} of ${report.active ? `${report.active} (${serving.filter((c) => c.healthy).length} of ${serving.length} cop${serving.length === 1 ? 'y' : 'ies'} healthy)` : 'no active version yet'}\n`);
       for (const c of report.copies) {
         const role = c.version === report.active ? 'serving' : 'not served';
-        io.stdout.write(`  ${c.version} copy ${c.index}  ${c.id.slice(0, 12)}  ${c.address}  ${c.healthy ? 'healthy' : 'unhealthy'}  ${role}  open ${c.open}  served ${c.served}\n`);
+        io.stdout.write(`  ${oneLine(c.version)} copy ${c.index}  ${c.id.slice(0, 12)}  ${oneLine(c.address)}  ${c.healthy ? 'healthy' : 'unhealthy'}  ${role}  open ${c.open}  served ${c.served}\n`);
       }
       io.stdout.write(`Totals: ${report.totals.open} open, ${report.totals.served} served, ${report.totals.replayed ?? 0} replayed on another copy, ${report.totals.failed} failed\n`);
       const h = report.healing;
       if (h?.version) {
         io.stdout.write(`Copies of ${h.version}: ${h.healthy} healthy of ${h.desired} desired (${h.actual} in all) — ${h.state}${h.reason ? `: ${h.reason}` : ''}\n`);
-        for (const e of h.events.slice(-5)) io.stdout.write(`  ${e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}  ${e.text}\n`);
+        for (const e of h.events.slice(-5)) io.stdout.write(`  ${oneLine(e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))}  ${oneLine(e.text)}\n`);
       }
       return EXIT.ok;
     } catch (e) {

@@ -1,5 +1,6 @@
 import { activeVersion, forgetLedger, readLedger, type LedgerRecord } from '../../core/deploy/ledger';
 import { EXIT, UsageError, type CliCommand } from '../command';
+import { oneLine } from '../terminalText';
 import { HOST_HELP, HOST_OPTION, engineFromArgs, parseCommandArgs, reportFailure, writeJson } from '../engineFromArgs';
 
 export const historyCommand: CliCommand = {
@@ -51,12 +52,13 @@ Exit codes: 0 listed (also when empty), 2 usage error or engine not reachable.
         io.stdout.write(`${name} has no deploy history on this engine (mastercopy promote FILE starts it).\n`);
         return EXIT.ok;
       }
-      const rows = ledger.map((r) => row(r, r.seq === active));
+      const rows = ledger.map((r) => row(r, r.seq === active).map(oneLine));
       const widths = rows[0].map((_, i) => Math.max(...rows.map((cells) => cells[i].length), HEADER[i].length));
       const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n';
+      // Who and which version come from the engine (anybody who can write to it): escaped like every value we print.
       io.stdout.write(line(HEADER));
       for (const cells of rows) io.stdout.write(line(cells));
-      for (const r of ledger) if (r.reason) io.stdout.write(`#${r.seq} ${r.outcome}: ${r.reason.replace(/[\u0000-\u001f\u007f]/g, ' ')}\n`);
+      for (const r of ledger) if (r.reason) io.stdout.write(`#${r.seq} ${oneLine(r.outcome)}: ${oneLine(r.reason)}\n`);
       return EXIT.ok;
     } catch (e) {
       return reportFailure(io, 'history', e);
