@@ -44,10 +44,10 @@ export function activate(context: vscode.ExtensionContext): MasterCopyApi {
     };
   } catch (e) {
     // VS Code shows nothing when activation fails: say it.
-    const err = e instanceof Error ? e : new Error(String(e));
-    log.error(err);
-    void vscode.window.showErrorMessage(`Master Copy failed to start: ${err.message}`, 'Show Log').then((c) => c && log.show());
-    throw err;
+    log.error(e);
+    const message = e instanceof Error ? e.message : String(e);
+    void vscode.window.showErrorMessage(`Master Copy failed to start: ${message}`, 'Show Log').then((c) => c && log.show());
+    throw e instanceof Error ? e : new Error(message);
   }
 }
 

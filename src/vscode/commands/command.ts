@@ -50,9 +50,8 @@ export function registerCommands(context: vscode.ExtensionContext, log: Log, com
             log.info(`${c.id}: cancelled`);
             return undefined;
           }
-          const err = e instanceof Error ? e : new Error(String(e));
-          log.error(err);
-          void vscode.window.showErrorMessage(err.message, 'Show Log').then((choice) => choice && log.show());
+          log.error(e);
+          void vscode.window.showErrorMessage(e instanceof Error ? e.message : String(e), 'Show Log').then((choice) => choice && log.show());
           return undefined;
         }
       }),

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { LogFormatter } from '../../core/logs/LogFormatter';
 import type { LogTail } from '../../core/logs/LogTail';
 import { RingBuffer } from '../../core/logs/RingBuffer';
+import { Disposable, toDisposable } from '../../core/util/lifecycle';
 import type { LogEntry } from '../../core/logs/types';
 import type { LogFilter } from '../../core/logs/logFilter';
 
@@ -21,12 +22,11 @@ export interface LogTerminalOptions {
   timestamps: boolean;
 }
 
-export class LogTerminal implements vscode.Pseudoterminal {
-  private readonly writeEmitter = new vscode.EventEmitter<string>();
-  private readonly closeEmitter = new vscode.EventEmitter<number | void>();
+export class LogTerminal extends Disposable implements vscode.Pseudoterminal {
+  private readonly writeEmitter = this._register(new vscode.EventEmitter<string>());
+  private readonly closeEmitter = this._register(new vscode.EventEmitter<number | void>());
   readonly onDidWrite = this.writeEmitter.event;
   readonly onDidClose = this.closeEmitter.event;
-  private readonly subscriptions: { dispose(): void }[] = [this.writeEmitter, this.closeEmitter];
   private formatter: LogFormatter;
   private filter?: { filter: LogFilter; description: string };
   private pending: string[] = [];
@@ -41,7 +41,15 @@ export class LogTerminal implements vscode.Pseudoterminal {
     readonly tail: LogTail,
     private readonly options: LogTerminalOptions,
   ) {
+    super();
     this.formatter = new LogFormatter({ color: true, timestamps: options.timestamps });
+    this._register(tail);
+    this._register(
+      toDisposable(() => {
+        clearTimeout(this.flushTimer);
+        this.flushTimer = undefined;
+      }),
+    );
   }
 
   /** The last lines written, as plain text (without colour codes), oldest first: what tests read. */
@@ -52,8 +60,8 @@ export class LogTerminal implements vscode.Pseudoterminal {
   open(): void {
     this.opened = true;
     this.writeLine(`\x1b[2mTailing ${this.options.title}. Closing this terminal stops the tail. Press / to filter, Esc to clear the filter.\x1b[0m`);
-    this.subscriptions.push(
-      this.tail.subscribe((entries) => this.add(entries)),
+    this._register(this.tail.subscribe((entries) => this.add(entries)));
+    this._register(
       this.tail.onEnd((error) => {
         this.writeLine(error ? `\x1b[31m-- the tail stopped: ${(error as Error).message ?? String(error)}\x1b[0m` : '\x1b[2m-- the tail ended\x1b[0m');
       }),
@@ -86,7 +94,7 @@ export class LogTerminal implements vscode.Pseudoterminal {
   }
 
   private writeLine(line: string): void {
-    if (!this.opened) return;
+    if (!this.opened || this.isDisposed) return;
     // A ring, not an array trimmed from the front: a flood must cost O(1) a line.
     this.shownLines.push(line.replace(ANSI, ''));
     // A terminal wants \r\n; a line's own \r would return the cursor mid-line.
@@ -113,9 +121,8 @@ export class LogTerminal implements vscode.Pseudoterminal {
     if (chunk) this.writeEmitter.fire(chunk);
   }
 
+  /** The terminal was closed: stop the tail, the pending write and the events. */
   close(): void {
-    clearTimeout(this.flushTimer);
-    this.tail.dispose();
-    for (const s of this.subscriptions) s.dispose();
+    this.dispose();
   }
 }

@@ -8,6 +8,7 @@ import type { DiagnosticsProvider } from '../language/diagnostics';
 import { isMasterCopy } from '../language/convert';
 import type { Log } from '../log';
 import { parsePreviewState } from '../../core/preview/messages';
+import { Disposable, toDisposable, type IDisposable } from '../../core/util/lifecycle';
 import { PREVIEW_VIEW_TYPE, PreviewPanel, type MessageOutcome, type PreviewPanelDeps, type PreviewSnapshot } from './previewPanel';
 
 /** What the extension's API exposes of the preview (its tests read what the panel shows). */
@@ -27,24 +28,36 @@ export interface PreviewDeps {
   engine(): EngineFeatures | undefined;
 }
 
-export class MasterCopyPreview implements PreviewApi, vscode.Disposable {
+export class MasterCopyPreview extends Disposable implements PreviewApi {
   private panel?: PreviewPanel;
-  private readonly subscriptions: vscode.Disposable[] = [];
-  private engineSubscriptions?: vscode.Disposable;
+  /** The open panel's onDidDispose listener. */
+  private panelListener?: IDisposable;
+  private engineConnected = false;
 
   constructor(
     diagnostics: DiagnosticsProvider,
     private readonly deps: PreviewPanelDeps,
   ) {
-    this.subscriptions.push(
-      diagnostics.onDidValidate((doc) => this.panel?.validated(doc, diagnostics.resultFor(doc))),
+    super();
+    this._register(diagnostics.onDidValidate((doc) => this.panel?.validated(doc, diagnostics.resultFor(doc))));
+    this._register(
       vscode.window.onDidChangeActiveTextEditor((editor) => {
         // Focus moving to the panel itself (or any non-master-copy editor) keeps what it shows.
         if (editor && isMasterCopy(editor.document)) this.panel?.follow(editor.document);
       }),
+    );
+    this._register(
       vscode.workspace.onDidGrantWorkspaceTrust(() => {
         this.connectEngine();
         this.panel?.reload();
+      }),
+    );
+    // The open panel goes with the preview (its listener first: nothing to forget then).
+    this._register(
+      toDisposable(() => {
+        const panel = this.panel;
+        this.forgetPanel();
+        panel?.dispose();
       }),
     );
     this.connectEngine();
@@ -90,11 +103,24 @@ export class MasterCopyPreview implements PreviewApi, vscode.Disposable {
   }
 
   private adopt(panel: PreviewPanel): PreviewPanel {
+    if (this.isDisposed) {
+      // Opened while the preview went away (open() and restore() wait on the document).
+      panel.dispose();
+      return panel;
+    }
+    // One panel at a time (open() and restore() see to it); a stale one would go.
+    this.panel?.dispose();
     this.panel = panel;
-    panel.onDidDispose(() => {
-      if (this.panel === panel) this.panel = undefined;
+    this.panelListener = panel.onDidDispose(() => {
+      if (this.panel === panel) this.forgetPanel();
     });
     return panel;
+  }
+
+  private forgetPanel(): void {
+    this.panelListener?.dispose();
+    this.panelListener = undefined;
+    this.panel = undefined;
   }
 
   current(): PreviewSnapshot | undefined {
@@ -112,18 +138,11 @@ export class MasterCopyPreview implements PreviewApi, vscode.Disposable {
   /** Once the engine features exist (a trusted workspace): follow the copies they see. */
   private connectEngine(): void {
     const features = this.deps.engine();
-    if (this.engineSubscriptions || !features) return;
-    this.engineSubscriptions = vscode.Disposable.from(
-      features.model.onDidChange(() => this.panel?.update()),
-      // Another engine (the setting changed): ask it.
-      features.engine.onDidChange(() => this.panel?.update()),
-    );
-  }
-
-  dispose(): void {
-    this.panel?.dispose();
-    this.engineSubscriptions?.dispose();
-    vscode.Disposable.from(...this.subscriptions).dispose();
+    if (this.engineConnected || this.isDisposed || !features) return;
+    this.engineConnected = true;
+    this._register(features.model.onDidChange(() => this.panel?.update()));
+    // Another engine (the setting changed): ask it.
+    this._register(features.engine.onDidChange(() => this.panel?.update()));
   }
 }
 

@@ -15,6 +15,7 @@ import type { ValidationResult } from '../../core/mastercopy/validator';
 import { renderPreviewBody, renderPreviewHtml, type RenderOptions } from '../../core/preview/html';
 import { parseWebviewMessage, type PanelUpdateMessage, type PreviewCommand } from '../../core/preview/messages';
 import { loadPreviewState, previewModel, type PreviewModel } from '../../core/preview/model';
+import { Disposable, toDisposable } from '../../core/util/lifecycle';
 import type { EngineFeatures } from '../engineFeatures';
 import type { Log } from '../log';
 
@@ -61,7 +62,7 @@ const UPDATE_DELAY_MS = 120;
 const POLL_MS = 15_000;
 const UNTRUSTED_REASON = 'Restricted Mode: an untrusted workspace never talks to a container engine.';
 
-export class PreviewPanel implements vscode.Disposable {
+export class PreviewPanel extends Disposable {
   readonly panel: vscode.WebviewPanel;
   private document: vscode.TextDocument;
   /** The validation the editor made of `validatedVersion` of the document. */
@@ -77,10 +78,8 @@ export class PreviewPanel implements vscode.Disposable {
   private engineHold?: vscode.Disposable;
   private run?: AbortController;
   private running?: Promise<void>;
-  private readonly subscriptions: vscode.Disposable[] = [];
-  private readonly disposedEmitter = new vscode.EventEmitter<void>();
+  private readonly disposedEmitter = this._register(new vscode.EventEmitter<void>());
   readonly onDidDispose = this.disposedEmitter.event;
-  private disposed = false;
 
   /** Opens a new panel in `placement`, or takes over a panel VS Code restored after a reload. */
   constructor(
@@ -88,6 +87,7 @@ export class PreviewPanel implements vscode.Disposable {
     private readonly deps: PreviewPanelDeps,
     placement: vscode.ViewColumn | vscode.WebviewPanel = vscode.ViewColumn.Beside,
   ) {
+    super();
     this.document = document;
     const media = vscode.Uri.joinPath(deps.extensionUri, 'media', 'preview');
     const codicons = vscode.Uri.joinPath(deps.extensionUri, 'dist', 'codicons');
@@ -100,12 +100,33 @@ export class PreviewPanel implements vscode.Disposable {
       this.panel = vscode.window.createWebviewPanel(PREVIEW_VIEW_TYPE, titleOf(document.uri), { viewColumn: placement, preserveFocus: true }, options);
     }
     this.panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'mastercopy.svg');
-    this.subscriptions.push(
-      this.disposedEmitter,
-      this.panel.onDidDispose(() => this.dispose()),
-      this.panel.webview.onDidReceiveMessage((m) => void this.receive(m)),
-      this.panel.onDidChangeViewState(() => this.pollWhileVisible()),
+    this._register(this.panel.onDidDispose(() => this.dispose()));
+    this._register(this.panel.webview.onDidReceiveMessage((m) => void this.receive(m)));
+    this._register(this.panel.onDidChangeViewState(() => this.pollWhileVisible()));
+    this._register(this.panel);
+    // Disposed last registered first: the run and the timers stop before the panel closes.
+    this._register(
+      toDisposable(() => {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+      }),
     );
+    this._register(
+      toDisposable(() => {
+        clearInterval(this.poll);
+        this.poll = undefined;
+        this.engineHold?.dispose();
+        this.engineHold = undefined;
+      }),
+    );
+    this._register(
+      toDisposable(() => {
+        this.run?.abort();
+        this.running = undefined;
+      }),
+    );
+    // First of all: say so (the owner forgets this panel).
+    this._register(toDisposable(() => this.disposedEmitter.fire()));
     this.pollWhileVisible();
     this.update(0);
   }
@@ -137,7 +158,7 @@ export class PreviewPanel implements vscode.Disposable {
 
   /** Ask everything again soon: the engine's copies changed, trust was granted. */
   update(delayMs = UPDATE_DELAY_MS): void {
-    if (this.disposed) return;
+    if (this.isDisposed) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -180,7 +201,7 @@ export class PreviewPanel implements vscode.Disposable {
     const trusted = this.deps.isTrusted();
     try {
       const state = await loadPreviewState(text, path, { ...this.engineDeps(trusted), fs: nodeBuildFileSystem, files: nodeFileAccess, validation, lockDeps: nodeLockDeps(), signal: run.signal });
-      if (run.signal.aborted || this.disposed) return;
+      if (run.signal.aborted || this.isDisposed) return;
       this.model = previewModel(text, path, state, this.model);
       this.render(trusted);
     } catch (e) {
@@ -301,24 +322,10 @@ export class PreviewPanel implements vscode.Disposable {
     this.poll = undefined;
     this.engineHold?.dispose();
     this.engineHold = undefined;
-    if (this.disposed || !this.panel.visible) return;
+    if (this.isDisposed || !this.panel.visible) return;
     // Live copies: keep the engine's events coming while the preview is in sight.
     if (this.deps.isTrusted()) this.engineHold = this.deps.engine()?.refresh.hold();
     this.poll = setInterval(() => this.deps.isTrusted() && this.update(0), POLL_MS);
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    clearTimeout(this.timer);
-    clearInterval(this.poll);
-    this.engineHold?.dispose();
-    this.timer = undefined;
-    this.run?.abort();
-    this.running = undefined;
-    this.disposedEmitter.fire();
-    this.panel.dispose();
-    vscode.Disposable.from(...this.subscriptions).dispose();
   }
 }
 

@@ -61,7 +61,7 @@ export class CopiesModel implements vscode.Disposable {
       next = { kind: 'ok', copies, deploys, refreshedAt: Date.now() };
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      if (!(e instanceof EngineUnreachableError)) this.log.error(e instanceof Error ? e : new Error(message));
+      if (!(e instanceof EngineUnreachableError)) this.log.error(e);
       next = { kind: 'down', message, host: this.engine.describe() };
     }
     if (next.kind !== this._state.kind) this.log.info(next.kind === 'ok' ? `engine reachable at ${this.engine.describe()}` : `engine: ${(next as { message: string }).message}`);
