@@ -2,49 +2,18 @@
 // Copies tree shows at each step; then the engine-down item.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { removeImage } from '../support/docker';
+import { httpMasterCopy, uniqueName, useMasterCopy } from '../support/fixture';
 import { until } from '../support/until';
-import type { MasterCopyApi } from '../../../src/vscode/extension';
 import type { CopiesNode } from '../../../src/vscode/tree/copiesTree';
 
-
-const name = `vsc-${Date.now().toString(36)}`;
-const text = `mastercopy: 1
-name: ${name}
-version: "1.0.0"
-from: busybox:stable
-files:
-  - path: /srv/www/health
-    content: ok
-command: ["/bin/httpd", "-f", "-p", "8080", "-h", "/srv/www"]
-ports: [8080]
-health:
-  http: { port: 8080, path: /health }
-  interval: 500ms
-  retries: 20
-copies: 2
-`;
+const name = uniqueName('vsc');
 
 describe('copies from the editor (real engine)', function () {
   this.timeout(120_000);
-  let api: MasterCopyApi;
-  let uri: vscode.Uri;
-
-  before(async () => {
-    api = (await vscode.extensions.getExtension('mastercopy.mastercopy')!.activate()) as MasterCopyApi;
-    assert.ok(api.engine, 'the test workspace is trusted, so the engine features are on');
-    uri = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0].uri, `${name}.mastercopy.yaml`);
-    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
-    await vscode.window.showTextDocument(uri);
-  });
-
-  after(async () => {
-    await vscode.commands.executeCommand('mastercopy.dispose', uri, { confirmed: true });
-    await removeImage(`${name}:1.0.0`);
-  });
+  const fixture = useMasterCopy(name, httpMasterCopy(name), { open: true });
 
   async function roots(): Promise<CopiesNode[]> {
-    return (await api.engine!.tree.getChildren()) as CopiesNode[];
+    return (await fixture.api.engine.tree.getChildren()) as CopiesNode[];
   }
   async function ourNode() {
     return (await roots()).find((n) => n.kind === 'masterCopy' && n.name === name);
@@ -52,46 +21,46 @@ describe('copies from the editor (real engine)', function () {
 
   it('lists the workspace master copy in the tree before anything is printed', async () => {
     const node = await until('the master copy in the tree', ourNode);
-    const item = api.engine!.tree.getTreeItem(node);
+    const item = fixture.api.engine.tree.getTreeItem(node);
     assert.equal(item.label, name);
     assert.match(String(item.contextValue), /^masterCopy hasFile noCopies$/);
     assert.match(String(item.description), /no copies/);
   });
 
   it('builds the image', async () => {
-    const result = (await vscode.commands.executeCommand('mastercopy.build', uri)) as { status: string; tag: string } | undefined;
+    const result = (await vscode.commands.executeCommand('mastercopy.build', fixture.uri)) as { status: string; tag: string } | undefined;
     assert.ok(result, 'the build command returns its result');
     assert.equal(result.tag, `${name}:1.0.0`);
-    const again = (await vscode.commands.executeCommand('mastercopy.build', uri)) as { status: string };
+    const again = (await vscode.commands.executeCommand('mastercopy.build', fixture.uri)) as { status: string };
     assert.equal(again.status, 'up-to-date', 'building the same master copy again is a no-op');
   });
 
   it('prints two healthy copies and the tree shows them under their version', async () => {
-    const result = (await vscode.commands.executeCommand('mastercopy.print', uri, 2)) as { copies: unknown[]; unhealthy: unknown[] };
+    const result = (await vscode.commands.executeCommand('mastercopy.print', fixture.uri, 2)) as { copies: unknown[]; unhealthy: unknown[] };
     assert.equal(result.copies.length, 2);
     assert.deepEqual(result.unhealthy, []);
     // A refresh asked for while one runs shares it (and its answer may predate the print): ask until it shows.
     const node = await until('two running copies in the tree', async () => {
-      await api.engine!.model.refresh();
+      await fixture.api.engine.model.refresh();
       const n = await ourNode();
       return n && n.kind === 'masterCopy' && n.copies.filter((c) => c.state === 'running').length === 2 && n;
     });
-    const [version] = await api.engine!.tree.getChildren(node);
+    const [version] = await fixture.api.engine.tree.getChildren(node);
     assert.equal(version.kind, 'version');
-    const versionItem = api.engine!.tree.getTreeItem(version);
+    const versionItem = fixture.api.engine.tree.getTreeItem(version);
     assert.equal(versionItem.label, '1.0.0');
     assert.match(String(versionItem.contextValue), /^version current$/);
-    const copies = await api.engine!.tree.getChildren(version);
+    const copies = await fixture.api.engine.tree.getChildren(version);
     assert.deepEqual(
-      copies.map((c) => api.engine!.tree.getTreeItem(c).label),
+      copies.map((c) => fixture.api.engine.tree.getTreeItem(c).label),
       ['#0', '#1'],
     );
-    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', fixture.uri);
     assert.deepEqual(
       lenses.map((l) => l.command?.title),
       ['$(open-preview) Preview', '$(tools) Build', '$(copy) Print ×2', '$(rocket) Promote', '2 running', '$(output) Tail Logs'],
     );
-    const copyItem = api.engine!.tree.getTreeItem(copies[0]);
+    const copyItem = fixture.api.engine.tree.getTreeItem(copies[0]);
     assert.equal(copyItem.contextValue, 'copy running http');
     assert.match(String(copyItem.description), /^running · healthy · 127\.0\.0\.1:\d+→8080$/);
   });
@@ -99,12 +68,12 @@ describe('copies from the editor (real engine)', function () {
   it('disposes the copies and the tree shows none', async () => {
     const node = (await ourNode())!;
     await vscode.commands.executeCommand('mastercopy.dispose', node, { confirmed: true });
-    await api.engine!.model.refresh();
+    await fixture.api.engine.model.refresh();
     const after = await until('no copies in the tree', async () => {
       const n = await ourNode();
       return n && n.kind === 'masterCopy' && n.copies.length === 0 && n;
     });
-    assert.match(String(api.engine!.tree.getTreeItem(after).contextValue), /noCopies/);
+    assert.match(String(fixture.api.engine.tree.getTreeItem(after).contextValue), /noCopies/);
   });
 
   it('shows an engine that cannot be reached as an item with a retry action', async () => {
@@ -113,7 +82,7 @@ describe('copies from the editor (real engine)', function () {
     try {
       await vscode.commands.executeCommand('mastercopy.retryConnection');
       const down = await until('the engine-down item', async () => (await roots()).find((n) => n.kind === 'engineDown'));
-      const item = api.engine!.tree.getTreeItem(down);
+      const item = fixture.api.engine.tree.getTreeItem(down);
       assert.equal(item.label, 'Docker engine not reachable');
       assert.equal(item.description, 'unix:///tmp/mastercopy-no-engine.sock');
       assert.equal(item.contextValue, 'engineDown');

@@ -12,28 +12,20 @@ import type { PromoteResult } from '../../../src/core/deploy/promote';
 import type { MasterCopyApi } from '../../../src/vscode/extension';
 import type { CopiesNode } from '../../../src/vscode/tree/copiesTree';
 import { docker, removeImage } from '../support/docker';
+import { activateWithEngine, httpMasterCopy, uniqueName, writeWorkspaceFile } from '../support/fixture';
 import { until } from '../support/until';
 
-const name = `dep-${Date.now().toString(36)}`;
+const name = uniqueName('dep');
 const plain = `${name}-nogw`;
 
-const text = (version: string, port: number | null, mcName = name) => `mastercopy: 1
-name: ${mcName}
-version: "${version}"
-from: busybox:stable
-files:
-  - path: /srv/www/health
-    content: ok
-  - path: /srv/www/index.html
-    content: "${mcName} ${version}"
-command: ["/bin/httpd", "-f", "-p", "8080", "-h", "/srv/www"]
-ports: [8080]
-health:
-  http: { port: 8080, path: /health }
-  interval: 500ms
-  retries: 20
-copies: 1
-${port === null ? '' : `gateway: { port: ${port}, target: 8080 }\n`}`;
+/** The small http master copy, one copy, answering / with its name and version; a gateway on `port`. */
+const text = (version: string, port: number | null, mcName = name) =>
+  httpMasterCopy(mcName, {
+    version,
+    copies: 1,
+    files: `  - path: /srv/www/index.html\n    content: "${mcName} ${version}"\n`,
+    extra: port === null ? '' : `gateway: { port: ${port}, target: 8080 }\n`,
+  });
 
 /** A port nobody listens on now (the keeper publishes it). */
 function freePort(): Promise<number> {
@@ -98,14 +90,10 @@ describe('deploying from the editor (real engine)', function () {
   }
 
   before(async () => {
-    api = (await vscode.extensions.getExtension('mastercopy.mastercopy')!.activate()) as MasterCopyApi;
-    assert.ok(api.engine, 'the test workspace is trusted, so the engine features are on');
+    api = await activateWithEngine();
     port = await freePort();
-    const root = vscode.workspace.workspaceFolders![0].uri;
-    uri = vscode.Uri.joinPath(root, `${name}.mastercopy.yaml`);
-    plainUri = vscode.Uri.joinPath(root, `${plain}.mastercopy.yaml`);
-    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text('1.0.0', port)));
-    await vscode.workspace.fs.writeFile(plainUri, new TextEncoder().encode(text('1.0.0', null, plain)));
+    uri = await writeWorkspaceFile(`${name}.mastercopy.yaml`, text('1.0.0', port));
+    plainUri = await writeWorkspaceFile(`${plain}.mastercopy.yaml`, text('1.0.0', null, plain));
     await vscode.window.showTextDocument(uri);
     await until('the master copy in the tree', async () => ((await engine().tree.getChildren()) as CopiesNode[]).some((r) => r.kind === 'masterCopy' && r.name === name));
   });

@@ -6,61 +6,43 @@ import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { removeImage } from '../support/docker';
+import { EXTENSION_ID, scriptMasterCopy, uniqueName, useMasterCopy } from '../support/fixture';
 import { until } from '../support/until';
 import { startEngine, stopEngine } from '../../support/engine';
-import type { MasterCopyApi } from '../../../src/vscode/extension';
 import type { CopiesNode } from '../../../src/vscode/tree/copiesTree';
 
-const name = `vsv-${Date.now().toString(36)}`;
-const text = `mastercopy: 1
-name: ${name}
-version: "1.0.0"
-from: busybox:stable
-command: ["/bin/sh", "-c", "exec sleep 3600"]
-copies: 1
-`;
+const name = uniqueName('vsv');
 
 describe('live copies with the Copies view closed (real engine)', function () {
   this.timeout(180_000);
-  let api: MasterCopyApi;
-  let uri: vscode.Uri;
+  const fixture = useMasterCopy(name, scriptMasterCopy(name, 'exec sleep 3600'));
   let cli: string;
 
   before(async () => {
-    const extension = vscode.extensions.getExtension('mastercopy.mastercopy')!;
-    api = (await extension.activate()) as MasterCopyApi;
-    cli = join(extension.extensionPath, 'dist', 'cli.js');
-    uri = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0].uri, `${name}.mastercopy.yaml`);
-    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
+    cli = join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist', 'cli.js');
     await vscode.commands.executeCommand('workbench.action.closeSidebar');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
-  after(async () => {
-    await vscode.commands.executeCommand('mastercopy.dispose', uri, { confirmed: true });
-    await removeImage(`${name}:1.0.0`);
-  });
-
   async function lensTitles(): Promise<string[]> {
-    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', fixture.uri);
     return lenses.map((l) => l.command?.title ?? '');
   }
 
   it('follows the engine while a master copy is on screen, and only then', async () => {
-    await until('no following with nothing on screen', () => !api.engine!.refresh.following);
-    await vscode.window.showTextDocument(uri);
-    await until('following once the master copy is shown', () => api.engine!.refresh.following);
+    await until('no following with nothing on screen', () => !fixture.api.engine.refresh.following);
+    await vscode.window.showTextDocument(fixture.uri);
+    await until('following once the master copy is shown', () => fixture.api.engine.refresh.following);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await until('no following once it is closed', () => !api.engine!.refresh.following);
-    await vscode.window.showTextDocument(uri);
-    await until('following again', () => api.engine!.refresh.following);
+    await until('no following once it is closed', () => !fixture.api.engine.refresh.following);
+    await vscode.window.showTextDocument(fixture.uri);
+    await until('following again', () => fixture.api.engine.refresh.following);
   });
 
   it('counts in its code lens a copy printed from the command line', async () => {
     await until('the lens to say 0 running', async () => (await lensTitles()).includes('0 running'));
     const printed = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [cli, 'print', '--copies', '1', uri.fsPath], { timeout: 120_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
+      execFile(process.execPath, [cli, 'print', '--copies', '1', fixture.uri.fsPath], { timeout: 120_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
     );
     assert.match(printed, /1 cop/);
     // No model.refresh() here: the engine's events must bring it.
@@ -68,7 +50,7 @@ describe('live copies with the Copies view closed (real engine)', function () {
   });
 
   it('the tree comes back by itself after the engine restarts', async () => {
-    const tree = api.engine!.tree;
+    const tree = fixture.api.engine.tree;
     const roots = async () => (await tree.getChildren()) as CopiesNode[];
     await stopEngine();
     try {

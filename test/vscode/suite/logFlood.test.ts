@@ -3,50 +3,38 @@
 // on answering meanwhile, and closing the terminal ends the tail (its engine connections).
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { docker, removeImage } from '../support/docker';
+import { docker } from '../support/docker';
+import { scriptMasterCopy, uniqueName, useMasterCopy } from '../support/fixture';
 import { until } from '../support/until';
-import type { MasterCopyApi } from '../../../src/vscode/extension';
 import type { LogTerminal } from '../../../src/vscode/logs/logTerminal';
 
-const name = `vsf-${Date.now().toString(36)}`;
+const name = uniqueName('vsf');
 const LINES = 300_000;
 // Waits for /tmp/go (a tmpfs in a read-only copy), then floods.
-const text = `mastercopy: 1
-name: ${name}
-version: "1.0.0"
-from: busybox:stable
-command: ["/bin/sh", "-c", "while [ ! -e /tmp/go ]; do sleep 0.1; done; seq 1 ${LINES}; exec sleep 3600"]
-copies: 1
-`;
+const text = scriptMasterCopy(name, `while [ ! -e /tmp/go ]; do sleep 0.1; done; seq 1 ${LINES}; exec sleep 3600`);
 
 describe('a log flood in the editor (real engine)', function () {
   this.timeout(180_000);
-  let uri: vscode.Uri;
   let copyId: string;
+  // Before the fixture's after(): the terminals close before the copies go.
+  after(() => {
+    for (const t of vscode.window.terminals) if (t.name.includes(name)) t.dispose();
+  });
+  const fixture = useMasterCopy(name, text);
 
   before(async () => {
-    const api = (await vscode.extensions.getExtension('mastercopy.mastercopy')!.activate()) as MasterCopyApi;
-    assert.ok(api.engine);
-    uri = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0].uri, `${name}.mastercopy.yaml`);
-    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
-    const printed = (await vscode.commands.executeCommand('mastercopy.print', uri, 1)) as { copies: { id: string }[] } | undefined;
+    const printed = (await vscode.commands.executeCommand('mastercopy.print', fixture.uri, 1)) as { copies: { id: string }[] } | undefined;
     assert.equal(printed?.copies.length, 1, 'one copy printed');
     copyId = printed!.copies[0].id;
   });
 
-  after(async () => {
-    for (const t of vscode.window.terminals) if (t.name.includes(name)) t.dispose();
-    await vscode.commands.executeCommand('mastercopy.dispose', uri, { confirmed: true });
-    await removeImage(`${name}:1.0.0`);
-  });
-
   it('keeps up to the last line, bounded and in order; closing the terminal ends the tail', async () => {
-    const { terminal, pty } = (await vscode.commands.executeCommand('mastercopy.tailLogs', uri)) as { terminal: vscode.Terminal; pty: LogTerminal };
+    const { terminal, pty } = (await vscode.commands.executeCommand('mastercopy.tailLogs', fixture.uri)) as { terminal: vscode.Terminal; pty: LogTerminal };
     await until('the tail to be open', () => pty.shown.some((l) => l.startsWith('Tailing')), 30_000);
     await docker('exec', copyId, 'touch', '/tmp/go');
 
     // Meanwhile the extension host answers commands (a starved one would time this test out).
-    const answered = (await vscode.commands.executeCommand('mastercopy.tailLogs', uri)) as { terminal: vscode.Terminal } | undefined;
+    const answered = (await vscode.commands.executeCommand('mastercopy.tailLogs', fixture.uri)) as { terminal: vscode.Terminal } | undefined;
     answered?.terminal.dispose();
 
     const last = `0 | ${LINES}`;

@@ -2,43 +2,31 @@
 // copy's lines (colours, stderr marked), follows a restart, and filters.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { docker, removeImage } from '../support/docker';
+import { docker } from '../support/docker';
+import { scriptMasterCopy, uniqueName, useMasterCopy } from '../support/fixture';
 import { until } from '../support/until';
-import type { MasterCopyApi } from '../../../src/vscode/extension';
 import type { CopiesNode } from '../../../src/vscode/tree/copiesTree';
 
-const name = `vsl-${Date.now().toString(36)}`;
+const name = uniqueName('vsl');
 // Prints known lines on start (one in green, one on stderr), then idles.
-const text = `mastercopy: 1
-name: ${name}
-version: "1.0.0"
-from: busybox:stable
-command: ["/bin/sh", "-c", "echo first line; printf '\\\\033[32mgreen\\\\033[0m\\\\n'; echo to-stderr >&2; exec sleep 3600"]
-copies: 1
-`;
+const text = scriptMasterCopy(name, "echo first line; printf '\\033[32mgreen\\033[0m\\n'; echo to-stderr >&2; exec sleep 3600");
 
 describe('tail logs (real engine)', function () {
   this.timeout(120_000);
-  let api: MasterCopyApi;
-  let uri: vscode.Uri;
+  // Before the fixture's after(): the terminals close before the copies go.
+  after(() => {
+    for (const t of vscode.window.terminals) if (t.name.includes(name)) t.dispose();
+  });
+  const fixture = useMasterCopy(name, text);
 
   before(async () => {
-    api = (await vscode.extensions.getExtension('mastercopy.mastercopy')!.activate()) as MasterCopyApi;
-    uri = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0].uri, `${name}.mastercopy.yaml`);
-    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
-    const printed = (await vscode.commands.executeCommand('mastercopy.print', uri, 1)) as { copies: unknown[] } | undefined;
+    const printed = (await vscode.commands.executeCommand('mastercopy.print', fixture.uri, 1)) as { copies: unknown[] } | undefined;
     assert.equal(printed?.copies.length, 1, 'one copy printed');
-    await api.engine!.model.refresh();
-  });
-
-  after(async () => {
-    for (const t of vscode.window.terminals) if (t.name.includes(name)) t.dispose();
-    await vscode.commands.executeCommand('mastercopy.dispose', uri, { confirmed: true });
-    await removeImage(`${name}:1.0.0`);
+    await fixture.api.engine.model.refresh();
   });
 
   async function copyNode(): Promise<CopiesNode> {
-    const tree = api.engine!.tree;
+    const tree = fixture.api.engine.tree;
     const mc = (await tree.getChildren()).find((n) => n.kind === 'masterCopy' && n.name === name)!;
     const [version] = await tree.getChildren(mc);
     const [copy] = await tree.getChildren(version);
@@ -65,7 +53,7 @@ describe('tail logs (real engine)', function () {
   });
 
   it('follows the copy across a restart and says so', async () => {
-    const { pty } = (await vscode.commands.executeCommand('mastercopy.tailLogs', uri)) as { pty: { shown: string[] } };
+    const { pty } = (await vscode.commands.executeCommand('mastercopy.tailLogs', fixture.uri)) as { pty: { shown: string[] } };
     await until('the first lines', () => pty.shown.filter((l) => l.endsWith('first line')).length === 1, 30_000);
     const copy = await copyNode();
     await docker('restart', '-t', '1', (copy as { copy: { id: string } }).copy.id);
@@ -74,7 +62,7 @@ describe('tail logs (real engine)', function () {
   });
 
   it('filters the tail to lines matching a text or a /regex/', async () => {
-    const { pty } = (await vscode.commands.executeCommand('mastercopy.tailLogs', uri)) as { pty: { shown: string[]; filterDescription?: string } };
+    const { pty } = (await vscode.commands.executeCommand('mastercopy.tailLogs', fixture.uri)) as { pty: { shown: string[]; filterDescription?: string } };
     await until('the first lines', () => pty.shown.some((l) => l.endsWith('to-stderr')), 30_000);
     const description = await vscode.commands.executeCommand('mastercopy.filterLogs', pty, '/^gr+een$/');
     assert.equal(description, '/^gr+een$/');

@@ -9,33 +9,12 @@ import { Log } from '../../../src/vscode/log';
 import { MasterCopyPreview, type PreviewApi } from '../../../src/vscode/preview/masterCopyPreview';
 import type { PreviewSnapshot } from '../../../src/vscode/preview/previewPanel';
 import { removeImage } from '../support/docker';
+import { activateWithEngine, EXTENSION_ID, httpMasterCopy, uniqueName, writeWorkspaceFile } from '../support/fixture';
 import { until } from '../support/until';
 
-const name = `pv-${Date.now().toString(36)}`;
-const text = (version = '1.0.0', copies = 2, description = 'Preview test') => `mastercopy: 1
-name: ${name}
-version: "${version}"
-description: ${JSON.stringify(description)}
-from: busybox:stable
-files:
-  - path: /srv/www/health
-    content: ok
-command: ["/bin/httpd", "-f", "-p", "8080", "-h", "/srv/www"]
-ports: [8080]
-health:
-  http: { port: 8080, path: /health }
-copies: ${copies}
-`;
-
-function root(): vscode.Uri {
-  return vscode.workspace.workspaceFolders![0].uri;
-}
-
-async function write(file: string, content: string): Promise<vscode.Uri> {
-  const uri = vscode.Uri.joinPath(root(), file);
-  await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(content));
-  return uri;
-}
+const name = uniqueName('pv');
+const text = (version = '1.0.0', copies = 2, description = 'Preview test') =>
+  httpMasterCopy(name, { version, copies, fastHealth: false, extra: `description: ${JSON.stringify(description)}\n` });
 
 /** Replaces the whole text of the open document (like typing it, without saving). */
 async function setText(editor: vscode.TextEditor, content: string): Promise<void> {
@@ -68,8 +47,8 @@ describe('preview beside the editor (real engine)', function () {
   }
 
   before(async () => {
-    api = (await vscode.extensions.getExtension('mastercopy.mastercopy')!.activate()) as MasterCopyApi & { preview?: PreviewApi };
-    uri = await write(`${name}.mastercopy.yaml`, text());
+    api = await activateWithEngine();
+    uri = await writeWorkspaceFile(`${name}.mastercopy.yaml`, text());
     editor = await vscode.window.showTextDocument(uri);
     const opened = (await vscode.commands.executeCommand('mastercopy.openPreview')) as PreviewApi;
     // The extension's API carries it too once MasterCopyApi has `preview`.
@@ -200,7 +179,7 @@ describe('preview beside the editor (real engine)', function () {
   });
 
   it('follows the active editor to another master copy', async () => {
-    const other = await write(`${name}-other.mastercopy.yaml`, text('2.0.0', 1).replace(`name: ${name}`, `name: ${name}-other`));
+    const other = await writeWorkspaceFile(`${name}-other.mastercopy.yaml`, text('2.0.0', 1).replace(`name: ${name}`, `name: ${name}-other`));
     try {
       await vscode.window.showTextDocument(other, { viewColumn: editor.viewColumn });
       const s = await until('the preview to follow the other file', () => {
@@ -220,7 +199,7 @@ describe('preview beside the editor (real engine)', function () {
     const ran: string[] = [];
     const log = new Log('Master Copy Preview Test');
     const untrusted = new MasterCopyPreview(api.diagnostics, {
-      extensionUri: vscode.extensions.getExtension('mastercopy.mastercopy')!.extensionUri,
+      extensionUri: vscode.extensions.getExtension(EXTENSION_ID)!.extensionUri,
       log,
       engine: () => api.engine,
       isTrusted: () => false,
