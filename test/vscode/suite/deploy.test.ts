@@ -138,7 +138,8 @@ describe('deploying from the editor (real engine)', function () {
     // Until a refresh that began after our request: the endpoint counts it.
     const mc = await treeShows('the tree to see the promote and our request', async () => {
       const n = await masterCopyNode();
-      return n.deploy?.active && n.copies.length === 1 && (n.deploy.endpoint?.served ?? 0) > 0 && n;
+      // Served, and closed again: a refresh between the answer and the close counts it open.
+      return n.deploy?.active && n.copies.length === 1 && (n.deploy.endpoint?.served ?? 0) > 0 && n.deploy.endpoint?.open === 0 && n;
     });
     assert.match(String(engine().tree.getTreeItem(mc).contextValue), /^masterCopy hasFile hasCopies hasLedger$/);
     assert.match(String(engine().tree.getTreeItem(mc).description), /1 running · 1\.0\.0 active/);
@@ -147,7 +148,7 @@ describe('deploying from the editor (real engine)', function () {
     const endpointItem = engine().tree.getTreeItem(endpoint);
     assert.equal(endpointItem.label, `http://127.0.0.1:${port}`);
     assert.equal(endpointItem.contextValue, 'endpoint serving');
-    assert.match(String(endpointItem.description), /^→ 1\.0\.0 · 0 open · [1-9]\d* served$/, 'our request went through it');
+    assert.match(String(endpointItem.description), /^→ 1\.0\.0 · 0 open · [1-9]\d* served$/, `our request went through it (${String(endpointItem.description)})`);
     assert.equal(version.kind, 'version');
     const versionItem = engine().tree.getTreeItem(version);
     assert.equal(versionItem.label, '1.0.0');
