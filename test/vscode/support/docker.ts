@@ -11,3 +11,13 @@ export function docker(...args: string[]): Promise<string> {
 export async function removeImage(tag: string): Promise<void> {
   await docker('rmi', tag).catch(() => undefined);
 }
+
+/**
+ * Removes what a print or promote of master copy `name` keeps on the engine besides its
+ * copies (its desired counts, ledger and lock: volumes named `mastercopy.NAME.…`), so that
+ * test runs leave nothing behind. Only this test's unique names are ever passed.
+ */
+export async function removeDeployState(name: string): Promise<void> {
+  const volumes = (await docker('volume', 'ls', '-q', '--filter', `name=^mastercopy\\.${name}\\.`).catch(() => '')).split('\n').filter((v) => v.startsWith(`mastercopy.${name}.`));
+  if (volumes.length) await docker('volume', 'rm', ...volumes).catch(() => undefined);
+}

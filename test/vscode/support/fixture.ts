@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { EngineFeatures } from '../../../src/vscode/engineFeatures';
 import type { MasterCopyApi } from '../../../src/vscode/extension';
-import { removeImage } from './docker';
+import { removeDeployState, removeImage } from './docker';
 
 export const EXTENSION_ID = 'mastercopy.mastercopy';
 
@@ -102,6 +102,7 @@ export function useMasterCopy(name: string, text: string, { open = false, versio
   after(async () => {
     if (uri) await vscode.commands.executeCommand('mastercopy.dispose', uri, { confirmed: true });
     for (const v of versions) await removeImage(`${name}:${v}`);
+    await removeDeployState(name);
   });
   return {
     get api() {
