@@ -17,7 +17,6 @@
 //   left behind.
 import type { EngineClient } from '../engine/EngineClient';
 import { isAbortError } from '../engine/errors';
-import { LABEL_COPY, LABEL_NAME, LABEL_VERSION } from '../engine/labels';
 import { buildMasterCopy, type BuildEvent } from '../build/build';
 import type { BuildFileSystem } from '../build/buildFileSystem';
 import { stoppedReason } from '../copies/health';
@@ -29,7 +28,7 @@ import { printCopies, type PrintedCopy, type PrintEvent, type UnhealthyCopy } fr
 import type { ReadTextFile } from '../copies/secrets';
 import type { MasterCopy } from '../mastercopy/model';
 import type { ProbeReport } from '../keeper/keeper';
-import { KeeperError, ensureKeeper, findKeeper, keeperControl, type KeeperReport, type KeeperSettings } from '../keeper/keeperContainer';
+import { KeeperError, ensureKeeper, keeperControl, type KeeperReport, type KeeperSettings } from '../keeper/keeperContainer';
 import { acquireLock, activeVersion, appendRecord, readLedger, type DeployAction, type GitState, type LedgerRecord, type LockDeps, type LockHolder, type Who } from './ledger';
 
 export type PromotePhase = 'build' | 'keeper' | 'print' | 'health' | 'switch' | 'drain' | 'dispose';
@@ -347,12 +346,4 @@ async function drain(engine: EngineClient, keeperId: string, blue: ReadonlySet<s
     await delay(100);
     report = await keeperControl(engine, keeperId, ['status']).catch(() => report);
   }
-}
-
-/** Everything the deploy reads of a master copy's state, for `gateway`, the tree and the preview. */
-export async function deployState(engine: EngineClient, name: string, signal?: AbortSignal) {
-  const ledger = await readLedger(engine, name, signal);
-  const keeper = await findKeeper(engine, name, signal);
-  const copies = await engine.listContainers({ [LABEL_NAME]: name, [LABEL_COPY]: true }, signal);
-  return { ledger, active: activeVersion(ledger), keeper, versions: [...new Set(copies.map((c) => c.labels[LABEL_VERSION]))].sort() };
 }

@@ -6,7 +6,7 @@
 import type { EngineClient } from '../engine/EngineClient';
 import { LABEL_MASTER_COPY } from '../engine/labels';
 import type { MasterCopy } from '../mastercopy/model';
-import { activeVersion, readLedger, type LedgerRecord } from './ledger';
+import { activeVersion, type LedgerRecord } from './ledger';
 import type { PromoteSource } from './promote';
 
 export class RollbackError extends Error {
@@ -47,9 +47,4 @@ export async function rollbackSource(engine: EngineClient, name: string, record:
     throw new RollbackError(`${tag} does not carry its master copy (it was built by an older Master Copy), so it cannot be printed without its file. ${howToRebuild}`);
   }
   return { kind: 'image', mc, folder: record.folder, image: { tag, imageId: image.id, digest: record.digest }, gateway: current?.gateway ?? record.gateway };
-}
-
-export async function readActive(engine: EngineClient, name: string, signal?: AbortSignal) {
-  const ledger = await readLedger(engine, name, signal);
-  return { ledger, active: activeVersion(ledger) };
 }

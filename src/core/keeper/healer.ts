@@ -23,6 +23,7 @@ import { copyContainerSpec, copyLabels, healthTiming } from '../copies/spec';
 import { readDesired } from '../deploy/desired';
 import type { MasterCopy } from '../mastercopy/model';
 import type { Keeper } from './keeper';
+import { SettlingRunner } from '../util/coalescingRunner';
 
 export const MAX_BACKOFF_MS = 60_000;
 const FIRST_BACKOFF_MS = 1000;
@@ -83,8 +84,13 @@ export class Healer {
   private failures = 0;
   private backoffUntil = 0;
   private status: HealingStatus = { version: null, desired: null, healthy: 0, actual: 0, state: 'idle', failures: 0, events: [] };
-  private running: Promise<void> | undefined;
-  private again = false;
+  private readonly passes = new SettlingRunner(async () => {
+    try {
+      await this.pass();
+    } catch (e) {
+      this.say(`healing pass failed: ${e instanceof Error ? e.message : String(e)}`, false);
+    }
+  });
   private readonly masterCopies = new Map<string, { mc: MasterCopy; digest: string; tag: string } | string>();
 
   constructor(
@@ -99,23 +105,7 @@ export class Healer {
 
   /** One pass; concurrent calls share it (and one more after it). */
   tick(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.pass();
-        } while (this.again);
-      } catch (e) {
-        this.say(`healing pass failed: ${e instanceof Error ? e.message : String(e)}`, false);
-      } finally {
-        this.running = undefined;
-      }
-    })();
-    return this.running;
+    return this.passes.run();
   }
 
   private now(): number {

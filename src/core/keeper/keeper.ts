@@ -15,6 +15,7 @@ import { HTTP_PROBE_PATH, LABEL_HEALTH_HTTP } from '../copies/spec';
 import { delay } from '../util/delay';
 import { activeVersion, readLedger, type LedgerRecord } from '../deploy/ledger';
 import type { Backend, BackendSource } from './gateway';
+import { SettlingRunner } from '../util/coalescingRunner';
 
 export interface KeeperOptions {
   name: string;
@@ -68,8 +69,7 @@ export class Keeper implements BackendSource {
   onRead: (() => void) | undefined;
   private readonly copies = new Map<string, Tracked>();
   private waiters: (() => void)[] = [];
-  private refreshing: Promise<void> | undefined;
-  private again = false;
+  private readonly reader = new SettlingRunner(() => this.readEngine());
   private readonly stop = new AbortController();
 
   constructor(
@@ -125,21 +125,7 @@ export class Keeper implements BackendSource {
 
   /** Everything read again now; concurrent calls share one read (and one more after it). */
   refresh(): Promise<void> {
-    if (this.refreshing) {
-      this.again = true;
-      return this.refreshing;
-    }
-    this.refreshing = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.readEngine();
-        } while (this.again);
-      } finally {
-        this.refreshing = undefined;
-      }
-    })();
-    return this.refreshing;
+    return this.reader.run();
   }
 
   /** Probes every copy of `version` now (the promote's gate) and says how each one answered. */

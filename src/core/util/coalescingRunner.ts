@@ -27,3 +27,33 @@ export class CoalescingRunner {
     return this.inFlight;
   }
 }
+
+/**
+ * One run at a time, like CoalescingRunner, but a call made during a run resolves only
+ * after one more run that starts after it: the caller is sure to see what it called for
+ * (the keeper's `reload` after a ledger record is written).
+ */
+export class SettlingRunner {
+  private inFlight?: Promise<void>;
+  private again = false;
+
+  constructor(private readonly job: () => Promise<void>) {}
+
+  run(): Promise<void> {
+    if (this.inFlight) {
+      this.again = true;
+      return this.inFlight;
+    }
+    this.inFlight = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.job();
+        } while (this.again);
+      } finally {
+        this.inFlight = undefined;
+      }
+    })();
+    return this.inFlight;
+  }
+}
