@@ -456,6 +456,7 @@ describe('completion', () => {
       it(`root key ${key} gives a valid master copy`, () => {
         let lines = BASE.filter((l) => !l.startsWith(`${key}:`));
         if (key === 'dockerfile') lines = lines.filter((l) => !l.startsWith('from:'));
+        if (key === 'autoscale') lines.push('gateway: { port: 18080, target: 8080 }'); // it scales what a gateway serves
         acceptsValid(lines.join('\n') + '\n|\n', key);
       });
     }
@@ -468,6 +469,7 @@ describe('completion', () => {
       assert.equal(item(items, 'secrets').insertText, 'secrets:\n  - name: ${1:DB_PASSWORD}\n    fromEnv: ${2:DB_PASSWORD}');
       assert.equal(item(items, 'volumes').insertText, 'volumes:\n  - name: ${1:data}\n    path: ${2:/var/lib/data}');
       assert.equal(item(items, 'gateway').insertText, 'gateway:\n  port: ${1:18080}\n  target: ${2:8080}');
+      assert.equal(item(items, 'autoscale').insertText, 'autoscale:\n  min: ${1:1}\n  max: ${2:5}\n  inflight: ${3:10}\n  cooldown: ${4:30s}');
       assert.equal(item(items, 'build').insertText, 'build:\n  steps:\n    - ${1:mkdir -p /srv/data}');
       assert.equal(item(items, 'env').insertText, 'env:\n  ${1:LOG_LEVEL}: ${2:info}');
       assert.match(item(items, 'runtime').insertText, /^runtime:\n  readOnly: \$\{1\|true,false\|\}\n/);

@@ -10,14 +10,15 @@
 //    order, folders sorted by name): its relative path, its type, the mode it gets in
 //    the image and the sha256 of its content (a symbolic link: its target).
 // Left out, because they do not change the image or how its copies run: `copies` (how
-// many are printed), `gateway` (the endpoint in front of them), `description` and
+// many are printed), `gateway` (the endpoint in front of them), `autoscale` (how many the
+// keeper keeps), `description` and
 // `owners` (documentation). Everything else counts, `runtime`, `volumes`, `health` and
 // `secrets` (names and where they come from, never values) included: a version names
 // one exact definition of the server, so that copies printed from it are identical.
 import { createHash } from 'node:crypto';
 import { normalizePort, type MasterCopy } from '../mastercopy/model';
 
-export const DIGEST_EXCLUDED_KEYS = ['copies', 'gateway', 'description', 'owners'] as const;
+export const DIGEST_EXCLUDED_KEYS = ['copies', 'gateway', 'autoscale', 'description', 'owners'] as const;
 
 /** Bumped if what goes into the digest ever changes meaning. */
 const DIGEST_SCHEME = 'mastercopy-digest/1';

@@ -205,6 +205,7 @@ const CURATED: Record<string, (b: TabStops) => Body> = {
       `restart: ${b.choice(['on-failure', 'no', 'always', 'unless-stopped'])}`,
     ],
   }),
+  autoscale: (b) => ({ block: [`min: ${b.tab('1')}`, `max: ${b.tab('5')}`, `inflight: ${b.tab('10')}`, `cooldown: ${b.tab('30s')}`] }),
   'runtime.capabilities': (b) => ({ block: [`drop: [${b.tab('ALL')}]`, `add: [${b.tab()}]`] }),
   'volumes[]': (b) => ({ block: [`name: ${b.tab('data')}`, `path: ${b.tab('/var/lib/data')}`] }),
   'secrets[]': (b) => ({ block: [`name: ${b.tab('DB_PASSWORD')}`, `fromEnv: ${b.tab('DB_PASSWORD')}`] }),

@@ -74,6 +74,20 @@ export interface MasterCopy {
   secrets?: SecretEntry[];
   labels?: Record<string, Scalar>;
   gateway?: { port: number; target: number };
+  autoscale?: Autoscale;
+}
+
+/** The keeper scales the active version between min and max on these targets. */
+export interface Autoscale {
+  min: number;
+  max: number;
+  /** Target open connections per copy. */
+  inflight?: number;
+  /** Target CPU percent per copy. */
+  cpu?: number;
+  /** A duration ("30s"). */
+  cooldown?: string;
+  dryRun?: boolean;
 }
 
 /** A port entry in its long form, with the defaults filled in. */

@@ -156,6 +156,13 @@ export function semanticDiagnostics(mc: Obj, parsed: ParsedYaml, ctx: SemanticCo
     at(['gateway', 'target'], `The gateway forwards to port ${mc.gateway.target}, which is not among \`ports\` (${portList}): add it to \`ports\`.`, 'port-reference');
   }
 
+  if (isObj(mc.autoscale)) {
+    const a = mc.autoscale;
+    if (!isObj(mc.gateway)) at(['autoscale'], 'Autoscaling needs a `gateway`: the keeper behind it counts the connections and sends them to the copies it adds. Add `gateway`, or remove `autoscale`.', 'autoscale', 'error', true);
+    if (a.inflight === undefined && a.cpu === undefined) at(['autoscale'], 'Autoscaling needs a target to scale on: `inflight` (open connections per copy) or `cpu` (CPU percent per copy), or both.', 'autoscale', 'error', true);
+    if (typeof a.min === 'number' && typeof a.max === 'number' && a.min > a.max) at(['autoscale', 'min'], `\`autoscale.min\` (${a.min}) is more than \`max\` (${a.max}): the keeper could keep neither. Lower \`min\` or raise \`max\`.`, 'autoscale');
+  }
+
   // Secrets stay secrets.
   const secretNames = new Set(arr(mc.secrets).map((s) => (isObj(s) ? s.name : undefined)).filter((n): n is string => typeof n === 'string'));
   const sections: [string[], string][] = [[['env'], 'env'], [['labels'], 'labels'], [['build', 'args'], 'build.args']];
