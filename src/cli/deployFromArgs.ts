@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { EngineClient } from '../core/engine/EngineClient';
 import { LockedError } from '../core/deploy/ledger';
 import { nodeDeployEnvironment } from '../core/deploy/nodeDeployEnvironment';
-import { PromoteError, type DeployEnvironment, type PromoteEvent, type PromoteResult } from '../core/deploy/promote';
+import { alreadyActiveText, PromoteError, type DeployEnvironment, type PromoteEvent, type PromoteResult } from '../core/deploy/promote';
 import { RollbackError } from '../core/deploy/rollback';
 import { GatewayPortTakenError, KeeperError } from '../core/keeper/keeperContainer';
 import { EXIT, type CliIo } from './command';
@@ -89,7 +89,7 @@ export function promoteJson(r: PromoteResult) {
 
 export function promoteSummary(io: CliIo, r: PromoteResult): void {
   if (r.status === 'already-active') {
-    io.stdout.write(`${r.name} ${r.version} is already the active version: nothing to promote.${r.disposed.length ? ` Disposed of ${r.disposed.length} leftover cop${r.disposed.length === 1 ? 'y' : 'ies'} of other versions.` : ''}\n`);
+    io.stdout.write(`${alreadyActiveText(r)}\n`);
     return;
   }
   const verb = r.status === 'rolled-back' ? 'Rolled back' : 'Promoted';

@@ -16,6 +16,9 @@ counts, whatever its state.
         needed, hardened, health-gated); indices continue after the highest one;
   down: stops the copies with the highest indices gracefully (SIGTERM, then after
         --timeout seconds SIGKILL) and removes them.
+Behind a \`gateway\` the keeper keeps that count (a copy that dies is replaced). The
+active version of a master copy with \`autoscale\` is refused: its keeper sets its count
+between min and max; change \`autoscale\` and promote instead.
 
 Options:
       --timeout S  seconds a copy gets to stop before it is killed (default 10)
@@ -25,7 +28,7 @@ Options:
 ${HOST_HELP}
 
 Exit codes: 0 done, 1 FILE has errors or the scaling failed (e.g. a new copy never
-became healthy), 2 usage error, unreadable file or engine not reachable, 130 cancelled.
+became healthy, or the version is autoscaled), 2 usage error, unreadable file or engine not reachable, 130 cancelled.
 `,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, {

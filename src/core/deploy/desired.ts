@@ -4,7 +4,7 @@
 // `mastercopy.NAME.desired.000042`, the newest one of a version wins; older ones are
 // pruned (they are state, not history: the ledger is the history).
 import type { EngineClient } from '../engine/EngineClient';
-import { LABEL_NAME, LABEL_ROLE } from '../engine/labels';
+import { LABEL_MANAGED, LABEL_NAME, LABEL_ROLE } from '../engine/labels';
 import { createOwnVolume } from './ownVolume';
 
 export const ROLE_DESIRED = 'desired';
@@ -28,13 +28,13 @@ export function desiredVolumeName(name: string, seq: number): string {
   return `mastercopy.${name}.desired.${String(seq).padStart(6, '0')}`;
 }
 
-async function listDesired(engine: EngineClient, name: string, signal?: AbortSignal): Promise<{ volume: string; record: DesiredCount }[]> {
+async function listDesired(engine: EngineClient, name: string, signal?: AbortSignal): Promise<{ volume: string; record: DesiredCount; labels: Record<string, string> }[]> {
   const volumes = await engine.listVolumes({ [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_DESIRED }, signal);
-  const out: { volume: string; record: DesiredCount }[] = [];
+  const out: { volume: string; record: DesiredCount; labels: Record<string, string> }[] = [];
   for (const v of volumes) {
     try {
       const record = JSON.parse(v.labels[LABEL_DESIRED] ?? '') as DesiredCount;
-      if (typeof record.seq === 'number' && typeof record.version === 'string' && Number.isInteger(record.count)) out.push({ volume: v.name, record });
+      if (typeof record.seq === 'number' && typeof record.version === 'string' && Number.isInteger(record.count)) out.push({ volume: v.name, record, labels: v.labels });
     } catch {
       // not ours to read: skipped
     }
@@ -49,9 +49,14 @@ export async function readDesired(engine: EngineClient, name: string, signal?: A
   return out;
 }
 
-/** Records that `count` copies of `version` should run; prunes the oldest records. */
-export async function setDesired(engine: EngineClient, name: string, desired: Omit<DesiredCount, 'seq' | 'at'>, extraLabels: Record<string, string> = {}): Promise<DesiredCount> {
+/**
+ * Records that `count` copies of `version` should run; prunes the oldest records. Without
+ * `extraLabels` (the keeper's own records) the newest record's extra labels (a test run's) carry over.
+ */
+export async function setDesired(engine: EngineClient, name: string, desired: Omit<DesiredCount, 'seq' | 'at'>, extraLabels?: Record<string, string>): Promise<DesiredCount> {
   const existing = await listDesired(engine, name);
+  const own = new Set<string>([LABEL_NAME, LABEL_ROLE, LABEL_DESIRED, LABEL_MANAGED]);
+  extraLabels ??= Object.fromEntries(Object.entries(existing.at(-1)?.labels ?? {}).filter(([k]) => !own.has(k)));
   let seq = (existing.at(-1)?.record.seq ?? 0) + 1;
   for (let attempt = 0; attempt < 20; attempt++, seq++) {
     const record: DesiredCount = { seq, at: new Date().toISOString(), ...desired };

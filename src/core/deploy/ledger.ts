@@ -17,6 +17,7 @@ import type { EngineClient, VolumeSummary } from '../engine/EngineClient';
 import { LABEL_NAME, LABEL_ROLE } from '../engine/labels';
 import { ROLE_DESIRED } from './desired';
 import { createOwnVolume } from './ownVolume';
+import type { Autoscale } from '../mastercopy/model';
 
 export const LABEL_RECORD = 'io.mastercopy.record';
 export const LABEL_LOCK = 'io.mastercopy.lock';
@@ -64,6 +65,8 @@ export interface LedgerRecord {
   folder: string | null;
   /** The endpoint it was served behind. */
   gateway: { port: number; target: number } | null;
+  /** The keeper's autoscaling policy while it serves (absent in records older than autoscaling). */
+  autoscale?: Autoscale | null;
 }
 
 export interface LockHolder extends Who {

@@ -26,9 +26,10 @@ import { healthTiming } from '../copies/spec';
 import { findDisposeTargets, removeCopies, type CopyRef } from '../copies/dispose';
 import { printCopies, type PrintedCopy, type PrintEvent, type UnhealthyCopy } from '../copies/print';
 import type { ReadTextFile } from '../copies/secrets';
-import type { MasterCopy } from '../mastercopy/model';
+import type { Autoscale, MasterCopy } from '../mastercopy/model';
 import type { ProbeReport } from '../keeper/keeper';
 import { KeeperError, ensureKeeper, keeperControl, type KeeperReport, type KeeperSettings } from '../keeper/keeperContainer';
+import { autoscaleText } from '../keeper/autoscaler';
 import { acquireLock, activeVersion, appendRecord, readLedger, type DeployAction, type GitState, type LedgerRecord, type LockDeps, type LockHolder, type Who } from './ledger';
 
 export type PromotePhase = 'build' | 'keeper' | 'print' | 'health' | 'switch' | 'drain' | 'dispose';
@@ -45,7 +46,7 @@ export type PromoteEvent =
 /** What to promote: a master copy file's version (built if needed), or an image as it was built (a rollback). */
 export type PromoteSource =
   | { kind: 'file'; mc: MasterCopy; folder: string }
-  | { kind: 'image'; mc: MasterCopy; folder: string | null; image: { tag: string; imageId: string; digest: string }; gateway: { port: number; target: number } | null };
+  | { kind: 'image'; mc: MasterCopy; folder: string | null; image: { tag: string; imageId: string; digest: string }; gateway: { port: number; target: number } | null; autoscale: Autoscale | null };
 
 /** What a deploy needs from where it runs; passed in, so tests and the editor give their own. */
 export interface DeployEnvironment {
@@ -63,7 +64,7 @@ export interface DeployEnvironment {
 }
 
 export interface PromoteOptions {
-  /** How many green copies; default as many as blue has, else `copies`, else 1. */
+  /** How many green copies; default as many as blue has, else `copies`, else 1 (kept within autoscale's min and max). */
   copies?: number;
   /** How long blue's open connections get after the switch; default 5 s. */
   drainMs?: number;
@@ -88,6 +89,8 @@ export interface PromoteResult {
   /** Connections to blue still open when the drain ended (they were cut by the dispose). */
   cutConnections: number;
   lockTakenOverFrom?: LockHolder;
+  /** Already active, but promoted with another autoscale policy: the new policy is recorded and in force. */
+  autoscaleChanged?: boolean;
 }
 
 /** A promote that did not go through; blue (if any) still serves. */
@@ -108,6 +111,8 @@ export async function promote(engine: EngineClient, source: PromoteSource, deplo
   const { signal, onProgress } = options;
   const action: DeployAction = source.kind === 'image' ? 'rollback' : 'promote';
   const gateway = source.kind === 'image' ? source.gateway : mc.gateway ? { port: mc.gateway.port, target: mc.gateway.target ?? mc.gateway.port } : null;
+  // Autoscaling is the keeper's: without an endpoint there is none (validation says so too).
+  const autoscale = gateway ? (source.kind === 'image' ? source.autoscale : (mc.autoscale ?? null)) : null;
   const gatewayInfo = gateway ? { address: deploy.keeper.listenAddress ?? '127.0.0.1', port: gateway.port } : null;
   const phase = (p: PromotePhase, text: string) => onProgress?.({ kind: 'phase', phase: p, text });
   signal?.throwIfAborted();
@@ -131,8 +136,15 @@ export async function promote(engine: EngineClient, source: PromoteSource, deplo
     if (blue?.version === mc.version && same.length > 0) {
       // Already serving. An interrupted promote may have left copies of other versions.
       if (others.length) await removeCopies(engine, others, { stopTimeoutSeconds: 5 });
-      if (gateway) await ensureKeeper(engine, mc.name, gateway, deploy.keeper, signal);
-      return { status: 'already-active', name: mc.name, version: mc.version, replaced: null, copies: [], gateway: gatewayInfo, disposed: others, cutConnections: 0, lockTakenOverFrom: lock.tookOverFrom };
+      const keeper = gateway ? await ensureKeeper(engine, mc.name, gateway, deploy.keeper, signal) : undefined;
+      // Another policy for the version that serves: recorded (the keeper reads it from the ledger); nothing is printed.
+      const autoscaleChanged = JSON.stringify(autoscale) !== JSON.stringify(blue.record.autoscale ?? null);
+      let record: LedgerRecord | undefined;
+      if (autoscaleChanged) {
+        record = await appendRecord(engine, mc.name, { ...withoutSeq(blue.record), action, outcome: action === 'rollback' ? 'rolled-back' : 'promoted', at: new Date(deploy.lock.now()).toISOString(), by: { user: deploy.who.user, host: deploy.who.host }, replaced: blue.version, copies: same.length, autoscale }, deploy.extraLabels);
+        if (keeper) await keeperControl(engine, keeper.id, ['reload'], signal).catch(() => undefined);
+      }
+      return { status: 'already-active', name: mc.name, version: mc.version, replaced: null, record, copies: [], gateway: gatewayInfo, disposed: others, cutConnections: 0, lockTakenOverFrom: lock.tookOverFrom, autoscaleChanged };
     }
     if (same.length) {
       // Green leftovers of an interrupted attempt: they never served; start clean.
@@ -140,7 +152,9 @@ export async function promote(engine: EngineClient, source: PromoteSource, deplo
       await removeCopies(engine, same, { stopTimeoutSeconds: 2 });
     }
     const blueCopies = blue ? others.filter((c) => c.version === blue.version) : [];
-    const count = options.copies ?? (blueCopies.length || mc.copies || 1);
+    const wanted = options.copies ?? (blueCopies.length || mc.copies || 1);
+    // Green starts at blue's count (the autoscaler's last), within the bounds.
+    const count = autoscale ? Math.min(autoscale.max, Math.max(autoscale.min, wanted)) : wanted;
 
     const deadline = AbortSignal.timeout(options.timeoutMs ?? 60_000);
     const work = signal ? AbortSignal.any([signal, deadline]) : deadline;
@@ -216,6 +230,7 @@ export async function promote(engine: EngineClient, source: PromoteSource, deplo
         copies: count,
         folder: source.folder,
         gateway,
+        autoscale,
       },
       deploy.extraLabels,
     );
@@ -269,6 +284,7 @@ export async function promote(engine: EngineClient, source: PromoteSource, deplo
         copies: printed.length,
         folder: source.folder,
         gateway,
+        autoscale,
       },
       deploy.extraLabels,
     ).catch(() => undefined);
@@ -346,4 +362,17 @@ async function drain(engine: EngineClient, keeperId: string, blue: ReadonlySet<s
     await delay(100);
     report = await keeperControl(engine, keeperId, ['status']).catch(() => report);
   }
+}
+
+/** "1.0.0 is already the active version: …", with what was done all the same. */
+export function alreadyActiveText(r: PromoteResult): string {
+  const what = r.autoscaleChanged
+    ? `its autoscale policy is now ${autoscaleText(r.record?.autoscale ?? null)} (ledger #${r.record?.seq}); no copy was printed.`
+    : 'nothing to promote.';
+  return `${r.name} ${r.version} is already the active version: ${what}${r.disposed.length ? ` Disposed of ${r.disposed.length} leftover cop${r.disposed.length === 1 ? 'y' : 'ies'} of other versions.` : ''}`;
+}
+
+function withoutSeq(record: LedgerRecord): Omit<LedgerRecord, 'seq'> {
+  const { seq: _seq, ...rest } = record;
+  return rest;
 }

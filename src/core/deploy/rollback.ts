@@ -1,8 +1,8 @@
 // Rollback = a promote of an image that is still on the engine, exactly as it was built:
 // never a rebuild. Everything needed to print it travels with the image (the canonical
 // master copy in its io.mastercopy.master-copy label, secrets by name only) and the
-// ledger (its image id, its folder for secret files, the endpoint), so no master copy
-// file is needed.
+// ledger (its image id, its folder for secret files, the endpoint, the autoscale policy it
+// served with), so no master copy file is needed.
 import type { EngineClient } from '../engine/EngineClient';
 import { LABEL_MASTER_COPY } from '../engine/labels';
 import type { MasterCopy } from '../mastercopy/model';
@@ -46,5 +46,5 @@ export async function rollbackSource(engine: EngineClient, name: string, record:
   } catch {
     throw new RollbackError(`${tag} does not carry its master copy (it was built by an older Master Copy), so it cannot be printed without its file. ${howToRebuild}`);
   }
-  return { kind: 'image', mc, folder: record.folder, image: { tag, imageId: image.id, digest: record.digest }, gateway: current?.gateway ?? record.gateway };
+  return { kind: 'image', mc, folder: record.folder, image: { tag, imageId: image.id, digest: record.digest }, gateway: current?.gateway ?? record.gateway, autoscale: record.autoscale ?? null };
 }

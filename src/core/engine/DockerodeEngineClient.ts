@@ -10,6 +10,7 @@ import type {
   ContainerDetails,
   ContainerSpec,
   ContainerSummary,
+  CpuSample,
   EngineClient,
   EngineEvent,
   EngineVersion,
@@ -120,6 +121,14 @@ export class DockerodeEngineClient implements EngineClient {
   async inspectContainer(id: string, signal?: AbortSignal): Promise<ContainerDetails | undefined> {
     const info = await unlessMissing(this.call(`inspect container ${id}`, (d) => d.getContainer(id).inspect({ abortSignal: signal })));
     return info && records().containerDetails(info);
+  }
+
+  async cpuSample(id: string, signal?: AbortSignal): Promise<CpuSample | undefined> {
+    // one-shot: the engine answers at once instead of waiting a second for a second sample.
+    const stats = await unlessMissing(this.call(`read the stats of container ${id}`, (d) => d.getContainer(id).stats({ stream: false, 'one-shot': true, abortSignal: signal } as { stream: false; 'one-shot': boolean })));
+    const cpu = (stats as { cpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number; online_cpus?: number } } | undefined)?.cpu_stats;
+    if (!cpu?.cpu_usage || typeof cpu.cpu_usage.total_usage !== 'number' || typeof cpu.system_cpu_usage !== 'number') return undefined;
+    return { usageNs: cpu.cpu_usage.total_usage, systemNs: cpu.system_cpu_usage, onlineCpus: cpu.online_cpus || 1 };
   }
 
   async createAndStartContainer(spec: ContainerSpec, signal?: AbortSignal): Promise<{ id: string }> {

@@ -7,6 +7,23 @@ import type { Readable } from 'node:stream';
 import type { LabelFilter } from './labels';
 import type { ResolvedEngineHost } from './hostResolution';
 
+/** A container's CPU counters at one moment. */
+export interface CpuSample {
+  /** CPU time the container used, ns. */
+  usageNs: number;
+  /** CPU time of the whole machine, ns (every CPU counted). */
+  systemNs: number;
+  onlineCpus: number;
+}
+
+/** CPU percent between two samples (100 = one core busy), or undefined when it cannot be told. */
+export function cpuPercent(before: CpuSample, after: CpuSample): number | undefined {
+  const used = after.usageNs - before.usageNs;
+  const system = after.systemNs - before.systemNs;
+  if (!(system > 0) || used < 0) return undefined;
+  return (used / system) * after.onlineCpus * 100;
+}
+
 export interface EngineVersion {
   /** Engine release, e.g. "20.10.24+dfsg1". */
   version: string;
@@ -263,6 +280,12 @@ export interface EngineClient {
    * engine send the whole log as one buffered body.
    */
   logs(id: string, options: LogOptions, signal: AbortSignal): Promise<LogStream>;
+
+  /**
+   * One reading of a running container's CPU counters (one-shot stats, no wait for a
+   * second sample): the caller takes the difference of two. undefined when it is gone.
+   */
+  cpuSample(id: string, signal?: AbortSignal): Promise<CpuSample | undefined>;
 
   /**
    * Runs `command` (exec form) inside a running container of ours that matches `filter`

@@ -22,6 +22,7 @@ import { ensureNetwork } from '../copies/print';
 import { tarStream } from '../build/tar';
 import type { KeeperStatus } from './keeper';
 import type { GatewayTotals } from './gateway';
+import type { AutoscaleStatus } from './autoscaler';
 import type { HealingStatus } from './healer';
 
 export const ROLE_KEEPER = 'keeper';
@@ -188,6 +189,8 @@ export interface KeeperReport extends KeeperStatus {
   totals: GatewayTotals;
   /** Self-healing: desired and actual counts, what it did last (absent from an older keeper). */
   healing?: HealingStatus;
+  /** Autoscaling: the policy in force and the last decisions; null without a policy (absent from an older keeper). */
+  autoscale?: AutoscaleStatus | null;
 }
 
 /** One control request through the engine's exec. */

@@ -13,6 +13,7 @@ import { createEngineClient } from '../engine/DockerodeEngineClient';
 import { nodeHostResolutionDeps, resolveEngineHost } from '../engine/hostResolution';
 import { Gateway } from './gateway';
 import { CONTROL_SOCKET } from './controlSocket';
+import { Autoscaler } from './autoscaler';
 import { Healer } from './healer';
 import { Keeper } from './keeper';
 
@@ -32,13 +33,16 @@ async function serve(): Promise<void> {
   const engine = createEngineClient(resolveEngineHost(undefined, nodeHostResolutionDeps(env)));
   const keeper = new Keeper(engine, { name, network, log });
   const healer = new Healer(engine, keeper, { name, network, log });
+  const autoscaler = new Autoscaler(engine, keeper, { name, log, onDecision: () => void healer.tick() });
   keeper.onRead = () => void healer.tick();
   await keeper.start();
+  // One autoscaling sample a second (a decision when one is due).
+  setInterval(() => void autoscaler.tick(), 1000);
   const gateway = new Gateway(keeper, { targetPort });
   await gateway.listen(listenPort);
   log(`keeper of ${name}: listening on ${listenPort}, forwarding to port ${targetPort} of the active version's copies`);
 
-  const status = () => ({ ...keeper.status(), listenPort, targetPort, totals: gateway.stats(), healing: healer.snapshot() });
+  const status = () => ({ ...keeper.status(), listenPort, targetPort, totals: gateway.stats(), healing: healer.snapshot(), autoscale: autoscaler.snapshot() ?? null });
   try {
     unlinkSync(CONTROL_SOCKET);
   } catch {

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { BuildError } from '../../core/build/errors';
 import { isAbortError } from '../../core/engine/errors';
 import { nodeDeployEnvironment } from '../../core/deploy/nodeDeployEnvironment';
-import { promote, PromoteError, PROMOTE_PHASES, type PromoteEvent, type PromoteResult, type PromoteSource } from '../../core/deploy/promote';
+import { alreadyActiveText, promote, PromoteError, PROMOTE_PHASES, type PromoteEvent, type PromoteResult, type PromoteSource } from '../../core/deploy/promote';
 import type { DeployCommandDeps } from '../commands/command';
 import { revealPath } from '../commands/target';
 import { PHASE_LABELS } from './runningDeploys';
@@ -128,7 +128,7 @@ export async function runPromote(deps: DeployCommandDeps, source: PromoteSource,
 /** The outcome, said once. */
 function announce({ log }: DeployCommandDeps, r: PromoteResult): void {
   if (r.status === 'already-active') {
-    const message = `${r.name} ${r.version} is already the active version: nothing to promote.${r.disposed.length ? ` Disposed of ${r.disposed.length} leftover cop${r.disposed.length === 1 ? 'y' : 'ies'} of other versions.` : ''}`;
+    const message = alreadyActiveText(r);
     log.info(message);
     void vscode.window.showInformationMessage(message);
     return;

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import type {
   ContainerDetails,
+  CpuSample,
   ContainerSpec,
   ExecResult,
   ContainerSummary,
@@ -204,6 +205,16 @@ export class FakeEngine implements EngineClient {
   private ports(c: FakeContainer) {
     return (c.spec.ports ?? []).map((p, i) => ({ ...p, hostPort: c.running ? c.hostPorts[i] : undefined }));
   }
+
+  /** CPU counters: a running container is idle here unless a test sets `cpuNs`. */
+  async cpuSample(id: string): Promise<CpuSample | undefined> {
+    this.reachable();
+    const c = this.containers.get(id);
+    if (!c?.running) return undefined;
+    return { usageNs: this.cpuNs.get(id) ?? 0, systemNs: Date.now() * 1e6, onlineCpus: 1 };
+  }
+
+  readonly cpuNs = new Map<string, number>();
 
   async inspectContainer(id: string): Promise<ContainerDetails | undefined> {
     this.reachable();
