@@ -117,7 +117,7 @@ export class Autoscaler {
 
   constructor(
     private readonly engine: EngineClient,
-    private readonly keeper: Keeper,
+    private readonly keeper: Pick<Keeper, 'activeRecord' | 'status'>,
     private readonly options: AutoscalerOptions,
   ) {}
 

@@ -206,15 +206,15 @@ export class FakeEngine implements EngineClient {
     return (c.spec.ports ?? []).map((p, i) => ({ ...p, hostPort: c.running ? c.hostPorts[i] : undefined }));
   }
 
-  /** CPU counters: a running container is idle here unless a test sets `cpuNs`. */
+  /** CPU counters: a running container is idle here unless a test moves `cpuNs` (and the machine's `systemNs`). */
   async cpuSample(id: string): Promise<CpuSample | undefined> {
     this.reachable();
-    const c = this.containers.get(id);
-    if (!c?.running) return undefined;
-    return { usageNs: this.cpuNs.get(id) ?? 0, systemNs: Date.now() * 1e6, onlineCpus: 1 };
+    if (!this.containers.get(id)?.running && !this.cpuNs.has(id)) return undefined;
+    return { usageNs: this.cpuNs.get(id) ?? 0, systemNs: this.systemNs, onlineCpus: 1 };
   }
 
   readonly cpuNs = new Map<string, number>();
+  systemNs = 0;
 
   async inspectContainer(id: string): Promise<ContainerDetails | undefined> {
     this.reachable();
