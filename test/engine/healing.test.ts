@@ -2,8 +2,7 @@
 // replaced while a load loop runs through the endpoint; a version that crash-loops backs
 // off; copies disposed of or scaled away on purpose are not brought back.
 import * as assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { disposeCopies } from '../../src/core/copies/dispose';
 import { scaleCopies } from '../../src/core/copies/scale';
@@ -15,47 +14,16 @@ import type { EngineClient } from '../../src/core/engine/EngineClient';
 import { nodeHostResolutionDeps, resolveEngineHost } from '../../src/core/engine/hostResolution';
 import { LABEL_NAME, LABEL_VERSION } from '../../src/core/engine/labels';
 import { findKeeper, keeperControl, type KeeperReport } from '../../src/core/keeper/keeperContainer';
-import { nodeFileAccess } from '../../src/core/mastercopy/fileAccess';
 import type { MasterCopy } from '../../src/core/mastercopy/model';
-import { validateText } from '../../src/core/mastercopy/validator';
 import { TEST_ENGINE_HOST, cleanupTestRun, ensureEngine, rawDocker, testRunId, testRunLabels, waitFor } from '../support/engine';
+import { copiesOf, herdVariant, holdsFor } from '../support/herd';
 import { freePort, loadLoop } from '../support/load';
 import { repoRoot } from '../support/repoRoot';
 
 const BASE = `mc-heal-${testRunId}`;
-const FAST_HEALTH = `health:\n  http: { port: 8080, path: /health }\n  interval: 500ms\n  timeout: 1s\n  retries: 2\n  startPeriod: 1s\n`;
 const tempDirs: string[] = [];
-
-function variant(suffix: string, port: number, edit: (t: string) => string = (t) => t): { mc: MasterCopy; folder: string } {
-  const folder = mkdtempSync(join(tmpdir(), 'mastercopy-heal-'));
-  tempDirs.push(folder);
-  cpSync(join(repoRoot(), 'examples', 'transaction-service'), folder, { recursive: true });
-  const file = join(folder, 'transaction-service.mastercopy.yaml');
-  const text = edit(
-    readFileSync(file, 'utf8')
-      .replace(/^name: transaction-service$/m, `name: ${BASE}-${suffix}`)
-      .replace(/^health:\n(  .*\n)+/m, FAST_HEALTH)
-      .replace(/^gateway: .*$/m, `gateway: { port: ${port}, target: 8080 }`),
-  );
-  writeFileSync(file, text);
-  const result = validateText(text, { path: file }, nodeFileAccess);
-  assert.ok(result.masterCopy, result.diagnostics.map((d) => d.message).join('\n'));
-  return { mc: result.masterCopy, folder };
-}
-
-async function copies(name: string): Promise<{ id: string; state: string; index: string }[]> {
-  const list = await rawDocker().listContainers({ all: true, filters: { label: [`${LABEL_NAME}=${name}`, 'io.mastercopy.copy'] } });
-  return list.map((c) => ({ id: c.Id, state: c.State, index: c.Labels['io.mastercopy.copy'] })).sort((a, b) => Number(a.index) - Number(b.index));
-}
-
-/** Polls `condition` for `ms`; fails the moment it does not hold. */
-async function holdsFor(what: string, condition: () => Promise<boolean>, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (!(await condition())) throw new Error(`no longer true: ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const variant = (suffix: string, port: number, edit?: (t: string) => string) => herdVariant(`${BASE}-${suffix}`, port, tempDirs, edit);
+const copies = copiesOf;
 
 describe('keeper self-healing against a real engine', function () {
   this.timeout(180_000);
