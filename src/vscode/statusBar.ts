@@ -1,7 +1,8 @@
 // The status bar items: which engine, and how many copies run on it; the active version.
 import * as vscode from 'vscode';
 import { Disposable } from '../core/util/lifecycle';
-import { endpointText } from '../core/deploy/overview';
+import { decisionText, endpointText, healingText, healingTrouble } from '../core/deploy/overview';
+import { autoscaleText } from '../core/keeper/autoscaler';
 import type { RunningDeploys } from './deploy/runningDeploys';
 import type { EngineService } from './engine/engineService';
 import { isMasterCopy } from './language/convert';
@@ -90,15 +91,23 @@ export class ActiveVersionStatusBar extends Disposable {
       return;
     }
     if (running) {
+      this.item.backgroundColor = undefined;
       this.item.text = `$(sync~spin) ${name} ${active && active.version !== running.version ? `${active.version} → ` : ''}${running.version}`;
       this.item.tooltip = `${running.action === 'rollback' ? 'Rolling back' : 'Promoting'} ${name} to ${running.version}: ${running.text}`;
     } else if (active) {
       const e = deploy?.endpoint;
-      this.item.text = `$(rocket) ${name} ${active.version}`;
+      // A keeper that cannot keep the count (a crash loop) says so here too.
+      const trouble = e?.healing?.version === active.version && healingTrouble(e.healing) ? e.healing : undefined;
+      this.item.text = `$(${trouble ? 'warning' : 'rocket'}) ${name} ${active.version}${trouble ? (trouble.state === 'backing-off' ? ' · backing off' : ' · cannot heal') : ''}`;
+      this.item.backgroundColor = trouble ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
       this.item.tooltip = [
         `${name} ${active.version} is the active version (${active.record.action === 'rollback' ? 'rolled back to' : 'promoted'} ${active.record.at} by ${active.record.by.user}@${active.record.by.host}).`,
         e ? `Endpoint ${e.url}: ${endpointText(e)}` : 'No endpoint (the master copy has no `gateway`).',
-      ].join('\n');
+        e?.healing?.version === active.version ? `Copies: ${healingText(e.healing)}` : undefined,
+        e?.autoscale ? `Autoscaled ${autoscaleText(e.autoscale.policy)}${e.autoscale.decisions.length ? `; last: ${decisionText(e.autoscale.decisions.at(-1)!)}` : ''}` : undefined,
+      ]
+        .filter(Boolean)
+        .join('\n');
     }
     this.shown = true;
     this.item.show();

@@ -1,4 +1,6 @@
 import { activeVersion, readLedger } from '../../core/deploy/ledger';
+import { shortTime } from '../../core/deploy/overview';
+import { autoscaleText } from '../../core/keeper/autoscaler';
 import { findKeeper, keeperControl, LABEL_GATEWAY } from '../../core/keeper/keeperContainer';
 import { EXIT, UsageError, type CliCommand } from '../command';
 import { oneLine } from '../terminalText';
@@ -14,13 +16,16 @@ Asks the keeper of master copy NAME (through the engine, so this works for a rem
 engine too) what its endpoint serves: the address, the active version, each copy it
 forwards to with its open connections and connections served, and the totals; then the
 copies it keeps: how many are healthy of how many are desired, and what it did last
-(replaced a copy that died, backed off from a crash loop).
+(replaced a copy that died, backed off from a crash loop); with \`autoscale\`, its policy,
+what the targets ask for now and its last decisions (a dry run's too, marked "would").
 
 Options:
       --json   print {name, address, port, targetPort, active, state, copies: [{id, version,
                index, address, healthy, open, served}], totals: {open, served, replayed,
                failed}, healing: {version, desired, healthy, actual, state, reason?,
-               failures, events: [{at, text}]}}
+               failures, events: [{at, text}]}, autoscale: {version, policy, desired,
+               serving, recommended, reading: {serving, open, cpu?}, waiting?, decisions:
+               [{version, at, from, to, reason, applied}]}|null}
 ${HOST_HELP}
 
 Exit codes: 0 shown, 1 NAME has no endpoint (never promoted with \`gateway\`) or its keeper
@@ -48,7 +53,7 @@ is not running, 2 usage error or engine not reachable.
       }
       const report = await keeperControl(engine, keeper.id, ['status']);
       if (values.json) {
-        writeJson(io, { name, address, port, targetPort: report.targetPort, active: report.active, state: 'running', copies: report.copies, totals: report.totals, healing: report.healing ?? null });
+        writeJson(io, { name, address, port, targetPort: report.targetPort, active: report.active, state: 'running', copies: report.copies, totals: report.totals, healing: report.healing ?? null, autoscale: report.autoscale ?? null });
         return EXIT.ok;
       }
       const serving = report.copies.filter((c) => c.version === report.active);
@@ -61,7 +66,12 @@ is not running, 2 usage error or engine not reachable.
       const h = report.healing;
       if (h?.version) {
         io.stdout.write(`Copies of ${h.version}: ${h.healthy} healthy of ${h.desired} desired (${h.actual} in all) — ${h.state}${h.reason ? `: ${h.reason}` : ''}\n`);
-        for (const e of h.events.slice(-5)) io.stdout.write(`  ${oneLine(e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))}  ${oneLine(e.text)}\n`);
+        for (const e of h.events.slice(-5)) io.stdout.write(`  ${shortTime(e.at)}  ${oneLine(e.text)}\n`);
+      }
+      const a = report.autoscale;
+      if (a) {
+        io.stdout.write(`Autoscale ${oneLine(a.version)}: ${autoscaleText(a.policy)}; ${a.desired} desired, ${a.serving} serving, the targets ask for ${a.recommended}${a.waiting ? ` (${oneLine(a.waiting)})` : ''}\n`);
+        for (const d of a.decisions.slice(-5)) io.stdout.write(`  ${shortTime(d.at)}  ${d.applied ? '' : 'would scale '}${oneLine(d.version)} ${oneLine(d.reason)}\n`);
       }
       return EXIT.ok;
     } catch (e) {

@@ -1,5 +1,7 @@
 import { listCopies, type CopyRecord } from '../../core/copies/ps';
 import { nodeHttpProbe } from '../../core/copies/health';
+import { clockTime, decisionText, healingText, readDeployOverviews, type DeployOverview } from '../../core/deploy/overview';
+import { autoscaleText } from '../../core/keeper/autoscaler';
 import { EXIT, UsageError, type CliCommand } from '../command';
 import { oneLine } from '../terminalText';
 import { HOST_HELP, HOST_OPTION, engineFromArgs, loadMasterCopy, looksLikeFile, parseCommandArgs, reportFailure, withCancel, writeJson } from '../engineFromArgs';
@@ -12,7 +14,10 @@ export const psCommand: CliCommand = {
 Lists the copies Master Copy printed (every master copy, or only FILE's or NAME's),
 sorted by name, version and index. Copies checked over HTTP (\`health.http\`) are
 probed once each, through their published port, to tell their health (only with
-a local engine: their ports listen on the engine host's 127.0.0.1).
+a local engine: their ports listen on the engine host's 127.0.0.1). Then, for each
+master copy behind a keeper: healthy of desired copies, what the keeper is doing
+(replacing copies, backing off from a crash loop), its last replacement and, with
+\`autoscale\`, its last scaling decision (\`mastercopy gateway NAME --json\` has them all).
 
 With --json, a stable JSON array; each copy is
   {
@@ -53,19 +58,35 @@ or engine not reachable.
       } else name = positionals[0];
     }
     let copies: CopyRecord[];
+    let kept: DeployOverview[] = [];
     try {
       const engine = engineFromArgs(values.host, io);
       // Ports are published on the engine's 127.0.0.1: reachable from here only when the engine is local.
       const local = /^(unix|npipe):/.test(engine.endpoint.host);
       copies = await withCancel((signal) => listCopies(engine, { name, signal, probe: values['no-probe'] || !local ? undefined : nodeHttpProbe }));
+      if (!values.json) kept = [...(await withCancel((signal) => readDeployOverviews(engine, { signal }))).values()].filter((o) => (!name || o.name === name) && o.endpoint?.healing);
     } catch (e) {
       return reportFailure(io, 'ps', e);
     }
     if (values.json) writeJson(io, copies);
-    else io.stdout.write(table(copies, name));
+    else io.stdout.write(table(copies, name) + keptLines(kept));
     return EXIT.ok;
   },
 };
+
+/** What each keeper keeps: desired and actual, its last replacement, its last scaling decision. */
+function keptLines(kept: DeployOverview[]): string {
+  const lines: string[] = [];
+  for (const o of kept.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const h = o.endpoint!.healing!;
+    lines.push(`${o.name} ${h.version}: ${healingText(h)}`);
+    const replaced = h.events.filter((e) => /^printed copy|never became healthy|could not print/.test(e.text)).at(-1);
+    if (replaced) lines.push(`  last replacement: ${replaced.text} · ${clockTime(replaced.at)}`);
+    const a = o.endpoint!.autoscale;
+    if (a) lines.push(`  autoscaled ${autoscaleText(a.policy)}${a.decisions.length ? `; last: ${decisionText(a.decisions.at(-1)!)}` : ''}`);
+  }
+  return lines.length ? `\nKept by their keepers:\n${lines.map((l) => `  ${oneLine(l)}`).join('\n')}\n` : '';
+}
 
 function table(copies: CopyRecord[], name: string | undefined): string {
   if (copies.length === 0) return name ? `No copies of ${oneLine(name)}.\n` : 'No copies.\n';

@@ -5,6 +5,8 @@
 // view that refreshes never asks a keeper twice for one refresh.
 import type { ContainerStatus, ContainerSummary, EngineClient } from '../engine/EngineClient';
 import { LABEL_NAME, LABEL_ROLE } from '../engine/labels';
+import type { AutoscaleDecision, AutoscaleStatus } from '../keeper/autoscaler';
+import type { HealingStatus } from '../keeper/healer';
 import { keeperControl, LABEL_GATEWAY, ROLE_KEEPER, type KeeperReport } from '../keeper/keeperContainer';
 import { activeVersion, isStale, lockVolumeName, parseHolder, parseRecord, LABEL_LOCK, ROLE_LOCK, ROLE_RECORD, type ActiveVersion, type LedgerRecord, type LockDeps, type LockHolder } from './ledger';
 
@@ -31,6 +33,10 @@ export interface EndpointStatus {
   served: number;
   failed: number;
   copies: KeeperReport['copies'];
+  /** What the keeper keeps: desired and actual counts, its last replacements (serving only). */
+  healing?: HealingStatus;
+  /** The autoscaling policy in force and its last decisions (serving, with a policy). */
+  autoscale?: AutoscaleStatus;
   /** Why it did not answer. */
   error?: string;
 }
@@ -110,7 +116,10 @@ async function keeperEndpoint(engine: EngineClient, keeper: ContainerSummary, op
   const timeout = AbortSignal.timeout(options.statusTimeoutMs ?? 2000);
   try {
     const report = await keeperControl(engine, keeper.id, ['status'], options.signal ? AbortSignal.any([options.signal, timeout]) : timeout);
-    return { ...base, state: 'serving', targetPort: report.targetPort, active: report.active, open: report.totals.open, served: report.totals.served, failed: report.totals.failed, copies: report.copies };
+    const serving: EndpointStatus = { ...base, state: 'serving', targetPort: report.targetPort, active: report.active, open: report.totals.open, served: report.totals.served, failed: report.totals.failed, copies: report.copies };
+    if (report.healing?.version) serving.healing = report.healing;
+    if (report.autoscale) serving.autoscale = report.autoscale;
+    return serving;
   } catch (e) {
     if (options.signal?.aborted) throw e;
     const error = timeout.aborted ? `no answer within ${(options.statusTimeoutMs ?? 2000) / 1000} s` : e instanceof Error ? e.message : String(e);
@@ -137,6 +146,27 @@ export function endpointText(e: EndpointStatus): string {
     case 'missing':
       return 'keeper not running: promote to start it again';
   }
+}
+
+/** "3 of 3 healthy (3 desired) · steady", with why when it cannot keep the count. */
+export function healingText(h: HealingStatus): string {
+  const state = { idle: 'idle', steady: 'steady', healing: 'replacing copies', 'scaling-down': 'scaling down', 'backing-off': 'backing off', 'cannot-heal': 'cannot replace copies' }[h.state];
+  return `${h.healthy} of ${h.desired ?? '?'} healthy${h.actual !== h.healthy ? ` (${h.actual} in all)` : ''} · ${state}${h.reason ? `: ${h.reason}` : ''}`;
+}
+
+/** The keeper is in trouble keeping the count: a crash loop, or nothing to print from. */
+export function healingTrouble(h: HealingStatus | undefined): boolean {
+  return h?.state === 'backing-off' || h?.state === 'cannot-heal';
+}
+
+/** "3 → 4: 31 open connections over 3 copies, target 10 · 14:03:12Z" (a dry run's: "would scale …"). */
+export function decisionText(d: AutoscaleDecision): string {
+  return `${d.applied ? '' : 'would scale '}${d.reason} · ${clockTime(d.at)}`;
+}
+
+/** "14:03:12Z" */
+export function clockTime(iso: string): string {
+  return /T(\d{2}:\d{2}:\d{2})/.exec(iso)?.[1].concat('Z') ?? iso;
 }
 
 /** One line of a ledger as a person reads it (the history in the preview and the Roll Back picker). */

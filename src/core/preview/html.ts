@@ -238,6 +238,7 @@ function summarySection(s: SummaryCard): SafeHtml {
   rows.push(['Volumes', s.volumes.length ? html`${s.volumes.map((v) => html`<div><code>${v.name}</code> → <code>${v.path}</code>${v.readOnly ? html` <span class="muted">read-only</span>` : ''}</div>`)}` : html`<span class="muted">none</span>`]);
   rows.push(['Secrets', s.secrets.length ? html`${s.secrets.map((x) => html`<span class="secret">${icon('key')}<code>${x.name}</code> <span class="muted">from ${x.from === 'env' ? 'environment' : 'file'}</span></span> `)}` : html`<span class="muted">none</span>`]);
   if (s.gateway) rows.push(['Gateway', html`<code>localhost:${s.gateway.port}</code> → <code>${s.gateway.target}</code>`]);
+  if (s.autoscale) rows.push(['Autoscale', s.autoscale]);
   if (s.owners.length) rows.push(['Owners', s.owners.join(', ')]);
   return section(
     'summary',
@@ -286,6 +287,15 @@ function promoteViewText(v: PromoteView): SafeHtml {
     ? html` The endpoint <code>${address}</code> moves to ${to}${v.endpoint.running ? '' : html` <span class="muted">(its keeper is not running now: the promote starts it)</span>`}.`
     : html` <span class="muted">No <code>gateway</code>: there is no endpoint to move; the copies are reached on their own ports.</span>`;
   const dispose = v.wouldDispose.length ? html` Then disposes of ${versionList(v.wouldDispose)}.` : '';
+  const k = v.kept;
+  const kept = k
+    ? html`<div class="muted" data-kept>Its keeper keeps ${k.count} ${k.count === 1 ? 'copy' : 'copies'} of <code>${k.version}</code>${k.by === 'autoscale' && k.reason ? html` — autoscaled ${k.reason} (${shortTime(k.at)})` : html` (set by ${k.by}, ${shortTime(k.at)})`}.</div>`
+    : '';
+  return html`${promoteStateText(v, { to, copies, address, endpoint, dispose })}${kept}`;
+}
+
+function promoteStateText(v: PromoteView, t: { to: SafeHtml; copies: string; address: string; endpoint: SafeHtml; dispose: SafeHtml | '' }): SafeHtml {
+  const { to, copies, address, endpoint, dispose } = t;
   switch (v.state) {
     case 'refused':
       return html`${badge('error', 'refused')} ${to} cannot be built, so it cannot be promoted.`;

@@ -15,6 +15,8 @@ import type { CopyRecord } from '../copies/ps';
 import type { EngineClient } from '../engine/EngineClient';
 import { activeVersion, isStale, lockHolder, readLedger, type LedgerRecord, type LockDeps, type LockHolder } from '../deploy/ledger';
 import { historyEntries, type HistoryEntry } from '../deploy/overview';
+import { readDesired, type DesiredCount } from '../deploy/desired';
+import { autoscaleText } from '../keeper/autoscaler';
 import { findKeeper, LABEL_GATEWAY } from '../keeper/keeperContainer';
 import type { Severity } from '../mastercopy/diagnostic';
 import type { FileAccess } from '../mastercopy/fileAccess';
@@ -49,6 +51,8 @@ export interface PreviewDeployState {
   lock?: LockHolder;
   /** Its keeper container, when there is one: whether it runs, and where it listens. */
   keeper?: { running: boolean; address?: string; port?: number };
+  /** The newest desired count of each version (the keeper keeps the active one's; an autoscaling decision says why). */
+  desired?: Map<string, DesiredCount>;
 }
 
 export interface LoadPreviewDeps {
@@ -96,8 +100,8 @@ export async function loadPreviewState(text: string, path: string, deps: LoadPre
 /** The ledger, the lock and the keeper of `name`; undefined when the engine stops answering meanwhile. */
 async function loadDeployState(engine: EngineClient, name: string, lockDeps: LockDeps | undefined, signal?: AbortSignal): Promise<PreviewDeployState | undefined> {
   try {
-    const [ledger, lock, keeper] = await Promise.all([readLedger(engine, name, signal), lockHolder(engine, name, signal), findKeeper(engine, name, signal)]);
-    const out: PreviewDeployState = { ledger };
+    const [ledger, lock, keeper, desired] = await Promise.all([readLedger(engine, name, signal), lockHolder(engine, name, signal), findKeeper(engine, name, signal), readDesired(engine, name, signal)]);
+    const out: PreviewDeployState = { ledger, desired };
     if (lock && !(lockDeps && isStale(lock, lockDeps))) out.lock = lock;
     if (keeper) {
       const port = Number(keeper.labels[LABEL_GATEWAY]?.split(' ')[0]);
@@ -172,6 +176,8 @@ export interface SummaryCard {
   /** Names and where they come from, never values. */
   secrets: { name: string; from: 'env' | 'file' }[];
   gateway?: { port: number; target: number };
+  /** The autoscaling policy in words ("1–5 copies on 10 open connections per copy (cooldown 30s)"). */
+  autoscale?: string;
 }
 
 export type DockerfileTokenKind = 'instruction' | 'string' | 'comment' | 'flag' | 'variable' | 'text';
@@ -252,6 +258,8 @@ export interface PromoteView {
   endpoint?: { url: string; running: boolean };
   /** Who deploys now (locked). */
   lock?: { by: string; action: string; version: string; since: string };
+  /** How many copies of the serving version its keeper keeps, and who set that count last (an autoscaling decision with its reason). */
+  kept?: { version: string; count: number; by: string; reason?: string; at: string };
 }
 
 export interface PreviewModel {
@@ -391,7 +399,9 @@ export function previewModel(text: string, path: string, state: PreviewState, pr
 export function promoteViewOf(mc: MasterCopy, plan: PreviewPlan, deploy: PreviewDeployState): PromoteView {
   const active = activeVersion(deploy.ledger);
   const counts = new Map(plan.print.running.map((v) => [v.version, v.count]));
-  const copies = (active && counts.get(active.version)) || mc.copies || 1;
+  const wanted = (active && counts.get(active.version)) || mc.copies || 1;
+  // Within the bounds, as promote() keeps green.
+  const copies = mc.autoscale && mc.gateway ? Math.min(mc.autoscale.max, Math.max(mc.autoscale.min, wanted)) : wanted;
   const view: PromoteView = {
     state: 'would-promote',
     to: mc.version,
@@ -399,6 +409,8 @@ export function promoteViewOf(mc: MasterCopy, plan: PreviewPlan, deploy: Preview
     wouldDispose: plan.print.running.filter((v) => v.version !== mc.version).map((v) => ({ version: v.version, count: v.count })),
   };
   if (active) view.from = active.version;
+  const kept = active && deploy.keeper?.running ? deploy.desired?.get(active.version) : undefined;
+  if (kept) view.kept = { version: kept.version, count: kept.count, by: kept.by, at: kept.at, ...(kept.reason ? { reason: kept.reason } : {}) };
   if (mc.gateway) {
     const address = deploy.keeper?.address && deploy.keeper.address !== '0.0.0.0' ? deploy.keeper.address : '127.0.0.1';
     view.endpoint = { url: `http://${address}:${mc.gateway.port}/`, running: deploy.keeper?.running === true };
@@ -486,6 +498,7 @@ export function summaryCard(mc: MasterCopy): SummaryCard {
   if (runtime.memory !== undefined) card.hardening.memory = runtime.memory;
   if (runtime.cpus !== undefined) card.hardening.cpus = runtime.cpus;
   if (mc.gateway) card.gateway = { ...mc.gateway };
+  if (mc.autoscale) card.autoscale = autoscaleText(mc.autoscale);
   return card;
 }
 

@@ -23,7 +23,7 @@ export function isNode(arg: unknown): arg is CopiesNode {
 /** The file a command argument points at, if any. */
 export function fileOf(arg: unknown): vscode.Uri | undefined {
   if (arg instanceof vscode.Uri) return arg;
-  if (isNode(arg) && arg.kind !== 'engineDown') return arg.file?.uri;
+  if (isNode(arg) && arg.kind !== 'engineDown' && arg.kind !== 'event') return arg.file?.uri;
   return undefined;
 }
 

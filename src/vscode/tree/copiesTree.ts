@@ -4,7 +4,9 @@ import * as vscode from 'vscode';
 import { Disposable } from '../../core/util/lifecycle';
 import { hostname } from 'node:os';
 import { compareVersions, type CopyRecord } from '../../core/copies/ps';
-import { endpointText, type DeployOverview, type EndpointStatus } from '../../core/deploy/overview';
+import { clockTime, endpointText, healingText, healingTrouble, type DeployOverview, type EndpointStatus } from '../../core/deploy/overview';
+import { autoscaleText, type AutoscaleStatus } from '../../core/keeper/autoscaler';
+import type { HealingStatus } from '../../core/keeper/healer';
 import { PHASE_LABELS, type RunningDeploy, type RunningDeploys } from '../deploy/runningDeploys';
 import type { WorkspaceMasterCopies, WorkspaceMasterCopy } from '../masterCopies';
 import type { CopiesModel } from './copiesModel';
@@ -16,8 +18,16 @@ export type CopiesNode =
   | { kind: 'engineDown'; message: string; host: string }
   | { kind: 'masterCopy'; name: string; file?: WorkspaceMasterCopy; copies: CopyRecord[]; deploy?: DeployOverview; deploying?: DeployInProgress }
   | { kind: 'endpoint'; name: string; endpoint: EndpointStatus; file?: WorkspaceMasterCopy }
-  | { kind: 'version'; name: string; version: string; file?: WorkspaceMasterCopy; copies: CopyRecord[]; active: boolean; deploying?: DeployInProgress }
-  | { kind: 'copy'; copy: CopyRecord; file?: WorkspaceMasterCopy };
+  | { kind: 'version'; name: string; version: string; file?: WorkspaceMasterCopy; copies: CopyRecord[]; active: boolean; deploying?: DeployInProgress; kept?: KeptCount }
+  | { kind: 'copy'; copy: CopyRecord; file?: WorkspaceMasterCopy }
+  /** A line on the active version: the keeper's last scaling decision, a replacement, why it backs off. */
+  | { kind: 'event'; name: string; version: string; label: string; at?: string; icon: 'scale' | 'would-scale' | 'replaced' | 'trouble'; tooltip: string };
+
+/** What the keeper keeps of the active version. */
+export interface KeptCount {
+  healing: HealingStatus;
+  autoscale?: AutoscaleStatus;
+}
 
 export class CopiesTreeProvider extends Disposable implements vscode.TreeDataProvider<CopiesNode> {
   private readonly changed = this._register(new vscode.EventEmitter<CopiesNode | undefined>());
@@ -43,12 +53,14 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
       const children: CopiesNode[] = node.deploy?.endpoint ? [{ kind: 'endpoint', name: node.name, endpoint: node.deploy.endpoint, file: node.file }] : [];
       for (const version of versions) {
         const child: CopiesNode = { kind: 'version', name: node.name, version, file: node.file, copies: node.copies.filter((c) => c.version === version), active: version === active };
+        const healing = node.deploy?.endpoint?.healing;
+        if (version === active && healing?.version === version) child.kept = { healing, autoscale: node.deploy?.endpoint?.autoscale };
         if (node.deploying && deployingVersion(node.deploying) === version) child.deploying = node.deploying;
         children.push(child);
       }
       return children;
     }
-    if (node.kind === 'version') return node.copies.map((copy) => ({ kind: 'copy', copy, file: node.file }));
+    if (node.kind === 'version') return [...(node.kept ? keptEvents(node.name, node.version, node.kept) : []), ...node.copies.map((copy): CopiesNode => ({ kind: 'copy', copy, file: node.file }))];
     return [];
   }
 
@@ -134,8 +146,12 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
         const running = node.copies.filter((c) => c.state === 'running').length;
         const item = new vscode.TreeItem(node.version, vscode.TreeItemCollapsibleState.Expanded);
         const current = node.file?.version === node.version;
+        const kept = node.kept;
+        const desired = kept ? (kept.autoscale?.policy.dryRun ? kept.healing.desired : (kept.autoscale?.desired ?? kept.healing.desired)) : undefined;
         item.description = [
           `${node.copies.length} cop${node.copies.length === 1 ? 'y' : 'ies'} · ${running} running${healthy ? ` · ${healthy} healthy` : ''}${current ? ' · current' : ''}`,
+          desired !== undefined && desired !== null ? `${desired} desired${kept?.autoscale ? ` (autoscaled ${kept.autoscale.policy.min}–${kept.autoscale.policy.max})` : ''}` : undefined,
+          kept && healingTrouble(kept.healing) ? (kept.healing.state === 'backing-off' ? 'backing off' : 'cannot replace copies') : undefined,
           node.active ? 'active' : undefined,
           node.deploying ? deployingText(node.deploying, false) : undefined,
         ]
@@ -146,8 +162,19 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
           : node.active
             ? new vscode.ThemeIcon('rocket', new vscode.ThemeColor('testing.iconPassed'))
             : new vscode.ThemeIcon('versions');
+        if (kept && healingTrouble(kept.healing)) item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
         // (A MarkdownString: a plain string tooltip would also become the row's accessible label.)
-        if (node.active) item.tooltip = new vscode.MarkdownString(`${escapeMd(node.version)} is the active version: new connections go to its copies.`);
+        if (node.active) {
+          item.tooltip = new vscode.MarkdownString(
+            [
+              `${escapeMd(node.version)} is the active version: new connections go to its copies.`,
+              kept ? `Its keeper: ${escapeMd(healingText(kept.healing))}` : undefined,
+              kept?.autoscale ? `Autoscaled ${escapeMd(autoscaleText(kept.autoscale.policy))}; the targets ask for ${kept.autoscale.recommended} now${kept.autoscale.waiting ? ` (${escapeMd(kept.autoscale.waiting)})` : ''}.` : undefined,
+            ]
+              .filter(Boolean)
+              .join('\n\n'),
+          );
+        }
         item.contextValue = ['version', node.file && current ? 'current' : 'other', node.active ? 'active' : undefined, node.deploying ? 'promoting' : undefined].filter(Boolean).join(' ');
         return item;
       }
@@ -169,6 +196,16 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
         item.contextValue = `endpoint ${e.state}`;
         return item;
       }
+      case 'event': {
+        const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+        item.id = `ev:${node.name}:${node.version}:${node.icon}`;
+        if (node.at) item.description = clockTime(node.at);
+        const icons = { scale: 'graph-line', 'would-scale': 'beaker', replaced: 'debug-restart', trouble: 'warning' } as const;
+        item.iconPath = new vscode.ThemeIcon(icons[node.icon], node.icon === 'trouble' ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
+        item.tooltip = new vscode.MarkdownString(escapeMd(node.tooltip));
+        item.contextValue = `keeperEvent ${node.icon}`;
+        return item;
+      }
       case 'copy': {
         const c = node.copy;
         const item = new vscode.TreeItem(`#${c.index}`, vscode.TreeItemCollapsibleState.None);
@@ -185,6 +222,30 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
       }
     }
   }
+}
+
+/** The lines on the active version: why the keeper is stuck, its last replacement, its last scaling decision. */
+function keptEvents(name: string, version: string, kept: KeptCount): CopiesNode[] {
+  const out: CopiesNode[] = [];
+  const h = kept.healing;
+  if (healingTrouble(h)) out.push({ kind: 'event', name, version, label: h.state === 'backing-off' ? `backing off: ${h.reason ?? 'replacements keep failing'}` : `cannot replace copies: ${h.reason ?? ''}`, icon: 'trouble', tooltip: healingText(h) });
+  // "printed copy 3 of 1.0.0 (replaces copy 2: exited 137)" → "replaced copy 2: exited 137"
+  const replaced = [...h.events].reverse().find((e) => /\(replaces copy \d+: .*\)$/.test(e.text));
+  const m = replaced && /\(replaces (copy \d+: .*)\)$/.exec(replaced.text);
+  if (replaced && m) out.push({ kind: 'event', name, version, label: `replaced ${m[1]}`, at: replaced.at, icon: 'replaced', tooltip: h.events.slice(-5).map((e) => `${clockTime(e.at)} ${e.text}`).join('\n\n') });
+  const decision = kept.autoscale?.decisions.filter((d) => d.version === version).at(-1);
+  if (kept.autoscale && decision) {
+    out.push({
+      kind: 'event',
+      name,
+      version,
+      label: `${decision.applied ? '' : 'would scale '}${decision.reason}`,
+      at: decision.at,
+      icon: decision.applied ? 'scale' : 'would-scale',
+      tooltip: `Autoscaled ${autoscaleText(kept.autoscale.policy)}.${decision.applied ? '' : ' A dry run: nothing was changed.'}`,
+    });
+  }
+  return out;
 }
 
 function deployingVersion(d: DeployInProgress): string {

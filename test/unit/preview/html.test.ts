@@ -200,6 +200,16 @@ describe('preview HTML', () => {
 
     const noGateway: PreviewModel = { ...m, promote: { ...m.promote!, endpoint: undefined } };
     assert.match(renderPreviewBody(noGateway, { trusted: true }), /No <code>gateway<\/code>: there is no endpoint to move/);
+
+    // Autoscaled: the policy in the summary, the keeper's count and its last decision under the promote.
+    const scaled: PreviewModel = {
+      ...m,
+      summary: { ...m.summary!, autoscale: '1–5 copies on 10 open connections per copy (cooldown 30s)' },
+      promote: { ...m.promote!, kept: { version: '0.9.0', count: 4, by: 'autoscale', reason: '3 → 4: 31 open connections over 3 copies, target 10', at: '2026-12-01T14:03:00.000Z' } },
+    };
+    const scaledBody = renderPreviewBody(scaled, { trusted: true });
+    assert.match(scaledBody, /<dt>Autoscale<\/dt><dd>1–5 copies on 10 open connections per copy \(cooldown 30s\)<\/dd>/);
+    assert.match(scaledBody, /Its keeper keeps 4 copies of <code>0\.9\.0<\/code> — autoscaled 3 → 4: 31 open connections over 3 copies, target 10 \(2026-12-01 14:03:00Z\)\./);
   });
 
   it('every value of the model is escaped, in text and in attributes (trusted and untrusted, document and body)', async () => {

@@ -195,6 +195,18 @@ describe('preview model', () => {
     assert.equal(promoteViewOf({ ...mc, gateway: undefined } as MasterCopy, plan([]), { ledger: [] }).endpoint, undefined, 'no gateway: no endpoint to move');
   });
 
+  it('promoteViewOf with autoscale: green within min and max, and the count the keeper keeps with its last decision', () => {
+    const mc = { mastercopy: 1, name: 'demo', version: '2.0.0', copies: 2, gateway: { port: 18080, target: 8080 }, autoscale: { min: 2, max: 3, inflight: 10 } } as unknown as MasterCopy;
+    const plan = (running: [string, number][]) => ({ build: { state: 'up-to-date' }, print: { running: running.map(([version, count]) => ({ version, count, running: count, healthy: count })) } }) as unknown as PreviewPlan;
+    const served: LedgerRecord = { seq: 1, action: 'promote', version: '1.0.0', imageId: 'sha256:i', digest: 'sha256:d', outcome: 'promoted', at: '', by: { user: 'a', host: 'b' }, git: null, replaced: null, copies: 1, folder: null, gateway: null };
+    const desired = new Map([['1.0.0', { seq: 3, version: '1.0.0', count: 5, at: '2026-12-01T14:03:00.000Z', by: 'autoscale', reason: '4 → 5: 48 open connections over 4 copies, target 10' }]]);
+    const v = promoteViewOf(mc, plan([['1.0.0', 5]]), { ledger: [served], keeper: { running: true }, desired });
+    assert.equal(v.copies, 3, 'blue has 5: green starts at max');
+    assert.deepEqual(v.kept, { version: '1.0.0', count: 5, by: 'autoscale', at: '2026-12-01T14:03:00.000Z', reason: '4 → 5: 48 open connections over 4 copies, target 10' });
+    assert.equal(promoteViewOf(mc, plan([['1.0.0', 1]]), { ledger: [served], keeper: { running: false }, desired }).kept, undefined, 'no keeper running: nobody keeps it');
+    assert.equal(promoteViewOf(mc, plan([]), { ledger: [] }).copies, 2);
+  });
+
   it('an invalid text keeps the last valid state, stale, with the current problems (positions of the new text)', async () => {
     const good = await model(VALID);
     const broken = VALID.replace('copies: 2', 'copies: 0');
