@@ -31,6 +31,8 @@ export function run(): Promise<void> {
     timeout: 60_000,
     color: false,
     reporter: require(path.join(__dirname, '..', 'support', 'countingReporter.js')),
+    // Only while working on one feature (runCodeServer.mjs); CI runs everything.
+    ...(process.env.MASTERCOPY_TEST_GREP ? { grep: process.env.MASTERCOPY_TEST_GREP } : {}),
   });
   for (const file of testFiles(path.join(__dirname, 'suite'))) mocha.addFile(file);
   return new Promise((resolve, reject) => {

@@ -9,6 +9,8 @@
 // Needs `bash scripts/setup-vscode.sh` and a build (`node esbuild.mjs`) first.
 // Logs: test-results/code-server.log, test-results/vscode-browser.log; screenshots:
 // test-results/screenshots/.
+// While working on one feature, MASTERCOPY_TEST_GREP=REGEX runs only the mocha tests whose
+// full title matches and the UI check files whose suite name matches (CI never sets it).
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,6 +18,7 @@ import { freshCopy, launchChromium, root, startCodeServer, until, workbenchUrl }
 import { Workbench } from './ui/workbench.mjs';
 
 const resultsFile = process.env.MASTERCOPY_TEST_RESULTS || join(root, 'test-results', 'vscode.json');
+const grep = process.env.MASTERCOPY_TEST_GREP || '';
 const runTimeoutMs = Number(process.env.MASTERCOPY_VSCODE_TIMEOUT_MS || 5 * 60_000);
 const resultsDir = join(root, 'test-results');
 const screenshotDir = join(resultsDir, 'screenshots');
@@ -98,7 +101,7 @@ async function runExtensionTests(workspace) {
     folder: workspace,
     extensionDevelopmentPath: root,
     extensionTestsPath: testsEntry,
-    extensionEnvironment: { MASTERCOPY_TEST_RESULTS: resultsFile, MASTERCOPY_TEST_WORKSPACE: workspace, MASTERCOPY_TEST_LOG_PREFIX: REPORT_MARKER },
+    extensionEnvironment: { MASTERCOPY_TEST_RESULTS: resultsFile, MASTERCOPY_TEST_WORKSPACE: workspace, MASTERCOPY_TEST_LOG_PREFIX: REPORT_MARKER, MASTERCOPY_TEST_GREP: grep },
   });
   let exit;
   const exited = new Promise((r) => (exit = r));
@@ -125,6 +128,7 @@ async function runUiChecks() {
   for (const file of files) {
     // A check file may ask for a server of its own kind: `export const server = { workspaceTrust: true }`.
     const { suite, checks, server: wants } = await import(pathToFileURL(join(dir, file)).href);
+    if (grep && !new RegExp(grep).test(suite)) continue;
     const workspace = freshCopy(fixture, join(root, '.vscode-test', `ui-${file.replace(/\.ui\.mjs$/, '')}`));
     const { context, page, url } = await openWorkbench(file, { folder: workspace, extensionDevelopmentPath: root }, await serverFor(wants));
     const wb = new Workbench(page, { screenshotDir });
