@@ -32,6 +32,8 @@ const BENCHMARKS = [
   { name: 'copies', entry: 'bench/print.ts' }, // needs an engine: printing 10/20 copies three ways, then the Copies view refresh (bench/refresh.ts); MC_BENCH_COPIES=print|refresh runs one
   // needs an engine, dist/keeper.js and HAProxy (scripts/setup-bench.sh): promote against print + health; the endpoint against one copy and HAProxy
   { name: 'deploy', entry: 'bench/deploy.ts', external: ['autocannon'] },
+  // needs an engine and dist/keeper.js: the keeper's reaction times (replacement, scale up/down) against printing one copy
+  { name: 'herd', entry: 'bench/herd.ts' },
 ];
 
 function parseArgs(argv) {

@@ -2,7 +2,8 @@
 // `max` on its targets, the way Kubernetes' HorizontalPodAutoscaler does it. Each target
 // asks for ceil(total / target) copies — 31 open connections on a target of 10 ask for 4 —
 // the largest ask wins, kept within the bounds.
-// - Up as soon as a target asks for more, at most one decision per cooldown.
+// Each tick (a second, in the keeper) is one reading.
+// - Up as soon as a reading asks for more, at most one decision per cooldown.
 // - Down only once every ask for a whole cooldown was lower (the traffic has been low for
 //   that long), to the highest of those asks, and a cooldown after the last decision.
 // - A count out of bounds (a new policy) is corrected at once.
@@ -19,8 +20,6 @@ import { SettlingRunner } from '../util/coalescingRunner';
 import type { Keeper } from './keeper';
 
 export const DEFAULT_COOLDOWN_MS = 30_000;
-/** Samples (one a tick, a second apart in the keeper) averaged into one reading. */
-const WINDOW_SAMPLES = 3;
 const DECISIONS_KEPT = 10;
 
 export interface AutoscaleReading {
@@ -98,7 +97,6 @@ export interface AutoscalerOptions {
 
 export class Autoscaler {
   private key: string | undefined;
-  private samples: { open: number; cpu?: number }[] = [];
   private lastDecisionAt = 0;
   /** Since when every ask was below the count, and the highest of them. */
   private low: { since: number; highest: number } | undefined;
@@ -148,17 +146,13 @@ export class Autoscaler {
     if (key !== this.key) {
       // A new version or policy: its promote just set the count.
       this.key = key;
-      this.samples = [];
       this.low = undefined;
       this.wouldBe = undefined;
       this.lastDecisionAt = now;
     }
     const copies = this.keeper.status().copies.filter((c) => c.version === record.version);
     const serving = copies.filter((c) => c.healthy).length;
-    const sample = { open: copies.reduce((sum, c) => sum + c.open, 0), cpu: policy.cpu === undefined ? undefined : await this.cpu(copies.map((c) => c.id)) };
-    this.samples = [...this.samples, sample].slice(-WINDOW_SAMPLES);
-    const cpus = this.samples.map((s) => s.cpu).filter((c): c is number => c !== undefined);
-    const reading: AutoscaleReading = { serving, open: mean(this.samples.map((s) => s.open)), cpu: cpus.length ? mean(cpus) : undefined };
+    const reading: AutoscaleReading = { serving, open: copies.reduce((sum, c) => sum + c.open, 0), cpu: policy.cpu === undefined ? undefined : await this.cpu(copies.map((c) => c.id)) };
 
     const desired = (await readDesired(this.engine, this.options.name)).get(record.version)?.count ?? record.copies;
     const current = policy.dryRun ? (this.wouldBe ??= desired) : desired;
@@ -219,10 +213,6 @@ export class Autoscaler {
     this.cpuBefore = next;
     return total;
   }
-}
-
-function mean(values: number[]): number {
-  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0;
 }
 
 /** 31, or 2.3: a reading as a person reads it. */

@@ -33,6 +33,7 @@ export interface KeeperOptions {
 /** A copy busy with traffic may answer a probe slowly: slow is not sick. */
 const DEFAULT_PROBE_TIMEOUT_MS = 2000;
 const REFUSED_PAUSE_MS = 250;
+const NEW_COPY_PROBE_MS = 100;
 
 export interface Tracked extends Backend {
   startedAt: string | undefined;
@@ -49,6 +50,11 @@ export interface Tracked extends Backend {
   excludedUntil: number;
   /** It passed a probe once since it started (a copy that never did is not tried in panic mode). */
   everHealthy: boolean;
+  /** When its last probe started (ms), and whether one runs now. */
+  probedAt: number;
+  probing: boolean;
+  /** When a failed probe last counted (ms). */
+  failedAt: number;
   engineHealth?: 'starting' | 'healthy' | 'unhealthy';
 }
 
@@ -82,7 +88,9 @@ export class Keeper implements BackendSource {
     await this.refresh().catch((e: unknown) => this.log(`first read failed: ${message(e)}`));
     void this.followEvents();
     void this.loop(this.options.pollMs ?? 2000, () => this.refresh());
-    void this.loop(this.options.probeIntervalMs ?? 1000, () => this.probeAll());
+    // Every copy once a probe interval; a copy that has not passed yet (a replacement, a copy
+    // scaled up) every NEW_COPY_PROBE_MS, so that it serves as soon as it can.
+    void this.loop(NEW_COPY_PROBE_MS, () => this.probeDue(this.options.probeIntervalMs ?? 1000));
   }
 
   dispose(): void {
@@ -179,6 +187,9 @@ export class Keeper implements BackendSource {
           draining: known?.draining ?? false,
           excludedUntil: 0,
           everHealthy: false,
+          probedAt: 0,
+          probing: false,
+          failedAt: 0,
           engineHealth: details.health,
         };
         this.copies.set(summary.id, copy);
@@ -214,23 +225,34 @@ export class Keeper implements BackendSource {
       copy.last = copy.engineHealth === undefined ? 'running (no health check)' : `the engine says ${copy.engineHealth}`;
     } else {
       const timeoutMs = this.options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
-      const status = await httpStatus(copy.address, copy.probe.port, copy.probe.path, timeoutMs);
+      copy.probedAt = Date.now();
+      copy.probing = true;
+      const status = await httpStatus(copy.address, copy.probe.port, copy.probe.path, timeoutMs).finally(() => (copy.probing = false));
       const ok = status !== undefined && status >= 200 && status < 400;
       copy.last = status === undefined ? `GET ${copy.probe.path} on port ${copy.probe.port} got no answer within ${timeoutMs} ms` : `GET ${copy.probe.path} answered ${status}`;
       if (ok) {
         copy.failures = 0;
         copy.healthy = true;
         copy.everHealthy = true;
-      } else if (!copy.known || ++copy.failures >= (this.options.failuresToRemove ?? 3)) {
-        copy.healthy = false;
+      } else {
+        // Failures count once a probe interval, however often a new copy is probed: the
+        // health check's retries mean intervals.
+        if (Date.now() - copy.failedAt >= (this.options.probeIntervalMs ?? 1000) - NEW_COPY_PROBE_MS / 2) {
+          copy.failures++;
+          copy.failedAt = Date.now();
+        }
+        if (!copy.known || copy.failures >= (this.options.failuresToRemove ?? 3)) copy.healthy = false;
       }
     }
     copy.known = true;
     this.notify();
   }
 
-  private async probeAll(): Promise<void> {
-    await Promise.all([...this.copies.values()].filter((c) => c.probe).map((c) => this.judge(c)));
+  /** Probes the copies that are due: never passed yet, or not probed for `intervalMs`. One probe per copy at a time. */
+  private async probeDue(intervalMs: number): Promise<void> {
+    const now = Date.now();
+    const due = [...this.copies.values()].filter((c) => c.probe && !c.probing && (!c.everHealthy || now - c.probedAt >= intervalMs));
+    await Promise.all(due.map((c) => this.judge(c)));
   }
 
   private async followEvents(): Promise<void> {
