@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import type { EngineClient, EngineEvent } from '../../src/core/engine/EngineClient';
+import { cpuPercent, type EngineClient, type EngineEvent } from '../../src/core/engine/EngineClient';
 import { createEngineClient } from '../../src/core/engine/DockerodeEngineClient';
 import { EngineRequestError, EngineUnreachableError, NotManagedError } from '../../src/core/engine/errors';
 import { nodeHostResolutionDeps, resolveEngineHost } from '../../src/core/engine/hostResolution';
@@ -88,6 +88,24 @@ describe('EngineClient (dockerode) against a real engine', () => {
     assert.deepEqual(await client.listContainers(thisRun), []);
     // Removing what is gone already is not an error.
     await client.stopAndRemoveContainer(id, thisRun);
+  });
+
+  it('reads a running container\'s CPU counters (one-shot stats): a busy loop reads as busy, a gone container as undefined', async () => {
+    const { id } = await client.createAndStartContainer({ image: 'busybox:stable', labels: copyLabels(7), command: ['sh', '-c', 'while :; do :; done'] });
+    try {
+      const first = await client.cpuSample(id);
+      assert.ok(first && first.systemNs > 0 && first.onlineCpus >= 1, JSON.stringify(first));
+      let percent: number | undefined;
+      await waitFor('a second sample that moved', async () => {
+        const next = await client.cpuSample(id);
+        percent = next && cpuPercent(first, next);
+        return percent !== undefined && next!.systemNs > first.systemNs;
+      }, 10_000, 200);
+      assert.ok((percent ?? 0) > 20, `a busy loop uses most of a core (${percent} %)`);
+    } finally {
+      await client.stopAndRemoveContainer(id, { [LABEL_NAME]: NAME, ...thisRun }, { stopTimeoutSeconds: 1 });
+    }
+    assert.equal(await client.cpuSample(id), undefined);
   });
 
   it('never lists a foreign container and refuses to remove it', async () => {

@@ -84,7 +84,7 @@ describe('keeper self-healing against a real engine', function () {
     assert.equal(s.healing?.desired, 2);
     assert.equal(s.healing?.state, 'steady');
     const events = JSON.stringify(s.healing?.events);
-    assert.ok(s.healing?.events.some((e) => /printed copy \d+ of 1\.0\.0 \(replaces copy 0: exited/.test(e.text)), events);
+    assert.ok(s.healing?.events.some((e) => /printed copy \d+ of 1\.0\.0 \(replaces copy 0: exited 137\)/.test(e.text)), events);
     assert.ok(s.healing?.events.some((e) => /printed copy \d+ of 1\.0\.0 \(replaces copy 1: removed\)/.test(e.text)), events);
     assert.ok(s.healing?.events.some((e) => /disposed of copy 0/.test(e.text)), 'the killed copy was disposed of');
   });

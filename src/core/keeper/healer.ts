@@ -212,7 +212,8 @@ export class Healer {
 
   /** healthy, starting (give it time), or sick with why. */
   private judge(c: ContainerSummary, timing: ReturnType<typeof healthTiming>): 'healthy' | 'starting' | { sick: string } {
-    if (c.status === 'exited' || c.status === 'dead') return { sick: c.statusText.replace(/ \(.*$/, '').replace(/^Exited/, 'exited') || c.status };
+    // "Exited (137) 3 seconds ago" → "exited 137"
+    if (c.status === 'exited' || c.status === 'dead') return { sick: /^Exited \((-?\d+)\)/.exec(c.statusText)?.slice(1, 2).map((code) => `exited ${code}`)[0] ?? c.status };
     // A print (ours or a client's) creates, then starts: only one left unstarted for long is sick.
     if (c.status === 'created') return this.pending.has(c.id) || this.now() - c.created < CREATED_GRACE_MS ? 'starting' : { sick: 'created but never started' };
     if (c.status === 'restarting') return 'starting';
