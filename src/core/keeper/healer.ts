@@ -77,6 +77,8 @@ export class Healer {
   private seen = new Map<string, string>();
   /** Copies removed by hand, not yet replaced: their index. */
   private removed: { id: string; index: string }[] = [];
+  /** Sick copies a replacement was printed for (they go once enough copies are healthy). */
+  private readonly replacedSick = new Set<string>();
   /** Copies this healer disposed of itself (not "removed by hand"). */
   private readonly disposedHere = new Set<string>();
   private seenVersion: string | undefined;
@@ -135,6 +137,7 @@ export class Healer {
     }
     for (const [id, index] of this.seen) if (!all.some((c) => c.id === id) && !this.disposedHere.has(id) && !this.draining.has(id)) this.removed.push({ id, index });
     this.seen = new Map(all.map((c) => [c.id, c.labels[LABEL_COPY]]));
+    for (const id of this.replacedSick) if (!all.some((c) => c.id === id)) this.replacedSick.delete(id);
     const source = await this.masterCopy(version);
     const timing = healthTiming(typeof source === 'string' ? undefined : source.mc.health);
 
@@ -158,6 +161,7 @@ export class Healer {
         this.say(`copy ${p.index} is healthy (${p.why})`);
       } else if (!c || sick.some((s) => s.c.id === p.id) || this.now() > p.deadline) {
         this.pending.delete(p.id);
+        if (p.replaces) this.replacedSick.delete(p.replaces); // to be replaced again, after the backoff
         this.failures++;
         const wait = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (this.failures - 1));
         this.backoffUntil = this.now() + wait;
@@ -189,14 +193,18 @@ export class Healer {
         return;
       }
       // What each new copy stands in for: a sick copy not covered yet, a copy removed by hand, or the count.
-      const covered = new Set([...this.pending.values()].map((p) => p.replaces));
+      const covered = new Set([...[...this.pending.values()].map((p) => p.replaces), ...this.replacedSick]);
       const reasons = [
         ...sick.filter((x) => !covered.has(x.c.id)).map((x) => ({ replaces: x.c.id, why: `replaces copy ${x.c.labels[LABEL_COPY]}: ${x.why}` })),
         ...this.removed.map((r) => ({ replaces: r.id, why: `replaces copy ${r.index}: removed` })),
       ];
       for (let i = 0; i < Math.min(missing, 3); i++) {
         const reason = reasons[i] ?? { replaces: undefined, why: `${healthy.length + waiting + i} of ${desired} running` };
-        if (await this.print(source, version, all, secrets, sibling?.labels ?? {}, reason, timing)) this.removed = this.removed.filter((r) => r.id !== reason.replaces);
+        if (await this.print(source, version, all, secrets, sibling?.labels ?? {}, reason, timing)) {
+          this.removed = this.removed.filter((r) => r.id !== reason.replaces);
+          // A sick copy stays until there are enough healthy ones without it: replaced once, not again meanwhile.
+          if (reason.replaces && sick.some((x) => x.c.id === reason.replaces)) this.replacedSick.add(reason.replaces);
+        }
       }
       this.status = { ...base, state: 'healing', events: [] };
       return;
