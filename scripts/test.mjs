@@ -80,8 +80,13 @@ for (const suite of suites) {
   const resultsFile = join(resultsDir, `${suite}.json`);
   rmSync(resultsFile, { force: true });
   if (suite === 'lint') {
-    // ESLint, type-aware (eslint.config.mjs): one line in the totals, like the type check.
-    const status = run(join(root, 'node_modules', '.bin', 'eslint'), ['src', 'test']);
+    // ESLint, type-aware (eslint.config.mjs), Prettier (.prettierrc.json) and the width of
+    // what Prettier cannot break: one line in the totals, like the type check.
+    const status = [
+      [join(root, 'node_modules', '.bin', 'eslint'), ['src', 'test']],
+      [join(root, 'node_modules', '.bin', 'prettier'), ['--check', '--log-level', 'warn', '.']],
+      ['node', ['scripts/check-width.mjs']],
+    ].reduce((worst, [cmd, args]) => Math.max(worst, run(cmd, args)), 0);
     totals[status === 0 ? 'passed' : 'failed']++;
     lines.push(`lint: ${status === 0 ? '1 passed, 0 failed' : '0 passed, 1 failed'}`);
     continue;
