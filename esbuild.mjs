@@ -13,7 +13,8 @@ generateSchemaValidator(import.meta.dirname);
 // The preview webview loads codicons from the extension itself (no remote resources), and
 // the package is made with --no-dependencies: ship the two files it needs under dist/.
 mkdirSync('dist/codicons', { recursive: true });
-for (const file of ['codicon.css', 'codicon.ttf']) copyFileSync(join('node_modules/@vscode/codicons/dist', file), join('dist/codicons', file));
+for (const file of ['codicon.css', 'codicon.ttf'])
+  copyFileSync(join('node_modules/@vscode/codicons/dist', file), join('dist/codicons', file));
 const watch = process.argv.includes('--watch');
 
 // dockerode's optional native parts (ssh2's crypto binding, cpu-features) are
@@ -52,9 +53,24 @@ const builds = [
     minify: true,
   },
   // The keeper program, run inside its container next to the copies (src/core/keeper/).
-  { ...common, entryPoints: { keeper: 'src/core/keeper/keeperMain.ts', 'keeper-control': 'src/core/keeper/keeperControlMain.ts' }, outdir: 'dist', minify: true, sourcemap: false },
+  {
+    ...common,
+    entryPoints: {
+      keeper: 'src/core/keeper/keeperMain.ts',
+      'keeper-control': 'src/core/keeper/keeperControlMain.ts',
+    },
+    outdir: 'dist',
+    minify: true,
+    sourcemap: false,
+  },
   // The program itself: loads cli-main.js through a V8 code cache (src/cli/codeCache.ts).
-  { ...common, entryPoints: { cli: 'src/cli/bin.ts' }, outdir: 'dist', sourcemap: false, banner: { js: '#!/usr/bin/env node' } },
+  {
+    ...common,
+    entryPoints: { cli: 'src/cli/bin.ts' },
+    outdir: 'dist',
+    sourcemap: false,
+    banner: { js: '#!/usr/bin/env node' },
+  },
 ];
 if (!production) {
   // Each test file becomes its own bundle under out/, keeping test/ layout.

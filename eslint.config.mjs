@@ -5,12 +5,25 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'out/**', 'node_modules/**', '.tools/**', '.vscode-test/**', 'bench/results/**', 'test-results/**', 'src/core/mastercopy/generated/**', '**/*.mjs', '**/*.js'],
+    ignores: [
+      'dist/**',
+      'out/**',
+      'node_modules/**',
+      '.tools/**',
+      '.vscode-test/**',
+      'bench/results/**',
+      'test-results/**',
+      'src/core/mastercopy/generated/**',
+      '**/*.mjs',
+      '**/*.js',
+    ],
   },
   {
     files: ['**/*.ts'],
     extends: [tseslint.configs.base],
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       // A promise nobody awaits loses its rejection: await it, handle it, or say `void`.
       '@typescript-eslint/no-floating-promises': 'error',
@@ -22,6 +35,19 @@ export default tseslint.config(
   {
     // The core is editor-free by rule, not by convention (DESIGN: src/core never imports vscode).
     files: ['src/core/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core never imports vscode: put editor code in src/vscode and pass what core needs in.' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'vscode',
+              message:
+                'src/core never imports vscode: put editor code in src/vscode and pass what core needs in.',
+            },
+          ],
+        },
+      ],
+    },
   },
 );

@@ -28,7 +28,16 @@ import { promote, type PromotePhase } from '../src/core/deploy/promote';
 import { findKeeper, keeperControl } from '../src/core/keeper/keeperContainer';
 import type { Report } from './lib/report';
 import { fmtMs, fmtRatio, quantile, summarize } from './lib/stats';
-import { BENCH_LABEL, cleanup, engineClient, ensureEngine, exampleVariant, exec, newRunId, rawDocker } from './print';
+import {
+  BENCH_LABEL,
+  cleanup,
+  engineClient,
+  ensureEngine,
+  exampleVariant,
+  exec,
+  newRunId,
+  rawDocker,
+} from './print';
 
 interface LoadResult {
   rps: number;
@@ -41,7 +50,22 @@ interface LoadResult {
 
 /** One wrk run (C, Debian's package): fixed connections, bounded in time, one loopback URL. */
 async function wrk(port: number, seconds: number): Promise<LoadResult> {
-  const out = await exec('wrk', ['-t', '2', '-c', '8', '-d', `${seconds}s`, '--timeout', '5s', '--latency', `http://127.0.0.1:${port}/`], { timeout: (seconds + 30) * 1000 });
+  const out = await exec(
+    'wrk',
+    [
+      '-t',
+      '2',
+      '-c',
+      '8',
+      '-d',
+      `${seconds}s`,
+      '--timeout',
+      '5s',
+      '--latency',
+      `http://127.0.0.1:${port}/`,
+    ],
+    { timeout: (seconds + 30) * 1000 },
+  );
   const ms = (label: string) => {
     const m = new RegExp(`^\\s*${label}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(out);
     if (!m) throw new Error(`bench: no ${label}% latency in wrk's output:\n${out}`);
@@ -80,7 +104,9 @@ async function nodeLoad(port: number, seconds: number, parallel = 8): Promise<Lo
         s.destroy();
         resolve();
       };
-      const s = createConnection({ port, host: '127.0.0.1' }, () => s.write('GET / HTTP/1.1\r\nHost: bench\r\n\r\n'));
+      const s = createConnection({ port, host: '127.0.0.1' }, () =>
+        s.write('GET / HTTP/1.1\r\nHost: bench\r\n\r\n'),
+      );
       s.setTimeout(5000, () => end(false));
       s.on('data', (chunk: Buffer) => {
         if (length < 0) {
@@ -99,7 +125,16 @@ async function nodeLoad(port: number, seconds: number, parallel = 8): Promise<Lo
   const t0 = performance.now();
   await Promise.all(Array.from({ length: parallel }, one));
   const s = summarize(latencies);
-  return { rps: latencies.length / ((performance.now() - t0) / 1000), p50: s.median, p99: quantile([...latencies].sort((a, b) => a - b), 0.99), requests: latencies.length, errors };
+  return {
+    rps: latencies.length / ((performance.now() - t0) / 1000),
+    p50: s.median,
+    p99: quantile(
+      [...latencies].sort((a, b) => a - b),
+      0.99,
+    ),
+    requests: latencies.length,
+    errors,
+  };
 }
 
 function answers(port: number): Promise<boolean> {
@@ -132,15 +167,27 @@ export async function run(report: Report): Promise<void> {
   const name = `mc-bench-deploy-${runId}`;
   const gatewayPort = 28_000 + (process.pid % 1000);
   const haproxyPort = gatewayPort + 1;
-  const deploy = nodeDeployEnvironment(engine, process.env, { scriptPath: join(root, 'dist', 'keeper.js') }, labels);
+  const deploy = nodeDeployEnvironment(
+    engine,
+    process.env,
+    { scriptPath: join(root, 'dist', 'keeper.js') },
+    labels,
+  );
   const version = (v: string) => (t: string) =>
     t
       .replace(/^version: "1.0.0"$/m, `version: "${v}"`)
-      .replace(/^  cpus: 0.5\n/m, '').replace(/^copies: 2$/m, 'copies: 3').replace(/^gateway: .*$/m, `gateway: { port: ${gatewayPort}, target: 8080 }`);
+      .replace(/^  cpus: 0.5\n/m, '')
+      .replace(/^copies: 2$/m, 'copies: 3')
+      .replace(/^gateway: .*$/m, `gateway: { port: ${gatewayPort}, target: 8080 }`);
   const a = exampleVariant(root, name, tempDirs, version('1.0.0'));
   const b = exampleVariant(root, name, tempDirs, version('1.1.0'));
   const printed = exampleVariant(root, `${name}-print`, tempDirs, version('1.0.0'));
-  const printOptions = { copies: 3, env: {}, readFile: (p: string) => readFile(p, 'utf8'), extraLabels: labels };
+  const printOptions = {
+    copies: 3,
+    env: {},
+    readFile: (p: string) => readFile(p, 'utf8'),
+    extraLabels: labels,
+  };
   let haproxy: ChildProcess | undefined;
   try {
     // Warm up: both versions built, the keeper image built, blue (A) serving.
@@ -165,15 +212,21 @@ export async function run(report: Report): Promise<void> {
 
       const marks = new Map<PromotePhase, number>();
       const t1 = performance.now();
-      const result = await promote(engine, { kind: 'file', ...next }, deploy, { onProgress: (e) => e.kind === 'phase' && marks.set(e.phase, performance.now()) });
+      const result = await promote(engine, { kind: 'file', ...next }, deploy, {
+        onProgress: (e) => e.kind === 'phase' && marks.set(e.phase, performance.now()),
+      });
       const total = performance.now() - t1;
       if (result.status !== 'promoted') throw new Error(`bench: promote said ${result.status}`);
       const end = performance.now();
-      const drain = marks.has('drain') ? (marks.get('dispose') ?? end) - (marks.get('drain') ?? 0) : 0;
+      const drain = marks.has('drain')
+        ? (marks.get('dispose') ?? end) - (marks.get('drain') ?? 0)
+        : 0;
       // Each phase lasts until the next one starts; what comes before the first is the lock and the ledger.
       const seen = [...marks.entries()];
       phaseMs.set('lock + ledger', [...(phaseMs.get('lock + ledger') ?? []), seen[0][1] - t1]);
-      seen.forEach(([phase, at], k) => phaseMs.set(phase, [...(phaseMs.get(phase) ?? []), (seen[k + 1]?.[1] ?? end) - at]));
+      seen.forEach(([phase, at], k) =>
+        phaseMs.set(phase, [...(phaseMs.get(phase) ?? []), (seen[k + 1]?.[1] ?? end) - at]),
+      );
       promoteMs.push(total);
       drainMs.push(drain);
       promoteNoDrainMs.push(total - drain);
@@ -188,15 +241,31 @@ export async function run(report: Report): Promise<void> {
       ['case', 'median ms', 'p90 ms', 'ratio to print (median)', 'target'],
       [
         ['print 3 copies + health wait (baseline)', fmtMs(p.median), fmtMs(p.p90), '1×', ''],
-        ['promote 3 copies, drain excluded', fmtMs(q.median), fmtMs(q.p90), fmtRatio(q.median / p.median), `≤1.3× — ${q.median / p.median <= 1.3 ? 'met' : 'missed'}`],
-        ['promote 3 copies, whole', fmtMs(all.median), fmtMs(all.p90), fmtRatio(all.median / p.median), ''],
+        [
+          'promote 3 copies, drain excluded',
+          fmtMs(q.median),
+          fmtMs(q.p90),
+          fmtRatio(q.median / p.median),
+          `≤1.3× — ${q.median / p.median <= 1.3 ? 'met' : 'missed'}`,
+        ],
+        [
+          'promote 3 copies, whole',
+          fmtMs(all.median),
+          fmtMs(all.p90),
+          fmtRatio(all.median / p.median),
+          '',
+        ],
         ['  of which: drain', fmtMs(d.median), fmtMs(d.p90), '', ''],
       ],
     );
     report.line('Where a promote spends its time (median of each phase, ms):');
     report.table(
       ['phase', 'median ms', 'p90 ms'],
-      [...phaseMs.entries()].map(([phase, xs]) => [phase, fmtMs(summarize(xs).median), fmtMs(summarize(xs).p90)]),
+      [...phaseMs.entries()].map(([phase, xs]) => [
+        phase,
+        fmtMs(summarize(xs).median),
+        fmtMs(summarize(xs).p90),
+      ]),
     );
     report.value('promote_vs_print', q.median / p.median);
     report.check('every promote went through', promoteMs.length === samples);
@@ -204,9 +273,14 @@ export async function run(report: Report): Promise<void> {
     // 2. the endpoint against one copy and HAProxy
     const keeper = await findKeeper(engine, name);
     if (!keeper) throw new Error('bench: no keeper');
-    const containers = await docker.listContainers({ filters: { label: [`io.mastercopy.name=${name}`, 'io.mastercopy.copy'] } });
-    const copyPorts = containers.map((c) => c.Ports.find((x) => x.PrivatePort === 8080 && x.PublicPort)?.PublicPort).filter((x): x is number => x !== undefined);
-    if (copyPorts.length !== 3) throw new Error(`bench: expected 3 copies with a published port, found ${copyPorts.length}`);
+    const containers = await docker.listContainers({
+      filters: { label: [`io.mastercopy.name=${name}`, 'io.mastercopy.copy'] },
+    });
+    const copyPorts = containers
+      .map((c) => c.Ports.find((x) => x.PrivatePort === 8080 && x.PublicPort)?.PublicPort)
+      .filter((x): x is number => x !== undefined);
+    if (copyPorts.length !== 3)
+      throw new Error(`bench: expected 3 copies with a published port, found ${copyPorts.length}`);
     const cfgDir = mkdtempSync(join(tmpdir(), 'mc-bench-haproxy-'));
     tempDirs.push(cfgDir);
     const cfg = join(cfgDir, 'haproxy.cfg');
@@ -246,47 +320,95 @@ export async function run(report: Report): Promise<void> {
     for (let r = 0; r < rounds; r++) {
       for (const t of r % 2 ? [...targets].reverse() : targets) {
         results.get(t.label)!.push(await wrk(t.port, seconds));
-        const before = t.port === gatewayPort ? (await keeperControl(engine, keeper.id, ['status'])).totals.failed : 0;
+        const before =
+          t.port === gatewayPort
+            ? (await keeperControl(engine, keeper.id, ['status'])).totals.failed
+            : 0;
         timed.get(t.label)!.push(await nodeLoad(t.port, seconds));
-        if (t.port === gatewayPort) failedWithNode += (await keeperControl(engine, keeper.id, ['status'])).totals.failed - before;
+        if (t.port === gatewayPort)
+          failedWithNode +=
+            (await keeperControl(engine, keeper.id, ['status'])).totals.failed - before;
       }
     }
     const med = (xs: number[]) => summarize(xs).median;
     const rows = targets.map((t) => {
       const rs = results.get(t.label)!;
-      return { label: t.label, rps: med(rs.map((x) => x.rps)), p50: med(rs.map((x) => x.p50)), p99: med(rs.map((x) => x.p99)), errors: rs.reduce((sum, x) => sum + x.errors, 0), total: rs.reduce((sum, x) => sum + x.requests, 0) };
+      return {
+        label: t.label,
+        rps: med(rs.map((x) => x.rps)),
+        p50: med(rs.map((x) => x.p50)),
+        p99: med(rs.map((x) => x.p99)),
+        errors: rs.reduce((sum, x) => sum + x.errors, 0),
+        total: rs.reduce((sum, x) => sum + x.requests, 0),
+      };
     });
     const timedRows = targets.map((t) => {
       const rs = timed.get(t.label)!;
-      return [t.label, med(rs.map((x) => x.rps)).toFixed(0), med(rs.map((x) => x.p50)).toFixed(2), med(rs.map((x) => x.p99)).toFixed(2), rs.reduce((sum, x) => sum + x.requests, 0), rs.reduce((sum, x) => sum + x.errors, 0)];
+      return [
+        t.label,
+        med(rs.map((x) => x.rps)).toFixed(0),
+        med(rs.map((x) => x.p50)).toFixed(2),
+        med(rs.map((x) => x.p99)).toFixed(2),
+        rs.reduce((sum, x) => sum + x.requests, 0),
+        rs.reduce((sum, x) => sum + x.errors, 0),
+      ];
     });
     const [direct, peer, ours] = rows;
-    report.heading(`The endpoint's throughput and latency (wrk, 2 threads, 8 connections, ${rounds} × ${seconds} s per target, medians)`);
+    report.heading(
+      `The endpoint's throughput and latency (wrk, 2 threads, 8 connections, ${rounds} × ${seconds} s per target, medians)`,
+    );
     report.table(
       ['target', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'errors'],
-      rows.map((x) => [x.label, x.rps.toFixed(0), x.p50.toFixed(2), x.p99.toFixed(2), x.total, x.errors]),
+      rows.map((x) => [
+        x.label,
+        x.rps.toFixed(0),
+        x.p50.toFixed(2),
+        x.p99.toFixed(2),
+        x.total,
+        x.errors,
+      ]),
     );
-    report.heading(`Latency from a node client (8 loops of one GET per connection, connect to last byte, ${rounds} × ${seconds} s per target, medians)`);
+    report.heading(
+      `Latency from a node client (8 loops of one GET per connection, connect to last byte, ${rounds} × ${seconds} s per target, medians)`,
+    );
     report.table(['target', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'errors'], timedRows);
     const p99Ours = Number(timedRows[2][3]);
     const p99Peer = Number(timedRows[1][3]);
-    report.line(`Keeper p99 ${(p99Ours - p99Peer).toFixed(2)} ms above HAProxy's with this client (target ≤1 ms — ${p99Ours - p99Peer <= 1 ? 'met' : 'missed'}).`);
+    report.line(
+      `Keeper p99 ${(p99Ours - p99Peer).toFixed(2)} ms above HAProxy's with this client (target ≤1 ms — ${p99Ours - p99Peer <= 1 ? 'met' : 'missed'}).`,
+    );
     report.value('endpoint_p99_minus_haproxy_ms_node_client', p99Ours - p99Peer);
-    report.check('no request from the node client failed through the keeper', Number(timedRows[2][5]) === 0, `${timedRows[2][5]} errors`);
+    report.check(
+      'no request from the node client failed through the keeper',
+      Number(timedRows[2][5]) === 0,
+      `${timedRows[2][5]} errors`,
+    );
     const ratio = ours.rps / peer.rps;
     report.line(
       `Keeper / HAProxy throughput: ${fmtRatio(ratio)} (target ≥0.9× — ${ratio >= 0.9 ? 'met' : 'missed'}); p99 ${(ours.p99 - peer.p99).toFixed(2)} ms above HAProxy's (target ≤1 ms — ${ours.p99 - peer.p99 <= 1 ? 'met' : 'missed'}); keeper / one copy: ${fmtRatio(ours.rps / direct.rps)}.`,
     );
     report.value('endpoint_vs_haproxy_rps', ratio);
     report.value('endpoint_p99_minus_haproxy_ms', ours.p99 - peer.p99);
-    report.check('no request through the keeper failed', ours.errors === 0, `${ours.errors} errors`);
+    report.check(
+      'no request through the keeper failed',
+      ours.errors === 0,
+      `${ours.errors} errors`,
+    );
     const status = await keeperControl(engine, keeper.id, ['status']);
-    report.check('the keeper counted no failed connection under the node client', failedWithNode === 0, `${failedWithNode} failed`);
+    report.check(
+      'the keeper counted no failed connection under the node client',
+      failedWithNode === 0,
+      `${failedWithNode} failed`,
+    );
     // wrk closes its connections mid-request when its time is up; the keeper counts those it could not finish.
-    report.line(`Connections the keeper could not finish in all (wrk's runs included, which end by closing their connections mid-request): ${status.totals.failed}.`);
+    report.line(
+      `Connections the keeper could not finish in all (wrk's runs included, which end by closing their connections mid-request): ${status.totals.failed}.`,
+    );
   } finally {
     haproxy?.kill('SIGTERM');
-    await disposeCopies(engine, { name, all: true }, { stopTimeoutSeconds: 1 }).catch(() => undefined);
+    await disposeCopies(engine, { name, all: true }, { stopTimeoutSeconds: 1 }).catch(
+      () => undefined,
+    );
     await forgetLedger(engine, name).catch(() => undefined);
     await cleanup(docker, runId);
     for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });

@@ -27,9 +27,18 @@ import { findKeeper, keeperControl, type KeeperReport } from '../src/core/keeper
 import { loadLoop, type LoadResult } from '../test/support/load';
 import type { Report } from './lib/report';
 import { fmtMs, fmtRatio, summarize } from './lib/stats';
-import { BENCH_LABEL, cleanup, engineClient, ensureEngine, exampleVariant, newRunId, rawDocker } from './print';
+import {
+  BENCH_LABEL,
+  cleanup,
+  engineClient,
+  ensureEngine,
+  exampleVariant,
+  newRunId,
+  rawDocker,
+} from './print';
 
-const FAST_HEALTH = 'health:\n  http: { port: 8080, path: /health }\n  interval: 250ms\n  timeout: 1s\n  retries: 2\n  startPeriod: 1s\n';
+const FAST_HEALTH =
+  'health:\n  http: { port: 8080, path: /health }\n  interval: 250ms\n  timeout: 1s\n  retries: 2\n  startPeriod: 1s\n';
 
 async function status(engine: EngineClient, name: string): Promise<KeeperReport> {
   const keeper = await findKeeper(engine, name);
@@ -38,22 +47,34 @@ async function status(engine: EngineClient, name: string): Promise<KeeperReport>
 }
 
 /** Polls the keeper until `done` holds; the time from `t0`. */
-async function timeUntil(what: string, engine: EngineClient, name: string, t0: number, done: (s: KeeperReport) => boolean, ms = 60_000): Promise<number> {
+async function timeUntil(
+  what: string,
+  engine: EngineClient,
+  name: string,
+  t0: number,
+  done: (s: KeeperReport) => boolean,
+  ms = 60_000,
+): Promise<number> {
   const deadline = Date.now() + ms;
   for (;;) {
     const s = await status(engine, name).catch(() => undefined);
     if (s && done(s)) return performance.now() - t0;
-    if (Date.now() > deadline) throw new Error(`bench: ${what} did not happen within ${ms / 1000} s`);
+    if (Date.now() > deadline)
+      throw new Error(`bench: ${what} did not happen within ${ms / 1000} s`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
 function hold(port: number, n: number): Promise<Socket[]> {
   return Promise.all(
-    Array.from({ length: n }, () => new Promise<Socket>((resolve, reject) => {
-      const s = connect({ port, host: '127.0.0.1' }, () => resolve(s));
-      s.once('error', reject);
-    })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<Socket>((resolve, reject) => {
+          const s = connect({ port, host: '127.0.0.1' }, () => resolve(s));
+          s.once('error', reject);
+        }),
+    ),
   );
 }
 
@@ -70,7 +91,12 @@ export async function run(report: Report): Promise<void> {
   const samples = report.options.samples ?? (report.options.quick ? 1 : 4);
   const base = `mc-bench-herd-${runId}`;
   const port = 29_000 + (process.pid % 1000);
-  const deploy = nodeDeployEnvironment(engine, process.env, { scriptPath: join(root, 'dist', 'keeper.js') }, labels);
+  const deploy = nodeDeployEnvironment(
+    engine,
+    process.env,
+    { scriptPath: join(root, 'dist', 'keeper.js') },
+    labels,
+  );
   const edit = (extra: string, p: number) => (t: string) =>
     t
       .replace(/^health:\n(  .*\n)+/m, FAST_HEALTH)
@@ -78,7 +104,12 @@ export async function run(report: Report): Promise<void> {
       .replace(/^gateway: .*$/m, `gateway: { port: ${p}, target: 8080 }`);
   const floor = exampleVariant(root, `${base}-print`, tempDirs, edit('', port + 2));
   const healed = exampleVariant(root, `${base}-heal`, tempDirs, edit('', port));
-  const scaled = exampleVariant(root, `${base}-scale`, tempDirs, edit('autoscale: { min: 1, max: 2, inflight: 2, cooldown: 1s }\n', port + 1));
+  const scaled = exampleVariant(
+    root,
+    `${base}-scale`,
+    tempDirs,
+    edit('autoscale: { min: 1, max: 2, inflight: 2, cooldown: 1s }\n', port + 1),
+  );
   const names = [floor.mc.name, healed.mc.name, scaled.mc.name];
   const loads: { what: string; result: Promise<LoadResult>; stop: () => void }[] = [];
   try {
@@ -87,18 +118,38 @@ export async function run(report: Report): Promise<void> {
     const upMs: number[] = [];
     const downMs: number[] = [];
     // Warm: the image built, the keeper image built.
-    await printCopies(engine, floor.mc, floor.folder, { copies: 1, env: {}, readFile: (p) => readFile(p, 'utf8'), extraLabels: labels });
+    await printCopies(engine, floor.mc, floor.folder, {
+      copies: 1,
+      env: {},
+      readFile: (p) => readFile(p, 'utf8'),
+      extraLabels: labels,
+    });
     await disposeCopies(engine, { name: floor.mc.name, all: true }, { stopTimeoutSeconds: 1 });
     await promote(engine, { kind: 'file', ...healed }, deploy, {});
     await promote(engine, { kind: 'file', ...scaled }, deploy, {});
-    const healLoad = loadLoop(port, { total: 1_000_000, parallel: 2, deadlineMs: 600_000, path: '/' });
+    const healLoad = loadLoop(port, {
+      total: 1_000_000,
+      parallel: 2,
+      deadlineMs: 600_000,
+      path: '/',
+    });
     loads.push({ what: 'replacement', result: healLoad.done, stop: healLoad.stop });
-    const scaleLoad = loadLoop(port + 1, { total: 1_000_000, parallel: 1, deadlineMs: 600_000, path: '/' });
+    const scaleLoad = loadLoop(port + 1, {
+      total: 1_000_000,
+      parallel: 1,
+      deadlineMs: 600_000,
+      path: '/',
+    });
     loads.push({ what: 'scale up and down', result: scaleLoad.done, stop: scaleLoad.stop });
 
     for (let i = 0; i < samples; i++) {
       const t0 = performance.now();
-      await printCopies(engine, floor.mc, floor.folder, { copies: 1, env: {}, readFile: (p) => readFile(p, 'utf8'), extraLabels: labels });
+      await printCopies(engine, floor.mc, floor.folder, {
+        copies: 1,
+        env: {},
+        readFile: (p) => readFile(p, 'utf8'),
+        extraLabels: labels,
+      });
       printMs.push(performance.now() - t0);
       await disposeCopies(engine, { name: floor.mc.name, all: true }, { stopTimeoutSeconds: 1 });
 
@@ -107,17 +158,44 @@ export async function run(report: Report): Promise<void> {
       const victim = serving(before)[0];
       const t1 = performance.now();
       await docker.getContainer(victim.id).kill();
-      replaceMs.push(await timeUntil('a replacement', engine, healed.mc.name, t1, (s) => serving(s).length === 2 && !serving(s).some((c) => c.id === victim.id)));
+      replaceMs.push(
+        await timeUntil(
+          'a replacement',
+          engine,
+          healed.mc.name,
+          t1,
+          (s) => serving(s).length === 2 && !serving(s).some((c) => c.id === victim.id),
+        ),
+      );
 
       // Scale up from rest (a cooldown after the last decision has passed), then down.
-      await timeUntil('the autoscaled version at rest on 1 copy', engine, scaled.mc.name, performance.now(), (s) => serving(s).length === 1 && s.copies.filter((c) => c.version === s.active).length === 1 && !s.autoscale?.waiting);
+      await timeUntil(
+        'the autoscaled version at rest on 1 copy',
+        engine,
+        scaled.mc.name,
+        performance.now(),
+        (s) =>
+          serving(s).length === 1 &&
+          s.copies.filter((c) => c.version === s.active).length === 1 &&
+          !s.autoscale?.waiting,
+      );
       await new Promise((r) => setTimeout(r, 1500));
       const t2 = performance.now();
       const held = await hold(port + 1, 4);
-      upMs.push(await timeUntil('a scale up', engine, scaled.mc.name, t2, (s) => serving(s).length === 2));
+      upMs.push(
+        await timeUntil('a scale up', engine, scaled.mc.name, t2, (s) => serving(s).length === 2),
+      );
       const t3 = performance.now();
       for (const s of held) s.destroy();
-      downMs.push(await timeUntil('a scale down', engine, scaled.mc.name, t3, (s) => s.copies.filter((c) => c.version === s.active).length === 1));
+      downMs.push(
+        await timeUntil(
+          'a scale down',
+          engine,
+          scaled.mc.name,
+          t3,
+          (s) => s.copies.filter((c) => c.version === s.active).length === 1,
+        ),
+      );
     }
     for (const l of loads) l.stop();
     const [healResult, scaleResult] = await Promise.all(loads.map((l) => l.result));
@@ -127,7 +205,9 @@ export async function run(report: Report): Promise<void> {
       const s = summarize(xs);
       return [label, fmtMs(s.median), fmtMs(s.p90), fmtRatio(s.median / p.median)];
     };
-    report.heading(`The keeper's reaction times (${samples} samples each), against printing one copy with the health wait`);
+    report.heading(
+      `The keeper's reaction times (${samples} samples each), against printing one copy with the health wait`,
+    );
     report.table(
       ['case', 'median ms', 'p90 ms', 'ratio to print (median)'],
       [
@@ -146,12 +226,22 @@ export async function run(report: Report): Promise<void> {
     );
     report.value('replacement_vs_print', summarize(replaceMs).median / p.median);
     report.value('scale_up_vs_print', summarize(upMs).median / p.median);
-    report.check('no request failed during replacements', healResult.failed === 0, healResult.errors.join('; '));
-    report.check('no request failed while scaling', scaleResult.failed === 0, scaleResult.errors.join('; '));
+    report.check(
+      'no request failed during replacements',
+      healResult.failed === 0,
+      healResult.errors.join('; '),
+    );
+    report.check(
+      'no request failed while scaling',
+      scaleResult.failed === 0,
+      scaleResult.errors.join('; '),
+    );
   } finally {
     for (const l of loads) l.stop();
     for (const name of names) {
-      await disposeCopies(engine, { name, all: true }, { stopTimeoutSeconds: 1 }).catch(() => undefined);
+      await disposeCopies(engine, { name, all: true }, { stopTimeoutSeconds: 1 }).catch(
+        () => undefined,
+      );
       await forgetLedger(engine, name).catch(() => undefined);
     }
     await cleanup(docker, runId);

@@ -16,7 +16,8 @@ import { followLogs } from '../src/core/logs/LogFollower';
 import type { Report } from './lib/report';
 
 const BENCH_LABEL = 'io.mastercopy.bench';
-const LINE = 'the quick brown fox jumps over the lazy dog; 0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopq'; // 99 + "\n"
+const LINE =
+  'the quick brown fox jumps over the lazy dog; 0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopq'; // 99 + "\n"
 const MB = 1_000_000;
 
 interface Measured {
@@ -53,10 +54,19 @@ function measure(cmd: string, args: string[], cwd: string): Promise<Measured> {
 }
 
 /** Spawn → first byte on stdout, in ms; the process is then ended. */
-function firstOutput(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<number> {
+function firstOutput(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+    const child = spawn(cmd, args, {
+      cwd,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...env },
+    });
     child.stdout.once('data', () => {
       resolve(Number(process.hrtime.bigint() - started) / 1e6);
       child.kill('SIGINT');
@@ -76,7 +86,11 @@ function exitTime(cmd: string, args: string[], cwd: string): Promise<number> {
   });
 }
 
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
@@ -91,19 +105,31 @@ const ROUNDS = 3;
 
 /** Median time, highest peak RSS. */
 function summarize(runs: Measured[]): Measured {
-  return { seconds: median(runs.map((r) => r.seconds)), peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)) };
+  return {
+    seconds: median(runs.map((r) => r.seconds)),
+    peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
+  };
 }
 
 export async function run(report: Report): Promise<void> {
-  const engine: EngineClient = createEngineClient(resolveEngineHost(undefined, nodeHostResolutionDeps(process.env)));
+  const engine: EngineClient = createEngineClient(
+    resolveEngineHost(undefined, nodeHostResolutionDeps(process.env)),
+  );
   await engine.ping();
   const runId = `logs-${Date.now().toString(36)}`;
-  const labels = (name: string) => ({ [BENCH_LABEL]: runId, [LABEL_NAME]: name, [LABEL_VERSION]: '1.0.0', [LABEL_COPY]: '0' });
+  const labels = (name: string) => ({
+    [BENCH_LABEL]: runId,
+    [LABEL_NAME]: name,
+    [LABEL_VERSION]: '1.0.0',
+    [LABEL_COPY]: '0',
+  });
   const created: string[] = [];
   const sizes = report.options.quick ? [20, 50] : [50, 200];
   const cli = join(report.root, 'dist/cli.js');
   try {
-    report.heading('Reading a finished copy\'s whole log: `mastercopy logs ID` vs `docker logs ID`, both > /dev/null');
+    report.heading(
+      "Reading a finished copy's whole log: `mastercopy logs ID` vs `docker logs ID`, both > /dev/null",
+    );
     const rows: (string | number)[][] = [];
     // Targets are readings, not checks (a missed target does not fail the run).
     const readings: string[] = [];
@@ -116,7 +142,11 @@ export async function run(report: Report): Promise<void> {
         network: 'none',
       });
       created.push(id);
-      await waitUntil(`the ${size} MB log to be written`, async () => (await engine.inspectContainer(id))?.running === false, 600_000);
+      await waitUntil(
+        `the ${size} MB log to be written`,
+        async () => (await engine.inspectContainer(id))?.running === false,
+        600_000,
+      );
       const expectedLines = Math.ceil(bytes / (LINE.length + 1));
 
       // Correctness (and the core pipeline's own speed, in this process): every line, in order.
@@ -131,7 +161,11 @@ export async function run(report: Report): Promise<void> {
         }
       }
       const coreSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      report.check(`${size} MB: the core pipeline delivers all ${expectedLines} lines intact`, n === expectedLines && wrong === 0, `${n} lines, ${wrong} wrong`);
+      report.check(
+        `${size} MB: the core pipeline delivers all ${expectedLines} lines intact`,
+        n === expectedLines && wrong === 0,
+        `${n} lines, ${wrong} wrong`,
+      );
 
       // Alternating pairs: the engine sets the pace and the machine's load drifts, so one
       // pair says little; the medians of a few alternating ones say more.
@@ -145,39 +179,78 @@ export async function run(report: Report): Promise<void> {
       const ours = summarize(ourRuns);
       const each = (runs: Measured[]) => runs.map((r) => r.seconds.toFixed(2)).join(' / ');
       rows.push(
-        [`${size} MB`, '`docker logs ID`', docker.seconds.toFixed(2), each(dockerRuns), (size / docker.seconds).toFixed(1), docker.peakRssMb.toFixed(0)],
-        [`${size} MB`, '`mastercopy logs ID`', ours.seconds.toFixed(2), each(ourRuns), (size / ours.seconds).toFixed(1), ours.peakRssMb.toFixed(0)],
-        [`${size} MB`, 'core pipeline, in process, with timestamps (no output)', coreSeconds.toFixed(2), '', (size / coreSeconds).toFixed(1), ''],
+        [
+          `${size} MB`,
+          '`docker logs ID`',
+          docker.seconds.toFixed(2),
+          each(dockerRuns),
+          (size / docker.seconds).toFixed(1),
+          docker.peakRssMb.toFixed(0),
+        ],
+        [
+          `${size} MB`,
+          '`mastercopy logs ID`',
+          ours.seconds.toFixed(2),
+          each(ourRuns),
+          (size / ours.seconds).toFixed(1),
+          ours.peakRssMb.toFixed(0),
+        ],
+        [
+          `${size} MB`,
+          'core pipeline, in process, with timestamps (no output)',
+          coreSeconds.toFixed(2),
+          '',
+          (size / coreSeconds).toFixed(1),
+          '',
+        ],
       );
       report.value(`docker_${size}mb_s`, docker.seconds);
       report.value(`ours_${size}mb_s`, ours.seconds);
       report.value(`docker_${size}mb_rss_mb`, docker.peakRssMb);
       report.value(`ours_${size}mb_rss_mb`, ours.peakRssMb);
-      readings.push(`${size} MB: ours ${ours.seconds.toFixed(2)} s vs docker logs ${docker.seconds.toFixed(2)} s, medians of ${ROUNDS} (${(docker.seconds / ours.seconds).toFixed(2)}×; target ≥ 1× — ${ours.seconds <= docker.seconds ? 'met' : 'missed'})`);
+      readings.push(
+        `${size} MB: ours ${ours.seconds.toFixed(2)} s vs docker logs ${docker.seconds.toFixed(2)} s, medians of ${ROUNDS} (${(docker.seconds / ours.seconds).toFixed(2)}×; target ≥ 1× — ${ours.seconds <= docker.seconds ? 'met' : 'missed'})`,
+      );
       await engine.stopAndRemoveContainer(id, { [BENCH_LABEL]: runId }, { stopTimeoutSeconds: 0 });
       created.splice(created.indexOf(id), 1);
     }
     report.table(['log', 'reader', 'median s', 'each run s', 'MB/s', 'peak RSS MB'], rows);
-    const rss = sizes.map((s) => Number(rows.find((r) => r[0] === `${s} MB` && String(r[1]).includes('mastercopy'))?.[5]));
-    readings.push(`our peak RSS: ${rss.join(' MB vs ')} MB for ${sizes.join(' vs ')} MB of log (target: flat — ${rss[1] <= rss[0] * 1.1 + 2 ? 'met' : 'missed'})`);
+    const rss = sizes.map((s) =>
+      Number(rows.find((r) => r[0] === `${s} MB` && String(r[1]).includes('mastercopy'))?.[5]),
+    );
+    readings.push(
+      `our peak RSS: ${rss.join(' MB vs ')} MB for ${sizes.join(' vs ')} MB of log (target: flat — ${rss[1] <= rss[0] * 1.1 + 2 ? 'met' : 'missed'})`,
+    );
     for (const r of readings) report.line(r);
 
-    report.heading('First line after opening a tail (a running copy with 5,000 lines, `--tail 1000 --follow`)');
+    report.heading(
+      'First line after opening a tail (a running copy with 5,000 lines, `--tail 1000 --follow`)',
+    );
     const { id } = await engine.createAndStartContainer({
       image: 'busybox:stable',
       labels: labels('bench-logs-first'),
-      command: ['/bin/sh', '-c', `yes '${LINE}' | head -n 5000; while true; do sleep 1; echo tick; done`],
+      command: [
+        '/bin/sh',
+        '-c',
+        `yes '${LINE}' | head -n 5000; while true; do sleep 1; echo tick; done`,
+      ],
       network: 'none',
       init: true,
     });
     created.push(id);
-    await waitUntil('the first lines', async () => (await engine.inspectContainer(id))?.running === true, 30_000);
+    await waitUntil(
+      'the first lines',
+      async () => (await engine.inspectContainer(id))?.running === true,
+      30_000,
+    );
     await new Promise((r) => setTimeout(r, 1500));
     const inProcess: number[] = [];
     for (let i = 0; i < 10; i++) {
       const ac = new AbortController();
       const t0 = process.hrtime.bigint();
-      const it = followLogs(engine, { containerId: id }, { follow: true, tail: 1000 }, ac.signal)[Symbol.asyncIterator]();
+      const it = followLogs(engine, { containerId: id }, { follow: true, tail: 1000 }, ac.signal)[
+        Symbol.asyncIterator
+      ]();
       await it.next();
       inProcess.push(Number(process.hrtime.bigint() - t0) / 1e6);
       ac.abort();
@@ -190,20 +263,47 @@ export async function run(report: Report): Promise<void> {
     const cold: number[] = [];
     const dockerFirst: number[] = [];
     for (let i = 0; i < 7; i++) {
-      spawned.push(await firstOutput(process.execPath, [cli, 'logs', id, ...tailArgs], report.root));
-      cold.push(await firstOutput(process.execPath, [cli, 'logs', id, ...tailArgs], report.root, { MASTERCOPY_CACHE_DIR: 'off' }));
+      spawned.push(
+        await firstOutput(process.execPath, [cli, 'logs', id, ...tailArgs], report.root),
+      );
+      cold.push(
+        await firstOutput(process.execPath, [cli, 'logs', id, ...tailArgs], report.root, {
+          MASTERCOPY_CACHE_DIR: 'off',
+        }),
+      );
       dockerFirst.push(await firstOutput('docker', ['logs', id, ...tailArgs], report.root));
     }
     const nodeStart: number[] = [];
-    for (let i = 0; i < 7; i++) nodeStart.push(await exitTime(process.execPath, ['-e', '0'], report.root));
+    for (let i = 0; i < 7; i++)
+      nodeStart.push(await exitTime(process.execPath, ['-e', '0'], report.root));
     report.table(
       ['opened by', 'median ms', 'max ms'],
       [
-        ['followLogs in process (engine request + first line)', median(inProcess).toFixed(1), Math.max(...inProcess).toFixed(1)],
-        ['`mastercopy logs` spawned (Node start-up included)', median(spawned).toFixed(0), Math.max(...spawned).toFixed(0)],
-        ['`mastercopy logs` spawned, no code cache (MASTERCOPY_CACHE_DIR=off)', median(cold).toFixed(0), Math.max(...cold).toFixed(0)],
-        ['`docker logs` spawned (baseline)', median(dockerFirst).toFixed(0), Math.max(...dockerFirst).toFixed(0)],
-        ['`node -e 0`, start to exit (what any Node program pays)', median(nodeStart).toFixed(0), Math.max(...nodeStart).toFixed(0)],
+        [
+          'followLogs in process (engine request + first line)',
+          median(inProcess).toFixed(1),
+          Math.max(...inProcess).toFixed(1),
+        ],
+        [
+          '`mastercopy logs` spawned (Node start-up included)',
+          median(spawned).toFixed(0),
+          Math.max(...spawned).toFixed(0),
+        ],
+        [
+          '`mastercopy logs` spawned, no code cache (MASTERCOPY_CACHE_DIR=off)',
+          median(cold).toFixed(0),
+          Math.max(...cold).toFixed(0),
+        ],
+        [
+          '`docker logs` spawned (baseline)',
+          median(dockerFirst).toFixed(0),
+          Math.max(...dockerFirst).toFixed(0),
+        ],
+        [
+          '`node -e 0`, start to exit (what any Node program pays)',
+          median(nodeStart).toFixed(0),
+          Math.max(...nodeStart).toFixed(0),
+        ],
       ],
     );
     report.value('first_line_cli_cold_ms', median(cold));
@@ -211,8 +311,13 @@ export async function run(report: Report): Promise<void> {
     report.value('node_start_ms', median(nodeStart));
     report.value('first_line_in_process_ms', median(inProcess));
     report.value('first_line_cli_ms', median(spawned));
-    report.line(`first line within 300 ms of opening a tail: in process ${median(inProcess).toFixed(0)} ms (${median(inProcess) <= 300 ? 'met' : 'missed'}), the CLI from spawn ${median(spawned).toFixed(0)} ms (${median(spawned) <= 300 ? 'met' : 'missed'})`);
+    report.line(
+      `first line within 300 ms of opening a tail: in process ${median(inProcess).toFixed(0)} ms (${median(inProcess) <= 300 ? 'met' : 'missed'}), the CLI from spawn ${median(spawned).toFixed(0)} ms (${median(spawned) <= 300 ? 'met' : 'missed'})`,
+    );
   } finally {
-    for (const id of created) await engine.stopAndRemoveContainer(id, { [BENCH_LABEL]: runId }, { stopTimeoutSeconds: 0 }).catch(() => undefined);
+    for (const id of created)
+      await engine
+        .stopAndRemoveContainer(id, { [BENCH_LABEL]: runId }, { stopTimeoutSeconds: 0 })
+        .catch(() => undefined);
   }
 }

@@ -16,8 +16,27 @@ const dir = join(root, 'bench/results/profile');
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
 const outfile = join(root, 'bench/results/build/profileValidation.cjs');
-await esbuild.build({ absWorkingDir: root, entryPoints: ['bench/profileValidation.ts'], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning', sourcemap: false });
-execFileSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '-e', `require(${JSON.stringify(outfile)}).loop(${JSON.stringify(which)}, ${iterations})`], { stdio: 'inherit' });
+await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: ['bench/profileValidation.ts'],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  logLevel: 'warning',
+  sourcemap: false,
+});
+execFileSync(
+  process.execPath,
+  [
+    '--cpu-prof',
+    `--cpu-prof-dir=${dir}`,
+    '-e',
+    `require(${JSON.stringify(outfile)}).loop(${JSON.stringify(which)}, ${iterations})`,
+  ],
+  { stdio: 'inherit' },
+);
 const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
 const prof = JSON.parse(readFileSync(join(dir, file), 'utf8'));
 
@@ -32,7 +51,9 @@ const src = readFileSync(outfile, 'utf8').split('\n');
 const moduleOfLine = [];
 let current = '(runtime)';
 for (let i = 0; i < src.length; i++) {
-  const m = /^\/\/ (node_modules\/(?:@[^/]+\/)?[^/]+|src\/[^\s]+|test\/[^\s]+|bench\/[^\s]+)/.exec(src[i]);
+  const m = /^\/\/ (node_modules\/(?:@[^/]+\/)?[^/]+|src\/[^\s]+|test\/[^\s]+|bench\/[^\s]+)/.exec(
+    src[i],
+  );
   if (m) current = m[1].startsWith('node_modules/') ? m[1].slice('node_modules/'.length) : m[1];
   moduleOfLine.push(current);
 }
@@ -44,15 +65,23 @@ for (const n of prof.nodes) {
   total += ms;
   const cf = n.callFrame;
   const inBundle = cf.url.endsWith('profileValidation.cjs');
-  const pkg = inBundle ? moduleOfLine[cf.lineNumber] ?? '?' : cf.url ? 'node internals' : cf.functionName || '(vm)';
+  const pkg = inBundle
+    ? (moduleOfLine[cf.lineNumber] ?? '?')
+    : cf.url
+      ? 'node internals'
+      : cf.functionName || '(vm)';
   const key = `${cf.functionName || '(anonymous)'}  [${pkg}${inBundle ? `, bundle line ${cf.lineNumber + 1}` : ''}]`;
   byFn.set(key, (byFn.get(key) ?? 0) + ms);
   byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + ms);
 }
 const top = (m, n) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n);
-console.log(`case ${which}, ${iterations} iterations, ${total.toFixed(0)} ms sampled (${(total / iterations).toFixed(2)} ms per iteration incl. set-up)\n`);
+console.log(
+  `case ${which}, ${iterations} iterations, ${total.toFixed(0)} ms sampled (${(total / iterations).toFixed(2)} ms per iteration incl. set-up)\n`,
+);
 console.log('self time by module:');
-for (const [k, v] of top(byPkg, 15)) console.log(`  ${((100 * v) / total).toFixed(1).padStart(5)} %  ${k}`);
+for (const [k, v] of top(byPkg, 15))
+  console.log(`  ${((100 * v) / total).toFixed(1).padStart(5)} %  ${k}`);
 console.log('\nself time by function:');
-for (const [k, v] of top(byFn, 25)) console.log(`  ${((100 * v) / total).toFixed(1).padStart(5)} %  ${k}`);
+for (const [k, v] of top(byFn, 25))
+  console.log(`  ${((100 * v) / total).toFixed(1).padStart(5)} %  ${k}`);
 console.log(`\nprofile: ${join('bench/results/profile', file)}`);

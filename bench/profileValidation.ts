@@ -12,7 +12,12 @@ export function loop(which: string, iterations: number): void {
     // Type and undo one character in an env value and in a file's inline content, in turn.
     const a = base.indexOf('"value 40"') + 7;
     const b = base.lastIndexOf('# line 13') + 2;
-    const texts = [base.slice(0, a) + 'x' + base.slice(a), base, base.slice(0, b) + 'x' + base.slice(b), base];
+    const texts = [
+      base.slice(0, a) + 'x' + base.slice(a),
+      base,
+      base.slice(0, b) + 'x' + base.slice(b),
+      base,
+    ];
     const v = new MasterCopyValidator();
     v.validate('k', base);
     for (let i = 0; i < iterations; i++) v.validate('k', texts[i % texts.length]);

@@ -22,7 +22,16 @@ import type { EngineClient } from '../src/core/engine/EngineClient';
 import type { Report } from './lib/report';
 import { DEFAULT_REFRESH_TIMINGS } from '../src/vscode/tree/refreshTimings';
 import { fmtMs, summarize } from './lib/stats';
-import { BENCH_LABEL, engineClient, ensureEngine, exampleVariant, newRunId, rawDocker, cleanup, sleep } from './print';
+import {
+  BENCH_LABEL,
+  engineClient,
+  ensureEngine,
+  exampleVariant,
+  newRunId,
+  rawDocker,
+  cleanup,
+  sleep,
+} from './print';
 
 /** RefreshManager's default. */
 const DEBOUNCE_MS = DEFAULT_REFRESH_TIMINGS.debounceMs;
@@ -92,8 +101,16 @@ class Follower {
 
   private async follow(): Promise<void> {
     try {
-      for await (const ev of this.engine.events({ labels: {}, types: ['container'] }, this.stop.signal)) {
-        this.events.push({ arrived: performance.now(), time: ev.time, action: ev.action, id: ev.id });
+      for await (const ev of this.engine.events(
+        { labels: {}, types: ['container'] },
+        this.stop.signal,
+      )) {
+        this.events.push({
+          arrived: performance.now(),
+          time: ev.time,
+          action: ev.action,
+          id: ev.id,
+        });
         this.schedule();
       }
     } catch (e) {
@@ -118,7 +135,13 @@ interface Change {
   events: number;
 }
 
-async function measureChanges(engine: EngineClient, copyId: string, changes: number, debounceMs: number, problems: string[]): Promise<Change[]> {
+async function measureChanges(
+  engine: EngineClient,
+  copyId: string,
+  changes: number,
+  debounceMs: number,
+  problems: string[],
+): Promise<Change[]> {
   const docker = rawDocker();
   const follower = new Follower(engine, debounceMs);
   follower.start();
@@ -140,16 +163,28 @@ async function measureChanges(engine: EngineClient, copyId: string, changes: num
       const deadline = returned + 10_000;
       let shown: Refresh | undefined;
       while (!shown && performance.now() < deadline) {
-        shown = follower.refreshes.slice(refreshesBefore).find((r) => r.ended >= returned && r.copies.find((c) => c.id === copyId)?.state === want);
-        if (!shown) await Promise.race([follower.nextRefresh(), sleep(Math.max(0, deadline - performance.now()))]);
+        shown = follower.refreshes
+          .slice(refreshesBefore)
+          .find(
+            (r) => r.ended >= returned && r.copies.find((c) => c.id === copyId)?.state === want,
+          );
+        if (!shown)
+          await Promise.race([
+            follower.nextRefresh(),
+            sleep(Math.max(0, deadline - performance.now())),
+          ]);
       }
       if (!shown) {
         problems.push(`change ${k} (${want}): no refresh showed it within 10 s`);
         continue;
       }
-      const evs = follower.events.slice(eventsBefore).filter((e) => e.id === copyId && e.arrived <= shown.started);
+      const evs = follower.events
+        .slice(eventsBefore)
+        .filter((e) => e.id === copyId && e.arrived <= shown.started);
       if (!evs.length) {
-        problems.push(`change ${k} (${want}): no event of the copy before the refresh that showed it`);
+        problems.push(
+          `change ${k} (${want}): no event of the copy before the refresh that showed it`,
+        );
         continue;
       }
       const last = evs[evs.length - 1];
@@ -181,7 +216,11 @@ export async function run(report: Report): Promise<void> {
   const engine = engineClient();
   try {
     const v = exampleVariant(report.root, `mcr-${runId}`, tempDirs);
-    const printOptions = { env: {}, readFile: (p: string) => readFile(p, 'utf8'), extraLabels: runLabels };
+    const printOptions = {
+      env: {},
+      readFile: (p: string) => readFile(p, 'utf8'),
+      extraLabels: runLabels,
+    };
     report.heading('Copies view refresh: engine event → debounce → listCopies');
 
     // --- listCopies alone at 0, 10, 20 copies of ours ---
@@ -196,8 +235,12 @@ export async function run(report: Report): Promise<void> {
         ms.push(performance.now() - t);
         total = copies.length;
         const mine = copies.filter((c) => c.name === v.mc.name);
-        if (mine.length !== ours) throw new Error(`bench: listCopies showed ${mine.length} of this run's copies, expected ${ours}`);
-        if (mine.some((c) => c.health !== 'healthy')) throw new Error('bench: a copy of this run was not healthy in listCopies');
+        if (mine.length !== ours)
+          throw new Error(
+            `bench: listCopies showed ${mine.length} of this run's copies, expected ${ours}`,
+          );
+        if (mine.some((c) => c.health !== 'healthy'))
+          throw new Error('bench: a copy of this run was not healthy in listCopies');
       }
       const s = summarize(ms);
       listRows.push([String(ours), String(total), fmtMs(s.median), fmtMs(s.p90), fmtMs(s.min)]);
@@ -211,21 +254,50 @@ export async function run(report: Report): Promise<void> {
     const more = await printCopies(engine, v.mc, v.folder, { ...printOptions, copies: 10 });
     if (more.unhealthy.length) throw new Error('bench: printed copies are unhealthy');
     await listAt(20);
-    report.line(`listCopies alone (as CopiesModel calls it: { probe: nodeHttpProbe, probeTimeoutMs: 800 }, so each running copy with health.http is probed once over HTTP), ${listSamples} samples each:`);
-    report.table(['copies of this run', 'copies listed (all on the engine)', 'median ms', 'p90 ms', 'min ms'], listRows);
+    report.line(
+      `listCopies alone (as CopiesModel calls it: { probe: nodeHttpProbe, probeTimeoutMs: 800 }, so each running copy with health.http is probed once over HTTP), ${listSamples} samples each:`,
+    );
+    report.table(
+      ['copies of this run', 'copies listed (all on the engine)', 'median ms', 'p90 ms', 'min ms'],
+      listRows,
+    );
 
     // --- refresh latency after a change ---
     const problems: string[] = [];
     const target = printed.copies[0].id;
-    const scenarios: { label: string; debounce: number; copies: number }[] = [{ label: `20 copies, debounce ${DEBOUNCE_MS} ms (as shipped)`, debounce: DEBOUNCE_MS, copies: 20 }];
+    const scenarios: { label: string; debounce: number; copies: number }[] = [
+      {
+        label: `20 copies, debounce ${DEBOUNCE_MS} ms (as shipped)`,
+        debounce: DEBOUNCE_MS,
+        copies: 20,
+      },
+    ];
     const results: { label: string; r: Change[] }[] = [];
-    results.push({ label: scenarios[0].label, r: await measureChanges(engine, target, changes, DEBOUNCE_MS, problems) });
+    results.push({
+      label: scenarios[0].label,
+      r: await measureChanges(engine, target, changes, DEBOUNCE_MS, problems),
+    });
     // The knob: the same with no debounce (each event schedules a refresh at once; bursts still coalesce in flight).
-    results.push({ label: '20 copies, debounce 0 ms (the knob; not shipped)', r: await measureChanges(engine, target, changes, 0, problems) });
+    results.push({
+      label: '20 copies, debounce 0 ms (the knob; not shipped)',
+      r: await measureChanges(engine, target, changes, 0, problems),
+    });
     // With a single copy of ours.
-    await Promise.all(printed.copies.slice(1).concat(more.copies).map((c) => docker.getContainer(c.id).remove({ force: true })));
-    results.push({ label: `1 copy, debounce ${DEBOUNCE_MS} ms (as shipped)`, r: await measureChanges(engine, target, changes, DEBOUNCE_MS, problems) });
-    report.check('every stop/start was shown by a refresh within 10 s, after events of that copy', problems.length === 0, problems.slice(0, 5).join(' | '));
+    await Promise.all(
+      printed.copies
+        .slice(1)
+        .concat(more.copies)
+        .map((c) => docker.getContainer(c.id).remove({ force: true })),
+    );
+    results.push({
+      label: `1 copy, debounce ${DEBOUNCE_MS} ms (as shipped)`,
+      r: await measureChanges(engine, target, changes, DEBOUNCE_MS, problems),
+    });
+    report.check(
+      'every stop/start was shown by a refresh within 10 s, after events of that copy',
+      problems.length === 0,
+      problems.slice(0, 5).join(' | '),
+    );
 
     const rows = results.map(({ label, r }) => {
       const call = summarize(r.map((c) => c.fromCall));
@@ -233,13 +305,40 @@ export async function run(report: Report): Promise<void> {
       const deb = summarize(r.map((c) => c.debounceWait));
       const list = summarize(r.map((c) => c.listMs));
       const verdict = `< 200 ms — ${call.p90 < 200 ? 'met (p90)' : call.median < 200 ? 'met at the median, not at p90' : 'NOT met'}`;
-      return [label, String(r.length), fmtMs(call.median), fmtMs(call.p90), fmtMs(ev.median), fmtMs(ev.p90), fmtMs(deb.median), fmtMs(list.median), verdict];
+      return [
+        label,
+        String(r.length),
+        fmtMs(call.median),
+        fmtMs(call.p90),
+        fmtMs(ev.median),
+        fmtMs(ev.p90),
+        fmtMs(deb.median),
+        fmtMs(list.median),
+        verdict,
+      ];
     });
-    report.line(`Refresh latency: a copy of the example stopped (docker stop, t=2: kill, die, stop events) and started (start event) again through the engine API, ${changes} changes per row, alternating; times until a finished refresh shows the new state. Other copies on the engine are listed (and probed) too.`);
-    report.table(['case', 'changes', 'from API call returned: median ms', 'p90 ms', 'from the engine time of its last event: median ms', 'p90 ms', 'of which debounce wait: median ms', 'of which listCopies: median ms', 'target'], rows);
+    report.line(
+      `Refresh latency: a copy of the example stopped (docker stop, t=2: kill, die, stop events) and started (start event) again through the engine API, ${changes} changes per row, alternating; times until a finished refresh shows the new state. Other copies on the engine are listed (and probed) too.`,
+    );
+    report.table(
+      [
+        'case',
+        'changes',
+        'from API call returned: median ms',
+        'p90 ms',
+        'from the engine time of its last event: median ms',
+        'p90 ms',
+        'of which debounce wait: median ms',
+        'of which listCopies: median ms',
+        'target',
+      ],
+      rows,
+    );
     const shipped = results[0].r;
     const lastAfter = summarize(shipped.map((c) => c.lastEventAfterCall));
-    report.line(`Last event of a change arrived (median) ${fmtMs(lastAfter.median)} ms after the API call returned (negative: before); events per change: ${[...new Set(shipped.map((c) => c.events))].sort().join(', ')}.`);
+    report.line(
+      `Last event of a change arrived (median) ${fmtMs(lastAfter.median)} ms after the API call returned (negative: before); events per change: ${[...new Set(shipped.map((c) => c.events))].sort().join(', ')}.`,
+    );
     for (const [i, { r }] of results.entries()) {
       report.value(`refresh.${i}.fromCall.median`, summarize(r.map((c) => c.fromCall)).median);
       report.value(`refresh.${i}.fromCall.p90`, summarize(r.map((c) => c.fromCall)).p90);

@@ -26,7 +26,11 @@ const BENCHMARKS = [
     name: 'validation',
     entry: 'bench/validation.ts',
     // ESM-only; loaded with import() at run time, from node_modules, as a user of the package would.
-    external: ['yaml-language-server', 'yaml-language-server/*', 'vscode-languageserver-textdocument'],
+    external: [
+      'yaml-language-server',
+      'yaml-language-server/*',
+      'vscode-languageserver-textdocument',
+    ],
   },
   { name: 'logs', entry: 'bench/logs.ts' }, // needs an engine and dist/cli.js; --quick reads 20/50 MB instead of 50/200 MB
   { name: 'copies', entry: 'bench/print.ts' }, // needs an engine: printing 10/20 copies three ways, then the Copies view refresh (bench/refresh.ts); MC_BENCH_COPIES=print|refresh runs one
@@ -48,7 +52,8 @@ function parseArgs(argv) {
     else if (a.startsWith('-')) throw new Error(`bench: unknown option ${a}`);
     else names.push(a);
   }
-  if (options.samples !== undefined && !(options.samples > 0)) throw new Error('bench: --samples needs a positive number');
+  if (options.samples !== undefined && !(options.samples > 0))
+    throw new Error('bench: --samples needs a positive number');
   return { names, options };
 }
 
@@ -76,7 +81,9 @@ class ConsoleReport {
   }
   table(columns, rows) {
     const cells = rows.map((r) => r.map(String));
-    const widths = columns.map((c, i) => Math.max([...c].length, ...cells.map((r) => [...(r[i] ?? '')].length)));
+    const widths = columns.map((c, i) =>
+      Math.max([...c].length, ...cells.map((r) => [...(r[i] ?? '')].length)),
+    );
     const isNum = (i) => cells.every((r) => r[i] === '' || /^[\d.]+×?$/.test(r[i]));
     const fmt = (r) => r.map((c, i) => pad(c ?? '', widths[i], i > 0 && isNum(i))).join('  ');
     console.log('');
@@ -84,13 +91,18 @@ class ConsoleReport {
     console.log(widths.map((w) => '-'.repeat(w)).join('  '));
     for (const r of cells) console.log(fmt(r));
     console.log('');
-    this.md.push(`| ${columns.join(' | ')} |`, `|${columns.map((_, i) => (i > 0 && isNum(i) ? ' ---: ' : ' --- ')).join('|')}|`);
+    this.md.push(
+      `| ${columns.join(' | ')} |`,
+      `|${columns.map((_, i) => (i > 0 && isNum(i) ? ' ---: ' : ' --- ')).join('|')}|`,
+    );
     for (const r of cells) this.md.push(`| ${r.join(' | ')} |`);
     this.md.push('');
   }
   check(name, ok, detail) {
     console.log(`${ok ? 'ok  ' : 'FAIL'}  check: ${name}${!ok && detail ? ` — ${detail}` : ''}`);
-    this.md.push(`- check ${ok ? 'ok' : '**FAILED**'}: ${name}${!ok && detail ? ` — ${detail}` : ''}`);
+    this.md.push(
+      `- check ${ok ? 'ok' : '**FAILED**'}: ${name}${!ok && detail ? ` — ${detail}` : ''}`,
+    );
     if (!ok) this.failures.push(name);
   }
   value(name, v) {
@@ -118,13 +130,18 @@ async function main() {
     return;
   }
   const unknown = names.filter((n) => !BENCHMARKS.some((b) => b.name === n));
-  if (unknown.length) throw new Error(`bench: no benchmark named ${unknown.join(', ')} (have: ${BENCHMARKS.map((b) => b.name).join(', ')})`);
+  if (unknown.length)
+    throw new Error(
+      `bench: no benchmark named ${unknown.join(', ')} (have: ${BENCHMARKS.map((b) => b.name).join(', ')})`,
+    );
   const selected = names.length ? BENCHMARKS.filter((b) => names.includes(b.name)) : BENCHMARKS;
 
   const env = environment();
   console.log(`Master Copy benchmarks — ${env.date}`);
   console.log(`Node ${env.node} (V8 ${env.v8}), ${env.platform}, CPU ${env.cpu}, ${env.memory}`);
-  console.log(`Command: ${env.command}${options.quick ? '   (--quick: few samples, numbers are rough)' : ''}`);
+  console.log(
+    `Command: ${env.command}${options.quick ? '   (--quick: few samples, numbers are rough)' : ''}`,
+  );
 
   const outDir = join(root, 'bench/results');
   const buildDir = join(outDir, 'build');
@@ -148,9 +165,25 @@ async function main() {
     const mod = require(outfile);
     const report = new ConsoleReport(b.name, options);
     await mod.run(report);
-    const header = [`Run: ${env.date}, \`${env.command}\`, Node ${env.node}, ${env.platform}, CPU ${env.cpu}.`, ''];
+    const header = [
+      `Run: ${env.date}, \`${env.command}\`, Node ${env.node}, ${env.platform}, CPU ${env.cpu}.`,
+      '',
+    ];
     writeFileSync(join(outDir, `${b.name}.md`), [...header, ...report.md].join('\n'));
-    writeFileSync(join(outDir, `${b.name}.json`), JSON.stringify({ ...env, benchmark: b.name, options, values: report.values, failedChecks: report.failures }, null, 2) + '\n');
+    writeFileSync(
+      join(outDir, `${b.name}.json`),
+      JSON.stringify(
+        {
+          ...env,
+          benchmark: b.name,
+          options,
+          values: report.values,
+          failedChecks: report.failures,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
     if (report.failures.length) failed += report.failures.length;
   }
   console.log(`\nResults kept in bench/results/ (<name>.md, <name>.json).`);

@@ -17,7 +17,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SegmentedParser } from '../src/core/mastercopy/segmentedParser';
-import { MasterCopyValidator, validateParsed, validateText, type ValidationResult } from '../src/core/mastercopy/validator';
+import {
+  MasterCopyValidator,
+  validateParsed,
+  validateText,
+  type ValidationResult,
+} from '../src/core/mastercopy/validator';
 import { bigMasterCopy } from '../test/support/bigMasterCopy';
 import type { Report } from './lib/report';
 import { fmtMs, fmtRatio, summarize, timeAsync, timeSync, type Summary } from './lib/stats';
@@ -34,7 +39,10 @@ interface PeerTextDocument {
   getText(): string;
 }
 interface PeerLanguageService {
-  configure(settings: { validate?: boolean; schemas?: { uri: string; fileMatch: string[]; schema?: unknown }[] }): void;
+  configure(settings: {
+    validate?: boolean;
+    schemas?: { uri: string; fileMatch: string[]; schema?: unknown }[];
+  }): void;
   doValidation(document: PeerTextDocument, isKubernetes: boolean): Promise<PeerDiagnostic[]>;
 }
 
@@ -54,7 +62,9 @@ export async function run(report: Report): Promise<void> {
 
   const base = bigMasterCopy(2000);
   const lineCount = base.split('\n').length - 1;
-  const schema = JSON.parse(readFileSync(join(report.root, 'schemas/mastercopy.schema.json'), 'utf8'));
+  const schema = JSON.parse(
+    readFileSync(join(report.root, 'schemas/mastercopy.schema.json'), 'utf8'),
+  );
 
   // --- the peer -------------------------------------------------------------
   const yls = (await import('yaml-language-server')) as unknown as {
@@ -64,20 +74,29 @@ export async function run(report: Report): Promise<void> {
     }): PeerLanguageService;
   };
   const { TextDocument } = (await import('vscode-languageserver-textdocument')) as unknown as {
-    TextDocument: { create(uri: string, languageId: string, version: number, content: string): PeerTextDocument };
+    TextDocument: {
+      create(uri: string, languageId: string, version: number, content: string): PeerTextDocument;
+    };
   };
   // The peer keeps every parsed document by URI; fresh documents are dropped
   // from it after each sample so memory stays flat.
   let peerDocCache: { cache: Map<string, unknown> } | undefined;
   try {
-    const m = (await import('yaml-language-server/out/src/languageservice/parser/yaml-documents.js' as string)) as { yamlDocumentsCache: { cache: Map<string, unknown> } };
+    const m = (await import(
+      'yaml-language-server/out/src/languageservice/parser/yaml-documents.js' as string
+    )) as { yamlDocumentsCache: { cache: Map<string, unknown> } };
     peerDocCache = m.yamlDocumentsCache;
   } catch {
     peerDocCache = undefined;
   }
   const peer = yls.getLanguageService({
-    schemaRequestService: (uri) => Promise.reject(new Error(`the benchmark gives the schema inline; no request expected for ${uri}`)),
-    workspaceContext: { resolveRelativePath: (relativePath, resource) => new URL(relativePath, resource).toString() },
+    schemaRequestService: (uri) =>
+      Promise.reject(
+        new Error(`the benchmark gives the schema inline; no request expected for ${uri}`),
+      ),
+    workspaceContext: {
+      resolveRelativePath: (relativePath, resource) => new URL(relativePath, resource).toString(),
+    },
   });
   peer.configure({ validate: true, schemas: [{ uri: SCHEMA_URI, fileMatch: ['*'], schema }] });
 
@@ -89,7 +108,12 @@ export async function run(report: Report): Promise<void> {
   const active = new Array<boolean>(P).fill(false);
   for (let k = 0; k < 2 * P; k++) {
     active[k % P] = !active[k % P];
-    seq.push(applyEdits(base, edits.filter((_, i) => active[i])));
+    seq.push(
+      applyEdits(
+        base,
+        edits.filter((_, i) => active[i]),
+      ),
+    );
   }
   let prev = base;
   let allOneApart = true;
@@ -100,29 +124,55 @@ export async function run(report: Report): Promise<void> {
   report.check('each edit text differs from the one before by exactly one character', allOneApart);
 
   report.heading('Validation: ours vs yaml-language-server doValidation');
-  report.line(`Document: bigMasterCopy(2000), ${lineCount} lines, ${base.length} characters; schema: schemas/mastercopy.schema.json (same for both).`);
-  report.line(`Edits (${P} places, each typed and later undone): ${edits.map((e) => e.where).join('; ')}.`);
-  report.line(`Samples: ${samples} per case (after ${warmup} warm-up calls each), in blocks of ${block}, peer and ours alternating which goes first.`);
+  report.line(
+    `Document: bigMasterCopy(2000), ${lineCount} lines, ${base.length} characters; schema: schemas/mastercopy.schema.json (same for both).`,
+  );
+  report.line(
+    `Edits (${P} places, each typed and later undone): ${edits.map((e) => e.where).join('; ')}.`,
+  );
+  report.line(
+    `Samples: ${samples} per case (after ${warmup} warm-up calls each), in blocks of ${block}, peer and ours alternating which goes first.`,
+  );
 
   // --- first call in this process (informational) -----------------------------
   const firstOurs = timeSync(() => validateText(base));
-  const firstPeer = await timeAsync(() => peer.doValidation(TextDocument.create('file:///bench/first.mastercopy.yaml', 'yaml', 1, base), false));
+  const firstPeer = await timeAsync(() =>
+    peer.doValidation(
+      TextDocument.create('file:///bench/first.mastercopy.yaml', 'yaml', 1, base),
+      false,
+    ),
+  );
   peerDocCache?.cache.delete('file:///bench/first.mastercopy.yaml');
 
   // --- correctness checks (outside timing) ------------------------------------
   const problems: string[] = [];
   const oursErrors = (r: ValidationResult, label: string) => {
     const errs = r.diagnostics.filter((d) => d.severity === 'error');
-    if (errs.length && problems.length < 10) problems.push(`ours, ${label}: ${errs.length} error(s), first: ${errs[0].code} ${errs[0].message}`);
+    if (errs.length && problems.length < 10)
+      problems.push(
+        `ours, ${label}: ${errs.length} error(s), first: ${errs[0].code} ${errs[0].message}`,
+      );
     return r.diagnostics.length;
   };
   const peerFindings: string[] = [];
   const peerCount = (ds: PeerDiagnostic[], label: string) => {
-    if (ds.length && peerFindings.length < 10) for (const d of ds.slice(0, 3)) peerFindings.push(`${label}: line ${d.range.start.line + 1}:${d.range.start.character + 1} severity ${d.severity}: ${d.message}`);
+    if (ds.length && peerFindings.length < 10)
+      for (const d of ds.slice(0, 3))
+        peerFindings.push(
+          `${label}: line ${d.range.start.line + 1}:${d.range.start.character + 1} severity ${d.severity}: ${d.message}`,
+        );
     return ds.length;
   };
-  report.check('ours: the first validation has no diagnostics', oursErrors(firstOurs.result, 'first') === 0, problems.join(' | '));
-  report.check('peer: the first validation has no diagnostics', peerCount(firstPeer.result, 'peer, first') === 0, peerFindings.join(' | '));
+  report.check(
+    'ours: the first validation has no diagnostics',
+    oursErrors(firstOurs.result, 'first') === 0,
+    problems.join(' | '),
+  );
+  report.check(
+    'peer: the first validation has no diagnostics',
+    peerCount(firstPeer.result, 'peer, first') === 0,
+    peerFindings.join(' | '),
+  );
 
   // --- the cases ------------------------------------------------------------
   let freshId = 0;
@@ -178,7 +228,9 @@ export async function run(report: Report): Promise<void> {
   const oursEditParseOnly = async () => {
     const text = seq[splitStep++ % seq.length];
     const r = timeSync(() => splitParser.parse(text));
-    reparsedUnits.push(splitParser.lastStats.whole ? -1 : splitParser.lastStats.units - splitParser.lastStats.reused);
+    reparsedUnits.push(
+      splitParser.lastStats.whole ? -1 : splitParser.lastStats.units - splitParser.lastStats.reused,
+    );
     lastSplitParsed = r.result;
     return { ms: r.ms, count: 0 };
   };
@@ -189,7 +241,10 @@ export async function run(report: Report): Promise<void> {
   };
 
   type Sampler = () => Promise<{ ms: number; count: number }>;
-  const measure = async (peerFn: Sampler, ourFns: Sampler[]): Promise<{ peer: Summary; ours: Summary[]; peerDiags: number; ourDiags: number }> => {
+  const measure = async (
+    peerFn: Sampler,
+    ourFns: Sampler[],
+  ): Promise<{ peer: Summary; ours: Summary[]; peerDiags: number; ourDiags: number }> => {
     for (let i = 0; i < warmup; i++) {
       await peerFn();
       for (const f of ourFns) await f();
@@ -243,9 +298,20 @@ export async function run(report: Report): Promise<void> {
   const checksOnly = summarize(splitMs.checks);
 
   // --- checks after the run -------------------------------------------------
-  report.check('both sides validated the same edited texts, in the same order', peerSeen.length === seq.length && peerSeen.every((t, i) => t === oursSeen[i]));
-  report.check('ours: no diagnostics on any sample (the document is valid)', problems.length === 0 && fresh.ourDiags === 0 && edit.ourDiags === 0, problems.join(' | '));
-  report.check('peer: no diagnostics on any sample', peerFindings.length === 0 && fresh.peerDiags === 0 && edit.peerDiags === 0, peerFindings.join(' | '));
+  report.check(
+    'both sides validated the same edited texts, in the same order',
+    peerSeen.length === seq.length && peerSeen.every((t, i) => t === oursSeen[i]),
+  );
+  report.check(
+    'ours: no diagnostics on any sample (the document is valid)',
+    problems.length === 0 && fresh.ourDiags === 0 && edit.ourDiags === 0,
+    problems.join(' | '),
+  );
+  report.check(
+    'peer: no diagnostics on any sample',
+    peerFindings.length === 0 && fresh.peerDiags === 0 && edit.peerDiags === 0,
+    peerFindings.join(' | '),
+  );
   // Incremental results equal a full validation, for every text of the edit cycle.
   const checkValidator = new MasterCopyValidator();
   checkValidator.validate('k', base);
@@ -255,14 +321,24 @@ export async function run(report: Report): Promise<void> {
   for (const t of seq) {
     const inc = checkValidator.validate('k', t);
     const full = validateText(t);
-    if (JSON.stringify(inc.diagnostics) !== JSON.stringify(full.diagnostics) || JSON.stringify(inc.masterCopy) !== JSON.stringify(full.masterCopy)) {
+    if (
+      JSON.stringify(inc.diagnostics) !== JSON.stringify(full.diagnostics) ||
+      JSON.stringify(inc.masterCopy) !== JSON.stringify(full.masterCopy)
+    ) {
       same = false;
       firstDiff ||= `differs after edit of ${t.length} chars`;
     }
   }
-  report.check('ours: incremental result equals a full validation for every edited text', same, firstDiff);
+  report.check(
+    'ours: incremental result equals a full validation for every edited text',
+    same,
+    firstDiff,
+  );
   const peerCacheWorks = peerDocCache ? peerDocCache.cache.has(editUri) : false;
-  report.check('peer: its document cache was found and holds the edited document (so fresh documents were really dropped)', peerCacheWorks);
+  report.check(
+    'peer: its document cache was found and holds the edited document (so fresh documents were really dropped)',
+    peerCacheWorks,
+  );
 
   // --- the table ---------------------------------------------------------------
   const row = (label: string, p: Summary | undefined, o: Summary, target: string) => [
@@ -280,19 +356,42 @@ export async function run(report: Report): Promise<void> {
   const editRatio = edit.peer.median / edit.ours[0].median;
   const verdict = (r: number, t: number) => `≥${t}× — ${r >= t ? 'met' : 'NOT met'}`;
   report.table(
-    ['case', 'peer median ms', 'peer p90 ms', 'ours median ms', 'ours p90 ms', 'peer/ours (median)', 'peer/ours (p90)', 'target'],
+    [
+      'case',
+      'peer median ms',
+      'peer p90 ms',
+      'ours median ms',
+      'ours p90 ms',
+      'peer/ours (median)',
+      'peer/ours (p90)',
+      'target',
+    ],
     [
       row('fresh document: validateText', fresh.peer, fresh.ours[0], verdict(freshRatioText, 1)),
-      row('fresh document: new MasterCopyValidator', fresh.peer, fresh.ours[1], verdict(freshRatioValidator, 1)),
-      row('one-character edit: MasterCopyValidator', edit.peer, edit.ours[0], verdict(editRatio, 3)),
+      row(
+        'fresh document: new MasterCopyValidator',
+        fresh.peer,
+        fresh.ours[1],
+        verdict(freshRatioValidator, 1),
+      ),
+      row(
+        'one-character edit: MasterCopyValidator',
+        edit.peer,
+        edit.ours[0],
+        verdict(editRatio, 3),
+      ),
       row('  of which: incremental parse', undefined, parseOnly, ''),
       row('  of which: schema + semantic checks', undefined, checksOnly, ''),
     ],
   );
   const reparsed = reparsedUnits.slice(warmup);
   const wholeCount = reparsed.filter((u) => u === -1).length;
-  report.line(`Incremental parse: ${wholeCount ? `${wholeCount} of ${reparsed.length} edits fell back to a whole parse; ` : ''}pieces re-parsed per edit: ${[...new Set(reparsed.filter((u) => u >= 0))].sort((a, b) => a - b).join(', ')}.`);
-  report.line(`First call in this process (one sample, includes lazy set-up such as the peer resolving and compiling the schema): peer ${fmtMs(firstPeer.ms)} ms, ours ${fmtMs(firstOurs.ms)} ms.`);
+  report.line(
+    `Incremental parse: ${wholeCount ? `${wholeCount} of ${reparsed.length} edits fell back to a whole parse; ` : ''}pieces re-parsed per edit: ${[...new Set(reparsed.filter((u) => u >= 0))].sort((a, b) => a - b).join(', ')}.`,
+  );
+  report.line(
+    `First call in this process (one sample, includes lazy set-up such as the peer resolving and compiling the schema): peer ${fmtMs(firstPeer.ms)} ms, ours ${fmtMs(firstOurs.ms)} ms.`,
+  );
   report.value('lines', lineCount);
   report.value('fresh.peer.median', fresh.peer.median);
   report.value('fresh.validateText.median', fresh.ours[0].median);
@@ -316,19 +415,25 @@ function findEdits(text: string): Edit[] {
   const inLine = (lineStart: number, needle: string): number => {
     const end = text.indexOf('\n', lineStart);
     const i = text.slice(lineStart, end).indexOf(needle);
-    if (i === -1) throw new Error(`bench: ${JSON.stringify(needle)} not in line ${JSON.stringify(text.slice(lineStart, end))}`);
+    if (i === -1)
+      throw new Error(
+        `bench: ${JSON.stringify(needle)} not in line ${JSON.stringify(text.slice(lineStart, end))}`,
+      );
     return lineStart + i;
   };
   const files = text.match(/\/etc\/app\/conf\.d\/\d+\.yaml/g) ?? [];
   if (files.length < 3) throw new Error('bench: expected inline files in the document');
-  const fileLine = (path: string, setting: string) => lineAt(`      ${setting}:`, text.indexOf(path));
+  const fileLine = (path: string, setting: string) =>
+    lineAt(`      ${setting}:`, text.indexOf(path));
   const mid = files[Math.floor(files.length / 2)];
   const last = files[files.length - 1];
   const edits: Edit[] = [];
   // Replace one character.
-  const replace = (where: string, at: number, by: string) => edits.push({ where, at, remove: 1, insert: by });
+  const replace = (where: string, at: number, by: string) =>
+    edits.push({ where, at, remove: 1, insert: by });
   // Type one character.
-  const type = (where: string, at: number, ch: string) => edits.push({ where, at, remove: 0, insert: ch });
+  const type = (where: string, at: number, ch: string) =>
+    edits.push({ where, at, remove: 0, insert: ch });
 
   let l = lineAt('    ARG_7: value-7');
   replace('build.args value (replace a digit)', inLine(l, 'value-7') + 6, '8');
@@ -351,7 +456,8 @@ function findEdits(text: string): Edit[] {
 
 function applyEdits(text: string, edits: Edit[]): string {
   let out = text;
-  for (const e of [...edits].sort((a, b) => b.at - a.at)) out = out.slice(0, e.at) + e.insert + out.slice(e.at + e.remove);
+  for (const e of [...edits].sort((a, b) => b.at - a.at))
+    out = out.slice(0, e.at) + e.insert + out.slice(e.at + e.remove);
   return out;
 }
 

@@ -29,15 +29,29 @@ const outDir = resolve(import.meta.dirname, '..', 'test', 'unit', 'engine', 'fix
 
 function api(method, path, body, { raw = false, headers = {} } = {}) {
   return new Promise((resolveRequest, reject) => {
-    const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
+    const payload =
+      body === undefined
+        ? undefined
+        : Buffer.isBuffer(body)
+          ? body
+          : Buffer.from(JSON.stringify(body));
     const req = request(
-      { socketPath, method, path, headers: { ...(payload && !Buffer.isBuffer(body) ? { 'content-type': 'application/json' } : {}), ...headers } },
+      {
+        socketPath,
+        method,
+        path,
+        headers: {
+          ...(payload && !Buffer.isBuffer(body) ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
+      },
       (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));
         res.on('end', () => {
           const buf = Buffer.concat(chunks);
-          if (res.statusCode >= 400) reject(new Error(`${method} ${path}: ${res.statusCode} ${buf.toString()}`));
+          if (res.statusCode >= 400)
+            reject(new Error(`${method} ${path}: ${res.statusCode} ${buf.toString()}`));
           else resolveRequest(raw ? buf : buf.length ? JSON.parse(buf.toString()) : undefined);
         });
       },
@@ -47,7 +61,10 @@ function api(method, path, body, { raw = false, headers = {} } = {}) {
   });
 }
 
-const q = (o) => new URLSearchParams(Object.entries(o).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])).toString();
+const q = (o) =>
+  new URLSearchParams(
+    Object.entries(o).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+  ).toString();
 const filters = { label: [`${CAPTURE}=${run}`] };
 
 /** A tar archive holding one file (ustar): the build context. */
@@ -60,7 +77,13 @@ function tarOf(fileName, text) {
   field('0000000\0', 108, 8);
   field('0000000\0', 116, 8);
   field(body.length.toString(8).padStart(11, '0') + '\0', 124, 12);
-  field(Math.floor(Date.now() / 1000).toString(8).padStart(11, '0') + '\0', 136, 12);
+  field(
+    Math.floor(Date.now() / 1000)
+      .toString(8)
+      .padStart(11, '0') + '\0',
+    136,
+    12,
+  );
   field('        ', 148, 8);
   field('0', 156, 1);
   field('ustar\0', 257, 6);
@@ -72,10 +95,23 @@ function tarOf(fileName, text) {
   return Buffer.concat([header, body, pad, Buffer.alloc(1024)]);
 }
 
-const BULKY = new Set(['GraphDriver', 'RootFS', 'ContainerConfig', 'Mounts', 'Metadata', 'History', 'ExecIDs']);
+const BULKY = new Set([
+  'GraphDriver',
+  'RootFS',
+  'ContainerConfig',
+  'Mounts',
+  'Metadata',
+  'History',
+  'ExecIDs',
+]);
 function trim(value) {
   if (Array.isArray(value)) return value.map(trim);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).filter(([k]) => !BULKY.has(k)).map(([k, v]) => [k, trim(v)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => !BULKY.has(k))
+        .map(([k, v]) => [k, trim(v)]),
+    );
   return value;
 }
 
@@ -101,21 +137,38 @@ try {
   const tag = `${name}:1.0.0`;
   const dockerfile = `FROM ${baseImage}\nLABEL io.mastercopy.version=1.0.0\n`;
   const buildQuery = q({ t: tag, labels: labels, pull: '0', rm: '1', forcerm: '1' });
-  await api('POST', `/build?${buildQuery}`, tarOf('Dockerfile', dockerfile), { raw: true, headers: { 'content-type': 'application/x-tar' } });
+  await api('POST', `/build?${buildQuery}`, tarOf('Dockerfile', dockerfile), {
+    raw: true,
+    headers: { 'content-type': 'application/x-tar' },
+  });
   created.image = tag;
-  const network = await api('POST', '/networks/create', { Name: name, Driver: 'bridge', Labels: labels, CheckDuplicate: true });
+  const network = await api('POST', '/networks/create', {
+    Name: name,
+    Driver: 'bridge',
+    Labels: labels,
+    CheckDuplicate: true,
+  });
   created.network = network.Id;
   const volume = await api('POST', '/volumes/create', { Name: `${name}-data`, Labels: labels });
   created.volume = volume.Name;
 
-  const copy = (index) => ({ ...labels, 'io.mastercopy.version': '1.0.0', 'io.mastercopy.copy': String(index) });
+  const copy = (index) => ({
+    ...labels,
+    'io.mastercopy.version': '1.0.0',
+    'io.mastercopy.copy': String(index),
+  });
   const healthy = await api('POST', `/containers/create?name=${name}-1.0.0-0`, {
     Image: tag,
     Labels: copy(0),
     Cmd: ['/bin/httpd', '-f', '-p', '8080', '-h', '/tmp'],
     Env: ['LOG_LEVEL=info'],
     ExposedPorts: { '8080/tcp': {}, '5353/udp': {} },
-    Healthcheck: { Test: ['CMD', '/bin/true'], Interval: 500_000_000, Timeout: 1_000_000_000, Retries: 3 },
+    Healthcheck: {
+      Test: ['CMD', '/bin/true'],
+      Interval: 500_000_000,
+      Timeout: 1_000_000_000,
+      Retries: 3,
+    },
     HostConfig: {
       ReadonlyRootfs: true,
       Tmpfs: { '/tmp': '' },
@@ -131,8 +184,13 @@ try {
   created.containers.push(healthy.Id);
   await api('POST', `/containers/${healthy.Id}/start`);
   // Podman runs health checks from systemd timers, which a machine without systemd lacks: run one by hand.
-  if (engineName === 'podman') execFileSync('podman', ['healthcheck', 'run', healthy.Id], { stdio: 'inherit' });
-  await until('the running copy to be healthy', async () => (await api('GET', `/containers/${healthy.Id}/json`)).State.Health?.Status === 'healthy');
+  if (engineName === 'podman')
+    execFileSync('podman', ['healthcheck', 'run', healthy.Id], { stdio: 'inherit' });
+  await until(
+    'the running copy to be healthy',
+    async () =>
+      (await api('GET', `/containers/${healthy.Id}/json`)).State.Health?.Status === 'healthy',
+  );
 
   const exited = await api('POST', `/containers/create?name=${name}-1.0.0-1`, {
     Image: tag,
@@ -144,7 +202,13 @@ try {
   await api('POST', `/containers/${exited.Id}/start`);
   await api('POST', `/containers/${exited.Id}/wait`);
 
-  const never = await api('POST', `/containers/create?name=${name}-1.0.0-2`, { Image: tag, Labels: copy(2), Tty: true, Cmd: ['sh'], HostConfig: { NetworkMode: 'none' } });
+  const never = await api('POST', `/containers/create?name=${name}-1.0.0-2`, {
+    Image: tag,
+    Labels: copy(2),
+    Tty: true,
+    Cmd: ['sh'],
+    HostConfig: { NetworkMode: 'none' },
+  });
   created.containers.push(never.Id);
 
   save('version.json', version);
@@ -152,7 +216,12 @@ try {
   save('container-running.json', await api('GET', `/containers/${healthy.Id}/json`));
   save('container-exited.json', await api('GET', `/containers/${exited.Id}/json`));
   save('container-created.json', await api('GET', `/containers/${never.Id}/json`));
-  const log = await api('GET', `/containers/${exited.Id}/logs?${q({ stdout: '1', stderr: '1', timestamps: '1' })}`, undefined, { raw: true });
+  const log = await api(
+    'GET',
+    `/containers/${exited.Id}/logs?${q({ stdout: '1', stderr: '1', timestamps: '1' })}`,
+    undefined,
+    { raw: true },
+  );
   save('logs-exited.json', { multiplexed: true, base64: log.toString('base64') });
   save('images-list.json', await api('GET', `/images/json?${q({ filters })}`));
   save('image.json', await api('GET', `/images/${encodeURIComponent(tag)}/json`));
@@ -163,18 +232,37 @@ try {
 
   // Events: ours only (containers by label; the network, volume and image by id or name).
   await api('POST', `/containers/${healthy.Id}/stop?t=1`);
-  const body = await api('GET', `/events?${q({ since: String(since), until: String(Math.floor(Date.now() / 1000) + 1) })}`, undefined, { raw: true });
+  const body = await api(
+    'GET',
+    `/events?${q({ since: String(since), until: String(Math.floor(Date.now() / 1000) + 1) })}`,
+    undefined,
+    { raw: true },
+  );
   const ours = new Set([...created.containers, network.Id, volume.Name, name, tag]);
   const events = body
     .toString()
     .split('\n')
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l))
-    .filter((e) => ours.has(e.Actor?.ID) || ours.has(e.id) || e.Actor?.Attributes?.[CAPTURE] === run || ours.has(e.Actor?.Attributes?.name));
+    .filter(
+      (e) =>
+        ours.has(e.Actor?.ID) ||
+        ours.has(e.id) ||
+        e.Actor?.Attributes?.[CAPTURE] === run ||
+        ours.has(e.Actor?.Attributes?.name),
+    );
   save('events.json', events);
 } finally {
-  for (const id of created.containers) await api('DELETE', `/containers/${id}?force=1&v=0`).catch((e) => console.error(e.message));
-  if (created.network) await api('DELETE', `/networks/${created.network}`).catch((e) => console.error(e.message));
-  if (created.volume) await api('DELETE', `/volumes/${encodeURIComponent(created.volume)}`).catch((e) => console.error(e.message));
-  if (created.image) await api('DELETE', `/images/${encodeURIComponent(created.image)}?force=1`).catch((e) => console.error(e.message));
+  for (const id of created.containers)
+    await api('DELETE', `/containers/${id}?force=1&v=0`).catch((e) => console.error(e.message));
+  if (created.network)
+    await api('DELETE', `/networks/${created.network}`).catch((e) => console.error(e.message));
+  if (created.volume)
+    await api('DELETE', `/volumes/${encodeURIComponent(created.volume)}`).catch((e) =>
+      console.error(e.message),
+    );
+  if (created.image)
+    await api('DELETE', `/images/${encodeURIComponent(created.image)}?force=1`).catch((e) =>
+      console.error(e.message),
+    );
 }

@@ -8,7 +8,17 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 const MAX = 140;
-const skip = new Set(['node_modules', 'dist', 'out', 'generated', 'results', '.tools', '.vscode-test', 'test-results', 'workspace']);
+const skip = new Set([
+  'node_modules',
+  'dist',
+  'out',
+  'generated',
+  'results',
+  '.tools',
+  '.vscode-test',
+  'test-results',
+  'workspace',
+]);
 const wide = [];
 function walk(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -18,13 +28,19 @@ function walk(dir) {
     else if (/\.(ts|mjs|js)$/.test(entry.name)) {
       readFileSync(path, 'utf8')
         .split('\n')
-        .forEach((line, i) => line.length > MAX && wide.push(`${relative(root, path)}:${i + 1}: ${line.length} characters`));
+        .forEach(
+          (line, i) =>
+            line.length > MAX &&
+            wide.push(`${relative(root, path)}:${i + 1}: ${line.length} characters`),
+        );
     }
   }
 }
 for (const dir of ['src', 'test', 'bench', 'scripts']) walk(join(root, dir));
 for (const w of wide) console.log(w);
 if (wide.length) {
-  console.log(`\n${wide.length} line(s) over ${MAX} characters: break the string, regular expression or comment by hand.`);
+  console.log(
+    `\n${wide.length} line(s) over ${MAX} characters: break the string, regular expression or comment by hand.`,
+  );
   process.exit(1);
 }

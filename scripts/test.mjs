@@ -48,7 +48,8 @@ function mochaFiles(dir) {
 
 function record(suite, status, resultsFile) {
   let counts = { passed: 0, failed: 0, skipped: 0 };
-  if (resultsFile && existsSync(resultsFile)) counts = JSON.parse(readFileSync(resultsFile, 'utf8'));
+  if (resultsFile && existsSync(resultsFile))
+    counts = JSON.parse(readFileSync(resultsFile, 'utf8'));
   if (status !== 0 && counts.failed === 0) {
     // The runner itself failed (crash, no engine, no browser): count it, never hide it.
     counts.failed = 1;
@@ -57,7 +58,10 @@ function record(suite, status, resultsFile) {
   totals.passed += counts.passed;
   totals.failed += counts.failed;
   totals.skipped += counts.skipped;
-  lines.push(`${suite}: ${counts.passed} passed, ${counts.failed} failed` + (counts.skipped ? `, ${counts.skipped} skipped` : ''));
+  lines.push(
+    `${suite}: ${counts.passed} passed, ${counts.failed} failed` +
+      (counts.skipped ? `, ${counts.skipped} skipped` : ''),
+  );
 }
 
 // A fresh clone has no node_modules yet: install exactly what the lock file says.
@@ -98,7 +102,10 @@ for (const suite of suites) {
     continue;
   }
   // The in-VS-Code suite prints copies too: it needs the engine as well.
-  if ((suite === 'engine' || suite === 'vscode') && run('bash', ['scripts/setup-engine.sh']) !== 0) {
+  if (
+    (suite === 'engine' || suite === 'vscode') &&
+    run('bash', ['scripts/setup-engine.sh']) !== 0
+  ) {
     record(suite, 1, null);
     continue;
   }
@@ -107,7 +114,11 @@ for (const suite of suites) {
       record(suite, 1, null);
       continue;
     }
-    const status = run('node', [suite === 'vscode' ? 'test/vscode/runCodeServer.mjs' : 'test/vscode/vsixInstall.mjs'], { MASTERCOPY_TEST_RESULTS: resultsFile });
+    const status = run(
+      'node',
+      [suite === 'vscode' ? 'test/vscode/runCodeServer.mjs' : 'test/vscode/vsixInstall.mjs'],
+      { MASTERCOPY_TEST_RESULTS: resultsFile },
+    );
     record(suite, status, resultsFile);
     continue;
   }
@@ -118,12 +129,21 @@ for (const suite of suites) {
   }
   const status = run(
     join(root, 'node_modules', '.bin', 'mocha'),
-    ['--reporter', join(root, 'out', 'test', 'support', 'countingReporter.js'), '--timeout', suite === 'unit' ? '10000' : '120000', ...files],
+    [
+      '--reporter',
+      join(root, 'out', 'test', 'support', 'countingReporter.js'),
+      '--timeout',
+      suite === 'unit' ? '10000' : '120000',
+      ...files,
+    ],
     { MASTERCOPY_TEST_RESULTS: resultsFile },
   );
   record(suite, status, resultsFile);
 }
 
 console.log('\n' + lines.join('\n'));
-console.log(`${totals.passed} passed, ${totals.failed} failed` + (totals.skipped ? `, ${totals.skipped} skipped` : ''));
+console.log(
+  `${totals.passed} passed, ${totals.failed} failed` +
+    (totals.skipped ? `, ${totals.skipped} skipped` : ''),
+);
 process.exit(totals.failed > 0 ? 1 : 0);

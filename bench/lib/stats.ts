@@ -43,7 +43,13 @@ export async function timeAsync<T>(fn: () => Promise<T>): Promise<{ ms: number; 
 }
 
 export function fmtMs(ms: number): string {
-  return ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms >= 1 ? ms.toFixed(2) : ms.toFixed(3);
+  return ms >= 100
+    ? ms.toFixed(0)
+    : ms >= 10
+      ? ms.toFixed(1)
+      : ms >= 1
+        ? ms.toFixed(2)
+        : ms.toFixed(3);
 }
 
 export function fmtRatio(r: number): string {

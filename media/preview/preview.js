@@ -67,7 +67,8 @@
     if (!el || el === document.body) return undefined;
     const command = el.getAttribute('data-command');
     const seq = el.getAttribute('data-seq');
-    if (command && seq && SEQ.test(seq)) return `[data-command="${CSS.escape(command)}"][data-seq="${seq}"]`;
+    if (command && seq && SEQ.test(seq))
+      return `[data-command="${CSS.escape(command)}"][data-seq="${seq}"]`;
     if (command) return `[data-command="${CSS.escape(command)}"]`;
     const start = el.getAttribute('data-reveal-start');
     if (start && OFFSET.test(start)) return `[data-reveal-start="${start}"]`;
@@ -77,14 +78,23 @@
   // What VS Code hands back to the extension when it restores the panel after a reload:
   // which master copy this shows, and where the page was scrolled.
   const saved = vscode.getState();
-  let source = document.body.getAttribute('data-source') || (saved && typeof saved.source === 'string' ? saved.source : '');
+  let source =
+    document.body.getAttribute('data-source') ||
+    (saved && typeof saved.source === 'string' ? saved.source : '');
   function saveState() {
     vscode.setState({ source, scrollY: window.scrollY });
   }
 
   window.addEventListener('message', (event) => {
     const message = event.data;
-    if (!root || !message || typeof message !== 'object' || message.type !== 'update' || typeof message.body !== 'string') return;
+    if (
+      !root ||
+      !message ||
+      typeof message !== 'object' ||
+      message.type !== 'update' ||
+      typeof message.body !== 'string'
+    )
+      return;
     if (typeof message.source === 'string' && message.source !== source) {
       source = message.source;
       saveState();

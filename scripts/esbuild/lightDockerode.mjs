@@ -14,10 +14,14 @@ export const lightDockerode = {
   name: 'light-dockerode',
   setup(build) {
     build.onResolve({ filter: /^\.\/session$/ }, (args) =>
-      /[\\/]dockerode[\\/]lib$/.test(args.resolveDir) ? { path: join(shims, 'dockerodeSession.cjs') } : undefined,
+      /[\\/]dockerode[\\/]lib$/.test(args.resolveDir)
+        ? { path: join(shims, 'dockerodeSession.cjs') }
+        : undefined,
     );
     build.onResolve({ filter: /^ssh2$/ }, (args) =>
-      /[\\/]docker-modem[\\/]lib$/.test(args.resolveDir) ? { path: join(shims, 'lazySsh2.cjs') } : undefined,
+      /[\\/]docker-modem[\\/]lib$/.test(args.resolveDir)
+        ? { path: join(shims, 'lazySsh2.cjs') }
+        : undefined,
     );
   },
 };

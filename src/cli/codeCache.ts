@@ -4,7 +4,15 @@
 // Node 20 does not: there the file is compiled with vm.Script and V8's cachedData.
 // The cache is only ever a shortcut: any problem with it means compiling as usual.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import Module from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -48,7 +56,12 @@ export function requireWithCodeCache(
     return { exports: require(file), cache: 'builtin' };
   }
   const source = readFileSync(file, 'utf8');
-  const key = createHash('sha256').update(process.version).update(process.arch).update(source).digest('hex').slice(0, 32);
+  const key = createHash('sha256')
+    .update(process.version)
+    .update(process.arch)
+    .update(source)
+    .digest('hex')
+    .slice(0, 32);
   const cacheFile = join(cacheDir, `${key}.v8cache`);
   let cachedData: Buffer | undefined;
   try {
@@ -78,7 +91,13 @@ export function requireWithCodeCache(
   mod.filename = file;
   mod.paths = M._nodeModulePaths(dirname(file));
   const localRequire = Module.createRequire(file);
-  const fn = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: Module, filename: string, dirname: string) => void;
+  const fn = script.runInThisContext() as (
+    exports: unknown,
+    require: NodeJS.Require,
+    module: Module,
+    filename: string,
+    dirname: string,
+  ) => void;
   fn.call(mod.exports, mod.exports, localRequire, mod, file, dirname(file));
   mod.loaded = true;
   return { exports: mod.exports, cache: hit ? 'hit' : 'miss' };
@@ -92,7 +111,8 @@ function forgetOldCaches(dir: string, keep: string, now = Date.now()): void {
     const file = join(dir, name);
     if (!name.endsWith('.v8cache') || file === keep) continue;
     try {
-      if (now - statSync(file).atimeMs > STALE_MS && now - statSync(file).mtimeMs > STALE_MS) unlinkSync(file);
+      if (now - statSync(file).atimeMs > STALE_MS && now - statSync(file).mtimeMs > STALE_MS)
+        unlinkSync(file);
     } catch {
       // gone already, or not ours to remove
     }

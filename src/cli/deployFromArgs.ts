@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import type { EngineClient } from '../core/engine/EngineClient';
 import { LockedError } from '../core/deploy/ledger';
 import { nodeDeployEnvironment } from '../core/deploy/nodeDeployEnvironment';
-import { alreadyActiveText, PromoteError, type DeployEnvironment, type PromoteEvent, type PromoteResult } from '../core/deploy/promote';
+import {
+  alreadyActiveText,
+  PromoteError,
+  type DeployEnvironment,
+  type PromoteEvent,
+  type PromoteResult,
+} from '../core/deploy/promote';
 import { RollbackError } from '../core/deploy/rollback';
 import { GatewayPortTakenError, KeeperError } from '../core/keeper/keeperContainer';
 import { EXIT, type CliIo } from './command';
@@ -26,10 +32,17 @@ export const DEPLOY_OPTIONS = {
 } as const;
 
 /** --drain and --timeout in milliseconds (undefined: the defaults). */
-export function deployTimings(values: { drain?: string; timeout?: string }): { drainMs?: number; timeoutMs?: number } {
+export function deployTimings(values: { drain?: string; timeout?: string }): {
+  drainMs?: number;
+  timeoutMs?: number;
+} {
   return {
-    drainMs: values.drain !== undefined ? wholeNumber(values.drain, '--drain', 0, 3600) * 1000 : undefined,
-    timeoutMs: values.timeout !== undefined ? wholeNumber(values.timeout, '--timeout', 1, 3600) * 1000 : undefined,
+    drainMs:
+      values.drain !== undefined ? wholeNumber(values.drain, '--drain', 0, 3600) * 1000 : undefined,
+    timeoutMs:
+      values.timeout !== undefined
+        ? wholeNumber(values.timeout, '--timeout', 1, 3600) * 1000
+        : undefined,
   };
 }
 
@@ -43,8 +56,16 @@ export function keeperScriptPath(io: CliIo): string {
   return io.env.MASTERCOPY_KEEPER_SCRIPT || join(__dirname, 'keeper.js');
 }
 
-export function deployEnvironmentFromArgs(engine: EngineClient, io: CliIo, values: { 'keeper-base'?: string; 'engine-socket'?: string }): DeployEnvironment {
-  return nodeDeployEnvironment(engine, io.env, { scriptPath: keeperScriptPath(io), baseImage: values['keeper-base'], engineSocket: values['engine-socket'] });
+export function deployEnvironmentFromArgs(
+  engine: EngineClient,
+  io: CliIo,
+  values: { 'keeper-base'?: string; 'engine-socket'?: string },
+): DeployEnvironment {
+  return nodeDeployEnvironment(engine, io.env, {
+    scriptPath: keeperScriptPath(io),
+    baseImage: values['keeper-base'],
+    engineSocket: values['engine-socket'],
+  });
 }
 
 /** One progress line per phase and per copy. */
@@ -54,16 +75,26 @@ export function promoteProgress(say: (line: string) => void): (e: PromoteEvent) 
       case 'phase':
         return say(`[${e.phase}] ${e.text}`);
       case 'lock-taken-over':
-        return say(`Took over a stale deploy lock held by ${e.from.user}@${e.from.host} (pid ${e.from.pid}) since ${e.from.since}`);
+        return say(
+          `Took over a stale deploy lock held by ${e.from.user}@${e.from.host} (pid ${e.from.pid}) since ${e.from.since}`,
+        );
       case 'leftovers':
-        return say(`Disposing of ${e.copies.length} leftover cop${e.copies.length === 1 ? 'y' : 'ies'} of an interrupted promote`);
+        return say(
+          `Disposing of ${e.copies.length} leftover cop${e.copies.length === 1 ? 'y' : 'ies'} of an interrupted promote`,
+        );
       case 'build':
-        if (e.event.kind === 'step') say(`  Step ${e.event.step}/${e.event.total} : ${clip(e.event.instruction)}`);
+        if (e.event.kind === 'step')
+          say(`  Step ${e.event.step}/${e.event.total} : ${clip(e.event.instruction)}`);
         return;
       case 'print':
-        if (e.event.kind === 'started') say(`  started copy ${e.event.copy.index} ${e.event.copy.id.slice(0, 12)}`);
-        if (e.event.kind === 'healthy') say(`  healthy copy ${e.event.copy.index} ${e.event.copy.id.slice(0, 12)}`);
-        if (e.event.kind === 'unhealthy') say(`  unhealthy copy ${e.event.copy.index} ${e.event.copy.id.slice(0, 12)}: ${e.event.copy.reason}`);
+        if (e.event.kind === 'started')
+          say(`  started copy ${e.event.copy.index} ${e.event.copy.id.slice(0, 12)}`);
+        if (e.event.kind === 'healthy')
+          say(`  healthy copy ${e.event.copy.index} ${e.event.copy.id.slice(0, 12)}`);
+        if (e.event.kind === 'unhealthy')
+          say(
+            `  unhealthy copy ${e.event.copy.index} ${e.event.copy.id.slice(0, 12)}: ${e.event.copy.reason}`,
+          );
         return;
       case 'draining':
         return;
@@ -93,24 +124,47 @@ export function promoteSummary(io: CliIo, r: PromoteResult): void {
     return;
   }
   const verb = r.status === 'rolled-back' ? 'Rolled back' : 'Promoted';
-  io.stdout.write(`${verb} ${r.name} to ${r.version}${r.replaced ? ` (was ${r.replaced})` : ''}: ${r.copies.length} cop${r.copies.length === 1 ? 'y' : 'ies'} serving`);
-  io.stdout.write(r.gateway ? ` at http://${r.gateway.address}:${r.gateway.port}/` : ' (no `gateway`: there is no endpoint to move, the copies are reached on their own ports)');
+  io.stdout.write(
+    `${verb} ${r.name} to ${r.version}${r.replaced ? ` (was ${r.replaced})` : ''}: ${r.copies.length} cop${r.copies.length === 1 ? 'y' : 'ies'} serving`,
+  );
+  io.stdout.write(
+    r.gateway
+      ? ` at http://${r.gateway.address}:${r.gateway.port}/`
+      : ' (no `gateway`: there is no endpoint to move, the copies are reached on their own ports)',
+  );
   io.stdout.write(`${r.record ? `; ledger #${r.record.seq}` : ''}.\n`);
-  if (r.cutConnections) io.stderr.write(`${r.cutConnections} connection${r.cutConnections === 1 ? ' was' : 's were'} still open to ${r.replaced} when the drain ended; they were closed with its copies (use --drain to wait longer).\n`);
+  if (r.cutConnections)
+    io.stderr.write(
+      `${r.cutConnections} connection${r.cutConnections === 1 ? ' was' : 's were'} still open to ${r.replaced} when the drain ended; they were closed with its copies (use --drain to wait longer).\n`,
+    );
 }
 
 /** Deploy errors → message and exit code; the rest as every engine command reports them. */
-export function reportDeployFailure(io: CliIo, command: string, e: unknown, loaded?: LoadedMasterCopy): number {
+export function reportDeployFailure(
+  io: CliIo,
+  command: string,
+  e: unknown,
+  loaded?: LoadedMasterCopy,
+): number {
   if (e instanceof PromoteError) {
     io.stderr.write(`mastercopy ${command}: ${oneLine(e.message)}\n`);
     for (const u of e.unhealthy) {
       io.stderr.write(`  copy ${u.index} (${u.id.slice(0, 12)}): ${oneLine(u.reason)}\n`);
-      io.stderr.write(u.lastLogLines.length ? `  Its last log lines:\n${u.lastLogLines.map((l) => `    ${oneLine(l)}`).join('\n')}\n` : '  Its log is empty.\n');
+      io.stderr.write(
+        u.lastLogLines.length
+          ? `  Its last log lines:\n${u.lastLogLines.map((l) => `    ${oneLine(l)}`).join('\n')}\n`
+          : '  Its log is empty.\n',
+      );
     }
     io.stderr.write('The green copies were disposed of.\n');
     return EXIT.problems;
   }
-  if (e instanceof LockedError || e instanceof GatewayPortTakenError || e instanceof RollbackError || e instanceof KeeperError) {
+  if (
+    e instanceof LockedError ||
+    e instanceof GatewayPortTakenError ||
+    e instanceof RollbackError ||
+    e instanceof KeeperError
+  ) {
     io.stderr.write(`mastercopy ${command}: ${oneLine(e.message)}\n`);
     return EXIT.problems;
   }

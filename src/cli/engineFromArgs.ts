@@ -8,8 +8,18 @@ import { BuildError, BuildStepError } from '../core/build/errors';
 import { CopiesError, PortTakenError, SecretError } from '../core/copies/errors';
 import { createEngineClient } from '../core/engine/DockerodeEngineClient';
 import type { EngineClient } from '../core/engine/EngineClient';
-import { EngineRequestError, EngineUnreachableError, NotManagedError, isAbortError } from '../core/engine/errors';
-import { EngineHostError, nodeHostResolutionDeps, resolveEngineHost, type HostChoice } from '../core/engine/hostResolution';
+import {
+  EngineRequestError,
+  EngineUnreachableError,
+  NotManagedError,
+  isAbortError,
+} from '../core/engine/errors';
+import {
+  EngineHostError,
+  nodeHostResolutionDeps,
+  resolveEngineHost,
+  type HostChoice,
+} from '../core/engine/hostResolution';
 import { nodeFileAccess } from '../core/mastercopy/fileAccess';
 import type { MasterCopy } from '../core/mastercopy/model';
 import { LineIndex } from '../core/mastercopy/positions';
@@ -30,7 +40,10 @@ export const HOST_HELP = `  -H, --host HOST  the Docker engine, like \`docker -H
                    default: DOCKER_HOST, DOCKER_CONTEXT, the current docker context,
                    then unix:///var/run/docker.sock`;
 
-export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(
+  args: string[],
+  options: T,
+) {
   try {
     return parseArgs({ args, allowPositionals: true, options, strict: true });
   } catch (e) {
@@ -39,11 +52,16 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options'
 }
 
 /** How a CLI user names the engine: what its messages tell them to do. */
-export const CLI_HOST_CHOICE: HostChoice = { name: '--host', hint: 'pass --host (-H) or set DOCKER_HOST' };
+export const CLI_HOST_CHOICE: HostChoice = {
+  name: '--host',
+  hint: 'pass --host (-H) or set DOCKER_HOST',
+};
 
 /** The engine named by --host, or resolved like the Docker CLI does. Throws EngineHostError. */
 export function engineFromArgs(host: string | undefined, io: CliIo): EngineClient {
-  return createEngineClient(resolveEngineHost(host, { ...nodeHostResolutionDeps(io.env), choice: CLI_HOST_CHOICE }));
+  return createEngineClient(
+    resolveEngineHost(host, { ...nodeHostResolutionDeps(io.env), choice: CLI_HOST_CHOICE }),
+  );
 }
 
 export interface LoadedMasterCopy {
@@ -94,13 +112,19 @@ export function describeReadError(e: unknown): string {
 }
 
 /** Reads a master copy file named on the command line; says why not on stderr and returns exit code 2. */
-export function readFileArg(io: CliIo, command: string, file: string): { abs: string; shown: string; text: string; problem?: Diagnostic } | number {
+export function readFileArg(
+  io: CliIo,
+  command: string,
+  file: string,
+): { abs: string; shown: string; text: string; problem?: Diagnostic } | number {
   const abs = resolve(io.cwd, file);
   const shown = relative(io.cwd, abs) || abs;
   try {
     return { abs, shown, ...readMasterCopyFile(abs) };
   } catch (e) {
-    io.stderr.write(`mastercopy ${command}: cannot read ${oneLine(file)}: ${oneLine(describeReadError(e))}\n`);
+    io.stderr.write(
+      `mastercopy ${command}: cannot read ${oneLine(file)}: ${oneLine(describeReadError(e))}\n`,
+    );
     return EXIT.usage;
   }
 }
@@ -111,7 +135,12 @@ export function readFileArg(io: CliIo, command: string, file: string): { abs: st
  * "problems"} on stdout). Returns the exit code instead when it cannot be used: 2
  * unreadable, 1 invalid.
  */
-export function loadMasterCopy(io: CliIo, command: string, file: string, options: { json?: boolean } = {}): LoadedMasterCopy | number {
+export function loadMasterCopy(
+  io: CliIo,
+  command: string,
+  file: string,
+  options: { json?: boolean } = {},
+): LoadedMasterCopy | number {
   const read = readFileArg(io, command, file);
   if (typeof read === 'number') return read;
   const { abs, shown, text, problem } = read;
@@ -121,16 +150,36 @@ export function loadMasterCopy(io: CliIo, command: string, file: string, options
     return { line: p.line + 1, column: p.character + 1 };
   };
   // Bytes that are not UTF-8 are the one problem: any value read from them would be wrong.
-  const validation = problem ? { diagnostics: [problem], masterCopy: undefined, parsed: undefined } : validateText(text, { path: abs }, nodeFileAccess);
-  const problems = validation.diagnostics.map((d) => ({ ...at(d.range.start), severity: d.severity, message: d.message, code: d.code }));
-  if (!options.json) for (const p of problems) io.stderr.write(`${oneLine(shown)}:${p.line}:${p.column}: ${p.severity}: ${oneLine(p.message)}\n`);
+  const validation = problem
+    ? { diagnostics: [problem], masterCopy: undefined, parsed: undefined }
+    : validateText(text, { path: abs }, nodeFileAccess);
+  const problems = validation.diagnostics.map((d) => ({
+    ...at(d.range.start),
+    severity: d.severity,
+    message: d.message,
+    code: d.code,
+  }));
+  if (!options.json)
+    for (const p of problems)
+      io.stderr.write(
+        `${oneLine(shown)}:${p.line}:${p.column}: ${p.severity}: ${oneLine(p.message)}\n`,
+      );
   if (!validation.masterCopy) {
     if (options.json) writeJson(io, { status: 'invalid', file: shown, problems });
-    else io.stderr.write(`mastercopy ${command}: ${oneLine(shown)} has errors; fix them first (mastercopy validate ${oneLine(shown)}).\n`);
+    else
+      io.stderr.write(
+        `mastercopy ${command}: ${oneLine(shown)} has errors; fix them first (mastercopy validate ${oneLine(shown)}).\n`,
+      );
     return EXIT.problems;
   }
   const parsed = validation.parsed!;
-  return { mc: validation.masterCopy, folder: dirname(abs), shown, problems, locate: (path) => at(valueRange(parsed, path).start) };
+  return {
+    mc: validation.masterCopy,
+    folder: dirname(abs),
+    shown,
+    problems,
+    locate: (path) => at(valueRange(parsed, path).start),
+  };
 }
 
 /** Runs `work` with an abort signal that Ctrl-C triggers. */
@@ -150,7 +199,12 @@ export async function withCancel<T>(work: (signal: AbortSignal) => Promise<T>): 
  * cancelled → 130, what went wrong with the request (a missing secret, a taken port, a
  * failed build, the engine said no) → 1. Anything else is rethrown for main's handler.
  */
-export function reportFailure(io: CliIo, command: string, e: unknown, loaded?: LoadedMasterCopy): number {
+export function reportFailure(
+  io: CliIo,
+  command: string,
+  e: unknown,
+  loaded?: LoadedMasterCopy,
+): number {
   if (isAbortError(e)) {
     io.stderr.write(`mastercopy ${command}: cancelled.\n`);
     return EXIT_CANCELLED;
@@ -159,11 +213,28 @@ export function reportFailure(io: CliIo, command: string, e: unknown, loaded?: L
     io.stderr.write(`mastercopy ${command}: ${oneLine(e.message)}\n`);
     return EXIT.usage;
   }
-  if (e instanceof SecretError || e instanceof PortTakenError || e instanceof CopiesError || e instanceof BuildError || e instanceof EngineRequestError || e instanceof NotManagedError) {
+  if (
+    e instanceof SecretError ||
+    e instanceof PortTakenError ||
+    e instanceof CopiesError ||
+    e instanceof BuildError ||
+    e instanceof EngineRequestError ||
+    e instanceof NotManagedError
+  ) {
     // A build step that failed points at its line in the master copy, like a compiler would.
     const where = e instanceof BuildError && e.path && loaded ? loaded.locate(e.path) : undefined;
-    io.stderr.write(where && loaded ? `${oneLine(loaded.shown)}:${where.line}:${where.column}: error: ${oneLine(e.message)}\n` : `mastercopy ${command}: ${oneLine(e.message)}\n`);
-    if (e instanceof BuildStepError && e.tail().length) io.stderr.write(`Last lines of the build output:\n${e.tail().map((l) => `  ${oneLine(l)}`).join('\n')}\n`);
+    io.stderr.write(
+      where && loaded
+        ? `${oneLine(loaded.shown)}:${where.line}:${where.column}: error: ${oneLine(e.message)}\n`
+        : `mastercopy ${command}: ${oneLine(e.message)}\n`,
+    );
+    if (e instanceof BuildStepError && e.tail().length)
+      io.stderr.write(
+        `Last lines of the build output:\n${e
+          .tail()
+          .map((l) => `  ${oneLine(l)}`)
+          .join('\n')}\n`,
+      );
     return EXIT.problems;
   }
   throw e;
@@ -180,6 +251,7 @@ export function writeJson(io: CliIo, value: unknown): void {
 
 /** A whole number from an argument, or a UsageError naming it. */
 export function wholeNumber(value: string, what: string, min: number, max: number): number {
-  if (!/^[0-9]+$/.test(value) || Number(value) < min || Number(value) > max) throw new UsageError(`${what} must be a whole number from ${min} to ${max}, not '${value}'`);
+  if (!/^[0-9]+$/.test(value) || Number(value) < min || Number(value) > max)
+    throw new UsageError(`${what} must be a whole number from ${min} to ${max}, not '${value}'`);
   return Number(value);
 }

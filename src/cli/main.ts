@@ -15,7 +15,20 @@ import { scaleCommand } from './commands/scale';
 import { validateCommand } from './commands/validate';
 import { version } from '../../package.json';
 
-const commands: CliCommand[] = [validateCommand, previewCommand, buildCommand, printCommand, psCommand, logsCommand, scaleCommand, disposeCommand, promoteCommand, rollbackCommand, historyCommand, gatewayCommand];
+const commands: CliCommand[] = [
+  validateCommand,
+  previewCommand,
+  buildCommand,
+  printCommand,
+  psCommand,
+  logsCommand,
+  scaleCommand,
+  disposeCommand,
+  promoteCommand,
+  rollbackCommand,
+  historyCommand,
+  gatewayCommand,
+];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -49,7 +62,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   const command = commands.find((c) => c.name === first);
   if (!command) {
-    io.stderr.write(`mastercopy: unknown command '${oneLine(first)}'. Run 'mastercopy --help' for the list.\n`);
+    io.stderr.write(
+      `mastercopy: unknown command '${oneLine(first)}'. Run 'mastercopy --help' for the list.\n`,
+    );
     return EXIT.usage;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -60,7 +75,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return await command.run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.stderr.write(`mastercopy ${command.name}: ${oneLine(e.message)}\nRun 'mastercopy ${command.name} --help' for usage.\n`);
+      io.stderr.write(
+        `mastercopy ${command.name}: ${oneLine(e.message)}\nRun 'mastercopy ${command.name} --help' for usage.\n`,
+      );
       return EXIT.usage;
     }
     // Never a stack trace: say what failed; MASTERCOPY_DEBUG=1 shows the stack.
@@ -77,7 +94,12 @@ export function runCli(): void {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);
   });
-  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }).then(
+  main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+  }).then(
     (code) => {
       process.exitCode = code;
     },

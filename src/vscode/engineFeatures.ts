@@ -38,7 +38,10 @@ export interface EngineFeatures {
   activeVersion: ActiveVersionStatusBar;
 }
 
-export function registerEngineFeatures(context: vscode.ExtensionContext, deps: { log: Log; settings: Settings; diagnostics: DiagnosticsProvider }): EngineFeatures {
+export function registerEngineFeatures(
+  context: vscode.ExtensionContext,
+  deps: { log: Log; settings: Settings; diagnostics: DiagnosticsProvider },
+): EngineFeatures {
   const { log, settings, diagnostics } = deps;
   const engine = new EngineService(log, settings);
   const files = new WorkspaceMasterCopies(log);
@@ -46,7 +49,10 @@ export function registerEngineFeatures(context: vscode.ExtensionContext, deps: {
   const refresh = new RefreshManager(model, engine, log);
   const deploys = new RunningDeploys();
   const tree = new CopiesTreeProvider(model, files, deploys);
-  const view = vscode.window.createTreeView('mastercopy.copies', { treeDataProvider: tree, showCollapseAll: true });
+  const view = vscode.window.createTreeView('mastercopy.copies', {
+    treeDataProvider: tree,
+    showCollapseAll: true,
+  });
   const logs = new LogViews();
   context.subscriptions.push(engine, files, model, refresh, deploys, tree, view, logs);
 
@@ -57,19 +63,30 @@ export function registerEngineFeatures(context: vscode.ExtensionContext, deps: {
   follow();
   let editorHold: vscode.Disposable | undefined;
   const followEditors = () => {
-    const shown = vscode.window.visibleTextEditors.some((e) => e.document.languageId === 'mastercopy');
+    const shown = vscode.window.visibleTextEditors.some(
+      (e) => e.document.languageId === 'mastercopy',
+    );
     if (shown && !editorHold) editorHold = refresh.hold();
     else if (!shown && editorHold) {
       editorHold.dispose();
       editorHold = undefined;
     }
   };
-  context.subscriptions.push(vscode.window.onDidChangeVisibleTextEditors(followEditors), { dispose: () => editorHold?.dispose() });
+  context.subscriptions.push(vscode.window.onDidChangeVisibleTextEditors(followEditors), {
+    dispose: () => editorHold?.dispose(),
+  });
   followEditors();
 
   const activeVersion = new ActiveVersionStatusBar(model, deploys, diagnostics);
   context.subscriptions.push(
-    model.onDidChange(() => void vscode.commands.executeCommand('setContext', 'mastercopy.engineDown', model.state.kind === 'down')),
+    model.onDidChange(
+      () =>
+        void vscode.commands.executeCommand(
+          'setContext',
+          'mastercopy.engineDown',
+          model.state.kind === 'down',
+        ),
+    ),
     new EngineStatusBar(model, engine),
     activeVersion,
     MasterCopyCodeLenses.register(diagnostics, model),
@@ -78,7 +95,15 @@ export function registerEngineFeatures(context: vscode.ExtensionContext, deps: {
   void model.refresh();
 
   // The keeper's program ships in the extension, bundled like the CLI.
-  const commandDeps: DeployCommandDeps = { log, engine, files, model, settings, deploys, keeperScript: context.asAbsolutePath('dist/keeper.js') };
+  const commandDeps: DeployCommandDeps = {
+    log,
+    engine,
+    files,
+    model,
+    settings,
+    deploys,
+    keeperScript: context.asAbsolutePath('dist/keeper.js'),
+  };
   registerCommands(context, log, [
     buildCommand(commandDeps),
     printCommand(commandDeps),

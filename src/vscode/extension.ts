@@ -29,12 +29,15 @@ export function activate(context: vscode.ExtensionContext): MasterCopyApi {
     registerCommands(context, log, [newMasterCopyCommand({ log })]);
     // An untrusted workspace gets language features only: no engine, no builds.
     let engine: EngineFeatures | undefined;
-    const startEngineFeatures = () => (engine ??= registerEngineFeatures(context, { log, settings, diagnostics }));
+    const startEngineFeatures = () =>
+      (engine ??= registerEngineFeatures(context, { log, settings, diagnostics }));
     if (vscode.workspace.isTrusted) startEngineFeatures();
     else context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(startEngineFeatures));
     // After the engine features: on a grant of trust they start first, then the preview follows them.
     const preview = registerPreview(context, { log, diagnostics, engine: () => engine });
-    log.info(`Master Copy ${context.extension.packageJSON.version} activated (${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: language features only'})`);
+    log.info(
+      `Master Copy ${context.extension.packageJSON.version} activated (${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: language features only'})`,
+    );
     return {
       diagnostics,
       preview,
@@ -46,7 +49,9 @@ export function activate(context: vscode.ExtensionContext): MasterCopyApi {
     // VS Code shows nothing when activation fails: say it.
     log.error(e);
     const message = e instanceof Error ? e.message : String(e);
-    void vscode.window.showErrorMessage(`Master Copy failed to start: ${message}`, 'Show Log').then((c) => c && log.show());
+    void vscode.window
+      .showErrorMessage(`Master Copy failed to start: ${message}`, 'Show Log')
+      .then((c) => c && log.show());
     throw e instanceof Error ? e : new Error(message);
   }
 }

@@ -25,7 +25,12 @@ export class Log implements vscode.Disposable {
   }
   /** Anything thrown: an Error keeps its stack, anything else is shown as text. */
   error(message: unknown, ...args: unknown[]): void {
-    this.channel.error(typeof message === 'string' || message instanceof Error ? message : new Error(String(message)), ...args);
+    this.channel.error(
+      typeof message === 'string' || message instanceof Error
+        ? message
+        : new Error(String(message)),
+      ...args,
+    );
   }
   show(): void {
     this.channel.show(true);

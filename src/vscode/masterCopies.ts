@@ -39,19 +39,27 @@ export class WorkspaceMasterCopies extends Disposable {
         this.changed.fire();
       }),
     );
-    this._register(vscode.workspace.onDidSaveTextDocument((d) => /\.mastercopy\.ya?ml$/.test(d.uri.path) && this.reload(d.uri)));
+    this._register(
+      vscode.workspace.onDidSaveTextDocument(
+        (d) => /\.mastercopy\.ya?ml$/.test(d.uri.path) && this.reload(d.uri),
+      ),
+    );
   }
 
   async all(): Promise<WorkspaceMasterCopy[]> {
     this.loaded ??= this.scan();
     await this.loaded;
-    return [...this.files.values()].sort((a, b) => (a.name ?? a.uri.path).localeCompare(b.name ?? b.uri.path));
+    return [...this.files.values()].sort((a, b) =>
+      (a.name ?? a.uri.path).localeCompare(b.name ?? b.uri.path),
+    );
   }
 
   /** The master copy in a file (read now, from the open editor if there is one). */
   async read(uri: vscode.Uri): Promise<WorkspaceMasterCopy> {
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
-    const text = open ? open.getText() : new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+    const text = open
+      ? open.getText()
+      : new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
     const result = validateText(text, { path: uri.fsPath }, nodeFileAccess);
     const value = (result.parsed.value ?? {}) as Record<string, unknown>;
     return {

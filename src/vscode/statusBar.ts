@@ -10,7 +10,9 @@ import type { DiagnosticsProvider } from './language/diagnostics';
 import type { CopiesModel } from './tree/copiesModel';
 
 export class EngineStatusBar extends Disposable {
-  private readonly item = this._register(vscode.window.createStatusBarItem('mastercopy.engine', vscode.StatusBarAlignment.Left, 10));
+  private readonly item = this._register(
+    vscode.window.createStatusBarItem('mastercopy.engine', vscode.StatusBarAlignment.Left, 10),
+  );
 
   constructor(
     private readonly model: CopiesModel,
@@ -31,7 +33,8 @@ export class EngineStatusBar extends Disposable {
       this.item.command = 'mastercopy.retryConnection';
       this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
     } else {
-      const running = s.kind === 'ok' ? s.copies.filter((c) => c.state === 'running').length : undefined;
+      const running =
+        s.kind === 'ok' ? s.copies.filter((c) => c.state === 'running').length : undefined;
       this.item.text = `$(server-environment) ${running === undefined ? 'Master Copy' : `${running} running`}`;
       this.item.tooltip = `Master Copy — Docker engine at ${this.engine.describe()}${running === undefined ? '' : `\n${running} cop${running === 1 ? 'y' : 'ies'} running`}`;
       this.item.command = 'workbench.view.extension.mastercopy';
@@ -46,7 +49,13 @@ export class EngineStatusBar extends Disposable {
  * its phase.
  */
 export class ActiveVersionStatusBar extends Disposable {
-  private readonly item = this._register(vscode.window.createStatusBarItem('mastercopy.activeVersion', vscode.StatusBarAlignment.Left, 9));
+  private readonly item = this._register(
+    vscode.window.createStatusBarItem(
+      'mastercopy.activeVersion',
+      vscode.StatusBarAlignment.Left,
+      9,
+    ),
+  );
 
   constructor(
     private readonly model: CopiesModel,
@@ -59,7 +68,11 @@ export class ActiveVersionStatusBar extends Disposable {
     this._register(model.onDidChange(() => this.update()));
     this._register(deploys.onDidChange(() => this.update()));
     this._register(vscode.window.onDidChangeActiveTextEditor(() => this.update()));
-    this._register(diagnostics.onDidValidate((doc) => doc === vscode.window.activeTextEditor?.document && this.update()));
+    this._register(
+      diagnostics.onDidValidate(
+        (doc) => doc === vscode.window.activeTextEditor?.document && this.update(),
+      ),
+    );
     this.update();
   }
 
@@ -97,14 +110,21 @@ export class ActiveVersionStatusBar extends Disposable {
     } else if (active) {
       const e = deploy?.endpoint;
       // A keeper that cannot keep the count (a crash loop) says so here too.
-      const trouble = e?.healing?.version === active.version && healingTrouble(e.healing) ? e.healing : undefined;
+      const trouble =
+        e?.healing?.version === active.version && healingTrouble(e.healing) ? e.healing : undefined;
       this.item.text = `$(${trouble ? 'warning' : 'rocket'}) ${name} ${active.version}${trouble ? (trouble.state === 'backing-off' ? ' · backing off' : ' · cannot heal') : ''}`;
-      this.item.backgroundColor = trouble ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+      this.item.backgroundColor = trouble
+        ? new vscode.ThemeColor('statusBarItem.warningBackground')
+        : undefined;
       this.item.tooltip = [
         `${name} ${active.version} is the active version (${active.record.action === 'rollback' ? 'rolled back to' : 'promoted'} ${active.record.at} by ${active.record.by.user}@${active.record.by.host}).`,
-        e ? `Endpoint ${e.url}: ${endpointText(e)}` : 'No endpoint (the master copy has no `gateway`).',
+        e
+          ? `Endpoint ${e.url}: ${endpointText(e)}`
+          : 'No endpoint (the master copy has no `gateway`).',
         e?.healing?.version === active.version ? `Copies: ${healingText(e.healing)}` : undefined,
-        e?.autoscale ? `Autoscaled ${autoscaleText(e.autoscale.policy)}${e.autoscale.decisions.length ? `; last: ${decisionText(e.autoscale.decisions.at(-1)!)}` : ''}` : undefined,
+        e?.autoscale
+          ? `Autoscaled ${autoscaleText(e.autoscale.policy)}${e.autoscale.decisions.length ? `; last: ${decisionText(e.autoscale.decisions.at(-1)!)}` : ''}`
+          : undefined,
       ]
         .filter(Boolean)
         .join('\n');

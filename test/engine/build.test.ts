@@ -7,13 +7,27 @@ import { BuildPlanError, BuildRefusedError, BuildStepError } from '../../src/cor
 import { createEngineClient } from '../../src/core/engine/DockerodeEngineClient';
 import type { EngineClient } from '../../src/core/engine/EngineClient';
 import { nodeHostResolutionDeps, resolveEngineHost } from '../../src/core/engine/hostResolution';
-import { LABEL_DIGEST, LABEL_MANAGED, LABEL_NAME, LABEL_VERSION } from '../../src/core/engine/labels';
+import {
+  LABEL_DIGEST,
+  LABEL_MANAGED,
+  LABEL_NAME,
+  LABEL_VERSION,
+} from '../../src/core/engine/labels';
 import { nodeFileAccess } from '../../src/core/mastercopy/fileAccess';
 import type { MasterCopy } from '../../src/core/mastercopy/model';
 import { valueRange } from '../../src/core/mastercopy/schemaValidation';
 import { validateText } from '../../src/core/mastercopy/validator';
 import { runCli } from '../support/cli';
-import { TEST_ENGINE_HOST, TEST_RUN_LABEL, cleanupTestRun, ensureEngine, rawDocker, testRunId, testRunLabels, waitFor } from '../support/engine';
+import {
+  TEST_ENGINE_HOST,
+  TEST_RUN_LABEL,
+  cleanupTestRun,
+  ensureEngine,
+  rawDocker,
+  testRunId,
+  testRunLabels,
+  waitFor,
+} from '../support/engine';
 
 const EXAMPLE = join(__dirname, '..', '..', '..', 'examples', 'transaction-service');
 const EXAMPLE_FILE = 'transaction-service.mastercopy.yaml';
@@ -37,12 +51,18 @@ function exampleCopy(edit: (text: string) => string = (t) => t): { folder: strin
   const folder = tempFolder();
   cpSync(EXAMPLE, folder, { recursive: true });
   const file = join(folder, EXAMPLE_FILE);
-  writeFileSync(file, edit(readFileSync(file, 'utf8').replace(/^name: transaction-service$/m, `name: ${NAME}`)));
+  writeFileSync(
+    file,
+    edit(readFileSync(file, 'utf8').replace(/^name: transaction-service$/m, `name: ${NAME}`)),
+  );
   return { folder, file };
 }
 
 /** A master copy file written into a fresh folder, with `extra` files beside it. */
-function masterCopyFolder(yaml: string, extra: Record<string, string> = {}): { folder: string; file: string } {
+function masterCopyFolder(
+  yaml: string,
+  extra: Record<string, string> = {},
+): { folder: string; file: string } {
   const folder = tempFolder();
   for (const [rel, content] of Object.entries(extra)) {
     const abs = join(folder, rel);
@@ -59,10 +79,17 @@ function writeTemp(content: string): string {
   return p;
 }
 
-function validated(file: string): { mc: MasterCopy; text: string; locate: (path: (string | number)[]) => string } {
+function validated(file: string): {
+  mc: MasterCopy;
+  text: string;
+  locate: (path: (string | number)[]) => string;
+} {
   const text = readFileSync(file, 'utf8');
   const v = validateText(text, { path: file }, nodeFileAccess);
-  assert.ok(v.masterCopy, `the test master copy must be valid:\n${v.diagnostics.map((d) => d.message).join('\n')}`);
+  assert.ok(
+    v.masterCopy,
+    `the test master copy must be valid:\n${v.diagnostics.map((d) => d.message).join('\n')}`,
+  );
   return {
     mc: v.masterCopy,
     text,
@@ -84,7 +111,8 @@ async function get(url: string): Promise<{ status: number; body: string } | unde
 
 describe('build against a real engine', () => {
   let engine: EngineClient;
-  const build = (mc: MasterCopy, folder: string, onProgress?: (e: BuildEvent) => void) => buildMasterCopy(engine, mc, folder, { extraLabels: testRunLabels, onProgress });
+  const build = (mc: MasterCopy, folder: string, onProgress?: (e: BuildEvent) => void) =>
+    buildMasterCopy(engine, mc, folder, { extraLabels: testRunLabels, onProgress });
 
   before(async () => {
     await ensureEngine();
@@ -94,7 +122,11 @@ describe('build against a real engine', () => {
   after(async () => {
     await cleanupTestRun();
     const docker = rawDocker();
-    for (const id of leftovers) await docker.getImage(id).remove().catch(() => undefined); // still a parent of a cached layer: fine
+    for (const id of leftovers)
+      await docker
+        .getImage(id)
+        .remove()
+        .catch(() => undefined); // still a parent of a cached layer: fine
     for (const dir of folders) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -117,7 +149,13 @@ describe('build against a real engine', () => {
       assert.equal(result.status, 'built');
       assert.equal(result.tag, tag);
       assert.ok(steps.length >= 10, `steps: ${steps.length}`);
-      assert.deepEqual(steps[0], { kind: 'step', step: 1, total: (steps[0] as { total: number }).total, instruction: 'FROM busybox:stable', origin: ['from'] });
+      assert.deepEqual(steps[0], {
+        kind: 'step',
+        step: 1,
+        total: (steps[0] as { total: number }).total,
+        instruction: 'FROM busybox:stable',
+        origin: ['from'],
+      });
       ({ imageId, digest } = result);
       const image = await engine.inspectImage(tag);
       assert.ok(image, `${tag} must exist`);
@@ -141,13 +179,28 @@ describe('build against a real engine', () => {
       const details = await engine.inspectContainer(id);
       assert.ok(details?.readOnly && details.capDrop.includes('ALL'));
       let port: number | undefined;
-      await waitFor('the published port', async () => (port = (await engine.inspectContainer(id))?.ports.find((p) => p.containerPort === 8080 && p.hostPort)?.hostPort) !== undefined, 10_000);
+      await waitFor(
+        'the published port',
+        async () =>
+          (port = (await engine.inspectContainer(id))?.ports.find(
+            (p) => p.containerPort === 8080 && p.hostPort,
+          )?.hostPort) !== undefined,
+        10_000,
+      );
       let health: { status: number; body: string } | undefined;
-      await waitFor('/health to answer', async () => (health = await get(`http://127.0.0.1:${port}/health`))?.status === 200, 20_000);
+      await waitFor(
+        '/health to answer',
+        async () => (health = await get(`http://127.0.0.1:${port}/health`))?.status === 200,
+        20_000,
+      );
       assert.equal(health?.body.trim(), 'ok');
       const api = await get(`http://127.0.0.1:${port}/cgi-bin/transactions?card=4111111111111111`);
       assert.equal(api?.status, 200, api?.body);
-      const json = JSON.parse(api.body) as { card: string; currency: string; transactions: { merchant: string }[] };
+      const json = JSON.parse(api.body) as {
+        card: string;
+        currency: string;
+        transactions: { merchant: string }[];
+      };
       assert.equal(json.card, '4111111111111111');
       assert.equal(json.currency, 'EUR');
       assert.equal(json.transactions.length, 3);
@@ -156,7 +209,10 @@ describe('build against a real engine', () => {
     it('does nothing when built again', async () => {
       const { mc } = validated(shared.file);
       const again = await build(mc, shared.folder);
-      assert.deepEqual([again.status, again.imageId, again.digest], ['up-to-date', imageId, digest]);
+      assert.deepEqual(
+        [again.status, again.imageId, again.digest],
+        ['up-to-date', imageId, digest],
+      );
       assert.deepEqual(again.log, []);
     });
 
@@ -165,14 +221,21 @@ describe('build against a real engine', () => {
       const { mc } = validated(shared.file);
       await assert.rejects(build(mc, shared.folder), (e: Error) => {
         assert.ok(e instanceof BuildRefusedError, `${e.name}: ${e.message}`);
-        assert.match(e.message, new RegExp(`^${NAME}:1\\.0\\.0 already exists with a different content \\(digest ${digest}, .*a version is immutable — bump \`version\``));
+        assert.match(
+          e.message,
+          new RegExp(
+            `^${NAME}:1\\.0\\.0 already exists with a different content \\(digest ${digest}, .*a version is immutable — bump \`version\``,
+          ),
+        );
         return true;
       });
       const image = await engine.inspectImage(tag);
       assert.equal(image?.id, imageId);
       assert.equal(image?.labels[LABEL_DIGEST], digest);
       // Bumping the version is the way: a new image beside the old one.
-      const bumped = validated(exampleCopy((t) => t.replace('version: "1.0.0"', 'version: "1.0.1"')).file);
+      const bumped = validated(
+        exampleCopy((t) => t.replace('version: "1.0.0"', 'version: "1.0.1"')).file,
+      );
       const next = await build(bumped.mc, shared.folder);
       assert.equal(next.status, 'built');
       assert.equal(next.tag, `${NAME}:1.0.1`);
@@ -211,15 +274,32 @@ describe('build against a real engine', () => {
     assert.equal(await engine.inspectImage(`${NAME}-fails:1`), undefined, 'nothing is tagged');
   });
 
-  it('the CLI points at the failing step\'s line, from build and from print alike', async () => {
+  it("the CLI points at the failing step's line, from build and from print alike", async () => {
     const { file, folder } = masterCopyFolder(
-      ['mastercopy: 1', `name: ${NAME}-fails-cli`, 'version: "1"', 'from: busybox:stable', 'build:', '  steps:', '    - mkdir -p /srv/data', '    - echo about to fail; exit 7', ''].join('\n'),
+      [
+        'mastercopy: 1',
+        `name: ${NAME}-fails-cli`,
+        'version: "1"',
+        'from: busybox:stable',
+        'build:',
+        '  steps:',
+        '    - mkdir -p /srv/data',
+        '    - echo about to fail; exit 7',
+        '',
+      ].join('\n'),
     );
     for (const command of ['build', 'print']) {
-      const r = await runCli([command, basename(file)], { cwd: folder, env: { ...process.env, DOCKER_HOST: TEST_ENGINE_HOST } });
+      const r = await runCli([command, basename(file)], {
+        cwd: folder,
+        env: { ...process.env, DOCKER_HOST: TEST_ENGINE_HOST },
+      });
       assert.equal(r.code, 1, `${command}: ${r.stderr}`);
       // Line 8, column 7: the step's text after "    - ".
-      assert.match(r.stderr, new RegExp(`^${basename(file).replace(/\./g, '\\.')}:8:7: error: .*non-zero code: 7`, 'm'), `${command}: ${r.stderr}`);
+      assert.match(
+        r.stderr,
+        new RegExp(`^${basename(file).replace(/\./g, '\\.')}:8:7: error: .*non-zero code: 7`, 'm'),
+        `${command}: ${r.stderr}`,
+      );
       assert.match(r.stderr, /about to fail/, `${command} shows the step's last output`);
     }
     assert.equal(await engine.inspectImage(`${NAME}-fails-cli:1`), undefined, 'nothing is tagged');
@@ -260,7 +340,13 @@ describe('build against a real engine', () => {
       labels: { ...testRunLabels },
       network: 'none',
       restart: 'no',
-      command: ['/bin/sh', '-c', 'test "$(cat "$1")" = payload && test -f /one && test -f /two', 'check', path],
+      command: [
+        '/bin/sh',
+        '-c',
+        'test "$(cat "$1")" = payload && test -f /one && test -f /two',
+        'check',
+        path,
+      ],
     });
     let exitCode = -1;
     await waitFor('the check to finish', async () => {
@@ -304,21 +390,52 @@ describe('build against a real engine', () => {
       // The image carries its master copy, secrets by name only (DESIGN: rollback needs nothing else): names there, never values.
       const carried = labels['io.mastercopy.master-copy'] ?? '';
       delete labels['io.mastercopy.master-copy'];
-      assert.deepEqual(JSON.parse(carried).secrets, [{ name: 'DB_PASSWORD', fromEnv: 'MC_BUILD_TEST_DB_PASSWORD' }, { name: 'API_KEY', fromFile: './conf/api-key' }]);
+      assert.deepEqual(JSON.parse(carried).secrets, [
+        { name: 'DB_PASSWORD', fromEnv: 'MC_BUILD_TEST_DB_PASSWORD' },
+        { name: 'API_KEY', fromFile: './conf/api-key' },
+      ]);
       // (The classic builder also records that label as a LABEL step of the history.)
-      const steps = history.map((h) => [h.CreatedBy, h.Comment]).filter(([by]) => !String(by).includes('io.mastercopy.master-copy='));
-      const everything = JSON.stringify({ labels, env: info.Config.Env, history: steps, dockerfile: result.plan.dockerfileText, args: result.plan.buildArgs });
-      for (const needle of ['DB_PASSWORD', 'API_KEY', 'api-key', SECRET_VALUE, FILE_SECRET]) assert.ok(!everything.includes(needle), `${needle} found in ${everything}`);
-      for (const needle of [SECRET_VALUE, FILE_SECRET]) assert.ok(!carried.includes(needle) && !JSON.stringify(history).includes(needle), `the value ${needle} is in the image`);
-      assert.ok(!result.plan.context.some((e) => e.path.endsWith('api-key')), 'the secret file never enters the build context');
+      const steps = history
+        .map((h) => [h.CreatedBy, h.Comment])
+        .filter(([by]) => !String(by).includes('io.mastercopy.master-copy='));
+      const everything = JSON.stringify({
+        labels,
+        env: info.Config.Env,
+        history: steps,
+        dockerfile: result.plan.dockerfileText,
+        args: result.plan.buildArgs,
+      });
+      for (const needle of ['DB_PASSWORD', 'API_KEY', 'api-key', SECRET_VALUE, FILE_SECRET])
+        assert.ok(!everything.includes(needle), `${needle} found in ${everything}`);
+      for (const needle of [SECRET_VALUE, FILE_SECRET])
+        assert.ok(
+          !carried.includes(needle) && !JSON.stringify(history).includes(needle),
+          `the value ${needle} is in the image`,
+        );
+      assert.ok(
+        !result.plan.context.some((e) => e.path.endsWith('api-key')),
+        'the secret file never enters the build context',
+      );
     } finally {
       delete process.env.MC_BUILD_TEST_DB_PASSWORD;
     }
   });
 
   it('says so when the base image is not on the engine', async () => {
-    const { file, folder } = masterCopyFolder(['mastercopy: 1', `name: ${NAME}-nobase`, 'version: "1"', `from: mastercopy-no-such-base-${testRunId}:1`, ''].join('\n'));
+    const { file, folder } = masterCopyFolder(
+      [
+        'mastercopy: 1',
+        `name: ${NAME}-nobase`,
+        'version: "1"',
+        `from: mastercopy-no-such-base-${testRunId}:1`,
+        '',
+      ].join('\n'),
+    );
     const { mc } = validated(file);
-    await assert.rejects(build(mc, folder), (e: Error) => e instanceof BuildPlanError && e.path?.[0] === 'from' && /never pulls/.test(e.message));
+    await assert.rejects(
+      build(mc, folder),
+      (e: Error) =>
+        e instanceof BuildPlanError && e.path?.[0] === 'from' && /never pulls/.test(e.message),
+    );
   });
 });

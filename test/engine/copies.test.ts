@@ -16,12 +16,27 @@ import { scaleCopies } from '../../src/core/copies/scale';
 import { createEngineClient } from '../../src/core/engine/DockerodeEngineClient';
 import type { EngineClient } from '../../src/core/engine/EngineClient';
 import { nodeHostResolutionDeps, resolveEngineHost } from '../../src/core/engine/hostResolution';
-import { LABEL_COPY, LABEL_DIGEST, LABEL_MANAGED, LABEL_NAME, LABEL_VERSION } from '../../src/core/engine/labels';
+import {
+  LABEL_COPY,
+  LABEL_DIGEST,
+  LABEL_MANAGED,
+  LABEL_NAME,
+  LABEL_VERSION,
+} from '../../src/core/engine/labels';
 import { nodeFileAccess } from '../../src/core/mastercopy/fileAccess';
 import type { MasterCopy } from '../../src/core/mastercopy/model';
 import { validateText } from '../../src/core/mastercopy/validator';
 import { runCli } from '../support/cli';
-import { TEST_ENGINE_HOST, TEST_RUN_LABEL, cleanupTestRun, ensureEngine, rawDocker, testRunId, testRunLabels, waitFor } from '../support/engine';
+import {
+  TEST_ENGINE_HOST,
+  TEST_RUN_LABEL,
+  cleanupTestRun,
+  ensureEngine,
+  rawDocker,
+  testRunId,
+  testRunLabels,
+  waitFor,
+} from '../support/engine';
 
 const SECRET = `db-pw-${testRunId}-never-in-labels`;
 const BASE_NAME = `mc-test-${testRunId}`;
@@ -34,12 +49,20 @@ function exampleFolder(): string {
 }
 
 /** The example, copied to a temp folder, renamed, edited and validated like the CLI does. */
-function variant(suffix: string, edit: (text: string) => string = (t) => t): { mc: MasterCopy; folder: string; file: string } {
+function variant(
+  suffix: string,
+  edit: (text: string) => string = (t) => t,
+): { mc: MasterCopy; folder: string; file: string } {
   const folder = mkdtempSync(join(tmpdir(), 'mastercopy-copies-'));
   tempDirs.push(folder);
   cpSync(exampleFolder(), folder, { recursive: true });
   const file = join(folder, 'transaction-service.mastercopy.yaml');
-  const text = edit(readFileSync(file, 'utf8').replace(/^name: transaction-service$/m, `name: ${BASE_NAME}${suffix}`));
+  const text = edit(
+    readFileSync(file, 'utf8').replace(
+      /^name: transaction-service$/m,
+      `name: ${BASE_NAME}${suffix}`,
+    ),
+  );
   writeFileSync(file, text);
   const result = validateText(text, { path: file }, nodeFileAccess);
   assert.ok(result.masterCopy, result.diagnostics.map((d) => d.message).join('\n'));
@@ -66,9 +89,15 @@ function cli(args: string[], env: Record<string, string> = {}) {
 
 describe('copies: print, scale, ps, dispose against a real engine', () => {
   let engine: EngineClient;
-  const service = () => variant('', (t) => `${t}\nsecrets:\n  - { name: DB_PASSWORD, fromEnv: MC_TEST_DB_PASSWORD }\n`);
+  const service = () =>
+    variant('', (t) => `${t}\nsecrets:\n  - { name: DB_PASSWORD, fromEnv: MC_TEST_DB_PASSWORD }\n`);
   let svc: ReturnType<typeof variant>;
-  const options = (more: Partial<PrintOptions> = {}): PrintOptions => ({ env: { MC_TEST_DB_PASSWORD: SECRET }, readFile: (p) => readFile(p, 'utf8'), extraLabels: testRunLabels, ...more });
+  const options = (more: Partial<PrintOptions> = {}): PrintOptions => ({
+    env: { MC_TEST_DB_PASSWORD: SECRET },
+    readFile: (p) => readFile(p, 'utf8'),
+    extraLabels: testRunLabels,
+    ...more,
+  });
 
   before(async () => {
     await ensureEngine();
@@ -78,7 +107,9 @@ describe('copies: print, scale, ps, dispose against a real engine', () => {
 
   after(async () => {
     // Our own way out first (it must work), then the run label for anything left.
-    await disposeCopies(engine, { name: svc.mc.name, all: true }, { stopTimeoutSeconds: 1 }).catch(() => undefined);
+    await disposeCopies(engine, { name: svc.mc.name, all: true }, { stopTimeoutSeconds: 1 }).catch(
+      () => undefined,
+    );
     await cleanupTestRun();
     for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
   });
@@ -87,7 +118,10 @@ describe('copies: print, scale, ps, dispose against a real engine', () => {
     const result = await printCopies(engine, svc.mc, svc.folder, options({ copies: 3 }));
     assert.deepEqual(result.unhealthy, []);
     assert.equal(result.healthChecked, true);
-    assert.deepEqual(result.copies.map((c) => c.index), [0, 1, 2]);
+    assert.deepEqual(
+      result.copies.map((c) => c.index),
+      [0, 1, 2],
+    );
 
     const docker = rawDocker();
     for (const copy of result.copies) {
@@ -114,7 +148,10 @@ describe('copies: print, scale, ps, dispose against a real engine', () => {
       const bindings = info.HostConfig.PortBindings?.['8080/tcp'] ?? [];
       assert.equal(bindings[0]?.HostIp, '127.0.0.1');
       const published = info.NetworkSettings.Ports['8080/tcp'] ?? [];
-      assert.deepEqual(published.map((p) => p.HostIp), ['127.0.0.1']);
+      assert.deepEqual(
+        published.map((p) => p.HostIp),
+        ['127.0.0.1'],
+      );
 
       // The secret: in the copy's environment, nowhere in its labels.
       assert.ok(info.Config.Env.includes(`DB_PASSWORD=${SECRET}`));
@@ -138,18 +175,39 @@ describe('copies: print, scale, ps, dispose against a real engine', () => {
   it('prints 2 more: indices 3 and 4, the image not rebuilt', async () => {
     const result = await printCopies(engine, svc.mc, svc.folder, options({ copies: 2 }));
     assert.equal(result.build.status, 'up-to-date');
-    assert.deepEqual(result.copies.map((c) => c.index), [3, 4]);
+    assert.deepEqual(
+      result.copies.map((c) => c.index),
+      [3, 4],
+    );
     const all = await listCopies(engine, { name: svc.mc.name });
-    assert.deepEqual(all.map((c) => c.index), [0, 1, 2, 3, 4]);
+    assert.deepEqual(
+      all.map((c) => c.index),
+      [0, 1, 2, 3, 4],
+    );
   });
 
   it('ps --json: stable records, sorted, healthy by probe, digest matching', async () => {
     const { code, stdout, stderr } = await cli(['ps', svc.mc.name, '--json']);
     assert.equal(code, 0, stderr);
     const records = JSON.parse(stdout) as CopyRecord[];
-    assert.deepEqual(records.map((r) => r.index), [0, 1, 2, 3, 4]);
+    assert.deepEqual(
+      records.map((r) => r.index),
+      [0, 1, 2, 3, 4],
+    );
     for (const r of records) {
-      assert.deepEqual(Object.keys(r), ['name', 'version', 'index', 'id', 'shortId', 'state', 'health', 'ports', 'image', 'digest', 'digestMatches']);
+      assert.deepEqual(Object.keys(r), [
+        'name',
+        'version',
+        'index',
+        'id',
+        'shortId',
+        'state',
+        'health',
+        'ports',
+        'image',
+        'digest',
+        'digestMatches',
+      ]);
       assert.equal(r.name, svc.mc.name);
       assert.equal(r.version, '1.0.0');
       assert.equal(r.shortId, r.id.slice(0, 12));
@@ -173,17 +231,36 @@ describe('copies: print, scale, ps, dispose against a real engine', () => {
     // The engine's "die" events carry each copy's exit code: 137 would be SIGKILL after the stop timeout.
     const watch = new AbortController();
     const died = new Map<string, string>();
-    const events = engine.events({ labels: { [LABEL_NAME]: svc.mc.name }, types: ['container'], since: Date.now() - 100 }, watch.signal);
+    const events = engine.events(
+      { labels: { [LABEL_NAME]: svc.mc.name }, types: ['container'], since: Date.now() - 100 },
+      watch.signal,
+    );
     const watching = (async () => {
-      for await (const e of events) if (e.action === 'die') died.set(e.attributes[LABEL_COPY], e.attributes.exitCode);
+      for await (const e of events)
+        if (e.action === 'die') died.set(e.attributes[LABEL_COPY], e.attributes.exitCode);
     })().catch(() => undefined);
     try {
       const result = await scaleCopies(engine, svc.mc, svc.folder, 2, options());
-      assert.deepEqual(result.removed.map((c) => c.index), [4, 3, 2]);
-      assert.deepEqual((await listCopies(engine, { name: svc.mc.name })).map((c) => c.index), [0, 1]);
-      await waitFor('the die events of copies 2, 3 and 4', () => ['2', '3', '4'].every((i) => died.has(i)), 10_000);
+      assert.deepEqual(
+        result.removed.map((c) => c.index),
+        [4, 3, 2],
+      );
+      assert.deepEqual(
+        (await listCopies(engine, { name: svc.mc.name })).map((c) => c.index),
+        [0, 1],
+      );
+      await waitFor(
+        'the die events of copies 2, 3 and 4',
+        () => ['2', '3', '4'].every((i) => died.has(i)),
+        10_000,
+      );
       // The init in each copy passes SIGTERM on to the server, which ends at once.
-      for (const i of ['2', '3', '4']) assert.notEqual(died.get(i), '137', `copy ${i} was killed after the stop timeout (exit codes: ${JSON.stringify([...died])})`);
+      for (const i of ['2', '3', '4'])
+        assert.notEqual(
+          died.get(i),
+          '137',
+          `copy ${i} was killed after the stop timeout (exit codes: ${JSON.stringify([...died])})`,
+        );
     } finally {
       watch.abort();
       await watching;
@@ -200,12 +277,23 @@ describe('copies: print, scale, ps, dispose against a real engine', () => {
         .replace('startPeriod: 5s', 'startPeriod: 500ms'),
     );
     // It gives up after `retries` failed checks (a print that waited on would hit the test's timeout).
-    const result = await printCopies(engine, sick.mc, sick.folder, options({ copies: 1, logLines: 10 }));
+    const result = await printCopies(
+      engine,
+      sick.mc,
+      sick.folder,
+      options({ copies: 1, logLines: 10 }),
+    );
     assert.equal(result.unhealthy.length, 1);
     const u = result.unhealthy[0];
     assert.match(u.reason, /answered 404/);
-    assert.ok(u.lastLogLines.length > 0 && u.lastLogLines.length <= 10, JSON.stringify(u.lastLogLines));
-    assert.ok(u.lastLogLines.some((l) => /no-such-page|404/.test(l)), JSON.stringify(u.lastLogLines));
+    assert.ok(
+      u.lastLogLines.length > 0 && u.lastLogLines.length <= 10,
+      JSON.stringify(u.lastLogLines),
+    );
+    assert.ok(
+      u.lastLogLines.some((l) => /no-such-page|404/.test(l)),
+      JSON.stringify(u.lastLogLines),
+    );
 
     // The CLI says so with exit code 1 and the log lines on stderr.
     const run = await cli(['print', sick.file, '--copies', '1'], { MC_TEST_DB_PASSWORD: SECRET });
@@ -218,7 +306,10 @@ describe('copies: print, scale, ps, dispose against a real engine', () => {
 
   it('a missing secret stops the print before anything starts', async () => {
     const before = (await listCopies(engine, { name: svc.mc.name })).length;
-    await assert.rejects(printCopies(engine, svc.mc, svc.folder, options({ env: {} })), (e: Error) => e instanceof SecretError && /DB_PASSWORD/.test(e.message));
+    await assert.rejects(
+      printCopies(engine, svc.mc, svc.folder, options({ env: {} })),
+      (e: Error) => e instanceof SecretError && /DB_PASSWORD/.test(e.message),
+    );
     assert.equal((await listCopies(engine, { name: svc.mc.name })).length, before);
     const run = await cli(['print', svc.file], { MC_TEST_DB_PASSWORD: '' });
     assert.equal(run.code, 1);
@@ -230,14 +321,23 @@ describe('copies: print, scale, ps, dispose against a real engine', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const taken = (blocker.address() as AddressInfo).port;
     try {
-      const fixed = variant('-fixed', (t) => t.replace('ports: [8080]', `ports: [{ port: 8080, hostPort: ${taken} }]`));
-      await assert.rejects(printCopies(engine, fixed.mc, fixed.folder, options({ copies: 1 })), (e: Error) => {
-        assert.ok(e instanceof PortTakenError, `${e.name}: ${e.message}`);
-        assert.equal(e.hostPort, taken);
-        assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${taken} .*already taken`));
-        return true;
-      });
-      assert.deepEqual(await listCopies(engine, { name: fixed.mc.name }), [], 'the failed copy was removed');
+      const fixed = variant('-fixed', (t) =>
+        t.replace('ports: [8080]', `ports: [{ port: 8080, hostPort: ${taken} }]`),
+      );
+      await assert.rejects(
+        printCopies(engine, fixed.mc, fixed.folder, options({ copies: 1 })),
+        (e: Error) => {
+          assert.ok(e instanceof PortTakenError, `${e.name}: ${e.message}`);
+          assert.equal(e.hostPort, taken);
+          assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${taken} .*already taken`));
+          return true;
+        },
+      );
+      assert.deepEqual(
+        await listCopies(engine, { name: fixed.mc.name }),
+        [],
+        'the failed copy was removed',
+      );
     } finally {
       blocker.close();
     }
@@ -251,7 +351,12 @@ describe('copies: print, scale, ps, dispose against a real engine', () => {
       Image: 'busybox:stable',
       Cmd: ['sh', '-c', 'trap "exit 0" TERM; sleep 300 & wait'],
       // Our name and version labels, but not io.mastercopy.managed: not ours.
-      Labels: { [TEST_RUN_LABEL]: testRunId, [LABEL_NAME]: svc.mc.name, [LABEL_VERSION]: '1.0.0', [LABEL_COPY]: '0' },
+      Labels: {
+        [TEST_RUN_LABEL]: testRunId,
+        [LABEL_NAME]: svc.mc.name,
+        [LABEL_VERSION]: '1.0.0',
+        [LABEL_COPY]: '0',
+      },
     });
     await foreign.start();
 
@@ -261,12 +366,25 @@ describe('copies: print, scale, ps, dispose against a real engine', () => {
 
     const run = await cli(['dispose', `${svc.mc.name}:1.0.0`, '--yes', '--json', '--timeout', '2']);
     assert.equal(run.code, 0, run.stderr);
-    const out = JSON.parse(run.stdout) as { disposed: { index: number }[]; networksRemoved: string[] };
-    assert.deepEqual(out.disposed.map((c) => c.index), [0, 1]);
+    const out = JSON.parse(run.stdout) as {
+      disposed: { index: number }[];
+      networksRemoved: string[];
+    };
+    assert.deepEqual(
+      out.disposed.map((c) => c.index),
+      [0, 1],
+    );
     assert.deepEqual(out.networksRemoved, [network]);
 
     assert.deepEqual(await listCopies(engine, { name: svc.mc.name }), []);
-    await waitFor('the network to be gone', async () => (await docker.listNetworks({ filters: { name: [network] } })).every((n) => n.Name !== network), 10_000);
+    await waitFor(
+      'the network to be gone',
+      async () =>
+        (await docker.listNetworks({ filters: { name: [network] } })).every(
+          (n) => n.Name !== network,
+        ),
+      10_000,
+    );
     const info = await foreign.inspect();
     assert.equal(info.State.Running, true, 'the foreign container survives');
     assert.equal(info.Name, `/${svc.mc.name}_1.0.0_0-foreign`);

@@ -13,16 +13,29 @@ import { createEngineClient } from '../../src/core/engine/DockerodeEngineClient'
 import type { EngineClient } from '../../src/core/engine/EngineClient';
 import { nodeHostResolutionDeps, resolveEngineHost } from '../../src/core/engine/hostResolution';
 import { LABEL_NAME, LABEL_VERSION } from '../../src/core/engine/labels';
-import { findKeeper, keeperControl, type KeeperReport } from '../../src/core/keeper/keeperContainer';
+import {
+  findKeeper,
+  keeperControl,
+  type KeeperReport,
+} from '../../src/core/keeper/keeperContainer';
 import type { MasterCopy } from '../../src/core/mastercopy/model';
-import { TEST_ENGINE_HOST, cleanupTestRun, ensureEngine, rawDocker, testRunId, testRunLabels, waitFor } from '../support/engine';
+import {
+  TEST_ENGINE_HOST,
+  cleanupTestRun,
+  ensureEngine,
+  rawDocker,
+  testRunId,
+  testRunLabels,
+  waitFor,
+} from '../support/engine';
 import { copiesOf, herdVariant, holdsFor } from '../support/herd';
 import { freePort, loadLoop } from '../support/load';
 import { repoRoot } from '../support/repoRoot';
 
 const BASE = `mc-heal-${testRunId}`;
 const tempDirs: string[] = [];
-const variant = (suffix: string, port: number, edit?: (t: string) => string) => herdVariant(`${BASE}-${suffix}`, port, tempDirs, edit);
+const variant = (suffix: string, port: number, edit?: (t: string) => string) =>
+  herdVariant(`${BASE}-${suffix}`, port, tempDirs, edit);
 const copies = copiesOf;
 
 describe('keeper self-healing against a real engine', function () {
@@ -41,12 +54,19 @@ describe('keeper self-healing against a real engine', function () {
   before(async () => {
     await ensureEngine();
     engine = createEngineClient(resolveEngineHost(TEST_ENGINE_HOST, nodeHostResolutionDeps()));
-    deploy = nodeDeployEnvironment(engine, process.env, { scriptPath: join(repoRoot(), 'dist', 'keeper.js') }, testRunLabels);
+    deploy = nodeDeployEnvironment(
+      engine,
+      process.env,
+      { scriptPath: join(repoRoot(), 'dist', 'keeper.js') },
+      testRunLabels,
+    );
   });
 
   after(async () => {
     for (const name of names) {
-      await disposeCopies(engine, { name, all: true }, { stopTimeoutSeconds: 1 }).catch(() => undefined);
+      await disposeCopies(engine, { name, all: true }, { stopTimeoutSeconds: 1 }).catch(
+        () => undefined,
+      );
       await forgetLedger(engine, name).catch(() => undefined);
     }
     await cleanupTestRun();
@@ -70,7 +90,11 @@ describe('keeper self-healing against a real engine', function () {
       async () => {
         const now = await copies(v.mc.name);
         const s = await status(v.mc.name).catch(() => undefined);
-        return now.length === 2 && now.every((c) => c.state === 'running' && !before.some((b) => b.id === c.id)) && s?.healing?.healthy === 2;
+        return (
+          now.length === 2 &&
+          now.every((c) => c.state === 'running' && !before.some((b) => b.id === c.id)) &&
+          s?.healing?.healthy === 2
+        );
       },
       60_000,
       200,
@@ -84,23 +108,55 @@ describe('keeper self-healing against a real engine', function () {
     assert.equal(s.healing?.desired, 2);
     assert.equal(s.healing?.state, 'steady');
     const events = JSON.stringify(s.healing?.events);
-    assert.ok(s.healing?.events.some((e) => /printed copy \d+ of 1\.0\.0 \(replaces copy 0: exited 137\)/.test(e.text)), events);
-    assert.ok(s.healing?.events.some((e) => /printed copy \d+ of 1\.0\.0 \(replaces copy 1: removed\)/.test(e.text)), events);
-    assert.ok(s.healing?.events.some((e) => /disposed of copy 0/.test(e.text)), 'the killed copy was disposed of');
+    assert.ok(
+      s.healing?.events.some((e) =>
+        /printed copy \d+ of 1\.0\.0 \(replaces copy 0: exited 137\)/.test(e.text),
+      ),
+      events,
+    );
+    assert.ok(
+      s.healing?.events.some((e) =>
+        /printed copy \d+ of 1\.0\.0 \(replaces copy 1: removed\)/.test(e.text),
+      ),
+      events,
+    );
+    assert.ok(
+      s.healing?.events.some((e) => /disposed of copy 0/.test(e.text)),
+      'the killed copy was disposed of',
+    );
   });
 
   it('copies disposed of or scaled away on purpose are not brought back; a scale up is kept', async () => {
     const { mc, folder } = herd;
     const name = mc.name;
-    await scaleCopies(engine, mc, folder, 3, { env: {}, readFile: async () => '', extraLabels: testRunLabels });
-    await waitFor('3 healthy copies', async () => (await status(name)).healing?.healthy === 3, 30_000, 200);
+    await scaleCopies(engine, mc, folder, 3, {
+      env: {},
+      readFile: async () => '',
+      extraLabels: testRunLabels,
+    });
+    await waitFor(
+      '3 healthy copies',
+      async () => (await status(name)).healing?.healthy === 3,
+      30_000,
+      200,
+    );
     const three = await copies(name);
     await disposeCopies(engine, { copy: three[2].id }, { stopTimeoutSeconds: 1 });
-    await waitFor('the keeper to settle on 2', async () => (await status(name)).healing?.desired === 2, 15_000, 200);
+    await waitFor(
+      'the keeper to settle on 2',
+      async () => (await status(name)).healing?.desired === 2,
+      15_000,
+      200,
+    );
     const eventsBefore = (await status(name)).healing?.events.length ?? 0;
     // Watched over several of the keeper's passes (one every 2 s): it never brings the third back.
     await holdsFor('two copies, no more', async () => (await copies(name)).length === 2, 6000);
-    assert.ok(!(await status(name)).healing?.events.slice(eventsBefore).some((e) => e.text.startsWith('printed')), 'nothing was printed after the dispose');
+    assert.ok(
+      !(await status(name)).healing?.events
+        .slice(eventsBefore)
+        .some((e) => e.text.startsWith('printed')),
+      'nothing was printed after the dispose',
+    );
   });
 
   it('a version whose replacements keep crashing backs off: the containers created over a fixed window are bounded', async () => {
@@ -108,7 +164,10 @@ describe('keeper self-healing against a real engine', function () {
     // Serves until the flag in its volume says otherwise; then every new copy exits at once.
     const v = variant('loop', port, (t) =>
       t
-        .replace(/^command: .*$/m, 'command: ["/bin/sh", "-c", "test -e /flag/broken && exit 3; exec /bin/httpd -f -p 8080 -h /srv/www"]')
+        .replace(
+          /^command: .*$/m,
+          'command: ["/bin/sh", "-c", "test -e /flag/broken && exit 3; exec /bin/httpd -f -p 8080 -h /srv/www"]',
+        )
         .replace('restart: on-failure', 'restart: "no"')
         .replace(/^copies: 2$/m, 'copies: 1\nvolumes:\n  - { name: flag, path: /flag }'),
     );
@@ -116,24 +175,53 @@ describe('keeper self-healing against a real engine', function () {
     await promote(engine, { kind: 'file', ...v }, deploy, {});
     // Break it: the flag goes into the volume (through a container of this test's own), then the copy dies.
     const volume = `mastercopy_${v.mc.name}_flag`;
-    const breaker = await rawDocker().createContainer({ Image: 'busybox:stable', Cmd: ['touch', '/flag/broken'], Labels: testRunLabels, HostConfig: { Mounts: [{ Type: 'volume', Source: volume, Target: '/flag' }] } });
+    const breaker = await rawDocker().createContainer({
+      Image: 'busybox:stable',
+      Cmd: ['touch', '/flag/broken'],
+      Labels: testRunLabels,
+      HostConfig: { Mounts: [{ Type: 'volume', Source: volume, Target: '/flag' }] },
+    });
     await breaker.start();
     await breaker.wait();
     const [only] = await copies(v.mc.name);
     const since = Math.floor(Date.now() / 1000);
     await rawDocker().getContainer(only.id).kill();
-    await waitFor('the keeper to back off', async () => (await status(v.mc.name)).healing?.state === 'backing-off', 30_000, 200);
-    await waitFor('a second failure in a row', async () => ((await status(v.mc.name)).healing?.failures ?? 0) >= 3, 30_000, 200);
+    await waitFor(
+      'the keeper to back off',
+      async () => (await status(v.mc.name)).healing?.state === 'backing-off',
+      30_000,
+      200,
+    );
+    await waitFor(
+      'a second failure in a row',
+      async () => ((await status(v.mc.name)).healing?.failures ?? 0) >= 3,
+      30_000,
+      200,
+    );
     const until = Math.floor(Date.now() / 1000) + 1;
-    const events = (await rawDocker().getEvents({ since, until, filters: { type: ['container'], event: ['create'], label: [`${LABEL_NAME}=${v.mc.name}`, `${LABEL_VERSION}=1.0.0`] } })) as unknown as NodeJS.ReadableStream;
+    const events = (await rawDocker().getEvents({
+      since,
+      until,
+      filters: {
+        type: ['container'],
+        event: ['create'],
+        label: [`${LABEL_NAME}=${v.mc.name}`, `${LABEL_VERSION}=1.0.0`],
+      },
+    })) as unknown as NodeJS.ReadableStream;
     let text = '';
     for await (const chunk of events) text += String(chunk);
     const created = text.split('\n').filter((l) => l.trim()).length;
     const window = until - since;
     // 1 s, 2 s, 4 s … between attempts: over `window` seconds at most log2(window) + 2 of them.
-    assert.ok(created >= 3 && created <= Math.ceil(Math.log2(window)) + 2, `${created} containers created in ${window} s`);
+    assert.ok(
+      created >= 3 && created <= Math.ceil(Math.log2(window)) + 2,
+      `${created} containers created in ${window} s`,
+    );
     const s = await status(v.mc.name);
     assert.match(s.healing?.reason ?? '', /replacements keep failing/);
-    assert.ok(s.healing?.events.some((e) => /never became healthy: .*next try in \d+ s/.test(e.text)), JSON.stringify(s.healing?.events));
+    assert.ok(
+      s.healing?.events.some((e) => /never became healthy: .*next try in \d+ s/.test(e.text)),
+      JSON.stringify(s.healing?.events),
+    );
   });
 });

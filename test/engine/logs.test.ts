@@ -21,15 +21,35 @@ import { validateText } from '../../src/core/mastercopy/validator';
 import { lastLogLines } from '../../src/core/copies/lastLogLines';
 import { runCli } from '../support/cli';
 import { repoRoot } from '../support/repoRoot';
-import { TEST_ENGINE_HOST, cleanupTestRun, ensureEngine, rawDocker, startEngine, stopEngine, testRunId, testRunLabels, waitFor } from '../support/engine';
+import {
+  TEST_ENGINE_HOST,
+  cleanupTestRun,
+  ensureEngine,
+  rawDocker,
+  startEngine,
+  stopEngine,
+  testRunId,
+  testRunLabels,
+  waitFor,
+} from '../support/engine';
 
 const NAME = `mc-logs-${testRunId}`;
 
 /** A copy-like container (our labels, this run's label) running `script`. */
-function spec(name: string, index: number, script: string, more: Partial<ContainerSpec> = {}): ContainerSpec {
+function spec(
+  name: string,
+  index: number,
+  script: string,
+  more: Partial<ContainerSpec> = {},
+): ContainerSpec {
   return {
     image: 'busybox:stable',
-    labels: { ...testRunLabels, [LABEL_NAME]: name, [LABEL_VERSION]: '1.0.0', [LABEL_COPY]: String(index) },
+    labels: {
+      ...testRunLabels,
+      [LABEL_NAME]: name,
+      [LABEL_VERSION]: '1.0.0',
+      [LABEL_COPY]: String(index),
+    },
     command: ['/bin/sh', '-c', script],
     network: 'none',
     init: true,
@@ -38,16 +58,25 @@ function spec(name: string, index: number, script: string, more: Partial<Contain
 }
 
 /** Lines that tell their run apart: "RUN n" with RUN fresh at each start of the copy. */
-const COUNTER = 'run=$(cat /proc/sys/kernel/random/uuid | cut -c1-8); i=0; while true; do echo "$run $i"; i=$((i+1)); sleep 0.1; done';
+const COUNTER =
+  'run=$(cat /proc/sys/kernel/random/uuid | cut -c1-8); i=0; while true; do echo "$run $i"; i=$((i+1)); sleep 0.1; done';
 
 /** Pulls entries until `done` says enough (or fails after `timeoutMs`). */
-async function collect(it: AsyncIterator<LogEntry>, into: LogEntry[], done: (entries: LogEntry[]) => boolean, timeoutMs = 30_000): Promise<void> {
+async function collect(
+  it: AsyncIterator<LogEntry>,
+  into: LogEntry[],
+  done: (entries: LogEntry[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!done(into)) {
     const left = deadline - Date.now();
     if (left <= 0) throw new Error(`timed out; got:\n${into.map(show).join('\n')}`);
     let timer: NodeJS.Timeout | undefined;
-    const r = await Promise.race([it.next(), new Promise<'timeout'>((res) => (timer = setTimeout(() => res('timeout'), left)))]);
+    const r = await Promise.race([
+      it.next(),
+      new Promise<'timeout'>((res) => (timer = setTimeout(() => res('timeout'), left))),
+    ]);
     clearTimeout(timer);
     if (r === 'timeout') continue;
     if (r.done) throw new Error(`the tail ended; got:\n${into.map(show).join('\n')}`);
@@ -55,11 +84,15 @@ async function collect(it: AsyncIterator<LogEntry>, into: LogEntry[], done: (ent
   }
 }
 
-const show = (e: LogEntry) => (e.kind === 'line' ? `${e.copyIndex} ${e.stream} ${e.text}` : `-- ${e.event}: ${e.text}`);
+const show = (e: LogEntry) =>
+  e.kind === 'line' ? `${e.copyIndex} ${e.stream} ${e.text}` : `-- ${e.event}: ${e.text}`;
 const lines = (entries: LogEntry[]) => entries.filter((e): e is LogLine => e.kind === 'line');
 
 /** Every run's counter seen exactly once and without a gap: nothing repeated, nothing lost. */
-function assertRunsContiguous(entries: LogEntry[], from: Map<string, number> = new Map()): Map<string, number[]> {
+function assertRunsContiguous(
+  entries: LogEntry[],
+  from: Map<string, number> = new Map(),
+): Map<string, number[]> {
   const runs = new Map<string, number[]>();
   for (const l of lines(entries)) {
     const [run, n] = l.text.split(' ');
@@ -67,7 +100,11 @@ function assertRunsContiguous(entries: LogEntry[], from: Map<string, number> = n
   }
   for (const [run, ns] of runs) {
     const first = from.get(run) ?? ns[0];
-    assert.deepEqual(ns, ns.map((_, k) => first + k), `run ${run}: ${ns.join(',')}`);
+    assert.deepEqual(
+      ns,
+      ns.map((_, k) => first + k),
+      `run ${run}: ${ns.join(',')}`,
+    );
   }
   return runs;
 }
@@ -80,7 +117,10 @@ describe('logs: tails of real copies', () => {
   let engine: EngineClient;
   const tails: LogFollower[] = [];
   const tempDirs: string[] = [];
-  const follow = (target: Parameters<typeof followLogs>[1], options: Parameters<typeof followLogs>[2] = {}) => {
+  const follow = (
+    target: Parameters<typeof followLogs>[1],
+    options: Parameters<typeof followLogs>[2] = {},
+  ) => {
     const f = followLogs(engine, target, { follow: true, retryMs: 200, ...options });
     tails.push(f);
     return f;
@@ -112,7 +152,10 @@ describe('logs: tails of real copies', () => {
       `printf 'no newline at the end'`,
     ].join('; ');
     const { id } = await engine.createAndStartContainer(spec(`${NAME}-exact`, 0, script));
-    await waitFor('the copy to exit', async () => (await engine.inspectContainer(id))?.running === false);
+    await waitFor(
+      'the copy to exit',
+      async () => (await engine.inspectContainer(id))?.running === false,
+    );
     const entries: LogEntry[] = [];
     for await (const e of followLogs(engine, { containerId: id })) entries.push(e);
     assert.deepEqual(
@@ -135,12 +178,19 @@ describe('logs: tails of real copies', () => {
     assert.equal(tail.code, 0);
     assert.equal(tail.stdout, '0 | after an empty line\n0 | no newline at the end\n');
     const all = await cli(['logs', `${NAME}-exact:1.0.0`, '--no-prefix']);
-    assert.equal(all.stdout, 'plain line\n\x1b[1;31mbold red\x1b[0m and normal\nüber-stderr 🚀\n\nafter an empty line\nno newline at the end\n');
+    assert.equal(
+      all.stdout,
+      'plain line\n\x1b[1;31mbold red\x1b[0m and normal\nüber-stderr 🚀\n\nafter an empty line\nno newline at the end\n',
+    );
   });
 
-  it('without --follow, a running copy\'s log is shown up to now and the command ends', async () => {
+  it("without --follow, a running copy's log is shown up to now and the command ends", async () => {
     const { id } = await engine.createAndStartContainer(spec(`${NAME}-now`, 0, COUNTER));
-    await waitFor('a few lines', async () => (await lastLogLines(engine, id, 3, { quietMs: 100 })).length >= 3, 20_000);
+    await waitFor(
+      'a few lines',
+      async () => (await lastLogLines(engine, id, 3, { quietMs: 100 })).length >= 3,
+      20_000,
+    );
     // The command must end by itself (a tail that went on would hit the test's timeout).
     const r = await cli(['logs', `${NAME}-now`]);
     assert.equal(r.code, 0, r.stderr);
@@ -155,35 +205,58 @@ describe('logs: tails of real copies', () => {
     const got: LogEntry[] = [];
     await collect(it, got, (e) => lines(e).length >= 5);
     await rawDocker().getContainer(id).restart({ t: 1 });
-    await collect(it, got, (e) => e.some((x) => x.kind === 'marker' && x.event === 'restarted') && lines(e.slice(e.findIndex((x) => x.kind === 'marker' && x.event === 'restarted'))).length >= 5);
+    await collect(
+      it,
+      got,
+      (e) =>
+        e.some((x) => x.kind === 'marker' && x.event === 'restarted') &&
+        lines(e.slice(e.findIndex((x) => x.kind === 'marker' && x.event === 'restarted'))).length >=
+          5,
+    );
     const runs = assertRunsContiguous(got);
     assert.equal(runs.size, 2, got.map(show).join('\n'));
     const [, second] = [...runs.values()];
     assert.equal(second[0], 0, 'the new run is shown from its first line');
     const restartedAt = got.findIndex((e) => e.kind === 'marker' && e.event === 'restarted');
     const firstRun = [...runs.keys()][0];
-    assert.ok(lines(got.slice(restartedAt)).every((l) => !l.text.startsWith(firstRun)), 'no line of the first run after the marker');
+    assert.ok(
+      lines(got.slice(restartedAt)).every((l) => !l.text.startsWith(firstRun)),
+      'no line of the first run after the marker',
+    );
   });
 
   it('follows a copy across an engine restart (the engine stopped and started again)', async function () {
     this.timeout(180_000);
-    const { id } = await engine.createAndStartContainer(spec(`${NAME}-engine`, 0, COUNTER, { restart: 'always' }));
+    const { id } = await engine.createAndStartContainer(
+      spec(`${NAME}-engine`, 0, COUNTER, { restart: 'always' }),
+    );
     const it = follow({ name: `${NAME}-engine` }, { tail: 0 })[Symbol.asyncIterator]();
     const got: LogEntry[] = [];
     await collect(it, got, (e) => lines(e).length >= 3);
     await stopEngine();
     try {
-      await collect(it, got, (e) => e.some((x) => x.kind === 'marker' && x.event === 'engine-lost'));
+      await collect(it, got, (e) =>
+        e.some((x) => x.kind === 'marker' && x.event === 'engine-lost'),
+      );
     } finally {
       await startEngine();
     }
-    await collect(it, got, (e) => {
-      const back = e.findIndex((x) => x.kind === 'marker' && x.event === 'engine-back');
-      return back >= 0 && lines(e.slice(back)).length >= 3;
-    }, 90_000);
+    await collect(
+      it,
+      got,
+      (e) => {
+        const back = e.findIndex((x) => x.kind === 'marker' && x.event === 'engine-back');
+        return back >= 0 && lines(e.slice(back)).length >= 3;
+      },
+      90_000,
+    );
     const runs = assertRunsContiguous(got);
     assert.equal(runs.size, 2, got.map(show).join('\n'));
-    assert.equal([...runs.values()][1][0], 0, 'the run after the engine restart from its first line');
+    assert.equal(
+      [...runs.values()][1][0],
+      0,
+      'the run after the engine restart from its first line',
+    );
     const events = got.filter((e) => e.kind === 'marker').map((e) => e.event);
     assert.ok(events.includes('restarted'), events.join(', '));
     assert.ok(lines(got).every((l) => l.containerId === id));
@@ -197,7 +270,11 @@ describe('logs: tails of real copies', () => {
     writeFileSync(file, text);
     const mc = validateText(text, { path: file }, nodeFileAccess).masterCopy;
     assert.ok(mc);
-    const options = { env: {}, readFile: (p: string) => readFile(p, 'utf8'), extraLabels: testRunLabels };
+    const options = {
+      env: {},
+      readFile: (p: string) => readFile(p, 'utf8'),
+      extraLabels: testRunLabels,
+    };
     try {
       await printCopies(engine, mc, folder, options);
       const it = follow({ name: mc.name }, { tail: 0 })[Symbol.asyncIterator]();
@@ -205,16 +282,33 @@ describe('logs: tails of real copies', () => {
       await collect(it, got, (e) => lines(e).length >= 2);
       await scaleCopies(engine, mc, folder, 2, options);
       await collect(it, got, (e) => lines(e).filter((l) => l.copyIndex === 1).length >= 3);
-      const joined = got.findIndex((e) => e.kind === 'marker' && e.event === 'joined' && e.copyIndex === 1);
+      const joined = got.findIndex(
+        (e) => e.kind === 'marker' && e.event === 'joined' && e.copyIndex === 1,
+      );
       assert.ok(joined >= 0, got.map(show).join('\n'));
       assert.ok(got.findIndex((e) => e.kind === 'line' && e.copyIndex === 1) > joined);
-      assert.deepEqual(lines(got).filter((l) => l.copyIndex === 1).slice(0, 3).map((l) => l.text), ['tick 0', 'tick 1', 'tick 2'], 'the new copy from its first line');
+      assert.deepEqual(
+        lines(got)
+          .filter((l) => l.copyIndex === 1)
+          .slice(0, 3)
+          .map((l) => l.text),
+        ['tick 0', 'tick 1', 'tick 2'],
+        'the new copy from its first line',
+      );
       for (const i of [0, 1]) {
-        const ns = lines(got).filter((l) => l.copyIndex === i).map((l) => Number(l.text.split(' ')[1]));
-        assert.deepEqual(ns, ns.map((_, k) => ns[0] + k), `copy ${i}: ${ns.join(',')}`);
+        const ns = lines(got)
+          .filter((l) => l.copyIndex === i)
+          .map((l) => Number(l.text.split(' ')[1]));
+        assert.deepEqual(
+          ns,
+          ns.map((_, k) => ns[0] + k),
+          `copy ${i}: ${ns.join(',')}`,
+        );
       }
     } finally {
-      await disposeCopies(engine, { name: mc.name, all: true }, { stopTimeoutSeconds: 1 }).catch(() => undefined);
+      await disposeCopies(engine, { name: mc.name, all: true }, { stopTimeoutSeconds: 1 }).catch(
+        () => undefined,
+      );
     }
   });
 
@@ -222,8 +316,16 @@ describe('logs: tails of real copies', () => {
     const { id } = await engine.createAndStartContainer(spec(`${NAME}-head`, 0, COUNTER));
     // A tail that kept going after `head` left would hit execFile's timeout and fail.
     const out = await new Promise<string>((resolve, reject) =>
-      execFile('bash', ['-c', `set -o pipefail; node dist/cli.js logs ${id} --follow | head -3`], { cwd: repoRoot(), env: { ...process.env, DOCKER_HOST: TEST_ENGINE_HOST }, timeout: 20_000 }, (err, stdout, stderr) =>
-        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+      execFile(
+        'bash',
+        ['-c', `set -o pipefail; node dist/cli.js logs ${id} --follow | head -3`],
+        {
+          cwd: repoRoot(),
+          env: { ...process.env, DOCKER_HOST: TEST_ENGINE_HOST },
+          timeout: 20_000,
+        },
+        (err, stdout, stderr) =>
+          err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
       ),
     );
     assert.equal(out.trim().split('\n').length, 3);
@@ -232,12 +334,17 @@ describe('logs: tails of real copies', () => {
 
   it('Ctrl-C ends a followed tail cleanly: exit code 0, nothing on stderr', async () => {
     const { id } = await engine.createAndStartContainer(spec(`${NAME}-sigint`, 0, COUNTER));
-    const child = spawn(process.execPath, ['dist/cli.js', 'logs', id, '--follow'], { cwd: repoRoot(), env: { ...process.env, DOCKER_HOST: TEST_ENGINE_HOST } });
+    const child = spawn(process.execPath, ['dist/cli.js', 'logs', id, '--follow'], {
+      cwd: repoRoot(),
+      env: { ...process.env, DOCKER_HOST: TEST_ENGINE_HOST },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => resolve(code)),
+    );
     await waitFor('the first lines', () => /\n0 \| \S+ 1\n/.test(stdout), 20_000, 20);
     child.kill('SIGINT');
     assert.equal(await exited, 0, `exit code after Ctrl-C (stderr: ${stderr})`);

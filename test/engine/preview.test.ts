@@ -12,7 +12,13 @@ import { nodeFileAccess } from '../../src/core/mastercopy/fileAccess';
 import type { MasterCopy } from '../../src/core/mastercopy/model';
 import { validateText } from '../../src/core/mastercopy/validator';
 import { computePlan } from '../../src/core/preview/plan';
-import { TEST_ENGINE_HOST, cleanupTestRun, ensureEngine, testRunId, testRunLabels } from '../support/engine';
+import {
+  TEST_ENGINE_HOST,
+  cleanupTestRun,
+  ensureEngine,
+  testRunId,
+  testRunLabels,
+} from '../support/engine';
 
 /** Unique per run: never a user's image or another run's. */
 const NAME = `mc-preview-${testRunId}`;
@@ -77,17 +83,36 @@ copies: 1
 
     // Back to the built content, one copy printed; then version 2.0.0 would replace it.
     writeFileSync(join(folder, 'www', 'index.html'), 'one\n');
-    await printCopies(engine, v1, folder, { copies: 1, env: {}, readFile: () => '', extraLabels: testRunLabels });
+    await printCopies(engine, v1, folder, {
+      copies: 1,
+      env: {},
+      readFile: () => '',
+      extraLabels: testRunLabels,
+    });
     const v2 = write('2.0.0');
     const computed = await computePlan(engine, v2, folder, { fs: nodeBuildFileSystem });
     assert.equal(computed.plan.build.state, 'would-build');
-    assert.deepEqual(computed.plan.print.running, [{ version: '1.0.0', count: 1, running: 1, healthy: 1 }]);
-    assert.deepEqual(computed.plan.promote, { state: 'would-promote', from: ['1.0.0'], to: '2.0.0', target: 1, wouldPrint: 1, wouldDispose: [{ version: '1.0.0', count: 1 }] });
-    assert.deepEqual(computed.copies?.map((c) => [c.name, c.version, c.index, c.state]), [[NAME, '1.0.0', 0, 'running']]);
+    assert.deepEqual(computed.plan.print.running, [
+      { version: '1.0.0', count: 1, running: 1, healthy: 1 },
+    ]);
+    assert.deepEqual(computed.plan.promote, {
+      state: 'would-promote',
+      from: ['1.0.0'],
+      to: '2.0.0',
+      target: 1,
+      wouldPrint: 1,
+      wouldDispose: [{ version: '1.0.0', count: 1 }],
+    });
+    assert.deepEqual(
+      computed.copies?.map((c) => [c.name, c.version, c.index, c.state]),
+      [[NAME, '1.0.0', 0, 'running']],
+    );
   });
 
   it('an engine that is not there: engine-down, the digest still known', async () => {
-    const gone = createEngineClient(resolveEngineHost('unix:///nonexistent/docker.sock', nodeHostResolutionDeps({})));
+    const gone = createEngineClient(
+      resolveEngineHost('unix:///nonexistent/docker.sock', nodeHostResolutionDeps({})),
+    );
     const { plan } = await computePlan(gone, write('1.0.0'), folder, { fs: nodeBuildFileSystem });
     assert.equal(plan.build.state, 'engine-down');
     assert.match(plan.build.digest, /^sha256:[0-9a-f]{64}$/);

@@ -9,7 +9,14 @@ export interface CliRun {
 }
 
 /** `tty`: the streams say they are a terminal (isTTY), as a shell's would. */
-export async function runCli(args: string[], { env = {}, cwd = process.cwd(), tty = false }: { env?: NodeJS.ProcessEnv; cwd?: string; tty?: boolean } = {}): Promise<CliRun> {
+export async function runCli(
+  args: string[],
+  {
+    env = {},
+    cwd = process.cwd(),
+    tty = false,
+  }: { env?: NodeJS.ProcessEnv; cwd?: string; tty?: boolean } = {},
+): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const sink = (add: (s: string) => void) =>
@@ -22,6 +29,11 @@ export async function runCli(args: string[], { env = {}, cwd = process.cwd(), tt
       }),
       tty ? { isTTY: true } : {},
     );
-  const code = await main(args, { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)), env, cwd });
+  const code = await main(args, {
+    stdout: sink((s) => (stdout += s)),
+    stderr: sink((s) => (stderr += s)),
+    env,
+    cwd,
+  });
   return { code, stdout, stderr };
 }

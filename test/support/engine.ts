@@ -19,7 +19,8 @@ export const testRunLabels: Record<string, string> = { [TEST_RUN_LABEL]: testRun
 function runScript(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile('bash', args, { cwd: repoRoot(), timeout: 180_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`bash ${args.join(' ')} failed: ${err.message}\n${stdout}${stderr}`));
+      if (err)
+        reject(new Error(`bash ${args.join(' ')} failed: ${err.message}\n${stdout}${stderr}`));
       else resolve(stdout);
     });
   });
@@ -45,11 +46,17 @@ export function rawDocker(): Dockerode {
 }
 
 /** Resolves once `condition` holds, polling every `intervalMs`; rejects after `timeoutMs`. */
-export async function waitFor(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 30_000, intervalMs = 100): Promise<void> {
+export async function waitFor(
+  what: string,
+  condition: () => Promise<boolean> | boolean,
+  timeoutMs = 30_000,
+  intervalMs = 100,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

@@ -6,7 +6,12 @@
 // the client asked.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import {
+  connect,
+  createServer as createTcpServer,
+  type Server as TcpServer,
+  type Socket,
+} from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:tls';
@@ -26,22 +31,109 @@ function openssl(dir: string, ...args: string[]): void {
 }
 
 function makeCertificates(dir: string): void {
-  openssl(dir, 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=mastercopy test CA', '-keyout', 'ca-key.pem', '-out', 'ca.pem');
-  openssl(dir, 'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'server-key.pem', '-out', 'server.csr');
-  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  openssl(dir, 'x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-days', '2', '-extfile', 'server.ext', '-out', 'server-cert.pem');
-  openssl(dir, 'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=client', '-keyout', 'key.pem', '-out', 'client.csr');
+  openssl(
+    dir,
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=mastercopy test CA',
+    '-keyout',
+    'ca-key.pem',
+    '-out',
+    'ca.pem',
+  );
+  openssl(
+    dir,
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-keyout',
+    'server-key.pem',
+    '-out',
+    'server.csr',
+  );
+  writeFileSync(
+    join(dir, 'server.ext'),
+    'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
+  );
+  openssl(
+    dir,
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca-key.pem',
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    'server.ext',
+    '-out',
+    'server-cert.pem',
+  );
+  openssl(
+    dir,
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-subj',
+    '/CN=client',
+    '-keyout',
+    'key.pem',
+    '-out',
+    'client.csr',
+  );
   writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  openssl(dir, 'x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-days', '2', '-extfile', 'client.ext', '-out', 'cert.pem');
+  openssl(
+    dir,
+    'x509',
+    '-req',
+    '-in',
+    'client.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca-key.pem',
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    'client.ext',
+    '-out',
+    'cert.pem',
+  );
 }
 
-export async function startEngineProxy({ tls }: { tls: boolean }, engineSocket = '/var/run/docker.sock'): Promise<EngineProxy> {
+export async function startEngineProxy(
+  { tls }: { tls: boolean },
+  engineSocket = '/var/run/docker.sock',
+): Promise<EngineProxy> {
   const requestLines: string[] = [];
   const open = new Set<Socket>();
   const pass = (client: Socket) => {
     const engine = connect({ path: engineSocket });
     open.add(client);
-    client.once('data', (first: Buffer) => requestLines.push(first.toString('latin1').split('\r\n')[0]));
+    client.once('data', (first: Buffer) =>
+      requestLines.push(first.toString('latin1').split('\r\n')[0]),
+    );
     client.pipe(engine).pipe(client);
     const end = () => {
       open.delete(client);
@@ -59,7 +151,16 @@ export async function startEngineProxy({ tls }: { tls: boolean }, engineSocket =
     certPath = mkdtempSync(join(tmpdir(), 'mc-tls-engine-'));
     makeCertificates(certPath);
     const read = (f: string) => readFileSync(join(certPath!, f), 'utf8');
-    server = createServer({ key: read('server-key.pem'), cert: read('server-cert.pem'), ca: read('ca.pem'), requestCert: true, rejectUnauthorized: true }, pass);
+    server = createServer(
+      {
+        key: read('server-key.pem'),
+        cert: read('server-cert.pem'),
+        ca: read('ca.pem'),
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      pass,
+    );
   } else {
     server = createTcpServer(pass);
   }

@@ -14,7 +14,12 @@ import { repoRoot } from './repoRoot';
 export const FAST_HEALTH = `health:\n  http: { port: 8080, path: /health }\n  interval: 500ms\n  timeout: 1s\n  retries: 2\n  startPeriod: 1s\n`;
 
 /** The example as `name` behind `port`, edited by `edit`, in a new folder (pushed onto `folders` to be removed). */
-export function herdVariant(name: string, port: number, folders: string[], edit: (t: string) => string = (t) => t): { mc: MasterCopy; folder: string } {
+export function herdVariant(
+  name: string,
+  port: number,
+  folders: string[],
+  edit: (t: string) => string = (t) => t,
+): { mc: MasterCopy; folder: string } {
   const folder = mkdtempSync(join(tmpdir(), 'mastercopy-herd-'));
   folders.push(folder);
   cpSync(join(repoRoot(), 'examples', 'transaction-service'), folder, { recursive: true });
@@ -32,13 +37,29 @@ export function herdVariant(name: string, port: number, folders: string[], edit:
 }
 
 /** The copies of `name` on the engine (any state), by index. */
-export async function copiesOf(name: string): Promise<{ id: string; state: string; index: string; version: string }[]> {
-  const list = await rawDocker().listContainers({ all: true, filters: { label: [`${LABEL_NAME}=${name}`, 'io.mastercopy.copy'] } });
-  return list.map((c) => ({ id: c.Id, state: c.State, index: c.Labels['io.mastercopy.copy'], version: c.Labels['io.mastercopy.version'] })).sort((a, b) => Number(a.index) - Number(b.index));
+export async function copiesOf(
+  name: string,
+): Promise<{ id: string; state: string; index: string; version: string }[]> {
+  const list = await rawDocker().listContainers({
+    all: true,
+    filters: { label: [`${LABEL_NAME}=${name}`, 'io.mastercopy.copy'] },
+  });
+  return list
+    .map((c) => ({
+      id: c.Id,
+      state: c.State,
+      index: c.Labels['io.mastercopy.copy'],
+      version: c.Labels['io.mastercopy.version'],
+    }))
+    .sort((a, b) => Number(a.index) - Number(b.index));
 }
 
 /** Polls `condition` for `ms`; fails the moment it does not hold. */
-export async function holdsFor(what: string, condition: () => Promise<boolean>, ms: number): Promise<void> {
+export async function holdsFor(
+  what: string,
+  condition: () => Promise<boolean>,
+  ms: number,
+): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     if (!(await condition())) throw new Error(`no longer true: ${what}`);

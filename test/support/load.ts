@@ -22,7 +22,10 @@ export interface LoadLoop {
   okSoFar(): number;
 }
 
-export function loadLoop(port: number, { total = 4000, parallel = 6, deadlineMs = 60_000, path = '/' } = {}): LoadLoop {
+export function loadLoop(
+  port: number,
+  { total = 4000, parallel = 6, deadlineMs = 60_000, path = '/' } = {},
+): LoadLoop {
   const result: LoadResult = { sent: 0, ok: 0, failed: 0, errors: [], bodies: [] };
   const deadline = Date.now() + deadlineMs;
   let stopped = false;

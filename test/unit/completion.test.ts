@@ -27,7 +27,8 @@ function item(items: CompletionItem[], label: string): CompletionItem {
 function expandSnippet(s: string): string {
   const defaults = new Map<string, string>();
   const tokens: ({ text: string } | { tab: string; text?: string })[] = [];
-  const re = /\\([\\$}])|\$\{(\d+):((?:[^\\}]|\\.)*)\}|\$\{(\d+)\|((?:[^\\|]|\\.)*?)(?:,(?:[^\\|]|\\.)*)*\|\}|\$\{(\d+)\}|\$(\d+)|([^\\$]+|[\\$])/g;
+  const re =
+    /\\([\\$}])|\$\{(\d+):((?:[^\\}]|\\.)*)\}|\$\{(\d+)\|((?:[^\\|]|\\.)*?)(?:,(?:[^\\|]|\\.)*)*\|\}|\$\{(\d+)\}|\$(\d+)|([^\\$]+|[\\$])/g;
   for (const m of s.matchAll(re)) {
     if (m[1]) tokens.push({ text: m[1] });
     else if (m[2]) {
@@ -49,7 +50,10 @@ function accept(text: string, cursor: number, it: CompletionItem): string {
   const range = it.replaceRange ?? { start: cursor, end: cursor };
   const lineStart = text.lastIndexOf('\n', range.start - 1) + 1;
   const indent = /^[ \t]*/.exec(text.slice(lineStart, range.start))![0];
-  const insert = (it.isSnippet ? expandSnippet(it.insertText) : it.insertText).replace(/\n/g, '\n' + indent);
+  const insert = (it.isSnippet ? expandSnippet(it.insertText) : it.insertText).replace(
+    /\n/g,
+    '\n' + indent,
+  );
   return text.slice(0, range.start) + insert + text.slice(range.end);
 }
 
@@ -73,14 +77,25 @@ describe('completion', () => {
   describe('root keys', () => {
     it('offers every root key and the new master copy snippet in an empty file', () => {
       const { items } = complete('|');
-      assert.deepEqual(items.filter((i) => i.kind === 'property').map((i) => i.label).sort(), [...ROOT_KEYS].sort());
+      assert.deepEqual(
+        items
+          .filter((i) => i.kind === 'property')
+          .map((i) => i.label)
+          .sort(),
+        [...ROOT_KEYS].sort(),
+      );
       assert.equal(item(items, 'new master copy').kind, 'snippet');
     });
 
     it('sorts mastercopy, name, version and from first', () => {
       const { items } = complete('|');
-      const sorted = [...items].filter((i) => i.kind === 'property').sort((a, b) => a.sortText!.localeCompare(b.sortText!));
-      assert.deepEqual(sorted.slice(0, 4).map((i) => i.label), ['mastercopy', 'name', 'version', 'from']);
+      const sorted = [...items]
+        .filter((i) => i.kind === 'property')
+        .sort((a, b) => a.sortText!.localeCompare(b.sortText!));
+      assert.deepEqual(
+        sorted.slice(0, 4).map((i) => i.label),
+        ['mastercopy', 'name', 'version', 'from'],
+      );
     });
 
     it('leaves out keys that are already there, above and below the cursor', () => {
@@ -92,8 +107,10 @@ describe('completion', () => {
         health:
           interval: 2s
       `);
-      for (const k of ['mastercopy', 'name', 'from', 'health']) assert.ok(!got.includes(k), `${k} is present`);
-      for (const k of ['version', 'runtime', 'ports', 'files']) assert.ok(got.includes(k), `${k} missing`);
+      for (const k of ['mastercopy', 'name', 'from', 'health'])
+        assert.ok(!got.includes(k), `${k} is present`);
+      for (const k of ['version', 'runtime', 'ports', 'files'])
+        assert.ok(got.includes(k), `${k} missing`);
       assert.ok(!got.includes('new master copy'), 'the scaffold is only for an empty file');
     });
 
@@ -143,8 +160,16 @@ describe('completion', () => {
     });
 
     it('works with CRLF line ends', () => {
-      const { text, items } = complete('mastercopy: 1\r\nruntime:\r\n  readOnly: true\r\n  rest|\r\n  memory: 64m\r\n');
-      assert.deepEqual(items.map((i) => i.label).sort(), ['capabilities', 'cpus', 'noNewPrivileges', 'restart', 'tmpfs']);
+      const { text, items } = complete(
+        'mastercopy: 1\r\nruntime:\r\n  readOnly: true\r\n  rest|\r\n  memory: 64m\r\n',
+      );
+      assert.deepEqual(items.map((i) => i.label).sort(), [
+        'capabilities',
+        'cpus',
+        'noNewPrivileges',
+        'restart',
+        'tmpfs',
+      ]);
       assert.equal(text.slice(items[0].replaceRange!.start, items[0].replaceRange!.end), 'rest');
     });
 
@@ -165,20 +190,26 @@ describe('completion', () => {
 
   describe('nested keys', () => {
     it('under health', () => {
-      assert.deepEqual(labels(`
+      assert.deepEqual(
+        labels(`
         health:
           |
-      `).sort(), ['command', 'http', 'interval', 'retries', 'startPeriod', 'timeout']);
+      `).sort(),
+        ['command', 'http', 'interval', 'retries', 'startPeriod', 'timeout'],
+      );
     });
 
     it('under health.http, without the keys already there', () => {
-      assert.deepEqual(labels(`
+      assert.deepEqual(
+        labels(`
         health:
           http:
             port: 8080
             |
           interval: 2s
-      `), ['path']);
+      `),
+        ['path'],
+      );
     });
 
     it('under runtime, with a partial word', () => {
@@ -187,33 +218,49 @@ describe('completion', () => {
           readOnly: true
           cap|
       `);
-      assert.deepEqual(items.map((i) => i.label).sort(), ['capabilities', 'cpus', 'memory', 'noNewPrivileges', 'restart', 'tmpfs']);
+      assert.deepEqual(items.map((i) => i.label).sort(), [
+        'capabilities',
+        'cpus',
+        'memory',
+        'noNewPrivileges',
+        'restart',
+        'tmpfs',
+      ]);
       const r = items[0].replaceRange!;
       assert.equal(text.slice(r.start, r.end), 'cap');
     });
 
     it('under runtime.capabilities', () => {
-      assert.deepEqual(labels(`
+      assert.deepEqual(
+        labels(`
         runtime:
           capabilities:
             drop: [ALL]
             |
-      `), ['add']);
+      `),
+        ['add'],
+      );
     });
 
     it('under build', () => {
-      assert.deepEqual(labels(`
+      assert.deepEqual(
+        labels(`
         from: busybox:stable
         build:
           |
-      `).sort(), ['args', 'steps']);
+      `).sort(),
+        ['args', 'steps'],
+      );
     });
 
     it('nothing inside a map of free names (env)', () => {
-      assert.deepEqual(labels(`
+      assert.deepEqual(
+        labels(`
         env:
           |
-      `), []);
+      `),
+        [],
+      );
     });
   });
 
@@ -227,7 +274,8 @@ describe('completion', () => {
     });
 
     it('on the continuation line of a files item, without the keys of that item', () => {
-      assert.deepEqual(labels(`
+      assert.deepEqual(
+        labels(`
         files:
           - path: /etc/a
             content: >
@@ -235,58 +283,81 @@ describe('completion', () => {
             |
           - path: /etc/b
             mode: "0644"
-      `).sort(), ['mode', 'owner', 'source']);
+      `).sort(),
+        ['mode', 'owner', 'source'],
+      );
     });
 
     it('in a files item written at the same indentation as its key', () => {
-      assert.deepEqual(labels(`
+      assert.deepEqual(
+        labels(`
         files:
         - path: /etc/a
           |
-      `).sort(), ['content', 'mode', 'owner', 'source']);
+      `).sort(),
+        ['content', 'mode', 'owner', 'source'],
+      );
     });
 
     it('after `- ` in ports: the object keys', () => {
-      assert.deepEqual(labels(`
+      assert.deepEqual(
+        labels(`
         ports:
           - 8080
           - |
-      `).sort(), ['hostPort', 'port', 'protocol']);
+      `).sort(),
+        ['hostPort', 'port', 'protocol'],
+      );
     });
 
     it('on the continuation line of a ports object item', () => {
-      assert.deepEqual(labels(`
+      assert.deepEqual(
+        labels(`
         ports:
           - port: 5353
             |
-      `).sort(), ['hostPort', 'protocol']);
+      `).sort(),
+        ['hostPort', 'protocol'],
+      );
     });
 
     it('in volumes and secrets items', () => {
-      assert.deepEqual(labels(`
+      assert.deepEqual(
+        labels(`
         volumes:
           - name: data
             |
-      `).sort(), ['path', 'readOnly']);
-      assert.deepEqual(labels(`
+      `).sort(),
+        ['path', 'readOnly'],
+      );
+      assert.deepEqual(
+        labels(`
         secrets:
           - |
-      `).sort(), ['fromEnv', 'fromFile', 'name']);
+      `).sort(),
+        ['fromEnv', 'fromFile', 'name'],
+      );
     });
 
     it('after `- ` in capabilities.drop: the capability examples', () => {
-      assert.deepEqual(labels(`
+      assert.deepEqual(
+        labels(`
         runtime:
           capabilities:
             drop:
               - |
-      `), ['ALL', 'NET_BIND_SERVICE', 'CHOWN']);
+      `),
+        ['ALL', 'NET_BIND_SERVICE', 'CHOWN'],
+      );
     });
 
     it('a partly typed list item value', () => {
       const { text, items } = complete('runtime:\n  capabilities:\n    add:\n      - NET|\n');
       // Not filtered here: the editor filters by what is typed.
-      assert.deepEqual(items.map((i) => i.label), ['ALL', 'NET_BIND_SERVICE', 'CHOWN']);
+      assert.deepEqual(
+        items.map((i) => i.label),
+        ['ALL', 'NET_BIND_SERVICE', 'CHOWN'],
+      );
       const r = item(items, 'NET_BIND_SERVICE').replaceRange!;
       assert.equal(text.slice(r.start, r.end), 'NET');
     });
@@ -296,59 +367,84 @@ describe('completion', () => {
         files:
           |
       `);
-      assert.deepEqual(items.map((i) => i.label), ['- path: /etc/app/config']);
+      assert.deepEqual(
+        items.map((i) => i.label),
+        ['- path: /etc/app/config'],
+      );
       assert.equal(items[0].insertText, '- path: ${1:/etc/app/config}\n  content: |\n    $2');
     });
 
     it('no keys inside a block scalar', () => {
-      assert.deepEqual(labels(`
+      assert.deepEqual(
+        labels(`
         files:
           - path: /etc/a
             content: >
               hello
               |
-      `), []);
-      assert.deepEqual(labels(`
+      `),
+        [],
+      );
+      assert.deepEqual(
+        labels(`
         files:
           - path: /etc/a
             content: >
               hello
             |
-      `).sort(), ['mode', 'owner', 'source'], 'back at the indentation of the keys');
+      `).sort(),
+        ['mode', 'owner', 'source'],
+        'back at the indentation of the keys',
+      );
     });
 
     it('nothing in a comment', () => {
-      assert.deepEqual(labels(`
+      assert.deepEqual(
+        labels(`
         runtime:
           # rest|
-      `), []);
-      assert.deepEqual(labels(`
+      `),
+        [],
+      );
+      assert.deepEqual(
+        labels(`
         runtime:
           restart: always # why|
-      `), []);
+      `),
+        [],
+      );
     });
   });
 
   describe('flow collections on the line', () => {
     it('`capabilities: { |`: the keys', () => {
-      assert.deepEqual(labels(`
+      assert.deepEqual(
+        labels(`
         runtime:
           capabilities: { |
-      `).sort(), ['add', 'drop']);
+      `).sort(),
+        ['add', 'drop'],
+      );
     });
 
     it('`capabilities: { drop: [|`: capability values', () => {
-      assert.deepEqual(labels(`
+      assert.deepEqual(
+        labels(`
         runtime:
           capabilities: { drop: [|
-      `), ['ALL', 'NET_BIND_SERVICE', 'CHOWN']);
+      `),
+        ['ALL', 'NET_BIND_SERVICE', 'CHOWN'],
+      );
     });
 
     it('`capabilities: { drop: [ALL], |`: the keys not yet there', () => {
-      assert.deepEqual(labels(`
+      assert.deepEqual(
+        labels(`
         runtime:
           capabilities: { drop: [ALL], |
-      `), ['add']);
+      `),
+        ['add'],
+      );
     });
 
     it('`ports: [8080, { |`: the port object keys', () => {
@@ -357,21 +453,30 @@ describe('completion', () => {
 
     it('`ports: [{ port: 53, protocol: |`: the protocols', () => {
       const { text, items } = complete('ports: [{ port: 53, protocol: u| }]\n');
-      assert.deepEqual(items.map((i) => i.label), ['tcp', 'udp']);
+      assert.deepEqual(
+        items.map((i) => i.label),
+        ['tcp', 'udp'],
+      );
       const r = items[0].replaceRange!;
       assert.equal(text.slice(r.start, r.end), 'u');
     });
 
     it('`- { port: 53, |` in a block list', () => {
-      assert.deepEqual(labels(`
+      assert.deepEqual(
+        labels(`
         ports:
           - { port: 53, |
-      `).sort(), ['hostPort', 'protocol']);
+      `).sort(),
+        ['hostPort', 'protocol'],
+      );
     });
 
     it('keys in flow insert a single line', () => {
       const { items } = complete('health: { http: { port: 8080, |');
-      assert.deepEqual(items.map((i) => i.label), ['path']);
+      assert.deepEqual(
+        items.map((i) => i.label),
+        ['path'],
+      );
       assert.equal(items[0].insertText, 'path: ${1:/}');
     });
   });
@@ -382,7 +487,10 @@ describe('completion', () => {
         runtime:
           restart: |
       `);
-      assert.deepEqual(items.map((i) => i.label), ['no', 'on-failure', 'always', 'unless-stopped']);
+      assert.deepEqual(
+        items.map((i) => i.label),
+        ['no', 'on-failure', 'always', 'unless-stopped'],
+      );
       assert.equal(item(items, 'no').insertText, '"no"');
       assert.equal(item(items, 'on-failure').detail, 'default');
       assert.ok(items.every((i) => i.kind === 'value'));
@@ -398,23 +506,32 @@ describe('completion', () => {
     });
 
     it('protocol of a ports item', () => {
-      assert.deepEqual(labels(`
+      assert.deepEqual(
+        labels(`
         ports:
           - port: 5353
             protocol: |
-      `), ['tcp', 'udp']);
+      `),
+        ['tcp', 'udp'],
+      );
     });
 
     it('booleans: readOnly, noNewPrivileges', () => {
-      assert.deepEqual(labels(`
+      assert.deepEqual(
+        labels(`
         runtime:
           readOnly: |
-      `), ['true', 'false']);
+      `),
+        ['true', 'false'],
+      );
       const { items } = complete(`
         runtime:
           noNewPrivileges: f|
       `);
-      assert.deepEqual(items.map((i) => i.label), ['true', 'false']);
+      assert.deepEqual(
+        items.map((i) => i.label),
+        ['true', 'false'],
+      );
       assert.equal(item(items, 'true').detail, 'default');
     });
 
@@ -428,17 +545,24 @@ describe('completion', () => {
     });
 
     it('strings: the examples', () => {
-      assert.deepEqual(labels('from: |'), ['busybox:stable', 'debian:bookworm-slim', 'rabbitmq:3.13-management']);
+      assert.deepEqual(labels('from: |'), [
+        'busybox:stable',
+        'debian:bookworm-slim',
+        'rabbitmq:3.13-management',
+      ]);
       assert.deepEqual(labels('version: |'), ['1.4.0', '2026-11-25.1']);
       assert.equal(item(complete('version: |').items, '1.4.0').insertText, '"1.4.0"');
     });
 
     it('nothing for free text without examples', () => {
-      assert.deepEqual(labels(`
+      assert.deepEqual(
+        labels(`
         files:
           - path: /a
             content: |
-      `), []);
+      `),
+        [],
+      );
       assert.deepEqual(labels('files:\n  - path: /a\n    content: x|'), []);
       assert.deepEqual(labels('unknown: |'), []);
     });
@@ -450,7 +574,13 @@ describe('completion', () => {
   });
 
   describe('snippets', () => {
-    const BASE = ['mastercopy: 1', 'name: demo', 'version: "1.0.0"', 'from: busybox:stable', 'ports: [8080]'];
+    const BASE = [
+      'mastercopy: 1',
+      'name: demo',
+      'version: "1.0.0"',
+      'from: busybox:stable',
+      'ports: [8080]',
+    ];
 
     for (const key of ROOT_KEYS) {
       it(`root key ${key} gives a valid master copy`, () => {
@@ -463,24 +593,69 @@ describe('completion', () => {
 
     it('sections are snippets that create the section', () => {
       const { items } = complete('|');
-      assert.equal(item(items, 'health').insertText, 'health:\n  http:\n    port: ${1:8080}\n    path: ${2:/health}');
-      assert.equal(item(items, 'files').insertText, 'files:\n  - path: ${1:/etc/app/config}\n    content: |\n      $2');
+      assert.equal(
+        item(items, 'health').insertText,
+        'health:\n  http:\n    port: ${1:8080}\n    path: ${2:/health}',
+      );
+      assert.equal(
+        item(items, 'files').insertText,
+        'files:\n  - path: ${1:/etc/app/config}\n    content: |\n      $2',
+      );
       assert.equal(item(items, 'ports').insertText, 'ports:\n  - ${1:8080}');
-      assert.equal(item(items, 'secrets').insertText, 'secrets:\n  - name: ${1:DB_PASSWORD}\n    fromEnv: ${2:DB_PASSWORD}');
-      assert.equal(item(items, 'volumes').insertText, 'volumes:\n  - name: ${1:data}\n    path: ${2:/var/lib/data}');
-      assert.equal(item(items, 'gateway').insertText, 'gateway:\n  port: ${1:18080}\n  target: ${2:8080}');
-      assert.equal(item(items, 'autoscale').insertText, 'autoscale:\n  min: ${1:1}\n  max: ${2:5}\n  inflight: ${3:10}\n  cooldown: ${4:30s}');
-      assert.equal(item(items, 'build').insertText, 'build:\n  steps:\n    - ${1:mkdir -p /srv/data}');
+      assert.equal(
+        item(items, 'secrets').insertText,
+        'secrets:\n  - name: ${1:DB_PASSWORD}\n    fromEnv: ${2:DB_PASSWORD}',
+      );
+      assert.equal(
+        item(items, 'volumes').insertText,
+        'volumes:\n  - name: ${1:data}\n    path: ${2:/var/lib/data}',
+      );
+      assert.equal(
+        item(items, 'gateway').insertText,
+        'gateway:\n  port: ${1:18080}\n  target: ${2:8080}',
+      );
+      assert.equal(
+        item(items, 'autoscale').insertText,
+        'autoscale:\n  min: ${1:1}\n  max: ${2:5}\n  inflight: ${3:10}\n  cooldown: ${4:30s}',
+      );
+      assert.equal(
+        item(items, 'build').insertText,
+        'build:\n  steps:\n    - ${1:mkdir -p /srv/data}',
+      );
       assert.equal(item(items, 'env').insertText, 'env:\n  ${1:LOG_LEVEL}: ${2:info}');
-      assert.match(item(items, 'runtime').insertText, /^runtime:\n  readOnly: \$\{1\|true,false\|\}\n/);
-      for (const k of ['health', 'files', 'ports', 'secrets', 'volumes', 'gateway', 'build', 'env', 'runtime']) assert.equal(item(items, k).isSnippet, true, k);
+      assert.match(
+        item(items, 'runtime').insertText,
+        /^runtime:\n  readOnly: \$\{1\|true,false\|\}\n/,
+      );
+      for (const k of [
+        'health',
+        'files',
+        'ports',
+        'secrets',
+        'volumes',
+        'gateway',
+        'build',
+        'env',
+        'runtime',
+      ])
+        assert.equal(item(items, k).isSnippet, true, k);
     });
 
     it('scalars: `key: ` with a placeholder where there is something to propose', () => {
       const { items } = complete('|');
       assert.deepEqual(
-        { mastercopy: item(items, 'mastercopy').insertText, version: item(items, 'version').insertText, user: item(items, 'user').insertText, from: item(items, 'from').insertText },
-        { mastercopy: 'mastercopy: 1', version: 'version: "${1:1.4.0}"', user: 'user: "${1:1000}"', from: 'from: ${1:busybox:stable}' },
+        {
+          mastercopy: item(items, 'mastercopy').insertText,
+          version: item(items, 'version').insertText,
+          user: item(items, 'user').insertText,
+          from: item(items, 'from').insertText,
+        },
+        {
+          mastercopy: 'mastercopy: 1',
+          version: 'version: "${1:1.4.0}"',
+          user: 'user: "${1:1000}"',
+          from: 'from: ${1:busybox:stable}',
+        },
       );
       assert.equal(item(items, 'mastercopy').isSnippet, false);
       const content = item(complete('files:\n  - path: /a\n    |').items, 'source');
@@ -490,7 +665,13 @@ describe('completion', () => {
     it('the runtime snippet is the hardened defaults', () => {
       const after = acceptsValid(BASE.join('\n') + '\n|\n', 'runtime');
       const runtime = validateText(after).masterCopy!.runtime!;
-      assert.deepEqual(runtime, { readOnly: true, tmpfs: ['/tmp'], capabilities: { drop: ['ALL'], add: [] }, noNewPrivileges: true, restart: 'on-failure' });
+      assert.deepEqual(runtime, {
+        readOnly: true,
+        tmpfs: ['/tmp'],
+        capabilities: { drop: ['ALL'], add: [] },
+        noNewPrivileges: true,
+        restart: 'on-failure',
+      });
     });
 
     it('nested section snippets are valid where they are inserted', () => {
@@ -498,12 +679,22 @@ describe('completion', () => {
       acceptsValid(head + 'health:\n  interval: 2s\n  |\n', 'http');
       acceptsValid(head + 'health:\n  |\n', 'command');
       acceptsValid(head + 'health:\n  http:\n    port: 8080\n    |\n', 'path');
-      for (const k of ['readOnly', 'tmpfs', 'capabilities', 'noNewPrivileges', 'memory', 'cpus', 'restart']) acceptsValid(head + 'runtime:\n  |\n', k);
+      for (const k of [
+        'readOnly',
+        'tmpfs',
+        'capabilities',
+        'noNewPrivileges',
+        'memory',
+        'cpus',
+        'restart',
+      ])
+        acceptsValid(head + 'runtime:\n  |\n', k);
       acceptsValid(head + 'runtime:\n  capabilities:\n    |\n', 'drop');
       acceptsValid(head + 'runtime:\n  capabilities:\n    |\n', 'add');
       acceptsValid(head + 'build:\n  |\n', 'args');
       acceptsValid(head + 'build:\n  |\n', 'steps');
-      for (const k of ['mode', 'owner']) acceptsValid(head + 'files:\n  - path: /etc/a\n    content: x\n    |\n', k);
+      for (const k of ['mode', 'owner'])
+        acceptsValid(head + 'files:\n  - path: /etc/a\n    content: x\n    |\n', k);
       acceptsValid(head + 'files:\n  - path: /etc/a\n    |\n', 'content');
       acceptsValid(head + 'volumes:\n  - name: data\n    path: /var/lib/data\n    |\n', 'readOnly');
     });
@@ -511,7 +702,10 @@ describe('completion', () => {
     it('a key after `- ` has its lines indented under the key, not under the dash', () => {
       const { items } = complete('files:\n  - |');
       assert.equal(item(items, 'content').insertText, 'content: |\n    $1');
-      acceptsValid(BASE.join('\n') + '\nfiles:\n  - path: /etc/a\n    content: x\n  - |\n    path: /etc/b\n', 'content');
+      acceptsValid(
+        BASE.join('\n') + '\nfiles:\n  - path: /etc/a\n    content: x\n  - |\n    path: /etc/b\n',
+        'content',
+      );
     });
 
     it('new list items are valid', () => {
@@ -523,7 +717,9 @@ describe('completion', () => {
     });
 
     it('the new master copy snippet is a valid master copy, named after the file', () => {
-      const { text, cursor, items } = complete('|', { fileName: '/work/Payments API.mastercopy.yaml' });
+      const { text, cursor, items } = complete('|', {
+        fileName: '/work/Payments API.mastercopy.yaml',
+      });
       const scaffold = item(items, 'new master copy');
       const after = accept(text, cursor, scaffold);
       assert.deepEqual(errors(after), []);

@@ -16,7 +16,11 @@ function expectHover(marked: string, title: string, ...patterns: RegExp[]): stri
   const { text, ranges, hover: h } = hover(marked);
   assert.equal(ranges.length, 1, 'test text must mark one range');
   assert.ok(h, 'no hover');
-  assert.deepEqual(h.range, ranges[0], `hover on [${text.slice(h.range.start, h.range.end)}], expected [${text.slice(ranges[0].start, ranges[0].end)}]`);
+  assert.deepEqual(
+    h.range,
+    ranges[0],
+    `hover on [${text.slice(h.range.start, h.range.end)}], expected [${text.slice(ranges[0].start, ranges[0].end)}]`,
+  );
   assert.ok(h.markdown.startsWith(`**\`${title}\`**`), h.markdown);
   for (const p of patterns) assert.match(h.markdown, p);
   return h.markdown;
@@ -125,10 +129,23 @@ describe('hover', () => {
   });
 
   it('in flow collections', () => {
-    expectHover('health:\n  http: { port: 8080, «pa|th»: /health }\n', 'health.http.path', /Path to request/, /Default: `\/`/);
-    expectHover('ports: [8080, { port: 5353, protocol: «u|dp» }]\n', 'ports[1].protocol', /Allowed values: `tcp`, `udp`/);
+    expectHover(
+      'health:\n  http: { port: 8080, «pa|th»: /health }\n',
+      'health.http.path',
+      /Path to request/,
+      /Default: `\/`/,
+    );
+    expectHover(
+      'ports: [8080, { port: 5353, protocol: «u|dp» }]\n',
+      'ports[1].protocol',
+      /Allowed values: `tcp`, `udp`/,
+    );
     expectHover('ports:\n  - «80|80»\n', 'ports[0]', /A port: a number \(TCP\)/);
-    expectHover('runtime:\n  capabilities: { drop: [«A|LL»] }\n', 'runtime.capabilities.drop[0]', /Capabilities to drop/);
+    expectHover(
+      'runtime:\n  capabilities: { drop: [«A|LL»] }\n',
+      'runtime.capabilities.drop[0]',
+      /Capabilities to drop/,
+    );
   });
 
   it('a value shows what its key is', () => {
@@ -162,7 +179,11 @@ describe('hover', () => {
   });
 
   it('works with CRLF line ends', () => {
-    expectHover('mastercopy: 1\r\nruntime:\r\n  «read|Only»: true\r\n  restart: always\r\n', 'runtime.readOnly', /read-only/);
+    expectHover(
+      'mastercopy: 1\r\nruntime:\r\n  «read|Only»: true\r\n  restart: always\r\n',
+      'runtime.readOnly',
+      /read-only/,
+    );
     expectHover('mastercopy: 1\r\nruntime:\r\n  restart: «alw|ays»\r\n', 'runtime.restart');
   });
 

@@ -7,7 +7,11 @@ import { resolveSecrets } from '../../src/core/copies/secrets';
 import { copyContainerSpec } from '../../src/core/copies/spec';
 import type { MasterCopy } from '../../src/core/mastercopy/model';
 import { SegmentedParser } from '../../src/core/mastercopy/segmentedParser';
-import { MasterCopyValidator, validateParsed, validateText } from '../../src/core/mastercopy/validator';
+import {
+  MasterCopyValidator,
+  validateParsed,
+  validateText,
+} from '../../src/core/mastercopy/validator';
 
 const HEAD = 'mastercopy: 1\nname: demo\nversion: "1.0.0"\nfrom: busybox:stable\n';
 
@@ -22,7 +26,9 @@ function incremental(text: string) {
 
 describe('keys named __proto__', () => {
   it('are refused at the top level by the incremental parser as by the whole one', () => {
-    const text = HEAD.replace('from: busybox:stable\n', '') + '__proto__:\n  from: evil:latest\n  runtime:\n    capabilities: { add: [ALL] }\n';
+    const text =
+      HEAD.replace('from: busybox:stable\n', '') +
+      '__proto__:\n  from: evil:latest\n  runtime:\n    capabilities: { add: [ALL] }\n';
     const inc = incremental(text);
     const whole = validateText(text);
     assert.deepEqual(inc.diagnostics, whole.diagnostics);
@@ -49,7 +55,7 @@ describe('keys named __proto__', () => {
     assert.match(canonicalJson(a.masterCopy), /"__proto__":"a"/);
   });
 
-  it('agree between the editor\'s validator and a whole validation', () => {
+  it("agree between the editor's validator and a whole validation", () => {
     const text = HEAD + 'env:\n  __proto__: x\nlabels:\n  team: a\n';
     const validator = new MasterCopyValidator();
     validator.warm('doc', text);
@@ -60,10 +66,18 @@ describe('keys named __proto__', () => {
 
   it('are kept as data when copies are specified and secrets resolved', async () => {
     // As rollback and the keeper get it: JSON.parse makes `__proto__` an own key.
-    const mc = JSON.parse('{"mastercopy":1,"name":"demo","version":"1","dockerfile":"./Dockerfile","env":{"__proto__":"e"},"secrets":[{"name":"__proto__","fromEnv":"S"}]}') as MasterCopy;
+    const mc = JSON.parse(
+      '{"mastercopy":1,"name":"demo","version":"1","dockerfile":"./Dockerfile","env":{"__proto__":"e"},"secrets":[{"name":"__proto__","fromEnv":"S"}]}',
+    ) as MasterCopy;
     const secrets = await resolveSecrets(mc, '/nowhere', { S: 's' }, () => '');
     assert.deepEqual(Object.keys(secrets), ['__proto__']);
-    const spec = copyContainerSpec(mc, { image: 'demo:1', digest: 'sha256:x', index: 0, network: 'n', secrets });
+    const spec = copyContainerSpec(mc, {
+      image: 'demo:1',
+      digest: 'sha256:x',
+      index: 0,
+      network: 'n',
+      secrets,
+    });
     assert.deepEqual(Object.entries(spec.env!), [['__proto__', 's']]);
   });
 
@@ -71,6 +85,9 @@ describe('keys named __proto__', () => {
     const polluted = Object.create({ from: 'evil' }) as Record<string, unknown>;
     polluted.name = 'demo';
     assert.throws(() => canonicalJson({ a: polluted }), /plain data/);
-    assert.equal(canonicalJson(Object.assign(Object.create(null), { b: 1, a: 2 })), '{"a":2,"b":1}');
+    assert.equal(
+      canonicalJson(Object.assign(Object.create(null), { b: 1, a: 2 })),
+      '{"a":2,"b":1}',
+    );
   });
 });

@@ -3,11 +3,16 @@
 // size bound with a clear message.
 import * as assert from 'node:assert/strict';
 import { SegmentedParser } from '../../src/core/mastercopy/segmentedParser';
-import { MasterCopyValidator, validateParsed, validateText } from '../../src/core/mastercopy/validator';
+import {
+  MasterCopyValidator,
+  validateParsed,
+  validateText,
+} from '../../src/core/mastercopy/validator';
 import { MAX_MASTER_COPY_BYTES, parseWhole } from '../../src/core/mastercopy/yamlSource';
 
 const HEAD = 'mastercopy: 1\nname: demo\nversion: "1.0.0"\nfrom: busybox:stable\n';
-const labels = (n: number, key = (i: number) => `l${i}`) => HEAD + 'labels:\n' + Array.from({ length: n }, (_, i) => `  ${key(i)}: v\n`).join('');
+const labels = (n: number, key = (i: number) => `l${i}`) =>
+  HEAD + 'labels:\n' + Array.from({ length: n }, (_, i) => `  ${key(i)}: v\n`).join('');
 
 describe('validation of large documents', () => {
   // Generous bounds: linear time is well under a second here; the quadratic scans took 12 s and 60 s.
@@ -31,7 +36,11 @@ describe('validation of large documents', () => {
 
   it('checks the same mapping in a flow mapping and incrementally, in linear time', function () {
     this.timeout(5000);
-    const flow = HEAD + 'labels: {' + Array.from({ length: 40_000 }, (_, i) => `l${i}: v`).join(', ') + ', l7: x}\n';
+    const flow =
+      HEAD +
+      'labels: {' +
+      Array.from({ length: 40_000 }, (_, i) => `l${i}: v`).join(', ') +
+      ', l7: x}\n';
     const [d] = validateText(flow).diagnostics;
     assert.match(d.message, /^Duplicate key/);
     assert.equal(d.range.start, flow.lastIndexOf('l7: x'));
@@ -39,7 +48,10 @@ describe('validation of large documents', () => {
     const text = labels(40_000, (i) => `-l${i}`);
     parser.parse(text);
     const edited = text.replace('-l5: v', '-l5: w');
-    assert.deepEqual(validateParsed(parser.parse(edited), {}, undefined).diagnostics, validateText(edited).diagnostics);
+    assert.deepEqual(
+      validateParsed(parser.parse(edited), {}, undefined).diagnostics,
+      validateText(edited).diagnostics,
+    );
     assert.equal(parser.lastStats.whole, false);
   });
 
@@ -64,11 +76,23 @@ describe('validation of large documents', () => {
   it(`refuses a document over ${MAX_MASTER_COPY_BYTES / 1024 / 1024} MiB with one clear problem, without parsing it`, function () {
     this.timeout(5000);
     const text = HEAD + `description: "${'é'.repeat(MAX_MASTER_COPY_BYTES / 2)}"\n`;
-    for (const ds of [validateText(text).diagnostics, new MasterCopyValidator().validate('doc', text).diagnostics, validateParsed(new SegmentedParser().parse(text), {}, undefined).diagnostics]) {
+    for (const ds of [
+      validateText(text).diagnostics,
+      new MasterCopyValidator().validate('doc', text).diagnostics,
+      validateParsed(new SegmentedParser().parse(text), {}, undefined).diagnostics,
+    ]) {
       assert.equal(ds.length, 1);
       assert.equal(ds[0].code, 'too-large');
-      assert.match(ds[0].message, /^This master copy is 4(\.0)? MiB; a master copy may be at most 4 MiB/);
+      assert.match(
+        ds[0].message,
+        /^This master copy is 4(\.0)? MiB; a master copy may be at most 4 MiB/,
+      );
     }
-    assert.equal(parseWhole(HEAD + `description: "${'x'.repeat(MAX_MASTER_COPY_BYTES - HEAD.length - 20)}"\n`).syntax.length, 0, 'just under the bound is parsed');
+    assert.equal(
+      parseWhole(HEAD + `description: "${'x'.repeat(MAX_MASTER_COPY_BYTES - HEAD.length - 20)}"\n`)
+        .syntax.length,
+      0,
+      'just under the bound is parsed',
+    );
   });
 });

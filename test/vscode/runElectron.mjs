@@ -13,7 +13,8 @@ import { join, relative } from 'node:path';
 import { freshCopy, root } from './codeServer.mjs';
 
 const testsEntry = join(root, 'out', 'test', 'vscode', 'index.js');
-const resultsFile = process.env.MASTERCOPY_TEST_RESULTS || join(root, 'test-results', 'vscode-electron.json');
+const resultsFile =
+  process.env.MASTERCOPY_TEST_RESULTS || join(root, 'test-results', 'vscode-electron.json');
 const scratch = join(root, '.vscode-test', 'electron');
 
 if (!existsSync(testsEntry)) {
@@ -32,7 +33,10 @@ try {
     vscodeExecutablePath: process.env.MASTERCOPY_VSCODE_EXECUTABLE || undefined,
     extensionDevelopmentPath: root,
     extensionTestsPath: testsEntry,
-    extensionTestsEnv: { MASTERCOPY_TEST_RESULTS: resultsFile, MASTERCOPY_TEST_WORKSPACE: workspace },
+    extensionTestsEnv: {
+      MASTERCOPY_TEST_RESULTS: resultsFile,
+      MASTERCOPY_TEST_WORKSPACE: workspace,
+    },
     launchArgs: [
       workspace, // the folder to open: a fresh copy, tests may write into it
       '--disable-extensions', // only the extension under development
@@ -44,7 +48,8 @@ try {
   // runTests rejects with TestRunFailedError when VS Code exits non-zero (a test failed),
   // and with other errors when VS Code could not be downloaded or started.
   code = err instanceof TestRunFailedError ? (err.code ?? 1) : 1;
-  if (!(err instanceof TestRunFailedError)) console.error(`vscode (electron): could not run VS Code: ${err?.message ?? err}`);
+  if (!(err instanceof TestRunFailedError))
+    console.error(`vscode (electron): could not run VS Code: ${err?.message ?? err}`);
 }
 
 let counts;
@@ -54,5 +59,8 @@ try {
   console.error(`vscode (electron): the suite wrote no results to ${resultsFile}`);
   process.exit(code || 1);
 }
-console.log(`\nvscode (electron): ${counts.passed} passed, ${counts.failed} failed` + (counts.skipped ? `, ${counts.skipped} skipped` : ''));
+console.log(
+  `\nvscode (electron): ${counts.passed} passed, ${counts.failed} failed` +
+    (counts.skipped ? `, ${counts.skipped} skipped` : ''),
+);
 process.exit(code !== 0 || counts.failed > 0 ? code || 1 : 0);

@@ -1,7 +1,13 @@
 import { buildMasterCopy, type BuildEvent, type BuildResult } from '../../core/build/build';
 import { BuildError, BuildRefusedError, BuildStepError } from '../../core/build/errors';
 import { EngineHostError } from '../../core/engine/hostResolution';
-import { HOST_OPTION, engineFromArgs, loadMasterCopy, parseCommandArgs, writeJson } from '../engineFromArgs';
+import {
+  HOST_OPTION,
+  engineFromArgs,
+  loadMasterCopy,
+  parseCommandArgs,
+  writeJson,
+} from '../engineFromArgs';
 import { EngineRequestError, EngineUnreachableError } from '../../core/engine/errors';
 import { EXIT, UsageError, type CliCommand, type CliIo } from '../command';
 import { oneLine } from '../terminalText';
@@ -38,9 +44,18 @@ failed or was refused, 2 usage error, unreadable file or engine not reachable,
 130 cancelled (Ctrl-C).
 `,
   async run(args, io) {
-    const parsed = parseCommandArgs(args, { json: { type: 'boolean', default: false }, quiet: { type: 'boolean', short: 'q', default: false }, ...HOST_OPTION });
+    const parsed = parseCommandArgs(args, {
+      json: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', short: 'q', default: false },
+      ...HOST_OPTION,
+    });
     const { json, quiet, host } = parsed.values;
-    if (parsed.positionals.length !== 1) throw new UsageError(parsed.positionals.length ? 'build one master copy at a time' : 'name the master copy file to build');
+    if (parsed.positionals.length !== 1)
+      throw new UsageError(
+        parsed.positionals.length
+          ? 'build one master copy at a time'
+          : 'name the master copy file to build',
+      );
     const loaded = loadMasterCopy(io, 'build', parsed.positionals[0], { json });
     if (typeof loaded === 'number') return loaded;
     const { mc, folder, shown } = loaded;
@@ -59,7 +74,10 @@ failed or was refused, 2 usage error, unreadable file or engine not reachable,
     process.once('SIGINT', onSigint);
     let result: BuildResult;
     try {
-      result = await buildMasterCopy(engine, mc, folder, { onProgress: progress?.report, signal: abort.signal });
+      result = await buildMasterCopy(engine, mc, folder, {
+        onProgress: progress?.report,
+        signal: abort.signal,
+      });
     } catch (e) {
       progress?.done();
       if (abort.signal.aborted) {
@@ -72,10 +90,22 @@ failed or was refused, 2 usage error, unreadable file or engine not reachable,
         const at = path ? loaded.locate(path) : undefined;
         const tail = e instanceof BuildStepError ? e.tail(OUTPUT_TAIL) : [];
         if (json) {
-          writeJson(io, { status: e instanceof BuildRefusedError ? 'refused' : 'failed', file: shown, message: e.message, path, ...at, output: e instanceof BuildStepError ? e.output : undefined });
+          writeJson(io, {
+            status: e instanceof BuildRefusedError ? 'refused' : 'failed',
+            file: shown,
+            message: e.message,
+            path,
+            ...at,
+            output: e instanceof BuildStepError ? e.output : undefined,
+          });
         } else {
-          io.stderr.write(`${at ? `${oneLine(shown)}:${at.line}:${at.column}: ` : ''}error: ${oneLine(e.message)}\n`);
-          if (tail.length) io.stderr.write(`Last lines of the build output:\n${tail.map((l) => `  ${oneLine(l)}`).join('\n')}\n`);
+          io.stderr.write(
+            `${at ? `${oneLine(shown)}:${at.line}:${at.column}: ` : ''}error: ${oneLine(e.message)}\n`,
+          );
+          if (tail.length)
+            io.stderr.write(
+              `Last lines of the build output:\n${tail.map((l) => `  ${oneLine(l)}`).join('\n')}\n`,
+            );
         }
         return EXIT.problems;
       }
@@ -85,9 +115,21 @@ failed or was refused, 2 usage error, unreadable file or engine not reachable,
     }
     progress?.done();
 
-    if (json) writeJson(io, { status: result.status, tag: result.tag, imageId: result.imageId, digest: result.digest });
-    else if (result.status === 'built') io.stdout.write(`Built ${result.tag}\n  image  ${result.imageId}\n  digest ${result.digest}\n`);
-    else io.stdout.write(`${result.tag} is already built with this content: up to date, nothing to do.\n  image  ${result.imageId}\n  digest ${result.digest}\n`);
+    if (json)
+      writeJson(io, {
+        status: result.status,
+        tag: result.tag,
+        imageId: result.imageId,
+        digest: result.digest,
+      });
+    else if (result.status === 'built')
+      io.stdout.write(
+        `Built ${result.tag}\n  image  ${result.imageId}\n  digest ${result.digest}\n`,
+      );
+    else
+      io.stdout.write(
+        `${result.tag} is already built with this content: up to date, nothing to do.\n  image  ${result.imageId}\n  digest ${result.digest}\n`,
+      );
     return EXIT.ok;
   },
 };

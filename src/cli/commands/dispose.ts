@@ -1,12 +1,28 @@
 import { createInterface } from 'node:readline/promises';
-import { disposeCopies, type CopyRef, type DisposeResult, type DisposeTarget } from '../../core/copies/dispose';
+import {
+  disposeCopies,
+  type CopyRef,
+  type DisposeResult,
+  type DisposeTarget,
+} from '../../core/copies/dispose';
 import { EXIT, UsageError, type CliCommand, type CliIo } from '../command';
-import { HOST_HELP, HOST_OPTION, engineFromArgs, loadMasterCopy, looksLikeFile, parseCommandArgs, progressWriter, reportFailure, withCancel, writeJson } from '../engineFromArgs';
+import {
+  HOST_HELP,
+  HOST_OPTION,
+  engineFromArgs,
+  loadMasterCopy,
+  looksLikeFile,
+  parseCommandArgs,
+  progressWriter,
+  reportFailure,
+  withCancel,
+  writeJson,
+} from '../engineFromArgs';
 import { oneLine } from '../terminalText';
 
 export const disposeCommand: CliCommand = {
   name: 'dispose',
-  summary: 'stop and remove copies (only ever Master Copy\'s own)',
+  summary: "stop and remove copies (only ever Master Copy's own)",
   help: `Usage: mastercopy dispose [--all] [--yes] [--json] [--host HOST] FILE|NAME[:VERSION]|COPY
 
 Stops copies gracefully (SIGTERM, then SIGKILL after --timeout seconds) and removes them:
@@ -45,23 +61,36 @@ terminal, 130 cancelled.
       timeout: { type: 'string' },
       ...HOST_OPTION,
     });
-    if (positionals.length !== 1) throw new UsageError(positionals.length ? 'dispose one target at a time' : 'name what to dispose: FILE, NAME[:VERSION] or a copy id');
+    if (positionals.length !== 1)
+      throw new UsageError(
+        positionals.length
+          ? 'dispose one target at a time'
+          : 'name what to dispose: FILE, NAME[:VERSION] or a copy id',
+      );
     const stopTimeoutSeconds = values.timeout !== undefined ? Number(values.timeout) : undefined;
-    if (stopTimeoutSeconds !== undefined && !(Number.isInteger(stopTimeoutSeconds) && stopTimeoutSeconds >= 0)) throw new UsageError(`--timeout must be a whole number of seconds, not '${values.timeout}'`);
+    if (
+      stopTimeoutSeconds !== undefined &&
+      !(Number.isInteger(stopTimeoutSeconds) && stopTimeoutSeconds >= 0)
+    )
+      throw new UsageError(`--timeout must be a whole number of seconds, not '${values.timeout}'`);
     const stdin = process.stdin;
     const interactive = stdin.isTTY === true && io.stderr.isTTY === true;
-    if (!values.yes && !interactive) throw new UsageError('not on a terminal: add --yes to dispose without being asked');
+    if (!values.yes && !interactive)
+      throw new UsageError('not on a terminal: add --yes to dispose without being asked');
 
     const arg = positionals[0];
     let target: DisposeTarget;
     if (looksLikeFile(arg, io)) {
       const loaded = loadMasterCopy(io, 'dispose', arg);
       if (typeof loaded === 'number') return loaded;
-      target = values.all ? { name: loaded.mc.name, all: true } : { name: loaded.mc.name, version: loaded.mc.version };
+      target = values.all
+        ? { name: loaded.mc.name, all: true }
+        : { name: loaded.mc.name, version: loaded.mc.version };
     } else if (arg.includes(':')) {
       const [name, version] = [arg.slice(0, arg.indexOf(':')), arg.slice(arg.indexOf(':') + 1)];
       if (!name || !version) throw new UsageError(`'${arg}' is not NAME:VERSION`);
-      if (values.all) throw new UsageError('--all disposes every version: give NAME without a version');
+      if (values.all)
+        throw new UsageError('--all disposes every version: give NAME without a version');
       target = { name, version };
     } else {
       // A master copy's name when it has copies, else one copy's id or container name.
@@ -78,7 +107,13 @@ terminal, 130 cancelled.
           stopTimeoutSeconds,
           confirm: values.yes ? undefined : (copies) => confirm(io, copies),
           onProgress: (e) =>
-            say(e.kind === 'disposed' ? `  disposed ${e.copy.name}:${e.copy.version} copy ${e.copy.index} ${e.copy.id.slice(0, 12)}` : e.kind === 'keeper-removed' ? `  removed the endpoint (keeper) of ${e.name}` : `  removed network ${e.name}`),
+            say(
+              e.kind === 'disposed'
+                ? `  disposed ${e.copy.name}:${e.copy.version} copy ${e.copy.index} ${e.copy.id.slice(0, 12)}`
+                : e.kind === 'keeper-removed'
+                  ? `  removed the endpoint (keeper) of ${e.name}`
+                  : `  removed network ${e.name}`,
+            ),
         }),
       );
     } catch (e) {
@@ -94,14 +129,31 @@ terminal, 130 cancelled.
  * (on stdout) last, so that the order is the same whether the two streams are shown
  * together or apart.
  */
-export function writeDisposeResult(io: CliIo, target: DisposeTarget, result: DisposeResult, json: boolean): void {
+export function writeDisposeResult(
+  io: CliIo,
+  target: DisposeTarget,
+  result: DisposeResult,
+  json: boolean,
+): void {
   if (result.cancelled) {
     io.stderr.write('Nothing disposed.\n');
     return;
   }
-  for (const name of result.keepersRemoved) io.stderr.write(`The deploy history of ${name} is kept (mastercopy history ${name}); forget it with: mastercopy history --forget --yes ${name}\n`);
+  for (const name of result.keepersRemoved)
+    io.stderr.write(
+      `The deploy history of ${name} is kept (mastercopy history ${name}); forget it with: mastercopy history --forget --yes ${name}\n`,
+    );
   if (json) {
-    writeJson(io, { disposed: result.disposed.map((c) => ({ name: c.name, version: c.version, index: c.index, id: c.id })), networksRemoved: result.networksRemoved, keepersRemoved: result.keepersRemoved });
+    writeJson(io, {
+      disposed: result.disposed.map((c) => ({
+        name: c.name,
+        version: c.version,
+        index: c.index,
+        id: c.id,
+      })),
+      networksRemoved: result.networksRemoved,
+      keepersRemoved: result.keepersRemoved,
+    });
   } else if (result.disposed.length === 0 && result.keepersRemoved.length === 0) {
     io.stdout.write(`No copies of ${describe(target)} to dispose.\n`);
   } else {
@@ -119,8 +171,13 @@ function describe(target: DisposeTarget): string {
 }
 
 async function confirm(io: CliIo, copies: readonly CopyRef[]): Promise<boolean> {
-  io.stderr.write(`About to stop and remove ${copies.length} cop${copies.length === 1 ? 'y' : 'ies'}:\n`);
-  for (const c of copies) io.stderr.write(`  ${oneLine(`${c.name}:${c.version}`)} copy ${c.index}  ${c.id.slice(0, 12)}  ${oneLine(c.containerName)}\n`);
+  io.stderr.write(
+    `About to stop and remove ${copies.length} cop${copies.length === 1 ? 'y' : 'ies'}:\n`,
+  );
+  for (const c of copies)
+    io.stderr.write(
+      `  ${oneLine(`${c.name}:${c.version}`)} copy ${c.index}  ${c.id.slice(0, 12)}  ${oneLine(c.containerName)}\n`,
+    );
   const rl = createInterface({ input: process.stdin, output: io.stderr });
   try {
     const answer = await rl.question('Dispose of them? [y/N] ');

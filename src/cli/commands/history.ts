@@ -1,7 +1,19 @@
-import { activeVersion, forgetLedger, readLedger, type LedgerRecord } from '../../core/deploy/ledger';
+import {
+  activeVersion,
+  forgetLedger,
+  readLedger,
+  type LedgerRecord,
+} from '../../core/deploy/ledger';
 import { EXIT, UsageError, type CliCommand } from '../command';
 import { oneLine } from '../terminalText';
-import { HOST_HELP, HOST_OPTION, engineFromArgs, parseCommandArgs, reportFailure, writeJson } from '../engineFromArgs';
+import {
+  HOST_HELP,
+  HOST_OPTION,
+  engineFromArgs,
+  parseCommandArgs,
+  reportFailure,
+  writeJson,
+} from '../engineFromArgs';
 
 export const historyCommand: CliCommand = {
   name: 'history',
@@ -34,7 +46,8 @@ Exit codes: 0 listed (also when empty), 2 usage error or engine not reachable.
     });
     if (positionals.length !== 1) throw new UsageError('name one master copy (its name)');
     const name = positionals[0];
-    if (values.forget && !values.yes) throw new UsageError('--forget removes the ledger for good: add --yes');
+    if (values.forget && !values.yes)
+      throw new UsageError('--forget removes the ledger for good: add --yes');
     try {
       const engine = engineFromArgs(values.host, io);
       if (values.forget) {
@@ -45,20 +58,32 @@ Exit codes: 0 listed (also when empty), 2 usage error or engine not reachable.
       const ledger = await readLedger(engine, name);
       const active = activeVersion(ledger)?.record.seq;
       if (values.json) {
-        writeJson(io, ledger.map((r) => ({ ...r, active: r.seq === active })));
+        writeJson(
+          io,
+          ledger.map((r) => ({ ...r, active: r.seq === active })),
+        );
         return EXIT.ok;
       }
       if (ledger.length === 0) {
-        io.stdout.write(`${name} has no deploy history on this engine (mastercopy promote FILE starts it).\n`);
+        io.stdout.write(
+          `${name} has no deploy history on this engine (mastercopy promote FILE starts it).\n`,
+        );
         return EXIT.ok;
       }
       const rows = ledger.map((r) => row(r, r.seq === active).map(oneLine));
-      const widths = rows[0].map((_, i) => Math.max(...rows.map((cells) => cells[i].length), HEADER[i].length));
-      const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n';
+      const widths = rows[0].map((_, i) =>
+        Math.max(...rows.map((cells) => cells[i].length), HEADER[i].length),
+      );
+      const line = (cells: string[]) =>
+        cells
+          .map((c, i) => c.padEnd(widths[i]))
+          .join('  ')
+          .trimEnd() + '\n';
       // Who and which version come from the engine (anybody who can write to it): escaped like every value we print.
       io.stdout.write(line(HEADER));
       for (const cells of rows) io.stdout.write(line(cells));
-      for (const r of ledger) if (r.reason) io.stdout.write(`#${r.seq} ${oneLine(r.outcome)}: ${oneLine(r.reason)}\n`);
+      for (const r of ledger)
+        if (r.reason) io.stdout.write(`#${r.seq} ${oneLine(r.outcome)}: ${oneLine(r.reason)}\n`);
       return EXIT.ok;
     } catch (e) {
       return reportFailure(io, 'history', e);
@@ -66,7 +91,18 @@ Exit codes: 0 listed (also when empty), 2 usage error or engine not reachable.
   },
 };
 
-const HEADER = ['', 'SEQ', 'WHEN', 'ACTION', 'VERSION', 'OUTCOME', 'REPLACED', 'BY', 'COMMIT', 'IMAGE'];
+const HEADER = [
+  '',
+  'SEQ',
+  'WHEN',
+  'ACTION',
+  'VERSION',
+  'OUTCOME',
+  'REPLACED',
+  'BY',
+  'COMMIT',
+  'IMAGE',
+];
 
 function row(r: LedgerRecord, active: boolean): string[] {
   return [

@@ -1,13 +1,26 @@
 import { LogFormatter } from '../../core/logs/LogFormatter';
 import { followLogs } from '../../core/logs/LogFollower';
-import { LogTargetError, describeLogTarget, resolveLogTarget } from '../../core/logs/resolveLogTarget';
+import {
+  LogTargetError,
+  describeLogTarget,
+  resolveLogTarget,
+} from '../../core/logs/resolveLogTarget';
 import type { LogTarget } from '../../core/logs/types';
 import { EXIT, UsageError, type CliCommand, type CliIo } from '../command';
-import { HOST_HELP, HOST_OPTION, engineFromArgs, loadMasterCopy, looksLikeFile, parseCommandArgs, reportFailure, withCancel } from '../engineFromArgs';
+import {
+  HOST_HELP,
+  HOST_OPTION,
+  engineFromArgs,
+  loadMasterCopy,
+  looksLikeFile,
+  parseCommandArgs,
+  reportFailure,
+  withCancel,
+} from '../engineFromArgs';
 
 export const logsCommand: CliCommand = {
   name: 'logs',
-  summary: 'show (and follow) the logs of a master copy\'s copies, merged, or of one copy',
+  summary: "show (and follow) the logs of a master copy's copies, merged, or of one copy",
   help: `Usage: mastercopy logs [--follow] [--tail N] [--since DURATION|TIME] [--timestamps]
                        [--no-prefix] [--color|--no-color] [--host HOST] TARGET
 
@@ -51,11 +64,19 @@ to show, 2 usage error or engine not reachable.
       'no-color': { type: 'boolean', default: false },
       ...HOST_OPTION,
     });
-    if (positionals.length !== 1) throw new UsageError(positionals.length ? 'show the logs of one target at a time' : 'name whose logs to show: FILE, NAME[:VERSION] or a copy id');
-    if (values.color && values['no-color']) throw new UsageError('--color and --no-color contradict each other');
-    const tail = values.tail === undefined || values.tail === 'all' ? undefined : tailLines(values.tail);
+    if (positionals.length !== 1)
+      throw new UsageError(
+        positionals.length
+          ? 'show the logs of one target at a time'
+          : 'name whose logs to show: FILE, NAME[:VERSION] or a copy id',
+      );
+    if (values.color && values['no-color'])
+      throw new UsageError('--color and --no-color contradict each other');
+    const tail =
+      values.tail === undefined || values.tail === 'all' ? undefined : tailLines(values.tail);
     const since = values.since === undefined ? undefined : sinceSeconds(values.since, Date.now());
-    const color = values.color || (!values['no-color'] && io.stdout.isTTY === true && !io.env.NO_COLOR);
+    const color =
+      values.color || (!values['no-color'] && io.stdout.isTTY === true && !io.env.NO_COLOR);
 
     let target: LogTarget | undefined;
     const arg = positionals[0];
@@ -68,8 +89,17 @@ to show, 2 usage error or engine not reachable.
       const engine = engineFromArgs(values.host, io);
       return await withCancel(async (signal) => {
         target ??= await resolveLogTarget(engine, arg, signal);
-        const follower = followLogs(engine, target, { follow: values.follow, tail, since, timestamps: values.timestamps }, signal);
-        const formatter = new LogFormatter({ color, prefix: !values['no-prefix'], timestamps: values.timestamps });
+        const follower = followLogs(
+          engine,
+          target,
+          { follow: values.follow, tail, since, timestamps: values.timestamps },
+          signal,
+        );
+        const formatter = new LogFormatter({
+          color,
+          prefix: !values['no-prefix'],
+          timestamps: values.timestamps,
+        });
         const closed = whenClosed(io);
         void closed.promise.then(() => follower.close());
         try {
@@ -84,7 +114,9 @@ to show, 2 usage error or engine not reachable.
         }
         if (closed.done || signal.aborted) return EXIT.ok;
         if (follower.copies === 0) {
-          io.stderr.write(`mastercopy logs: no copies of ${describeLogTarget(target)}. \`mastercopy ps\` lists the copies; --follow waits for them.\n`);
+          io.stderr.write(
+            `mastercopy logs: no copies of ${describeLogTarget(target)}. \`mastercopy ps\` lists the copies; --follow waits for them.\n`,
+          );
           return EXIT.problems;
         }
         return EXIT.ok;
@@ -100,7 +132,8 @@ to show, 2 usage error or engine not reachable.
 };
 
 function tailLines(value: string): number {
-  if (!/^[0-9]+$/.test(value)) throw new UsageError(`--tail must be a whole number of lines or 'all', not '${value}'`);
+  if (!/^[0-9]+$/.test(value))
+    throw new UsageError(`--tail must be a whole number of lines or 'all', not '${value}'`);
   return Number(value);
 }
 
@@ -114,7 +147,10 @@ export function sinceSeconds(value: string, nowMs: number): number {
   }
   if (/^[0-9]+(\.[0-9]+)?$/.test(value)) return Number(value);
   const t = /^[0-9]{4}-[0-9]{2}-[0-9]{2}/.test(value) ? Date.parse(value) : NaN;
-  if (Number.isNaN(t)) throw new UsageError(`--since takes a duration (90s, 10m, 1h30m) or a time (2026-11-25T12:00:00Z), not '${value}'`);
+  if (Number.isNaN(t))
+    throw new UsageError(
+      `--since takes a duration (90s, 10m, 1h30m) or a time (2026-11-25T12:00:00Z), not '${value}'`,
+    );
   return t / 1000;
 }
 

@@ -7,14 +7,24 @@ import { formatSize } from '../../core/preview/html';
 import { loadPreviewState, previewModel, type PreviewModel } from '../../core/preview/model';
 import type { PreviewPlan } from '../../core/preview/plan';
 import { EXIT, UsageError, type CliCommand } from '../command';
-import { EXIT_CANCELLED, HOST_HELP, HOST_OPTION, engineFromArgs, parseCommandArgs, readFileArg, withCancel, writeJson } from '../engineFromArgs';
+import {
+  EXIT_CANCELLED,
+  HOST_HELP,
+  HOST_OPTION,
+  engineFromArgs,
+  parseCommandArgs,
+  readFileArg,
+  withCancel,
+  writeJson,
+} from '../engineFromArgs';
 import { isAbortError } from '../../core/engine/errors';
 import { oneLine, textBlock } from '../terminalText';
 import { LineIndex } from '../../core/mastercopy/positions';
 
 export const previewCommand: CliCommand = {
   name: 'preview',
-  summary: 'show the Dockerfile a master copy generates; with --plan, what build/print/promote would do',
+  summary:
+    'show the Dockerfile a master copy generates; with --plan, what build/print/promote would do',
   help: `Usage: mastercopy preview [--plan] [--json] [--host HOST] FILE
 
 Prints the Dockerfile the master copy FILE generates (or, with \`dockerfile:\`, the
@@ -50,8 +60,17 @@ Exit codes: 0 shown (also with the engine down), 1 FILE has errors or cannot be
 built, 2 usage error or unreadable file, 130 cancelled.
 `,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, { plan: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, ...HOST_OPTION });
-    if (positionals.length !== 1) throw new UsageError(positionals.length ? 'preview one master copy at a time' : 'name the master copy file to preview');
+    const { values, positionals } = parseCommandArgs(args, {
+      plan: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      ...HOST_OPTION,
+    });
+    if (positionals.length !== 1)
+      throw new UsageError(
+        positionals.length
+          ? 'preview one master copy at a time'
+          : 'name the master copy file to preview',
+      );
     const read = readFileArg(io, 'preview', positionals[0]);
     if (typeof read === 'number') return read;
     const { abs, shown, text } = read;
@@ -61,9 +80,22 @@ built, 2 usage error or unreadable file, 130 cancelled.
       const lines = new LineIndex(text);
       const s = lines.positionAt(d.range.start);
       const e = lines.positionAt(d.range.end);
-      const problems = [{ line: s.line + 1, column: s.character + 1, endLine: e.line + 1, endColumn: e.character + 1, severity: d.severity, message: d.message, code: d.code }];
+      const problems = [
+        {
+          line: s.line + 1,
+          column: s.character + 1,
+          endLine: e.line + 1,
+          endColumn: e.character + 1,
+          severity: d.severity,
+          message: d.message,
+          code: d.code,
+        },
+      ];
       if (values.json) writeJson(io, { status: 'invalid', file: shown, problems });
-      else io.stderr.write(`${oneLine(shown)}:${problems[0].line}:${problems[0].column}: error: ${oneLine(d.message)}\nmastercopy preview: ${oneLine(shown)} has errors; fix them first (mastercopy validate ${oneLine(shown)}).\n`);
+      else
+        io.stderr.write(
+          `${oneLine(shown)}:${problems[0].line}:${problems[0].column}: error: ${oneLine(d.message)}\nmastercopy preview: ${oneLine(shown)} has errors; fix them first (mastercopy validate ${oneLine(shown)}).\n`,
+        );
       return EXIT.problems;
     }
 
@@ -83,7 +115,16 @@ built, 2 usage error or unreadable file, 130 cancelled.
 
     let model: PreviewModel;
     try {
-      const state = await withCancel((signal) => loadPreviewState(text, abs, { engine, noEngineReason, fs: nodeBuildFileSystem, files: nodeFileAccess, probe, signal }));
+      const state = await withCancel((signal) =>
+        loadPreviewState(text, abs, {
+          engine,
+          noEngineReason,
+          fs: nodeBuildFileSystem,
+          files: nodeFileAccess,
+          probe,
+          signal,
+        }),
+      );
       model = previewModel(text, abs, state);
     } catch (e) {
       if (!isAbortError(e)) throw e;
@@ -91,11 +132,26 @@ built, 2 usage error or unreadable file, 130 cancelled.
       return EXIT_CANCELLED;
     }
 
-    const problems = model.problems.map((p) => ({ line: p.line + 1, column: p.character + 1, endLine: p.endLine + 1, endColumn: p.endCharacter + 1, severity: p.severity, message: p.message, code: p.code }));
-    if (!values.json) for (const p of problems) io.stderr.write(`${oneLine(shown)}:${p.line}:${p.column}: ${p.severity}: ${oneLine(p.message)}\n`);
+    const problems = model.problems.map((p) => ({
+      line: p.line + 1,
+      column: p.character + 1,
+      endLine: p.endLine + 1,
+      endColumn: p.endCharacter + 1,
+      severity: p.severity,
+      message: p.message,
+      code: p.code,
+    }));
+    if (!values.json)
+      for (const p of problems)
+        io.stderr.write(
+          `${oneLine(shown)}:${p.line}:${p.column}: ${p.severity}: ${oneLine(p.message)}\n`,
+        );
     if (!model.valid || !model.plan) {
       if (values.json) writeJson(io, { status: 'invalid', file: shown, problems });
-      else io.stderr.write(`mastercopy preview: ${oneLine(shown)} has errors; fix them first (mastercopy validate ${oneLine(shown)}).\n`);
+      else
+        io.stderr.write(
+          `mastercopy preview: ${oneLine(shown)} has errors; fix them first (mastercopy validate ${oneLine(shown)}).\n`,
+        );
       return EXIT.problems;
     }
 
@@ -106,7 +162,9 @@ built, 2 usage error or unreadable file, 130 cancelled.
         file: shown,
         tag: plan.build.tag,
         digest: plan.build.digest,
-        dockerfile: dockerfile ? { source: dockerfile.source, path: dockerfile.path, text: dockerfile.text } : null,
+        dockerfile: dockerfile
+          ? { source: dockerfile.source, path: dockerfile.path, text: dockerfile.text }
+          : null,
         context: context?.entries ?? [],
         ...(values.plan ? { plan } : {}),
       });
@@ -116,8 +174,10 @@ built, 2 usage error or unreadable file, 130 cancelled.
       // The exact text when it goes to a file or a pipe; on a terminal, an ESC or BEL in a value is shown, not obeyed.
       const text = io.stdout.isTTY ? textBlock(dockerfile.text) : dockerfile.text;
       io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-    }
-    else io.stdout.write(`# The Dockerfile named by \`dockerfile:\` is larger than the preview shows; see the file itself.\n`);
+    } else
+      io.stdout.write(
+        `# The Dockerfile named by \`dockerfile:\` is larger than the preview shows; see the file itself.\n`,
+      );
     if (values.plan) io.stdout.write(`\n${contextText(model)}\n${planText(plan)}`);
     return EXIT.ok;
   },
@@ -126,9 +186,19 @@ built, 2 usage error or unreadable file, 130 cancelled.
 function contextText(model: PreviewModel): string {
   const c = model.context;
   if (!c) return '';
-  const rows = c.entries.map((e) => [oneLine(`${e.path}${e.type === 'directory' ? '/' : ''}${e.linkTarget !== undefined ? ` -> ${e.linkTarget}` : ''}`), e.type === 'file' ? formatSize(e.size) : '', e.mode, oneLine(e.origin)]);
+  const rows = c.entries.map((e) => [
+    oneLine(
+      `${e.path}${e.type === 'directory' ? '/' : ''}${e.linkTarget !== undefined ? ` -> ${e.linkTarget}` : ''}`,
+    ),
+    e.type === 'file' ? formatSize(e.size) : '',
+    e.mode,
+    oneLine(e.origin),
+  ]);
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
-  const lines = rows.map((r) => `  ${r[0].padEnd(widths[0])}  ${r[1].padStart(widths[1])}  ${r[2].padEnd(widths[2])}  ${r[3]}`);
+  const lines = rows.map(
+    (r) =>
+      `  ${r[0].padEnd(widths[0])}  ${r[1].padStart(widths[1])}  ${r[2].padEnd(widths[2])}  ${r[3]}`,
+  );
   return `Build context: ${c.files} ${c.files === 1 ? 'file' : 'files'}, ${formatSize(c.bytes)}\n${lines.join('\n')}\n`;
 }
 
@@ -136,8 +206,13 @@ function contextText(model: PreviewModel): string {
 export function planText(plan: PreviewPlan): string {
   const { build: b, print: pr, promote: pm, engine } = plan;
   const copies = (n: number) => `${n} ${n === 1 ? 'copy' : 'copies'}`;
-  const out: string[] = [engine.reachable ? `Plan against ${engine.host ?? 'the engine'}:` : `Plan: the engine is not reachable — ${engine.error ?? 'no engine'}`];
-  const part = (label: string, lines: string[]) => lines.forEach((l, i) => out.push(`  ${(i ? '' : label).padEnd(10)}${l}`));
+  const out: string[] = [
+    engine.reachable
+      ? `Plan against ${engine.host ?? 'the engine'}:`
+      : `Plan: the engine is not reachable — ${engine.error ?? 'no engine'}`,
+  ];
+  const part = (label: string, lines: string[]) =>
+    lines.forEach((l, i) => out.push(`  ${(i ? '' : label).padEnd(10)}${l}`));
 
   const short = (d: string | undefined) => (d ?? '').replace(/^sha256:/, '').slice(0, 12);
   switch (b.state) {
@@ -147,7 +222,11 @@ export function planText(plan: PreviewPlan): string {
     case 'would-build':
       part('Build', [
         `${b.tag} would be built (digest ${short(b.digest)}).`,
-        ...(b.baseImage && !b.baseImage.present ? [`but the base image ${b.baseImage.ref} is not on the engine, and a build never pulls: pull it first.`] : []),
+        ...(b.baseImage && !b.baseImage.present
+          ? [
+              `but the base image ${b.baseImage.ref} is not on the engine, and a build never pulls: pull it first.`,
+            ]
+          : []),
       ]);
       break;
     case 'refused':
@@ -158,19 +237,36 @@ export function planText(plan: PreviewPlan): string {
       ]);
       break;
     case 'engine-down':
-      part('Build', [`unknown (engine not reachable); this master copy's digest is ${short(b.digest)}.`]);
+      part('Build', [
+        `unknown (engine not reachable); this master copy's digest is ${short(b.digest)}.`,
+      ]);
       break;
   }
 
-  const running = pr.running.length ? `on the engine now: ${pr.running.map((v) => `${v.version} ×${v.count} (${v.running} running, ${v.healthy} healthy)`).join(', ')}` : 'no copies on the engine yet.';
-  if (pr.blockedBy === 'engine-down') part(`Print ×${pr.copies}`, ['unknown (engine not reachable).']);
-  else if (pr.blockedBy === 'refused') part(`Print ×${pr.copies}`, ['refused: it builds first, and that build would be refused.', running]);
+  const running = pr.running.length
+    ? `on the engine now: ${pr.running.map((v) => `${v.version} ×${v.count} (${v.running} running, ${v.healthy} healthy)`).join(', ')}`
+    : 'no copies on the engine yet.';
+  if (pr.blockedBy === 'engine-down')
+    part(`Print ×${pr.copies}`, ['unknown (engine not reachable).']);
+  else if (pr.blockedBy === 'refused')
+    part(`Print ×${pr.copies}`, [
+      'refused: it builds first, and that build would be refused.',
+      running,
+    ]);
   else {
-    const range = pr.wouldAdd === 1 ? `copy ${pr.firstIndex}` : `copies ${pr.firstIndex}–${pr.firstIndex + pr.wouldAdd - 1}`;
-    part(`Print ×${pr.copies}`, [`would ${pr.wouldBuild ? 'build the image, then ' : ''}add ${copies(pr.wouldAdd)} of ${pm.to} (${range}).`, running]);
+    const range =
+      pr.wouldAdd === 1
+        ? `copy ${pr.firstIndex}`
+        : `copies ${pr.firstIndex}–${pr.firstIndex + pr.wouldAdd - 1}`;
+    part(`Print ×${pr.copies}`, [
+      `would ${pr.wouldBuild ? 'build the image, then ' : ''}add ${copies(pr.wouldAdd)} of ${pm.to} (${range}).`,
+      running,
+    ]);
   }
 
-  const gateway = pm.gateway ? [`the endpoint localhost:${pm.gateway.port} would move to ${pm.to}.`] : [];
+  const gateway = pm.gateway
+    ? [`the endpoint localhost:${pm.gateway.port} would move to ${pm.to}.`]
+    : [];
   switch (pm.state) {
     case 'engine-down':
       part('Promote', ['unknown (engine not reachable).']);
@@ -179,7 +275,10 @@ export function planText(plan: PreviewPlan): string {
       part('Promote', [`refused: ${pm.to} cannot be built.`]);
       break;
     case 'nothing-running':
-      part('Promote', [`nothing runs yet: would print ${copies(pm.wouldPrint)} of ${pm.to}.`, ...gateway]);
+      part('Promote', [
+        `nothing runs yet: would print ${copies(pm.wouldPrint)} of ${pm.to}.`,
+        ...gateway,
+      ]);
       break;
     case 'up-to-date':
       part('Promote', [`only ${pm.to} runs, with ${copies(pm.target)}: nothing to promote.`]);

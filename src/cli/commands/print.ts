@@ -1,9 +1,27 @@
-import { MAX_COPIES, printCopies, type PrintedCopy, type PrintEvent, type PrintResult } from '../../core/copies/print';
+import {
+  MAX_COPIES,
+  printCopies,
+  type PrintedCopy,
+  type PrintEvent,
+  type PrintResult,
+} from '../../core/copies/print';
 import { isAbortError } from '../../core/engine/errors';
 import { nodeReadSecretFile } from '../../core/copies/secrets';
 import { EXIT, UsageError, type CliCommand } from '../command';
 import { oneLine } from '../terminalText';
-import { EXIT_CANCELLED, HOST_HELP, HOST_OPTION, engineFromArgs, loadMasterCopy, parseCommandArgs, progressWriter, reportFailure, wholeNumber, withCancel, writeJson } from '../engineFromArgs';
+import {
+  EXIT_CANCELLED,
+  HOST_HELP,
+  HOST_OPTION,
+  engineFromArgs,
+  loadMasterCopy,
+  parseCommandArgs,
+  progressWriter,
+  reportFailure,
+  wholeNumber,
+  withCancel,
+  writeJson,
+} from '../engineFromArgs';
 
 export const printCommand: CliCommand = {
   name: 'print',
@@ -43,8 +61,16 @@ engine not reachable, 130 cancelled (copies being created are removed again).
       quiet: { type: 'boolean', short: 'q', default: false },
       ...HOST_OPTION,
     });
-    if (positionals.length !== 1) throw new UsageError(positionals.length ? 'print one master copy at a time' : 'name the master copy file to print');
-    const copies = values.copies !== undefined ? wholeNumber(values.copies, '--copies', 1, MAX_COPIES) : undefined;
+    if (positionals.length !== 1)
+      throw new UsageError(
+        positionals.length
+          ? 'print one master copy at a time'
+          : 'name the master copy file to print',
+      );
+    const copies =
+      values.copies !== undefined
+        ? wholeNumber(values.copies, '--copies', 1, MAX_COPIES)
+        : undefined;
     const loaded = loadMasterCopy(io, 'print', positionals[0]);
     if (typeof loaded === 'number') return loaded;
     const { mc, folder } = loaded;
@@ -69,13 +95,19 @@ engine not reachable, 130 cancelled (copies being created are removed again).
     } catch (e) {
       if (waiting && isAbortError(e)) {
         // Cancelled after every copy had started: they are printed, only the wait was cancelled.
-        io.stderr.write(`mastercopy print: cancelled while waiting for health; the ${waiting} new cop${waiting === 1 ? 'y is' : 'ies are'} running (mastercopy ps ${mc.name}; mastercopy dispose ${mc.name}:${mc.version}).\n`);
+        io.stderr.write(
+          `mastercopy print: cancelled while waiting for health; the ${waiting} new cop${waiting === 1 ? 'y is' : 'ies are'} running (mastercopy ps ${mc.name}; mastercopy dispose ${mc.name}:${mc.version}).\n`,
+        );
         return EXIT_CANCELLED;
       }
       return reportFailure(io, 'print', e, loaded);
     }
 
-    const status = result.unhealthy.length ? 'unhealthy' : result.healthChecked ? 'healthy' : 'printed';
+    const status = result.unhealthy.length
+      ? 'unhealthy'
+      : result.healthChecked
+        ? 'healthy'
+        : 'printed';
     if (values.json) {
       writeJson(io, {
         status,
@@ -84,18 +116,36 @@ engine not reachable, 130 cancelled (copies being created are removed again).
         build: result.build.status,
         network: result.network,
         copies: result.copies.map(jsonCopy),
-        unhealthy: result.unhealthy.map((u) => ({ ...jsonCopy(u), reason: u.reason, lastLogLines: u.lastLogLines })),
+        unhealthy: result.unhealthy.map((u) => ({
+          ...jsonCopy(u),
+          reason: u.reason,
+          lastLogLines: u.lastLogLines,
+        })),
       });
     } else {
       const n = result.copies.length;
-      io.stdout.write(`Printed ${n} cop${n === 1 ? 'y' : 'ies'} of ${result.build.tag}${result.healthChecked ? (result.unhealthy.length ? `; ${result.unhealthy.length} never became healthy` : ', all healthy') : ''}\n`);
-      for (const c of result.copies) io.stdout.write(`  ${c.index}  ${c.id.slice(0, 12)}  ${oneLine(c.name)}  ${portsText(c)}\n`);
+      io.stdout.write(
+        `Printed ${n} cop${n === 1 ? 'y' : 'ies'} of ${result.build.tag}${result.healthChecked ? (result.unhealthy.length ? `; ${result.unhealthy.length} never became healthy` : ', all healthy') : ''}\n`,
+      );
+      for (const c of result.copies)
+        io.stdout.write(
+          `  ${c.index}  ${c.id.slice(0, 12)}  ${oneLine(c.name)}  ${portsText(c)}\n`,
+        );
     }
     for (const u of result.unhealthy) {
-      io.stderr.write(`mastercopy print: copy ${u.index} (${u.id.slice(0, 12)}) never became healthy: ${oneLine(u.reason)}\n`);
-      io.stderr.write(u.lastLogLines.length ? `Its last log lines:\n${u.lastLogLines.map((l) => `  ${oneLine(l)}`).join('\n')}\n` : 'Its log is empty.\n');
+      io.stderr.write(
+        `mastercopy print: copy ${u.index} (${u.id.slice(0, 12)}) never became healthy: ${oneLine(u.reason)}\n`,
+      );
+      io.stderr.write(
+        u.lastLogLines.length
+          ? `Its last log lines:\n${u.lastLogLines.map((l) => `  ${oneLine(l)}`).join('\n')}\n`
+          : 'Its log is empty.\n',
+      );
     }
-    if (result.unhealthy.length) io.stderr.write(`The copies are left running; dispose of them with: mastercopy dispose ${mc.name}:${mc.version}\n`);
+    if (result.unhealthy.length)
+      io.stderr.write(
+        `The copies are left running; dispose of them with: mastercopy dispose ${mc.name}:${mc.version}\n`,
+      );
     return result.unhealthy.length ? EXIT.problems : EXIT.ok;
   },
 };
@@ -103,7 +153,8 @@ engine not reachable, 130 cancelled (copies being created are removed again).
 function progress(e: PrintEvent, say: (line: string) => void): void {
   switch (e.kind) {
     case 'build':
-      if (e.event.kind === 'step') say(`Step ${e.event.step}/${e.event.total} : ${e.event.instruction}`);
+      if (e.event.kind === 'step')
+        say(`Step ${e.event.step}/${e.event.total} : ${e.event.instruction}`);
       return;
     case 'built':
       return say(e.status === 'built' ? `Built ${e.tag}` : `${e.tag} is up to date`);
@@ -114,7 +165,9 @@ function progress(e: PrintEvent, say: (line: string) => void): void {
       if (e.created) say(`Created volume ${e.name}`);
       return;
     case 'starting':
-      return say(`Starting ${e.count} cop${e.count === 1 ? 'y' : 'ies'} (index ${e.firstIndex}${e.count > 1 ? `–${e.firstIndex + e.count - 1}` : ''})`);
+      return say(
+        `Starting ${e.count} cop${e.count === 1 ? 'y' : 'ies'} (index ${e.firstIndex}${e.count > 1 ? `–${e.firstIndex + e.count - 1}` : ''})`,
+      );
     case 'started':
       return say(`  started ${e.copy.index} ${e.copy.id.slice(0, 12)} ${portsText(e.copy)}`);
     case 'waiting-for-health':
@@ -127,9 +180,25 @@ function progress(e: PrintEvent, say: (line: string) => void): void {
 }
 
 function portsText(c: PrintedCopy): string {
-  return c.ports.map((p) => (p.hostPort !== undefined ? `${p.hostIp ?? '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}` : `${p.containerPort}/${p.protocol}`)).join(', ');
+  return c.ports
+    .map((p) =>
+      p.hostPort !== undefined
+        ? `${p.hostIp ?? '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`
+        : `${p.containerPort}/${p.protocol}`,
+    )
+    .join(', ');
 }
 
 function jsonCopy(c: PrintedCopy) {
-  return { index: c.index, id: c.id, name: c.name, ports: c.ports.map((p) => ({ container: p.containerPort, protocol: p.protocol, host: p.hostPort ?? null, hostIp: p.hostIp ?? null })) };
+  return {
+    index: c.index,
+    id: c.id,
+    name: c.name,
+    ports: c.ports.map((p) => ({
+      container: p.containerPort,
+      protocol: p.protocol,
+      host: p.hostPort ?? null,
+      hostIp: p.hostIp ?? null,
+    })),
+  };
 }

@@ -1,8 +1,27 @@
 import { promote, type PromoteResult } from '../../core/deploy/promote';
 import { MAX_COPIES } from '../../core/copies/print';
 import { UsageError, EXIT, type CliCommand } from '../command';
-import { HOST_HELP, HOST_OPTION, engineFromArgs, loadMasterCopy, parseCommandArgs, progressWriter, wholeNumber, withCancel, writeJson } from '../engineFromArgs';
-import { DEPLOY_OPTIONS, KEEPER_HELP, deployEnvironmentFromArgs, deployTimings, promoteJson, promoteProgress, promoteSummary, reportDeployFailure } from '../deployFromArgs';
+import {
+  HOST_HELP,
+  HOST_OPTION,
+  engineFromArgs,
+  loadMasterCopy,
+  parseCommandArgs,
+  progressWriter,
+  wholeNumber,
+  withCancel,
+  writeJson,
+} from '../engineFromArgs';
+import {
+  DEPLOY_OPTIONS,
+  KEEPER_HELP,
+  deployEnvironmentFromArgs,
+  deployTimings,
+  promoteJson,
+  promoteProgress,
+  promoteSummary,
+  reportDeployFailure,
+} from '../deployFromArgs';
 
 export const promoteCommand: CliCommand = {
   name: 'promote',
@@ -47,8 +66,16 @@ switch: green disposed of, blue serving).
       ...DEPLOY_OPTIONS,
       ...HOST_OPTION,
     });
-    if (positionals.length !== 1) throw new UsageError(positionals.length ? 'promote one master copy at a time' : 'name the master copy file to promote');
-    const copies = values.copies !== undefined ? wholeNumber(values.copies, '--copies', 1, MAX_COPIES) : undefined;
+    if (positionals.length !== 1)
+      throw new UsageError(
+        positionals.length
+          ? 'promote one master copy at a time'
+          : 'name the master copy file to promote',
+      );
+    const copies =
+      values.copies !== undefined
+        ? wholeNumber(values.copies, '--copies', 1, MAX_COPIES)
+        : undefined;
     const { drainMs, timeoutMs } = deployTimings(values);
     const loaded = loadMasterCopy(io, 'promote', positionals[0], { json: values.json });
     if (typeof loaded === 'number') return loaded;
@@ -57,7 +84,15 @@ switch: green disposed of, blue serving).
     try {
       const engine = engineFromArgs(values.host, io);
       const deploy = deployEnvironmentFromArgs(engine, io, values);
-      result = await withCancel((signal) => promote(engine, { kind: 'file', mc: loaded.mc, folder: loaded.folder }, deploy, { copies, drainMs, timeoutMs, signal, onProgress: promoteProgress(say) }));
+      result = await withCancel((signal) =>
+        promote(engine, { kind: 'file', mc: loaded.mc, folder: loaded.folder }, deploy, {
+          copies,
+          drainMs,
+          timeoutMs,
+          signal,
+          onProgress: promoteProgress(say),
+        }),
+      );
     } catch (e) {
       return reportDeployFailure(io, 'promote', e, loaded);
     }

@@ -1,10 +1,26 @@
 import { listCopies, type CopyRecord } from '../../core/copies/ps';
 import { nodeHttpProbe } from '../../core/copies/health';
-import { clockTime, decisionText, healingText, readDeployOverviews, type DeployOverview } from '../../core/deploy/overview';
+import {
+  clockTime,
+  decisionText,
+  healingText,
+  readDeployOverviews,
+  type DeployOverview,
+} from '../../core/deploy/overview';
 import { autoscaleText } from '../../core/keeper/autoscaler';
 import { EXIT, UsageError, type CliCommand } from '../command';
 import { oneLine } from '../terminalText';
-import { HOST_HELP, HOST_OPTION, engineFromArgs, loadMasterCopy, looksLikeFile, parseCommandArgs, reportFailure, withCancel, writeJson } from '../engineFromArgs';
+import {
+  HOST_HELP,
+  HOST_OPTION,
+  engineFromArgs,
+  loadMasterCopy,
+  looksLikeFile,
+  parseCommandArgs,
+  reportFailure,
+  withCancel,
+  writeJson,
+} from '../engineFromArgs';
 
 export const psCommand: CliCommand = {
   name: 'ps',
@@ -63,8 +79,17 @@ or engine not reachable.
       const engine = engineFromArgs(values.host, io);
       // Ports are published on the engine's 127.0.0.1: reachable from here only when the engine is local.
       const local = /^(unix|npipe):/.test(engine.endpoint.host);
-      copies = await withCancel((signal) => listCopies(engine, { name, signal, probe: values['no-probe'] || !local ? undefined : nodeHttpProbe }));
-      if (!values.json) kept = [...(await withCancel((signal) => readDeployOverviews(engine, { signal }))).values()].filter((o) => (!name || o.name === name) && o.endpoint?.healing);
+      copies = await withCancel((signal) =>
+        listCopies(engine, {
+          name,
+          signal,
+          probe: values['no-probe'] || !local ? undefined : nodeHttpProbe,
+        }),
+      );
+      if (!values.json)
+        kept = [
+          ...(await withCancel((signal) => readDeployOverviews(engine, { signal }))).values(),
+        ].filter((o) => (!name || o.name === name) && o.endpoint?.healing);
     } catch (e) {
       return reportFailure(io, 'ps', e);
     }
@@ -80,12 +105,19 @@ function keptLines(kept: DeployOverview[]): string {
   for (const o of kept.sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const h = o.endpoint!.healing!;
     lines.push(`${o.name} ${h.version}: ${healingText(h)}`);
-    const replaced = h.events.filter((e) => /^printed copy|never became healthy|could not print/.test(e.text)).at(-1);
+    const replaced = h.events
+      .filter((e) => /^printed copy|never became healthy|could not print/.test(e.text))
+      .at(-1);
     if (replaced) lines.push(`  last replacement: ${replaced.text} · ${clockTime(replaced.at)}`);
     const a = o.endpoint!.autoscale;
-    if (a) lines.push(`  autoscaled ${autoscaleText(a.policy)}${a.decisions.length ? `; last: ${decisionText(a.decisions.at(-1)!)}` : ''}`);
+    if (a)
+      lines.push(
+        `  autoscaled ${autoscaleText(a.policy)}${a.decisions.length ? `; last: ${decisionText(a.decisions.at(-1)!)}` : ''}`,
+      );
   }
-  return lines.length ? `\nKept by their keepers:\n${lines.map((l) => `  ${oneLine(l)}`).join('\n')}\n` : '';
+  return lines.length
+    ? `\nKept by their keepers:\n${lines.map((l) => `  ${oneLine(l)}`).join('\n')}\n`
+    : '';
 }
 
 function table(copies: CopyRecord[], name: string | undefined): string {
@@ -99,12 +131,26 @@ function table(copies: CopyRecord[], name: string | undefined): string {
       c.shortId,
       c.state,
       c.health,
-      c.ports.map((p) => (p.host !== null ? `${p.hostIp ?? '0.0.0.0'}:${p.host}->${p.container}/${p.protocol}` : `${p.container}/${p.protocol}`)).join(', ') || '-',
-      c.digest === null ? '-' : `${c.digest.replace(/^sha256:/, '').slice(0, 12)}${c.digestMatches ? '' : ' (image changed)'}`,
+      c.ports
+        .map((p) =>
+          p.host !== null
+            ? `${p.hostIp ?? '0.0.0.0'}:${p.host}->${p.container}/${p.protocol}`
+            : `${p.container}/${p.protocol}`,
+        )
+        .join(', ') || '-',
+      c.digest === null
+        ? '-'
+        : `${c.digest.replace(/^sha256:/, '').slice(0, 12)}${c.digestMatches ? '' : ' (image changed)'}`,
     ]),
   ];
   // Names and versions come from labels, which anything on the engine can set.
   for (const r of rows) r.forEach((cell, i) => (r[i] = oneLine(cell)));
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  '),
+      )
+      .join('\n') + '\n'
+  );
 }

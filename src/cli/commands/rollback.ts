@@ -3,8 +3,25 @@ import { readLedger, activeVersion } from '../../core/deploy/ledger';
 import { promote, type PromoteResult } from '../../core/deploy/promote';
 import { rollbackRecord, rollbackSource } from '../../core/deploy/rollback';
 import { EXIT, UsageError, type CliCommand, type CliIo } from '../command';
-import { HOST_HELP, HOST_OPTION, engineFromArgs, parseCommandArgs, progressWriter, withCancel, writeJson } from '../engineFromArgs';
-import { DEPLOY_OPTIONS, KEEPER_HELP, deployEnvironmentFromArgs, deployTimings, promoteJson, promoteProgress, promoteSummary, reportDeployFailure } from '../deployFromArgs';
+import {
+  HOST_HELP,
+  HOST_OPTION,
+  engineFromArgs,
+  parseCommandArgs,
+  progressWriter,
+  withCancel,
+  writeJson,
+} from '../engineFromArgs';
+import {
+  DEPLOY_OPTIONS,
+  KEEPER_HELP,
+  deployEnvironmentFromArgs,
+  deployTimings,
+  promoteJson,
+  promoteProgress,
+  promoteSummary,
+  reportDeployFailure,
+} from '../deployFromArgs';
 
 export const rollbackCommand: CliCommand = {
   name: 'rollback',
@@ -41,11 +58,17 @@ or no --yes without a terminal, 130 cancelled.
       ...DEPLOY_OPTIONS,
       ...HOST_OPTION,
     });
-    if (positionals.length !== 1) throw new UsageError(positionals.length ? 'roll back one master copy at a time' : 'name the master copy to roll back (its name, not a file)');
+    if (positionals.length !== 1)
+      throw new UsageError(
+        positionals.length
+          ? 'roll back one master copy at a time'
+          : 'name the master copy to roll back (its name, not a file)',
+      );
     const name = positionals[0];
     const { drainMs, timeoutMs } = deployTimings(values);
     const interactive = process.stdin.isTTY === true && io.stderr.isTTY === true;
-    if (!values.yes && !interactive) throw new UsageError('not on a terminal: add --yes to roll back without being asked');
+    if (!values.yes && !interactive)
+      throw new UsageError('not on a terminal: add --yes to roll back without being asked');
     const say = progressWriter(io, values.quiet);
     let result: PromoteResult | undefined;
     try {
@@ -54,12 +77,25 @@ or no --yes without a terminal, 130 cancelled.
       const record = rollbackRecord(ledger, name, values.to);
       const current = activeVersion(ledger);
       const source = await rollbackSource(engine, name, record, current?.record);
-      if (!values.yes && !(await confirm(io, `Roll ${name} back from ${current?.version} to ${record.version} (image ${record.imageId.slice(7, 19)}, promoted ${record.at} by ${record.by.user}${record.git ? `, commit ${record.git.commit.slice(0, 12)}` : ''})? [y/N] `))) {
+      if (
+        !values.yes &&
+        !(await confirm(
+          io,
+          `Roll ${name} back from ${current?.version} to ${record.version} (image ${record.imageId.slice(7, 19)}, promoted ${record.at} by ${record.by.user}${record.git ? `, commit ${record.git.commit.slice(0, 12)}` : ''})? [y/N] `,
+        ))
+      ) {
         io.stderr.write('Nothing rolled back.\n');
         return EXIT.ok;
       }
       const deploy = deployEnvironmentFromArgs(engine, io, values);
-      result = await withCancel((signal) => promote(engine, source, deploy, { drainMs, timeoutMs, signal, onProgress: promoteProgress(say) }));
+      result = await withCancel((signal) =>
+        promote(engine, source, deploy, {
+          drainMs,
+          timeoutMs,
+          signal,
+          onProgress: promoteProgress(say),
+        }),
+      );
     } catch (e) {
       return reportDeployFailure(io, 'rollback', e);
     }

@@ -3,7 +3,18 @@ import { scaleCopies, type ScaleResult } from '../../core/copies/scale';
 import { nodeReadSecretFile } from '../../core/copies/secrets';
 import { EXIT, UsageError, type CliCommand } from '../command';
 import { oneLine } from '../terminalText';
-import { HOST_HELP, HOST_OPTION, engineFromArgs, loadMasterCopy, parseCommandArgs, progressWriter, reportFailure, wholeNumber, withCancel, writeJson } from '../engineFromArgs';
+import {
+  HOST_HELP,
+  HOST_OPTION,
+  engineFromArgs,
+  loadMasterCopy,
+  parseCommandArgs,
+  progressWriter,
+  reportFailure,
+  wholeNumber,
+  withCancel,
+  writeJson,
+} from '../engineFromArgs';
 
 export const scaleCommand: CliCommand = {
   name: 'scale',
@@ -37,9 +48,13 @@ became healthy, or the version is autoscaled), 2 usage error, unreadable file or
       timeout: { type: 'string' },
       ...HOST_OPTION,
     });
-    if (positionals.length !== 2) throw new UsageError('give the master copy file and the number of copies: mastercopy scale FILE N');
+    if (positionals.length !== 2)
+      throw new UsageError(
+        'give the master copy file and the number of copies: mastercopy scale FILE N',
+      );
     const n = wholeNumber(positionals[1], 'N', 0, MAX_COPIES);
-    const stopTimeoutSeconds = values.timeout !== undefined ? wholeNumber(values.timeout, '--timeout', 0, 3600) : undefined;
+    const stopTimeoutSeconds =
+      values.timeout !== undefined ? wholeNumber(values.timeout, '--timeout', 0, 3600) : undefined;
     const loaded = loadMasterCopy(io, 'scale', positionals[0]);
     if (typeof loaded === 'number') return loaded;
     const { mc, folder } = loaded;
@@ -57,9 +72,12 @@ became healthy, or the version is autoscaled), 2 usage error, unreadable file or
           onRemoved: (c) => say(`  removed ${c.index} ${c.id.slice(0, 12)}`),
           onProgress: (e) => {
             if (e.kind === 'built' && e.status === 'built') say(`Built ${e.tag}`);
-            else if (e.kind === 'started') say(`  started ${e.copy.index} ${e.copy.id.slice(0, 12)}`);
-            else if (e.kind === 'healthy') say(`  healthy ${e.copy.index} ${e.copy.id.slice(0, 12)}`);
-            else if (e.kind === 'unhealthy') say(`  unhealthy ${e.copy.index} ${e.copy.id.slice(0, 12)}: ${e.copy.reason}`);
+            else if (e.kind === 'started')
+              say(`  started ${e.copy.index} ${e.copy.id.slice(0, 12)}`);
+            else if (e.kind === 'healthy')
+              say(`  healthy ${e.copy.index} ${e.copy.id.slice(0, 12)}`);
+            else if (e.kind === 'unhealthy')
+              say(`  unhealthy ${e.copy.index} ${e.copy.id.slice(0, 12)}: ${e.copy.reason}`);
           },
         }),
       );
@@ -75,15 +93,32 @@ became healthy, or the version is autoscaled), 2 usage error, unreadable file or
         after: result.after,
         printed: (result.printed?.copies ?? []).map((c) => ({ index: c.index, id: c.id })),
         removed: result.removed.map((c) => ({ index: c.index, id: c.id })),
-        unhealthy: unhealthy.map((u) => ({ index: u.index, id: u.id, reason: u.reason, lastLogLines: u.lastLogLines })),
+        unhealthy: unhealthy.map((u) => ({
+          index: u.index,
+          id: u.id,
+          reason: u.reason,
+          lastLogLines: u.lastLogLines,
+        })),
       });
     } else {
-      const what = result.before === result.after ? 'nothing to do' : result.after > result.before ? `printed ${result.after - result.before}` : `removed ${result.before - result.after}`;
-      io.stdout.write(`${mc.name}:${mc.version}: ${result.before} → ${result.after} cop${result.after === 1 ? 'y' : 'ies'} (${what})\n`);
+      const what =
+        result.before === result.after
+          ? 'nothing to do'
+          : result.after > result.before
+            ? `printed ${result.after - result.before}`
+            : `removed ${result.before - result.after}`;
+      io.stdout.write(
+        `${mc.name}:${mc.version}: ${result.before} → ${result.after} cop${result.after === 1 ? 'y' : 'ies'} (${what})\n`,
+      );
     }
     for (const u of unhealthy) {
-      io.stderr.write(`mastercopy scale: copy ${u.index} (${u.id.slice(0, 12)}) never became healthy: ${oneLine(u.reason)}\n`);
-      if (u.lastLogLines.length) io.stderr.write(`Its last log lines:\n${u.lastLogLines.map((l) => `  ${oneLine(l)}`).join('\n')}\n`);
+      io.stderr.write(
+        `mastercopy scale: copy ${u.index} (${u.id.slice(0, 12)}) never became healthy: ${oneLine(u.reason)}\n`,
+      );
+      if (u.lastLogLines.length)
+        io.stderr.write(
+          `Its last log lines:\n${u.lastLogLines.map((l) => `  ${oneLine(l)}`).join('\n')}\n`,
+        );
     }
     return unhealthy.length ? EXIT.problems : EXIT.ok;
   },

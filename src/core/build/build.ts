@@ -12,7 +12,13 @@ import { LABEL_DIGEST } from '../engine/labels';
 
 export type BuildEvent =
   /** The engine starts step `step` of `total` (1-based), e.g. `RUN ["/bin/sh", "-c", "…"]`. */
-  | { kind: 'step'; step: number; total: number; instruction: string; origin: PathSegment[] | undefined }
+  | {
+      kind: 'step';
+      step: number;
+      total: number;
+      instruction: string;
+      origin: PathSegment[] | undefined;
+    }
   /** A line of build output (a step's command output included). */
   | { kind: 'output'; text: string };
 
@@ -46,7 +52,12 @@ const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
  * failed: its `path` is the master copy part, e.g. ['build', 'steps', 2]), BuildPlanError,
  * the engine's errors (EngineUnreachableError, …), or an AbortError when `signal` aborts.
  */
-export async function buildMasterCopy(engine: EngineClient, mc: MasterCopy, folder: string, options: BuildMasterCopyOptions = {}): Promise<BuildResult> {
+export async function buildMasterCopy(
+  engine: EngineClient,
+  mc: MasterCopy,
+  folder: string,
+  options: BuildMasterCopyOptions = {},
+): Promise<BuildResult> {
   const { onProgress, signal } = options;
   const files = options.files ?? nodeBuildFileSystem;
   const plan = await planBuild(mc, folder, files, signal);
@@ -54,12 +65,23 @@ export async function buildMasterCopy(engine: EngineClient, mc: MasterCopy, fold
   const existing = await engine.inspectImage(plan.tag, signal);
   if (existing) {
     const existingDigest = existing.labels[LABEL_DIGEST];
-    if (existingDigest === plan.digest) return { status: 'up-to-date', tag: plan.tag, imageId: existing.id, digest: plan.digest, log: [], plan };
+    if (existingDigest === plan.digest)
+      return {
+        status: 'up-to-date',
+        tag: plan.tag,
+        imageId: existing.id,
+        digest: plan.digest,
+        log: [],
+        plan,
+      };
     throw new BuildRefusedError(plan.tag, existingDigest, plan.digest, existing.id);
   }
   if (plan.baseImage !== undefined && !(await engine.inspectImage(plan.baseImage, signal))) {
     // The engine client never pulls; without this the engine would try a registry and fail slowly.
-    throw new BuildPlanError(`The base image ${plan.baseImage} is not on this engine, and Master Copy never pulls while building: pull it first (docker pull ${plan.baseImage}) or build it locally.`, ['from']);
+    throw new BuildPlanError(
+      `The base image ${plan.baseImage} is not on this engine, and Master Copy never pulls while building: pull it first (docker pull ${plan.baseImage}) or build it locally.`,
+      ['from'],
+    );
   }
   signal?.throwIfAborted();
 
@@ -81,7 +103,13 @@ export async function buildMasterCopy(engine: EngineClient, mc: MasterCopy, fold
     const m = STEP_LINE.exec(text);
     if (m) {
       current = { step: Number(m[1]), instruction: m[3] };
-      onProgress?.({ kind: 'step', step: current.step, total: Number(m[2]), instruction: m[3], origin: stepOrigin(plan, current.step) });
+      onProgress?.({
+        kind: 'step',
+        step: current.step,
+        total: Number(m[2]),
+        instruction: m[3],
+        origin: stepOrigin(plan, current.step),
+      });
     }
     onProgress?.({ kind: 'output', text });
   };
@@ -89,7 +117,12 @@ export async function buildMasterCopy(engine: EngineClient, mc: MasterCopy, fold
   try {
     const { imageId } = await engine.buildImage(
       context,
-      { tag: plan.tag, labels: { ...options.extraLabels, ...plan.labels }, buildArgs: plan.buildArgs, dockerfile: plan.dockerfilePath },
+      {
+        tag: plan.tag,
+        labels: { ...options.extraLabels, ...plan.labels },
+        buildArgs: plan.buildArgs,
+        dockerfile: plan.dockerfilePath,
+      },
       (p) => {
         if (p.kind === 'output') onOutput(p.text);
       },
@@ -103,7 +136,18 @@ export async function buildMasterCopy(engine: EngineClient, mc: MasterCopy, fold
     if (isAbortError(e)) throw e;
     if (e instanceof EngineBuildError) {
       const message = e.engineMessage.replace(ANSI, '').trim();
-      throw new BuildStepError(plan.tag, current ? stepOrigin(plan, current.step) : plan.dockerfileText === undefined ? ['dockerfile'] : undefined, current?.step, current?.instruction, message, log);
+      throw new BuildStepError(
+        plan.tag,
+        current
+          ? stepOrigin(plan, current.step)
+          : plan.dockerfileText === undefined
+            ? ['dockerfile']
+            : undefined,
+        current?.step,
+        current?.instruction,
+        message,
+        log,
+      );
     }
     throw e;
   } finally {

@@ -51,7 +51,13 @@ export const nodeBuildFileSystem: BuildFileSystem = {
   async lstat(path) {
     try {
       const s = await lstat(path);
-      const type = s.isSymbolicLink() ? 'symlink' : s.isDirectory() ? 'directory' : s.isFile() ? 'file' : 'other';
+      const type = s.isSymbolicLink()
+        ? 'symlink'
+        : s.isDirectory()
+          ? 'directory'
+          : s.isFile()
+            ? 'file'
+            : 'other';
       return { type, mode: s.mode & 0o7777, size: s.size, identity: { dev: s.dev, ino: s.ino } };
     } catch (e) {
       if (isMissing(e)) return undefined;
@@ -71,22 +77,38 @@ export const nodeBuildFileSystem: BuildFileSystem = {
   read: readRegular,
 };
 
-async function* readRegular(path: string, signal?: AbortSignal, expect?: FileIdentity): AsyncGenerator<Uint8Array> {
+async function* readRegular(
+  path: string,
+  signal?: AbortSignal,
+  expect?: FileIdentity,
+): AsyncGenerator<Uint8Array> {
   signal?.throwIfAborted();
   let handle;
   try {
     handle = await open(path, regularFileOpenFlags(true));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new FileChangedError(`${path} is a symbolic link now, not the file that was checked; build again.`);
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP')
+      throw new FileChangedError(
+        `${path} is a symbolic link now, not the file that was checked; build again.`,
+      );
     throw e;
   }
   try {
     const s = await handle.stat();
-    if (!s.isFile()) throw new FileChangedError(`${path} is ${describeKind(s)} now, not a regular file; build again.`);
-    if (expect && (s.dev !== expect.dev || s.ino !== expect.ino)) throw new FileChangedError(`${path} was replaced by another file after it was checked; build again.`);
+    if (!s.isFile())
+      throw new FileChangedError(
+        `${path} is ${describeKind(s)} now, not a regular file; build again.`,
+      );
+    if (expect && (s.dev !== expect.dev || s.ino !== expect.ino))
+      throw new FileChangedError(
+        `${path} was replaced by another file after it was checked; build again.`,
+      );
     if (PROC_FD) {
       const opened = await readlink(`${PROC_FD}/${handle.fd}`).catch(() => path);
-      if (opened !== path) throw new FileChangedError(`${path} led to ${opened} when it was opened (a folder on its path was replaced); build again.`);
+      if (opened !== path)
+        throw new FileChangedError(
+          `${path} led to ${opened} when it was opened (a folder on its path was replaced); build again.`,
+        );
     }
     for (;;) {
       signal?.throwIfAborted();

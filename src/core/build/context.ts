@@ -8,12 +8,25 @@ import { BuildPlanError } from './errors';
 import type { BuildPlan, ContextEntry } from './plan';
 import { tarStream, type TarEntry } from './tar';
 
-export function contextStream(plan: BuildPlan, fs: BuildFileSystem, signal?: AbortSignal): Readable {
-  return tarStream(plan.context.map((e) => tarEntry(e, fs, signal)), signal);
+export function contextStream(
+  plan: BuildPlan,
+  fs: BuildFileSystem,
+  signal?: AbortSignal,
+): Readable {
+  return tarStream(
+    plan.context.map((e) => tarEntry(e, fs, signal)),
+    signal,
+  );
 }
 
 function tarEntry(e: ContextEntry, fs: BuildFileSystem, signal: AbortSignal | undefined): TarEntry {
-  const entry: TarEntry = { path: e.path, type: e.type, mode: e.mode, size: e.size, linkTarget: e.linkTarget };
+  const entry: TarEntry = {
+    path: e.path,
+    type: e.type,
+    mode: e.mode,
+    size: e.size,
+    linkTarget: e.linkTarget,
+  };
   if (e.type !== 'file') return entry;
   if (e.content) {
     const content = e.content;
@@ -25,7 +38,10 @@ function tarEntry(e: ContextEntry, fs: BuildFileSystem, signal: AbortSignal | un
   return entry;
 }
 
-async function* checked(chunks: AsyncIterable<Uint8Array>, e: ContextEntry): AsyncGenerator<Uint8Array> {
+async function* checked(
+  chunks: AsyncIterable<Uint8Array>,
+  e: ContextEntry,
+): AsyncGenerator<Uint8Array> {
   const hash = createHash('sha256');
   try {
     for await (const chunk of chunks) {
@@ -33,10 +49,14 @@ async function* checked(chunks: AsyncIterable<Uint8Array>, e: ContextEntry): Asy
       yield chunk;
     }
   } catch (err) {
-    if (err instanceof FileChangedError) throw new BuildPlanError(err.message, e.origin, { cause: err });
+    if (err instanceof FileChangedError)
+      throw new BuildPlanError(err.message, e.origin, { cause: err });
     throw err;
   }
   if (hash.digest('hex') !== e.sha256) {
-    throw new BuildPlanError(`${e.hostPath} changed while the image was being built; build again.`, e.origin);
+    throw new BuildPlanError(
+      `${e.hostPath} changed while the image was being built; build again.`,
+      e.origin,
+    );
   }
 }

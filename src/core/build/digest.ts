@@ -18,7 +18,13 @@
 import { createHash } from 'node:crypto';
 import { normalizePort, type MasterCopy } from '../mastercopy/model';
 
-export const DIGEST_EXCLUDED_KEYS = ['copies', 'gateway', 'autoscale', 'description', 'owners'] as const;
+export const DIGEST_EXCLUDED_KEYS = [
+  'copies',
+  'gateway',
+  'autoscale',
+  'description',
+  'owners',
+] as const;
 
 /** Bumped if what goes into the digest ever changes meaning. */
 const DIGEST_SCHEME = 'mastercopy-digest/1';
@@ -39,7 +45,8 @@ export interface DigestedFile {
 export function canonicalMasterCopy(mc: MasterCopy): Record<string, unknown> {
   const out: Record<string, unknown> = { ...mc };
   for (const key of DIGEST_EXCLUDED_KEYS) delete out[key];
-  const strings = (m: Record<string, unknown> | undefined) => (m ? Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)])) : undefined);
+  const strings = (m: Record<string, unknown> | undefined) =>
+    m ? Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)])) : undefined;
   if (mc.env) out.env = strings(mc.env);
   if (mc.labels) out.labels = strings(mc.labels);
   if (mc.build) out.build = { ...mc.build, args: strings(mc.build.args) };
@@ -54,9 +61,11 @@ export function canonicalMasterCopy(mc: MasterCopy): Record<string, unknown> {
  */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  if (Array.isArray(value))
+    return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
   const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) throw new TypeError('canonicalJson takes plain data: an object has a prototype of its own.');
+  if (proto !== Object.prototype && proto !== null)
+    throw new TypeError('canonicalJson takes plain data: an object has a prototype of its own.');
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -70,7 +79,15 @@ export function masterCopyDigest(mc: MasterCopy, files: readonly DigestedFile[])
   hash.update(canonicalJson(canonicalMasterCopy(mc)));
   for (const f of files) {
     hash.update('\n');
-    hash.update(canonicalJson({ path: f.path, type: f.type, mode: f.mode.toString(8).padStart(4, '0'), sha256: f.sha256, linkTarget: f.linkTarget }));
+    hash.update(
+      canonicalJson({
+        path: f.path,
+        type: f.type,
+        mode: f.mode.toString(8).padStart(4, '0'),
+        sha256: f.sha256,
+        linkTarget: f.linkTarget,
+      }),
+    );
   }
   return `sha256:${hash.digest('hex')}`;
 }

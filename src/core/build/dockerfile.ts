@@ -71,8 +71,14 @@ export function commandArgs(command: Command): string[] {
  * Why `s` cannot be a double-quoted Dockerfile value (ENV, WORKDIR), or undefined when it
  * can. Validation reports the same (semantic.ts), at the value.
  */
-export function quotedValueProblem(s: string, origin: readonly PathSegment[], what: QuotedValueKind): string | undefined {
-  return /[\r\n\0]/.test(s) ? `${displayOrigin(origin)}: a line break (or NUL) cannot be part of ${what} in an image; write the value on one line.` : undefined;
+export function quotedValueProblem(
+  s: string,
+  origin: readonly PathSegment[],
+  what: QuotedValueKind,
+): string | undefined {
+  return /[\r\n\0]/.test(s)
+    ? `${displayOrigin(origin)}: a line break (or NUL) cannot be part of ${what} in an image; write the value on one line.`
+    : undefined;
 }
 
 export type QuotedValueKind = 'an environment variable' | 'a path';
@@ -91,12 +97,22 @@ export function displayOrigin(path: readonly PathSegment[]): string {
  * The Dockerfile for a master copy with `from`. `contextPaths[i]` is where files[i] sits in
  * the build context (see plan.ts); modes travel in the context, owners as --chown.
  */
-export function generateDockerfile(mc: MasterCopy, contextPaths: readonly string[]): GeneratedDockerfile {
-  if (mc.from === undefined) throw new BuildPlanError('A Dockerfile is generated only for a master copy with `from`.', ['from']);
+export function generateDockerfile(
+  mc: MasterCopy,
+  contextPaths: readonly string[],
+): GeneratedDockerfile {
+  if (mc.from === undefined)
+    throw new BuildPlanError('A Dockerfile is generated only for a master copy with `from`.', [
+      'from',
+    ]);
   const out: DockerfileInstruction[] = [];
   const add = (origin: PathSegment[], text: string) => out.push({ origin, text });
 
-  if (!IMAGE_REF.test(mc.from)) throw new BuildPlanError(`from: ${JSON.stringify(mc.from)} is not an image reference like busybox:stable.`, ['from']);
+  if (!IMAGE_REF.test(mc.from))
+    throw new BuildPlanError(
+      `from: ${JSON.stringify(mc.from)} is not an image reference like busybox:stable.`,
+      ['from'],
+    );
   add(['from'], `FROM ${mc.from}`);
 
   // Only names here: the values go through the build API's build args.
@@ -107,18 +123,28 @@ export function generateDockerfile(mc: MasterCopy, contextPaths: readonly string
   // Before the steps, so that they see the image's environment (PATH and the like).
   for (const [name, value] of Object.entries(mc.env ?? {})) {
     checkName(name, ['env', name]);
-    add(['env', name], `ENV ${name}=${quotedValue(String(value), ['env', name], 'an environment variable')}`);
+    add(
+      ['env', name],
+      `ENV ${name}=${quotedValue(String(value), ['env', name], 'an environment variable')}`,
+    );
   }
-  (mc.build?.steps ?? []).forEach((step, i) => add(['build', 'steps', i], `RUN ${execForm(commandArgs(step))}`));
+  (mc.build?.steps ?? []).forEach((step, i) =>
+    add(['build', 'steps', i], `RUN ${execForm(commandArgs(step))}`),
+  );
 
   // Files after the steps: the steps prepare the system, the files are the application
   // (and change more often, so the steps stay cached).
   (mc.files ?? []).forEach((file, i) => {
     const source = contextPaths[i];
-    if (source === undefined) throw new BuildPlanError(`files[${i}] has no place in the build context.`, ['files', i]);
+    if (source === undefined)
+      throw new BuildPlanError(`files[${i}] has no place in the build context.`, ['files', i]);
     let flags = '';
     if (file.owner !== undefined) {
-      if (!OWNER.test(file.owner)) throw new BuildPlanError(`files[${i}].owner must be uid[:gid] or user[:group], like 1000:1000.`, ['files', i, 'owner']);
+      if (!OWNER.test(file.owner))
+        throw new BuildPlanError(
+          `files[${i}].owner must be uid[:gid] or user[:group], like 1000:1000.`,
+          ['files', i, 'owner'],
+        );
       flags = `--chown=${file.owner} `;
     }
     add(['files', i], `COPY ${flags}${execForm([shellWord(source), shellWord(file.path)])}`);
@@ -126,24 +152,34 @@ export function generateDockerfile(mc: MasterCopy, contextPaths: readonly string
 
   (mc.ports ?? []).forEach((p, i) => {
     const { port, protocol } = normalizePort(p);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new BuildPlanError(`ports[${i}] is not a port number.`, ['ports', i]);
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw new BuildPlanError(`ports[${i}] is not a port number.`, ['ports', i]);
     add(['ports', i], `EXPOSE ${port}/${protocol === 'udp' ? 'udp' : 'tcp'}`);
   });
 
   const health = mc.health;
   if (health?.command !== undefined) {
     const options: string[] = [];
-    for (const [key, flag] of [['interval', 'interval'], ['timeout', 'timeout'], ['startPeriod', 'start-period']] as const) {
+    for (const [key, flag] of [
+      ['interval', 'interval'],
+      ['timeout', 'timeout'],
+      ['startPeriod', 'start-period'],
+    ] as const) {
       const value = health[key];
       if (value === undefined) continue;
-      if (!DURATION.test(value)) throw new BuildPlanError(`health.${key} must be a duration like 2s.`, ['health', key]);
+      if (!DURATION.test(value))
+        throw new BuildPlanError(`health.${key} must be a duration like 2s.`, ['health', key]);
       options.push(`--${flag}=${value}`);
     }
     if (health.retries !== undefined) {
-      if (!Number.isInteger(health.retries) || health.retries < 0) throw new BuildPlanError('health.retries must be a whole number.', ['health', 'retries']);
+      if (!Number.isInteger(health.retries) || health.retries < 0)
+        throw new BuildPlanError('health.retries must be a whole number.', ['health', 'retries']);
       options.push(`--retries=${health.retries}`);
     }
-    add(['health', 'command'], `HEALTHCHECK ${options.map((o) => `${o} `).join('')}CMD ${execForm(commandArgs(health.command))}`);
+    add(
+      ['health', 'command'],
+      `HEALTHCHECK ${options.map((o) => `${o} `).join('')}CMD ${execForm(commandArgs(health.command))}`,
+    );
   }
 
   if (mc.workdir !== undefined) {
@@ -151,20 +187,33 @@ export function generateDockerfile(mc: MasterCopy, contextPaths: readonly string
   }
   // Last of the filesystem changes: steps and COPY run as root, the application as `user`.
   if (mc.user !== undefined) {
-    if (!OWNER.test(mc.user)) throw new BuildPlanError('user must be a user name or id, optionally with a group: 1000, 1000:1000, nobody.', ['user']);
+    if (!OWNER.test(mc.user))
+      throw new BuildPlanError(
+        'user must be a user name or id, optionally with a group: 1000, 1000:1000, nobody.',
+        ['user'],
+      );
     add(['user'], `USER ${mc.user}`);
   }
   // ENTRYPOINT first: setting it resets an inherited CMD, ours comes after.
-  if (mc.entrypoint !== undefined) add(['entrypoint'], `ENTRYPOINT ${execForm(commandArgs(mc.entrypoint))}`);
+  if (mc.entrypoint !== undefined)
+    add(['entrypoint'], `ENTRYPOINT ${execForm(commandArgs(mc.entrypoint))}`);
   if (mc.command !== undefined) add(['command'], `CMD ${execForm(commandArgs(mc.command))}`);
 
   for (const instruction of out) {
     // The guarantee itself: one instruction, one line, whatever the values were.
-    if (/[\r\n]/.test(instruction.text)) throw new BuildPlanError(`${displayOrigin(instruction.origin)} cannot be written on one Dockerfile line.`, instruction.origin);
+    if (/[\r\n]/.test(instruction.text))
+      throw new BuildPlanError(
+        `${displayOrigin(instruction.origin)} cannot be written on one Dockerfile line.`,
+        instruction.origin,
+      );
   }
   return { text: out.map((i) => i.text).join('\n') + '\n', instructions: out };
 }
 
 function checkName(name: string, origin: PathSegment[]): void {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new BuildPlanError(`${displayOrigin(origin)}: not a valid variable name (letters, digits and '_', not starting with a digit).`, origin);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    throw new BuildPlanError(
+      `${displayOrigin(origin)}: not a valid variable name (letters, digits and '_', not starting with a digit).`,
+      origin,
+    );
 }

@@ -23,11 +23,17 @@ export class DockerignoreError extends Error {
     readonly pattern: string,
     reason: string,
   ) {
-    super(`.dockerignore line ${line}: \`${pattern}\` is not a valid pattern: ${reason}; fix or remove that line.`);
+    super(
+      `.dockerignore line ${line}: \`${pattern}\` is not a valid pattern: ${reason}; fix or remove that line.`,
+    );
   }
 }
 
-type Token = { kind: 'star' } | { kind: 'any' } | { kind: 'char'; c: number } | { kind: 'class'; negated: boolean; ranges: [number, number][] };
+type Token =
+  | { kind: 'star' }
+  | { kind: 'any' }
+  | { kind: 'char'; c: number }
+  | { kind: 'class'; negated: boolean; ranges: [number, number][] };
 /** `**`, or one segment's tokens. */
 type Segment = 'any-folders' | Token[];
 
@@ -53,7 +59,10 @@ export function parseDockerignore(text: string): IgnoreRules {
     const cleaned = cleanPattern(line);
     let segments: Segment[];
     try {
-      segments = cleaned === '.' ? [] : cleaned.split('/').map((s) => (s === '**' ? 'any-folders' : compileSegment(s)));
+      segments =
+        cleaned === '.'
+          ? []
+          : cleaned.split('/').map((s) => (s === '**' ? 'any-folders' : compileSegment(s)));
     } catch (e) {
       if (e instanceof BadSegment) throw new DockerignoreError(i + 1, raw.trim(), e.message);
       throw e;
@@ -100,7 +109,8 @@ function compileSegment(segment: string): Token[] {
     // A class member: `\x` is x; `-` and `]` must be escaped; there must be more after it (the `]`).
     if (i >= cps.length) throw new BadSegment('a `[` is never closed by `]`');
     let c = cps[i];
-    if (c === 0x2d || c === 0x5d) throw new BadSegment(`a \`${String.fromCodePoint(c)}\` ${what} must be escaped with \`\\\``);
+    if (c === 0x2d || c === 0x5d)
+      throw new BadSegment(`a \`${String.fromCodePoint(c)}\` ${what} must be escaped with \`\\\``);
     if (c === 0x5c) {
       i++;
       if (i >= cps.length) throw new BadSegment('a `[` is never closed by `]`');
@@ -132,7 +142,8 @@ function compileSegment(segment: string): Token[] {
           i++;
           break;
         }
-        if (cps[i] === 0x5d && ranges.length === 0) throw new BadSegment('a character class `[]` must not be empty');
+        if (cps[i] === 0x5d && ranges.length === 0)
+          throw new BadSegment('a character class `[]` must not be empty');
         const lo = literal('inside [...]');
         let hi = lo;
         if (cps[i] === 0x2d /* - */) {
@@ -140,7 +151,10 @@ function compileSegment(segment: string): Token[] {
           hi = literal('ending a range');
         }
         // Go accepts a backwards range and matches nothing with it: that is never what was meant.
-        if (lo > hi) throw new BadSegment(`the range ${String.fromCodePoint(lo)}-${String.fromCodePoint(hi)} runs backwards and matches nothing`);
+        if (lo > hi)
+          throw new BadSegment(
+            `the range ${String.fromCodePoint(lo)}-${String.fromCodePoint(hi)} runs backwards and matches nothing`,
+          );
         ranges.push([lo, hi]);
       }
       tokens.push({ kind: 'class', negated, ranges });
@@ -188,7 +202,8 @@ function matchesPathOrParent(pattern: Segment[], names: number[][]): boolean {
 
 /** A `**` also matches no folder at all: whoever stands before it may stand after it. */
 function closure<T extends Uint8Array>(pattern: Segment[], states: T): T {
-  for (let j = 0; j < pattern.length; j++) if (states[j] && pattern[j] === 'any-folders') states[j + 1] = 1;
+  for (let j = 0; j < pattern.length; j++)
+    if (states[j] && pattern[j] === 'any-folders') states[j + 1] = 1;
   return states;
 }
 

@@ -52,7 +52,9 @@ export class BuildStepError extends BuildError {
     /** The whole build output up to the failure. */
     readonly output: string[],
   ) {
-    super(`Building ${tag} failed${step !== undefined ? ` at step ${step}${instruction ? ` (${instruction})` : ''}` : ''}: ${engineMessage}`);
+    super(
+      `Building ${tag} failed${step !== undefined ? ` at step ${step}${instruction ? ` (${instruction})` : ''}` : ''}: ${engineMessage}`,
+    );
   }
 
   /** The last lines of the build output, for a message. */

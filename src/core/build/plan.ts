@@ -13,10 +13,22 @@
 // is used as is, and our labels go through the build API.
 import { createHash } from 'node:crypto';
 import { isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
-import { LABEL_DIGEST, LABEL_MANAGED, LABEL_MASTER_COPY, LABEL_NAME, LABEL_VERSION, MANAGED_VALUE } from '../engine/labels';
+import {
+  LABEL_DIGEST,
+  LABEL_MANAGED,
+  LABEL_MASTER_COPY,
+  LABEL_NAME,
+  LABEL_VERSION,
+  MANAGED_VALUE,
+} from '../engine/labels';
 import type { MasterCopy } from '../mastercopy/model';
 import type { PathSegment } from '../mastercopy/yamlSource';
-import { FileChangedError, type BuildFileSystem, type FileIdentity, type FileInfo } from './buildFileSystem';
+import {
+  FileChangedError,
+  type BuildFileSystem,
+  type FileIdentity,
+  type FileInfo,
+} from './buildFileSystem';
 import { canonicalJson, canonicalMasterCopy, masterCopyDigest } from './digest';
 import { displayOrigin, generateDockerfile, type DockerfileInstruction } from './dockerfile';
 import { DockerignoreError, parseDockerignore, type IgnoreRules } from './dockerignore';
@@ -80,7 +92,12 @@ const MASTER_COPY_FILE = /\.mastercopy\.ya?ml$/;
  * Plans the build of a validated master copy. `folder` is the master copy's folder on the
  * host, where its sources and its Dockerfile are found.
  */
-export async function planBuild(mc: MasterCopy, folder: string, fs: BuildFileSystem, signal?: AbortSignal): Promise<BuildPlan> {
+export async function planBuild(
+  mc: MasterCopy,
+  folder: string,
+  fs: BuildFileSystem,
+  signal?: AbortSignal,
+): Promise<BuildPlan> {
   folder = resolve(folder);
   const realFolder = (await fs.realpath(folder)) ?? folder;
   const secretFiles = await secretPaths(mc, folder, fs);
@@ -94,23 +111,40 @@ export async function planBuild(mc: MasterCopy, folder: string, fs: BuildFileSys
   if (mc.dockerfile !== undefined) {
     const real = await insideFolder(fs, folder, realFolder, mc.dockerfile, ['dockerfile']);
     const info = await fs.lstat(real);
-    if (info?.type !== 'file') throw new BuildPlanError(`dockerfile: ${mc.dockerfile} is not a file.`, ['dockerfile']);
+    if (info?.type !== 'file')
+      throw new BuildPlanError(`dockerfile: ${mc.dockerfile} is not a file.`, ['dockerfile']);
     dockerfilePath = toPosix(relative(realFolder, real));
     const ignoreInfo = await fs.lstat(join(realFolder, '.dockerignore'));
-    const ignore = ignoreInfo?.type === 'file' ? ignoreRules(await readText(fs, join(realFolder, '.dockerignore'), ignoreInfo, signal)) : undefined;
-    await walker.folderContents(realFolder, '', ['dockerfile'], context, undefined, (rel, type) => {
-      if (rel === dockerfilePath) return false; // the Dockerfile always goes, whatever .dockerignore says
-      const base = posix.basename(rel);
-      if (ALWAYS_LEFT_OUT.has(base)) return true;
-      if (type !== 'directory' && MASTER_COPY_FILE.test(base)) return true;
-      return ignore?.ignores(rel) ?? false;
-    }, ignore);
+    const ignore =
+      ignoreInfo?.type === 'file'
+        ? ignoreRules(await readText(fs, join(realFolder, '.dockerignore'), ignoreInfo, signal))
+        : undefined;
+    await walker.folderContents(
+      realFolder,
+      '',
+      ['dockerfile'],
+      context,
+      undefined,
+      (rel, type) => {
+        if (rel === dockerfilePath) return false; // the Dockerfile always goes, whatever .dockerignore says
+        const base = posix.basename(rel);
+        if (ALWAYS_LEFT_OUT.has(base)) return true;
+        if (type !== 'directory' && MASTER_COPY_FILE.test(base)) return true;
+        return ignore?.ignores(rel) ?? false;
+      },
+      ignore,
+    );
   } else {
-    if (mc.from === undefined) throw new BuildPlanError('A master copy needs `from` or `dockerfile` to be built.', undefined);
+    if (mc.from === undefined)
+      throw new BuildPlanError(
+        'A master copy needs `from` or `dockerfile` to be built.',
+        undefined,
+      );
     dockerfilePath = GENERATED_DOCKERFILE;
     const contextPaths: string[] = [];
     const files = mc.files ?? [];
-    if (files.length) context.push({ path: FILES_DIR, type: 'directory', mode: 0o755, size: 0, origin: ['files'] });
+    if (files.length)
+      context.push({ path: FILES_DIR, type: 'directory', mode: 0o755, size: 0, origin: ['files'] });
     for (const [i, f] of files.entries()) {
       signal?.throwIfAborted();
       const path = `${FILES_DIR}/${i}`;
@@ -119,39 +153,91 @@ export async function planBuild(mc: MasterCopy, folder: string, fs: BuildFileSys
       const mode = f.mode !== undefined ? parseMode(f.mode, [...origin, 'mode']) : undefined;
       if (f.content !== undefined) {
         const content = Buffer.from(f.content, 'utf8');
-        context.push({ path, type: 'file', mode: mode ?? 0o644, size: content.length, sha256: sha256(content), content, origin });
+        context.push({
+          path,
+          type: 'file',
+          mode: mode ?? 0o644,
+          size: content.length,
+          sha256: sha256(content),
+          content,
+          origin,
+        });
         continue;
       }
-      if (f.source === undefined) throw new BuildPlanError(`files[${i}] needs \`content\` or \`source\`.`, origin);
+      if (f.source === undefined)
+        throw new BuildPlanError(`files[${i}] needs \`content\` or \`source\`.`, origin);
       const sourceOrigin = [...origin, 'source'];
       const real = await insideFolder(fs, folder, realFolder, f.source, sourceOrigin);
-      if (secretFiles.has(real)) throw new BuildPlanError(`files[${i}].source (${f.source}) is a secret file: secrets are injected when printing, never copied into the image.`, sourceOrigin);
+      if (secretFiles.has(real))
+        throw new BuildPlanError(
+          `files[${i}].source (${f.source}) is a secret file: secrets are injected when printing, never copied into the image.`,
+          sourceOrigin,
+        );
       const info = await fs.lstat(real);
-      if (info?.type === 'file') context.push(await walker.fileEntry(real, path, mode ?? info.mode & 0o777, info, origin));
+      if (info?.type === 'file')
+        context.push(await walker.fileEntry(real, path, mode ?? info.mode & 0o777, info, origin));
       else if (info?.type === 'directory') {
-        context.push({ path, type: 'directory', mode: mode !== undefined ? folderMode(mode) : info.mode & 0o777, size: 0, origin });
+        context.push({
+          path,
+          type: 'directory',
+          mode: mode !== undefined ? folderMode(mode) : info.mode & 0o777,
+          size: 0,
+          origin,
+        });
         await walker.folderContents(real, path, origin, context, mode);
-      } else throw new BuildPlanError(`files[${i}].source (${f.source}) is neither a file nor a folder.`, sourceOrigin);
+      } else
+        throw new BuildPlanError(
+          `files[${i}].source (${f.source}) is neither a file nor a folder.`,
+          sourceOrigin,
+        );
     }
     const generated = generateDockerfile(mc, contextPaths);
     dockerfileText = generated.text;
     instructions = generated.instructions;
     const content = Buffer.from(dockerfileText, 'utf8');
-    context.unshift({ path: GENERATED_DOCKERFILE, type: 'file', mode: 0o644, size: content.length, sha256: sha256(content), content, origin: [], generated: true });
+    context.unshift({
+      path: GENERATED_DOCKERFILE,
+      type: 'file',
+      mode: 0o644,
+      size: content.length,
+      sha256: sha256(content),
+      content,
+      origin: [],
+      generated: true,
+    });
   }
 
   const digest = masterCopyDigest(
     mc,
-    context.filter((e) => !e.generated).map((e) => ({ path: e.path, type: e.type, mode: e.mode, sha256: e.sha256, linkTarget: e.linkTarget })),
+    context
+      .filter((e) => !e.generated)
+      .map((e) => ({
+        path: e.path,
+        type: e.type,
+        mode: e.mode,
+        sha256: e.sha256,
+        linkTarget: e.linkTarget,
+      })),
   );
-  const userLabels = Object.fromEntries(Object.entries(mc.labels ?? {}).map(([k, v]) => [k, String(v)]));
+  const userLabels = Object.fromEntries(
+    Object.entries(mc.labels ?? {}).map(([k, v]) => [k, String(v)]),
+  );
   return {
     name: mc.name,
     version: mc.version,
     tag: `${mc.name}:${mc.version}`,
     digest,
-    labels: { ...userLabels, [LABEL_NAME]: mc.name, [LABEL_VERSION]: mc.version, [LABEL_DIGEST]: digest, [LABEL_MASTER_COPY]: canonicalJson(canonicalMasterCopy(mc)), [LABEL_MANAGED]: MANAGED_VALUE },
-    buildArgs: Object.fromEntries(Object.entries(mc.build?.args ?? {}).map(([k, v]) => [k, String(v)])),
+    labels: {
+      ...userLabels,
+      [LABEL_NAME]: mc.name,
+      [LABEL_VERSION]: mc.version,
+      [LABEL_DIGEST]: digest,
+      [LABEL_MASTER_COPY]: canonicalJson(canonicalMasterCopy(mc)),
+      [LABEL_MANAGED]: MANAGED_VALUE,
+    },
+    buildArgs: Object.fromEntries(
+      Object.entries(mc.build?.args ?? {}).map(([k, v]) => [k, String(v)]),
+    ),
     dockerfilePath,
     dockerfileText,
     instructions,
@@ -162,7 +248,8 @@ export async function planBuild(mc: MasterCopy, folder: string, fs: BuildFileSys
 
 /** "0644" → 0o644. */
 export function parseMode(mode: string, origin: PathSegment[]): number {
-  if (!/^0?[0-7]{3,4}$/.test(mode)) throw new BuildPlanError(`${mode} is not an octal mode like "0644".`, origin);
+  if (!/^0?[0-7]{3,4}$/.test(mode))
+    throw new BuildPlanError(`${mode} is not an octal mode like "0644".`, origin);
   return parseInt(mode, 8);
 }
 
@@ -178,7 +265,13 @@ class ContextWalker {
     private readonly signal: AbortSignal | undefined,
   ) {}
 
-  async fileEntry(hostPath: string, path: string, mode: number, info: FileInfo, origin: PathSegment[]): Promise<ContextEntry> {
+  async fileEntry(
+    hostPath: string,
+    path: string,
+    mode: number,
+    info: FileInfo,
+    origin: PathSegment[],
+  ): Promise<ContextEntry> {
     const hash = createHash('sha256');
     let read = 0;
     try {
@@ -190,8 +283,18 @@ class ContextWalker {
       if (e instanceof FileChangedError) throw new BuildPlanError(e.message, origin, { cause: e });
       throw e;
     }
-    if (read !== info.size) throw new BuildPlanError(`${hostPath} changed while it was being read; try again.`, origin);
-    return { path, type: 'file', mode, size: info.size, sha256: hash.digest('hex'), hostPath, identity: info.identity, origin };
+    if (read !== info.size)
+      throw new BuildPlanError(`${hostPath} changed while it was being read; try again.`, origin);
+    return {
+      path,
+      type: 'file',
+      mode,
+      size: info.size,
+      sha256: hash.digest('hex'),
+      hostPath,
+      identity: info.identity,
+      origin,
+    };
   }
 
   /**
@@ -221,14 +324,36 @@ class ContextWalker {
       if (leaveOut?.(childRel, info.type)) {
         // An ignored folder is still walked when an exception could take something inside back in.
         if (info.type === 'directory' && ignore?.hasExceptions && !ALWAYS_LEFT_OUT.has(name)) {
-          await this.folderContents(hostPath, prefix, origin, out, mode, leaveOut, ignore, childRel);
+          await this.folderContents(
+            hostPath,
+            prefix,
+            origin,
+            out,
+            mode,
+            leaveOut,
+            ignore,
+            childRel,
+          );
         }
         continue;
       }
       if (info.type === 'symlink') {
-        out.push({ path, type: 'symlink', mode: 0o777, size: 0, linkTarget: await this.fs.readlink(hostPath), origin });
+        out.push({
+          path,
+          type: 'symlink',
+          mode: 0o777,
+          size: 0,
+          linkTarget: await this.fs.readlink(hostPath),
+          origin,
+        });
       } else if (info.type === 'directory') {
-        out.push({ path, type: 'directory', mode: mode !== undefined ? folderMode(mode) : info.mode & 0o777, size: 0, origin });
+        out.push({
+          path,
+          type: 'directory',
+          mode: mode !== undefined ? folderMode(mode) : info.mode & 0o777,
+          size: 0,
+          origin,
+        });
         await this.folderContents(hostPath, prefix, origin, out, mode, leaveOut, ignore, childRel);
       } else {
         out.push(await this.fileEntry(hostPath, path, mode ?? info.mode & 0o777, info, origin));
@@ -238,13 +363,27 @@ class ContextWalker {
 }
 
 /** Resolves a host path of the master copy, refusing one that leads (or links) out of its folder. */
-async function insideFolder(fs: BuildFileSystem, folder: string, realFolder: string, p: string, origin: PathSegment[]): Promise<string> {
+async function insideFolder(
+  fs: BuildFileSystem,
+  folder: string,
+  realFolder: string,
+  p: string,
+  origin: PathSegment[],
+): Promise<string> {
   const shown = displayOrigin(origin);
-  if (isAbsolute(p) || posix.isAbsolute(p) || p.startsWith('~')) throw new BuildPlanError(`${shown} (${p}) must be relative to the master copy's folder.`, origin);
+  if (isAbsolute(p) || posix.isAbsolute(p) || p.startsWith('~'))
+    throw new BuildPlanError(
+      `${shown} (${p}) must be relative to the master copy's folder.`,
+      origin,
+    );
   const real = await fs.realpath(resolve(folder, p));
-  if (real === undefined) throw new BuildPlanError(`${shown}: ${p} does not exist in ${folder}.`, origin);
+  if (real === undefined)
+    throw new BuildPlanError(`${shown}: ${p} does not exist in ${folder}.`, origin);
   if (isOutside(realFolder, real)) {
-    throw new BuildPlanError(`${shown} (${p}) leads outside the master copy's folder (to ${real}); only files inside it can be used.`, origin);
+    throw new BuildPlanError(
+      `${shown} (${p}) leads outside the master copy's folder (to ${real}); only files inside it can be used.`,
+      origin,
+    );
   }
   return real;
 }
@@ -254,12 +393,17 @@ function ignoreRules(text: string): IgnoreRules {
   try {
     return parseDockerignore(text);
   } catch (e) {
-    if (e instanceof DockerignoreError) throw new BuildPlanError(e.message, ['dockerfile'], { cause: e });
+    if (e instanceof DockerignoreError)
+      throw new BuildPlanError(e.message, ['dockerfile'], { cause: e });
     throw e;
   }
 }
 
-async function secretPaths(mc: MasterCopy, folder: string, fs: BuildFileSystem): Promise<Set<string>> {
+async function secretPaths(
+  mc: MasterCopy,
+  folder: string,
+  fs: BuildFileSystem,
+): Promise<Set<string>> {
   const out = new Set<string>();
   for (const s of mc.secrets ?? []) {
     if (s.fromFile === undefined) continue;
@@ -274,22 +418,36 @@ async function secretPaths(mc: MasterCopy, folder: string, fs: BuildFileSystem):
 /** A .dockerignore is a few lines: reading stops past this. */
 const MAX_DOCKERIGNORE_BYTES = MIB;
 
-async function readText(fs: BuildFileSystem, path: string, info: FileInfo, signal: AbortSignal | undefined): Promise<string> {
+async function readText(
+  fs: BuildFileSystem,
+  path: string,
+  info: FileInfo,
+  signal: AbortSignal | undefined,
+): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
     for await (const c of fs.read(path, signal, info.identity)) {
       size += c.length;
-      if (size > MAX_DOCKERIGNORE_BYTES) throw new BuildPlanError(`${path} is larger than ${mebibytes(MAX_DOCKERIGNORE_BYTES)}; a .dockerignore holds patterns, one a line.`, ['dockerfile']);
+      if (size > MAX_DOCKERIGNORE_BYTES)
+        throw new BuildPlanError(
+          `${path} is larger than ${mebibytes(MAX_DOCKERIGNORE_BYTES)}; a .dockerignore holds patterns, one a line.`,
+          ['dockerfile'],
+        );
       chunks.push(Buffer.from(c));
     }
   } catch (e) {
-    if (e instanceof FileChangedError) throw new BuildPlanError(e.message, ['dockerfile'], { cause: e });
+    if (e instanceof FileChangedError)
+      throw new BuildPlanError(e.message, ['dockerfile'], { cause: e });
     throw e;
   }
   const { text, notUtf8 } = decodeUtf8(Buffer.concat(chunks));
   // Patterns read with U+FFFD in them would not match what Docker matches.
-  if (notUtf8) throw new BuildPlanError(`.dockerignore is not UTF-8: ${describeNotUtf8(notUtf8)}; save it as UTF-8.`, ['dockerfile']);
+  if (notUtf8)
+    throw new BuildPlanError(
+      `.dockerignore is not UTF-8: ${describeNotUtf8(notUtf8)}; save it as UTF-8.`,
+      ['dockerfile'],
+    );
   return text;
 }
 

@@ -24,11 +24,17 @@ export const TAR_MTIME = 946_684_800;
 const MAX_OCTAL_11 = 0o77777777777;
 
 /** The archive as a stream; stops (and ends with an error) when `signal` aborts. */
-export function tarStream(entries: Iterable<TarEntry> | AsyncIterable<TarEntry>, signal?: AbortSignal): Readable {
+export function tarStream(
+  entries: Iterable<TarEntry> | AsyncIterable<TarEntry>,
+  signal?: AbortSignal,
+): Readable {
   return Readable.from(tarChunks(entries, signal), { objectMode: false });
 }
 
-export async function* tarChunks(entries: Iterable<TarEntry> | AsyncIterable<TarEntry>, signal?: AbortSignal): AsyncGenerator<Buffer> {
+export async function* tarChunks(
+  entries: Iterable<TarEntry> | AsyncIterable<TarEntry>,
+  signal?: AbortSignal,
+): AsyncGenerator<Buffer> {
   for await (const entry of entries) {
     signal?.throwIfAborted();
     const size = entry.type === 'file' ? (entry.size ?? 0) : 0;
@@ -38,10 +44,16 @@ export async function* tarChunks(entries: Iterable<TarEntry> | AsyncIterable<Tar
     for await (const chunk of entry.body?.() ?? []) {
       signal?.throwIfAborted();
       written += chunk.length;
-      if (written > size) throw new Error(`${entry.path} grew while it was being sent to the engine (expected ${size} bytes)`);
+      if (written > size)
+        throw new Error(
+          `${entry.path} grew while it was being sent to the engine (expected ${size} bytes)`,
+        );
       yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
     }
-    if (written !== size) throw new Error(`${entry.path} changed while it was being sent to the engine (expected ${size} bytes, read ${written})`);
+    if (written !== size)
+      throw new Error(
+        `${entry.path} changed while it was being sent to the engine (expected ${size} bytes, read ${written})`,
+      );
     const pad = (BLOCK - (size % BLOCK)) % BLOCK;
     if (pad) yield Buffer.alloc(pad);
   }
@@ -49,7 +61,8 @@ export async function* tarChunks(entries: Iterable<TarEntry> | AsyncIterable<Tar
 }
 
 function headerBlocks(entry: TarEntry, size: number): Buffer[] {
-  const name = entry.type === 'directory' && !entry.path.endsWith('/') ? `${entry.path}/` : entry.path;
+  const name =
+    entry.type === 'directory' && !entry.path.endsWith('/') ? `${entry.path}/` : entry.path;
   const link = entry.linkTarget ?? '';
   const pax: [string, string][] = [];
   // ustar fields hold 100 bytes of ASCII; anything longer or wider travels in a pax header.
@@ -64,11 +77,25 @@ function headerBlocks(entry: TarEntry, size: number): Buffer[] {
     out.push(body, Buffer.alloc((BLOCK - (body.length % BLOCK)) % BLOCK));
   }
   const type = entry.type === 'file' ? '0' : entry.type === 'directory' ? '5' : '2';
-  out.push(header({ name: fitsName ? name : asciiStub(name), mode: entry.mode, size: size > MAX_OCTAL_11 ? 0 : size, type, link: pax.some(([k]) => k === 'linkpath') ? '' : link }));
+  out.push(
+    header({
+      name: fitsName ? name : asciiStub(name),
+      mode: entry.mode,
+      size: size > MAX_OCTAL_11 ? 0 : size,
+      type,
+      link: pax.some(([k]) => k === 'linkpath') ? '' : link,
+    }),
+  );
   return out;
 }
 
-function header(h: { name: string; mode: number; size: number; type: string; link: string }): Buffer {
+function header(h: {
+  name: string;
+  mode: number;
+  size: number;
+  type: string;
+  link: string;
+}): Buffer {
   const b = Buffer.alloc(BLOCK);
   b.write(h.name, 0, 100, 'ascii');
   octal(b, 100, 8, h.mode & 0o7777);

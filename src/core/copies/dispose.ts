@@ -18,7 +18,8 @@ import { networkName } from './spec';
  * (a prefix of at least 4 hex digits) or container name; or `ref`, either of the two:
  * a master copy name when copies of that name exist, else a copy.
  */
-export type DisposeTarget = { name: string; version?: string; all?: boolean } | { copy: string } | { ref: string };
+export type DisposeTarget =
+  { name: string; version?: string; all?: boolean } | { copy: string } | { ref: string };
 
 export interface CopyRef {
   name: string;
@@ -35,7 +36,12 @@ export interface DisposeOptions {
   stopTimeoutSeconds?: number;
   /** Asked with what would be disposed (when there is something); false cancels. */
   confirm?: (copies: readonly CopyRef[]) => Promise<boolean> | boolean;
-  onProgress?: (event: { kind: 'disposed'; copy: CopyRef } | { kind: 'network-removed'; name: string } | { kind: 'keeper-removed'; name: string }) => void;
+  onProgress?: (
+    event:
+      | { kind: 'disposed'; copy: CopyRef }
+      | { kind: 'network-removed'; name: string }
+      | { kind: 'keeper-removed'; name: string },
+  ) => void;
 }
 
 export interface DisposeResult {
@@ -49,42 +55,84 @@ export interface DisposeResult {
 }
 
 /** The copies a target means, sorted by name, version, index. Throws CopiesError when it is ambiguous or names no copy. */
-export async function findDisposeTargets(engine: EngineClient, target: DisposeTarget, signal?: AbortSignal): Promise<CopyRef[]> {
+export async function findDisposeTargets(
+  engine: EngineClient,
+  target: DisposeTarget,
+  signal?: AbortSignal,
+): Promise<CopyRef[]> {
   if ('ref' in target) {
-    if ((await engine.listContainers({ [LABEL_NAME]: target.ref, [LABEL_COPY]: true }, signal)).length) return findDisposeTargets(engine, { name: target.ref }, signal);
+    if (
+      (await engine.listContainers({ [LABEL_NAME]: target.ref, [LABEL_COPY]: true }, signal)).length
+    )
+      return findDisposeTargets(engine, { name: target.ref }, signal);
     try {
       return await findDisposeTargets(engine, { copy: target.ref }, signal);
     } catch (e) {
       if (e instanceof CopiesError && e.message.startsWith('No copy')) {
-        throw new CopiesError(`Nothing to dispose for ${target.ref}: no master copy of that name has copies, and no copy has that id or container name. \`mastercopy ps\` lists the copies.`);
+        throw new CopiesError(
+          `Nothing to dispose for ${target.ref}: no master copy of that name has copies, and no copy has that id or container name. \`mastercopy ps\` lists the copies.`,
+        );
       }
       throw e;
     }
   }
   if ('copy' in target) {
-    const all = (await engine.listContainers({ [LABEL_NAME]: true, [LABEL_VERSION]: true, [LABEL_COPY]: true }, signal)).map(toRef).filter(isRef);
+    const all = (
+      await engine.listContainers(
+        { [LABEL_NAME]: true, [LABEL_VERSION]: true, [LABEL_COPY]: true },
+        signal,
+      )
+    )
+      .map(toRef)
+      .filter(isRef);
     const wanted = target.copy.toLowerCase();
-    const matches = all.filter((c) => c.containerName === target.copy || (/^[0-9a-f]{4,64}$/.test(wanted) && c.id.startsWith(wanted)));
-    if (matches.length === 0) throw new CopiesError(`No copy with the id or name ${target.copy}. \`mastercopy ps\` lists the copies (only copies printed by Master Copy can be disposed).`);
-    if (matches.length > 1) throw new CopiesError(`${target.copy} matches ${matches.length} copies (${matches.map((c) => c.id.slice(0, 12)).join(', ')}): give more of the id.`);
+    const matches = all.filter(
+      (c) =>
+        c.containerName === target.copy ||
+        (/^[0-9a-f]{4,64}$/.test(wanted) && c.id.startsWith(wanted)),
+    );
+    if (matches.length === 0)
+      throw new CopiesError(
+        `No copy with the id or name ${target.copy}. \`mastercopy ps\` lists the copies (only copies printed by Master Copy can be disposed).`,
+      );
+    if (matches.length > 1)
+      throw new CopiesError(
+        `${target.copy} matches ${matches.length} copies (${matches.map((c) => c.id.slice(0, 12)).join(', ')}): give more of the id.`,
+      );
     return matches;
   }
-  if (target.all && target.version !== undefined) throw new CopiesError('Dispose either one version (NAME:VERSION) or all of them (--all), not both.');
-  const filter: Record<string, string | true> = { [LABEL_NAME]: target.name, [LABEL_VERSION]: target.version ?? true, [LABEL_COPY]: true };
+  if (target.all && target.version !== undefined)
+    throw new CopiesError(
+      'Dispose either one version (NAME:VERSION) or all of them (--all), not both.',
+    );
+  const filter: Record<string, string | true> = {
+    [LABEL_NAME]: target.name,
+    [LABEL_VERSION]: target.version ?? true,
+    [LABEL_COPY]: true,
+  };
   const copies = (await engine.listContainers(filter, signal)).map(toRef).filter(isRef);
   if (target.version === undefined && !target.all) {
     const versions = [...new Set(copies.map((c) => c.version))].sort();
     if (versions.length > 1) {
-      throw new CopiesError(`${target.name} has copies of ${versions.length} versions (${versions.join(', ')}): name one (${target.name}:${versions[0]}) or dispose of all of them (--all).`);
+      throw new CopiesError(
+        `${target.name} has copies of ${versions.length} versions (${versions.join(', ')}): name one (${target.name}:${versions[0]}) or dispose of all of them (--all).`,
+      );
     }
   }
-  return copies.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0) || a.index - b.index);
+  return copies.sort(
+    (a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0) || a.index - b.index,
+  );
 }
 
 /** Disposes of the target's copies (in parallel), then of each emptied master copy's network. */
-export async function disposeCopies(engine: EngineClient, target: DisposeTarget, options: DisposeOptions = {}): Promise<DisposeResult> {
+export async function disposeCopies(
+  engine: EngineClient,
+  target: DisposeTarget,
+  options: DisposeOptions = {},
+): Promise<DisposeResult> {
   const copies = await findDisposeTargets(engine, target, options.signal);
-  if (copies.length && options.confirm && !(await options.confirm(copies))) return { disposed: [], networksRemoved: [], keepersRemoved: [], cancelled: true };
+  if (copies.length && options.confirm && !(await options.confirm(copies)))
+    return { disposed: [], networksRemoved: [], keepersRemoved: [], cancelled: true };
   const all = 'name' in target && target.all === true;
   const keepersRemoved: string[] = [];
   // The keeper goes first with --all: it would otherwise replace the copies as they go.
@@ -111,22 +159,46 @@ export async function disposeCopies(engine: EngineClient, target: DisposeTarget,
  * What is disposed of on purpose is not to be healed: each version's desired count goes
  * down by what is removed, before it is removed, so that its keeper does not replace it.
  */
-async function lowerDesired(engine: EngineClient, copies: readonly CopyRef[], signal?: AbortSignal): Promise<void> {
+async function lowerDesired(
+  engine: EngineClient,
+  copies: readonly CopyRef[],
+  signal?: AbortSignal,
+): Promise<void> {
   const versions = new Map<string, CopyRef[]>();
-  for (const c of copies) versions.set(`${c.name}\u0000${c.version}`, [...(versions.get(`${c.name}\u0000${c.version}`) ?? []), c]);
+  for (const c of copies)
+    versions.set(`${c.name}\u0000${c.version}`, [
+      ...(versions.get(`${c.name}\u0000${c.version}`) ?? []),
+      c,
+    ]);
   for (const list of versions.values()) {
     const { name, version } = list[0];
-    const remaining = (await engine.listContainers({ [LABEL_NAME]: name, [LABEL_VERSION]: version, [LABEL_COPY]: true }, signal)).filter((c) => !list.some((x) => x.id === c.id)).length;
+    const remaining = (
+      await engine.listContainers(
+        { [LABEL_NAME]: name, [LABEL_VERSION]: version, [LABEL_COPY]: true },
+        signal,
+      )
+    ).filter((c) => !list.some((x) => x.id === c.id)).length;
     await setDesired(engine, name, { version, count: remaining, by: 'dispose' });
   }
 }
 
 /** Stops and removes these copies in parallel, each only if it still carries its labels. */
-export async function removeCopies(engine: EngineClient, copies: readonly CopyRef[], options: Pick<DisposeOptions, 'signal' | 'stopTimeoutSeconds' | 'onProgress'> = {}): Promise<void> {
+export async function removeCopies(
+  engine: EngineClient,
+  copies: readonly CopyRef[],
+  options: Pick<DisposeOptions, 'signal' | 'stopTimeoutSeconds' | 'onProgress'> = {},
+): Promise<void> {
   const results = await Promise.allSettled(
     copies.map(async (copy) => {
-      const filter = { [LABEL_NAME]: copy.name, [LABEL_VERSION]: copy.version, [LABEL_COPY]: String(copy.index) };
-      await engine.stopAndRemoveContainer(copy.id, filter, { stopTimeoutSeconds: options.stopTimeoutSeconds ?? 10, signal: options.signal });
+      const filter = {
+        [LABEL_NAME]: copy.name,
+        [LABEL_VERSION]: copy.version,
+        [LABEL_COPY]: String(copy.index),
+      };
+      await engine.stopAndRemoveContainer(copy.id, filter, {
+        stopTimeoutSeconds: options.stopTimeoutSeconds ?? 10,
+        signal: options.signal,
+      });
       options.onProgress?.({ kind: 'disposed', copy });
     }),
   );
@@ -135,25 +207,45 @@ export async function removeCopies(engine: EngineClient, copies: readonly CopyRe
 }
 
 /** Removes `mastercopy-NAME` when no copy of NAME remains. True when it removed it. */
-export async function removeNetworkIfUnused(engine: EngineClient, name: string, signal?: AbortSignal): Promise<boolean> {
+export async function removeNetworkIfUnused(
+  engine: EngineClient,
+  name: string,
+  signal?: AbortSignal,
+): Promise<boolean> {
   if ((await engine.listContainers({ [LABEL_NAME]: name }, signal)).length > 0) return false;
   const wanted = networkName(name);
-  const network = (await engine.listNetworks({ [LABEL_NAME]: name }, signal)).find((n) => n.name === wanted);
+  const network = (await engine.listNetworks({ [LABEL_NAME]: name }, signal)).find(
+    (n) => n.name === wanted,
+  );
   if (!network) return false;
   try {
     await engine.removeNetwork(network.id, { [LABEL_NAME]: name }, signal);
     return true;
   } catch (e) {
     // Someone attached their own container to it: leave the network (and that container) be.
-    if (e instanceof NotManagedError || (e instanceof EngineRequestError && (e.statusCode === 403 || e.statusCode === 409))) return false;
+    if (
+      e instanceof NotManagedError ||
+      (e instanceof EngineRequestError && (e.statusCode === 403 || e.statusCode === 409))
+    )
+      return false;
     throw e;
   }
 }
 
-function toRef(c: { id: string; name: string; labels: Record<string, string> }): CopyRef | undefined {
+function toRef(c: {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+}): CopyRef | undefined {
   const index = copyIndex(c.labels);
   if (index === undefined) return undefined;
-  return { name: c.labels[LABEL_NAME], version: c.labels[LABEL_VERSION], index, id: c.id, containerName: c.name };
+  return {
+    name: c.labels[LABEL_NAME],
+    version: c.labels[LABEL_VERSION],
+    index,
+    id: c.id,
+    containerName: c.name,
+  };
 }
 
 function isRef(c: CopyRef | undefined): c is CopyRef {

@@ -10,16 +10,31 @@ import { delay } from '../util/delay';
 import { healthTiming, HTTP_PROBE_PATH, type HealthTiming } from './spec';
 
 /** One GET; resolves to the status code, or undefined when there was no answer in time. */
-export type HttpProbe = (url: { host: string; port: number; path: string }, timeoutMs: number, signal?: AbortSignal) => Promise<number | undefined>;
+export type HttpProbe = (
+  url: { host: string; port: number; path: string },
+  timeoutMs: number,
+  signal?: AbortSignal,
+) => Promise<number | undefined>;
 
 export const nodeHttpProbe: HttpProbe = (url, timeoutMs, signal) =>
   new Promise((resolve) => {
     // A path no request can carry (from a label an older version wrote) fails the probe: it never throws.
     if (!HTTP_PROBE_PATH.test(url.path)) return resolve(undefined);
-    const req = request({ host: url.host, port: url.port, path: url.path, method: 'GET', timeout: timeoutMs, signal, headers: { 'user-agent': 'mastercopy-health' } }, (res) => {
-      res.resume();
-      resolve(res.statusCode);
-    });
+    const req = request(
+      {
+        host: url.host,
+        port: url.port,
+        path: url.path,
+        method: 'GET',
+        timeout: timeoutMs,
+        signal,
+        headers: { 'user-agent': 'mastercopy-health' },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      },
+    );
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(undefined));
     req.end();
@@ -35,15 +50,28 @@ export interface HealthWaitOptions {
 }
 
 /** Resolves to whether copy `id` became healthy, following `mc.health`'s rules. AbortError when `signal` aborts. */
-export async function waitForHealth(engine: EngineClient, mc: MasterCopy, id: string, options: HealthWaitOptions = {}): Promise<HealthOutcome> {
+export async function waitForHealth(
+  engine: EngineClient,
+  mc: MasterCopy,
+  id: string,
+  options: HealthWaitOptions = {},
+): Promise<HealthOutcome> {
   const health = mc.health;
   if (!health) return { healthy: true };
   const timing = healthTiming(health);
-  if (health.http) return waitForHttp(engine, id, health.http.port, health.http.path ?? '/', timing, options);
+  if (health.http)
+    return waitForHttp(engine, id, health.http.port, health.http.path ?? '/', timing, options);
   return waitForEngineHealth(engine, id, timing, options.signal);
 }
 
-async function waitForHttp(engine: EngineClient, id: string, port: number, path: string, timing: HealthTiming, options: HealthWaitOptions): Promise<HealthOutcome> {
+async function waitForHttp(
+  engine: EngineClient,
+  id: string,
+  port: number,
+  path: string,
+  timing: HealthTiming,
+  options: HealthWaitOptions,
+): Promise<HealthOutcome> {
   const { signal } = options;
   const probe = options.probe ?? nodeHttpProbe;
   const started = Date.now();
@@ -58,30 +86,55 @@ async function waitForHttp(engine: EngineClient, id: string, port: number, path:
     if (published === undefined) {
       last = `container port ${port}/tcp is not published`;
     } else {
-      const status = await probe({ host: options.probeHost ?? '127.0.0.1', port: published, path }, timing.timeoutMs, signal);
+      const status = await probe(
+        { host: options.probeHost ?? '127.0.0.1', port: published, path },
+        timing.timeoutMs,
+        signal,
+      );
       signal?.throwIfAborted();
       if (status !== undefined && status >= 200 && status < 400) return { healthy: true };
-      last = status === undefined ? `GET ${path} on port ${published} got no answer within ${timing.timeoutMs} ms` : `GET ${path} answered ${status}`;
+      last =
+        status === undefined
+          ? `GET ${path} on port ${published} got no answer within ${timing.timeoutMs} ms`
+          : `GET ${path} answered ${status}`;
     }
     if (Date.now() - started >= timing.startPeriodMs && ++failures >= timing.retries) {
-      return { healthy: false, reason: `${failures} probe${failures === 1 ? '' : 's'} in a row failed after the start period; the last: ${last}` };
+      return {
+        healthy: false,
+        reason: `${failures} probe${failures === 1 ? '' : 's'} in a row failed after the start period; the last: ${last}`,
+      };
     }
     await delay(timing.intervalMs, signal);
   }
 }
 
-async function waitForEngineHealth(engine: EngineClient, id: string, timing: HealthTiming, signal?: AbortSignal): Promise<HealthOutcome> {
+async function waitForEngineHealth(
+  engine: EngineClient,
+  id: string,
+  timing: HealthTiming,
+  signal?: AbortSignal,
+): Promise<HealthOutcome> {
   // The engine applies the rules itself; the deadline only guards against a check that never reports.
-  const deadline = Date.now() + timing.startPeriodMs + (timing.retries + 1) * (timing.intervalMs + timing.timeoutMs) + 5000;
+  const deadline =
+    Date.now() +
+    timing.startPeriodMs +
+    (timing.retries + 1) * (timing.intervalMs + timing.timeoutMs) +
+    5000;
   const poll = Math.min(250, timing.intervalMs);
   for (;;) {
     const details = await engine.inspectContainer(id, signal);
     const stopped = stoppedReason(details);
     if (stopped) return { healthy: false, reason: stopped };
     if (details?.health === 'healthy') return { healthy: true };
-    if (details?.health === 'unhealthy') return { healthy: false, reason: `the health command failed ${timing.retries} times in a row` };
-    if (details && details.health === undefined) return { healthy: false, reason: 'the copy has no health check' };
-    if (Date.now() > deadline) return { healthy: false, reason: 'the engine never reported it healthy' };
+    if (details?.health === 'unhealthy')
+      return {
+        healthy: false,
+        reason: `the health command failed ${timing.retries} times in a row`,
+      };
+    if (details && details.health === undefined)
+      return { healthy: false, reason: 'the copy has no health check' };
+    if (Date.now() > deadline)
+      return { healthy: false, reason: 'the engine never reported it healthy' };
     await delay(poll, signal);
   }
 }
@@ -93,7 +146,11 @@ export function stoppedReason(details: ContainerDetails | undefined): string | u
 }
 
 /** The host port a container port is published on, over TCP. */
-export function tcpHostPort(ports: readonly PublishedPort[], containerPort: number): number | undefined {
-  return ports.find((p) => p.containerPort === containerPort && p.protocol === 'tcp' && p.hostPort !== undefined)?.hostPort;
+export function tcpHostPort(
+  ports: readonly PublishedPort[],
+  containerPort: number,
+): number | undefined {
+  return ports.find(
+    (p) => p.containerPort === containerPort && p.protocol === 'tcp' && p.hostPort !== undefined,
+  )?.hostPort;
 }
-

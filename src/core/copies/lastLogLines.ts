@@ -7,13 +7,22 @@ import { LogDecoder } from '../logs/LogDecoder';
 
 const QUIET_MS = 300;
 
-export async function lastLogLines(engine: EngineClient, id: string, lines = 20, options: { signal?: AbortSignal; quietMs?: number } = {}): Promise<string[]> {
+export async function lastLogLines(
+  engine: EngineClient,
+  id: string,
+  lines = 20,
+  options: { signal?: AbortSignal; quietMs?: number } = {},
+): Promise<string[]> {
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   const { stream, multiplexed } = await engine.logs(id, { tail: lines, timestamps: false }, signal);
   const collected: string[] = [];
   // Without timestamps: this request asks for none (a report shows the text only).
-  const decoder = new LogDecoder({ multiplexed, timestamps: false, onLine: (line) => collected.push(line.text) });
+  const decoder = new LogDecoder({
+    multiplexed,
+    timestamps: false,
+    onLine: (line) => collected.push(line.text),
+  });
 
   await new Promise<void>((resolve) => {
     let quiet: NodeJS.Timeout | undefined;

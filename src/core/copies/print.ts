@@ -23,7 +23,13 @@ import { lastLogLines } from './lastLogLines';
 import { copyIndex } from './ps';
 import { setDesired } from '../deploy/desired';
 import { resolveSecrets, type ReadTextFile } from './secrets';
-import { copyContainerSpec, legacyVolumeName, networkName, PUBLISH_HOST_IP, volumeName } from './spec';
+import {
+  copyContainerSpec,
+  legacyVolumeName,
+  networkName,
+  PUBLISH_HOST_IP,
+  volumeName,
+} from './spec';
 
 export const MAX_COPIES = 1000;
 
@@ -101,10 +107,18 @@ export function versionFilter(mc: Pick<MasterCopy, 'name' | 'version'>): Record<
  * file is). Throws SecretError, PortTakenError, CopiesError, the build's errors, the
  * engine's errors (EngineUnreachableError, …), or the abort reason when `signal` aborts.
  */
-export async function printCopies(engine: EngineClient, mc: MasterCopy, folder: string, options: PrintOptions): Promise<PrintResult> {
+export async function printCopies(
+  engine: EngineClient,
+  mc: MasterCopy,
+  folder: string,
+  options: PrintOptions,
+): Promise<PrintResult> {
   const { signal, onProgress } = options;
   const count = options.copies ?? mc.copies ?? 1;
-  if (!Number.isInteger(count) || count < 1 || count > MAX_COPIES) throw new CopiesError(`The number of copies must be a whole number from 1 to ${MAX_COPIES}, not ${count}.`);
+  if (!Number.isInteger(count) || count < 1 || count > MAX_COPIES)
+    throw new CopiesError(
+      `The number of copies must be a whole number from 1 to ${MAX_COPIES}, not ${count}.`,
+    );
   const extraLabels = options.extraLabels ?? {};
 
   const secrets = await resolveSecrets(mc, folder, options.env, options.readFile);
@@ -115,14 +129,21 @@ export async function printCopies(engine: EngineClient, mc: MasterCopy, folder: 
     const p = fixed[0];
     throw new CopiesError(
       `${mc.name}:${mc.version} publishes container port ${p.port} on the fixed host port ${p.hostPort}, which only one copy can hold` +
-        (existing.length ? ` (${existing.length} cop${existing.length === 1 ? 'y exists' : 'ies exist'} already)` : '') +
+        (existing.length
+          ? ` (${existing.length} cop${existing.length === 1 ? 'y exists' : 'ies exist'} already)`
+          : '') +
         `. Remove \`hostPort\` to give each copy an ephemeral port, or print a single copy.`,
     );
   }
 
   const built = options.image
     ? { status: 'up-to-date' as const, ...options.image }
-    : await buildMasterCopy(engine, mc, folder, { signal, extraLabels, files: options.files, onProgress: onProgress && ((event) => onProgress({ kind: 'build', event })) });
+    : await buildMasterCopy(engine, mc, folder, {
+        signal,
+        extraLabels,
+        files: options.files,
+        onProgress: onProgress && ((event) => onProgress({ kind: 'build', event })),
+      });
   onProgress?.({ kind: 'built', status: built.status, tag: built.tag, digest: built.digest });
 
   const network = await ensureNetwork(engine, mc.name, extraLabels, signal);
@@ -135,12 +156,25 @@ export async function printCopies(engine: EngineClient, mc: MasterCopy, folder: 
 
   const firstIndex = existing.reduce((max, c) => Math.max(max, copyIndex(c.labels) ?? -1), -1) + 1;
   // Before the copies exist, so that a keeper does not take them for too many (and back if they fail).
-  await setDesired(engine, mc.name, { version: mc.version, count: existing.length + count, by: options.desiredBy ?? 'print' }, extraLabels);
+  await setDesired(
+    engine,
+    mc.name,
+    { version: mc.version, count: existing.length + count, by: options.desiredBy ?? 'print' },
+    extraLabels,
+  );
   onProgress?.({ kind: 'starting', count, firstIndex });
   const indices = Array.from({ length: count }, (_, i) => firstIndex + i);
   const settled = await Promise.allSettled(
     indices.map(async (index) => {
-      const spec = copyContainerSpec(mc, { image: built.tag, digest: built.digest, index, network: network.id, secrets, extraLabels, volumeNames });
+      const spec = copyContainerSpec(mc, {
+        image: built.tag,
+        digest: built.digest,
+        index,
+        network: network.id,
+        secrets,
+        extraLabels,
+        volumeNames,
+      });
       let id: string;
       try {
         ({ id } = await engine.createAndStartContainer(spec, signal));
@@ -157,8 +191,17 @@ export async function printCopies(engine: EngineClient, mc: MasterCopy, folder: 
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed || signal?.aborted) {
     // All or nothing: take back what this print started (not with the aborted signal).
-    await Promise.allSettled(copies.map((c) => engine.stopAndRemoveContainer(c.id, versionFilter(mc), { stopTimeoutSeconds: 2 })));
-    await setDesired(engine, mc.name, { version: mc.version, count: existing.length, by: 'print (failed)' }, extraLabels).catch(() => undefined);
+    await Promise.allSettled(
+      copies.map((c) =>
+        engine.stopAndRemoveContainer(c.id, versionFilter(mc), { stopTimeoutSeconds: 2 }),
+      ),
+    );
+    await setDesired(
+      engine,
+      mc.name,
+      { version: mc.version, count: existing.length, by: 'print (failed)' },
+      extraLabels,
+    ).catch(() => undefined);
     if (signal?.aborted) throw signal.reason ?? failed?.reason;
     throw failed?.reason;
   }
@@ -168,19 +211,28 @@ export async function printCopies(engine: EngineClient, mc: MasterCopy, folder: 
     network: network.name,
     copies,
     unhealthy: [],
-    healthChecked: mc.health !== undefined && (mc.health.http !== undefined || mc.health.command !== undefined),
+    healthChecked:
+      mc.health !== undefined && (mc.health.http !== undefined || mc.health.command !== undefined),
   };
   if (!result.healthChecked || options.waitForHealth === false) return result;
 
   onProgress?.({ kind: 'waiting-for-health', count: copies.length });
   const outcomes = await Promise.all(
     copies.map(async (copy) => {
-      const outcome = await waitForHealth(engine, mc, copy.id, { signal, probe: options.probe, probeHost: options.probeHost });
+      const outcome = await waitForHealth(engine, mc, copy.id, {
+        signal,
+        probe: options.probe,
+        probeHost: options.probeHost,
+      });
       if (outcome.healthy) {
         onProgress?.({ kind: 'healthy', copy });
         return undefined;
       }
-      const lines = await lastLogLines(engine, copy.id, options.logLines ?? 20, { signal }).catch((e: unknown) => [`(the log could not be read: ${e instanceof Error ? e.message : String(e)})`]);
+      const lines = await lastLogLines(engine, copy.id, options.logLines ?? 20, { signal }).catch(
+        (e: unknown) => [
+          `(the log could not be read: ${e instanceof Error ? e.message : String(e)})`,
+        ],
+      );
       const unhealthy: UnhealthyCopy = { ...copy, reason: outcome.reason, lastLogLines: lines };
       onProgress?.({ kind: 'unhealthy', copy: unhealthy });
       return unhealthy;
@@ -197,25 +249,40 @@ export async function printCopies(engine: EngineClient, mc: MasterCopy, folder: 
  * keeps the same one (the lowest id) and removes the others that nothing uses — which
  * also repairs a duplicate left by an older Master Copy.
  */
-export async function ensureNetwork(engine: EngineClient, name: string, extraLabels: Record<string, string>, signal?: AbortSignal): Promise<{ name: string; id: string; created: boolean }> {
+export async function ensureNetwork(
+  engine: EngineClient,
+  name: string,
+  extraLabels: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<{ name: string; id: string; created: boolean }> {
   const wanted = networkName(name);
-  const ours = async () => (await engine.listNetworks({ [LABEL_NAME]: name }, signal)).filter((n) => n.name === wanted).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const ours = async () =>
+    (await engine.listNetworks({ [LABEL_NAME]: name }, signal))
+      .filter((n) => n.name === wanted)
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   let found = await ours();
   let created = false;
   if (found.length === 0) {
     try {
-      await engine.createNetwork({ name: wanted, labels: { ...extraLabels, [LABEL_NAME]: name } }, signal);
+      await engine.createNetwork(
+        { name: wanted, labels: { ...extraLabels, [LABEL_NAME]: name } },
+        signal,
+      );
       created = true;
     } catch (e) {
       // 409: it exists — made by a print running at the same time, or by someone else.
       if (!(e instanceof EngineRequestError && e.statusCode === 409)) throw e;
     }
     found = await ours();
-    if (found.length === 0) throw new CopiesError(`A network named ${wanted} exists but was not created by Master Copy for ${name}; it is left alone. Remove or rename it to print ${name}.`);
+    if (found.length === 0)
+      throw new CopiesError(
+        `A network named ${wanted} exists but was not created by Master Copy for ${name}; it is left alone. Remove or rename it to print ${name}.`,
+      );
   }
   const [keep, ...extra] = found;
   // In use (a copy of an older print on it): it stays, and is removed once it is not.
-  for (const n of extra) await engine.removeNetwork(n.id, { [LABEL_NAME]: name }, signal).catch(() => undefined);
+  for (const n of extra)
+    await engine.removeNetwork(n.id, { [LABEL_NAME]: name }, signal).catch(() => undefined);
   return { name: wanted, id: keep.id, created: created && found.length === 1 };
 }
 
@@ -224,20 +291,45 @@ export async function ensureNetwork(engine: EngineClient, name: string, extraLab
  * made (`mastercopy-NAME-VOLUME`, ours and labelled with this name) where it exists, so
  * that its data stays in use; else volumeName()'s.
  */
-export async function resolveVolumeNames(engine: EngineClient, mc: Pick<MasterCopy, 'name' | 'volumes'>, signal?: AbortSignal): Promise<Record<string, string>> {
+export async function resolveVolumeNames(
+  engine: EngineClient,
+  mc: Pick<MasterCopy, 'name' | 'volumes'>,
+  signal?: AbortSignal,
+): Promise<Record<string, string>> {
   if (!mc.volumes?.length) return {};
-  const ours = new Set((await engine.listVolumes({ [LABEL_NAME]: mc.name }, signal)).map((v) => v.name));
-  return Object.fromEntries(mc.volumes.map((v) => [v.name, ours.has(legacyVolumeName(mc.name, v.name)) ? legacyVolumeName(mc.name, v.name) : volumeName(mc.name, v.name)]));
+  const ours = new Set(
+    (await engine.listVolumes({ [LABEL_NAME]: mc.name }, signal)).map((v) => v.name),
+  );
+  return Object.fromEntries(
+    mc.volumes.map((v) => [
+      v.name,
+      ours.has(legacyVolumeName(mc.name, v.name))
+        ? legacyVolumeName(mc.name, v.name)
+        : volumeName(mc.name, v.name),
+    ]),
+  );
 }
 
 /** A named volume, ours; created when missing. Refuses a same-named volume that is not ours. */
-async function ensureVolume(engine: EngineClient, name: string, volume: string, extraLabels: Record<string, string>, signal?: AbortSignal): Promise<boolean> {
-  const ours = async () => (await engine.listVolumes({ [LABEL_NAME]: name }, signal)).some((v) => v.name === volume);
+async function ensureVolume(
+  engine: EngineClient,
+  name: string,
+  volume: string,
+  extraLabels: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const ours = async () =>
+    (await engine.listVolumes({ [LABEL_NAME]: name }, signal)).some((v) => v.name === volume);
   if (await ours()) return false;
   // Creating a volume that exists answers with the existing one, whoever made it: check.
-  await engine.createVolume({ name: volume, labels: { ...extraLabels, [LABEL_NAME]: name } }, signal);
+  await engine.createVolume(
+    { name: volume, labels: { ...extraLabels, [LABEL_NAME]: name } },
+    signal,
+  );
   if (await ours()) return true;
-  throw new CopiesError(`A volume named ${volume} exists but was not created by Master Copy for ${name}; it is left alone. Remove or rename it to print ${name}.`);
+  throw new CopiesError(
+    `A volume named ${volume} exists but was not created by Master Copy for ${name}; it is left alone. Remove or rename it to print ${name}.`,
+  );
 }
 
 /** A port that is taken or a name in use, said in our words. */
@@ -248,7 +340,8 @@ function explainStartError(e: unknown, mc: MasterCopy, containerName: string): u
     const m = /(\d+\.\d+\.\d+\.\d+):(\d+)/.exec(e.engineMessage);
     const hostPort = m ? Number(m[2]) : fixed[0]?.hostPort;
     const port = fixed.find((p) => p.hostPort === hostPort) ?? fixed[0];
-    if (port && hostPort !== undefined) return new PortTakenError(m?.[1] ?? PUBLISH_HOST_IP, hostPort, port.port, e.engineMessage);
+    if (port && hostPort !== undefined)
+      return new PortTakenError(m?.[1] ?? PUBLISH_HOST_IP, hostPort, port.port, e.engineMessage);
   }
   if (e.statusCode === 409 && /name .* is already in use/i.test(e.engineMessage)) {
     return new CopiesError(

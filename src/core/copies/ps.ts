@@ -1,6 +1,12 @@
 // The running copies, as stable records that can be shown in a table, a tree or as JSON.
 import type { ContainerSummary, EngineClient } from '../engine/EngineClient';
-import { LABEL_COPY, LABEL_DIGEST, LABEL_NAME, LABEL_VERSION, type LabelFilter } from '../engine/labels';
+import {
+  LABEL_COPY,
+  LABEL_DIGEST,
+  LABEL_NAME,
+  LABEL_VERSION,
+  type LabelFilter,
+} from '../engine/labels';
 import type { HttpProbe } from './health';
 import { LABEL_HEALTH_HTTP, parseHealthHttpLabel, PUBLISH_HOST_IP } from './spec';
 
@@ -31,7 +37,12 @@ export interface CopyRecord {
   shortId: string;
   state: ContainerSummary['status'];
   health: CopyHealth;
-  ports: { container: number; protocol: 'tcp' | 'udp'; host: number | null; hostIp: string | null }[];
+  ports: {
+    container: number;
+    protocol: 'tcp' | 'udp';
+    host: number | null;
+    hostIp: string | null;
+  }[];
   image: string;
   digest: string | null;
   digestMatches: boolean;
@@ -62,16 +73,30 @@ export function copyIndex(labels: Readonly<Record<string, string>>): number | un
 }
 
 /** Our copies (containers with a name, version and index label), as records, sorted. */
-export async function listCopies(engine: EngineClient, options: ListCopiesOptions = {}): Promise<CopyRecord[]> {
+export async function listCopies(
+  engine: EngineClient,
+  options: ListCopiesOptions = {},
+): Promise<CopyRecord[]> {
   const { signal } = options;
-  const filter: Record<string, string | true> = { [LABEL_NAME]: options.name ?? true, [LABEL_VERSION]: true, [LABEL_COPY]: true };
-  if (options.name !== undefined && options.version !== undefined) filter[LABEL_VERSION] = options.version;
-  const imageFilter: LabelFilter = options.name !== undefined ? { [LABEL_NAME]: options.name } : { [LABEL_NAME]: true };
-  const [containers, images] = await Promise.all([engine.listContainers(filter, signal), engine.listImages(imageFilter, signal)]);
+  const filter: Record<string, string | true> = {
+    [LABEL_NAME]: options.name ?? true,
+    [LABEL_VERSION]: true,
+    [LABEL_COPY]: true,
+  };
+  if (options.name !== undefined && options.version !== undefined)
+    filter[LABEL_VERSION] = options.version;
+  const imageFilter: LabelFilter =
+    options.name !== undefined ? { [LABEL_NAME]: options.name } : { [LABEL_NAME]: true };
+  const [containers, images] = await Promise.all([
+    engine.listContainers(filter, signal),
+    engine.listImages(imageFilter, signal),
+  ]);
 
   // The digest each NAME:VERSION tag carries now.
   const tagDigest = new Map<string, string>();
-  for (const image of images) for (const tag of image.tags) if (image.labels[LABEL_DIGEST]) tagDigest.set(tag, image.labels[LABEL_DIGEST]);
+  for (const image of images)
+    for (const tag of image.tags)
+      if (image.labels[LABEL_DIGEST]) tagDigest.set(tag, image.labels[LABEL_DIGEST]);
 
   const records = await Promise.all(
     containers
@@ -90,15 +115,27 @@ export async function listCopies(engine: EngineClient, options: ListCopiesOption
           state: c.status,
           health: await healthOf(c, options),
           ports: c.ports
-            .map((p) => ({ container: p.containerPort, protocol: p.protocol, host: p.hostPort ?? null, hostIp: p.hostIp ?? null }))
-            .sort((a, b) => a.container - b.container || a.protocol.localeCompare(b.protocol) || (a.hostIp ?? '').localeCompare(b.hostIp ?? '')),
+            .map((p) => ({
+              container: p.containerPort,
+              protocol: p.protocol,
+              host: p.hostPort ?? null,
+              hostIp: p.hostIp ?? null,
+            }))
+            .sort(
+              (a, b) =>
+                a.container - b.container ||
+                a.protocol.localeCompare(b.protocol) ||
+                (a.hostIp ?? '').localeCompare(b.hostIp ?? ''),
+            ),
           image: c.image,
           digest,
           digestMatches: digest !== null && current === digest,
         };
       }),
   );
-  return records.sort((a, b) => compare(a.name, b.name) || compareVersions(a.version, b.version) || a.index - b.index);
+  return records.sort(
+    (a, b) => compare(a.name, b.name) || compareVersions(a.version, b.version) || a.index - b.index,
+  );
 }
 
 async function healthOf(c: ContainerSummary, options: ListCopiesOptions): Promise<CopyHealth> {
@@ -108,11 +145,17 @@ async function healthOf(c: ContainerSummary, options: ListCopiesOptions): Promis
   if (/\(healthy\)/.test(c.statusText)) return 'healthy';
   const http = parseHealthHttpLabel(c.labels[LABEL_HEALTH_HTTP]);
   if (!http || !options.probe || c.status !== 'running') return 'none';
-  const hostPort = c.ports.find((p) => p.containerPort === http.port && p.protocol === 'tcp' && p.hostPort !== undefined)?.hostPort;
+  const hostPort = c.ports.find(
+    (p) => p.containerPort === http.port && p.protocol === 'tcp' && p.hostPort !== undefined,
+  )?.hostPort;
   if (hostPort === undefined) return 'unhealthy';
   let status: number | undefined;
   try {
-    status = await options.probe({ host: options.probeHost ?? PUBLISH_HOST_IP, port: hostPort, path: http.path }, options.probeTimeoutMs ?? 1000, options.signal);
+    status = await options.probe(
+      { host: options.probeHost ?? PUBLISH_HOST_IP, port: hostPort, path: http.path },
+      options.probeTimeoutMs ?? 1000,
+      options.signal,
+    );
   } catch (e) {
     // One copy's failed probe is that copy's health, never the whole list's failure.
     if (options.signal?.aborted) throw e;

@@ -6,7 +6,13 @@ import type { EngineClient } from '../engine/EngineClient';
 import type { MasterCopy } from '../mastercopy/model';
 import { removeCopies, removeNetworkIfUnused, type CopyRef } from './dispose';
 import { CopiesError } from './errors';
-import { MAX_COPIES, printCopies, versionFilter, type PrintOptions, type PrintResult } from './print';
+import {
+  MAX_COPIES,
+  printCopies,
+  versionFilter,
+  type PrintOptions,
+  type PrintResult,
+} from './print';
 import { copyIndex } from './ps';
 import { setDesired } from '../deploy/desired';
 import { activeVersion, readLedger } from '../deploy/ledger';
@@ -27,8 +33,15 @@ export interface ScaleResult {
   removed: CopyRef[];
 }
 
-export async function scaleCopies(engine: EngineClient, mc: MasterCopy, folder: string, n: number, options: ScaleOptions): Promise<ScaleResult> {
-  if (!Number.isInteger(n) || n < 0 || n > MAX_COPIES) throw new CopiesError(`Scale to a whole number of copies from 0 to ${MAX_COPIES}, not ${n}.`);
+export async function scaleCopies(
+  engine: EngineClient,
+  mc: MasterCopy,
+  folder: string,
+  n: number,
+  options: ScaleOptions,
+): Promise<ScaleResult> {
+  if (!Number.isInteger(n) || n < 0 || n > MAX_COPIES)
+    throw new CopiesError(`Scale to a whole number of copies from 0 to ${MAX_COPIES}, not ${n}.`);
   // An autoscaled version's count is its keeper's: two hands on one count would fight.
   const active = activeVersion(await readLedger(engine, mc.name, options.signal));
   const policy = active?.version === mc.version ? active.record.autoscale : undefined;
@@ -38,18 +51,37 @@ export async function scaleCopies(engine: EngineClient, mc: MasterCopy, folder: 
     );
   }
   const existing = (await engine.listContainers(versionFilter(mc), options.signal))
-    .map((c) => ({ name: mc.name, version: mc.version, index: copyIndex(c.labels), id: c.id, containerName: c.name }))
+    .map((c) => ({
+      name: mc.name,
+      version: mc.version,
+      index: copyIndex(c.labels),
+      id: c.id,
+      containerName: c.name,
+    }))
     .filter((c): c is CopyRef => c.index !== undefined)
     .sort((a, b) => b.index - a.index);
   const before = existing.length;
   if (n > before) {
-    const printed = await printCopies(engine, mc, folder, { ...options, copies: n - before, desiredBy: 'scale' });
+    const printed = await printCopies(engine, mc, folder, {
+      ...options,
+      copies: n - before,
+      desiredBy: 'scale',
+    });
     return { before, after: n, printed, removed: [] };
   }
   // Before the removal, so that a keeper does not replace what is being removed.
-  await setDesired(engine, mc.name, { version: mc.version, count: n, by: 'scale' }, options.extraLabels);
+  await setDesired(
+    engine,
+    mc.name,
+    { version: mc.version, count: n, by: 'scale' },
+    options.extraLabels,
+  );
   const removed = existing.slice(0, before - n);
-  await removeCopies(engine, removed, { signal: options.signal, stopTimeoutSeconds: options.stopTimeoutSeconds, onProgress: (e) => e.kind === 'disposed' && options.onRemoved?.(e.copy) });
+  await removeCopies(engine, removed, {
+    signal: options.signal,
+    stopTimeoutSeconds: options.stopTimeoutSeconds,
+    onProgress: (e) => e.kind === 'disposed' && options.onRemoved?.(e.copy),
+  });
   if (n === 0) await removeNetworkIfUnused(engine, mc.name, options.signal);
   return { before, after: n, removed };
 }

@@ -17,9 +17,15 @@ export const MAX_SECRET_FILE_BYTES = MIB;
 
 /** The reader to pass in: a regular file only (no FIFO, no device), at most MAX_SECRET_FILE_BYTES, UTF-8 text. */
 export const nodeReadSecretFile: ReadTextFile = (path) => {
-  const { text, notUtf8 } = decodeUtf8(readRegularFileSync(path, { maxBytes: MAX_SECRET_FILE_BYTES }));
+  const { text, notUtf8 } = decodeUtf8(
+    readRegularFileSync(path, { maxBytes: MAX_SECRET_FILE_BYTES }),
+  );
   // A value with U+FFFD in place of what was written would be a wrong secret, silently.
-  if (notUtf8) throw new HostFileError(`${describeNotUtf8(notUtf8)}; a secret is read as UTF-8 text`, 'not-utf8');
+  if (notUtf8)
+    throw new HostFileError(
+      `${describeNotUtf8(notUtf8)}; a secret is read as UTF-8 text`,
+      'not-utf8',
+    );
   return text;
 };
 
@@ -28,7 +34,12 @@ export const nodeReadSecretFile: ReadTextFile = (path) => {
  * together (SecretError, names only) so that one run shows everything to fix.
  * A file's single trailing line break is dropped: `echo secret > file` means "secret".
  */
-export async function resolveSecrets(mc: MasterCopy, folder: string, env: Readonly<Record<string, string | undefined>>, readFile: ReadTextFile): Promise<Record<string, string>> {
+export async function resolveSecrets(
+  mc: MasterCopy,
+  folder: string,
+  env: Readonly<Record<string, string | undefined>>,
+  readFile: ReadTextFile,
+): Promise<Record<string, string>> {
   const values: Record<string, string> = {};
   const problems: { secret: string; problem: string }[] = [];
   for (const secret of mc.secrets ?? []) {
@@ -36,13 +47,19 @@ export async function resolveSecrets(mc: MasterCopy, folder: string, env: Readon
     if (secret.fromEnv !== undefined) {
       value = env[secret.fromEnv];
       if (value === undefined || value === '') {
-        problems.push({ secret: secret.name, problem: `the environment variable ${secret.fromEnv} is ${value === undefined ? 'not set' : 'empty'}` });
+        problems.push({
+          secret: secret.name,
+          problem: `the environment variable ${secret.fromEnv} is ${value === undefined ? 'not set' : 'empty'}`,
+        });
         continue;
       }
     } else if (secret.fromFile !== undefined) {
       const path = resolve(folder, secret.fromFile);
       if (isOutside(folder, path)) {
-        problems.push({ secret: secret.name, problem: `${secret.fromFile} is outside the master copy's folder` });
+        problems.push({
+          secret: secret.name,
+          problem: `${secret.fromFile} is outside the master copy's folder`,
+        });
         continue;
       }
       try {
@@ -51,7 +68,14 @@ export async function resolveSecrets(mc: MasterCopy, folder: string, env: Readon
         value = (await readFile(path)).replace(/\r?\n$/, '');
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        const why = e instanceof HostFileError ? `: ${e.message}` : code === 'ENOENT' ? ': no such file' : code ? ` (${code})` : '';
+        const why =
+          e instanceof HostFileError
+            ? `: ${e.message}`
+            : code === 'ENOENT'
+              ? ': no such file'
+              : code
+                ? ` (${code})`
+                : '';
         problems.push({ secret: secret.name, problem: `cannot read ${secret.fromFile}${why}` });
         continue;
       }
@@ -60,11 +84,17 @@ export async function resolveSecrets(mc: MasterCopy, folder: string, env: Readon
         continue;
       }
     } else {
-      problems.push({ secret: secret.name, problem: 'neither fromEnv nor fromFile says where it comes from' });
+      problems.push({
+        secret: secret.name,
+        problem: 'neither fromEnv nor fromFile says where it comes from',
+      });
       continue;
     }
     if (value.includes('\0')) {
-      problems.push({ secret: secret.name, problem: 'the value contains a NUL character, which an environment variable cannot hold' });
+      problems.push({
+        secret: secret.name,
+        problem: 'the value contains a NUL character, which an environment variable cannot hold',
+      });
       continue;
     }
     setOwn(values, secret.name, value);

@@ -23,14 +23,17 @@ export const LABEL_HEALTH_HTTP = 'io.mastercopy.health-http';
  * The same as the schema's pattern for `health.http.path` (a unit test keeps them equal);
  * here for the readers of LABEL_HEALTH_HTTP, which may carry what an older version wrote.
  */
-export const HTTP_PROBE_PATH = /^\/(?:[A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2})*(?:\?(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$/;
+export const HTTP_PROBE_PATH =
+  /^\/(?:[A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2})*(?:\?(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$/;
 
 /**
  * The probe a LABEL_HEALTH_HTTP value names: the port before the first space, the path
  * after it ('/' when there is none). Undefined without a valid port; the path is as it
  * stands, which the probe refuses to send unless it matches HTTP_PROBE_PATH.
  */
-export function parseHealthHttpLabel(value: string | undefined): { port: number; path: string } | undefined {
+export function parseHealthHttpLabel(
+  value: string | undefined,
+): { port: number; path: string } | undefined {
   if (!value) return undefined;
   const space = value.indexOf(' ');
   const portText = space < 0 ? value : value.slice(0, space);
@@ -41,7 +44,12 @@ export function parseHealthHttpLabel(value: string | undefined): { port: number;
 }
 
 /** The schema's defaults for `health`. */
-export const HEALTH_DEFAULTS = { intervalMs: 2000, timeoutMs: 1000, retries: 3, startPeriodMs: 5000 } as const;
+export const HEALTH_DEFAULTS = {
+  intervalMs: 2000,
+  timeoutMs: 1000,
+  retries: 3,
+  startPeriodMs: 5000,
+} as const;
 /** The schema's default for `runtime.tmpfs`. */
 export const DEFAULT_TMPFS = ['/tmp'];
 /** Where published ports listen: copies are reached from this machine only. */
@@ -92,18 +100,26 @@ export function legacyVolumeName(name: string, volume: string): string {
  * replacement is a guard.
  */
 export function copyName(name: string, version: string, index: number): string {
-  return `${name}_${version}_${index}`.replace(/[^a-zA-Z0-9_.-]/g, '-').replace(/^[^a-zA-Z0-9]+/, '');
+  return `${name}_${version}_${index}`
+    .replace(/[^a-zA-Z0-9_.-]/g, '-')
+    .replace(/^[^a-zA-Z0-9]+/, '');
 }
 
 /** The labels every copy of this version carries (io.mastercopy.managed is added by the engine client). */
-export function copyLabels(mc: MasterCopy, digest: string, index: number, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+export function copyLabels(
+  mc: MasterCopy,
+  digest: string,
+  index: number,
+  extra: Readonly<Record<string, string>> = {},
+): Record<string, string> {
   const labels: Record<string, string> = { ...extra };
   for (const [k, v] of Object.entries(mc.labels ?? {})) setOwn(labels, k, String(v));
   labels[LABEL_NAME] = mc.name;
   labels[LABEL_VERSION] = mc.version;
   labels[LABEL_DIGEST] = digest;
   labels[LABEL_COPY] = String(index);
-  if (mc.health?.http) labels[LABEL_HEALTH_HTTP] = `${mc.health.http.port} ${mc.health.http.path ?? '/'}`;
+  if (mc.health?.http)
+    labels[LABEL_HEALTH_HTTP] = `${mc.health.http.port} ${mc.health.http.path ?? '/'}`;
   return labels;
 }
 
@@ -120,7 +136,9 @@ export function durationMs(value: string | undefined, fallback: number): number 
 export function memoryBytes(value: string): number {
   const m = /^([0-9]+)([bkmg]?)$/.exec(value);
   if (!m) throw new Error(`not a memory size: ${value}`);
-  const unit = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2] as '' | 'b' | 'k' | 'm' | 'g'];
+  const unit = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[
+    m[2] as '' | 'b' | 'k' | 'm' | 'g'
+  ];
   return Number(m[1]) * unit;
 }
 
@@ -164,7 +182,11 @@ export function copyContainerSpec(mc: MasterCopy, input: CopySpecInput): Contain
     memoryBytes: runtime.memory !== undefined ? memoryBytes(runtime.memory) : undefined,
     cpus: runtime.cpus,
     restart: runtime.restart ?? 'no',
-    volumes: (mc.volumes ?? []).map((v) => ({ name: input.volumeNames?.[v.name] ?? volumeName(mc.name, v.name), path: v.path, readOnly: v.readOnly ?? false })),
+    volumes: (mc.volumes ?? []).map((v) => ({
+      name: input.volumeNames?.[v.name] ?? volumeName(mc.name, v.name),
+      path: v.path,
+      readOnly: v.readOnly ?? false,
+    })),
     network: input.network,
     init: true,
   };
@@ -181,12 +203,19 @@ export function copyContainerSpec(mc: MasterCopy, input: CopySpecInput): Contain
   for (const [k, v] of Object.entries(input.secrets ?? {})) setOwn(env, k, v);
   if (Object.keys(env).length) spec.env = env;
 
-  if (mc.health?.command !== undefined) spec.healthCheck = healthCheckSpec(mc.health.command, mc.health);
+  if (mc.health?.command !== undefined)
+    spec.healthCheck = healthCheckSpec(mc.health.command, mc.health);
   return spec;
 }
 
 /** The engine-side health check for `health.command` (the same as the image's HEALTHCHECK). */
 export function healthCheckSpec(command: Command, health: Health): HealthCheckSpec {
   const t = healthTiming(health);
-  return { command: commandArgs(command), intervalMs: t.intervalMs, timeoutMs: t.timeoutMs, retries: t.retries, startPeriodMs: t.startPeriodMs };
+  return {
+    command: commandArgs(command),
+    intervalMs: t.intervalMs,
+    timeoutMs: t.timeoutMs,
+    retries: t.retries,
+    startPeriodMs: t.startPeriodMs,
+  };
 }

@@ -28,13 +28,25 @@ export function desiredVolumeName(name: string, seq: number): string {
   return `mastercopy.${name}.desired.${String(seq).padStart(6, '0')}`;
 }
 
-async function listDesired(engine: EngineClient, name: string, signal?: AbortSignal): Promise<{ volume: string; record: DesiredCount; labels: Record<string, string> }[]> {
-  const volumes = await engine.listVolumes({ [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_DESIRED }, signal);
+async function listDesired(
+  engine: EngineClient,
+  name: string,
+  signal?: AbortSignal,
+): Promise<{ volume: string; record: DesiredCount; labels: Record<string, string> }[]> {
+  const volumes = await engine.listVolumes(
+    { [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_DESIRED },
+    signal,
+  );
   const out: { volume: string; record: DesiredCount; labels: Record<string, string> }[] = [];
   for (const v of volumes) {
     try {
       const record = JSON.parse(v.labels[LABEL_DESIRED] ?? '') as DesiredCount;
-      if (typeof record.seq === 'number' && typeof record.version === 'string' && Number.isInteger(record.count)) out.push({ volume: v.name, record, labels: v.labels });
+      if (
+        typeof record.seq === 'number' &&
+        typeof record.version === 'string' &&
+        Number.isInteger(record.count)
+      )
+        out.push({ volume: v.name, record, labels: v.labels });
     } catch {
       // not ours to read: skipped
     }
@@ -43,7 +55,11 @@ async function listDesired(engine: EngineClient, name: string, signal?: AbortSig
 }
 
 /** The newest desired count of each version of `name`. */
-export async function readDesired(engine: EngineClient, name: string, signal?: AbortSignal): Promise<Map<string, DesiredCount>> {
+export async function readDesired(
+  engine: EngineClient,
+  name: string,
+  signal?: AbortSignal,
+): Promise<Map<string, DesiredCount>> {
   const out = new Map<string, DesiredCount>();
   for (const { record } of await listDesired(engine, name, signal)) out.set(record.version, record);
   return out;
@@ -53,23 +69,47 @@ export async function readDesired(engine: EngineClient, name: string, signal?: A
  * Records that `count` copies of `version` should run; prunes the oldest records. Without
  * `extraLabels` (the keeper's own records) the newest record's extra labels (a test run's) carry over.
  */
-export async function setDesired(engine: EngineClient, name: string, desired: Omit<DesiredCount, 'seq' | 'at'>, extraLabels?: Record<string, string>): Promise<DesiredCount> {
+export async function setDesired(
+  engine: EngineClient,
+  name: string,
+  desired: Omit<DesiredCount, 'seq' | 'at'>,
+  extraLabels?: Record<string, string>,
+): Promise<DesiredCount> {
   const existing = await listDesired(engine, name);
   const own = new Set<string>([LABEL_NAME, LABEL_ROLE, LABEL_DESIRED, LABEL_MANAGED]);
-  extraLabels ??= Object.fromEntries(Object.entries(existing.at(-1)?.labels ?? {}).filter(([k]) => !own.has(k)));
+  extraLabels ??= Object.fromEntries(
+    Object.entries(existing.at(-1)?.labels ?? {}).filter(([k]) => !own.has(k)),
+  );
   let seq = (existing.at(-1)?.record.seq ?? 0) + 1;
   for (let attempt = 0; attempt < 20; attempt++, seq++) {
     const record: DesiredCount = { seq, at: new Date().toISOString(), ...desired };
-    const labels = { ...extraLabels, [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_DESIRED, [LABEL_DESIRED]: JSON.stringify(record) };
+    const labels = {
+      ...extraLabels,
+      [LABEL_NAME]: name,
+      [LABEL_ROLE]: ROLE_DESIRED,
+      [LABEL_DESIRED]: JSON.stringify(record),
+    };
     if (await createOwnVolume(engine, desiredVolumeName(name, seq), labels)) {
-      for (const old of existing.slice(0, Math.max(0, existing.length + 1 - KEEP))) await engine.removeVolume(old.volume, { [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_DESIRED }).catch(() => undefined);
+      for (const old of existing.slice(0, Math.max(0, existing.length + 1 - KEEP)))
+        await engine
+          .removeVolume(old.volume, { [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_DESIRED })
+          .catch(() => undefined);
       return record;
     }
   }
-  throw new Error(`Could not record the desired count of ${name}: 20 sequence numbers in a row were taken by other writers.`);
+  throw new Error(
+    `Could not record the desired count of ${name}: 20 sequence numbers in a row were taken by other writers.`,
+  );
 }
 
 /** Removes every desired-count record of `name` (nothing of it runs any more). */
-export async function forgetDesired(engine: EngineClient, name: string, signal?: AbortSignal): Promise<void> {
-  for (const { volume } of await listDesired(engine, name, signal)) await engine.removeVolume(volume, { [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_DESIRED }, signal).catch(() => undefined);
+export async function forgetDesired(
+  engine: EngineClient,
+  name: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  for (const { volume } of await listDesired(engine, name, signal))
+    await engine
+      .removeVolume(volume, { [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_DESIRED }, signal)
+      .catch(() => undefined);
 }

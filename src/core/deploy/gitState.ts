@@ -6,7 +6,12 @@ import type { GitState } from './ledger';
 
 function git(folder: string, args: string[]): Promise<string | undefined> {
   return new Promise((resolve) => {
-    execFile('git', ['-C', folder, ...args], { timeout: 5000, maxBuffer: 1024 * 1024 }, (err, stdout) => resolve(err ? undefined : stdout));
+    execFile(
+      'git',
+      ['-C', folder, ...args],
+      { timeout: 5000, maxBuffer: 1024 * 1024 },
+      (err, stdout) => resolve(err ? undefined : stdout),
+    );
   });
 }
 

@@ -101,8 +101,15 @@ export function lockVolumeName(name: string): string {
 }
 
 /** The ledger of `name`, oldest first. Volumes whose record does not parse are skipped. */
-export async function readLedger(engine: EngineClient, name: string, signal?: AbortSignal): Promise<LedgerRecord[]> {
-  const volumes = await engine.listVolumes({ [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_RECORD }, signal);
+export async function readLedger(
+  engine: EngineClient,
+  name: string,
+  signal?: AbortSignal,
+): Promise<LedgerRecord[]> {
+  const volumes = await engine.listVolumes(
+    { [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_RECORD },
+    signal,
+  );
   return volumes
     .map(parseRecord)
     .filter((r): r is LedgerRecord => r !== undefined)
@@ -113,7 +120,8 @@ export async function readLedger(engine: EngineClient, name: string, signal?: Ab
 export function parseRecord(v: VolumeSummary): LedgerRecord | undefined {
   try {
     const r = JSON.parse(v.labels[LABEL_RECORD] ?? '') as LedgerRecord;
-    if (typeof r.seq !== 'number' || typeof r.version !== 'string' || typeof r.outcome !== 'string') return undefined;
+    if (typeof r.seq !== 'number' || typeof r.version !== 'string' || typeof r.outcome !== 'string')
+      return undefined;
     return r;
   } catch {
     return undefined;
@@ -132,19 +140,35 @@ export interface ActiveVersion {
 export function activeVersion(ledger: readonly LedgerRecord[]): ActiveVersion | undefined {
   for (let i = ledger.length - 1; i >= 0; i--) {
     const r = ledger[i];
-    if (r.outcome === 'promoted' || r.outcome === 'rolled-back') return { version: r.version, imageId: r.imageId, digest: r.digest, record: r };
+    if (r.outcome === 'promoted' || r.outcome === 'rolled-back')
+      return { version: r.version, imageId: r.imageId, digest: r.digest, record: r };
   }
   return undefined;
 }
 
 /** Appends `record` under the next free sequence number; returns it as written. */
-export async function appendRecord(engine: EngineClient, name: string, record: Omit<LedgerRecord, 'seq'>, extraLabels: Record<string, string> = {}): Promise<LedgerRecord> {
+export async function appendRecord(
+  engine: EngineClient,
+  name: string,
+  record: Omit<LedgerRecord, 'seq'>,
+  extraLabels: Record<string, string> = {},
+): Promise<LedgerRecord> {
   let seq = (await readLedger(engine, name)).reduce((max, r) => Math.max(max, r.seq), 0) + 1;
   for (let attempt = 0; attempt < 20; attempt++, seq++) {
     const written: LedgerRecord = { seq, ...record };
-    if (await createOwnVolume(engine, recordVolumeName(name, seq), { ...extraLabels, [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_RECORD, [LABEL_RECORD]: JSON.stringify(written) })) return written;
+    if (
+      await createOwnVolume(engine, recordVolumeName(name, seq), {
+        ...extraLabels,
+        [LABEL_NAME]: name,
+        [LABEL_ROLE]: ROLE_RECORD,
+        [LABEL_RECORD]: JSON.stringify(written),
+      })
+    )
+      return written;
   }
-  throw new Error(`Could not append to the ledger of ${name}: 20 sequence numbers in a row were taken by other writers.`);
+  throw new Error(
+    `Could not append to the ledger of ${name}: 20 sequence numbers in a row were taken by other writers.`,
+  );
 }
 
 export interface LockDeps {
@@ -167,7 +191,13 @@ export interface HeldLock {
 }
 
 /** Takes the deploy lock of `name`, or throws LockedError naming its holder. */
-export async function acquireLock(engine: EngineClient, name: string, holder: LockHolder, deps: LockDeps, extraLabels: Record<string, string> = {}): Promise<HeldLock> {
+export async function acquireLock(
+  engine: EngineClient,
+  name: string,
+  holder: LockHolder,
+  deps: LockDeps,
+  extraLabels: Record<string, string> = {},
+): Promise<HeldLock> {
   const volume = lockVolumeName(name);
   const filter = { [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_LOCK };
   const mine: LockHolder = { ...holder, token: randomBytes(8).toString('hex') };
@@ -175,7 +205,14 @@ export async function acquireLock(engine: EngineClient, name: string, holder: Lo
   for (let attempt = 0; attempt < 3; attempt++) {
     // Known as held before it exists: another deploy of this process must not take it for stale.
     heldHere.add(mine.token!);
-    if (await createOwnVolume(engine, volume, { ...extraLabels, [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_LOCK, [LABEL_LOCK]: JSON.stringify(mine) })) {
+    if (
+      await createOwnVolume(engine, volume, {
+        ...extraLabels,
+        [LABEL_NAME]: name,
+        [LABEL_ROLE]: ROLE_LOCK,
+        [LABEL_LOCK]: JSON.stringify(mine),
+      })
+    ) {
       const release = () => {
         // Forgotten first: should the removal fail (the engine is down), the lock is stale for this process too.
         heldHere.delete(mine.token!);
@@ -207,19 +244,34 @@ export function parseHolder(text: string | undefined): LockHolder | undefined {
 /** A lock whose holder is gone (or that is older than STALE_LOCK_MS): the next deploy takes it over. */
 export function isStale(holder: LockHolder, deps: LockDeps): boolean {
   if (holder.host === deps.hostName && !deps.processAlive(holder.pid)) return true;
-  if (holder.host === deps.hostName && holder.pid === deps.pid && !(holder.token && heldHere.has(holder.token))) return true;
+  if (
+    holder.host === deps.hostName &&
+    holder.pid === deps.pid &&
+    !(holder.token && heldHere.has(holder.token))
+  )
+    return true;
   const since = Date.parse(holder.since);
   return !Number.isFinite(since) || deps.now() - since > STALE_LOCK_MS;
 }
 
 /** The lock's holder, if anybody holds it. */
-export async function lockHolder(engine: EngineClient, name: string, signal?: AbortSignal): Promise<LockHolder | undefined> {
-  const existing = (await engine.listVolumes({ [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_LOCK }, signal)).find((v) => v.name === lockVolumeName(name));
+export async function lockHolder(
+  engine: EngineClient,
+  name: string,
+  signal?: AbortSignal,
+): Promise<LockHolder | undefined> {
+  const existing = (
+    await engine.listVolumes({ [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_LOCK }, signal)
+  ).find((v) => v.name === lockVolumeName(name));
   return existing ? parseHolder(existing.labels[LABEL_LOCK]) : undefined;
 }
 
 /** Removes the ledger (its desired counts, and a leftover lock) of `name`: the deliberate "forget its history". */
-export async function forgetLedger(engine: EngineClient, name: string, signal?: AbortSignal): Promise<number> {
+export async function forgetLedger(
+  engine: EngineClient,
+  name: string,
+  signal?: AbortSignal,
+): Promise<number> {
   const volumes = [
     ...(await engine.listVolumes({ [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_RECORD }, signal)),
     ...(await engine.listVolumes({ [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_LOCK }, signal)),

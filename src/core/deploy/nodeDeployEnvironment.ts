@@ -47,7 +47,11 @@ export function nodeDeployEnvironment(
     who: { user: userName(), host: hostname(), pid: process.pid },
     lock: nodeLockDeps(),
     git: gitState,
-    keeper: { ...keeper, engineSocket: keeper.engineSocket ?? engineSocketFor(engine), extraLabels: { ...extraLabels, ...keeper.extraLabels } },
+    keeper: {
+      ...keeper,
+      engineSocket: keeper.engineSocket ?? engineSocketFor(engine),
+      extraLabels: { ...extraLabels, ...keeper.extraLabels },
+    },
     env,
     readFile: nodeReadSecretFile,
     extraLabels,

@@ -7,8 +7,26 @@ import type { ContainerStatus, ContainerSummary, EngineClient } from '../engine/
 import { LABEL_NAME, LABEL_ROLE } from '../engine/labels';
 import type { AutoscaleDecision, AutoscaleStatus } from '../keeper/autoscaler';
 import type { HealingStatus } from '../keeper/healer';
-import { keeperControl, LABEL_GATEWAY, ROLE_KEEPER, type KeeperReport } from '../keeper/keeperContainer';
-import { activeVersion, isStale, lockVolumeName, parseHolder, parseRecord, LABEL_LOCK, ROLE_LOCK, ROLE_RECORD, type ActiveVersion, type LedgerRecord, type LockDeps, type LockHolder } from './ledger';
+import {
+  keeperControl,
+  LABEL_GATEWAY,
+  ROLE_KEEPER,
+  type KeeperReport,
+} from '../keeper/keeperContainer';
+import {
+  activeVersion,
+  isStale,
+  lockVolumeName,
+  parseHolder,
+  parseRecord,
+  LABEL_LOCK,
+  ROLE_LOCK,
+  ROLE_RECORD,
+  type ActiveVersion,
+  type LedgerRecord,
+  type LockDeps,
+  type LockHolder,
+} from './ledger';
 
 /** A master copy's stable endpoint, as its keeper reports it. */
 export interface EndpointStatus {
@@ -62,7 +80,10 @@ export interface OverviewOptions {
 }
 
 /** Every master copy that has a ledger, a lock or a keeper on the engine, by name. */
-export async function readDeployOverviews(engine: EngineClient, options: OverviewOptions = {}): Promise<Map<string, DeployOverview>> {
+export async function readDeployOverviews(
+  engine: EngineClient,
+  options: OverviewOptions = {},
+): Promise<Map<string, DeployOverview>> {
   const { signal } = options;
   const [records, locks, keepers] = await Promise.all([
     engine.listVolumes({ [LABEL_NAME]: true, [LABEL_ROLE]: ROLE_RECORD }, signal),
@@ -82,7 +103,8 @@ export async function readDeployOverviews(engine: EngineClient, options: Overvie
   for (const v of locks) {
     const name = v.labels[LABEL_NAME];
     const holder = v.name === lockVolumeName(name) ? parseHolder(v.labels[LABEL_LOCK]) : undefined;
-    if (holder && options.lockDeps && isStale(holder, options.lockDeps)) of(name).staleLock = holder;
+    if (holder && options.lockDeps && isStale(holder, options.lockDeps))
+      of(name).staleLock = holder;
     else if (holder) of(name).lock = holder;
   }
   for (const o of out.values()) {
@@ -104,41 +126,97 @@ export async function readDeployOverviews(engine: EngineClient, options: Overvie
   );
   for (const o of out.values()) {
     const gateway = o.active?.record.gateway;
-    if (!o.endpoint && gateway) o.endpoint = { ...addressOf(undefined, gateway.port), targetPort: gateway.target, state: 'missing', active: null, open: 0, served: 0, failed: 0, copies: [] };
+    if (!o.endpoint && gateway)
+      o.endpoint = {
+        ...addressOf(undefined, gateway.port),
+        targetPort: gateway.target,
+        state: 'missing',
+        active: null,
+        open: 0,
+        served: 0,
+        failed: 0,
+        copies: [],
+      };
   }
   return out;
 }
 
-async function keeperEndpoint(engine: EngineClient, keeper: ContainerSummary, options: OverviewOptions): Promise<EndpointStatus> {
+async function keeperEndpoint(
+  engine: EngineClient,
+  keeper: ContainerSummary,
+  options: OverviewOptions,
+): Promise<EndpointStatus> {
   const [port, target] = (keeper.labels[LABEL_GATEWAY] ?? '').split(' ').map(Number);
-  const base = { ...addressOf(keeper, port), targetPort: target || port, container: keeper.status, active: null, open: 0, served: 0, failed: 0, copies: [] };
+  const base = {
+    ...addressOf(keeper, port),
+    targetPort: target || port,
+    container: keeper.status,
+    active: null,
+    open: 0,
+    served: 0,
+    failed: 0,
+    copies: [],
+  };
   if (keeper.status !== 'running') return { ...base, state: 'stopped' };
   const timeout = AbortSignal.timeout(options.statusTimeoutMs ?? 2000);
   try {
-    const report = await keeperControl(engine, keeper.id, ['status'], options.signal ? AbortSignal.any([options.signal, timeout]) : timeout);
-    const serving: EndpointStatus = { ...base, state: 'serving', targetPort: report.targetPort, active: report.active, open: report.totals.open, served: report.totals.served, failed: report.totals.failed, copies: report.copies };
+    const report = await keeperControl(
+      engine,
+      keeper.id,
+      ['status'],
+      options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
+    );
+    const serving: EndpointStatus = {
+      ...base,
+      state: 'serving',
+      targetPort: report.targetPort,
+      active: report.active,
+      open: report.totals.open,
+      served: report.totals.served,
+      failed: report.totals.failed,
+      copies: report.copies,
+    };
     if (report.healing?.version) serving.healing = report.healing;
     if (report.autoscale) serving.autoscale = report.autoscale;
     return serving;
   } catch (e) {
     if (options.signal?.aborted) throw e;
-    const error = timeout.aborted ? `no answer within ${(options.statusTimeoutMs ?? 2000) / 1000} s` : e instanceof Error ? e.message : String(e);
+    const error = timeout.aborted
+      ? `no answer within ${(options.statusTimeoutMs ?? 2000) / 1000} s`
+      : e instanceof Error
+        ? e.message
+        : String(e);
     return { ...base, state: 'not-answering', error };
   }
 }
 
 /** Where the endpoint is published: the keeper's published address, else 127.0.0.1. */
-function addressOf(keeper: ContainerSummary | undefined, port: number): { url: string; address: string; port: number } {
+function addressOf(
+  keeper: ContainerSummary | undefined,
+  port: number,
+): { url: string; address: string; port: number } {
   const published = keeper?.ports.find((p) => p.containerPort === port)?.hostIp;
-  const address = !published || published === '0.0.0.0' || published === '::' ? '127.0.0.1' : published;
-  return { url: `http://${address.includes(':') ? `[${address}]` : address}:${port}/`, address, port };
+  const address =
+    !published || published === '0.0.0.0' || published === '::' ? '127.0.0.1' : published;
+  return {
+    url: `http://${address.includes(':') ? `[${address}]` : address}:${port}/`,
+    address,
+    port,
+  };
 }
 
 /** "→ 1.1.0 · 2 open · 120 served", or why it does not serve. */
 export function endpointText(e: EndpointStatus): string {
   switch (e.state) {
     case 'serving':
-      return [`→ ${e.active ?? 'no active version'}`, `${e.open} open`, `${e.served} served`, e.failed ? `${e.failed} failed` : undefined].filter(Boolean).join(' · ');
+      return [
+        `→ ${e.active ?? 'no active version'}`,
+        `${e.open} open`,
+        `${e.served} served`,
+        e.failed ? `${e.failed} failed` : undefined,
+      ]
+        .filter(Boolean)
+        .join(' · ');
     case 'stopped':
       return `keeper not running (${e.container}): the endpoint does not answer`;
     case 'not-answering':
@@ -150,7 +228,14 @@ export function endpointText(e: EndpointStatus): string {
 
 /** "3 of 3 healthy (3 desired) · steady", with why when it cannot keep the count. */
 export function healingText(h: HealingStatus): string {
-  const state = { idle: 'idle', steady: 'steady', healing: 'replacing copies', 'scaling-down': 'scaling down', 'backing-off': 'backing off', 'cannot-heal': 'cannot replace copies' }[h.state];
+  const state = {
+    idle: 'idle',
+    steady: 'steady',
+    healing: 'replacing copies',
+    'scaling-down': 'scaling down',
+    'backing-off': 'backing off',
+    'cannot-heal': 'cannot replace copies',
+  }[h.state];
   return `${h.healthy} of ${h.desired ?? '?'} healthy${h.actual !== h.healthy ? ` (${h.actual} in all)` : ''} · ${state}${h.reason ? `: ${h.reason}` : ''}`;
 }
 
@@ -224,7 +309,9 @@ export function historyEntries(ledger: readonly LedgerRecord[]): HistoryEntry[] 
 /** The versions a rollback can go to, each once (its newest record that went through), newest first. */
 export function rollbackChoices(ledger: readonly LedgerRecord[]): HistoryEntry[] {
   const seen = new Set<string>();
-  return historyEntries(ledger).filter((e) => e.wentThrough && !seen.has(e.version) && seen.add(e.version));
+  return historyEntries(ledger).filter(
+    (e) => e.wentThrough && !seen.has(e.version) && seen.add(e.version),
+  );
 }
 
 /** "2026-12-01 07:51:36Z": an ISO time, shorter. */

@@ -24,16 +24,46 @@ import { delay } from '../util/delay';
 import { lastLogLines } from '../copies/lastLogLines';
 import { healthTiming } from '../copies/spec';
 import { findDisposeTargets, removeCopies, type CopyRef } from '../copies/dispose';
-import { printCopies, type PrintedCopy, type PrintEvent, type UnhealthyCopy } from '../copies/print';
+import {
+  printCopies,
+  type PrintedCopy,
+  type PrintEvent,
+  type UnhealthyCopy,
+} from '../copies/print';
 import type { ReadTextFile } from '../copies/secrets';
 import type { Autoscale, MasterCopy } from '../mastercopy/model';
 import type { ProbeReport } from '../keeper/keeper';
-import { KeeperError, ensureKeeper, keeperControl, type KeeperReport, type KeeperSettings } from '../keeper/keeperContainer';
+import {
+  KeeperError,
+  ensureKeeper,
+  keeperControl,
+  type KeeperReport,
+  type KeeperSettings,
+} from '../keeper/keeperContainer';
 import { autoscaleText } from '../keeper/autoscaler';
-import { acquireLock, activeVersion, appendRecord, readLedger, type DeployAction, type GitState, type LedgerRecord, type LockDeps, type LockHolder, type Who } from './ledger';
+import {
+  acquireLock,
+  activeVersion,
+  appendRecord,
+  readLedger,
+  type DeployAction,
+  type GitState,
+  type LedgerRecord,
+  type LockDeps,
+  type LockHolder,
+  type Who,
+} from './ledger';
 
 export type PromotePhase = 'build' | 'keeper' | 'print' | 'health' | 'switch' | 'drain' | 'dispose';
-export const PROMOTE_PHASES: readonly PromotePhase[] = ['build', 'keeper', 'print', 'health', 'switch', 'drain', 'dispose'];
+export const PROMOTE_PHASES: readonly PromotePhase[] = [
+  'build',
+  'keeper',
+  'print',
+  'health',
+  'switch',
+  'drain',
+  'dispose',
+];
 
 export type PromoteEvent =
   | { kind: 'phase'; phase: PromotePhase; text: string }
@@ -46,7 +76,14 @@ export type PromoteEvent =
 /** What to promote: a master copy file's version (built if needed), or an image as it was built (a rollback). */
 export type PromoteSource =
   | { kind: 'file'; mc: MasterCopy; folder: string }
-  | { kind: 'image'; mc: MasterCopy; folder: string | null; image: { tag: string; imageId: string; digest: string }; gateway: { port: number; target: number } | null; autoscale: Autoscale | null };
+  | {
+      kind: 'image';
+      mc: MasterCopy;
+      folder: string | null;
+      image: { tag: string; imageId: string; digest: string };
+      gateway: { port: number; target: number } | null;
+      autoscale: Autoscale | null;
+    };
 
 /** What a deploy needs from where it runs; passed in, so tests and the editor give their own. */
 export interface DeployEnvironment {
@@ -106,21 +143,44 @@ export class PromoteError extends Error {
   }
 }
 
-export async function promote(engine: EngineClient, source: PromoteSource, deploy: DeployEnvironment, options: PromoteOptions = {}): Promise<PromoteResult> {
+export async function promote(
+  engine: EngineClient,
+  source: PromoteSource,
+  deploy: DeployEnvironment,
+  options: PromoteOptions = {},
+): Promise<PromoteResult> {
   const { mc } = source;
   const { signal, onProgress } = options;
   const action: DeployAction = source.kind === 'image' ? 'rollback' : 'promote';
-  const gateway = source.kind === 'image' ? source.gateway : mc.gateway ? { port: mc.gateway.port, target: mc.gateway.target ?? mc.gateway.port } : null;
+  const gateway =
+    source.kind === 'image'
+      ? source.gateway
+      : mc.gateway
+        ? { port: mc.gateway.port, target: mc.gateway.target ?? mc.gateway.port }
+        : null;
   // Autoscaling is the keeper's: without an endpoint there is none (validation says so too).
-  const autoscale = gateway ? (source.kind === 'image' ? source.autoscale : (mc.autoscale ?? null)) : null;
-  const gatewayInfo = gateway ? { address: deploy.keeper.listenAddress ?? '127.0.0.1', port: gateway.port } : null;
+  const autoscale = gateway
+    ? source.kind === 'image'
+      ? source.autoscale
+      : (mc.autoscale ?? null)
+    : null;
+  const gatewayInfo = gateway
+    ? { address: deploy.keeper.listenAddress ?? '127.0.0.1', port: gateway.port }
+    : null;
   const phase = (p: PromotePhase, text: string) => onProgress?.({ kind: 'phase', phase: p, text });
   signal?.throwIfAborted();
 
   const lock = await acquireLock(
     engine,
     mc.name,
-    { user: deploy.who.user, host: deploy.who.host, pid: deploy.who.pid, since: new Date(deploy.lock.now()).toISOString(), action, version: mc.version },
+    {
+      user: deploy.who.user,
+      host: deploy.who.host,
+      pid: deploy.who.pid,
+      since: new Date(deploy.lock.now()).toISOString(),
+      action,
+      version: mc.version,
+    },
     deploy.lock,
     deploy.extraLabels,
   );
@@ -136,15 +196,45 @@ export async function promote(engine: EngineClient, source: PromoteSource, deplo
     if (blue?.version === mc.version && same.length > 0) {
       // Already serving. An interrupted promote may have left copies of other versions.
       if (others.length) await removeCopies(engine, others, { stopTimeoutSeconds: 5 });
-      const keeper = gateway ? await ensureKeeper(engine, mc.name, gateway, deploy.keeper, signal) : undefined;
+      const keeper = gateway
+        ? await ensureKeeper(engine, mc.name, gateway, deploy.keeper, signal)
+        : undefined;
       // Another policy for the version that serves: recorded (the keeper reads it from the ledger); nothing is printed.
-      const autoscaleChanged = JSON.stringify(autoscale) !== JSON.stringify(blue.record.autoscale ?? null);
+      const autoscaleChanged =
+        JSON.stringify(autoscale) !== JSON.stringify(blue.record.autoscale ?? null);
       let record: LedgerRecord | undefined;
       if (autoscaleChanged) {
-        record = await appendRecord(engine, mc.name, { ...withoutSeq(blue.record), action, outcome: action === 'rollback' ? 'rolled-back' : 'promoted', at: new Date(deploy.lock.now()).toISOString(), by: { user: deploy.who.user, host: deploy.who.host }, replaced: blue.version, copies: same.length, autoscale }, deploy.extraLabels);
-        if (keeper) await keeperControl(engine, keeper.id, ['reload'], signal).catch(() => undefined);
+        record = await appendRecord(
+          engine,
+          mc.name,
+          {
+            ...withoutSeq(blue.record),
+            action,
+            outcome: action === 'rollback' ? 'rolled-back' : 'promoted',
+            at: new Date(deploy.lock.now()).toISOString(),
+            by: { user: deploy.who.user, host: deploy.who.host },
+            replaced: blue.version,
+            copies: same.length,
+            autoscale,
+          },
+          deploy.extraLabels,
+        );
+        if (keeper)
+          await keeperControl(engine, keeper.id, ['reload'], signal).catch(() => undefined);
       }
-      return { status: 'already-active', name: mc.name, version: mc.version, replaced: null, record, copies: [], gateway: gatewayInfo, disposed: others, cutConnections: 0, lockTakenOverFrom: lock.tookOverFrom, autoscaleChanged };
+      return {
+        status: 'already-active',
+        name: mc.name,
+        version: mc.version,
+        replaced: null,
+        record,
+        copies: [],
+        gateway: gatewayInfo,
+        disposed: others,
+        cutConnections: 0,
+        lockTakenOverFrom: lock.tookOverFrom,
+        autoscaleChanged,
+      };
     }
     if (same.length) {
       // Green leftovers of an interrupted attempt: they never served; start clean.
@@ -162,7 +252,11 @@ export async function promote(engine: EngineClient, source: PromoteSource, deplo
       try {
         return await run();
       } catch (e) {
-        if (deadline.aborted && !signal?.aborted) throw new PromoteError(`${mc.name}:${mc.version} was not printed and healthy within ${(options.timeoutMs ?? 60_000) / 1000} s (at the ${p} step); ${blue ? `${blue.version} keeps serving` : 'nothing was serving'}.`, p);
+        if (deadline.aborted && !signal?.aborted)
+          throw new PromoteError(
+            `${mc.name}:${mc.version} was not printed and healthy within ${(options.timeoutMs ?? 60_000) / 1000} s (at the ${p} step); ${blue ? `${blue.version} keeps serving` : 'nothing was serving'}.`,
+            p,
+          );
         throw e;
       }
     };
@@ -173,17 +267,29 @@ export async function promote(engine: EngineClient, source: PromoteSource, deplo
       phase('build', `Using ${image.tag} as it was built (${image.imageId.slice(7, 19)})`);
     } else {
       phase('build', `Building ${mc.name}:${mc.version}`);
-      const built = await step('build', () => buildMasterCopy(engine, mc, source.folder, { signal: work, files: deploy.files, extraLabels: deploy.extraLabels, onProgress: (event) => onProgress?.({ kind: 'build', event }) }));
+      const built = await step('build', () =>
+        buildMasterCopy(engine, mc, source.folder, {
+          signal: work,
+          files: deploy.files,
+          extraLabels: deploy.extraLabels,
+          onProgress: (event) => onProgress?.({ kind: 'build', event }),
+        }),
+      );
       image = { tag: built.tag, imageId: built.imageId, digest: built.digest };
     }
 
     let keeperId: string | undefined;
     if (gateway) {
       phase('keeper', `Starting the endpoint on ${gatewayInfo?.address}:${gateway.port}`);
-      keeperId = (await step('keeper', () => ensureKeeper(engine, mc.name, gateway, deploy.keeper, work))).id;
+      keeperId = (
+        await step('keeper', () => ensureKeeper(engine, mc.name, gateway, deploy.keeper, work))
+      ).id;
     }
 
-    phase('print', `Printing ${count} green cop${count === 1 ? 'y' : 'ies'} of ${mc.version}${blue ? ` beside ${blue.version}` : ''}`);
+    phase(
+      'print',
+      `Printing ${count} green cop${count === 1 ? 'y' : 'ies'} of ${mc.version}${blue ? ` beside ${blue.version}` : ''}`,
+    );
     const print = await step('print', () =>
       printCopies(engine, mc, source.folder ?? process.cwd(), {
         copies: count,
@@ -197,18 +303,31 @@ export async function promote(engine: EngineClient, source: PromoteSource, deplo
         desiredBy: action,
         onProgress: (event) => {
           if (event.kind === 'started') printed.push(event.copy);
-          if (event.kind === 'waiting-for-health') phase('health', `Waiting for ${count} green cop${count === 1 ? 'y' : 'ies'} to be healthy`);
+          if (event.kind === 'waiting-for-health')
+            phase(
+              'health',
+              `Waiting for ${count} green cop${count === 1 ? 'y' : 'ies'} to be healthy`,
+            );
           onProgress?.({ kind: 'print', event });
         },
       }),
     );
     printed = print.copies;
     if (keeperId) {
-      phase('health', `Waiting for ${count} green cop${count === 1 ? 'y' : 'ies'} to be healthy (probed by the keeper)`);
-      print.unhealthy = await step('health', () => keeperGate(engine, keeperId!, mc, print.copies, work));
+      phase(
+        'health',
+        `Waiting for ${count} green cop${count === 1 ? 'y' : 'ies'} to be healthy (probed by the keeper)`,
+      );
+      print.unhealthy = await step('health', () =>
+        keeperGate(engine, keeperId!, mc, print.copies, work),
+      );
     }
     if (print.unhealthy.length) {
-      throw new PromoteError(`${print.unhealthy.length} of ${count} green cop${count === 1 ? 'y' : 'ies'} of ${mc.name}:${mc.version} never became healthy; ${blue ? `${blue.version} keeps serving` : 'nothing was switched'}.`, 'health', print.unhealthy);
+      throw new PromoteError(
+        `${print.unhealthy.length} of ${count} green cop${count === 1 ? 'y' : 'ies'} of ${mc.name}:${mc.version} never became healthy; ${blue ? `${blue.version} keeps serving` : 'nothing was switched'}.`,
+        'health',
+        print.unhealthy,
+      );
     }
     signal?.throwIfAborted();
 
@@ -241,12 +360,27 @@ export async function promote(engine: EngineClient, source: PromoteSource, deplo
     let cut = 0;
     if (keeperId && blueCopies.length) {
       const drainMs = options.drainMs ?? 5000;
-      phase('drain', `Letting ${blue?.version}'s open connections finish (up to ${drainMs / 1000} s)`);
-      cut = await drain(engine, keeperId, new Set(blueCopies.map((c) => c.id)), drainMs, report, (open) => onProgress?.({ kind: 'draining', open }));
+      phase(
+        'drain',
+        `Letting ${blue?.version}'s open connections finish (up to ${drainMs / 1000} s)`,
+      );
+      cut = await drain(
+        engine,
+        keeperId,
+        new Set(blueCopies.map((c) => c.id)),
+        drainMs,
+        report,
+        (open) => onProgress?.({ kind: 'draining', open }),
+      );
     }
-    const stale = (await findDisposeTargets(engine, { name: mc.name, all: true })).filter((c) => c.version !== mc.version);
+    const stale = (await findDisposeTargets(engine, { name: mc.name, all: true })).filter(
+      (c) => c.version !== mc.version,
+    );
     if (stale.length) {
-      phase('dispose', `Disposing of ${stale.length} cop${stale.length === 1 ? 'y' : 'ies'} of ${[...new Set(stale.map((c) => c.version))].join(', ')}`);
+      phase(
+        'dispose',
+        `Disposing of ${stale.length} cop${stale.length === 1 ? 'y' : 'ies'} of ${[...new Set(stale.map((c) => c.version))].join(', ')}`,
+      );
       await removeCopies(engine, stale, { stopTimeoutSeconds: 10 });
     }
     return {
@@ -264,7 +398,11 @@ export async function promote(engine: EngineClient, source: PromoteSource, deplo
   } catch (e) {
     if (switched) throw e;
     // Undo: green goes, blue keeps serving. Not with the aborted signal.
-    const green = (await findDisposeTargets(engine, { name: mc.name, version: mc.version }).catch(() => [] as CopyRef[])).filter((c) => printed.some((p) => p.id === c.id));
+    const green = (
+      await findDisposeTargets(engine, { name: mc.name, version: mc.version }).catch(
+        () => [] as CopyRef[],
+      )
+    ).filter((c) => printed.some((p) => p.id === c.id));
     await removeCopies(engine, green, { stopTimeoutSeconds: 2 }).catch(() => undefined);
     const cancelled = isAbortError(e) && signal?.aborted === true;
     await appendRecord(
@@ -276,7 +414,11 @@ export async function promote(engine: EngineClient, source: PromoteSource, deplo
         imageId: '',
         digest: '',
         outcome: cancelled ? 'cancelled' : 'failed',
-        reason: cancelled ? 'cancelled before the switch' : e instanceof Error ? e.message : String(e),
+        reason: cancelled
+          ? 'cancelled before the switch'
+          : e instanceof Error
+            ? e.message
+            : String(e),
         at: new Date(deploy.lock.now()).toISOString(),
         by: { user: deploy.who.user, host: deploy.who.host },
         git: source.folder ? await deploy.git(source.folder).catch(() => null) : null,
@@ -302,12 +444,24 @@ export async function promote(engine: EngineClient, source: PromoteSource, deplo
  * copy that stops fails it at once. A keeper that does not answer yet (just restarted) is
  * asked again. Resolves to the copies that never passed (empty: all healthy).
  */
-async function keeperGate(engine: EngineClient, keeperId: string, mc: MasterCopy, copies: readonly PrintedCopy[], signal: AbortSignal, logLines = 20): Promise<UnhealthyCopy[]> {
+async function keeperGate(
+  engine: EngineClient,
+  keeperId: string,
+  mc: MasterCopy,
+  copies: readonly PrintedCopy[],
+  signal: AbortSignal,
+  logLines = 20,
+): Promise<UnhealthyCopy[]> {
   const timing = healthTiming(mc.health);
   const started = Date.now();
   let failedRounds = 0;
   for (;;) {
-    const seen = await keeperControl<ProbeReport>(engine, keeperId, ['probe', mc.version], signal).catch((e: unknown) => {
+    const seen = await keeperControl<ProbeReport>(
+      engine,
+      keeperId,
+      ['probe', mc.version],
+      signal,
+    ).catch((e: unknown) => {
       if (signal.aborted || !(e instanceof KeeperError)) throw e;
       return undefined;
     });
@@ -317,18 +471,34 @@ async function keeperGate(engine: EngineClient, keeperId: string, mc: MasterCopy
       if (verdict?.healthy) continue;
       const stopped = stoppedReason(await engine.inspectContainer(copy.id, signal));
       if (stopped) failing.push({ copy, reason: stopped });
-      else failing.push({ copy, reason: verdict ? `the keeper's probe: ${verdict.last}` : seen ? 'the keeper does not see it on the network' : 'the keeper did not answer' });
+      else
+        failing.push({
+          copy,
+          reason: verdict
+            ? `the keeper's probe: ${verdict.last}`
+            : seen
+              ? 'the keeper does not see it on the network'
+              : 'the keeper did not answer',
+        });
     }
     if (seen && failing.length === 0) return [];
-    const stoppedOnes = failing.filter((f) => f.reason.startsWith('the copy stopped') || f.reason === 'the copy is gone');
+    const stoppedOnes = failing.filter(
+      (f) => f.reason.startsWith('the copy stopped') || f.reason === 'the copy is gone',
+    );
     if (Date.now() - started >= timing.startPeriodMs) failedRounds++;
     if (stoppedOnes.length || failedRounds >= timing.retries) {
       const report = stoppedOnes.length ? stoppedOnes : failing;
       return Promise.all(
         report.map(async ({ copy, reason }) => ({
           ...copy,
-          reason: stoppedOnes.length ? reason : `${failedRounds} probe${failedRounds === 1 ? '' : 's'} in a row failed after the start period; the last: ${reason}`,
-          lastLogLines: await lastLogLines(engine, copy.id, logLines, { signal }).catch((e: unknown) => [`(the log could not be read: ${e instanceof Error ? e.message : String(e)})`]),
+          reason: stoppedOnes.length
+            ? reason
+            : `${failedRounds} probe${failedRounds === 1 ? '' : 's'} in a row failed after the start period; the last: ${reason}`,
+          lastLogLines: await lastLogLines(engine, copy.id, logLines, { signal }).catch(
+            (e: unknown) => [
+              `(the log could not be read: ${e instanceof Error ? e.message : String(e)})`,
+            ],
+          ),
         })),
       );
     }
@@ -337,7 +507,11 @@ async function keeperGate(engine: EngineClient, keeperId: string, mc: MasterCopy
 }
 
 /** After the record is written: the keeper reads it now, and says it routes to `version`. */
-async function confirmSwitch(engine: EngineClient, keeperId: string, version: string): Promise<KeeperReport | undefined> {
+async function confirmSwitch(
+  engine: EngineClient,
+  keeperId: string,
+  version: string,
+): Promise<KeeperReport | undefined> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
@@ -352,11 +526,20 @@ async function confirmSwitch(engine: EngineClient, keeperId: string, version: st
 }
 
 /** Waits until blue's copies have no open connection through the endpoint, or `drainMs`. Returns how many were still open. */
-async function drain(engine: EngineClient, keeperId: string, blue: ReadonlySet<string>, drainMs: number, first: KeeperReport | undefined, onOpen: (open: number) => void): Promise<number> {
+async function drain(
+  engine: EngineClient,
+  keeperId: string,
+  blue: ReadonlySet<string>,
+  drainMs: number,
+  first: KeeperReport | undefined,
+  onOpen: (open: number) => void,
+): Promise<number> {
   const deadline = Date.now() + drainMs;
   let report = first;
   for (;;) {
-    const open = report ? report.copies.filter((c) => blue.has(c.id)).reduce((sum, c) => sum + c.open, 0) : 0;
+    const open = report
+      ? report.copies.filter((c) => blue.has(c.id)).reduce((sum, c) => sum + c.open, 0)
+      : 0;
     if (report) onOpen(open);
     if ((report && open === 0) || Date.now() >= deadline) return open;
     await delay(100);

@@ -26,11 +26,24 @@ import type {
   VolumeSummary,
 } from './EngineClient';
 import type * as DockerRecords from './dockerRecords';
-import { EngineBuildError, EngineRequestError, EngineUnreachableError, NotManagedError, isAbortError, unreachableReason } from './errors';
+import {
+  EngineBuildError,
+  EngineRequestError,
+  EngineUnreachableError,
+  NotManagedError,
+  isAbortError,
+  unreachableReason,
+} from './errors';
 import type { ResolvedEngineHost } from './hostResolution';
 import { jsonLines } from './jsonLines';
 import { readBody, streamingGet, streamingTarget, type StreamingTarget } from './streamingGet';
-import { LABEL_MANAGED, MANAGED_VALUE, type LabelFilter, labelFilterArgs, matchesLabels } from './labels';
+import {
+  LABEL_MANAGED,
+  MANAGED_VALUE,
+  type LabelFilter,
+  labelFilterArgs,
+  matchesLabels,
+} from './labels';
 
 const NS_PER_MS = 1_000_000;
 
@@ -69,12 +82,21 @@ export class DockerodeEngineClient implements EngineClient {
     if (this.endpoint.tls && !this.endpoint.tls.verify) {
       // Encrypted but unverified (DOCKER_TLS, SkipTLSVerify): docker-modem has no option for it.
       const https = require('node:https') as typeof Https;
-      options.agent = new https.Agent({ rejectUnauthorized: false, ca: resolved.ca, cert: resolved.cert, key: resolved.key });
+      options.agent = new https.Agent({
+        rejectUnauthorized: false,
+        ca: resolved.ca,
+        cert: resolved.cert,
+        key: resolved.key,
+      });
     }
     try {
       this.docker = new Docker(options as Dockerode.DockerOptions);
     } catch (e) {
-      throw new EngineUnreachableError(this.endpoint.host, `cannot set up the connection: ${(e as Error).message}`, { cause: e, hint: this.endpoint.hint });
+      throw new EngineUnreachableError(
+        this.endpoint.host,
+        `cannot set up the connection: ${(e as Error).message}`,
+        { cause: e, hint: this.endpoint.hint },
+      );
     }
     return this.docker;
   }
@@ -92,7 +114,11 @@ export class DockerodeEngineClient implements EngineClient {
   private mapError(operation: string, e: unknown): unknown {
     if (isAbortError(e) || e instanceof EngineBuildError || e instanceof NotManagedError) return e;
     const reason = unreachableReason(e);
-    if (reason) return new EngineUnreachableError(this.endpoint.host, reason, { cause: e, hint: this.endpoint.hint });
+    if (reason)
+      return new EngineUnreachableError(this.endpoint.host, reason, {
+        cause: e,
+        hint: this.endpoint.hint,
+      });
     const err = e as { statusCode?: unknown; json?: unknown; message?: unknown };
     if (typeof err?.statusCode === 'number') {
       const json = err.json as { message?: unknown } | undefined;
@@ -103,39 +129,90 @@ export class DockerodeEngineClient implements EngineClient {
   }
 
   async ping(signal?: AbortSignal): Promise<void> {
-    await this.call('answer a ping', (d) => (d.ping.bind(d) as unknown as WithSignal<unknown>)({ abortSignal: signal }));
+    await this.call('answer a ping', (d) =>
+      (d.ping.bind(d) as unknown as WithSignal<unknown>)({ abortSignal: signal }),
+    );
   }
 
   async version(signal?: AbortSignal): Promise<EngineVersion> {
-    return records().engineVersion(await this.call('tell its version', (d) => (d.version.bind(d) as unknown as WithSignal<unknown>)({ abortSignal: signal })));
+    return records().engineVersion(
+      await this.call('tell its version', (d) =>
+        (d.version.bind(d) as unknown as WithSignal<unknown>)({ abortSignal: signal }),
+      ),
+    );
   }
 
   async listContainers(filter: LabelFilter, signal?: AbortSignal): Promise<ContainerSummary[]> {
     const list = await this.call('list containers', (d) =>
-      d.listContainers({ all: true, filters: { label: labelFilterArgs(filter) }, abortSignal: signal }),
+      d.listContainers({
+        all: true,
+        filters: { label: labelFilterArgs(filter) },
+        abortSignal: signal,
+      }),
     );
     // The engine filtered already; checking again costs nothing and guards the rule.
-    return (list as unknown[]).map(records().containerSummary).filter((c) => matchesLabels(c.labels, filter));
+    return (list as unknown[])
+      .map(records().containerSummary)
+      .filter((c) => matchesLabels(c.labels, filter));
   }
 
   async inspectContainer(id: string, signal?: AbortSignal): Promise<ContainerDetails | undefined> {
-    const info = await unlessMissing(this.call(`inspect container ${id}`, (d) => d.getContainer(id).inspect({ abortSignal: signal })));
+    const info = await unlessMissing(
+      this.call(`inspect container ${id}`, (d) =>
+        d.getContainer(id).inspect({ abortSignal: signal }),
+      ),
+    );
     return info && records().containerDetails(info);
   }
 
   async cpuSample(id: string, signal?: AbortSignal): Promise<CpuSample | undefined> {
     // one-shot: the engine answers at once instead of waiting a second for a second sample.
-    const stats = await unlessMissing(this.call(`read the stats of container ${id}`, (d) => d.getContainer(id).stats({ stream: false, 'one-shot': true, abortSignal: signal } as { stream: false; 'one-shot': boolean })));
-    const cpu = (stats as { cpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number; online_cpus?: number } } | undefined)?.cpu_stats;
-    if (!cpu?.cpu_usage || typeof cpu.cpu_usage.total_usage !== 'number' || typeof cpu.system_cpu_usage !== 'number') return undefined;
-    return { usageNs: cpu.cpu_usage.total_usage, systemNs: cpu.system_cpu_usage, onlineCpus: cpu.online_cpus || 1 };
+    const stats = await unlessMissing(
+      this.call(`read the stats of container ${id}`, (d) =>
+        d
+          .getContainer(id)
+          .stats({ stream: false, 'one-shot': true, abortSignal: signal } as {
+            stream: false;
+            'one-shot': boolean;
+          }),
+      ),
+    );
+    const cpu = (
+      stats as
+        | {
+            cpu_stats?: {
+              cpu_usage?: { total_usage?: number };
+              system_cpu_usage?: number;
+              online_cpus?: number;
+            };
+          }
+        | undefined
+    )?.cpu_stats;
+    if (
+      !cpu?.cpu_usage ||
+      typeof cpu.cpu_usage.total_usage !== 'number' ||
+      typeof cpu.system_cpu_usage !== 'number'
+    )
+      return undefined;
+    return {
+      usageNs: cpu.cpu_usage.total_usage,
+      systemNs: cpu.system_cpu_usage,
+      onlineCpus: cpu.online_cpus || 1,
+    };
   }
 
-  async createAndStartContainer(spec: ContainerSpec, signal?: AbortSignal): Promise<{ id: string }> {
+  async createAndStartContainer(
+    spec: ContainerSpec,
+    signal?: AbortSignal,
+  ): Promise<{ id: string }> {
     const options = containerCreateOptions(spec);
-    const container = await this.call(`create a container from ${spec.image}`, (d) => d.createContainer({ ...options, abortSignal: signal }));
+    const container = await this.call(`create a container from ${spec.image}`, (d) =>
+      d.createContainer({ ...options, abortSignal: signal }),
+    );
     try {
-      await this.call(`start container ${container.id}`, () => container.start({ abortSignal: signal }));
+      await this.call(`start container ${container.id}`, () =>
+        container.start({ abortSignal: signal }),
+      );
     } catch (e) {
       // A created-but-never-started copy is litter: remove it (not with the aborted signal).
       await container.remove({ force: true }).catch(() => undefined);
@@ -144,7 +221,11 @@ export class DockerodeEngineClient implements EngineClient {
     return { id: container.id };
   }
 
-  async stopAndRemoveContainer(id: string, filter: LabelFilter, options: { stopTimeoutSeconds?: number; signal?: AbortSignal } = {}): Promise<void> {
+  async stopAndRemoveContainer(
+    id: string,
+    filter: LabelFilter,
+    options: { stopTimeoutSeconds?: number; signal?: AbortSignal } = {},
+  ): Promise<void> {
     const { signal } = options;
     const info = await this.inspectContainer(id, signal);
     if (!info) return; // already gone
@@ -152,24 +233,46 @@ export class DockerodeEngineClient implements EngineClient {
     const container = this.api().getContainer(info.id);
     // The engine counts a restarting container as running too; either way it is stopped first.
     if (info.running || info.status === 'restarting') {
-      await ignoreStatus([304, 404], this.call(`stop container ${id}`, () => container.stop({ t: options.stopTimeoutSeconds ?? 10, abortSignal: signal })));
+      await ignoreStatus(
+        [304, 404],
+        this.call(`stop container ${id}`, () =>
+          container.stop({ t: options.stopTimeoutSeconds ?? 10, abortSignal: signal }),
+        ),
+      );
     }
     // force: the container may have been restarted by its policy in between.
-    await ignoreStatus([404], this.call(`remove container ${id}`, () => container.remove({ force: true, abortSignal: signal })), /already in progress/);
+    await ignoreStatus(
+      [404],
+      this.call(`remove container ${id}`, () =>
+        container.remove({ force: true, abortSignal: signal }),
+      ),
+      /already in progress/,
+    );
   }
 
   async listImages(filter: LabelFilter, signal?: AbortSignal): Promise<ImageSummary[]> {
-    const list = await this.call('list images', (d) => d.listImages({ filters: { label: labelFilterArgs(filter) }, abortSignal: signal }));
-    return (list as unknown[]).map(records().imageSummary).filter((i) => matchesLabels(i.labels, filter));
+    const list = await this.call('list images', (d) =>
+      d.listImages({ filters: { label: labelFilterArgs(filter) }, abortSignal: signal }),
+    );
+    return (list as unknown[])
+      .map(records().imageSummary)
+      .filter((i) => matchesLabels(i.labels, filter));
   }
 
   // dockerode takes no signal for image and network inspection; they answer at once.
   async inspectImage(ref: string, _signal?: AbortSignal): Promise<ImageDetails | undefined> {
-    const info = await unlessMissing(this.call(`inspect image ${ref}`, (d) => d.getImage(ref).inspect()));
+    const info = await unlessMissing(
+      this.call(`inspect image ${ref}`, (d) => d.getImage(ref).inspect()),
+    );
     return info && records().imageDetails(info);
   }
 
-  async buildImage(context: Readable, options: BuildOptions, onProgress?: (p: BuildProgress) => void, signal?: AbortSignal): Promise<{ imageId: string }> {
+  async buildImage(
+    context: Readable,
+    options: BuildOptions,
+    onProgress?: (p: BuildProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<{ imageId: string }> {
     const operation = `build ${options.tag}`;
     return this.call(operation, async (d) => {
       const stream = (await d.buildImage(context, {
@@ -186,13 +289,27 @@ export class DockerodeEngineClient implements EngineClient {
       const output: string[] = [];
       let imageId: string | undefined;
       for await (const line of jsonLines(stream)) {
-        const msg = line as { stream?: unknown; status?: unknown; error?: unknown; errorDetail?: { message?: unknown }; aux?: { ID?: unknown } };
+        const msg = line as {
+          stream?: unknown;
+          status?: unknown;
+          error?: unknown;
+          errorDetail?: { message?: unknown };
+          aux?: { ID?: unknown };
+        };
         if (typeof msg.error === 'string' || msg.errorDetail) {
-          const text = typeof msg.errorDetail?.message === 'string' ? msg.errorDetail.message : String(msg.error);
+          const text =
+            typeof msg.errorDetail?.message === 'string'
+              ? msg.errorDetail.message
+              : String(msg.error);
           throw new EngineBuildError(options.tag, text, output);
         }
         if (typeof msg.aux?.ID === 'string') imageId = msg.aux.ID;
-        const text = typeof msg.stream === 'string' ? msg.stream : typeof msg.status === 'string' ? msg.status : undefined;
+        const text =
+          typeof msg.stream === 'string'
+            ? msg.stream
+            : typeof msg.status === 'string'
+              ? msg.status
+              : undefined;
         if (text !== undefined) {
           for (const part of text.split('\n')) {
             if (!part.trim()) continue;
@@ -215,8 +332,12 @@ export class DockerodeEngineClient implements EngineClient {
   }
 
   async listNetworks(filter: LabelFilter, signal?: AbortSignal): Promise<NetworkSummary[]> {
-    const list = await this.call('list networks', (d) => d.listNetworks({ filters: { label: labelFilterArgs(filter) }, abortSignal: signal }));
-    return (list as unknown[]).map(records().networkSummary).filter((n) => matchesLabels(n.labels, filter));
+    const list = await this.call('list networks', (d) =>
+      d.listNetworks({ filters: { label: labelFilterArgs(filter) }, abortSignal: signal }),
+    );
+    return (list as unknown[])
+      .map(records().networkSummary)
+      .filter((n) => matchesLabels(n.labels, filter));
   }
 
   async createNetwork(spec: NetworkSpec, signal?: AbortSignal): Promise<{ id: string }> {
@@ -235,30 +356,53 @@ export class DockerodeEngineClient implements EngineClient {
 
   async removeNetwork(idOrName: string, filter: LabelFilter, signal?: AbortSignal): Promise<void> {
     const network = this.api().getNetwork(idOrName);
-    const info = await unlessMissing(this.call(`inspect network ${idOrName}`, () => network.inspect() as Promise<unknown>));
+    const info = await unlessMissing(
+      this.call(`inspect network ${idOrName}`, () => network.inspect() as Promise<unknown>),
+    );
     if (info === undefined) return;
-    if (!matchesLabels(records().networkSummary(info).labels, filter)) throw new NotManagedError('network', idOrName);
-    await ignoreStatus([404], this.call(`remove network ${idOrName}`, () => network.remove({ abortSignal: signal })));
+    if (!matchesLabels(records().networkSummary(info).labels, filter))
+      throw new NotManagedError('network', idOrName);
+    await ignoreStatus(
+      [404],
+      this.call(`remove network ${idOrName}`, () => network.remove({ abortSignal: signal })),
+    );
   }
 
   async listVolumes(filter: LabelFilter, signal?: AbortSignal): Promise<VolumeSummary[]> {
-    const result = await this.call('list volumes', (d) => d.listVolumes({ filters: { label: labelFilterArgs(filter) }, abortSignal: signal }));
-    return records().volumeList(result).filter((v) => matchesLabels(v.labels, filter));
+    const result = await this.call('list volumes', (d) =>
+      d.listVolumes({ filters: { label: labelFilterArgs(filter) }, abortSignal: signal }),
+    );
+    return records()
+      .volumeList(result)
+      .filter((v) => matchesLabels(v.labels, filter));
   }
 
   async createVolume(spec: VolumeSpec, signal?: AbortSignal): Promise<{ name: string }> {
     const volume = await this.call(`create volume ${spec.name}`, (d) =>
-      d.createVolume({ Name: spec.name, Labels: { ...spec.labels, [LABEL_MANAGED]: MANAGED_VALUE }, abortSignal: signal }),
+      d.createVolume({
+        Name: spec.name,
+        Labels: { ...spec.labels, [LABEL_MANAGED]: MANAGED_VALUE },
+        abortSignal: signal,
+      }),
     );
     return { name: (volume as unknown as { name: string }).name ?? spec.name };
   }
 
   async removeVolume(name: string, filter: LabelFilter, signal?: AbortSignal): Promise<void> {
     const volume = this.api().getVolume(name);
-    const info = await unlessMissing(this.call(`inspect volume ${name}`, () => volume.inspect({ abortSignal: signal }) as Promise<unknown>));
+    const info = await unlessMissing(
+      this.call(
+        `inspect volume ${name}`,
+        () => volume.inspect({ abortSignal: signal }) as Promise<unknown>,
+      ),
+    );
     if (info === undefined) return;
-    if (!matchesLabels(records().volumeSummary(info).labels, filter)) throw new NotManagedError('volume', name);
-    await ignoreStatus([404], this.call(`remove volume ${name}`, () => volume.remove({ abortSignal: signal })));
+    if (!matchesLabels(records().volumeSummary(info).labels, filter))
+      throw new NotManagedError('volume', name);
+    await ignoreStatus(
+      [404],
+      this.call(`remove volume ${name}`, () => volume.remove({ abortSignal: signal })),
+    );
   }
 
   async *events(filter: EventFilter, signal: AbortSignal): AsyncGenerator<EngineEvent> {
@@ -269,7 +413,9 @@ export class DockerodeEngineClient implements EngineClient {
     try {
       // The engine takes seconds with a fraction.
       const since = filter.since !== undefined ? (filter.since / 1000).toFixed(3) : undefined;
-      stream = (await this.call('stream events', (d) => d.getEvents({ filters, since, abortSignal: signal } as Dockerode.GetEventsOptions))) as Readable;
+      stream = (await this.call('stream events', (d) =>
+        d.getEvents({ filters, since, abortSignal: signal } as Dockerode.GetEventsOptions),
+      )) as Readable;
     } catch (e) {
       if (signal.aborted) return;
       throw e;
@@ -293,14 +439,30 @@ export class DockerodeEngineClient implements EngineClient {
     }
   }
 
-  async exec(id: string, filter: LabelFilter, command: string[], signal?: AbortSignal): Promise<ExecResult> {
+  async exec(
+    id: string,
+    filter: LabelFilter,
+    command: string[],
+    signal?: AbortSignal,
+  ): Promise<ExecResult> {
     const info = await this.inspectContainer(id, signal);
-    if (!info) throw new EngineRequestError(`run ${command[0]} in ${id}`, 404, `no such container: ${id}`);
+    if (!info)
+      throw new EngineRequestError(`run ${command[0]} in ${id}`, 404, `no such container: ${id}`);
     if (!matchesLabels(info.labels, filter)) throw new NotManagedError('container', id);
     const operation = `run ${command[0]} in container ${info.name}`;
     const container = this.api().getContainer(info.id);
-    const exec = await this.call(operation, () => container.exec({ Cmd: command, AttachStdout: true, AttachStderr: true, Tty: false, abortSignal: signal } as Dockerode.ExecCreateOptions));
-    const stream = (await this.call(operation, () => exec.start({ hijack: true, stdin: false, abortSignal: signal } as Dockerode.ExecStartOptions))) as Readable;
+    const exec = await this.call(operation, () =>
+      container.exec({
+        Cmd: command,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+        abortSignal: signal,
+      } as Dockerode.ExecCreateOptions),
+    );
+    const stream = (await this.call(operation, () =>
+      exec.start({ hijack: true, stdin: false, abortSignal: signal } as Dockerode.ExecStartOptions),
+    )) as Readable;
     const onAbort = () => stream.destroy();
     signal?.addEventListener('abort', onAbort, { once: true });
     const chunks: Buffer[] = [];
@@ -318,24 +480,44 @@ export class DockerodeEngineClient implements EngineClient {
     }
     signal?.throwIfAborted();
     const { stdout, stderr } = demultiplex(Buffer.concat(chunks));
-    const result = await this.call(operation, () => exec.inspect({ abortSignal: signal } as Dockerode.ExecInspectOptions));
+    const result = await this.call(operation, () =>
+      exec.inspect({ abortSignal: signal } as Dockerode.ExecInspectOptions),
+    );
     return { exitCode: result.ExitCode ?? -1, stdout, stderr };
   }
 
   async logs(id: string, options: LogOptions, signal: AbortSignal): Promise<LogStream> {
     const known = options.inspected ?? (await this.inspectContainer(id, signal));
-    if (!known) throw new EngineRequestError(`follow the log of ${id}`, 404, `no such container: ${id}`);
+    if (!known)
+      throw new EngineRequestError(`follow the log of ${id}`, 404, `no such container: ${id}`);
     if (!matchesLabels(known.labels, {})) throw new NotManagedError('container', id);
     const operation = `follow the log of ${id}`;
     // Always follow: without it the engine answers with the whole log as one buffered body.
-    const query = { follow: true, stdout: true, stderr: true, timestamps: options.timestamps ?? false, tail: options.tail ?? 'all', since: options.since ?? 0 };
+    const query = {
+      follow: true,
+      stdout: true,
+      stderr: true,
+      timestamps: options.timestamps ?? false,
+      tail: options.tail ?? 'all',
+      since: options.since ?? 0,
+    };
     const own = streamingTarget(this.endpoint);
     if (own) {
-      const stream = await this.logsOnOwnConnection(own, `/containers/${encodeURIComponent(known.id)}/logs`, query, operation, signal);
+      const stream = await this.logsOnOwnConnection(
+        own,
+        `/containers/${encodeURIComponent(known.id)}/logs`,
+        query,
+        operation,
+        signal,
+      );
       if (stream) return { stream, multiplexed: !known.tty };
     }
     const container = this.api().getContainer(known.id);
-    const stream = await this.call(operation, () => container.logs({ ...query, abortSignal: signal } as Dockerode.ContainerLogsOptions & { follow: true }));
+    const stream = await this.call(operation, () =>
+      container.logs({ ...query, abortSignal: signal } as Dockerode.ContainerLogsOptions & {
+        follow: true;
+      }),
+    );
     return { stream: stream as Readable, multiplexed: !known.tty };
   }
 
@@ -344,8 +526,16 @@ export class DockerodeEngineClient implements EngineClient {
    * reads (see streamingGet.ts). Undefined when the server chunks it anyway: then the
    * HTTP/1.1 client is to ask again.
    */
-  private async logsOnOwnConnection(target: StreamingTarget, path: string, query: Record<string, string | number | boolean>, operation: string, signal: AbortSignal): Promise<Readable | undefined> {
-    const search = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]));
+  private async logsOnOwnConnection(
+    target: StreamingTarget,
+    path: string,
+    query: Record<string, string | number | boolean>,
+    operation: string,
+    signal: AbortSignal,
+  ): Promise<Readable | undefined> {
+    const search = new URLSearchParams(
+      Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]),
+    );
     let response;
     try {
       response = await streamingGet(target, `${path}?${search}`, signal);
@@ -381,7 +571,10 @@ export function containerCreateOptions(spec: ContainerSpec): Dockerode.Container
   for (const p of spec.ports ?? []) {
     const key = `${p.containerPort}/${p.protocol}`;
     exposed[key] = {};
-    (bindings[key] ??= []).push({ HostIp: p.hostIp ?? '', HostPort: p.hostPort ? String(p.hostPort) : '' });
+    (bindings[key] ??= []).push({
+      HostIp: p.hostIp ?? '',
+      HostPort: p.hostPort ? String(p.hostPort) : '',
+    });
   }
   const restart = spec.restart ?? 'no';
   const health = spec.healthCheck;
@@ -397,11 +590,15 @@ export function containerCreateOptions(spec: ContainerSpec): Dockerode.Container
     ExposedPorts: exposed,
     Healthcheck: health
       ? {
-          Test: typeof health.command === 'string' ? ['CMD-SHELL', health.command] : ['CMD', ...health.command],
+          Test:
+            typeof health.command === 'string'
+              ? ['CMD-SHELL', health.command]
+              : ['CMD', ...health.command],
           Interval: health.intervalMs !== undefined ? health.intervalMs * NS_PER_MS : undefined,
           Timeout: health.timeoutMs !== undefined ? health.timeoutMs * NS_PER_MS : undefined,
           Retries: health.retries,
-          StartPeriod: health.startPeriodMs !== undefined ? health.startPeriodMs * NS_PER_MS : undefined,
+          StartPeriod:
+            health.startPeriodMs !== undefined ? health.startPeriodMs * NS_PER_MS : undefined,
         }
       : undefined,
     HostConfig: {
@@ -409,14 +606,24 @@ export function containerCreateOptions(spec: ContainerSpec): Dockerode.Container
       Tmpfs: Object.fromEntries((spec.tmpfs ?? []).map((path) => [path, ''])),
       CapDrop: spec.capDrop ?? ['ALL'],
       CapAdd: spec.capAdd ?? [],
-      SecurityOpt: spec.noNewPrivileges ?? true ? ['no-new-privileges:true'] : [],
+      SecurityOpt: (spec.noNewPrivileges ?? true) ? ['no-new-privileges:true'] : [],
       Memory: spec.memoryBytes,
       NanoCpus: spec.cpus !== undefined ? Math.round(spec.cpus * 1e9) : undefined,
       RestartPolicy: { Name: restart === 'no' ? '' : restart },
       PortBindings: bindings,
       Mounts: [
-        ...(spec.volumes ?? []).map((v) => ({ Type: 'volume' as const, Source: v.name, Target: v.path, ReadOnly: v.readOnly ?? false })),
-        ...(spec.binds ?? []).map((b) => ({ Type: 'bind' as const, Source: b.source, Target: b.path, ReadOnly: b.readOnly ?? false })),
+        ...(spec.volumes ?? []).map((v) => ({
+          Type: 'volume' as const,
+          Source: v.name,
+          Target: v.path,
+          ReadOnly: v.readOnly ?? false,
+        })),
+        ...(spec.binds ?? []).map((b) => ({
+          Type: 'bind' as const,
+          Source: b.source,
+          Target: b.path,
+          ReadOnly: b.readOnly ?? false,
+        })),
       ],
       NetworkMode: spec.network,
       Init: spec.init,
@@ -435,7 +642,10 @@ function demultiplex(body: Buffer): { stdout: string; stderr: string } {
     (body[offset] === 2 ? err : out).push(payload);
     offset += 8 + size;
   }
-  return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+  return {
+    stdout: Buffer.concat(out).toString('utf8'),
+    stderr: Buffer.concat(err).toString('utf8'),
+  };
 }
 
 /** The answer of an inspection, or undefined when the engine has no such object (404). */
@@ -443,11 +653,20 @@ function unlessMissing<T>(request: Promise<T>): Promise<T | undefined> {
   return ignoreStatus([404], request);
 }
 
-async function ignoreStatus<T>(statuses: number[], request: Promise<T>, messagePattern?: RegExp): Promise<T | undefined> {
+async function ignoreStatus<T>(
+  statuses: number[],
+  request: Promise<T>,
+  messagePattern?: RegExp,
+): Promise<T | undefined> {
   try {
     return await request;
   } catch (e) {
-    if (e instanceof EngineRequestError && (statuses.includes(e.statusCode ?? -1) || (messagePattern && messagePattern.test(e.engineMessage)))) return undefined;
+    if (
+      e instanceof EngineRequestError &&
+      (statuses.includes(e.statusCode ?? -1) ||
+        (messagePattern && messagePattern.test(e.engineMessage)))
+    )
+      return undefined;
     throw e;
   }
 }

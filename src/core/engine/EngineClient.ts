@@ -40,7 +40,8 @@ export interface PublishedPort {
   hostPort?: number;
 }
 
-export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+export type ContainerStatus =
+  'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
 export interface ContainerSummary {
   id: string;
@@ -248,7 +249,11 @@ export interface EngineClient {
   /** Creates and starts; removes the created container again if the start fails. */
   createAndStartContainer(spec: ContainerSpec, signal?: AbortSignal): Promise<{ id: string }>;
   /** Stops (after `stopTimeoutSeconds`, default 10) and removes; refuses containers not ours or not matching `filter`. */
-  stopAndRemoveContainer(id: string, filter: LabelFilter, options?: { stopTimeoutSeconds?: number; signal?: AbortSignal }): Promise<void>;
+  stopAndRemoveContainer(
+    id: string,
+    filter: LabelFilter,
+    options?: { stopTimeoutSeconds?: number; signal?: AbortSignal },
+  ): Promise<void>;
 
   listImages(filter: LabelFilter, signal?: AbortSignal): Promise<ImageSummary[]>;
   /** Any image by reference (also base images that are not ours); undefined when absent. */
@@ -257,7 +262,12 @@ export interface EngineClient {
    * Builds from a tar stream (the build context with its Dockerfile), never pulling:
    * base images must be local or already cached. Throws EngineBuildError on a failing step.
    */
-  buildImage(context: Readable, options: BuildOptions, onProgress?: (p: BuildProgress) => void, signal?: AbortSignal): Promise<{ imageId: string }>;
+  buildImage(
+    context: Readable,
+    options: BuildOptions,
+    onProgress?: (p: BuildProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<{ imageId: string }>;
 
   listNetworks(filter: LabelFilter, signal?: AbortSignal): Promise<NetworkSummary[]>;
   createNetwork(spec: NetworkSpec, signal?: AbortSignal): Promise<{ id: string }>;
@@ -292,5 +302,10 @@ export interface EngineClient {
    * and collects its output (meant for short answers, like the keeper's status).
    * NotManagedError for a container that is not ours.
    */
-  exec(id: string, filter: LabelFilter, command: string[], signal?: AbortSignal): Promise<ExecResult>;
+  exec(
+    id: string,
+    filter: LabelFilter,
+    command: string[],
+    signal?: AbortSignal,
+  ): Promise<ExecResult>;
 }

@@ -6,7 +6,18 @@
 // (its Docker-compatible API) both fit: test/unit/engine/fixtures/ holds real answers of each.
 // The schemas are zod's "mini" build: tree-shakable, ~20 KB in the bundle.
 import * as z from 'zod/mini';
-import type { ContainerDetails, ContainerStatus, ContainerSummary, EngineEvent, EngineVersion, ImageDetails, ImageSummary, NetworkSummary, PublishedPort, VolumeSummary } from './EngineClient';
+import type {
+  ContainerDetails,
+  ContainerStatus,
+  ContainerSummary,
+  EngineEvent,
+  EngineVersion,
+  ImageDetails,
+  ImageSummary,
+  NetworkSummary,
+  PublishedPort,
+  VolumeSummary,
+} from './EngineClient';
 
 const NS_PER_MS = 1_000_000;
 
@@ -19,27 +30,56 @@ export class MalformedRecordError extends Error {
     /** One per field, e.g. "State.Running: expected boolean, got string". */
     readonly problems: string[],
   ) {
-    super(`The engine sent a ${record} that Master Copy cannot read (${problems.join('; ')}). Is it a Docker Engine (API 1.41 or later) or a Podman 4 API?`);
+    super(
+      `The engine sent a ${record} that Master Copy cannot read (${problems.join('; ')}). Is it a Docker Engine (API 1.41 or later) or a Podman 4 API?`,
+    );
   }
 }
 
 // Docker sends null for empty maps and lists in places (Labels, Ports, Env, CapAdd…).
 const labels = z.nullish(z.record(z.string(), z.string()));
 const strings = z.nullish(z.array(z.string()));
-const STATUSES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'] as const satisfies readonly ContainerStatus[];
+const STATUSES = [
+  'created',
+  'running',
+  'paused',
+  'restarting',
+  'removing',
+  'exited',
+  'dead',
+] as const satisfies readonly ContainerStatus[];
 const status = z.enum(STATUSES);
 
 function parse<S extends z.ZodMiniType>(record: string, schema: S, raw: unknown): z.infer<S> {
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
-  throw new MalformedRecordError(record, result.error.issues.slice(0, 5).map((i) => describeIssue(i, raw)));
+  throw new MalformedRecordError(
+    record,
+    result.error.issues.slice(0, 5).map((i) => describeIssue(i, raw)),
+  );
 }
 
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
-  const at = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('') || 'the record';
+  const at =
+    issue.path
+      .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
+      .join('') || 'the record';
   let value: unknown = raw;
-  for (const p of issue.path) value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[p] : undefined;
-  const got = value === undefined ? 'nothing' : value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value) : typeof value;
+  for (const p of issue.path)
+    value =
+      value !== null && typeof value === 'object'
+        ? (value as Record<PropertyKey, unknown>)[p]
+        : undefined;
+  const got =
+    value === undefined
+      ? 'nothing'
+      : value === null
+        ? 'null'
+        : Array.isArray(value)
+          ? 'a list'
+          : typeof value === 'string'
+            ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
+            : typeof value;
   switch (issue.code) {
     case 'invalid_type':
       return `${at}: expected ${issue.expected}, got ${got}`;
@@ -52,7 +92,12 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
 
 // --- containers ------------------------------------------------------------------------
 
-const listedPort = z.object({ PrivatePort: z.number(), PublicPort: z.optional(z.number()), Type: z.string(), IP: z.optional(z.string()) });
+const listedPort = z.object({
+  PrivatePort: z.number(),
+  PublicPort: z.optional(z.number()),
+  Type: z.string(),
+  IP: z.optional(z.string()),
+});
 
 const containerSummarySchema = z.object({
   Id: z.string(),
@@ -78,7 +123,12 @@ export function containerSummary(raw: unknown): ContainerSummary {
     statusText: c.Status,
     labels: c.Labels ?? {},
     created: c.Created * 1000,
-    ports: (c.Ports ?? []).map((p) => ({ containerPort: p.PrivatePort, protocol: protocol(p.Type), hostIp: p.IP, hostPort: p.PublicPort })),
+    ports: (c.Ports ?? []).map((p) => ({
+      containerPort: p.PrivatePort,
+      protocol: protocol(p.Type),
+      hostIp: p.IP,
+      hostPort: p.PublicPort,
+    })),
   };
 }
 
@@ -128,7 +178,8 @@ export function containerDetails(raw: unknown): ContainerDetails {
     startedAt: validTime(info.State.StartedAt),
     finishedAt: validTime(info.State.FinishedAt),
     restartCount: info.RestartCount,
-    health: health === 'starting' || health === 'healthy' || health === 'unhealthy' ? health : undefined,
+    health:
+      health === 'starting' || health === 'healthy' || health === 'unhealthy' ? health : undefined,
     tty: info.Config.Tty,
     env: info.Config.Env ?? [],
     readOnly: host.ReadonlyRootfs === true,
@@ -145,13 +196,21 @@ export function containerDetails(raw: unknown): ContainerDetails {
   };
 }
 
-function publishedPorts(ports: Record<string, { HostIp: string; HostPort: string }[] | null>): PublishedPort[] {
+function publishedPorts(
+  ports: Record<string, { HostIp: string; HostPort: string }[] | null>,
+): PublishedPort[] {
   const out: PublishedPort[] = [];
   for (const [key, bindings] of Object.entries(ports)) {
     const [port, proto] = key.split('/');
     const base = { containerPort: Number(port), protocol: protocol(proto) };
     if (!bindings?.length) out.push(base);
-    else for (const b of bindings) out.push({ ...base, hostIp: b.HostIp || undefined, hostPort: b.HostPort ? Number(b.HostPort) : undefined });
+    else
+      for (const b of bindings)
+        out.push({
+          ...base,
+          hostIp: b.HostIp || undefined,
+          hostPort: b.HostPort ? Number(b.HostPort) : undefined,
+        });
   }
   return out;
 }
@@ -167,23 +226,52 @@ function validTime(t: string | undefined): string | undefined {
 
 // --- images, networks, volumes ---------------------------------------------------------
 
-const imageSummarySchema = z.object({ Id: z.string(), RepoTags: strings, Labels: labels, Created: z.number(), Size: z.number() });
+const imageSummarySchema = z.object({
+  Id: z.string(),
+  RepoTags: strings,
+  Labels: labels,
+  Created: z.number(),
+  Size: z.number(),
+});
 
 /** One entry of GET /images/json. */
 export function imageSummary(raw: unknown): ImageSummary {
   const i = parse('image summary', imageSummarySchema, raw);
-  return { id: i.Id, tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), labels: i.Labels ?? {}, created: i.Created * 1000, size: i.Size };
+  return {
+    id: i.Id,
+    tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+    labels: i.Labels ?? {},
+    created: i.Created * 1000,
+    size: i.Size,
+  };
 }
 
-const imageDetailsSchema = z.object({ Id: z.string(), RepoTags: strings, Config: z.nullish(z.object({ Labels: labels })), Created: z.string(), Size: z.number() });
+const imageDetailsSchema = z.object({
+  Id: z.string(),
+  RepoTags: strings,
+  Config: z.nullish(z.object({ Labels: labels })),
+  Created: z.string(),
+  Size: z.number(),
+});
 
 /** GET /images/{name}/json. */
 export function imageDetails(raw: unknown): ImageDetails {
   const i = parse('image', imageDetailsSchema, raw);
-  return { id: i.Id, tags: i.RepoTags ?? [], labels: i.Config?.Labels ?? {}, created: i.Created, size: i.Size };
+  return {
+    id: i.Id,
+    tags: i.RepoTags ?? [],
+    labels: i.Config?.Labels ?? {},
+    created: i.Created,
+    size: i.Size,
+  };
 }
 
-const networkSchema = z.object({ Id: z.string(), Name: z.string(), Driver: z.string(), Labels: labels });
+const networkSchema = z.object({
+  Id: z.string(),
+  Name: z.string(),
+  Driver: z.string(),
+  Labels: labels,
+});
 
 /** One entry of GET /networks, or GET /networks/{id}. */
 export function networkSummary(raw: unknown): NetworkSummary {
@@ -224,19 +312,33 @@ const eventSchema = z.object({
  */
 export function engineEvent(raw: unknown, now: () => number = Date.now): EngineEvent | undefined {
   const r = raw as { Type?: unknown; Action?: unknown } | null;
-  if (r !== null && typeof r === 'object' && r.Type === undefined && r.Action === undefined) return undefined;
+  if (r !== null && typeof r === 'object' && r.Type === undefined && r.Action === undefined)
+    return undefined;
   const e = parse('event', eventSchema, raw);
   return {
     type: e.Type,
     // Docker's form, "health_status: healthy", for both engines.
-    action: e.Action === 'health_status' && e.HealthStatus ? `health_status: ${e.HealthStatus}` : e.Action,
+    action:
+      e.Action === 'health_status' && e.HealthStatus
+        ? `health_status: ${e.HealthStatus}`
+        : e.Action,
     id: e.Actor?.ID ?? '',
     attributes: e.Actor?.Attributes ?? {},
-    time: e.timeNano !== undefined ? Math.floor(e.timeNano / NS_PER_MS) : e.time !== undefined ? e.time * 1000 : now(),
+    time:
+      e.timeNano !== undefined
+        ? Math.floor(e.timeNano / NS_PER_MS)
+        : e.time !== undefined
+          ? e.time * 1000
+          : now(),
   };
 }
 
-const versionSchema = z.object({ Version: z.string(), ApiVersion: z.string(), Os: z.string(), Arch: z.string() });
+const versionSchema = z.object({
+  Version: z.string(),
+  ApiVersion: z.string(),
+  Os: z.string(),
+  Arch: z.string(),
+});
 
 /** GET /version. */
 export function engineVersion(raw: unknown): EngineVersion {

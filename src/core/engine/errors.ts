@@ -30,9 +30,10 @@ export class EngineUnreachableError extends Error {
 }
 
 function unreachableMessage(host: string, reason: string, hint: string): string {
-  const todo = reason.includes('EACCES') || reason.includes('EPERM')
-    ? `is your user allowed to use it (the docker group)? Or ${hint} to use another.`
-    : `is it running? Start it, or ${hint} to use another.`;
+  const todo =
+    reason.includes('EACCES') || reason.includes('EPERM')
+      ? `is your user allowed to use it (the docker group)? Or ${hint} to use another.`
+      : `is it running? Start it, or ${hint} to use another.`;
   return `Docker engine not reachable at ${host} (${reason}) — ${todo}`;
 }
 
@@ -43,7 +44,9 @@ export class NotManagedError extends Error {
     readonly kind: 'container' | 'network' | 'volume',
     readonly ref: string,
   ) {
-    super(`Refusing to touch ${kind} ${ref}: it was not created by Master Copy (no io.mastercopy.managed label, or other labels than expected).`);
+    super(
+      `Refusing to touch ${kind} ${ref}: it was not created by Master Copy (no io.mastercopy.managed label, or other labels than expected).`,
+    );
   }
 }
 
@@ -80,7 +83,11 @@ export function unreachableReason(err: unknown): string | undefined {
     return typeof e.syscall === 'string' ? `${e.syscall} ${e.code}` : e.code;
   }
   // ssh2 reports connection and authentication failures with a `level`.
-  if (e.level === 'client-socket' || e.level === 'client-authentication' || e.level === 'client-timeout') {
+  if (
+    e.level === 'client-socket' ||
+    e.level === 'client-authentication' ||
+    e.level === 'client-timeout'
+  ) {
     return `ssh: ${String(e.message)}`;
   }
   return undefined;

@@ -13,7 +13,8 @@ export const DEFAULT_SOCKET = '/var/run/docker.sock';
 const DEFAULT_TCP_PORT = 2375;
 const DEFAULT_SSH_PORT = 22;
 
-export type EngineHostSource = 'setting' | 'DOCKER_HOST' | `context:${string}` | 'default' | 'podman';
+export type EngineHostSource =
+  'setting' | 'DOCKER_HOST' | `context:${string}` | 'default' | 'podman';
 
 /** TLS in use for a tcp:// host; the paths say where the material came from. */
 export interface EngineTls {
@@ -96,7 +97,10 @@ export class EngineHostError extends Error {
  * `--host`, the editor's setting; empty: not set). Throws EngineHostError for a malformed
  * host, an unknown context or missing TLS material.
  */
-export function resolveEngineHost(setting: string | undefined, deps: HostResolutionDeps): ResolvedEngineHost {
+export function resolveEngineHost(
+  setting: string | undefined,
+  deps: HostResolutionDeps,
+): ResolvedEngineHost {
   const resolved = resolve(setting, deps);
   return deps.choice ? { ...resolved, hint: deps.choice.hint } : resolved;
 }
@@ -104,7 +108,8 @@ export function resolveEngineHost(setting: string | undefined, deps: HostResolut
 function resolve(setting: string | undefined, deps: HostResolutionDeps): ResolvedEngineHost {
   const { env } = deps;
   if (setting?.trim()) return fromHostString(setting.trim(), 'setting', envTls(deps), deps);
-  if (env.DOCKER_HOST?.trim()) return fromHostString(env.DOCKER_HOST.trim(), 'DOCKER_HOST', envTls(deps), deps);
+  if (env.DOCKER_HOST?.trim())
+    return fromHostString(env.DOCKER_HOST.trim(), 'DOCKER_HOST', envTls(deps), deps);
 
   const configDir = dockerConfigDir(deps);
   const contextName = env.DOCKER_CONTEXT?.trim() || currentContext(configDir, deps);
@@ -112,9 +117,18 @@ function resolve(setting: string | undefined, deps: HostResolutionDeps): Resolve
 
   if (!deps.exists(DEFAULT_SOCKET)) {
     const podman = podmanSockets(env).find((p) => deps.exists(p));
-    if (podman) return { host: `unix://${podman}`, source: 'podman', dockerodeOptions: { socketPath: podman } };
+    if (podman)
+      return {
+        host: `unix://${podman}`,
+        source: 'podman',
+        dockerodeOptions: { socketPath: podman },
+      };
   }
-  return { host: `unix://${DEFAULT_SOCKET}`, source: 'default', dockerodeOptions: { socketPath: DEFAULT_SOCKET } };
+  return {
+    host: `unix://${DEFAULT_SOCKET}`,
+    source: 'default',
+    dockerodeOptions: { socketPath: DEFAULT_SOCKET },
+  };
 }
 
 /** $DOCKER_CONFIG, else ~/.docker. */
@@ -128,7 +142,9 @@ export function contextDirName(name: string): string {
 }
 
 function podmanSockets(env: HostResolutionDeps['env']): string[] {
-  const rootless = env.XDG_RUNTIME_DIR?.trim() ? [posix.join(env.XDG_RUNTIME_DIR.trim(), 'podman', 'podman.sock')] : [];
+  const rootless = env.XDG_RUNTIME_DIR?.trim()
+    ? [posix.join(env.XDG_RUNTIME_DIR.trim(), 'podman', 'podman.sock')]
+    : [];
   return [...rootless, '/run/podman/podman.sock'];
 }
 
@@ -137,25 +153,40 @@ function currentContext(configDir: string, deps: HostResolutionDeps): string | u
   const text = deps.readFile(file);
   if (text === undefined) return undefined;
   const config = parseJson(text, file) as { currentContext?: unknown } | null;
-  return typeof config?.currentContext === 'string' && config.currentContext ? config.currentContext : undefined;
+  return typeof config?.currentContext === 'string' && config.currentContext
+    ? config.currentContext
+    : undefined;
 }
 
-function fromContext(name: string, configDir: string, deps: HostResolutionDeps): ResolvedEngineHost {
+function fromContext(
+  name: string,
+  configDir: string,
+  deps: HostResolutionDeps,
+): ResolvedEngineHost {
   const source = `context:${name}` as const;
   const hash = contextDirName(name);
   const metaFile = posix.join(configDir, 'contexts', 'meta', hash, 'meta.json');
   const text = deps.readFile(metaFile);
   if (text === undefined) {
-    throw new EngineHostError(`Docker context "${name}" not found (no ${metaFile}). Run \`docker context ls\`; set DOCKER_CONTEXT to another, or ${(deps.choice ?? PLAIN_CHOICE).hint}.`);
+    throw new EngineHostError(
+      `Docker context "${name}" not found (no ${metaFile}). Run \`docker context ls\`; set DOCKER_CONTEXT to another, or ${(deps.choice ?? PLAIN_CHOICE).hint}.`,
+    );
   }
-  const meta = parseJson(text, metaFile) as { Endpoints?: { docker?: { Host?: unknown; SkipTLSVerify?: unknown } } } | null;
+  const meta = parseJson(text, metaFile) as {
+    Endpoints?: { docker?: { Host?: unknown; SkipTLSVerify?: unknown } };
+  } | null;
   const endpoint = meta?.Endpoints?.docker;
   if (typeof endpoint?.Host !== 'string' || !endpoint.Host) {
-    throw new EngineHostError(`Docker context "${name}" has no docker endpoint host in ${metaFile}.`);
+    throw new EngineHostError(
+      `Docker context "${name}" has no docker endpoint host in ${metaFile}.`,
+    );
   }
   const tlsDir = posix.join(configDir, 'contexts', 'tls', hash, 'docker');
   const files = tlsFiles(tlsDir, deps);
-  const tls = files.caFile || files.certFile ? { verify: endpoint.SkipTLSVerify !== true, ...files } : undefined;
+  const tls =
+    files.caFile || files.certFile
+      ? { verify: endpoint.SkipTLSVerify !== true, ...files }
+      : undefined;
   return fromHostString(endpoint.Host, source, tls, deps);
 }
 
@@ -176,7 +207,12 @@ function tlsFiles(dir: string, deps: HostResolutionDeps): Omit<EngineTls, 'verif
   return { caFile: found('ca.pem'), certFile: found('cert.pem'), keyFile: found('key.pem') };
 }
 
-function fromHostString(raw: string, source: EngineHostSource, tls: EngineTls | undefined, deps: HostResolutionDeps): ResolvedEngineHost {
+function fromHostString(
+  raw: string,
+  source: EngineHostSource,
+  tls: EngineTls | undefined,
+  deps: HostResolutionDeps,
+): ResolvedEngineHost {
   // A bare "host:port" means tcp, as in the CLI.
   const value = raw.includes('://') ? raw : `tcp://${raw}`;
   const scheme = value.slice(0, value.indexOf('://')).toLowerCase();
@@ -184,7 +220,10 @@ function fromHostString(raw: string, source: EngineHostSource, tls: EngineTls | 
   switch (scheme) {
     case 'unix': {
       const socketPath = value.slice('unix://'.length) || DEFAULT_SOCKET;
-      if (!socketPath.startsWith('/')) throw new EngineHostError(`${where}: "${raw}" — a unix socket path must be absolute (unix:///path/to/docker.sock).`);
+      if (!socketPath.startsWith('/'))
+        throw new EngineHostError(
+          `${where}: "${raw}" — a unix socket path must be absolute (unix:///path/to/docker.sock).`,
+        );
       return { host: `unix://${socketPath}`, source, dockerodeOptions: { socketPath } };
     }
     case 'tcp':
@@ -192,15 +231,25 @@ function fromHostString(raw: string, source: EngineHostSource, tls: EngineTls | 
     case 'ssh':
       return fromSsh(raw, value, source, deps);
     default:
-      throw new EngineHostError(`${where}: "${raw}" — unsupported scheme "${scheme}://"; use unix://, tcp:// or ssh://.`);
+      throw new EngineHostError(
+        `${where}: "${raw}" — unsupported scheme "${scheme}://"; use unix://, tcp:// or ssh://.`,
+      );
   }
 }
 
-function fromTcp(raw: string, value: string, source: EngineHostSource, tls: EngineTls | undefined, deps: HostResolutionDeps): ResolvedEngineHost {
+function fromTcp(
+  raw: string,
+  value: string,
+  source: EngineHostSource,
+  tls: EngineTls | undefined,
+  deps: HostResolutionDeps,
+): ResolvedEngineHost {
   // tcp://:2375 means localhost, as in the CLI; URL cannot parse an empty host.
   const url = parseUrl(raw, value.replace(/^tcp:\/\/(?=[:/]|$)/i, 'tcp://localhost'), source, deps);
   if (url.pathname && url.pathname !== '/') {
-    throw new EngineHostError(`${describeSource(source, deps)}: "${raw}" — a path after the host is not supported; use tcp://host:port.`);
+    throw new EngineHostError(
+      `${describeSource(source, deps)}: "${raw}" — a path after the host is not supported; use tcp://host:port.`,
+    );
   }
   const host = stripBrackets(url.hostname);
   const port = url.port ? Number(url.port) : DEFAULT_TCP_PORT;
@@ -208,30 +257,52 @@ function fromTcp(raw: string, value: string, source: EngineHostSource, tls: Engi
   if (!tls) return { host: hostText, source, dockerodeOptions: { host, port, protocol: 'http' } };
 
   if (tls.verify && !tls.caFile) {
-    throw new EngineHostError(`${describeSource(source, deps)}: TLS verification is on for ${hostText} but there is no ca.pem (${tlsWhere(source, deps)}).`);
+    throw new EngineHostError(
+      `${describeSource(source, deps)}: TLS verification is on for ${hostText} but there is no ca.pem (${tlsWhere(source, deps)}).`,
+    );
   }
   if (!tls.certFile !== !tls.keyFile) {
-    throw new EngineHostError(`${describeSource(source, deps)}: TLS for ${hostText} needs both cert.pem and key.pem, found only ${tls.certFile ?? tls.keyFile}.`);
+    throw new EngineHostError(
+      `${describeSource(source, deps)}: TLS for ${hostText} needs both cert.pem and key.pem, found only ${tls.certFile ?? tls.keyFile}.`,
+    );
   }
   const read = (p: string | undefined) => {
     if (!p) return undefined;
     const text = deps.readFile(p);
-    if (text === undefined) throw new EngineHostError(`${describeSource(source, deps)}: cannot read TLS file ${p}.`);
+    if (text === undefined)
+      throw new EngineHostError(`${describeSource(source, deps)}: cannot read TLS file ${p}.`);
     return text;
   };
   return {
     host: hostText,
     source,
     tls,
-    dockerodeOptions: { host, port, protocol: 'https', ca: read(tls.caFile), cert: read(tls.certFile), key: read(tls.keyFile) },
+    dockerodeOptions: {
+      host,
+      port,
+      protocol: 'https',
+      ca: read(tls.caFile),
+      cert: read(tls.certFile),
+      key: read(tls.keyFile),
+    },
   };
 }
 
-function fromSsh(raw: string, value: string, source: EngineHostSource, deps: HostResolutionDeps): ResolvedEngineHost {
+function fromSsh(
+  raw: string,
+  value: string,
+  source: EngineHostSource,
+  deps: HostResolutionDeps,
+): ResolvedEngineHost {
   const url = parseUrl(raw, value, source, deps);
-  if (!url.hostname) throw new EngineHostError(`${describeSource(source, deps)}: "${raw}" — no host; use ssh://user@host[:port].`);
+  if (!url.hostname)
+    throw new EngineHostError(
+      `${describeSource(source, deps)}: "${raw}" — no host; use ssh://user@host[:port].`,
+    );
   if (url.pathname && url.pathname !== '/') {
-    throw new EngineHostError(`${describeSource(source, deps)}: "${raw}" — a path after the host is not supported; use ssh://user@host[:port].`);
+    throw new EngineHostError(
+      `${describeSource(source, deps)}: "${raw}" — a path after the host is not supported; use ssh://user@host[:port].`,
+    );
   }
   const username = decodeURIComponent(url.username) || deps.env.USER || deps.env.LOGNAME;
   const port = url.port ? Number(url.port) : DEFAULT_SSH_PORT;
@@ -250,15 +321,28 @@ function fromSsh(raw: string, value: string, source: EngineHostSource, deps: Hos
   return {
     host: `ssh://${username ? `${username}@` : ''}${url.hostname}${url.port ? `:${url.port}` : ''}`,
     source,
-    dockerodeOptions: { host: stripBrackets(url.hostname), port, protocol: 'ssh', username, sshOptions },
+    dockerodeOptions: {
+      host: stripBrackets(url.hostname),
+      port,
+      protocol: 'ssh',
+      username,
+      sshOptions,
+    },
   };
 }
 
-function parseUrl(raw: string, value: string, source: EngineHostSource, deps: HostResolutionDeps): URL {
+function parseUrl(
+  raw: string,
+  value: string,
+  source: EngineHostSource,
+  deps: HostResolutionDeps,
+): URL {
   try {
     return new URL(value);
   } catch {
-    throw new EngineHostError(`${describeSource(source, deps)}: "${raw}" is not a valid engine host (e.g. unix:///var/run/docker.sock, tcp://host:2376, ssh://user@host).`);
+    throw new EngineHostError(
+      `${describeSource(source, deps)}: "${raw}" is not a valid engine host (e.g. unix:///var/run/docker.sock, tcp://host:2376, ssh://user@host).`,
+    );
   }
 }
 
@@ -274,13 +358,17 @@ function stripBrackets(hostname: string): string {
   return hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
 }
 
-function describeSource(source: EngineHostSource, deps: Pick<HostResolutionDeps, 'choice'>): string {
+function describeSource(
+  source: EngineHostSource,
+  deps: Pick<HostResolutionDeps, 'choice'>,
+): string {
   if (source === 'setting') return (deps.choice ?? PLAIN_CHOICE).name;
   if (source.startsWith('context:')) return `Docker context "${source.slice('context:'.length)}"`;
   return source;
 }
 
 function tlsWhere(source: EngineHostSource, deps: HostResolutionDeps): string {
-  if (source.startsWith('context:')) return `looked in ${posix.join(dockerConfigDir(deps), 'contexts', 'tls')}`;
+  if (source.startsWith('context:'))
+    return `looked in ${posix.join(dockerConfigDir(deps), 'contexts', 'tls')}`;
   return `looked in ${deps.env.DOCKER_CERT_PATH?.trim() || dockerConfigDir(deps)} (DOCKER_CERT_PATH)`;
 }

@@ -22,9 +22,14 @@ export const MANAGED_VALUE = 'true';
 export type LabelFilter = Readonly<Record<string, string | true>>;
 
 /** Does an object with these labels carry our managed label and match the filter? */
-export function matchesLabels(labels: Readonly<Record<string, string>> | null | undefined, filter: LabelFilter): boolean {
+export function matchesLabels(
+  labels: Readonly<Record<string, string>> | null | undefined,
+  filter: LabelFilter,
+): boolean {
   if (labels?.[LABEL_MANAGED] !== MANAGED_VALUE) return false;
-  return Object.entries(filter).every(([key, value]) => (value === true ? key in labels : labels[key] === value));
+  return Object.entries(filter).every(([key, value]) =>
+    value === true ? key in labels : labels[key] === value,
+  );
 }
 
 /** The engine's `label` filter strings ("key" or "key=value"), always including the managed label. */

@@ -22,7 +22,8 @@ export interface StreamingTls {
   rejectUnauthorized: boolean;
 }
 
-export type StreamingTarget = { socketPath: string } | { host: string; port: number; tls?: StreamingTls };
+export type StreamingTarget =
+  { socketPath: string } | { host: string; port: number; tls?: StreamingTls };
 
 export interface StreamingResponse {
   status: number;
@@ -37,12 +38,24 @@ const MAX_HEAD_BYTES = 64 * 1024;
 const HEAD_END = Buffer.from('\r\n\r\n');
 
 /** Where a streaming GET can go on a socket of its own, or undefined (ssh://: use the HTTP client). */
-export function streamingTarget(endpoint: Pick<ResolvedEngineHost, 'dockerodeOptions' | 'tls'>): StreamingTarget | undefined {
+export function streamingTarget(
+  endpoint: Pick<ResolvedEngineHost, 'dockerodeOptions' | 'tls'>,
+): StreamingTarget | undefined {
   const options = endpoint.dockerodeOptions;
   if (options.socketPath) return { socketPath: options.socketPath };
   if (!options.host || !options.port) return undefined;
   if (options.protocol === 'http') return { host: options.host, port: options.port };
-  if (options.protocol === 'https') return { host: options.host, port: options.port, tls: { ca: options.ca, cert: options.cert, key: options.key, rejectUnauthorized: endpoint.tls?.verify ?? true } };
+  if (options.protocol === 'https')
+    return {
+      host: options.host,
+      port: options.port,
+      tls: {
+        ca: options.ca,
+        cert: options.cert,
+        key: options.key,
+        rejectUnauthorized: endpoint.tls?.verify ?? true,
+      },
+    };
   return undefined;
 }
 
@@ -50,7 +63,12 @@ function open(target: StreamingTarget): Socket {
   if ('socketPath' in target) return connect({ path: target.socketPath });
   if (!target.tls) return connect({ host: target.host, port: target.port });
   // A name is checked against the certificate (SNI); an address by its IP entries.
-  return tlsConnect({ host: target.host, port: target.port, servername: isIP(target.host) ? undefined : target.host, ...target.tls });
+  return tlsConnect({
+    host: target.host,
+    port: target.port,
+    servername: isIP(target.host) ? undefined : target.host,
+    ...target.tls,
+  });
 }
 
 function abortError(): Error {
@@ -63,11 +81,18 @@ function abortError(): Error {
  * Sends `GET path` and resolves once the status line and headers have arrived. Network
  * errors reject as Node reports them (code, syscall), so callers map them as for any request.
  */
-export function streamingGet(target: StreamingTarget, path: string, signal: AbortSignal): Promise<StreamingResponse> {
+export function streamingGet(
+  target: StreamingTarget,
+  path: string,
+  signal: AbortSignal,
+): Promise<StreamingResponse> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(abortError());
     const socket = open(target);
-    const host = 'socketPath' in target ? 'docker' : `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+    const host =
+      'socketPath' in target
+        ? 'docker'
+        : `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
     let head: Buffer = Buffer.alloc(0);
     let answered = false;
 
@@ -90,34 +115,56 @@ export function streamingGet(target: StreamingTarget, path: string, signal: Abor
       reject(e);
     }
     function onEarlyEnd() {
-      fail(Object.assign(new Error('the engine closed the connection without answering'), { code: 'ECONNRESET', syscall: 'read' }));
+      fail(
+        Object.assign(new Error('the engine closed the connection without answering'), {
+          code: 'ECONNRESET',
+          syscall: 'read',
+        }),
+      );
     }
     function onData(chunk: Buffer) {
       head = head.length ? Buffer.concat([head, chunk]) : chunk;
       const end = head.indexOf(HEAD_END);
       if (end === -1) {
-        if (head.length > MAX_HEAD_BYTES) fail(new Error(`the engine's answer to GET ${path} has no end of headers in ${MAX_HEAD_BYTES} bytes`));
+        if (head.length > MAX_HEAD_BYTES)
+          fail(
+            new Error(
+              `the engine's answer to GET ${path} has no end of headers in ${MAX_HEAD_BYTES} bytes`,
+            ),
+          );
         return;
       }
       const lines = head.toString('latin1', 0, end).split('\r\n');
       const status = /^HTTP\/1\.[01] ([0-9]{3})/.exec(lines[0]);
-      if (!status) return fail(new Error(`the engine's answer to GET ${path} is not HTTP: ${JSON.stringify(lines[0].slice(0, 80))}`));
+      if (!status)
+        return fail(
+          new Error(
+            `the engine's answer to GET ${path} is not HTTP: ${JSON.stringify(lines[0].slice(0, 80))}`,
+          ),
+        );
       const headers: Record<string, string> = {};
       for (const line of lines.slice(1)) {
         const colon = line.indexOf(':');
-        if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+        if (colon > 0)
+          headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
       }
       answered = true;
       cleanup();
       // From now on aborting destroys the body (its 'close' tells the reader).
-      resolve({ status: Number(status[1]), headers, body: bodyOf(socket, head.subarray(end + HEAD_END.length)) });
+      resolve({
+        status: Number(status[1]),
+        headers,
+        body: bodyOf(socket, head.subarray(end + HEAD_END.length)),
+      });
     }
     socket.on('data', onData);
     socket.on('error', fail);
     socket.on('end', onEarlyEnd);
     socket.once('close', () => signal.removeEventListener('abort', onAbort));
     socket.setNoDelay(true);
-    socket.write(`GET ${path} HTTP/1.0\r\nHost: ${host}\r\nUser-Agent: mastercopy\r\nAccept: application/vnd.docker.multiplexed-stream, application/vnd.docker.raw-stream\r\n\r\n`);
+    socket.write(
+      `GET ${path} HTTP/1.0\r\nHost: ${host}\r\nUser-Agent: mastercopy\r\nAccept: application/vnd.docker.multiplexed-stream, application/vnd.docker.raw-stream\r\n\r\n`,
+    );
   });
 }
 

@@ -43,20 +43,34 @@ export function recommend(policy: Autoscale, reading: AutoscaleReading): Recomme
   const asks: Recommendation[] = [];
   if (policy.inflight !== undefined) {
     const open = tidy(reading.open);
-    asks.push({ count: Math.ceil(reading.open / policy.inflight), why: `${open} open connection${open === 1 ? '' : 's'} ${over}, target ${policy.inflight}` });
+    asks.push({
+      count: Math.ceil(reading.open / policy.inflight),
+      why: `${open} open connection${open === 1 ? '' : 's'} ${over}, target ${policy.inflight}`,
+    });
   }
-  if (policy.cpu !== undefined && reading.cpu !== undefined) asks.push({ count: Math.ceil(reading.cpu / policy.cpu), why: `${Math.round(reading.cpu)} % CPU ${over}, target ${policy.cpu} %` });
+  if (policy.cpu !== undefined && reading.cpu !== undefined)
+    asks.push({
+      count: Math.ceil(reading.cpu / policy.cpu),
+      why: `${Math.round(reading.cpu)} % CPU ${over}, target ${policy.cpu} %`,
+    });
   if (asks.length === 0) return { count: policy.min, why: 'no reading yet' };
   const top = asks.reduce((a, b) => (b.count > a.count ? b : a));
-  if (top.count > policy.max) return { count: policy.max, why: `${top.why} (at most ${policy.max})` };
-  if (top.count < policy.min) return { count: policy.min, why: `${top.why} (at least ${policy.min})` };
+  if (top.count > policy.max)
+    return { count: policy.max, why: `${top.why} (at most ${policy.max})` };
+  if (top.count < policy.min)
+    return { count: policy.min, why: `${top.why} (at least ${policy.min})` };
   return top;
 }
 
 /** "1–5 copies on 10 open connections per copy (cooldown 30s)", or "none (a fixed count)". */
 export function autoscaleText(a: Autoscale | null | undefined): string {
   if (!a) return 'none (a fixed count)';
-  const targets = [a.inflight !== undefined ? `${a.inflight} open connections` : undefined, a.cpu !== undefined ? `${a.cpu} % CPU` : undefined].filter(Boolean).join(' or ');
+  const targets = [
+    a.inflight !== undefined ? `${a.inflight} open connections` : undefined,
+    a.cpu !== undefined ? `${a.cpu} % CPU` : undefined,
+  ]
+    .filter(Boolean)
+    .join(' or ');
   return `${a.min}–${a.max} copies on ${targets} per copy (cooldown ${a.cooldown ?? '30s'}${a.dryRun ? ', dry run' : ''})`;
 }
 
@@ -152,21 +166,40 @@ export class Autoscaler {
     }
     const copies = this.keeper.status().copies.filter((c) => c.version === record.version);
     const serving = copies.filter((c) => c.healthy).length;
-    const reading: AutoscaleReading = { serving, open: copies.reduce((sum, c) => sum + c.open, 0), cpu: policy.cpu === undefined ? undefined : await this.cpu(copies.map((c) => c.id)) };
+    const reading: AutoscaleReading = {
+      serving,
+      open: copies.reduce((sum, c) => sum + c.open, 0),
+      cpu: policy.cpu === undefined ? undefined : await this.cpu(copies.map((c) => c.id)),
+    };
 
-    const desired = (await readDesired(this.engine, this.options.name)).get(record.version)?.count ?? record.copies;
+    const desired =
+      (await readDesired(this.engine, this.options.name)).get(record.version)?.count ??
+      record.copies;
     const current = policy.dryRun ? (this.wouldBe ??= desired) : desired;
     const rec = recommend(policy, reading);
-    const base = { version: record.version, policy, desired: current, serving, recommended: rec.count, reading };
+    const base = {
+      version: record.version,
+      policy,
+      desired: current,
+      serving,
+      recommended: rec.count,
+      reading,
+    };
     const cooldownMs = durationMs(policy.cooldown, DEFAULT_COOLDOWN_MS);
 
-    this.low = rec.count < current ? { since: this.low?.since ?? now, highest: Math.max(this.low?.highest ?? 0, rec.count) } : undefined;
+    this.low =
+      rec.count < current
+        ? { since: this.low?.since ?? now, highest: Math.max(this.low?.highest ?? 0, rec.count) }
+        : undefined;
     let to: number | undefined;
     let why = rec.why;
     let waiting: string | undefined;
     if (current < policy.min || current > policy.max) {
       to = Math.min(policy.max, Math.max(policy.min, current));
-      why = current < policy.min ? `below the minimum of ${policy.min}` : `above the maximum of ${policy.max}`;
+      why =
+        current < policy.min
+          ? `below the minimum of ${policy.min}`
+          : `above the maximum of ${policy.max}`;
     } else if (serving === 0) {
       if (rec.count !== current) waiting = 'no copy serves yet';
     } else if (rec.count !== current && now - this.lastDecisionAt < cooldownMs) {
@@ -183,14 +216,26 @@ export class Autoscaler {
     if (to === undefined || to === current) return;
 
     const reason = `${current} → ${to}: ${why}`;
-    const decision: AutoscaleDecision = { version: record.version, at: new Date(now).toISOString(), from: current, to, reason, applied: !policy.dryRun };
+    const decision: AutoscaleDecision = {
+      version: record.version,
+      at: new Date(now).toISOString(),
+      from: current,
+      to,
+      reason,
+      applied: !policy.dryRun,
+    };
     this.lastDecisionAt = now;
     this.low = undefined;
     if (policy.dryRun) {
       this.wouldBe = to;
       this.options.log?.(`autoscale (dry run) would scale ${record.version} ${reason}`);
     } else {
-      await setDesired(this.engine, this.options.name, { version: record.version, count: to, by: 'autoscale', reason });
+      await setDesired(this.engine, this.options.name, {
+        version: record.version,
+        count: to,
+        by: 'autoscale',
+        reason,
+      });
       this.options.log?.(`autoscale: ${record.version} ${reason}`);
     }
     this.decisions = [...this.decisions, decision].slice(-DECISIONS_KEPT);
@@ -200,7 +245,9 @@ export class Autoscaler {
 
   /** The copies' CPU percent summed, from this sample and the one before; undefined on the first. */
   private async cpu(ids: string[]): Promise<number | undefined> {
-    const samples = await Promise.all(ids.map(async (id) => [id, await this.engine.cpuSample(id).catch(() => undefined)] as const));
+    const samples = await Promise.all(
+      ids.map(async (id) => [id, await this.engine.cpuSample(id).catch(() => undefined)] as const),
+    );
     let total: number | undefined;
     const next = new Map<string, CpuSample>();
     for (const [id, s] of samples) {

@@ -65,7 +65,10 @@ export class Gateway {
     private readonly backends: BackendSource,
     private readonly options: GatewayOptions,
   ) {
-    this.server = createServer({ noDelay: true, pauseOnConnect: true, allowHalfOpen: true }, (client) => void this.handle(client));
+    this.server = createServer(
+      { noDelay: true, pauseOnConnect: true, allowHalfOpen: true },
+      (client) => void this.handle(client),
+    );
   }
 
   listen(port: number, host = '0.0.0.0'): Promise<void> {
@@ -99,7 +102,15 @@ export class Gateway {
   private async handle(client: Socket): Promise<void> {
     this.sockets.add(client);
     this.totals.open++;
-    const state: ClientState = { gone: false, ended: false, sent: [], sentBytes: 0, replayable: true, tried: new Set(), attempts: 0 };
+    const state: ClientState = {
+      gone: false,
+      ended: false,
+      sent: [],
+      sentBytes: 0,
+      replayable: true,
+      tried: new Set(),
+      attempts: 0,
+    };
     client.once('close', () => {
       state.gone = true;
       this.sockets.delete(client);
@@ -133,7 +144,10 @@ export class Gateway {
       const backend = this.pick(state.tried) ?? this.pick(new Set());
       if (!backend) {
         if (Date.now() >= deadline) return false;
-        await Promise.race([this.backends.changed(), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+        await Promise.race([
+          this.backends.changed(),
+          new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now()))),
+        ]);
         continue;
       }
       state.tried.add(backend.id);
@@ -155,7 +169,10 @@ export class Gateway {
 
   private open(backend: Backend): Promise<Socket | undefined> {
     return new Promise((resolve) => {
-      const socket = (this.options.connect ?? ((port, address) => connect({ port, host: address, noDelay: true, allowHalfOpen: true })))(this.options.targetPort, backend.address);
+      const socket = (
+        this.options.connect ??
+        ((port, address) => connect({ port, host: address, noDelay: true, allowHalfOpen: true }))
+      )(this.options.targetPort, backend.address);
       const fail = () => {
         socket.destroy();
         resolve(undefined);
@@ -293,7 +310,11 @@ function canReplay(state: ClientState): boolean {
   // The copy went before the client said anything: nothing can have happened, try another.
   if (state.sentBytes === 0) return true;
   const head = Buffer.concat(state.sent).toString('latin1');
-  return /^(GET|HEAD|OPTIONS) \S+ HTTP\/1\.[01]\r\n/.test(head) && head.includes('\r\n\r\n') && !/\r\n(content-length|transfer-encoding):/i.test(head.slice(0, head.indexOf('\r\n\r\n')));
+  return (
+    /^(GET|HEAD|OPTIONS) \S+ HTTP\/1\.[01]\r\n/.test(head) &&
+    head.includes('\r\n\r\n') &&
+    !/\r\n(content-length|transfer-encoding):/i.test(head.slice(0, head.indexOf('\r\n\r\n')))
+  );
 }
 
 /**
@@ -310,6 +331,7 @@ export function cutShort(chunks: readonly Buffer[]): boolean {
   const head = text.slice(0, end);
   const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
   if (length) return text.length - end - 4 < Number(length[1]);
-  if (/\r\ntransfer-encoding:[^\r]*chunked/i.test(head)) return !/\r\n0\r\n(?:[^\r]*\r\n)*\r\n$/.test(text.slice(end + 2));
+  if (/\r\ntransfer-encoding:[^\r]*chunked/i.test(head))
+    return !/\r\n0\r\n(?:[^\r]*\r\n)*\r\n$/.test(text.slice(end + 2));
   return false;
 }

@@ -17,7 +17,14 @@
 // Every action is an event in the keeper's log and in its status (the tree and `ps` show them).
 import type { ContainerSummary, EngineClient } from '../engine/EngineClient';
 import { EngineRequestError } from '../engine/errors';
-import { LABEL_COPY, LABEL_DIGEST, LABEL_MANAGED, LABEL_MASTER_COPY, LABEL_NAME, LABEL_VERSION } from '../engine/labels';
+import {
+  LABEL_COPY,
+  LABEL_DIGEST,
+  LABEL_MANAGED,
+  LABEL_MASTER_COPY,
+  LABEL_NAME,
+  LABEL_VERSION,
+} from '../engine/labels';
 import { ensureNetwork, resolveVolumeNames } from '../copies/print';
 import { copyContainerSpec, copyLabels, healthTiming } from '../copies/spec';
 import { readDesired } from '../deploy/desired';
@@ -85,7 +92,15 @@ export class Healer {
   private readonly events: HealerEvent[] = [];
   private failures = 0;
   private backoffUntil = 0;
-  private status: HealingStatus = { version: null, desired: null, healthy: 0, actual: 0, state: 'idle', failures: 0, events: [] };
+  private status: HealingStatus = {
+    version: null,
+    desired: null,
+    healthy: 0,
+    actual: 0,
+    state: 'idle',
+    failures: 0,
+    events: [],
+  };
   private readonly passes = new SettlingRunner(async () => {
     try {
       await this.pass();
@@ -93,7 +108,10 @@ export class Healer {
       this.say(`healing pass failed: ${e instanceof Error ? e.message : String(e)}`, false);
     }
   });
-  private readonly masterCopies = new Map<string, { mc: MasterCopy; digest: string; tag: string } | string>();
+  private readonly masterCopies = new Map<
+    string,
+    { mc: MasterCopy; digest: string; tag: string } | string
+  >();
 
   constructor(
     private readonly engine: EngineClient,
@@ -125,19 +143,35 @@ export class Healer {
     const record = this.keeper.activeRecord();
     const version = record?.version;
     if (!version) {
-      this.status = { version: null, desired: null, healthy: 0, actual: 0, state: 'idle', failures: this.failures, events: [] };
+      this.status = {
+        version: null,
+        desired: null,
+        healthy: 0,
+        actual: 0,
+        state: 'idle',
+        failures: this.failures,
+        events: [],
+      };
       return;
     }
-    const desired = (await readDesired(this.engine, this.options.name)).get(version)?.count ?? record.copies;
-    const all = await this.engine.listContainers({ [LABEL_NAME]: this.options.name, [LABEL_VERSION]: version, [LABEL_COPY]: true });
+    const desired =
+      (await readDesired(this.engine, this.options.name)).get(version)?.count ?? record.copies;
+    const all = await this.engine.listContainers({
+      [LABEL_NAME]: this.options.name,
+      [LABEL_VERSION]: version,
+      [LABEL_COPY]: true,
+    });
     if (this.seenVersion !== version) {
       this.seen.clear();
       this.removed = [];
       this.seenVersion = version;
     }
-    for (const [id, index] of this.seen) if (!all.some((c) => c.id === id) && !this.disposedHere.has(id) && !this.draining.has(id)) this.removed.push({ id, index });
+    for (const [id, index] of this.seen)
+      if (!all.some((c) => c.id === id) && !this.disposedHere.has(id) && !this.draining.has(id))
+        this.removed.push({ id, index });
     this.seen = new Map(all.map((c) => [c.id, c.labels[LABEL_COPY]]));
-    for (const id of this.replacedSick) if (!all.some((c) => c.id === id)) this.replacedSick.delete(id);
+    for (const id of this.replacedSick)
+      if (!all.some((c) => c.id === id)) this.replacedSick.delete(id);
     const source = await this.masterCopy(version);
     const timing = healthTiming(typeof source === 'string' ? undefined : source.mc.health);
 
@@ -165,7 +199,9 @@ export class Healer {
         this.failures++;
         const wait = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (this.failures - 1));
         this.backoffUntil = this.now() + wait;
-        this.say(`copy ${p.index} (${p.why}) never became healthy: ${c ? (sick.find((s) => s.c.id === p.id)?.why ?? 'deadline passed') : 'it is gone'}; ${this.failures} failure${this.failures === 1 ? '' : 's'} in a row, next try in ${Math.round(wait / 1000)} s`);
+        this.say(
+          `copy ${p.index} (${p.why}) never became healthy: ${c ? (sick.find((s) => s.c.id === p.id)?.why ?? 'deadline passed') : 'it is gone'}; ${this.failures} failure${this.failures === 1 ? '' : 's'} in a row, next try in ${Math.round(wait / 1000)} s`,
+        );
         if (c) await this.dispose(c, 'it never became healthy');
       }
     }
@@ -174,11 +210,23 @@ export class Healer {
     // Sick copies go once there are enough healthy ones without them.
     if (healthy.length >= desired) for (const s of sick) await this.dispose(s.c, s.why);
 
-    const base = { version, desired, healthy: healthy.length, actual: all.length, failures: this.failures };
+    const base = {
+      version,
+      desired,
+      healthy: healthy.length,
+      actual: all.length,
+      failures: this.failures,
+    };
     const missing = desired - healthy.length - waiting;
     if (missing > 0) {
       if (this.now() < this.backoffUntil) {
-        this.status = { ...base, state: 'backing-off', reason: `replacements keep failing; next try at ${new Date(this.backoffUntil).toISOString()}`, backoffUntil: new Date(this.backoffUntil).toISOString(), events: [] };
+        this.status = {
+          ...base,
+          state: 'backing-off',
+          reason: `replacements keep failing; next try at ${new Date(this.backoffUntil).toISOString()}`,
+          backoffUntil: new Date(this.backoffUntil).toISOString(),
+          events: [],
+        };
         return;
       }
       if (typeof source === 'string') {
@@ -186,44 +234,81 @@ export class Healer {
         return;
       }
       const sibling = await this.sibling(all);
-      const secrets = sibling ? this.secretsOf(source.mc, sibling.env) : source.mc.secrets?.length ? undefined : {};
+      const secrets = sibling
+        ? this.secretsOf(source.mc, sibling.env)
+        : source.mc.secrets?.length
+          ? undefined
+          : {};
       if (!secrets) {
         const reason = `${source.mc.secrets?.length ? 'its secrets are only known to its copies, and none is left to take them from' : 'no copy is left'}: promote ${version} again`;
         this.status = { ...base, state: 'cannot-heal', reason, events: [] };
         return;
       }
       // What each new copy stands in for: a sick copy not covered yet, a copy removed by hand, or the count.
-      const covered = new Set([...[...this.pending.values()].map((p) => p.replaces), ...this.replacedSick]);
+      const covered = new Set([
+        ...[...this.pending.values()].map((p) => p.replaces),
+        ...this.replacedSick,
+      ]);
       const reasons = [
-        ...sick.filter((x) => !covered.has(x.c.id)).map((x) => ({ replaces: x.c.id, why: `replaces copy ${x.c.labels[LABEL_COPY]}: ${x.why}` })),
+        ...sick
+          .filter((x) => !covered.has(x.c.id))
+          .map((x) => ({
+            replaces: x.c.id,
+            why: `replaces copy ${x.c.labels[LABEL_COPY]}: ${x.why}`,
+          })),
         ...this.removed.map((r) => ({ replaces: r.id, why: `replaces copy ${r.index}: removed` })),
       ];
       for (let i = 0; i < Math.min(missing, 3); i++) {
-        const reason = reasons[i] ?? { replaces: undefined, why: `${healthy.length + waiting + i} of ${desired} running` };
-        if (await this.print(source, version, all, secrets, sibling?.labels ?? {}, reason, timing)) {
+        const reason = reasons[i] ?? {
+          replaces: undefined,
+          why: `${healthy.length + waiting + i} of ${desired} running`,
+        };
+        if (
+          await this.print(source, version, all, secrets, sibling?.labels ?? {}, reason, timing)
+        ) {
           this.removed = this.removed.filter((r) => r.id !== reason.replaces);
           // A sick copy stays until there are enough healthy ones without it: replaced once, not again meanwhile.
-          if (reason.replaces && sick.some((x) => x.c.id === reason.replaces)) this.replacedSick.add(reason.replaces);
+          if (reason.replaces && sick.some((x) => x.c.id === reason.replaces))
+            this.replacedSick.add(reason.replaces);
         }
       }
       this.status = { ...base, state: 'healing', events: [] };
       return;
     }
     if (healthy.length > desired && waiting === 0 && sick.length === 0) {
-      const extra = healthy.sort((a, b) => Number(b.labels[LABEL_COPY]) - Number(a.labels[LABEL_COPY])).slice(0, healthy.length - desired);
+      const extra = healthy
+        .sort((a, b) => Number(b.labels[LABEL_COPY]) - Number(a.labels[LABEL_COPY]))
+        .slice(0, healthy.length - desired);
       for (const c of extra) void this.scaleDown(c, `${healthy.length} running, ${desired} wanted`);
       this.status = { ...base, state: 'scaling-down', events: [] };
       return;
     }
-    this.status = { ...base, state: waiting || sick.length || this.draining.size ? 'healing' : 'steady', events: [] };
+    this.status = {
+      ...base,
+      state: waiting || sick.length || this.draining.size ? 'healing' : 'steady',
+      events: [],
+    };
   }
 
   /** healthy, starting (give it time), or sick with why. */
-  private judge(c: ContainerSummary, timing: ReturnType<typeof healthTiming>): 'healthy' | 'starting' | { sick: string } {
+  private judge(
+    c: ContainerSummary,
+    timing: ReturnType<typeof healthTiming>,
+  ): 'healthy' | 'starting' | { sick: string } {
     // "Exited (137) 3 seconds ago" → "exited 137"
-    if (c.status === 'exited' || c.status === 'dead') return { sick: /^Exited \((-?\d+)\)/.exec(c.statusText)?.slice(1, 2).map((code) => `exited ${code}`)[0] ?? c.status };
+    if (c.status === 'exited' || c.status === 'dead')
+      return {
+        sick:
+          /^Exited \((-?\d+)\)/
+            .exec(c.statusText)
+            ?.slice(1, 2)
+            .map((code) => `exited ${code}`)[0] ?? c.status,
+      };
     // A print (ours or a client's) creates, then starts: only one left unstarted for long is sick.
-    if (c.status === 'created') return this.pending.has(c.id) || this.now() - c.created < CREATED_GRACE_MS ? 'starting' : { sick: 'created but never started' };
+    if (c.status === 'created')
+      return this.pending.has(c.id) || this.now() - c.created < CREATED_GRACE_MS
+        ? 'starting'
+        : { sick: 'created but never started' };
     if (c.status === 'restarting') return 'starting';
     if (c.status !== 'running') return 'starting';
     const t = this.keeper.copy(c.id);
@@ -234,21 +319,29 @@ export class Healer {
     if (t.engineHealth === 'unhealthy') return { sick: 'its health command keeps failing' };
     // Past what takes it out of the endpoint (3 failures), by the health check's own retries: a
     // copy that is only slow under load is not replaced.
-    if (t.probe && age > timing.startPeriodMs && t.failures >= 3 + Math.max(1, timing.retries)) return { sick: `unhealthy: ${t.last}` };
+    if (t.probe && age > timing.startPeriodMs && t.failures >= 3 + Math.max(1, timing.retries))
+      return { sick: `unhealthy: ${t.last}` };
     return 'starting';
   }
 
   /** The master copy a version's image carries, or why it cannot be had. Cached per version. */
-  private async masterCopy(version: string): Promise<{ mc: MasterCopy; digest: string; tag: string } | string> {
+  private async masterCopy(
+    version: string,
+  ): Promise<{ mc: MasterCopy; digest: string; tag: string } | string> {
     const known = this.masterCopies.get(version);
     if (known) return known;
     const tag = `${this.options.name}:${version}`;
     const image = await this.engine.inspectImage(tag);
     let result: { mc: MasterCopy; digest: string; tag: string } | string;
-    if (!image) result = `the image ${tag} is gone, so no copy can be printed: promote ${version} again`;
+    if (!image)
+      result = `the image ${tag} is gone, so no copy can be printed: promote ${version} again`;
     else {
       try {
-        result = { mc: JSON.parse(image.labels[LABEL_MASTER_COPY] ?? '') as MasterCopy, digest: image.labels[LABEL_DIGEST] ?? '', tag };
+        result = {
+          mc: JSON.parse(image.labels[LABEL_MASTER_COPY] ?? '') as MasterCopy,
+          digest: image.labels[LABEL_DIGEST] ?? '',
+          tag,
+        };
       } catch {
         result = `${tag} does not carry its master copy (built by an older Master Copy): promote it again to have it healed`;
       }
@@ -258,8 +351,12 @@ export class Healer {
   }
 
   /** A copy of the version to take secrets and extra labels from: a running one first. */
-  private async sibling(all: ContainerSummary[]): Promise<{ env: string[]; labels: Record<string, string> } | undefined> {
-    const ordered = [...all].sort((a, b) => Number(b.status === 'running') - Number(a.status === 'running'));
+  private async sibling(
+    all: ContainerSummary[],
+  ): Promise<{ env: string[]; labels: Record<string, string> } | undefined> {
+    const ordered = [...all].sort(
+      (a, b) => Number(b.status === 'running') - Number(a.status === 'running'),
+    );
     for (const c of ordered) {
       const details = await this.engine.inspectContainer(c.id);
       if (details) return { env: details.env, labels: details.labels };
@@ -288,23 +385,54 @@ export class Healer {
   ): Promise<boolean> {
     const { why } = reason;
     // The sibling's labels that print did not derive from the master copy (a test run's, say) stay.
-    const derived = new Set([...Object.keys(copyLabels(source.mc, source.digest, 0)), LABEL_MANAGED]);
-    const extraLabels = Object.fromEntries(Object.entries(siblingLabels).filter(([k]) => !derived.has(k)));
-    let index = Math.max(-1, ...all.map((c) => Number(c.labels[LABEL_COPY] ?? -1)), ...[...this.pending.values()].map((p) => p.index)) + 1;
+    const derived = new Set([
+      ...Object.keys(copyLabels(source.mc, source.digest, 0)),
+      LABEL_MANAGED,
+    ]);
+    const extraLabels = Object.fromEntries(
+      Object.entries(siblingLabels).filter(([k]) => !derived.has(k)),
+    );
+    let index =
+      Math.max(
+        -1,
+        ...all.map((c) => Number(c.labels[LABEL_COPY] ?? -1)),
+        ...[...this.pending.values()].map((p) => p.index),
+      ) + 1;
     for (let attempt = 0; attempt < 5; attempt++, index++) {
       const network = await ensureNetwork(this.engine, this.options.name, {});
       const volumeNames = await resolveVolumeNames(this.engine, source.mc);
-      const spec = copyContainerSpec(source.mc, { image: source.tag, digest: source.digest, index, network: network.id, secrets, extraLabels, volumeNames });
+      const spec = copyContainerSpec(source.mc, {
+        image: source.tag,
+        digest: source.digest,
+        index,
+        network: network.id,
+        secrets,
+        extraLabels,
+        volumeNames,
+      });
       try {
         const { id } = await this.engine.createAndStartContainer(spec);
-        this.pending.set(id, { id, index, why, replaces: reason.replaces, deadline: this.now() + timing.startPeriodMs + (timing.retries + 1) * (timing.intervalMs + timing.timeoutMs) + 5000 });
+        this.pending.set(id, {
+          id,
+          index,
+          why,
+          replaces: reason.replaces,
+          deadline:
+            this.now() +
+            timing.startPeriodMs +
+            (timing.retries + 1) * (timing.intervalMs + timing.timeoutMs) +
+            5000,
+        });
         this.say(`printed copy ${index} of ${version} (${why})`);
         return true;
       } catch (e) {
         if (e instanceof EngineRequestError && e.statusCode === 409) continue; // that index was taken meanwhile
         this.failures++;
-        this.backoffUntil = this.now() + Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (this.failures - 1));
-        this.say(`could not print a copy of ${version} (${why}): ${e instanceof Error ? e.message : String(e)}`);
+        this.backoffUntil =
+          this.now() + Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (this.failures - 1));
+        this.say(
+          `could not print a copy of ${version} (${why}): ${e instanceof Error ? e.message : String(e)}`,
+        );
         return false;
       }
     }
@@ -315,10 +443,21 @@ export class Healer {
     const index = c.labels[LABEL_COPY];
     try {
       this.disposedHere.add(c.id);
-      await this.engine.stopAndRemoveContainer(c.id, { [LABEL_NAME]: this.options.name, [LABEL_VERSION]: c.labels[LABEL_VERSION], [LABEL_COPY]: index }, { stopTimeoutSeconds: 5 });
+      await this.engine.stopAndRemoveContainer(
+        c.id,
+        {
+          [LABEL_NAME]: this.options.name,
+          [LABEL_VERSION]: c.labels[LABEL_VERSION],
+          [LABEL_COPY]: index,
+        },
+        { stopTimeoutSeconds: 5 },
+      );
       this.say(`disposed of copy ${index} (${why})`);
     } catch (e) {
-      this.say(`could not dispose of copy ${index}: ${e instanceof Error ? e.message : String(e)}`, false);
+      this.say(
+        `could not dispose of copy ${index}: ${e instanceof Error ? e.message : String(e)}`,
+        false,
+      );
     }
   }
 
@@ -328,7 +467,8 @@ export class Healer {
     this.draining.set(c.id, this.now());
     this.keeper.drain(c.id);
     const deadline = this.now() + DRAIN_MS;
-    while ((this.keeper.copy(c.id)?.open ?? 0) > 0 && this.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while ((this.keeper.copy(c.id)?.open ?? 0) > 0 && this.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     await this.dispose(c, `scaled down: ${why}`);
     this.draining.delete(c.id);
   }

@@ -65,7 +65,15 @@ export interface ProbeReport {
 export interface KeeperStatus {
   name: string;
   active: string | null;
-  copies: { id: string; version: string; index: number; address: string; healthy: boolean; open: number; served: number }[];
+  copies: {
+    id: string;
+    version: string;
+    index: number;
+    address: string;
+    healthy: boolean;
+    open: number;
+    served: number;
+  }[];
 }
 
 export class Keeper implements BackendSource {
@@ -101,11 +109,18 @@ export class Keeper implements BackendSource {
   routable(): Backend[] {
     const out: Backend[] = [];
     const now = Date.now();
-    const candidates = [...this.copies.values()].filter((c) => c.version === this.active && !c.draining && c.excludedUntil <= now && c.known);
+    const candidates = [...this.copies.values()].filter(
+      (c) => c.version === this.active && !c.draining && c.excludedUntil <= now && c.known,
+    );
     for (const c of candidates) if (c.healthy) out.push(c);
     // Panic mode (Envoy's panic threshold): when probes fail for every copy at once — all of
     // them busy under load, most likely — a connection is better tried on them than held.
-    if (out.length === 0 && candidates.length > 0 && candidates.every((c) => c.probe && c.everHealthy)) return candidates;
+    if (
+      out.length === 0 &&
+      candidates.length > 0 &&
+      candidates.every((c) => c.probe && c.everHealthy)
+    )
+      return candidates;
     return out;
   }
 
@@ -126,8 +141,18 @@ export class Keeper implements BackendSource {
       name: this.options.name,
       active: this.active ?? null,
       copies: [...this.copies.values()]
-        .sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : a.index - b.index))
-        .map((c) => ({ id: c.id, version: c.version, index: c.index, address: c.address, healthy: c.healthy, open: c.open, served: c.served })),
+        .sort((a, b) =>
+          a.version < b.version ? -1 : a.version > b.version ? 1 : a.index - b.index,
+        )
+        .map((c) => ({
+          id: c.id,
+          version: c.version,
+          index: c.index,
+          address: c.address,
+          healthy: c.healthy,
+          open: c.open,
+          served: c.served,
+        })),
     };
   }
 
@@ -141,7 +166,9 @@ export class Keeper implements BackendSource {
     await this.refresh();
     const copies = [...this.copies.values()].filter((c) => c.version === version);
     await Promise.all(copies.map((c) => this.judge(c)));
-    return { copies: copies.map((c) => ({ id: c.id, index: c.index, healthy: c.healthy, last: c.last })) };
+    return {
+      copies: copies.map((c) => ({ id: c.id, index: c.index, healthy: c.healthy, last: c.last })),
+    };
   }
 
   private async readEngine(): Promise<void> {
@@ -152,7 +179,10 @@ export class Keeper implements BackendSource {
     this.active = active?.version;
     this.activeRecordValue = active?.record;
     if (before !== this.active) this.log(`active version: ${this.active ?? 'none'}`);
-    const listed = await this.engine.listContainers({ [LABEL_NAME]: this.options.name, [LABEL_COPY]: true }, signal);
+    const listed = await this.engine.listContainers(
+      { [LABEL_NAME]: this.options.name, [LABEL_COPY]: true },
+      signal,
+    );
     const running = new Set<string>();
     await Promise.all(
       listed.map(async (summary) => {
@@ -166,7 +196,8 @@ export class Keeper implements BackendSource {
         if (known && known.startedAt === details.startedAt && known.address === address) {
           known.engineHealth = details.health;
           known.restartCount = details.restartCount;
-          if (!known.probe) known.healthy = details.health === undefined || details.health === 'healthy';
+          if (!known.probe)
+            known.healthy = details.health === undefined || details.health === 'healthy';
           return;
         }
         const probe = parseProbe(details.labels[LABEL_HEALTH_HTTP]);
@@ -222,14 +253,25 @@ export class Keeper implements BackendSource {
   private async judge(copy: Tracked): Promise<void> {
     if (!copy.probe) {
       copy.healthy = copy.engineHealth === undefined || copy.engineHealth === 'healthy';
-      copy.last = copy.engineHealth === undefined ? 'running (no health check)' : `the engine says ${copy.engineHealth}`;
+      copy.last =
+        copy.engineHealth === undefined
+          ? 'running (no health check)'
+          : `the engine says ${copy.engineHealth}`;
     } else {
       const timeoutMs = this.options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
       copy.probedAt = Date.now();
       copy.probing = true;
-      const status = await httpStatus(copy.address, copy.probe.port, copy.probe.path, timeoutMs).finally(() => (copy.probing = false));
+      const status = await httpStatus(
+        copy.address,
+        copy.probe.port,
+        copy.probe.path,
+        timeoutMs,
+      ).finally(() => (copy.probing = false));
       const ok = status !== undefined && status >= 200 && status < 400;
-      copy.last = status === undefined ? `GET ${copy.probe.path} on port ${copy.probe.port} got no answer within ${timeoutMs} ms` : `GET ${copy.probe.path} answered ${status}`;
+      copy.last =
+        status === undefined
+          ? `GET ${copy.probe.path} on port ${copy.probe.port} got no answer within ${timeoutMs} ms`
+          : `GET ${copy.probe.path} answered ${status}`;
       if (ok) {
         copy.failures = 0;
         copy.healthy = true;
@@ -237,11 +279,15 @@ export class Keeper implements BackendSource {
       } else {
         // Failures count once a probe interval, however often a new copy is probed: the
         // health check's retries mean intervals.
-        if (Date.now() - copy.failedAt >= (this.options.probeIntervalMs ?? 1000) - NEW_COPY_PROBE_MS / 2) {
+        if (
+          Date.now() - copy.failedAt >=
+          (this.options.probeIntervalMs ?? 1000) - NEW_COPY_PROBE_MS / 2
+        ) {
           copy.failures++;
           copy.failedAt = Date.now();
         }
-        if (!copy.known || copy.failures >= (this.options.failuresToRemove ?? 3)) copy.healthy = false;
+        if (!copy.known || copy.failures >= (this.options.failuresToRemove ?? 3))
+          copy.healthy = false;
       }
     }
     copy.known = true;
@@ -251,7 +297,9 @@ export class Keeper implements BackendSource {
   /** Probes the copies that are due: never passed yet, or not probed for `intervalMs`. One probe per copy at a time. */
   private async probeDue(intervalMs: number): Promise<void> {
     const now = Date.now();
-    const due = [...this.copies.values()].filter((c) => c.probe && !c.probing && (!c.everHealthy || now - c.probedAt >= intervalMs));
+    const due = [...this.copies.values()].filter(
+      (c) => c.probe && !c.probing && (!c.everHealthy || now - c.probedAt >= intervalMs),
+    );
     await Promise.all(due.map((c) => this.judge(c)));
   }
 
@@ -260,7 +308,10 @@ export class Keeper implements BackendSource {
     while (!this.stop.signal.aborted) {
       const since = Date.now();
       try {
-        for await (const e of this.engine.events({ labels: { [LABEL_NAME]: this.options.name }, types: ['container'] }, this.stop.signal)) {
+        for await (const e of this.engine.events(
+          { labels: { [LABEL_NAME]: this.options.name }, types: ['container'] },
+          this.stop.signal,
+        )) {
           backoff = 250;
           const copy = this.copies.get(e.id);
           if (copy && /^(die|kill|stop|destroy|pause|health_status: unhealthy)/.test(e.action)) {
@@ -275,7 +326,10 @@ export class Keeper implements BackendSource {
       }
       if (this.stop.signal.aborted) return;
       // The stream ends with an engine restart: read again, then follow again.
-      await delay(Date.now() - since < 1000 ? (backoff = Math.min(backoff * 2, 5000)) : 250, this.stop.signal).catch(() => undefined);
+      await delay(
+        Date.now() - since < 1000 ? (backoff = Math.min(backoff * 2, 5000)) : 250,
+        this.stop.signal,
+      ).catch(() => undefined);
       void this.refresh().catch((err: unknown) => this.log(`read failed: ${message(err)}`));
     }
   }
@@ -311,14 +365,30 @@ function parseProbe(label: string | undefined): { port: number; path: string } |
   return { port, path: space < 0 ? '/' : label.slice(space + 1) || '/' };
 }
 
-function httpStatus(host: string, port: number, path: string, timeoutMs: number): Promise<number | undefined> {
+function httpStatus(
+  host: string,
+  port: number,
+  path: string,
+  timeoutMs: number,
+): Promise<number | undefined> {
   return new Promise((resolve) => {
     // request() throws on a path it cannot send (from a label an older version wrote): a failed probe, not a failed read.
     if (!HTTP_PROBE_PATH.test(path)) return resolve(undefined);
-    const req = request({ host, port, path, method: 'GET', timeout: timeoutMs, agent: false, headers: { 'user-agent': 'mastercopy-keeper' } }, (res) => {
-      res.resume();
-      resolve(res.statusCode);
-    });
+    const req = request(
+      {
+        host,
+        port,
+        path,
+        method: 'GET',
+        timeout: timeoutMs,
+        agent: false,
+        headers: { 'user-agent': 'mastercopy-keeper' },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      },
+    );
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(undefined));
     req.end();

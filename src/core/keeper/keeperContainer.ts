@@ -57,7 +57,9 @@ export class GatewayPortTakenError extends Error {
     readonly port: number,
     engineMessage: string,
   ) {
-    super(`The gateway port ${address}:${port} is already taken on the engine's host, so the endpoint cannot start; nothing was printed. Free the port, or choose another \`gateway.port\`. Engine: ${engineMessage}`);
+    super(
+      `The gateway port ${address}:${port} is already taken on the engine's host, so the endpoint cannot start; nothing was printed. Free the port, or choose another \`gateway.port\`. Engine: ${engineMessage}`,
+    );
   }
 }
 
@@ -70,27 +72,70 @@ export function keeperContainerName(name: string): string {
 }
 
 /** The keeper's image for this program and base, built when missing. Returns its tag. */
-export async function ensureKeeperImage(engine: EngineClient, settings: KeeperSettings, signal?: AbortSignal): Promise<string> {
+export async function ensureKeeperImage(
+  engine: EngineClient,
+  settings: KeeperSettings,
+  signal?: AbortSignal,
+): Promise<string> {
   const read = (path: string) =>
     readFile(path).catch((e: unknown) => {
-      throw new KeeperError(`The keeper program ${path} is missing (${e instanceof Error ? e.message : String(e)}): build it with 'npm run build'.`);
+      throw new KeeperError(
+        `The keeper program ${path} is missing (${e instanceof Error ? e.message : String(e)}): build it with 'npm run build'.`,
+      );
     });
-  const [script, control] = await Promise.all([read(settings.scriptPath), read(join(dirname(settings.scriptPath), 'keeper-control.js'))]);
+  const [script, control] = await Promise.all([
+    read(settings.scriptPath),
+    read(join(dirname(settings.scriptPath), 'keeper-control.js')),
+  ]);
   let base = settings.baseImage;
-  if (!base) base = (await engine.inspectImage(LOCAL_NODE_BASE, signal)) ? LOCAL_NODE_BASE : OFFICIAL_NODE_BASE;
+  if (!base)
+    base = (await engine.inspectImage(LOCAL_NODE_BASE, signal))
+      ? LOCAL_NODE_BASE
+      : OFFICIAL_NODE_BASE;
   const baseInfo = await engine.inspectImage(base, signal);
-  const digest = `sha256:${createHash('sha256').update(`keeper/2\n${baseInfo?.id ?? base}\n`).update(script).update('\n').update(control).digest('hex')}`;
+  const digest = `sha256:${createHash('sha256')
+    .update(`keeper/2\n${baseInfo?.id ?? base}\n`)
+    .update(script)
+    .update('\n')
+    .update(control)
+    .digest('hex')}`;
   const tag = `mastercopy-keeper:${digest.slice(7, 19)}`;
   const existing = await engine.inspectImage(tag, signal);
   if (existing?.labels[LABEL_DIGEST] === digest) return tag;
-  const dockerfile = Buffer.from(`FROM ${base}\nCOPY keeper.js ${KEEPER_PATH}\nCOPY keeper-control.js ${CONTROL_PATH}\nENTRYPOINT ["node", "${KEEPER_PATH}"]\n`);
+  const dockerfile = Buffer.from(
+    `FROM ${base}\nCOPY keeper.js ${KEEPER_PATH}\nCOPY keeper-control.js ${CONTROL_PATH}\nENTRYPOINT ["node", "${KEEPER_PATH}"]\n`,
+  );
   const context = tarStream([
-    { path: 'Dockerfile', type: 'file', mode: 0o644, size: dockerfile.length, body: () => [dockerfile] },
+    {
+      path: 'Dockerfile',
+      type: 'file',
+      mode: 0o644,
+      size: dockerfile.length,
+      body: () => [dockerfile],
+    },
     { path: 'keeper.js', type: 'file', mode: 0o644, size: script.length, body: () => [script] },
-    { path: 'keeper-control.js', type: 'file', mode: 0o644, size: control.length, body: () => [control] },
+    {
+      path: 'keeper-control.js',
+      type: 'file',
+      mode: 0o644,
+      size: control.length,
+      body: () => [control],
+    },
   ]);
   try {
-    await engine.buildImage(context, { tag, labels: { ...settings.extraLabels, [LABEL_ROLE]: ROLE_KEEPER_IMAGE, [LABEL_DIGEST]: digest } }, undefined, signal);
+    await engine.buildImage(
+      context,
+      {
+        tag,
+        labels: {
+          ...settings.extraLabels,
+          [LABEL_ROLE]: ROLE_KEEPER_IMAGE,
+          [LABEL_DIGEST]: digest,
+        },
+      },
+      undefined,
+      signal,
+    );
   } catch (e) {
     if (!baseInfo) {
       throw new KeeperError(
@@ -103,8 +148,15 @@ export async function ensureKeeperImage(engine: EngineClient, settings: KeeperSe
 }
 
 /** The keeper container of `name`, if there is one. */
-export async function findKeeper(engine: EngineClient, name: string, signal?: AbortSignal): Promise<ContainerSummary | undefined> {
-  const list = await engine.listContainers({ [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_KEEPER }, signal);
+export async function findKeeper(
+  engine: EngineClient,
+  name: string,
+  signal?: AbortSignal,
+): Promise<ContainerSummary | undefined> {
+  const list = await engine.listContainers(
+    { [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_KEEPER },
+    signal,
+  );
   return list.find((c) => c.status === 'running') ?? list[0];
 }
 
@@ -126,8 +178,11 @@ export async function ensureKeeper(
   const gatewayLabel = `${gateway.port} ${target}`;
   const filter = { [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_KEEPER };
   const existing = await engine.listContainers(filter, signal);
-  const good = existing.find((c) => c.status === 'running' && c.image === image && c.labels[LABEL_GATEWAY] === gatewayLabel);
-  for (const c of existing) if (c !== good) await engine.stopAndRemoveContainer(c.id, filter, { stopTimeoutSeconds: 5 });
+  const good = existing.find(
+    (c) => c.status === 'running' && c.image === image && c.labels[LABEL_GATEWAY] === gatewayLabel,
+  );
+  for (const c of existing)
+    if (c !== good) await engine.stopAndRemoveContainer(c.id, filter, { stopTimeoutSeconds: 5 });
   // A running keeper answers (or the next control request says why): no round trip to ask.
   if (good) return { id: good.id, created: false };
   const address = settings.listenAddress ?? '127.0.0.1';
@@ -137,7 +192,12 @@ export async function ensureKeeper(
       {
         image,
         name: keeperContainerName(name),
-        labels: { ...settings.extraLabels, [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_KEEPER, [LABEL_GATEWAY]: gatewayLabel },
+        labels: {
+          ...settings.extraLabels,
+          [LABEL_NAME]: name,
+          [LABEL_ROLE]: ROLE_KEEPER,
+          [LABEL_GATEWAY]: gatewayLabel,
+        },
         env: {
           MASTERCOPY_NAME: name,
           MASTERCOPY_NETWORK: network.name,
@@ -145,7 +205,9 @@ export async function ensureKeeper(
           MASTERCOPY_TARGET_PORT: String(target),
           DOCKER_HOST: `unix://${SOCKET_IN_CONTAINER}`,
         },
-        ports: [{ containerPort: gateway.port, protocol: 'tcp', hostIp: address, hostPort: gateway.port }],
+        ports: [
+          { containerPort: gateway.port, protocol: 'tcp', hostIp: address, hostPort: gateway.port },
+        ],
         readOnly: true,
         tmpfs: ['/tmp'],
         capDrop: ['ALL'],
@@ -154,13 +216,19 @@ export async function ensureKeeper(
         memoryBytes: 256 * 1024 ** 2,
         restart: 'unless-stopped',
         network: network.id,
-        binds: [{ source: settings.engineSocket ?? DEFAULT_ENGINE_SOCKET, path: SOCKET_IN_CONTAINER }],
+        binds: [
+          { source: settings.engineSocket ?? DEFAULT_ENGINE_SOCKET, path: SOCKET_IN_CONTAINER },
+        ],
         init: true,
       },
       signal,
     ));
   } catch (e) {
-    if (e instanceof EngineRequestError && /port is already allocated|address already in use/i.test(e.engineMessage)) throw new GatewayPortTakenError(address, gateway.port, e.engineMessage);
+    if (
+      e instanceof EngineRequestError &&
+      /port is already allocated|address already in use/i.test(e.engineMessage)
+    )
+      throw new GatewayPortTakenError(address, gateway.port, e.engineMessage);
     if (e instanceof EngineRequestError && e.statusCode === 409) {
       // Another client started it at the same moment: use theirs.
       const theirs = await findKeeper(engine, name, signal);
@@ -176,10 +244,15 @@ export async function ensureKeeper(
 }
 
 /** Removes the keeper of `name` (dispose --all). */
-export async function removeKeeper(engine: EngineClient, name: string, signal?: AbortSignal): Promise<boolean> {
+export async function removeKeeper(
+  engine: EngineClient,
+  name: string,
+  signal?: AbortSignal,
+): Promise<boolean> {
   const filter = { [LABEL_NAME]: name, [LABEL_ROLE]: ROLE_KEEPER };
   const list = await engine.listContainers(filter, signal);
-  for (const c of list) await engine.stopAndRemoveContainer(c.id, filter, { stopTimeoutSeconds: 5, signal });
+  for (const c of list)
+    await engine.stopAndRemoveContainer(c.id, filter, { stopTimeoutSeconds: 5, signal });
   return list.length > 0;
 }
 
@@ -194,14 +267,32 @@ export interface KeeperReport extends KeeperStatus {
 }
 
 /** One control request through the engine's exec. */
-export async function keeperControl<T = KeeperReport>(engine: EngineClient, keeperId: string, args: string[], signal?: AbortSignal): Promise<T> {
-  const result = await engine.exec(keeperId, { [LABEL_ROLE]: ROLE_KEEPER }, ['node', CONTROL_PATH, ...args], signal);
-  if (result.exitCode !== 0) throw new KeeperError(`The keeper did not answer '${args.join(' ')}' (exit ${result.exitCode}): ${(result.stderr || result.stdout).trim()}`);
+export async function keeperControl<T = KeeperReport>(
+  engine: EngineClient,
+  keeperId: string,
+  args: string[],
+  signal?: AbortSignal,
+): Promise<T> {
+  const result = await engine.exec(
+    keeperId,
+    { [LABEL_ROLE]: ROLE_KEEPER },
+    ['node', CONTROL_PATH, ...args],
+    signal,
+  );
+  if (result.exitCode !== 0)
+    throw new KeeperError(
+      `The keeper did not answer '${args.join(' ')}' (exit ${result.exitCode}): ${(result.stderr || result.stdout).trim()}`,
+    );
   return JSON.parse(result.stdout) as T;
 }
 
 /** Polls the keeper's status until it answers (it has just started) or `timeoutMs` passes. */
-export async function waitForKeeper(engine: EngineClient, id: string, signal?: AbortSignal, timeoutMs = 20_000): Promise<KeeperReport> {
+export async function waitForKeeper(
+  engine: EngineClient,
+  id: string,
+  signal?: AbortSignal,
+  timeoutMs = 20_000,
+): Promise<KeeperReport> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -209,7 +300,9 @@ export async function waitForKeeper(engine: EngineClient, id: string, signal?: A
     } catch (e) {
       signal?.throwIfAborted();
       if (Date.now() > deadline) {
-        throw new KeeperError(`The keeper ${id.slice(0, 12)} did not start answering within ${timeoutMs / 1000} s (${e instanceof Error ? e.message : String(e)}); see its log: docker logs ${id.slice(0, 12)}`);
+        throw new KeeperError(
+          `The keeper ${id.slice(0, 12)} did not start answering within ${timeoutMs / 1000} s (${e instanceof Error ? e.message : String(e)}); see its log: docker logs ${id.slice(0, 12)}`,
+        );
       }
       await delay(100, signal);
     }

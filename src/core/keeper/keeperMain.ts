@@ -33,16 +33,29 @@ async function serve(): Promise<void> {
   const engine = createEngineClient(resolveEngineHost(undefined, nodeHostResolutionDeps(env)));
   const keeper = new Keeper(engine, { name, network, log });
   const healer = new Healer(engine, keeper, { name, network, log });
-  const autoscaler = new Autoscaler(engine, keeper, { name, log, onDecision: () => void healer.tick() });
+  const autoscaler = new Autoscaler(engine, keeper, {
+    name,
+    log,
+    onDecision: () => void healer.tick(),
+  });
   keeper.onRead = () => void healer.tick();
   await keeper.start();
   // One autoscaling sample a second (a decision when one is due).
   setInterval(() => void autoscaler.tick(), 1000);
   const gateway = new Gateway(keeper, { targetPort });
   await gateway.listen(listenPort);
-  log(`keeper of ${name}: listening on ${listenPort}, forwarding to port ${targetPort} of the active version's copies`);
+  log(
+    `keeper of ${name}: listening on ${listenPort}, forwarding to port ${targetPort} of the active version's copies`,
+  );
 
-  const status = () => ({ ...keeper.status(), listenPort, targetPort, totals: gateway.stats(), healing: healer.snapshot(), autoscale: autoscaler.snapshot() ?? null });
+  const status = () => ({
+    ...keeper.status(),
+    listenPort,
+    targetPort,
+    totals: gateway.stats(),
+    healing: healer.snapshot(),
+    autoscale: autoscaler.snapshot() ?? null,
+  });
   try {
     unlinkSync(CONTROL_SOCKET);
   } catch {
@@ -63,7 +76,8 @@ async function serve(): Promise<void> {
       };
       answer().then(
         (value) => socket.end(JSON.stringify(value) + '\n'),
-        (e: unknown) => socket.end(JSON.stringify({ error: e instanceof Error ? e.message : String(e) }) + '\n'),
+        (e: unknown) =>
+          socket.end(JSON.stringify({ error: e instanceof Error ? e.message : String(e) }) + '\n'),
       );
     });
     socket.on('error', () => undefined);

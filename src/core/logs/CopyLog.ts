@@ -13,10 +13,15 @@ import type { ContainerDetails } from '../engine/EngineClient';
 import { ResumePoint } from './ResumePoint';
 
 /** checking: its stream ended, the copy is being inspected to tell why. */
-export type CopyLogState = 'idle' | 'connecting' | 'streaming' | 'checking' | 'stopped' | 'lost' | 'ended' | 'gone';
+export type CopyLogState =
+  'idle' | 'connecting' | 'streaming' | 'checking' | 'stopped' | 'lost' | 'ended' | 'gone';
 
 /** What a log connection needs of its stream. */
-export type LogConnectionStream = NodeJS.ReadableStream & { destroy(): void; pause(): unknown; resume(): unknown };
+export type LogConnectionStream = NodeJS.ReadableStream & {
+  destroy(): void;
+  pause(): unknown;
+  resume(): unknown;
+};
 
 export class CopyLog {
   private current: CopyLogState = 'idle';
@@ -57,7 +62,9 @@ export class CopyLog {
   }
 
   describe(): string {
-    return this.copyIndex >= 0 ? `copy ${this.copyIndex}${this.version ? ` (${this.version})` : ''}` : `container ${this.id.slice(0, 12)}`;
+    return this.copyIndex >= 0
+      ? `copy ${this.copyIndex}${this.version ? ` (${this.version})` : ''}`
+      : `container ${this.id.slice(0, 12)}`;
   }
 
   // --- questions ----------------------------------------------------------------------
@@ -132,7 +139,12 @@ export class CopyLog {
    * The copy runs (or, initially, exists): the log request to make on `connection`. The
    * first asks for `since`/`tail` as given; later ones resume where the last one was.
    */
-  opening(info: Pick<ContainerDetails, 'startedAt' | 'running'>, now: number, first: { since?: number; tail?: number }, connection: AbortController): { since?: number; tail?: number; again: boolean; restarted: boolean } {
+  opening(
+    info: Pick<ContainerDetails, 'startedAt' | 'running'>,
+    now: number,
+    first: { since?: number; tail?: number },
+    connection: AbortController,
+  ): { since?: number; tail?: number; again: boolean; restarted: boolean } {
     const again = this.connections > 0;
     const restarted = again && this.restartedSince(info);
     this.startedAt = info.startedAt;
@@ -185,7 +197,12 @@ export class CopyLog {
       return 'cut';
     }
     // Late lines (flushed at the end of a stream) count too, unless the cutoff stopped it.
-    if (this.current !== 'streaming' && this.current !== 'checking' && !(this.current === 'ended' && this.cutoffKey !== undefined)) return 'drop';
+    if (
+      this.current !== 'streaming' &&
+      this.current !== 'checking' &&
+      !(this.current === 'ended' && this.cutoffKey !== undefined)
+    )
+      return 'drop';
     this.lastLineKey = key;
     return 'keep';
   }
@@ -198,7 +215,8 @@ export class CopyLog {
     const check = () => {
       if (this.current !== 'streaming') return;
       const quiet = now() - this.lastData;
-      if (this.paused || quiet < settleMs) this.settleTimer = setTimeout(check, this.paused ? settleMs : settleMs - quiet);
+      if (this.paused || quiet < settleMs)
+        this.settleTimer = setTimeout(check, this.paused ? settleMs : settleMs - quiet);
       else settled();
     };
     this.settleTimer = setTimeout(check, settleMs);

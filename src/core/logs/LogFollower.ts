@@ -62,7 +62,8 @@ export class LogFollower implements AsyncIterable<LogEntry> {
   private readonly merger: LogMerger<LogEntry>;
   private readonly sources = new Map<string, CopyLog>();
   private readonly now: () => number;
-  private readonly opts: Required<Omit<FollowLogsOptions, 'tail' | 'since' | 'now'>> & Pick<FollowLogsOptions, 'tail' | 'since'>;
+  private readonly opts: Required<Omit<FollowLogsOptions, 'tail' | 'since' | 'now'>> &
+    Pick<FollowLogsOptions, 'tail' | 'since'>;
   private readonly wantsTimestamps: boolean;
   private started = false;
   private discovered = false;
@@ -95,7 +96,12 @@ export class LogFollower implements AsyncIterable<LogEntry> {
     this.merger = new LogMerger<LogEntry>(this.opts.windowMs, this.now);
     this.merger.addSource(ENGINE, -1, false);
     if ('containerId' in target) this.filter = {};
-    else if (target.version !== undefined) this.filter = { [LABEL_NAME]: target.name, [LABEL_VERSION]: target.version, [LABEL_COPY]: true };
+    else if (target.version !== undefined)
+      this.filter = {
+        [LABEL_NAME]: target.name,
+        [LABEL_VERSION]: target.version,
+        [LABEL_COPY]: true,
+      };
     else this.filter = { [LABEL_NAME]: target.name, [LABEL_COPY]: true };
     if (signal) {
       if (signal.aborted) this.abort.abort();
@@ -161,14 +167,16 @@ export class LogFollower implements AsyncIterable<LogEntry> {
 
   private resumePaused(): void {
     for (const s of this.sources.values()) {
-      if (s.isPaused && this.merger.queued(s.id) <= this.opts.maxQueuedLines / 2) s.resumeReading(this.now());
+      if (s.isPaused && this.merger.queued(s.id) <= this.opts.maxQueuedLines / 2)
+        s.resumeReading(this.now());
     }
   }
 
   private waitForWork(): Promise<void> {
     return new Promise<void>((resolve) => {
       const at = this.merger.wakeAt();
-      const timer = at !== undefined ? setTimeout(() => this.wake(), Math.max(1, at - this.now())) : undefined;
+      const timer =
+        at !== undefined ? setTimeout(() => this.wake(), Math.max(1, at - this.now())) : undefined;
       this.waiter = () => {
         clearTimeout(timer);
         resolve();
@@ -212,12 +220,19 @@ export class LogFollower implements AsyncIterable<LogEntry> {
     let first = true;
     while (!signal.aborted) {
       try {
-        const events = this.engine.events({ labels: this.filter, types: ['container'], since: eventsSince }, signal)[Symbol.asyncIterator]();
+        const events = this.engine
+          .events({ labels: this.filter, types: ['container'], since: eventsSince }, signal)
+          [Symbol.asyncIterator]();
         // Subscribe first, then list: the replay from `eventsSince` covers the moment between.
         let next = events.next();
         next.catch(() => undefined);
         await this.reconcile(first);
-        if (lost) this.marker(undefined, 'engine-back', `engine is back: following ${this.running()} of ${this.sources.size} ${this.sources.size === 1 ? 'copy' : 'copies'} again`);
+        if (lost)
+          this.marker(
+            undefined,
+            'engine-back',
+            `engine is back: following ${this.running()} of ${this.sources.size} ${this.sources.size === 1 ? 'copy' : 'copies'} again`,
+          );
         first = false;
         lost = false;
         this.discovered = true;
@@ -237,8 +252,18 @@ export class LogFollower implements AsyncIterable<LogEntry> {
       if (signal.aborted) return;
       // The event stream ended: the engine is going away, or only the stream was closed.
       if (await this.answers()) continue;
-      if (first) throw new EngineUnreachableError(this.engine.endpoint.host, 'the engine stopped answering', { hint: this.engine.endpoint.hint });
-      if (!lost) this.marker(undefined, 'engine-lost', `engine not reachable at ${this.engine.endpoint.host}: waiting for it to come back`);
+      if (first)
+        throw new EngineUnreachableError(
+          this.engine.endpoint.host,
+          'the engine stopped answering',
+          { hint: this.engine.endpoint.hint },
+        );
+      if (!lost)
+        this.marker(
+          undefined,
+          'engine-lost',
+          `engine not reachable at ${this.engine.endpoint.host}: waiting for it to come back`,
+        );
       lost = true;
       while (!signal.aborted && !(await this.answers())) await pause(this.opts.retryMs, signal);
     }
@@ -299,7 +324,13 @@ export class LogFollower implements AsyncIterable<LogEntry> {
 
   private addSource(id: string, labels: Record<string, string>, initial: boolean): CopyLog {
     const index = labels[LABEL_COPY];
-    const s = new CopyLog(id, labels[LABEL_NAME] ?? '', labels[LABEL_VERSION] ?? '', index !== undefined && /^[0-9]+$/.test(index) ? Number(index) : -1, initial);
+    const s = new CopyLog(
+      id,
+      labels[LABEL_NAME] ?? '',
+      labels[LABEL_VERSION] ?? '',
+      index !== undefined && /^[0-9]+$/.test(index) ? Number(index) : -1,
+      initial,
+    );
     this.sources.set(id, s);
     this.merger.addSource(id, s.copyIndex, false);
     return s;
@@ -354,13 +385,24 @@ export class LogFollower implements AsyncIterable<LogEntry> {
       return;
     }
     const connection = new AbortController();
-    const { since, tail, again, restarted } = s.opening(info, this.now(), { since: this.opts.since, tail: this.opts.tail }, connection);
-    if (restarted) this.marker(s, 'restarted', `${s.describe()} restarted: following its new output`);
+    const { since, tail, again, restarted } = s.opening(
+      info,
+      this.now(),
+      { since: this.opts.since, tail: this.opts.tail },
+      connection,
+    );
+    if (restarted)
+      this.marker(s, 'restarted', `${s.describe()} restarted: following its new output`);
     else if (again) this.marker(s, 'resumed', `${s.describe()}: following again`);
 
     const signal = AbortSignal.any([this.abort.signal, connection.signal]);
-    const timestamps = this.wantsTimestamps || this.opts.follow || info.running || !('containerId' in this.target);
-    const { stream, multiplexed } = await this.engine.logs(s.id, { tail, since, timestamps, inspected: info }, signal);
+    const timestamps =
+      this.wantsTimestamps || this.opts.follow || info.running || !('containerId' in this.target);
+    const { stream, multiplexed } = await this.engine.logs(
+      s.id,
+      { tail, since, timestamps, inspected: info },
+      signal,
+    );
     if (signal.aborted) {
       stream.destroy();
       this.merger.setBlocking(s.id, false);
@@ -369,7 +411,13 @@ export class LogFollower implements AsyncIterable<LogEntry> {
     const readable = stream as unknown as LogConnectionStream;
     s.streaming(readable, this.now(), this.opts.follow ? undefined : this.cutoffKey);
     this.merger.touch(s.id);
-    const decoder = new LogDecoder({ multiplexed, timestamps, accept: s.resume.accept, maxLineBytes: this.opts.maxLineBytes, onLine: (line) => this.onLine(s, line) });
+    const decoder = new LogDecoder({
+      multiplexed,
+      timestamps,
+      accept: s.resume.accept,
+      maxLineBytes: this.opts.maxLineBytes,
+      onLine: (line) => this.onLine(s, line),
+    });
 
     let ended = false;
     const finish = (error: unknown) => {
@@ -386,7 +434,8 @@ export class LogFollower implements AsyncIterable<LogEntry> {
       s.dataArrived(this.now());
       this.merger.touch(s.id);
       decoder.push(chunk);
-      if (!s.isPaused && this.merger.queued(s.id) >= this.opts.maxQueuedLines) s.pauseReading(readable);
+      if (!s.isPaused && this.merger.queued(s.id) >= this.opts.maxQueuedLines)
+        s.pauseReading(readable);
       this.wake();
     });
     stream.on('end', () => finish(undefined));
@@ -399,7 +448,16 @@ export class LogFollower implements AsyncIterable<LogEntry> {
     const verdict = s.line(d.key);
     if (verdict === 'cut') s.close(this.opts.follow);
     if (verdict !== 'keep') return;
-    const line: LogLine = { kind: 'line', copyIndex: s.copyIndex, name: s.name, version: s.version, containerId: s.id, stream: d.stream, timestamp: d.key, text: d.text };
+    const line: LogLine = {
+      kind: 'line',
+      copyIndex: s.copyIndex,
+      name: s.name,
+      version: s.version,
+      containerId: s.id,
+      stream: d.stream,
+      timestamp: d.key,
+      text: d.text,
+    };
     this.merger.push(s.id, line);
   }
 
@@ -441,7 +499,8 @@ export class LogFollower implements AsyncIterable<LogEntry> {
       if (!this.abort.signal.aborted) this.connect(s, false);
       return;
     }
-    if (s.stoppedRunning()) this.marker(s, 'stopped', `${s.describe()} stopped (exit code ${info.exitCode})`);
+    if (s.stoppedRunning())
+      this.marker(s, 'stopped', `${s.describe()} stopped (exit code ${info.exitCode})`);
   }
 
   private checkFinished(): void {
@@ -452,7 +511,12 @@ export class LogFollower implements AsyncIterable<LogEntry> {
   }
 
   private marker(s: CopyLog | undefined, event: LogMarkerEvent, text: string): void {
-    const m: LogMarker = { kind: 'marker', event, timestamp: s?.lastKey ?? keyFromMs(this.now()), text };
+    const m: LogMarker = {
+      kind: 'marker',
+      event,
+      timestamp: s?.lastKey ?? keyFromMs(this.now()),
+      text,
+    };
     if (s) {
       m.copyIndex = s.copyIndex;
       m.version = s.version;
@@ -464,7 +528,12 @@ export class LogFollower implements AsyncIterable<LogEntry> {
 }
 
 /** Follows the logs of `target`; iterate the result (entries, or `batches()`); abort `signal` or call `close()` to end it. */
-export function followLogs(engine: EngineClient, target: LogTarget, options: FollowLogsOptions = {}, signal?: AbortSignal): LogFollower {
+export function followLogs(
+  engine: EngineClient,
+  target: LogTarget,
+  options: FollowLogsOptions = {},
+  signal?: AbortSignal,
+): LogFollower {
   return new LogFollower(engine, target, options, signal);
 }
 

@@ -41,7 +41,12 @@ export class LogFormatter {
     let out = '';
     if (this.options.prefix ?? true) {
       if (entry.version) this.versions.add(entry.version);
-      const who = entry.copyIndex < 0 ? entry.containerId.slice(0, 12) : this.versions.size > 1 ? `${entry.version}/${entry.copyIndex}` : String(entry.copyIndex);
+      const who =
+        entry.copyIndex < 0
+          ? entry.containerId.slice(0, 12)
+          : this.versions.size > 1
+            ? `${entry.version}/${entry.copyIndex}`
+            : String(entry.copyIndex);
       this.width = Math.max(this.width, who.length);
       const prefix = `${who.padEnd(this.width)} | `;
       out = color ? `${copyColor(entry.copyIndex)}${prefix}${RESET}` : prefix;

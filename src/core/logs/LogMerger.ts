@@ -36,7 +36,16 @@ export class LogMerger<T extends { timestamp: string }> {
       existing.blocking = blocking;
       return;
     }
-    this.sources.set(id, { id, items: [], arrivals: [], head: 0, order, blocking, lastActivity: this.now(), removed: false });
+    this.sources.set(id, {
+      id,
+      items: [],
+      arrivals: [],
+      head: 0,
+      order,
+      blocking,
+      lastActivity: this.now(),
+      removed: false,
+    });
   }
 
   /** Forgets a source once its queue is empty (now or when drained). */
@@ -100,7 +109,8 @@ export class LogMerger<T extends { timestamp: string }> {
     if (!next) return undefined;
     let release = 0;
     for (const o of this.sources.values()) {
-      if (o !== next && o.blocking && o.head >= o.items.length) release = Math.max(release, o.lastActivity + this.windowMs);
+      if (o !== next && o.blocking && o.head >= o.items.length)
+        release = Math.max(release, o.lastActivity + this.windowMs);
     }
     return Math.min(next.arrivals[next.head] + this.windowMs, release);
   }

@@ -28,7 +28,11 @@ export class LogTail {
   private ended = false;
   private error: unknown;
 
-  constructor(engine: EngineClient, readonly target: LogTarget, options: LogTailOptions = {}) {
+  constructor(
+    engine: EngineClient,
+    readonly target: LogTarget,
+    options: LogTailOptions = {},
+  ) {
     this.ring = new RingBuffer<LogEntry>(options.ringSize ?? 1000);
     this.follower = followLogs(engine, target, { follow: true, ...options });
   }

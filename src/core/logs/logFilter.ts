@@ -3,7 +3,9 @@
 export type LogFilter = (text: string) => boolean;
 
 /** Parses what the user typed; throws with a readable message for a bad /regex/. */
-export function parseLogFilter(input: string): { filter: LogFilter; description: string } | undefined {
+export function parseLogFilter(
+  input: string,
+): { filter: LogFilter; description: string } | undefined {
   const s = input.trim();
   if (!s) return undefined;
   const re = /^\/(.+)\/([a-z]*)$/.exec(s);

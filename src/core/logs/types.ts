@@ -23,7 +23,15 @@ export interface LogLine {
   text: string;
 }
 
-export type LogMarkerEvent = 'joined' | 'restarted' | 'resumed' | 'stopped' | 'left' | 'engine-lost' | 'engine-back' | 'no-copies';
+export type LogMarkerEvent =
+  | 'joined'
+  | 'restarted'
+  | 'resumed'
+  | 'stopped'
+  | 'left'
+  | 'engine-lost'
+  | 'engine-back'
+  | 'no-copies';
 
 /** Something that happened to the tail, said in one line. */
 export interface LogMarker {

@@ -41,23 +41,32 @@ export interface CompletionOptions {
 /** Root keys offered before all others, in this order. */
 const FIRST_ROOT_KEYS = ['mastercopy', 'name', 'version', 'from'];
 
-export function completeAt(text: string, offset: number, options: CompletionOptions = {}): CompletionResult {
+export function completeAt(
+  text: string,
+  offset: number,
+  options: CompletionOptions = {},
+): CompletionResult {
   const lines = new YamlLines(text);
   const ctx = cursorContext(lines, Math.max(0, Math.min(offset, text.length)));
   if (!ctx) return { items: [] };
   const schema = schemaAt(ctx.path);
   if (!schema) return { items: [] };
-  if (ctx.kind === 'value') return { items: valueItems(schema, ctx.path, ctx.range, ctx.flow, ctx.needsSpace) };
+  if (ctx.kind === 'value')
+    return { items: valueItems(schema, ctx.path, ctx.range, ctx.flow, ctx.needsSpace) };
 
   const items: CompletionItem[] = [];
   const obj = objectBranch(schema);
   const props = obj?.properties ? Object.keys(obj.properties) : [];
   props.forEach((name, i) => {
     if (ctx.siblings.has(name)) return;
-    const rank = ctx.path.length === 0 && FIRST_ROOT_KEYS.includes(name) ? `0${FIRST_ROOT_KEYS.indexOf(name)}` : `1${String(i).padStart(2, '0')}`;
+    const rank =
+      ctx.path.length === 0 && FIRST_ROOT_KEYS.includes(name)
+        ? `0${FIRST_ROOT_KEYS.indexOf(name)}`
+        : `1${String(i).padStart(2, '0')}`;
     items.push(propertyItem(name, deref(obj!.properties![name])!, [...ctx.path, name], ctx, rank));
   });
-  if (!ctx.flow && ctx.path.length === 0 && ctx.siblings.size === 0 && ctx.extraIndent === 0) items.push(scaffoldItem(ctx.range, options.fileName));
+  if (!ctx.flow && ctx.path.length === 0 && ctx.siblings.size === 0 && ctx.extraIndent === 0)
+    items.push(scaffoldItem(ctx.range, options.fileName));
   if (!ctx.flow && !ctx.itemValue && !ctx.hasColon && isList(schema)) {
     const b = new TabStops();
     const body = indentLines(itemLines(schema, ctx.path, b), ctx.extraIndent);
@@ -76,14 +85,27 @@ export function completeAt(text: string, offset: number, options: CompletionOpti
   return { items };
 }
 
-function propertyItem(name: string, prop: SchemaNode, path: PathSegment[], ctx: Extract<CursorContext, { kind: 'key' }>, sortText: string): CompletionItem {
-  const base = { label: name, kind: 'property' as const, ...docsFor(prop, path), sortText, replaceRange: ctx.range };
+function propertyItem(
+  name: string,
+  prop: SchemaNode,
+  path: PathSegment[],
+  ctx: Extract<CursorContext, { kind: 'key' }>,
+  sortText: string,
+): CompletionItem {
+  const base = {
+    label: name,
+    kind: 'property' as const,
+    ...docsFor(prop, path),
+    sortText,
+    replaceRange: ctx.range,
+  };
   const key = yamlKey(name);
   if (ctx.hasColon) return { ...base, insertText: key, isSnippet: false };
   const b = new TabStops();
   const body = bodyFor(prop, path, b, ctx.flow);
   // A scalar with nothing useful to propose: just `key: `, the cursor after it.
-  if (!body.block && body.inline === '$1') return { ...base, insertText: `${key}: `, isSnippet: false };
+  if (!body.block && body.inline === '$1')
+    return { ...base, insertText: `${key}: `, isSnippet: false };
   let text = `${key}:${body.inline !== undefined ? ` ${body.inline}` : ''}`;
   const pad = ' '.repeat(2 + ctx.extraIndent);
   if (body.block) text += body.block.map((l) => `\n${pad}${l}`).join('');
@@ -96,14 +118,27 @@ const docsCache = new Map<string, { detail: string; documentation: string }>();
 function docsFor(node: SchemaNode, path: PathSegment[]): { detail: string; documentation: string } {
   const key = pattern(path);
   let docs = docsCache.get(key);
-  if (!docs) docsCache.set(key, (docs = { detail: typeSummary(node), documentation: schemaMarkdown(node, path, { title: false }) }));
+  if (!docs)
+    docsCache.set(
+      key,
+      (docs = {
+        detail: typeSummary(node),
+        documentation: schemaMarkdown(node, path, { title: false }),
+      }),
+    );
   return docs;
 }
 
 // ---------------------------------------------------------------------------
 // Values
 
-function valueItems(schema: SchemaNode, path: PathSegment[], range: OffsetRange, flow: boolean, needsSpace: boolean): CompletionItem[] {
+function valueItems(
+  schema: SchemaNode,
+  path: PathSegment[],
+  range: OffsetRange,
+  flow: boolean,
+  needsSpace: boolean,
+): CompletionItem[] {
   const alts = alternatives(schema);
   const values: unknown[] = [];
   for (const a of alts) {
@@ -152,7 +187,13 @@ class TabStops {
   /** A tab stop for a scalar value, keeping quotes outside so that what is typed stays a string. */
   scalar(v: unknown, flow: boolean): string {
     const text = yamlScalar(v, flow);
-    if (typeof v === 'string' && text.startsWith('"') && text === JSON.stringify(v) && !/["\\]/.test(v)) return `"${this.tab(v)}"`;
+    if (
+      typeof v === 'string' &&
+      text.startsWith('"') &&
+      text === JSON.stringify(v) &&
+      !/["\\]/.test(v)
+    )
+      return `"${this.tab(v)}"`;
     return this.tab(text);
   }
 
@@ -184,14 +225,19 @@ interface Body {
 
 /** `files[].content` style: the path with every index as `[]`. */
 function pattern(path: readonly PathSegment[]): string {
-  return path.map((s) => (typeof s === 'number' ? '[]' : s)).join('.').replace(/\.\[\]/g, '[]');
+  return path
+    .map((s) => (typeof s === 'number' ? '[]' : s))
+    .join('.')
+    .replace(/\.\[\]/g, '[]');
 }
 
 /** Sections whose best first shape the schema cannot say (which of several options, hardened defaults). */
 const CURATED: Record<string, (b: TabStops) => Body> = {
   build: (b) => ({ block: ['steps:', `  - ${b.tab('mkdir -p /srv/data')}`] }),
   'build.steps[]': (b) => ({ inline: b.tab('mkdir -p /srv/data') }),
-  'files[]': (b) => ({ block: [`path: ${b.tab('/etc/app/config')}`, 'content: |', `  ${b.tab()}`] }),
+  'files[]': (b) => ({
+    block: [`path: ${b.tab('/etc/app/config')}`, 'content: |', `  ${b.tab()}`],
+  }),
   'files[].content': (b) => ({ inline: '|', block: [b.tab()] }),
   'ports[]': (b) => ({ inline: b.tab('8080') }),
   health: (b) => ({ block: ['http:', `  port: ${b.tab('8080')}`, `  path: ${b.tab('/health')}`] }),
@@ -205,10 +251,19 @@ const CURATED: Record<string, (b: TabStops) => Body> = {
       `restart: ${b.choice(['on-failure', 'no', 'always', 'unless-stopped'])}`,
     ],
   }),
-  autoscale: (b) => ({ block: [`min: ${b.tab('1')}`, `max: ${b.tab('5')}`, `inflight: ${b.tab('10')}`, `cooldown: ${b.tab('30s')}`] }),
+  autoscale: (b) => ({
+    block: [
+      `min: ${b.tab('1')}`,
+      `max: ${b.tab('5')}`,
+      `inflight: ${b.tab('10')}`,
+      `cooldown: ${b.tab('30s')}`,
+    ],
+  }),
   'runtime.capabilities': (b) => ({ block: [`drop: [${b.tab('ALL')}]`, `add: [${b.tab()}]`] }),
   'volumes[]': (b) => ({ block: [`name: ${b.tab('data')}`, `path: ${b.tab('/var/lib/data')}`] }),
-  'secrets[]': (b) => ({ block: [`name: ${b.tab('DB_PASSWORD')}`, `fromEnv: ${b.tab('DB_PASSWORD')}`] }),
+  'secrets[]': (b) => ({
+    block: [`name: ${b.tab('DB_PASSWORD')}`, `fromEnv: ${b.tab('DB_PASSWORD')}`],
+  }),
 };
 
 function isList(node: SchemaNode): boolean {
@@ -233,15 +288,18 @@ function bodyFor(node: SchemaNode, path: PathSegment[], b: TabStops, flow: boole
   if (constant) return { inline: escapeText(yamlScalar(constant.const, flow)) };
   const enumAlt = alts.find((a) => a.enum);
   if (enumAlt) return { inline: b.choice(orderDefaultFirst(enumAlt.enum!, dflt)) };
-  if (alts.some((a) => a.type === 'boolean')) return { inline: b.choice(orderDefaultFirst([true, false], dflt)) };
+  if (alts.some((a) => a.type === 'boolean'))
+    return { inline: b.choice(orderDefaultFirst([true, false], dflt)) };
 
   const list = alts.find((a) => a.type === 'array');
   if (list && (!example || Array.isArray(example))) {
-    if (!flow && (hasObjectItems(list) || CURATED[pattern([...path, 0])])) return { block: itemLines(list, path, b) };
+    if (!flow && (hasObjectItems(list) || CURATED[pattern([...path, 0])]))
+      return { block: itemLines(list, path, b) };
     const items = Array.isArray(example) ? example : [];
     let parts = items.map((x) => yamlFlow(x));
     // One quoting style in a list: `["/bin/httpd", "-f"]`, not `[/bin/httpd, "-f"]`.
-    if (parts.some((p) => p.startsWith('"'))) parts = items.map((x) => (typeof x === 'string' ? JSON.stringify(x) : yamlFlow(x)));
+    if (parts.some((p) => p.startsWith('"')))
+      parts = items.map((x) => (typeof x === 'string' ? JSON.stringify(x) : yamlFlow(x)));
     return { inline: `[${b.tab(parts.join(', '))}]` };
   }
   const obj = objectBranch(node);
@@ -249,8 +307,13 @@ function bodyFor(node: SchemaNode, path: PathSegment[], b: TabStops, flow: boole
     if (flow) return { inline: `{ ${b.tab()} }` };
     if (!obj.properties) {
       // A map of names to scalars (env, labels, build.args): one entry from the example.
-      const [k, v] = example && typeof example === 'object' ? (Object.entries(example)[0] ?? []) : [];
-      return { block: [`${b.tab(k === undefined ? 'NAME' : yamlKey(k))}: ${v === undefined ? b.tab() : b.scalar(v, false)}`] };
+      const [k, v] =
+        example && typeof example === 'object' ? (Object.entries(example)[0] ?? []) : [];
+      return {
+        block: [
+          `${b.tab(k === undefined ? 'NAME' : yamlKey(k))}: ${v === undefined ? b.tab() : b.scalar(v, false)}`,
+        ],
+      };
     }
     const required = obj.required ?? [];
     if (required.length === 0) return { block: [b.tab()] };
@@ -262,7 +325,8 @@ function bodyFor(node: SchemaNode, path: PathSegment[], b: TabStops, flow: boole
     }
     return { block };
   }
-  if (example !== undefined && (typeof example !== 'object' || example === null)) return { inline: b.scalar(example, flow) };
+  if (example !== undefined && (typeof example !== 'object' || example === null))
+    return { inline: b.scalar(example, flow) };
   return { inline: b.tab() };
 }
 
@@ -272,17 +336,23 @@ function itemLines(list: SchemaNode, path: PathSegment[], b: TabStops): string[]
   const items = deref(alternatives(list).find((a) => a.type === 'array')?.items) ?? {};
   let body: Body;
   if (CURATED[pattern(itemPath)]) body = CURATED[pattern(itemPath)](b);
-  else if (hasObjectItems(alternatives(list).find((a) => a.type === 'array')!)) body = bodyFor(objectBranch(items)!, itemPath, b, false);
+  else if (hasObjectItems(alternatives(list).find((a) => a.type === 'array')!))
+    body = bodyFor(objectBranch(items)!, itemPath, b, false);
   else {
-    const ex = [list.default, ...(list.examples ?? [])].find((e) => Array.isArray(e) && e.length) as unknown[] | undefined;
+    const ex = [list.default, ...(list.examples ?? [])].find(
+      (e) => Array.isArray(e) && e.length,
+    ) as unknown[] | undefined;
     body = { inline: ex ? b.scalar(ex[0], false) : b.tab() };
   }
-  if (body.block && body.inline === undefined) return [`- ${body.block[0]}`, ...body.block.slice(1).map((l) => `  ${l}`)];
+  if (body.block && body.inline === undefined)
+    return [`- ${body.block[0]}`, ...body.block.slice(1).map((l) => `  ${l}`)];
   return [`- ${body.inline ?? ''}`, ...(body.block ?? []).map((l) => `  ${l}`)];
 }
 
 function orderDefaultFirst(values: unknown[], dflt: unknown): unknown[] {
-  return dflt === undefined || !values.includes(dflt) ? values : [dflt, ...values.filter((v) => v !== dflt)];
+  return dflt === undefined || !values.includes(dflt)
+    ? values
+    : [dflt, ...values.filter((v) => v !== dflt)];
 }
 
 /** Lines after the first get `extra` more spaces (a key after `- ` sits deeper than its line's indentation). */
@@ -294,7 +364,11 @@ function indentLines(lines: string[], extra: number): string[] {
 
 /** A snippet line with its placeholders shown as their text, for a label. */
 function plainPreview(s: string): string {
-  return s.replace(/\$\{\d+:([^}]*)\}/g, '$1').replace(/\$\{\d+\|([^,|]*)[^}]*\}/g, '$1').replace(/\$\d+/g, '…').replace(/\\(.)/g, '$1');
+  return s
+    .replace(/\$\{\d+:([^}]*)\}/g, '$1')
+    .replace(/\$\{\d+\|([^,|]*)[^}]*\}/g, '$1')
+    .replace(/\$\d+/g, '…')
+    .replace(/\\(.)/g, '$1');
 }
 
 // ---------------------------------------------------------------------------
@@ -316,7 +390,8 @@ function scaffoldItem(range: OffsetRange, fileName: string | undefined): Complet
     insertText: text,
     isSnippet: true,
     detail: 'a whole master copy, valid and hardened',
-    documentation: 'Starts a master copy: name, version, a base image, files, the command, ports, health and the hardened runtime defaults.',
+    documentation:
+      'Starts a master copy: name, version, a base image, files, the command, ports, health and the hardened runtime defaults.',
     sortText: '00',
     replaceRange: range,
   };

@@ -15,5 +15,10 @@ export interface Diagnostic {
 }
 
 export function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
-  return ds.sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end || a.message.localeCompare(b.message));
+  return ds.sort(
+    (a, b) =>
+      a.range.start - b.range.start ||
+      a.range.end - b.range.end ||
+      a.message.localeCompare(b.message),
+  );
 }

@@ -43,12 +43,23 @@ export function hoverAt(text: string, offset: number): Hover | undefined {
 
   const anchors = lines.anchors(line)!;
   const a = anchors[anchor];
-  const base = a.kind === 'key' ? lines.containerOf(line, anchor).path : lines.nodeOf(line, anchor).path;
+  const base =
+    a.kind === 'key' ? lines.containerOf(line, anchor).path : lines.nodeOf(line, anchor).path;
   const entryStart = lines.index.lineStart(line) + a.col;
-  const entryEnd = a.kind === 'key' && !a.hasValue ? lineEnd(lines, line) : valueEnd(lines, line, a.kind === 'key' ? a.col : anchor > 0 ? anchors[anchor - 1].col : a.col - 1);
+  const entryEnd =
+    a.kind === 'key' && !a.hasValue
+      ? lineEnd(lines, line)
+      : valueEnd(
+          lines,
+          line,
+          a.kind === 'key' ? a.col : anchor > 0 ? anchors[anchor - 1].col : a.col - 1,
+        );
   if (offset < entryStart || offset >= entryEnd) return undefined;
 
-  const doc = parseDocument(text.slice(entryStart, entryEnd), { keepSourceTokens: false, uniqueKeys: false }); // duplicates are validation's business (and yaml's check is quadratic)
+  const doc = parseDocument(text.slice(entryStart, entryEnd), {
+    keepSourceTokens: false,
+    uniqueKeys: false,
+  }); // duplicates are validation's business (and yaml's check is quadratic)
   const found = nodeAt(doc.contents as Node | null, offset - entryStart, base);
   if (!found) return undefined;
   let schema = schemaAt(found.path);
@@ -58,7 +69,10 @@ export function hoverAt(text: string, offset: number): Hover | undefined {
     const list = schemaAt(found.path.slice(0, -1));
     if (list?.description) schema = { ...schema, description: list.description };
   }
-  return { markdown: schemaMarkdown(schema, found.path), range: { start: entryStart + found.range[0], end: entryStart + found.range[1] } };
+  return {
+    markdown: schemaMarkdown(schema, found.path),
+    range: { start: entryStart + found.range[0], end: entryStart + found.range[1] },
+  };
 }
 
 function lineEnd(lines: YamlLines, line: number): number {
@@ -79,7 +93,11 @@ function valueEnd(lines: YamlLines, line: number, threshold: number): number {
 }
 
 /** The scalar key or value at `rel` in a node, with its path. */
-function nodeAt(node: Node | null, rel: number, path: PathSegment[]): { path: PathSegment[]; range: [number, number] } | undefined {
+function nodeAt(
+  node: Node | null,
+  rel: number,
+  path: PathSegment[],
+): { path: PathSegment[]; range: [number, number] } | undefined {
   const inside = (r: readonly number[] | null | undefined) => !!r && rel >= r[0] && rel < r[1];
   if (isMap(node)) {
     for (const pair of node.items) {
@@ -96,6 +114,7 @@ function nodeAt(node: Node | null, rel: number, path: PathSegment[]): { path: Pa
     const i = node.items.findIndex((it) => inside((it as Node | null)?.range));
     return i === -1 ? undefined : nodeAt(node.items[i] as Node, rel, [...path, i]);
   }
-  if (isScalar(node) && inside(node.range)) return { path, range: [node.range![0], node.range![1]] };
+  if (isScalar(node) && inside(node.range))
+    return { path, range: [node.range![0], node.range![1]] };
   return undefined;
 }

@@ -91,6 +91,10 @@ export interface Autoscale {
 }
 
 /** A port entry in its long form, with the defaults filled in. */
-export function normalizePort(p: PortEntry): Required<Pick<PortSpec, 'port' | 'protocol'>> & { hostPort?: number } {
-  return typeof p === 'number' ? { port: p, protocol: 'tcp' } : { port: p.port, protocol: p.protocol ?? 'tcp', hostPort: p.hostPort };
+export function normalizePort(
+  p: PortEntry,
+): Required<Pick<PortSpec, 'port' | 'protocol'>> & { hostPort?: number } {
+  return typeof p === 'number'
+    ? { port: p, protocol: 'tcp' }
+    : { port: p.port, protocol: p.protocol ?? 'tcp', hostPort: p.hostPort };
 }

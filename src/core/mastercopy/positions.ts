@@ -33,7 +33,8 @@ export class LineIndex {
   offsetAt(pos: Position): number {
     if (pos.line >= this.starts.length) return this.text.length;
     const start = this.starts[Math.max(0, pos.line)];
-    const next = pos.line + 1 < this.starts.length ? this.starts[pos.line + 1] - 1 : this.text.length;
+    const next =
+      pos.line + 1 < this.starts.length ? this.starts[pos.line + 1] - 1 : this.text.length;
     return Math.min(start + Math.max(0, pos.character), next);
   }
 

@@ -23,14 +23,20 @@ export interface SchemaNode {
   patternErrorMessage?: string;
 }
 
-export const rootSchema = schemaJson as unknown as SchemaNode & { $defs: Record<string, SchemaNode> };
+export const rootSchema = schemaJson as unknown as SchemaNode & {
+  $defs: Record<string, SchemaNode>;
+};
 
 export function deref(node: SchemaNode | undefined): SchemaNode | undefined {
   let n = node;
   for (let i = 0; n?.$ref && i < 10; i++) {
     const name = n.$ref.replace('#/$defs/', '');
     // A $ref beside a description keeps the description (the more specific text).
-    n = { ...rootSchema.$defs[name], ...(n.description ? { description: n.description } : {}), ...(n.examples ? { examples: n.examples } : {}) };
+    n = {
+      ...rootSchema.$defs[name],
+      ...(n.description ? { description: n.description } : {}),
+      ...(n.examples ? { examples: n.examples } : {}),
+    };
   }
   return n;
 }
@@ -40,7 +46,8 @@ export function alternatives(node: SchemaNode | undefined): SchemaNode[] {
   const n = deref(node);
   if (!n) return [];
   const alts = n.anyOf ?? n.oneOf;
-  if (alts && !n.type && !n.properties) return alts.map((a) => ({ ...deref(a)!, description: deref(a)!.description ?? n.description }));
+  if (alts && !n.type && !n.properties)
+    return alts.map((a) => ({ ...deref(a)!, description: deref(a)!.description ?? n.description }));
   return [n];
 }
 
@@ -57,7 +64,10 @@ export function schemaAt(path: readonly PathSegment[]): SchemaNode | undefined {
     let next: SchemaNode | undefined;
     for (const a of alts) {
       if (typeof seg === 'number') next = a.items ? deref(a.items) : undefined;
-      else next = a.properties?.[seg] ?? (typeof a.additionalProperties === 'object' ? a.additionalProperties : undefined);
+      else
+        next =
+          a.properties?.[seg] ??
+          (typeof a.additionalProperties === 'object' ? a.additionalProperties : undefined);
       if (next) break;
     }
     node = next;

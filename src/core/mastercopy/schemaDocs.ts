@@ -17,7 +17,11 @@ function oneType(n: SchemaNode): string {
     const items = deref(n.items);
     const inner = items ? alternatives(items).map(oneType) : [];
     const objects = inner.length > 0 && inner.every((t) => t === 'object');
-    return objects ? 'list of objects' : inner.length ? `list of ${[...new Set(inner)].join(' or ')}` : 'list';
+    return objects
+      ? 'list of objects'
+      : inner.length
+        ? `list of ${[...new Set(inner)].join(' or ')}`
+        : 'list';
   }
   if (n.type === 'object' || n.properties) return n.properties ? 'object' : 'map';
   if (Array.isArray(n.type)) return n.type.join(' or ');
@@ -28,20 +32,26 @@ function oneType(n: SchemaNode): string {
  * Markdown for the value at `path`: what it is, the allowed values, the default
  * and an example, all from the schema.
  */
-export function schemaMarkdown(node: SchemaNode, path: readonly PathSegment[], { title = true } = {}): string {
+export function schemaMarkdown(
+  node: SchemaNode,
+  path: readonly PathSegment[],
+  { title = true } = {},
+): string {
   const alts = alternatives(node);
   const out: string[] = [];
   if (title) out.push(`**\`${displayPath(path)}\`** · ${typeSummary(node)}`);
   const description = node.description ?? alts.find((a) => a.description)?.description;
   if (description) out.push(description);
   const allowed = alts.flatMap((a) => a.enum ?? (a.const !== undefined ? [a.const] : []));
-  if (allowed.length) out.push(`Allowed values: ${allowed.map((v) => `\`${show(v)}\``).join(', ')}`);
+  if (allowed.length)
+    out.push(`Allowed values: ${allowed.map((v) => `\`${show(v)}\``).join(', ')}`);
   const dflt = node.default ?? alts.find((a) => a.default !== undefined)?.default;
   if (dflt !== undefined) out.push(`Default: \`${yamlFlow(dflt)}\``);
   const example = node.examples?.[0] ?? alts.find((a) => a.examples?.length)?.examples?.[0];
   const key = path[path.length - 1];
   if (example !== undefined && !(allowed.length && dflt !== undefined)) {
-    const line = typeof key === 'string' ? `${yamlKey(key)}: ${yamlFlow(example)}` : `- ${yamlFlow(example)}`;
+    const line =
+      typeof key === 'string' ? `${yamlKey(key)}: ${yamlFlow(example)}` : `- ${yamlFlow(example)}`;
     out.push('Example:\n```yaml\n' + line + '\n```');
   }
   return out.join('\n\n');
@@ -60,7 +70,9 @@ function needsQuotes(s: string, flow: boolean): boolean {
   if (!(flow ? PLAIN_FLOW_SAFE : PLAIN_SAFE).test(s)) return true;
   if (/: |:$/.test(s)) return true;
   // Numbers, booleans, null and the like read back as something else.
-  return /^(?:\d+(?::\d+)+|[-+]?(?:\d[\d_]*)?\.?\d[\d_.eE+-]*|0x[0-9a-fA-F]+|0o[0-7]+|true|false|yes|no|on|off|null|~|\.inf|\.nan)$/i.test(s);
+  return /^(?:\d+(?::\d+)+|[-+]?(?:\d[\d_]*)?\.?\d[\d_.eE+-]*|0x[0-9a-fA-F]+|0o[0-7]+|true|false|yes|no|on|off|null|~|\.inf|\.nan)$/i.test(
+    s,
+  );
 }
 
 /** A scalar as YAML text (quoted only when it must be). */
@@ -75,7 +87,9 @@ export function yamlFlow(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map((x) => yamlFlow(x)).join(', ')}]`;
   if (v && typeof v === 'object') {
     const entries = Object.entries(v);
-    return entries.length ? `{ ${entries.map(([k, x]) => `${yamlKey(k)}: ${yamlFlow(x)}`).join(', ')} }` : '{}';
+    return entries.length
+      ? `{ ${entries.map(([k, x]) => `${yamlKey(k)}: ${yamlFlow(x)}`).join(', ')} }`
+      : '{}';
   }
   return yamlScalar(v, true);
 }

@@ -55,18 +55,34 @@ function simplify(errors: SchemaError[], data: unknown): Simplified[] {
     const p = e.instancePath;
     // Branch errors come right before their anyOf/oneOf, at the same place or deeper.
     let j = i - 1;
-    while (j >= 0 && !consumed.has(j) && (errors[j].instancePath === p || errors[j].instancePath.startsWith(p + '/')) && errors[j].keyword !== 'anyOf' && errors[j].keyword !== 'oneOf') j--;
+    while (
+      j >= 0 &&
+      !consumed.has(j) &&
+      (errors[j].instancePath === p || errors[j].instancePath.startsWith(p + '/')) &&
+      errors[j].keyword !== 'anyOf' &&
+      errors[j].keyword !== 'oneOf'
+    )
+      j--;
     const branch = errors.slice(j + 1, i).map((err, k) => ({ err, idx: j + 1 + k }));
     branch.forEach((b) => consumed.add(b.idx));
     consumed.add(i);
 
     const passing = e.params.passingSchemas;
     if (Array.isArray(passing)) {
-      out.push({ error: e, message: `Give only one of ${requiredNames(e).join(' or ')}, not both.` });
+      out.push({
+        error: e,
+        message: `Give only one of ${requiredNames(e).join(' or ')}, not both.`,
+      });
       continue;
     }
-    if (branch.length > 0 && branch.every((b) => b.err.keyword === 'required' && b.err.instancePath === p)) {
-      out.push({ error: e, message: `Needs exactly one of ${branch.map((b) => `\`${b.err.params.missingProperty}\``).join(' or ')}.` });
+    if (
+      branch.length > 0 &&
+      branch.every((b) => b.err.keyword === 'required' && b.err.instancePath === p)
+    ) {
+      out.push({
+        error: e,
+        message: `Needs exactly one of ${branch.map((b) => `\`${b.err.params.missingProperty}\``).join(' or ')}.`,
+      });
       continue;
     }
     const fitting = branch.filter((b) => !(b.err.keyword === 'type' && b.err.instancePath === p));
@@ -74,10 +90,15 @@ function simplify(errors: SchemaError[], data: unknown): Simplified[] {
       for (const b of fitting) out.push({ error: b.err });
       continue;
     }
-    const types = [...new Set(branch.flatMap((b) => ([] as unknown[]).concat(b.err.params.type)))].map(String);
+    const types = [
+      ...new Set(branch.flatMap((b) => ([] as unknown[]).concat(b.err.params.type))),
+    ].map(String);
     const desc = (e.parentSchema?.description as string | undefined)?.replace(/\.$/, '');
     const path = displayPath(pointerToPath(p, data));
-    out.push({ error: e, message: `\`${path}\` must be ${typeWords(types)}, not ${typeOfValue(e.data)}${desc ? ` (${desc})` : ''}.` });
+    out.push({
+      error: e,
+      message: `\`${path}\` must be ${typeWords(types)}, not ${typeOfValue(e.data)}${desc ? ` (${desc})` : ''}.`,
+    });
   }
   for (let i = 0; i < errors.length; i++) {
     if (consumed.has(i)) continue;
@@ -96,8 +117,21 @@ function requiredNames(e: SchemaError): string[] {
 }
 
 function typeWords(types: string[]): string {
-  const words = types.map((t) => ({ integer: 'a whole number', number: 'a number', string: 'a string', boolean: 'a boolean (true or false)', object: 'a mapping', array: 'a list', null: 'empty' })[t] ?? t);
-  return words.length <= 1 ? words.join('') : `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}`;
+  const words = types.map(
+    (t) =>
+      ({
+        integer: 'a whole number',
+        number: 'a number',
+        string: 'a string',
+        boolean: 'a boolean (true or false)',
+        object: 'a mapping',
+        array: 'a list',
+        null: 'empty',
+      })[t] ?? t,
+  );
+  return words.length <= 1
+    ? words.join('')
+    : `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}`;
 }
 
 function typeOfValue(v: unknown): string {
@@ -119,7 +153,10 @@ function toDiagnostic(s: Simplified, data: unknown, parsed: ParsedYaml): Diagnos
   switch (e.keyword) {
     case 'required': {
       const missing = String(e.params.missingProperty);
-      message ??= path.length === 0 ? `Missing required property \`${missing}\`: every master copy needs ${describeRoot(missing)}.` : `\`${name}\` is missing the required property \`${missing}\`.`;
+      message ??=
+        path.length === 0
+          ? `Missing required property \`${missing}\`: every master copy needs ${describeRoot(missing)}.`
+          : `\`${name}\` is missing the required property \`${missing}\`.`;
       range = parentRange(parsed, path);
       break;
     }
@@ -128,19 +165,29 @@ function toDiagnostic(s: Simplified, data: unknown, parsed: ParsedYaml): Diagnos
       const allowed = Object.keys((e.parentSchema?.properties as object) ?? {});
       const suggestion = closest(extra, allowed);
       const where = path.length ? `in \`${name}\`` : 'in a master copy';
-      message ??= `Unknown property \`${extra}\` ${where}.` + (suggestion ? ` Did you mean \`${suggestion}\`?` : allowed.length ? ` Allowed: ${allowed.join(', ')}.` : '');
+      message ??=
+        `Unknown property \`${extra}\` ${where}.` +
+        (suggestion
+          ? ` Did you mean \`${suggestion}\`?`
+          : allowed.length
+            ? ` Allowed: ${allowed.join(', ')}.`
+            : '');
       const loc = parsed.locate([...path, extra]);
       range = loc?.key ?? loc?.value;
       break;
     }
     case 'type': {
       const types = ([] as unknown[]).concat(e.params.type).map(String);
-      const hint = types.includes('string') && typeof e.data === 'number' ? ` Quote it: "${e.data}".` : '';
+      const hint =
+        types.includes('string') && typeof e.data === 'number' ? ` Quote it: "${e.data}".` : '';
       message ??= `\`${name}\` must be ${typeWords(types)}, not ${typeOfValue(e.data)}.${hint}`;
       break;
     }
     case 'const':
-      message ??= path.join() === 'mastercopy' ? '`mastercopy` must be 1: this is version 1 of the master copy format.' : `\`${name}\` must be ${JSON.stringify(e.params.allowedValue)}.`;
+      message ??=
+        path.join() === 'mastercopy'
+          ? '`mastercopy` must be 1: this is version 1 of the master copy format.'
+          : `\`${name}\` must be ${JSON.stringify(e.params.allowedValue)}.`;
       break;
     case 'enum':
       message ??= `\`${name}\` must be one of: ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}; not ${typeOfValue(e.data)}.`;
@@ -161,12 +208,20 @@ function toDiagnostic(s: Simplified, data: unknown, parsed: ParsedYaml): Diagnos
     case 'exclusiveMinimum':
     case 'exclusiveMaximum': {
       const bounds = rangeText(path);
-      const words: Record<string, string> = { '<=': 'at most', '>=': 'at least', '<': 'less than', '>': 'more than' };
+      const words: Record<string, string> = {
+        '<=': 'at most',
+        '>=': 'at least',
+        '<': 'less than',
+        '>': 'more than',
+      };
       message ??= `\`${name}\` must be ${words[String(e.params.comparison)] ?? e.params.comparison} ${e.params.limit}${bounds}; it is ${String(e.data)}.`;
       break;
     }
     case 'minLength':
-      message ??= e.params.limit === 1 ? `\`${name}\` must not be empty.` : `\`${name}\` must be at least ${e.params.limit} characters long.`;
+      message ??=
+        e.params.limit === 1
+          ? `\`${name}\` must not be empty.`
+          : `\`${name}\` must be at least ${e.params.limit} characters long.`;
       break;
     case 'maxLength':
       message ??= `\`${name}\` must be at most ${e.params.limit} characters long.`;
@@ -186,11 +241,19 @@ function toDiagnostic(s: Simplified, data: unknown, parsed: ParsedYaml): Diagnos
 
 function rangeText(path: PathSegment[]): string {
   const s = schemaAt(path);
-  return s && s.minimum !== undefined && s.maximum !== undefined ? ` (${s.minimum}–${s.maximum})` : '';
+  return s && s.minimum !== undefined && s.maximum !== undefined
+    ? ` (${s.minimum}–${s.maximum})`
+    : '';
 }
 
 function describeRoot(prop: string): string {
-  return { mastercopy: '`mastercopy: 1` (the format version)', name: 'a `name`', version: 'a `version`' }[prop] ?? `\`${prop}\``;
+  return (
+    {
+      mastercopy: '`mastercopy: 1` (the format version)',
+      name: 'a `name`',
+      version: 'a `version`',
+    }[prop] ?? `\`${prop}\``
+  );
 }
 
 /** Where to show a problem with the value at `path`: the value if it is a scalar, else its key. */
@@ -226,13 +289,17 @@ export function closest(word: string, candidates: string[]): string | undefined 
 
 /** Edit distance where swapping two neighbouring letters counts as one edit (typos like `prots`). */
 function levenshtein(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [
+    i,
+    ...Array<number>(b.length).fill(0),
+  ]);
   for (let j = 0; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
   return d[a.length][b.length];

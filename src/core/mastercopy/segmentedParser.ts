@@ -15,7 +15,17 @@
 import { isMap, isSeq, type Document, type Node } from 'yaml';
 import { setOwn } from '../util/ownProperty';
 import type { OffsetRange } from './diagnostic';
-import { firstKeyIn, locateIn, nodeRange, parseWhole, parseYaml, tooLarge, type Located, type ParsedYaml, type PathSegment } from './yamlSource';
+import {
+  firstKeyIn,
+  locateIn,
+  nodeRange,
+  parseWhole,
+  parseYaml,
+  tooLarge,
+  type Located,
+  type ParsedYaml,
+  type PathSegment,
+} from './yamlSource';
 
 /** A plain key at the start of a line, followed by `:` and a space, a comment or the end. */
 const KEY_RE = /^([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*:(?=[ \t]|\r?$)/;
@@ -105,7 +115,8 @@ export class SegmentedParser {
           const arr: unknown[] = [];
           for (const span of s.items) {
             const u = parseUnit(span, 's');
-            if (!u || !isSeq(u.doc.contents) || u.doc.contents.items.length !== 1) return this.whole(text);
+            if (!u || !isSeq(u.doc.contents) || u.doc.contents.items.length !== 1)
+              return this.whole(text);
             s.itemUnits.push(u);
             arr.push((u.value as unknown[])[0]);
           }
@@ -116,7 +127,8 @@ export class SegmentedParser {
             const u = parseUnit(span, 'm');
             const e = oneEntryMap(u);
             // A key twice in one block is a YAML error that the whole parse reports.
-            if (!u || !e || Object.prototype.hasOwnProperty.call(obj, e[0])) return this.whole(text);
+            if (!u || !e || Object.prototype.hasOwnProperty.call(obj, e[0]))
+              return this.whole(text);
             s.itemUnits.push(u);
             setOwn(obj, e[0], e[1]);
           }
@@ -170,7 +182,9 @@ class SegmentedDocument implements ParsedYaml {
 
   firstKey(): OffsetRange | undefined {
     const s = this.sections[0];
-    return s.kind === 'whole' ? firstKeyIn(s.unit!.doc.contents as Node, this.text, s.span.start) : firstKeyIn(s.headerUnit!.doc.contents as Node, this.text, s.header.start);
+    return s.kind === 'whole'
+      ? firstKeyIn(s.unit!.doc.contents as Node, this.text, s.span.start)
+      : firstKeyIn(s.headerUnit!.doc.contents as Node, this.text, s.header.start);
   }
 
   locate(path: readonly PathSegment[]): Located | undefined {
@@ -180,17 +194,25 @@ class SegmentedDocument implements ParsedYaml {
     }
     const s = this.byKey.get(String(path[0]));
     if (!s) return undefined;
-    if (s.kind === 'whole') return locateIn(s.unit!.doc.contents as Node, path, this.text, s.span.start);
+    if (s.kind === 'whole')
+      return locateIn(s.unit!.doc.contents as Node, path, this.text, s.span.start);
     if (path.length === 1) {
       const head = locateIn(s.headerUnit!.doc.contents as Node, path, this.text, s.header.start);
       const first = s.itemUnits![0];
-      const value = first ? nodeRange(first.doc.contents as Node, this.text, s.items[0].start) : undefined;
+      const value = first
+        ? nodeRange(first.doc.contents as Node, this.text, s.items[0].start)
+        : undefined;
       return head && value ? { key: head.key, value, isCollection: true, isBlock: true } : head;
     }
     if (s.itemKind === 'seq') {
       const i = path[1];
       if (typeof i !== 'number' || !s.itemUnits![i]) return undefined;
-      return locateIn(s.itemUnits![i].doc.contents as Node, [0, ...path.slice(2)], this.text, s.items[i].start);
+      return locateIn(
+        s.itemUnits![i].doc.contents as Node,
+        [0, ...path.slice(2)],
+        this.text,
+        s.items[i].start,
+      );
     }
     if (!s.itemByKey) {
       s.itemByKey = new Map();
@@ -201,7 +223,12 @@ class SegmentedDocument implements ParsedYaml {
     }
     const idx = s.itemByKey.get(String(path[1]));
     if (idx === undefined) return undefined;
-    return locateIn(s.itemUnits![idx].doc.contents as Node, path.slice(1), this.text, s.items[idx].start);
+    return locateIn(
+      s.itemUnits![idx].doc.contents as Node,
+      path.slice(1),
+      this.text,
+      s.items[idx].start,
+    );
   }
 }
 
@@ -254,13 +281,21 @@ function segment(text: string): Section[] | undefined {
     const endLine = h + 1 < heads.length ? heads[h + 1] : lines.length;
     const start = lines[first].start;
     const end = endLine < lines.length ? lines[endLine].start : text.length;
-    sections.push(splitSection(lines, headLine, endLine, start, end) ?? { kind: 'whole', span: { start, end } });
+    sections.push(
+      splitSection(lines, headLine, endLine, start, end) ?? { kind: 'whole', span: { start, end } },
+    );
   }
   return sections;
 }
 
 /** Splits a `key:` block into its items, when its shape is a plain block sequence or mapping. */
-function splitSection(lines: { start: number; text: string }[], headLine: number, endLine: number, start: number, end: number): SplitSection | undefined {
+function splitSection(
+  lines: { start: number; text: string }[],
+  headLine: number,
+  endLine: number,
+  start: number,
+  end: number,
+): SplitSection | undefined {
   if (!INLINE_VALUE_RE.test(lines[headLine].text)) return undefined;
   let k = -1;
   let itemKind: 'seq' | 'map' | undefined;
@@ -271,7 +306,11 @@ function splitSection(lines: { start: number; text: string }[], headLine: number
     if (isBlankOrComment(l, ind)) continue;
     if (k === -1) {
       k = ind;
-      itemKind = isSeqItem(l, ind) ? 'seq' : KEY_RE.test(l.slice(ind)) && ind > 0 ? 'map' : undefined;
+      itemKind = isSeqItem(l, ind)
+        ? 'seq'
+        : KEY_RE.test(l.slice(ind)) && ind > 0
+          ? 'map'
+          : undefined;
       if (!itemKind) return undefined;
     }
     if (ind < k) return undefined;

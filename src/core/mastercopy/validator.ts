@@ -22,37 +22,67 @@ export interface ValidateOptions {
   path?: string;
 }
 
-export function validateParsed(parsed: ParsedYaml, opts: ValidateOptions, files: FileAccess | undefined): ValidationResult {
+export function validateParsed(
+  parsed: ParsedYaml,
+  opts: ValidateOptions,
+  files: FileAccess | undefined,
+): ValidationResult {
   const syntax = parsed.syntax;
-  if (syntax.some((d) => d.severity === 'error')) return { diagnostics: sortDiagnostics([...syntax]), parsed };
+  if (syntax.some((d) => d.severity === 'error'))
+    return { diagnostics: sortDiagnostics([...syntax]), parsed };
   const value = parsed.value;
   if (value === undefined || value === null) {
     return {
       parsed,
-      diagnostics: [...syntax, { severity: 'error', code: 'empty', message: 'This master copy is empty. Start with `mastercopy: 1`, a `name`, a `version` and `from` (or run "Master Copy: New Master Copy").', range: { start: 0, end: 0 } }],
+      diagnostics: [
+        ...syntax,
+        {
+          severity: 'error',
+          code: 'empty',
+          message:
+            'This master copy is empty. Start with `mastercopy: 1`, a `name`, a `version` and `from` (or run "Master Copy: New Master Copy").',
+          range: { start: 0, end: 0 },
+        },
+      ],
     };
   }
   if (typeof value !== 'object' || Array.isArray(value)) {
     const what = Array.isArray(value) ? 'a list' : `a single ${typeof value}`;
     return {
       parsed,
-      diagnostics: [...syntax, { severity: 'error', code: 'not-a-mapping', message: `A master copy must be a YAML mapping of keys (mastercopy, name, version, from, …), not ${what}.`, range: parsed.locate([])?.value ?? { start: 0, end: 0 } }],
+      diagnostics: [
+        ...syntax,
+        {
+          severity: 'error',
+          code: 'not-a-mapping',
+          message: `A master copy must be a YAML mapping of keys (mastercopy, name, version, from, …), not ${what}.`,
+          range: parsed.locate([])?.value ?? { start: 0, end: 0 },
+        },
+      ],
     };
   }
   const diagnostics = [
     ...syntax,
     ...schemaDiagnostics(value, parsed),
-    ...semanticDiagnostics(value as Record<string, unknown>, parsed, { folder: opts.path ? dirname(opts.path) : undefined, files }),
+    ...semanticDiagnostics(value as Record<string, unknown>, parsed, {
+      folder: opts.path ? dirname(opts.path) : undefined,
+      files,
+    }),
   ];
   // Last, once everything else holds: the generator itself, so that no rule of it is missed.
-  if (!diagnostics.some((d) => d.severity === 'error')) diagnostics.push(...dockerfileDiagnostics(value as MasterCopy, parsed));
+  if (!diagnostics.some((d) => d.severity === 'error'))
+    diagnostics.push(...dockerfileDiagnostics(value as MasterCopy, parsed));
   sortDiagnostics(diagnostics);
   const ok = !diagnostics.some((d) => d.severity === 'error');
   return { diagnostics, parsed, masterCopy: ok ? (value as MasterCopy) : undefined };
 }
 
 /** One validation of a whole text, nothing cached. */
-export function validateText(text: string, opts: ValidateOptions = {}, files?: FileAccess): ValidationResult {
+export function validateText(
+  text: string,
+  opts: ValidateOptions = {},
+  files?: FileAccess,
+): ValidationResult {
   return validateParsed(parseWhole(text), opts, files);
 }
 
@@ -75,10 +105,23 @@ export function masterCopyText(bytes: Uint8Array): { text: string; problem?: Dia
 }
 
 /** validateText for a file's bytes (where they are at hand): not UTF-8 is the one problem, at the first bad byte. */
-export function validateBytes(bytes: Uint8Array, opts: ValidateOptions = {}, files?: FileAccess): ValidationResult & { text: string } {
+export function validateBytes(
+  bytes: Uint8Array,
+  opts: ValidateOptions = {},
+  files?: FileAccess,
+): ValidationResult & { text: string } {
   const { text, problem } = masterCopyText(bytes);
   if (!problem) return { ...validateText(text, opts, files), text };
-  return { text, diagnostics: [problem], parsed: { value: undefined, syntax: [problem], locate: () => undefined, firstKey: () => undefined } };
+  return {
+    text,
+    diagnostics: [problem],
+    parsed: {
+      value: undefined,
+      syntax: [problem],
+      locate: () => undefined,
+      firstKey: () => undefined,
+    },
+  };
 }
 
 /**

@@ -59,7 +59,12 @@ export function lineAnchors(s: string): Anchor[] | null {
   if (m) {
     let v = i + m[0].length;
     while (s[v] === ' ' || s[v] === '\t') v++;
-    out.push({ kind: 'key', col: i, key: unquoteKey(m[1]), hasValue: v < s.length && s[v] !== '#' });
+    out.push({
+      kind: 'key',
+      col: i,
+      key: unquoteKey(m[1]),
+      hasValue: v < s.length && s[v] !== '#',
+    });
   } else {
     out.push({ kind: 'scalar', col: i, hasValue: true });
   }
@@ -74,7 +79,8 @@ export function unquoteKey(k: string): string {
       return k.slice(1, -1);
     }
   }
-  if (k.startsWith("'") && k.endsWith("'") && k.length >= 2) return k.slice(1, -1).replace(/''/g, "'");
+  if (k.startsWith("'") && k.endsWith("'") && k.length >= 2)
+    return k.slice(1, -1).replace(/''/g, "'");
   return k;
 }
 
@@ -198,7 +204,8 @@ export class YamlLines {
     if (p.line === undefined) return { node: { path: [] }, index: p.index };
     const parent = this.nodeOf(p.line, p.anchor!);
     const pa = this.anchors(p.line)![p.anchor!];
-    const inValueOf = parent.inValueOf ?? (pa.hasValue ? { line: p.line, anchor: p.anchor! } : undefined);
+    const inValueOf =
+      parent.inValueOf ?? (pa.hasValue ? { line: p.line, anchor: p.anchor! } : undefined);
     return { node: { path: parent.path, inValueOf }, index: p.index };
   }
 
@@ -262,7 +269,14 @@ export function scanFlow(s: string, base: PathSegment[]): FlowContext {
     } else if (c === '{' || c === '[') {
       const path = valuePath();
       if (!path) return undefined;
-      frames.push({ kind: c === '{' ? 'map' : 'seq', path, index: 0, inValue: false, keys: [], tokenStart: i + 1 });
+      frames.push({
+        kind: c === '{' ? 'map' : 'seq',
+        path,
+        index: 0,
+        inValue: false,
+        keys: [],
+        tokenStart: i + 1,
+      });
       tokenStart = i + 1;
     } else if (c === '}' || c === ']') {
       frames.pop();
@@ -274,7 +288,12 @@ export function scanFlow(s: string, base: PathSegment[]): FlowContext {
         top.inValue = false;
       }
       tokenStart = i + 1;
-    } else if (c === ':' && top?.kind === 'map' && !top.inValue && (i + 1 === s.length || /[\s,\]}]/.test(s[i + 1]))) {
+    } else if (
+      c === ':' &&
+      top?.kind === 'map' &&
+      !top.inValue &&
+      (i + 1 === s.length || /[\s,\]}]/.test(s[i + 1]))
+    ) {
       top.key = unquoteKey(s.slice(tokenStart, i).trim());
       top.keys.push(top.key);
       top.inValue = true;
@@ -287,7 +306,8 @@ export function scanFlow(s: string, base: PathSegment[]): FlowContext {
   while (s[start] === ' ' || s[start] === '\t') start++;
   const top = frames[frames.length - 1];
   if (!top) return undefined;
-  if (top.kind === 'map' && !top.inValue) return { kind: 'key', path: top.path, siblings: top.keys, start };
+  if (top.kind === 'map' && !top.inValue)
+    return { kind: 'key', path: top.path, siblings: top.keys, start };
   const path = valuePath();
   return path && { kind: 'value', path, start };
 }
@@ -319,7 +339,8 @@ export type CursorContext =
       needsSpace: boolean;
     };
 
-const KEY_PREFIX_RE = /^("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s#'"{}[\],&*!|>%@`][^#]*?)[ \t]*:(?:[ \t]+|$)/;
+const KEY_PREFIX_RE =
+  /^("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s#'"{}[\],&*!|>%@`][^#]*?)[ \t]*:(?:[ \t]+|$)/;
 const PARTIAL_KEY_RE = /^[^\s:#{}[\],'"&*!|>%@`]*$/;
 
 /** The completion context at `offset`, or undefined where nothing can be completed (a comment, a block scalar). */
@@ -350,12 +371,21 @@ export function cursorContext(lines: YamlLines, offset: number): CursorContext |
     const node = lines.nodeOf(pos.line, anchors.length);
     if (node.inValueOf) return undefined;
     const valueStart = i + keyMatch[0].length;
-    return valueContext(before.slice(valueStart), after, node.path, lineStart + valueStart, offset, !/\s$/.test(keyMatch[0]));
+    return valueContext(
+      before.slice(valueStart),
+      after,
+      node.path,
+      lineStart + valueStart,
+      offset,
+      !/\s$/.test(keyMatch[0]),
+    );
   }
   if (rest.startsWith('{') || rest.startsWith('[')) {
     // `- { port: |`: flow right after an item marker (or at the top).
     lines.setAnchors(pos.line, [...anchors, { kind: 'scalar', col: i, hasValue: true }]);
-    const node = anchors.length ? lines.nodeOf(pos.line, anchors.length - 1) : lines.containerOf(pos.line, 0);
+    const node = anchors.length
+      ? lines.nodeOf(pos.line, anchors.length - 1)
+      : lines.containerOf(pos.line, 0);
     if (node.inValueOf) return undefined;
     return valueContext(rest, after, node.path, lineStart + i, offset, false);
   }
@@ -385,13 +415,30 @@ export function cursorContext(lines: YamlLines, offset: number): CursorContext |
   };
 }
 
-function valueContext(value: string, after: string, path: PathSegment[], valueStart: number, offset: number, needsSpace: boolean): CursorContext | undefined {
+function valueContext(
+  value: string,
+  after: string,
+  path: PathSegment[],
+  valueStart: number,
+  offset: number,
+  needsSpace: boolean,
+): CursorContext | undefined {
   if (value.startsWith('{') || value.startsWith('[')) {
     const flow = scanFlow(value, path);
     if (!flow) return undefined;
     const end = offset + /^[^\s,\]}:#]*/.exec(after)![0].length;
     const range = { start: valueStart + flow.start, end };
-    if (flow.kind === 'key') return { kind: 'key', path: flow.path, siblings: new Set(flow.siblings), range, flow: true, hasColon: /^\s*:/.test(after.slice(end - offset)), extraIndent: 0, itemValue: false };
+    if (flow.kind === 'key')
+      return {
+        kind: 'key',
+        path: flow.path,
+        siblings: new Set(flow.siblings),
+        range,
+        flow: true,
+        hasColon: /^\s*:/.test(after.slice(end - offset)),
+        extraIndent: 0,
+        itemValue: false,
+      };
     return { kind: 'value', path: flow.path, range, flow: true, needsSpace: false };
   }
   // Block scalars, anchors, aliases and tags: nothing to offer.
@@ -399,5 +446,11 @@ function valueContext(value: string, after: string, path: PathSegment[], valueSt
   const comment = /\s#/.exec(after);
   let endCol = comment ? comment.index : after.length;
   while (endCol > 0 && /\s/.test(after[endCol - 1])) endCol--;
-  return { kind: 'value', path, range: { start: valueStart, end: offset + endCol }, flow: false, needsSpace };
+  return {
+    kind: 'value',
+    path,
+    range: { start: valueStart, end: offset + endCol },
+    flow: false,
+    needsSpace,
+  };
 }

@@ -4,7 +4,18 @@
 // `SegmentedParser` (segmentedParser.ts) parses top-level sections and their
 // items separately and reuses the ones that did not change between keystrokes.
 // Both produce a `ParsedYaml`; diagnostics only ever see that interface.
-import { isMap, isScalar, isSeq, parseDocument, visit, YAMLParseError, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+  visit,
+  YAMLParseError,
+  type Document,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from 'yaml';
 import { mebibytes } from '../util/hostFile';
 import type { Diagnostic, OffsetRange } from './diagnostic';
 
@@ -36,7 +47,11 @@ export const MAX_MASTER_COPY_BYTES = 4 * 1024 * 1024;
 
 // yaml's own duplicate-key check scans the whole mapping for every key (quadratic: 40,000
 // labels took 12 s); parseYaml finds duplicates with a set instead.
-export const PARSE_OPTIONS = { prettyErrors: false, uniqueKeys: false, keepSourceTokens: false } as const;
+export const PARSE_OPTIONS = {
+  prettyErrors: false,
+  uniqueKeys: false,
+  keepSourceTokens: false,
+} as const;
 
 /** parseDocument, with duplicate keys reported as yaml reports them (DUPLICATE_KEY at the later key), in linear time. */
 export function parseYaml(src: string): Document {
@@ -50,7 +65,9 @@ export function parseYaml(src: string): Document {
         if (!seen.has(id)) seen.add(id);
         else {
           const start = (pair.key as Node).range![0];
-          doc.errors.push(new YAMLParseError([start, start + 1], 'DUPLICATE_KEY', 'Map keys must be unique'));
+          doc.errors.push(
+            new YAMLParseError([start, start + 1], 'DUPLICATE_KEY', 'Map keys must be unique'),
+          );
         }
       }
     },
@@ -69,8 +86,17 @@ function keyIdentity(key: unknown): string | undefined {
 
 export function yamlDiagnostics(doc: Document, text: string): Diagnostic[] {
   const out: Diagnostic[] = [];
-  for (const [list, severity] of [[doc.errors, 'error'], [doc.warnings, 'warning']] as const) {
-    for (const e of list) out.push({ severity, code: 'yaml-syntax', message: yamlMessage(e.code, e.message), range: tokenRange(text, e.pos[0], e.pos[1]) });
+  for (const [list, severity] of [
+    [doc.errors, 'error'],
+    [doc.warnings, 'warning'],
+  ] as const) {
+    for (const e of list)
+      out.push({
+        severity,
+        code: 'yaml-syntax',
+        message: yamlMessage(e.code, e.message),
+        range: tokenRange(text, e.pos[0], e.pos[1]),
+      });
   }
   return out;
 }
@@ -101,7 +127,11 @@ function yamlMessage(code: string, message: string): string {
 }
 
 /** The canonical range of a node for diagnostics, shifted by `base`. */
-export function nodeRange(node: Node | null | undefined, text: string, base: number): OffsetRange | undefined {
+export function nodeRange(
+  node: Node | null | undefined,
+  text: string,
+  base: number,
+): OffsetRange | undefined {
   const r = node?.range;
   if (!r) return undefined;
   const start = base + r[0];
@@ -116,7 +146,12 @@ export function nodeRange(node: Node | null | undefined, text: string, base: num
 }
 
 /** Walks `path` down from `root`; ranges are shifted by `base` into `text`. */
-export function locateIn(root: Node | null | undefined, path: readonly PathSegment[], text: string, base: number): Located | undefined {
+export function locateIn(
+  root: Node | null | undefined,
+  path: readonly PathSegment[],
+  text: string,
+  base: number,
+): Located | undefined {
   let node: Node | null | undefined = root;
   let keyNode: Node | undefined;
   for (const seg of path) {
@@ -140,7 +175,8 @@ export function locateIn(root: Node | null | undefined, path: readonly PathSegme
   }
   const key = keyNode ? nodeRange(keyNode, text, base) : undefined;
   // `key:` with nothing after it parses as an empty null scalar: show the key.
-  if (key && isScalar(node) && node.value === null && node.range && node.range[0] === node.range[1]) return { key, value: key, isCollection: false };
+  if (key && isScalar(node) && node.value === null && node.range && node.range[0] === node.range[1])
+    return { key, value: key, isCollection: false };
   const value = nodeRange(node, text, base);
   if (!value) return undefined;
   const isCollection = isMap(node) || isSeq(node);
@@ -150,7 +186,10 @@ export function locateIn(root: Node | null | undefined, path: readonly PathSegme
 /** Each mapping's pairs by key, built on the first look-up: locating stays linear in the path, not in the mapping. */
 const pairIndex = new WeakMap<YAMLMap<unknown, unknown>, Map<string, Pair<unknown, unknown>>>();
 
-function findPair(map: YAMLMap<unknown, unknown>, seg: PathSegment): Pair<unknown, unknown> | undefined {
+function findPair(
+  map: YAMLMap<unknown, unknown>,
+  seg: PathSegment,
+): Pair<unknown, unknown> | undefined {
   let index = pairIndex.get(map);
   if (!index) {
     index = new Map();
@@ -167,7 +206,11 @@ function keyText(k: unknown): string {
   return isScalar(k) ? String(k.value) : String(k);
 }
 
-export function firstKeyIn(root: Node | null | undefined, text: string, base: number): OffsetRange | undefined {
+export function firstKeyIn(
+  root: Node | null | undefined,
+  text: string,
+  base: number,
+): OffsetRange | undefined {
   if (!isMap(root) || root.items.length === 0) return nodeRange(root, text, base);
   return nodeRange(root.items[0].key as Node, text, base);
 }
@@ -189,7 +232,13 @@ export function tooLarge(text: string): Diagnostic | undefined {
 /** One parse of the whole text. */
 export function parseWhole(text: string): ParsedYaml {
   const large = tooLarge(text);
-  if (large) return { value: undefined, syntax: [large], locate: () => undefined, firstKey: () => undefined };
+  if (large)
+    return {
+      value: undefined,
+      syntax: [large],
+      locate: () => undefined,
+      firstKey: () => undefined,
+    };
   const doc = parseYaml(text);
   const syntax = yamlDiagnostics(doc, text);
   let value: unknown;
@@ -198,7 +247,12 @@ export function parseWhole(text: string): ParsedYaml {
       value = doc.toJS({ maxAliasCount: 100 });
     } catch (e) {
       // Aliases that cannot be resolved, or too many of them (a "billion laughs" file).
-      syntax.push({ severity: 'error', code: 'yaml-syntax', message: `YAML error: ${(e as Error).message}`, range: firstKeyIn(doc.contents as Node, text, 0) ?? { start: 0, end: 0 } });
+      syntax.push({
+        severity: 'error',
+        code: 'yaml-syntax',
+        message: `YAML error: ${(e as Error).message}`,
+        range: firstKeyIn(doc.contents as Node, text, 0) ?? { start: 0, end: 0 },
+      });
     }
   }
   return {

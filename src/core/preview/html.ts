@@ -27,7 +27,15 @@
 //            the workspace is trusted (the page has no buttons otherwise, but a page can post
 //            anything); `reveal` → document.positionAt(start/end)
 import { shortTime, type HistoryEntry } from '../deploy/overview';
-import type { DockerfileLine, PreviewAction, PreviewCopy, PreviewModel, PreviewProblem, PromoteView, SummaryCard } from './model';
+import type {
+  DockerfileLine,
+  PreviewAction,
+  PreviewCopy,
+  PreviewModel,
+  PreviewProblem,
+  PromoteView,
+  SummaryCard,
+} from './model';
 import type { PreviewPlan } from './plan';
 
 export interface RenderOptions {
@@ -55,7 +63,13 @@ export interface BodyOptions {
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 /** HTML that is safe as it is: only the `html` tag makes it. */
 export class SafeHtml {
@@ -95,8 +109,10 @@ function isCspSourceList(source: string): boolean {
 /** The whole webview document. */
 export function renderPreviewHtml(model: PreviewModel, options: RenderOptions): string {
   // Checked, not escaped: they go into the policy itself, where quotes or `;` would change it.
-  if (!NONCE.test(options.nonce)) throw new Error('renderPreviewHtml: the nonce must be at least 16 base64 characters.');
-  if (!isCspSourceList(options.cspSource)) throw new Error('renderPreviewHtml: cspSource is not a list of source expressions.');
+  if (!NONCE.test(options.nonce))
+    throw new Error('renderPreviewHtml: the nonce must be at least 16 base64 characters.');
+  if (!isCspSourceList(options.cspSource))
+    throw new Error('renderPreviewHtml: cspSource is not a list of source expressions.');
   const { nonce, cspSource } = options;
   const csp = `default-src 'none'; style-src ${cspSource} 'nonce-${nonce}'; script-src 'nonce-${nonce}'; img-src ${cspSource} data:; font-src ${cspSource};`;
   return html`<!DOCTYPE html>
@@ -123,7 +139,9 @@ export function renderPreviewBody(model: PreviewModel, options: BodyOptions): st
 }
 
 function title(model: PreviewModel): string {
-  return model.summary ? `Preview ${model.summary.name} ${model.summary.version}` : `Preview ${model.file.name}`;
+  return model.summary
+    ? `Preview ${model.summary.name} ${model.summary.version}`
+    : `Preview ${model.file.name}`;
 }
 
 function renderBody(model: PreviewModel, options: BodyOptions): SafeHtml {
@@ -154,7 +172,11 @@ function badge(kind: 'ok' | 'warn' | 'error' | 'info' | 'neutral', text: string)
 
 function header(model: PreviewModel, options: BodyOptions): SafeHtml {
   const s = model.summary;
-  const state = model.valid ? badge('ok', 'valid') : model.stale ? badge('warn', 'last valid state') : badge('error', 'invalid');
+  const state = model.valid
+    ? badge('ok', 'valid')
+    : model.stale
+      ? badge('warn', 'last valid state')
+      : badge('error', 'invalid');
   return html`<header class="preview-header">
   <div class="title">
     ${icon('server-process')}
@@ -167,7 +189,13 @@ function header(model: PreviewModel, options: BodyOptions): SafeHtml {
 }
 
 function actions(model: PreviewModel): SafeHtml {
-  const button = (command: string, label: string, iconName: string, a: PreviewAction, primary = false) =>
+  const button = (
+    command: string,
+    label: string,
+    iconName: string,
+    a: PreviewAction,
+    primary = false,
+  ) =>
     html`<button type="button" class="${primary ? 'primary' : 'secondary'}" data-command="${command}" title="${a.title}"${a.enabled ? '' : html` disabled`}>${icon(iconName)}<span>${label}</span></button>`;
   const a = model.actions;
   return html`<div class="actions" role="toolbar" aria-label="Actions">
@@ -179,18 +207,31 @@ function actions(model: PreviewModel): SafeHtml {
 
 function banners(model: PreviewModel, options: BodyOptions): SafeHtml {
   const out: SafeHtml[] = [];
-  if (!options.trusted) out.push(html`<div class="banner banner-info" role="note">${icon('shield')}<span>Restricted Mode: this preview is read-only. Trust the workspace to build and print from here.</span></div>`);
+  if (!options.trusted)
+    out.push(
+      html`<div class="banner banner-info" role="note">${icon('shield')}<span>Restricted Mode: this preview is read-only. Trust the workspace to build and print from here.</span></div>`,
+    );
   if (model.stale) {
     const errors = model.problems.filter((p) => p.severity === 'error').length;
-    out.push(html`<div class="banner banner-warn" role="status">${icon('history')}<span>The master copy has ${errors} ${errors === 1 ? 'error' : 'errors'}: below is its last valid state.</span></div>`);
+    out.push(
+      html`<div class="banner banner-warn" role="status">${icon('history')}<span>The master copy has ${errors} ${errors === 1 ? 'error' : 'errors'}: below is its last valid state.</span></div>`,
+    );
   }
   if (!model.engine.reachable && model.plan) {
-    out.push(html`<div class="banner banner-error" role="status">${icon('debug-disconnect')}<span>${model.engine.error ?? 'The Docker engine is not reachable.'} The plan and the copies are unknown until it answers.</span></div>`);
+    out.push(
+      html`<div class="banner banner-error" role="status">${icon('debug-disconnect')}<span>${model.engine.error ?? 'The Docker engine is not reachable.'} The plan and the copies are unknown until it answers.</span></div>`,
+    );
   }
   return html`${out}`;
 }
 
-function section(id: string, heading: string, iconName: string, body: SafeHtml | string, extra: SafeHtml | string = ''): SafeHtml {
+function section(
+  id: string,
+  heading: string,
+  iconName: string,
+  body: SafeHtml | string,
+  extra: SafeHtml | string = '',
+): SafeHtml {
   return html`<section class="card" data-section="${id}" aria-labelledby="h-${id}">
   <h2 id="h-${id}">${icon(iconName)}<span>${heading}</span>${extra}</h2>
   ${body}
@@ -199,7 +240,8 @@ function section(id: string, heading: string, iconName: string, body: SafeHtml |
 
 function problemsSection(model: PreviewModel): SafeHtml {
   const count = model.problems.length;
-  if (!count) return section('problems', 'Problems', 'pass', html`<p class="muted">No problems.</p>`);
+  if (!count)
+    return section('problems', 'Problems', 'pass', html`<p class="muted">No problems.</p>`);
   return section(
     'problems',
     'Problems',
@@ -218,10 +260,23 @@ function problem(p: PreviewProblem): SafeHtml {
 
 function summarySection(s: SummaryCard): SafeHtml {
   const rows: [string, SafeHtml | string][] = [];
-  const list = (items: string[], empty = '—') => (items.length ? html`${items.map((i) => html`<code>${i}</code> `)}` : html`<span class="muted">${empty}</span>`);
-  rows.push(['Base', s.base.kind === 'image' ? html`<code>${s.base.ref}</code>` : html`Dockerfile <code>${s.base.path}</code>`]);
+  const list = (items: string[], empty = '—') =>
+    items.length
+      ? html`${items.map((i) => html`<code>${i}</code> `)}`
+      : html`<span class="muted">${empty}</span>`;
+  rows.push([
+    'Base',
+    s.base.kind === 'image'
+      ? html`<code>${s.base.ref}</code>`
+      : html`Dockerfile <code>${s.base.path}</code>`,
+  ]);
   rows.push(['Ports', list(s.ports, 'none')]);
-  rows.push(['Health', s.health.kind === 'none' ? html`<span class="muted">${s.health.text}</span>` : html`<code>${s.health.text}</code>${s.health.timing ? html` <span class="muted">${s.health.timing}</span>` : ''}`]);
+  rows.push([
+    'Health',
+    s.health.kind === 'none'
+      ? html`<span class="muted">${s.health.text}</span>`
+      : html`<code>${s.health.text}</code>${s.health.timing ? html` <span class="muted">${s.health.timing}</span>` : ''}`,
+  ]);
   rows.push(['Copies', String(s.copies)]);
   if (s.command) rows.push(['Runs', html`<code>${s.command}</code>`]);
   if (s.user) rows.push(['User', html`<code>${s.user}</code>`]);
@@ -230,14 +285,37 @@ function summarySection(s: SummaryCard): SafeHtml {
   const flags: SafeHtml[] = [
     h.readOnly ? badge('ok', 'read-only root') : badge('warn', 'writable root'),
     h.noNewPrivileges ? badge('ok', 'no new privileges') : badge('warn', 'new privileges allowed'),
-    h.capDrop.includes('ALL') ? badge('ok', 'all capabilities dropped') : badge('warn', h.capDrop.length ? `drops ${h.capDrop.join(', ')}` : 'no capability dropped'),
+    h.capDrop.includes('ALL')
+      ? badge('ok', 'all capabilities dropped')
+      : badge('warn', h.capDrop.length ? `drops ${h.capDrop.join(', ')}` : 'no capability dropped'),
   ];
   if (h.capAdd.length) flags.push(badge('warn', `adds ${h.capAdd.join(', ')}`));
-  const limits = [h.memory && `memory ${h.memory}`, h.cpus !== undefined && `${h.cpus} CPU`, `restart ${h.restart}`].filter((x): x is string => typeof x === 'string');
-  rows.push(['Hardening', html`<div class="badges">${flags}</div>${h.readOnly && h.tmpfs.length ? html`<div class="muted">writable tmpfs: ${list(h.tmpfs)}</div>` : ''}<div class="muted">${limits.join(' · ')}</div>`]);
-  rows.push(['Volumes', s.volumes.length ? html`${s.volumes.map((v) => html`<div><code>${v.name}</code> → <code>${v.path}</code>${v.readOnly ? html` <span class="muted">read-only</span>` : ''}</div>`)}` : html`<span class="muted">none</span>`]);
-  rows.push(['Secrets', s.secrets.length ? html`${s.secrets.map((x) => html`<span class="secret">${icon('key')}<code>${x.name}</code> <span class="muted">from ${x.from === 'env' ? 'environment' : 'file'}</span></span> `)}` : html`<span class="muted">none</span>`]);
-  if (s.gateway) rows.push(['Gateway', html`<code>localhost:${s.gateway.port}</code> → <code>${s.gateway.target}</code>`]);
+  const limits = [
+    h.memory && `memory ${h.memory}`,
+    h.cpus !== undefined && `${h.cpus} CPU`,
+    `restart ${h.restart}`,
+  ].filter((x): x is string => typeof x === 'string');
+  rows.push([
+    'Hardening',
+    html`<div class="badges">${flags}</div>${h.readOnly && h.tmpfs.length ? html`<div class="muted">writable tmpfs: ${list(h.tmpfs)}</div>` : ''}<div class="muted">${limits.join(' · ')}</div>`,
+  ]);
+  rows.push([
+    'Volumes',
+    s.volumes.length
+      ? html`${s.volumes.map((v) => html`<div><code>${v.name}</code> → <code>${v.path}</code>${v.readOnly ? html` <span class="muted">read-only</span>` : ''}</div>`)}`
+      : html`<span class="muted">none</span>`,
+  ]);
+  rows.push([
+    'Secrets',
+    s.secrets.length
+      ? html`${s.secrets.map((x) => html`<span class="secret">${icon('key')}<code>${x.name}</code> <span class="muted">from ${x.from === 'env' ? 'environment' : 'file'}</span></span> `)}`
+      : html`<span class="muted">none</span>`,
+  ]);
+  if (s.gateway)
+    rows.push([
+      'Gateway',
+      html`<code>localhost:${s.gateway.port}</code> → <code>${s.gateway.target}</code>`,
+    ]);
   if (s.autoscale) rows.push(['Autoscale', s.autoscale]);
   if (s.owners.length) rows.push(['Owners', s.owners.join(', ')]);
   return section(
@@ -254,7 +332,13 @@ function shortDigest(d: string): string {
 
 function planSection(model: PreviewModel, options: BodyOptions): SafeHtml {
   const p = model.plan;
-  if (!p) return section('plan', 'Plan', 'checklist', html`<p class="muted">No plan: the master copy has errors.</p>${promoteSlot(model, options)}`);
+  if (!p)
+    return section(
+      'plan',
+      'Plan',
+      'checklist',
+      html`<p class="muted">No plan: the master copy has errors.</p>${promoteSlot(model, options)}`,
+    );
   return section(
     'plan',
     'Plan',
@@ -264,16 +348,20 @@ function planSection(model: PreviewModel, options: BodyOptions): SafeHtml {
   <dt>${icon('copy')}Print ×${p.print.copies}</dt><dd>${printPlanText(p)}</dd>
   <dt>${icon('rocket')}Promote</dt><dd>${model.promote ? promoteViewText(model.promote) : promotePlanText(p)}</dd>
 </dl>${promoteSlot(model, options)}`,
-    p.engine.reachable ? html` <span class="muted host">${p.engine.host ?? ''}</span>` : html` ${badge('error', 'engine down')}`,
+    p.engine.reachable
+      ? html` <span class="muted host">${p.engine.host ?? ''}</span>`
+      : html` ${badge('error', 'engine down')}`,
   );
 }
 
 /** The Promote button's place: empty and hidden without a promote to offer (or untrusted). */
 function promoteSlot(model: PreviewModel, options: BodyOptions): SafeHtml {
   const a = model.actions.promote;
-  if (!a || !options.trusted) return html`<div class="promote-slot" data-section="promote" hidden></div>`;
+  if (!a || !options.trusted)
+    return html`<div class="promote-slot" data-section="promote" hidden></div>`;
   const v = model.promote;
-  const label = v?.from && v.from !== v.to ? `Promote ${v.from} → ${v.to}` : `Promote ${v?.to ?? ''}`.trim();
+  const label =
+    v?.from && v.from !== v.to ? `Promote ${v.from} → ${v.to}` : `Promote ${v?.to ?? ''}`.trim();
   return html`<div class="promote-slot" data-section="promote"><button type="button" class="primary" data-command="promote" title="${a.title}"${a.enabled ? '' : html` disabled`}>${icon('rocket')}<span>${label}</span></button></div>`;
 }
 
@@ -286,7 +374,9 @@ function promoteViewText(v: PromoteView): SafeHtml {
   const endpoint = v.endpoint
     ? html` The endpoint <code>${address}</code> moves to ${to}${v.endpoint.running ? '' : html` <span class="muted">(its keeper is not running now: the promote starts it)</span>`}.`
     : html` <span class="muted">No <code>gateway</code>: there is no endpoint to move; the copies are reached on their own ports.</span>`;
-  const dispose = v.wouldDispose.length ? html` Then disposes of ${versionList(v.wouldDispose)}.` : '';
+  const dispose = v.wouldDispose.length
+    ? html` Then disposes of ${versionList(v.wouldDispose)}.`
+    : '';
   const k = v.kept;
   const kept = k
     ? html`<div class="muted" data-kept>Its keeper keeps ${k.count} ${k.count === 1 ? 'copy' : 'copies'} of <code>${k.version}</code>${k.by === 'autoscale' && k.reason ? html` — autoscaled ${k.reason} (${shortTime(k.at)})` : html` (set by ${k.by}, ${shortTime(k.at)})`}.</div>`
@@ -294,7 +384,10 @@ function promoteViewText(v: PromoteView): SafeHtml {
   return html`${promoteStateText(v, { to, copies, address, endpoint, dispose })}${kept}`;
 }
 
-function promoteStateText(v: PromoteView, t: { to: SafeHtml; copies: string; address: string; endpoint: SafeHtml; dispose: SafeHtml | '' }): SafeHtml {
+function promoteStateText(
+  v: PromoteView,
+  t: { to: SafeHtml; copies: string; address: string; endpoint: SafeHtml; dispose: SafeHtml | '' },
+): SafeHtml {
   const { to, copies, address, endpoint, dispose } = t;
   switch (v.state) {
     case 'refused':
@@ -303,20 +396,35 @@ function promoteStateText(v: PromoteView, t: { to: SafeHtml; copies: string; add
       return html`${badge('warn', 'deploy running')} A ${v.lock?.action ?? 'promote'} to <code>${v.lock?.version ?? ''}</code> by ${v.lock?.by ?? ''} runs since ${shortTime(v.lock?.since ?? '')}: wait for it to finish.`;
     case 'already-active':
       return html`${badge('ok', 'serves')} ${to} is the active version${v.endpoint ? html` behind <code>${address}</code>` : ''}: nothing to promote.${
-        v.wouldDispose.length ? html` Promoting again disposes of ${versionList(v.wouldDispose)}, left behind by an interrupted promote.` : ''
+        v.wouldDispose.length
+          ? html` Promoting again disposes of ${versionList(v.wouldDispose)}, left behind by an interrupted promote.`
+          : ''
       }`;
     case 'first':
       return html`${badge('info', 'first promote')} Nothing was promoted on this engine yet: would print ${copies} of ${to}, wait until they are healthy and make it the active version.${endpoint}${dispose}`;
     case 'would-promote':
-      if (v.from === v.to) return html`${badge('info', `→ ${v.to}`)} ${to} is the active version but has no copies: would print ${copies} of it again.${endpoint}${dispose}`;
+      if (v.from === v.to)
+        return html`${badge('info', `→ ${v.to}`)} ${to} is the active version but has no copies: would print ${copies} of it again.${endpoint}${dispose}`;
       return html`${badge('info', `${v.from ?? ''} → ${v.to}`)} Would print ${copies} of ${to} beside <code>${v.from ?? ''}</code> (which serves now), switch new connections to them once healthy, let <code>${v.from ?? ''}</code>'s open ones finish, and dispose of it.${endpoint}${dispose}`;
   }
 }
 
 function historySection(model: PreviewModel, options: BodyOptions): SafeHtml {
   const h = model.history;
-  if (!h) return section('history', 'History', 'history', html`<p class="muted">${model.engine.reachable ? 'Not read.' : 'Unknown: the engine is not reachable.'}</p>`);
-  if (!h.length) return section('history', 'History', 'history', html`<p class="muted">Never promoted on this engine: the ledger is empty.</p>`);
+  if (!h)
+    return section(
+      'history',
+      'History',
+      'history',
+      html`<p class="muted">${model.engine.reachable ? 'Not read.' : 'Unknown: the engine is not reachable.'}</p>`,
+    );
+  if (!h.length)
+    return section(
+      'history',
+      'History',
+      'history',
+      html`<p class="muted">Never promoted on this engine: the ledger is empty.</p>`,
+    );
   const locked = model.promote?.state === 'locked';
   return section(
     'history',
@@ -387,18 +495,25 @@ function versionList(vs: { version: string; count: number }[]): SafeHtml {
 
 function printPlanText(p: PreviewPlan): SafeHtml {
   const pr = p.print;
-  if (pr.blockedBy === 'engine-down') return html`${badge('neutral', 'unknown')} The engine is not reachable.`;
+  if (pr.blockedBy === 'engine-down')
+    return html`${badge('neutral', 'unknown')} The engine is not reachable.`;
   const running = pr.running.length
     ? html`<div class="muted">On the engine now: ${pr.running.map((v, i) => html`${i ? ', ' : ''}<code>${v.version}</code> ×${v.count} (${v.running} running, ${v.healthy} healthy)`)}</div>`
     : html`<div class="muted">No copies on the engine yet.</div>`;
-  if (pr.blockedBy === 'refused') return html`${badge('error', 'refused')} Print builds first, and that build would be refused.${running}`;
-  const range = pr.wouldAdd === 1 ? `copy ${pr.firstIndex}` : `copies ${pr.firstIndex}–${pr.firstIndex + pr.wouldAdd - 1}`;
+  if (pr.blockedBy === 'refused')
+    return html`${badge('error', 'refused')} Print builds first, and that build would be refused.${running}`;
+  const range =
+    pr.wouldAdd === 1
+      ? `copy ${pr.firstIndex}`
+      : `copies ${pr.firstIndex}–${pr.firstIndex + pr.wouldAdd - 1}`;
   return html`${badge('info', `+${pr.wouldAdd}`)} Would ${pr.wouldBuild ? 'build the image, then ' : ''}add ${pr.wouldAdd} ${pr.wouldAdd === 1 ? 'copy' : 'copies'} of <code>${p.promote.to}</code> (${range}).${running}`;
 }
 
 function promotePlanText(p: PreviewPlan): SafeHtml {
   const pm = p.promote;
-  const gateway = pm.gateway ? html` The endpoint <code>localhost:${pm.gateway.port}</code> moves to <code>${pm.to}</code>.` : '';
+  const gateway = pm.gateway
+    ? html` The endpoint <code>localhost:${pm.gateway.port}</code> moves to <code>${pm.to}</code>.`
+    : '';
   switch (pm.state) {
     case 'engine-down':
       return html`${badge('neutral', 'unknown')} The engine is not reachable.`;
@@ -410,16 +525,29 @@ function promotePlanText(p: PreviewPlan): SafeHtml {
       return html`${badge('ok', 'up to date')} Only <code>${pm.to}</code> runs, with ${pm.target} ${pm.target === 1 ? 'copy' : 'copies'}: nothing to promote.`;
     case 'would-promote':
       return html`${badge('info', `→ ${pm.to}`)} Would print ${pm.wouldPrint} ${pm.wouldPrint === 1 ? 'copy' : 'copies'} of <code>${pm.to}</code>${
-        pm.wouldDispose.length ? html`, then dispose of ${versionList(pm.wouldDispose)} once they are healthy` : ''
+        pm.wouldDispose.length
+          ? html`, then dispose of ${versionList(pm.wouldDispose)} once they are healthy`
+          : ''
       }.${gateway}`;
   }
 }
 
 function copiesSection(model: PreviewModel): SafeHtml {
   if (!model.copies) {
-    return section('copies', 'Copies', 'layers', html`<p class="muted">${model.engine.reachable ? 'Not listed.' : 'Unknown: the engine is not reachable.'}</p>`);
+    return section(
+      'copies',
+      'Copies',
+      'layers',
+      html`<p class="muted">${model.engine.reachable ? 'Not listed.' : 'Unknown: the engine is not reachable.'}</p>`,
+    );
   }
-  if (!model.copies.length) return section('copies', 'Copies', 'layers', html`<p class="muted">No copies of this master copy on the engine.</p>`);
+  if (!model.copies.length)
+    return section(
+      'copies',
+      'Copies',
+      'layers',
+      html`<p class="muted">No copies of this master copy on the engine.</p>`,
+    );
   return section(
     'copies',
     'Copies',
@@ -433,9 +561,25 @@ function copiesSection(model: PreviewModel): SafeHtml {
 }
 
 function copyRow(c: PreviewCopy): SafeHtml {
-  const state = c.state === 'running' ? badge('ok', c.state) : c.state === 'restarting' || c.state === 'paused' || c.state === 'created' ? badge('warn', c.state) : badge('error', c.state);
-  const health = c.health === 'healthy' ? badge('ok', 'healthy') : c.health === 'unhealthy' ? badge('error', 'unhealthy') : c.health === 'starting' ? badge('warn', 'starting') : html`<span class="muted">—</span>`;
-  const drift = c.drift ? (c.drift.drifted ? html`<span class="badge badge-warn" title="${c.drift.details.join('\n')}">drift</span>` : badge('ok', 'no drift')) : '';
+  const state =
+    c.state === 'running'
+      ? badge('ok', c.state)
+      : c.state === 'restarting' || c.state === 'paused' || c.state === 'created'
+        ? badge('warn', c.state)
+        : badge('error', c.state);
+  const health =
+    c.health === 'healthy'
+      ? badge('ok', 'healthy')
+      : c.health === 'unhealthy'
+        ? badge('error', 'unhealthy')
+        : c.health === 'starting'
+          ? badge('warn', 'starting')
+          : html`<span class="muted">—</span>`;
+  const drift = c.drift
+    ? c.drift.drifted
+      ? html`<span class="badge badge-warn" title="${c.drift.details.join('\n')}">drift</span>`
+      : badge('ok', 'no drift')
+    : '';
   return html`<tr data-copy-id="${c.id}" class="${c.current ? 'current' : 'other'}">
   <td><code>${c.version}</code>${c.current ? '' : html` <span class="muted">older</span>`}</td>
   <td>${c.index}</td>
@@ -449,7 +593,13 @@ function copyRow(c: PreviewCopy): SafeHtml {
 
 function dockerfileSection(model: PreviewModel): SafeHtml {
   const d = model.dockerfile;
-  if (!d) return section('dockerfile', 'Dockerfile', 'file-code', html`<p class="muted">No Dockerfile yet: the master copy has errors.</p>`);
+  if (!d)
+    return section(
+      'dockerfile',
+      'Dockerfile',
+      'file-code',
+      html`<p class="muted">No Dockerfile yet: the master copy has errors.</p>`,
+    );
   const label = d.source === 'generated' ? 'generated' : `yours: ${d.path}`;
   return section(
     'dockerfile',
@@ -461,7 +611,9 @@ function dockerfileSection(model: PreviewModel): SafeHtml {
 }
 
 function dockerfileLine(l: DockerfileLine): SafeHtml {
-  const tokens = l.tokens.map((t) => (t.kind === 'text' ? html`${t.text}` : html`<span class="tok-${t.kind}">${t.text}</span>`));
+  const tokens = l.tokens.map((t) =>
+    t.kind === 'text' ? html`${t.text}` : html`<span class="tok-${t.kind}">${t.text}</span>`,
+  );
   if (l.range) {
     return html`<span class="line reveal" role="link" tabindex="0" data-reveal-start="${l.range.start}" data-reveal-end="${l.range.end}" title="From ${l.origin ?? ''} (line ${l.range.line + 1}): click to show">${tokens}</span>\n`;
   }
@@ -470,7 +622,13 @@ function dockerfileLine(l: DockerfileLine): SafeHtml {
 
 function contextSection(model: PreviewModel): SafeHtml {
   const c = model.context;
-  if (!c) return section('context', 'Build context', 'package', html`<p class="muted">No build context yet.</p>`);
+  if (!c)
+    return section(
+      'context',
+      'Build context',
+      'package',
+      html`<p class="muted">No build context yet.</p>`,
+    );
   return section(
     'context',
     'Build context',
@@ -478,9 +636,10 @@ function contextSection(model: PreviewModel): SafeHtml {
     html`<table class="context">
   <thead><tr><th>Path</th><th class="num">Size</th><th>Mode</th><th>From</th></tr></thead>
   <tbody>${c.entries.map(
-    (e) => html`<tr class="entry-${e.type}"><td>${icon(e.type === 'directory' ? 'folder' : e.type === 'symlink' ? 'file-symlink-file' : 'file')}<code>${e.path}${e.type === 'directory' ? '/' : ''}</code>${
-      e.linkTarget !== undefined ? html` → <code>${e.linkTarget}</code>` : ''
-    }</td><td class="num">${e.type === 'file' ? formatSize(e.size) : ''}</td><td><code>${e.mode}</code></td><td class="muted">${e.origin}</td></tr>`,
+    (e) =>
+      html`<tr class="entry-${e.type}"><td>${icon(e.type === 'directory' ? 'folder' : e.type === 'symlink' ? 'file-symlink-file' : 'file')}<code>${e.path}${e.type === 'directory' ? '/' : ''}</code>${
+        e.linkTarget !== undefined ? html` → <code>${e.linkTarget}</code>` : ''
+      }</td><td class="num">${e.type === 'file' ? formatSize(e.size) : ''}</td><td><code>${e.mode}</code></td><td class="muted">${e.origin}</td></tr>`,
   )}</tbody>
 </table>`,
     html` <span class="muted">${c.files} ${c.files === 1 ? 'file' : 'files'}, ${formatSize(c.bytes)}</span>`,

@@ -45,7 +45,13 @@ export function parsePreviewState(state: unknown): PreviewPageState | undefined 
   if (!fields) return undefined;
   const source = fields.get('source');
   const scrollY = fields.get('scrollY');
-  if (typeof source !== 'string' || source.length === 0 || source.length > MAX_SOURCE || /[\u0000-\u001f]/.test(source)) return undefined;
+  if (
+    typeof source !== 'string' ||
+    source.length === 0 ||
+    source.length > MAX_SOURCE ||
+    /[\u0000-\u001f]/.test(source)
+  )
+    return undefined;
   for (const key of fields.keys()) if (key !== 'source' && key !== 'scrollY') return undefined;
   if (scrollY === undefined) return { source };
   if (typeof scrollY !== 'number' || !Number.isFinite(scrollY) || scrollY < 0) return { source };
@@ -64,7 +70,10 @@ export interface ParseOptions {
 }
 
 /** The message if it is exactly one of the known shapes; undefined for anything else. */
-export function parseWebviewMessage(message: unknown, options: ParseOptions = {}): WebviewMessage | undefined {
+export function parseWebviewMessage(
+  message: unknown,
+  options: ParseOptions = {},
+): WebviewMessage | undefined {
   const fields = plainFields(message);
   if (!fields) return undefined;
   switch (fields.get('type')) {
@@ -73,11 +82,20 @@ export function parseWebviewMessage(message: unknown, options: ParseOptions = {}
     case 'command': {
       const command = fields.get('command');
       if (fields.size !== 2 || typeof command !== 'string') return undefined;
-      return (PREVIEW_COMMANDS as readonly string[]).includes(command) ? { type: 'command', command: command as PreviewCommand } : undefined;
+      return (PREVIEW_COMMANDS as readonly string[]).includes(command)
+        ? { type: 'command', command: command as PreviewCommand }
+        : undefined;
     }
     case 'rollback': {
       const seq = fields.get('seq');
-      if (fields.size !== 2 || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1 || seq > MAX_SEQ) return undefined;
+      if (
+        fields.size !== 2 ||
+        typeof seq !== 'number' ||
+        !Number.isSafeInteger(seq) ||
+        seq < 1 ||
+        seq > MAX_SEQ
+      )
+        return undefined;
       return { type: 'rollback', seq };
     }
     case 'reveal': {
@@ -109,7 +127,13 @@ function plainFields(value: unknown): Map<string, unknown> | undefined {
   if (keys.length > 8) return undefined;
   const out = new Map<string, unknown>();
   for (const key of keys) {
-    if (typeof key !== 'string' || key === '__proto__' || key === 'constructor' || key === 'prototype') return undefined;
+    if (
+      typeof key !== 'string' ||
+      key === '__proto__' ||
+      key === 'constructor' ||
+      key === 'prototype'
+    )
+      return undefined;
     const d = Object.getOwnPropertyDescriptor(value, key);
     if (!d || !('value' in d) || !d.enumerable) return undefined;
     out.set(key, d.value);

@@ -13,7 +13,15 @@ import { planBuild, type BuildPlan } from '../build/plan';
 import type { HttpProbe } from '../copies/health';
 import type { CopyRecord } from '../copies/ps';
 import type { EngineClient } from '../engine/EngineClient';
-import { activeVersion, isStale, lockHolder, readLedger, type LedgerRecord, type LockDeps, type LockHolder } from '../deploy/ledger';
+import {
+  activeVersion,
+  isStale,
+  lockHolder,
+  readLedger,
+  type LedgerRecord,
+  type LockDeps,
+  type LockHolder,
+} from '../deploy/ledger';
 import { historyEntries, type HistoryEntry } from '../deploy/overview';
 import { readDesired, type DesiredCount } from '../deploy/desired';
 import { autoscaleText } from '../keeper/autoscaler';
@@ -76,37 +84,80 @@ export interface LoadPreviewDeps {
 const MAX_DOCKERFILE_BYTES = 256 * 1024;
 
 /** Validates `text` (the master copy at `path` on the host), plans its build and asks the engine. */
-export async function loadPreviewState(text: string, path: string, deps: LoadPreviewDeps): Promise<PreviewState> {
+export async function loadPreviewState(
+  text: string,
+  path: string,
+  deps: LoadPreviewDeps,
+): Promise<PreviewState> {
   const validation = deps.validation ?? validateText(text, { path }, deps.files);
   const mc = validation.masterCopy;
-  if (!mc) return { validation, engine: { reachable: false, host: deps.engine?.endpoint.host, error: 'Not asked: the master copy has errors.' } };
+  if (!mc)
+    return {
+      validation,
+      engine: {
+        reachable: false,
+        host: deps.engine?.endpoint.host,
+        error: 'Not asked: the master copy has errors.',
+      },
+    };
   let buildPlan: BuildPlan;
   try {
     buildPlan = await planBuild(mc, dirname(path), deps.fs, deps.signal);
   } catch (e) {
-    if (e instanceof BuildPlanError) return { validation, buildError: e, engine: { reachable: false, host: deps.engine?.endpoint.host, error: 'Not asked: the master copy cannot be built.' } };
+    if (e instanceof BuildPlanError)
+      return {
+        validation,
+        buildError: e,
+        engine: {
+          reachable: false,
+          host: deps.engine?.endpoint.host,
+          error: 'Not asked: the master copy cannot be built.',
+        },
+      };
     throw e;
   }
   const state: PreviewState = { validation, buildPlan, engine: { reachable: false } };
-  if (buildPlan.dockerfileText === undefined) state.userDockerfile = await readUserDockerfile(buildPlan, deps.fs, deps.signal);
-  const computed = await computePlan(deps.engine, mc, dirname(path), { fs: deps.fs, signal: deps.signal, buildPlan, probe: deps.probe, noEngineReason: deps.noEngineReason });
+  if (buildPlan.dockerfileText === undefined)
+    state.userDockerfile = await readUserDockerfile(buildPlan, deps.fs, deps.signal);
+  const computed = await computePlan(deps.engine, mc, dirname(path), {
+    fs: deps.fs,
+    signal: deps.signal,
+    buildPlan,
+    probe: deps.probe,
+    noEngineReason: deps.noEngineReason,
+  });
   state.plan = computed.plan;
   state.copies = computed.copies;
   state.engine = computed.plan.engine;
-  if (deps.engine && state.engine.reachable) state.deploy = await loadDeployState(deps.engine, mc.name, deps.lockDeps, deps.signal);
+  if (deps.engine && state.engine.reachable)
+    state.deploy = await loadDeployState(deps.engine, mc.name, deps.lockDeps, deps.signal);
   return state;
 }
 
 /** The ledger, the lock and the keeper of `name`; undefined when the engine stops answering meanwhile. */
-async function loadDeployState(engine: EngineClient, name: string, lockDeps: LockDeps | undefined, signal?: AbortSignal): Promise<PreviewDeployState | undefined> {
+async function loadDeployState(
+  engine: EngineClient,
+  name: string,
+  lockDeps: LockDeps | undefined,
+  signal?: AbortSignal,
+): Promise<PreviewDeployState | undefined> {
   try {
-    const [ledger, lock, keeper, desired] = await Promise.all([readLedger(engine, name, signal), lockHolder(engine, name, signal), findKeeper(engine, name, signal), readDesired(engine, name, signal)]);
+    const [ledger, lock, keeper, desired] = await Promise.all([
+      readLedger(engine, name, signal),
+      lockHolder(engine, name, signal),
+      findKeeper(engine, name, signal),
+      readDesired(engine, name, signal),
+    ]);
     const out: PreviewDeployState = { ledger, desired };
     if (lock && !(lockDeps && isStale(lock, lockDeps))) out.lock = lock;
     if (keeper) {
       const port = Number(keeper.labels[LABEL_GATEWAY]?.split(' ')[0]);
       const address = keeper.ports.find((p) => p.containerPort === port)?.hostIp;
-      out.keeper = { running: keeper.status === 'running', ...(Number.isFinite(port) ? { port } : {}), ...(address ? { address } : {}) };
+      out.keeper = {
+        running: keeper.status === 'running',
+        ...(Number.isFinite(port) ? { port } : {}),
+        ...(address ? { address } : {}),
+      };
     }
     return out;
   } catch (e) {
@@ -115,7 +166,11 @@ async function loadDeployState(engine: EngineClient, name: string, lockDeps: Loc
   }
 }
 
-async function readUserDockerfile(plan: BuildPlan, fs: BuildFileSystem, signal?: AbortSignal): Promise<string | undefined> {
+async function readUserDockerfile(
+  plan: BuildPlan,
+  fs: BuildFileSystem,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
   const entry = plan.context.find((e) => e.path === plan.dockerfilePath && e.type === 'file');
   if (!entry?.hostPath) return undefined;
   const chunks: Buffer[] = [];
@@ -123,7 +178,8 @@ async function readUserDockerfile(plan: BuildPlan, fs: BuildFileSystem, signal?:
   for await (const chunk of fs.read(entry.hostPath, signal)) {
     chunks.push(Buffer.from(chunk));
     size += chunk.length;
-    if (size > MAX_DOCKERFILE_BYTES) return `# (${plan.dockerfilePath} is larger than ${MAX_DOCKERFILE_BYTES / 1024} KiB; open the file to read it.)\n`;
+    if (size > MAX_DOCKERFILE_BYTES)
+      return `# (${plan.dockerfilePath} is larger than ${MAX_DOCKERFILE_BYTES / 1024} KiB; open the file to read it.)\n`;
   }
   return Buffer.concat(chunks).toString('utf8');
 }
@@ -180,7 +236,8 @@ export interface SummaryCard {
   autoscale?: string;
 }
 
-export type DockerfileTokenKind = 'instruction' | 'string' | 'comment' | 'flag' | 'variable' | 'text';
+export type DockerfileTokenKind =
+  'instruction' | 'string' | 'comment' | 'flag' | 'variable' | 'text';
 
 export interface DockerfileToken {
   kind: DockerfileTokenKind;
@@ -293,31 +350,59 @@ export interface PreviewModel {
  * The model of the preview of `text` (the master copy at `path`). With an invalid `state`,
  * what `previous` showed is kept (stale), and only the problems are the current ones.
  */
-export function previewModel(text: string, path: string, state: PreviewState, previous?: PreviewModel): PreviewModel {
+export function previewModel(
+  text: string,
+  path: string,
+  state: PreviewState,
+  previous?: PreviewModel,
+): PreviewModel {
   const lines = new LineIndex(text);
   const range = (r: { start: number; end: number }): PreviewRange => {
     const s = lines.positionAt(r.start);
     const e = lines.positionAt(r.end);
-    return { start: r.start, end: r.end, line: s.line, character: s.character, endLine: e.line, endCharacter: e.character };
+    return {
+      start: r.start,
+      end: r.end,
+      line: s.line,
+      character: s.character,
+      endLine: e.line,
+      endCharacter: e.character,
+    };
   };
-  const problems: PreviewProblem[] = state.validation.diagnostics.map((d) => ({ severity: d.severity, message: d.message, code: d.code, ...range(d.range) }));
+  const problems: PreviewProblem[] = state.validation.diagnostics.map((d) => ({
+    severity: d.severity,
+    message: d.message,
+    code: d.code,
+    ...range(d.range),
+  }));
   if (state.buildError) {
-    problems.push({ severity: 'error', message: state.buildError.message, code: 'build-plan', ...range(valueRange(state.validation.parsed, state.buildError.path ?? [])) });
+    problems.push({
+      severity: 'error',
+      message: state.buildError.message,
+      code: 'build-plan',
+      ...range(valueRange(state.validation.parsed, state.buildError.path ?? [])),
+    });
   }
   const file = { path, name: basename(path) };
   const mc = state.validation.masterCopy;
 
   if (!mc || !state.buildPlan) {
-    const kept: PreviewModel | undefined = previous && (previous.summary || previous.dockerfile) ? previous : undefined;
+    const kept: PreviewModel | undefined =
+      previous && (previous.summary || previous.dockerfile) ? previous : undefined;
     const summary = mc ? summaryCard(mc) : kept?.summary;
-    const reason = mc ? 'The master copy cannot be built: see the problems.' : 'The master copy has errors: fix them first.';
+    const reason = mc
+      ? 'The master copy cannot be built: see the problems.'
+      : 'The master copy has errors: fix them first.';
     const off = { enabled: false, title: reason };
     return compact({
       file,
       valid: false,
       stale: kept !== undefined,
       summary,
-      dockerfile: kept?.dockerfile && { ...kept.dockerfile, lines: kept.dockerfile.lines.map(({ tokens, origin }) => ({ tokens, origin })) },
+      dockerfile: kept?.dockerfile && {
+        ...kept.dockerfile,
+        lines: kept.dockerfile.lines.map(({ tokens, origin }) => ({ tokens, origin })),
+      },
       context: kept?.context,
       plan: kept?.plan,
       copies: kept?.copies,
@@ -325,7 +410,12 @@ export function previewModel(text: string, path: string, state: PreviewState, pr
       problems,
       promote: kept?.promote,
       history: kept?.history,
-      actions: { build: off, print: off, tailLogs: tailLogsAction(kept?.copies, kept?.engine ?? state.engine), ...(kept?.promote ? { promote: off } : {}) },
+      actions: {
+        build: off,
+        print: off,
+        tailLogs: tailLogsAction(kept?.copies, kept?.engine ?? state.engine),
+        ...(kept?.promote ? { promote: off } : {}),
+      },
     });
   }
 
@@ -333,7 +423,10 @@ export function previewModel(text: string, path: string, state: PreviewState, pr
   const dockerfileText = plan.dockerfileText ?? state.userDockerfile;
   let dockerfile: PreviewDockerfile | undefined;
   if (dockerfileText !== undefined) {
-    const textLines = dockerfileText.replace(/\n$/, '').split('\n').map((l) => l.replace(/\r$/, ''));
+    const textLines = dockerfileText
+      .replace(/\n$/, '')
+      .split('\n')
+      .map((l) => l.replace(/\r$/, ''));
     dockerfile = {
       source: plan.dockerfileText !== undefined ? 'generated' : 'user',
       path: plan.dockerfilePath,
@@ -376,7 +469,10 @@ export function previewModel(text: string, path: string, state: PreviewState, pr
     ? { enabled: false, title: 'The Docker engine is not reachable.' }
     : refused
       ? { enabled: false, title: `${plan.tag} exists with other content: bump the version.` }
-      : { enabled: true, title: `Print ${p?.print.copies ?? mc.copies ?? 1} ${plural(p?.print.copies ?? mc.copies ?? 1, 'copy', 'copies')} of ${plan.tag}.` };
+      : {
+          enabled: true,
+          title: `Print ${p?.print.copies ?? mc.copies ?? 1} ${plural(p?.print.copies ?? mc.copies ?? 1, 'copy', 'copies')} of ${plan.tag}.`,
+        };
 
   return compact({
     file,
@@ -384,42 +480,79 @@ export function previewModel(text: string, path: string, state: PreviewState, pr
     stale: false,
     summary: summaryCard(mc),
     dockerfile,
-    context: { entries, files: entries.filter((e) => e.type === 'file').length, bytes: entries.reduce((n, e) => n + e.size, 0) },
+    context: {
+      entries,
+      files: entries.filter((e) => e.type === 'file').length,
+      bytes: entries.reduce((n, e) => n + e.size, 0),
+    },
     plan: p,
     copies,
     engine: state.engine,
     problems,
     promote: promoteView,
     history: state.deploy && historyEntries(state.deploy.ledger),
-    actions: { build, print, tailLogs: tailLogsAction(copies, state.engine), ...(promoteView ? { promote: promoteAction(promoteView, plan.tag) } : {}) },
+    actions: {
+      build,
+      print,
+      tailLogs: tailLogsAction(copies, state.engine),
+      ...(promoteView ? { promote: promoteAction(promoteView, plan.tag) } : {}),
+    },
   });
 }
 
 /** What a promote would do, as `promote()` decides it (core/deploy/promote.ts). */
-export function promoteViewOf(mc: MasterCopy, plan: PreviewPlan, deploy: PreviewDeployState): PromoteView {
+export function promoteViewOf(
+  mc: MasterCopy,
+  plan: PreviewPlan,
+  deploy: PreviewDeployState,
+): PromoteView {
   const active = activeVersion(deploy.ledger);
   const counts = new Map(plan.print.running.map((v) => [v.version, v.count]));
   const wanted = (active && counts.get(active.version)) || mc.copies || 1;
   // Within the bounds, as promote() keeps green.
-  const copies = mc.autoscale && mc.gateway ? Math.min(mc.autoscale.max, Math.max(mc.autoscale.min, wanted)) : wanted;
+  const copies =
+    mc.autoscale && mc.gateway
+      ? Math.min(mc.autoscale.max, Math.max(mc.autoscale.min, wanted))
+      : wanted;
   const view: PromoteView = {
     state: 'would-promote',
     to: mc.version,
     copies,
-    wouldDispose: plan.print.running.filter((v) => v.version !== mc.version).map((v) => ({ version: v.version, count: v.count })),
+    wouldDispose: plan.print.running
+      .filter((v) => v.version !== mc.version)
+      .map((v) => ({ version: v.version, count: v.count })),
   };
   if (active) view.from = active.version;
   const kept = active && deploy.keeper?.running ? deploy.desired?.get(active.version) : undefined;
-  if (kept) view.kept = { version: kept.version, count: kept.count, by: kept.by, at: kept.at, ...(kept.reason ? { reason: kept.reason } : {}) };
+  if (kept)
+    view.kept = {
+      version: kept.version,
+      count: kept.count,
+      by: kept.by,
+      at: kept.at,
+      ...(kept.reason ? { reason: kept.reason } : {}),
+    };
   if (mc.gateway) {
-    const address = deploy.keeper?.address && deploy.keeper.address !== '0.0.0.0' ? deploy.keeper.address : '127.0.0.1';
-    view.endpoint = { url: `http://${address}:${mc.gateway.port}/`, running: deploy.keeper?.running === true };
+    const address =
+      deploy.keeper?.address && deploy.keeper.address !== '0.0.0.0'
+        ? deploy.keeper.address
+        : '127.0.0.1';
+    view.endpoint = {
+      url: `http://${address}:${mc.gateway.port}/`,
+      running: deploy.keeper?.running === true,
+    };
   }
   if (plan.build.state === 'refused') view.state = 'refused';
   else if (deploy.lock) {
     view.state = 'locked';
-    view.lock = { by: `${deploy.lock.user}@${deploy.lock.host}`, action: deploy.lock.action, version: deploy.lock.version, since: deploy.lock.since };
-  } else if (active?.version === mc.version && (counts.get(mc.version) ?? 0) > 0) view.state = 'already-active';
+    view.lock = {
+      by: `${deploy.lock.user}@${deploy.lock.host}`,
+      action: deploy.lock.action,
+      version: deploy.lock.version,
+      since: deploy.lock.since,
+    };
+  } else if (active?.version === mc.version && (counts.get(mc.version) ?? 0) > 0)
+    view.state = 'already-active';
   else if (!active) view.state = 'first';
   return view;
 }
@@ -429,13 +562,22 @@ function promoteAction(v: PromoteView, tag: string): PreviewAction {
     case 'refused':
       return { enabled: false, title: `${tag} exists with other content: bump the version.` };
     case 'locked':
-      return { enabled: false, title: `A ${v.lock?.action} to ${v.lock?.version} by ${v.lock?.by} runs now.` };
+      return {
+        enabled: false,
+        title: `A ${v.lock?.action} to ${v.lock?.version} by ${v.lock?.by} runs now.`,
+      };
     case 'already-active':
       return v.wouldDispose.length
-        ? { enabled: true, title: `${v.to} already serves: promoting again disposes of the copies of ${v.wouldDispose.map((d) => d.version).join(', ')} left behind.` }
+        ? {
+            enabled: true,
+            title: `${v.to} already serves: promoting again disposes of the copies of ${v.wouldDispose.map((d) => d.version).join(', ')} left behind.`,
+          }
         : { enabled: false, title: `${v.to} is the active version: nothing to promote.` };
     default:
-      return { enabled: true, title: `Blue/green: print ${v.copies} ${plural(v.copies, 'copy', 'copies')} of ${v.to}${v.from ? ` beside ${v.from}` : ''}, switch ${v.endpoint ? 'the endpoint' : 'to them'} once healthy, dispose of the old.` };
+      return {
+        enabled: true,
+        title: `Blue/green: print ${v.copies} ${plural(v.copies, 'copy', 'copies')} of ${v.to}${v.from ? ` beside ${v.from}` : ''}, switch ${v.endpoint ? 'the endpoint' : 'to them'} once healthy, dispose of the old.`,
+      };
   }
 }
 
@@ -447,7 +589,12 @@ function compact<T extends object>(o: T): T {
 function tailLogsAction(copies: PreviewCopy[] | undefined, engine: EngineStatus): PreviewAction {
   if (!engine.reachable) return { enabled: false, title: 'The Docker engine is not reachable.' };
   const n = copies?.filter((c) => c.state === 'running').length ?? 0;
-  return n ? { enabled: true, title: `Follow the logs of ${n} running ${plural(n, 'copy', 'copies')}, merged.` } : { enabled: false, title: 'No copy is running.' };
+  return n
+    ? {
+        enabled: true,
+        title: `Follow the logs of ${n} running ${plural(n, 'copy', 'copies')}, merged.`,
+      }
+    : { enabled: false, title: 'No copy is running.' };
 }
 
 function previewCopy(c: CopyRecord, version: string): PreviewCopy {
@@ -458,7 +605,11 @@ function previewCopy(c: CopyRecord, version: string): PreviewCopy {
     shortId: c.shortId,
     state: c.state,
     health: c.health,
-    ports: c.ports.map((p) => (p.host !== null ? `${p.hostIp ?? '0.0.0.0'}:${p.host}→${p.container}/${p.protocol}` : `${p.container}/${p.protocol}`)),
+    ports: c.ports.map((p) =>
+      p.host !== null
+        ? `${p.hostIp ?? '0.0.0.0'}:${p.host}→${p.container}/${p.protocol}`
+        : `${p.container}/${p.protocol}`,
+    ),
     current: c.version === version,
     digestMatches: c.digestMatches,
   };
@@ -471,7 +622,10 @@ export function summaryCard(mc: MasterCopy): SummaryCard {
     name: mc.name,
     version: mc.version,
     owners: [...(mc.owners ?? [])],
-    base: mc.dockerfile !== undefined ? { kind: 'dockerfile', path: mc.dockerfile } : { kind: 'image', ref: mc.from ?? '' },
+    base:
+      mc.dockerfile !== undefined
+        ? { kind: 'dockerfile', path: mc.dockerfile }
+        : { kind: 'image', ref: mc.from ?? '' },
     ports: (mc.ports ?? []).map((entry) => {
       const p = normalizePort(entry);
       return `${p.port}/${p.protocol}${p.hostPort !== undefined ? ` → host ${p.hostPort}` : ''}`;
@@ -487,13 +641,23 @@ export function summaryCard(mc: MasterCopy): SummaryCard {
       noNewPrivileges: runtime.noNewPrivileges ?? true,
       restart: runtime.restart ?? 'no',
     },
-    volumes: (mc.volumes ?? []).map((v) => ({ name: v.name, path: v.path, readOnly: v.readOnly ?? false })),
-    secrets: (mc.secrets ?? []).map((s) => ({ name: s.name, from: s.fromFile !== undefined ? 'file' : 'env' })),
+    volumes: (mc.volumes ?? []).map((v) => ({
+      name: v.name,
+      path: v.path,
+      readOnly: v.readOnly ?? false,
+    })),
+    secrets: (mc.secrets ?? []).map((s) => ({
+      name: s.name,
+      from: s.fromFile !== undefined ? 'file' : 'env',
+    })),
   };
   if (mc.description !== undefined) card.description = mc.description;
   if (mc.user !== undefined) card.user = mc.user;
   if (mc.workdir !== undefined) card.workdir = mc.workdir;
-  const command = [mc.entrypoint, mc.command].filter((c): c is Command => c !== undefined).map(commandText).join(' ');
+  const command = [mc.entrypoint, mc.command]
+    .filter((c): c is Command => c !== undefined)
+    .map(commandText)
+    .join(' ');
   if (command) card.command = command;
   if (runtime.memory !== undefined) card.hardening.memory = runtime.memory;
   if (runtime.cpus !== undefined) card.hardening.cpus = runtime.cpus;
@@ -511,13 +675,17 @@ function healthSummary(mc: MasterCopy): SummaryCard['health'] {
     h.retries !== undefined && `${h.retries} ${plural(h.retries, 'retry', 'retries')}`,
     h.startPeriod && `start period ${h.startPeriod}`,
   ].filter((s): s is string => typeof s === 'string');
-  const out: SummaryCard['health'] = h.http ? { kind: 'http', text: `GET :${h.http.port}${h.http.path ?? '/'}` } : { kind: 'command', text: commandText(h.command as Command) };
+  const out: SummaryCard['health'] = h.http
+    ? { kind: 'http', text: `GET :${h.http.port}${h.http.path ?? '/'}` }
+    : { kind: 'command', text: commandText(h.command as Command) };
   if (timing.length) out.timing = timing.join(', ');
   return out;
 }
 
 function commandText(c: Command): string {
-  return typeof c === 'string' ? c : c.map((a) => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+  return typeof c === 'string'
+    ? c
+    : c.map((a) => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
 }
 
 function plural(n: number, one: string, many: string): string {

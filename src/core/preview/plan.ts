@@ -112,16 +112,37 @@ export interface EngineState {
 }
 
 /** The plan from a build plan and the engine's state; `state` undefined means the engine is down. */
-export function planFromEngineState(mc: MasterCopy, build: Pick<BuildPlan, 'tag' | 'digest' | 'baseImage'>, state: EngineState | undefined, engine: EngineStatus): PreviewPlan {
+export function planFromEngineState(
+  mc: MasterCopy,
+  build: Pick<BuildPlan, 'tag' | 'digest' | 'baseImage'>,
+  state: EngineState | undefined,
+  engine: EngineStatus,
+): PreviewPlan {
   const target = mc.copies ?? 1;
   const buildPart: BuildPart = { tag: build.tag, digest: build.digest, state: 'engine-down' };
-  if (build.baseImage !== undefined && state?.baseImagePresent !== undefined) buildPart.baseImage = { ref: build.baseImage, present: state.baseImagePresent };
+  if (build.baseImage !== undefined && state?.baseImagePresent !== undefined)
+    buildPart.baseImage = { ref: build.baseImage, present: state.baseImagePresent };
 
   if (!state) {
     return {
       build: buildPart,
-      print: { copies: target, running: [], wouldAdd: 0, firstIndex: 0, wouldBuild: false, blockedBy: 'engine-down' },
-      promote: { state: 'engine-down', from: [], to: mc.version, target, wouldPrint: 0, wouldDispose: [], ...(mc.gateway ? { gateway: { ...mc.gateway } } : {}) },
+      print: {
+        copies: target,
+        running: [],
+        wouldAdd: 0,
+        firstIndex: 0,
+        wouldBuild: false,
+        blockedBy: 'engine-down',
+      },
+      promote: {
+        state: 'engine-down',
+        from: [],
+        to: mc.version,
+        target,
+        wouldPrint: 0,
+        wouldDispose: [],
+        ...(mc.gateway ? { gateway: { ...mc.gateway } } : {}),
+      },
       engine,
     };
   }
@@ -138,7 +159,8 @@ export function planFromEngineState(mc: MasterCopy, build: Pick<BuildPlan, 'tag'
   const byVersion = new Map<string, VersionCount>();
   for (const c of copies) {
     let v = byVersion.get(c.version);
-    if (!v) byVersion.set(c.version, (v = { version: c.version, count: 0, running: 0, healthy: 0 }));
+    if (!v)
+      byVersion.set(c.version, (v = { version: c.version, count: 0, running: 0, healthy: 0 }));
     v.count++;
     if (c.state === 'running') {
       v.running++;
@@ -146,7 +168,10 @@ export function planFromEngineState(mc: MasterCopy, build: Pick<BuildPlan, 'tag'
     }
   }
   const versions = [...byVersion.values()].sort((a, b) => compareVersions(a.version, b.version));
-  const highest = Math.max(-1, ...copies.filter((c) => c.version === mc.version).map((c) => c.index));
+  const highest = Math.max(
+    -1,
+    ...copies.filter((c) => c.version === mc.version).map((c) => c.index),
+  );
 
   const print: PrintPart = {
     copies: target,
@@ -201,25 +226,54 @@ export interface ComputedPlan {
  * An engine that cannot be asked gives an `engine-down` plan, never an error; a master copy
  * that cannot be planned throws BuildPlanError; an abort throws.
  */
-export async function computePlan(engine: EngineClient | undefined, mc: MasterCopy, folder: string, options: ComputePlanOptions): Promise<ComputedPlan> {
+export async function computePlan(
+  engine: EngineClient | undefined,
+  mc: MasterCopy,
+  folder: string,
+  options: ComputePlanOptions,
+): Promise<ComputedPlan> {
   const { signal } = options;
   const buildPlan = options.buildPlan ?? (await planBuild(mc, folder, options.fs, signal));
   if (!engine) {
-    const status: EngineStatus = { reachable: false, error: options.noEngineReason ?? 'No Docker engine is configured.' };
-    return { plan: planFromEngineState(mc, buildPlan, undefined, status), buildPlan, copies: undefined };
+    const status: EngineStatus = {
+      reachable: false,
+      error: options.noEngineReason ?? 'No Docker engine is configured.',
+    };
+    return {
+      plan: planFromEngineState(mc, buildPlan, undefined, status),
+      buildPlan,
+      copies: undefined,
+    };
   }
   try {
     const [image, base, copies] = await Promise.all([
       engine.inspectImage(buildPlan.tag, signal),
-      buildPlan.baseImage !== undefined ? engine.inspectImage(buildPlan.baseImage, signal) : undefined,
+      buildPlan.baseImage !== undefined
+        ? engine.inspectImage(buildPlan.baseImage, signal)
+        : undefined,
       listCopies(engine, { name: mc.name, signal, probe: options.probe }),
     ]);
     const state: EngineState = { image: image && { id: image.id, labels: image.labels }, copies };
     if (buildPlan.baseImage !== undefined) state.baseImagePresent = base !== undefined;
-    return { plan: planFromEngineState(mc, buildPlan, state, { reachable: true, host: engine.endpoint.host }), buildPlan, copies };
+    return {
+      plan: planFromEngineState(mc, buildPlan, state, {
+        reachable: true,
+        host: engine.endpoint.host,
+      }),
+      buildPlan,
+      copies,
+    };
   } catch (e) {
     if (isAbortError(e) || signal?.aborted) throw e;
-    const status: EngineStatus = { reachable: false, host: engine.endpoint.host, error: e instanceof Error ? e.message : String(e) };
-    return { plan: planFromEngineState(mc, buildPlan, undefined, status), buildPlan, copies: undefined };
+    const status: EngineStatus = {
+      reachable: false,
+      host: engine.endpoint.host,
+      error: e instanceof Error ? e.message : String(e),
+    };
+    return {
+      plan: planFromEngineState(mc, buildPlan, undefined, status),
+      buildPlan,
+      copies: undefined,
+    };
   }
 }

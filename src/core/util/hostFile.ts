@@ -4,7 +4,16 @@
 // is checked before it is opened (opening a device can have effects of its own), opened
 // without blocking and without becoming a controlling terminal, and the opened file
 // itself is checked again before a byte is read; reading stops one chunk past the bound.
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readSync,
+  statSync,
+  type Stats,
+} from 'node:fs';
 
 export const MIB = 1024 * 1024;
 
@@ -56,8 +65,13 @@ export function mebibytes(bytes: number): string {
 
 /** Throws HostFileError unless `s` is a regular file within the bound. */
 export function checkRegularFile(s: Stats, maxBytes: number): void {
-  if (!s.isFile()) throw new HostFileError(`it is ${describeKind(s)}, not a regular file`, 'not-regular');
-  if (s.size > maxBytes) throw new HostFileError(`it is ${mebibytes(s.size)}; at most ${mebibytes(maxBytes)} are read`, 'too-large');
+  if (!s.isFile())
+    throw new HostFileError(`it is ${describeKind(s)}, not a regular file`, 'not-regular');
+  if (s.size > maxBytes)
+    throw new HostFileError(
+      `it is ${mebibytes(s.size)}; at most ${mebibytes(maxBytes)} are read`,
+      'too-large',
+    );
 }
 
 /**
@@ -73,7 +87,8 @@ export function readRegularFileSync(path: string, options: ReadRegularFileOption
   try {
     const opened = fstatSync(fd);
     checkRegularFile(opened, maxBytes);
-    if (opened.dev !== before.dev || opened.ino !== before.ino) throw new HostFileError('it was replaced while it was being opened; try again', 'changed');
+    if (opened.dev !== before.dev || opened.ino !== before.ino)
+      throw new HostFileError('it was replaced while it was being opened; try again', 'changed');
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
@@ -83,7 +98,11 @@ export function readRegularFileSync(path: string, options: ReadRegularFileOption
       chunks.push(chunk.subarray(0, n));
       total += n;
       // It grew after the check (or the size lied, as /proc files do).
-      if (total > maxBytes) throw new HostFileError(`it is larger than ${mebibytes(maxBytes)}, at most what is read`, 'too-large');
+      if (total > maxBytes)
+        throw new HostFileError(
+          `it is larger than ${mebibytes(maxBytes)}, at most what is read`,
+          'too-large',
+        );
     }
     return Buffer.concat(chunks, total);
   } finally {

@@ -13,7 +13,8 @@ export interface NotUtf8 {
   textOffset: number;
 }
 
-export type Utf8Decoded = { text: string; notUtf8?: undefined } | { text: string; notUtf8: NotUtf8 };
+export type Utf8Decoded =
+  { text: string; notUtf8?: undefined } | { text: string; notUtf8: NotUtf8 };
 
 /** The text of `bytes`; when they are not UTF-8, also where the first bad byte is (`text` then has U+FFFD in its place). */
 export function decodeUtf8(bytes: Uint8Array): Utf8Decoded {
@@ -25,7 +26,16 @@ export function decodeUtf8(bytes: Uint8Array): Utf8Decoded {
   const lineStart = before.lastIndexOf('\n') + 1;
   let newlines = 0;
   for (let i = before.indexOf('\n'); i !== -1; i = before.indexOf('\n', i + 1)) newlines++;
-  return { text, notUtf8: { byteOffset, byte: buf[byteOffset], line: newlines + 1, column: before.length - lineStart + 1, textOffset: before.length } };
+  return {
+    text,
+    notUtf8: {
+      byteOffset,
+      byte: buf[byteOffset],
+      line: newlines + 1,
+      column: before.length - lineStart + 1,
+      textOffset: before.length,
+    },
+  };
 }
 
 /** "byte 0xE9 at line 3, column 12 is not UTF-8" */

@@ -14,16 +14,28 @@ export function buildCommand({ log, engine, files, model }: EngineCommandDeps): 
       const { masterCopy: mc, folder, uri } = target;
       const tag = `${mc.name}:${mc.version}`;
       try {
-        const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Building ${tag}`, cancellable: true }, (progress, token) =>
-          buildMasterCopy(engine.client, mc, folder, {
-            signal: abortSignalOf(token),
-            onProgress: (e) => {
-              if (e.kind === 'step') progress.report({ message: `step ${e.step}/${e.total}: ${e.instruction.slice(0, 80)}` });
-              else log.info(`[build ${tag}] ${e.text}`);
-            },
-          }),
+        const result = await vscode.window.withProgress(
+          {
+            location: vscode.ProgressLocation.Notification,
+            title: `Building ${tag}`,
+            cancellable: true,
+          },
+          (progress, token) =>
+            buildMasterCopy(engine.client, mc, folder, {
+              signal: abortSignalOf(token),
+              onProgress: (e) => {
+                if (e.kind === 'step')
+                  progress.report({
+                    message: `step ${e.step}/${e.total}: ${e.instruction.slice(0, 80)}`,
+                  });
+                else log.info(`[build ${tag}] ${e.text}`);
+              },
+            }),
         );
-        const message = result.status === 'up-to-date' ? `${tag} is already built from exactly this master copy (nothing to do).` : `Built ${tag}.`;
+        const message =
+          result.status === 'up-to-date'
+            ? `${tag} is already built from exactly this master copy (nothing to do).`
+            : `Built ${tag}.`;
         log.info(`${message} image ${result.imageId}, digest ${result.digest}`);
         void vscode.window.showInformationMessage(message);
         void model.refresh();
@@ -33,7 +45,9 @@ export function buildCommand({ log, engine, files, model }: EngineCommandDeps): 
           // Point at the line of the master copy that caused it.
           const path = e.path;
           log.error(e);
-          void vscode.window.showErrorMessage(e.message, 'Show in Master Copy', 'Show Log').then((c) => (c === 'Show Log' ? log.show() : c && revealPath(uri, path)));
+          void vscode.window
+            .showErrorMessage(e.message, 'Show in Master Copy', 'Show Log')
+            .then((c) => (c === 'Show Log' ? log.show() : c && revealPath(uri, path)));
           return undefined;
         }
         throw e;

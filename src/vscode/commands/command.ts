@@ -39,7 +39,11 @@ export interface Command {
  * (a progress notification's token, bridged to an AbortSignal) is no failure: it is
  * logged at info and says nothing else.
  */
-export function registerCommands(context: vscode.ExtensionContext, log: Log, commands: Command[]): void {
+export function registerCommands(
+  context: vscode.ExtensionContext,
+  log: Log,
+  commands: Command[],
+): void {
   for (const c of commands) {
     context.subscriptions.push(
       vscode.commands.registerCommand(c.id, async (...args: unknown[]) => {
@@ -51,7 +55,9 @@ export function registerCommands(context: vscode.ExtensionContext, log: Log, com
             return undefined;
           }
           log.error(e);
-          void vscode.window.showErrorMessage(e instanceof Error ? e.message : String(e), 'Show Log').then((choice) => choice && log.show());
+          void vscode.window
+            .showErrorMessage(e instanceof Error ? e.message : String(e), 'Show Log')
+            .then((choice) => choice && log.show());
           return undefined;
         }
       }),

@@ -7,9 +7,13 @@ export function copyIdCommand(_deps: CommandDeps): Command {
   return {
     id: 'mastercopy.copyId',
     async run(arg?: unknown) {
-      if (!isNode(arg) || arg.kind !== 'copy') throw new Error('Copy ID works on a copy in the Copies view.');
+      if (!isNode(arg) || arg.kind !== 'copy')
+        throw new Error('Copy ID works on a copy in the Copies view.');
       await vscode.env.clipboard.writeText(arg.copy.id);
-      vscode.window.setStatusBarMessage(`Copied the id of ${arg.copy.name} #${arg.copy.index}`, 3000);
+      vscode.window.setStatusBarMessage(
+        `Copied the id of ${arg.copy.name} #${arg.copy.index}`,
+        3000,
+      );
       return arg.copy.id;
     },
   };

@@ -11,36 +11,52 @@ export function disposeCommand({ log, engine, files, model }: EngineCommandDeps)
     async run(arg?: unknown, options?: unknown) {
       let target: DisposeTarget;
       if (isNode(arg) && arg.kind === 'copy') target = { copy: arg.copy.id };
-      else if (isNode(arg) && arg.kind === 'version') target = { name: arg.name, version: arg.version };
+      else if (isNode(arg) && arg.kind === 'version')
+        target = { name: arg.name, version: arg.version };
       else if (isNode(arg) && arg.kind === 'masterCopy') target = { name: arg.name, all: true };
       else {
         const t = await resolveMasterCopy(arg, files, 'disposed');
         if (!t) return undefined;
         target = { name: t.masterCopy.name, version: t.masterCopy.version };
       }
-      const confirmed = !!options && typeof options === 'object' && (options as { confirmed?: unknown }).confirmed === true;
-      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Disposing copies', cancellable: true }, (progress, token) =>
-        disposeCopies(engine.client, target, {
-          signal: abortSignalOf(token),
-          confirm: async (copies) => {
-            if (confirmed) return true;
-            const versions = [...new Set(copies.map((c) => `${c.name}:${c.version}`))].join(', ');
-            const answer = await vscode.window.showWarningMessage(
-              `Dispose ${copies.length} cop${copies.length === 1 ? 'y' : 'ies'} of ${versions}?`,
-              { modal: true, detail: 'They are stopped gracefully and removed. Volumes are kept.' },
-              'Dispose',
-            );
-            return answer === 'Dispose';
-          },
-          onProgress: (e) => {
-            if (e.kind === 'disposed') {
-              progress.report({ message: `${e.copy.name}:${e.copy.version} #${e.copy.index}` });
-              log.info(`disposed ${e.copy.name}:${e.copy.version} #${e.copy.index} (${e.copy.id.slice(0, 12)})`);
-            }
-          },
-        }).finally(() => void model.refresh()),
+      const confirmed =
+        !!options &&
+        typeof options === 'object' &&
+        (options as { confirmed?: unknown }).confirmed === true;
+      const result = await vscode.window.withProgress(
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: 'Disposing copies',
+          cancellable: true,
+        },
+        (progress, token) =>
+          disposeCopies(engine.client, target, {
+            signal: abortSignalOf(token),
+            confirm: async (copies) => {
+              if (confirmed) return true;
+              const versions = [...new Set(copies.map((c) => `${c.name}:${c.version}`))].join(', ');
+              const answer = await vscode.window.showWarningMessage(
+                `Dispose ${copies.length} cop${copies.length === 1 ? 'y' : 'ies'} of ${versions}?`,
+                {
+                  modal: true,
+                  detail: 'They are stopped gracefully and removed. Volumes are kept.',
+                },
+                'Dispose',
+              );
+              return answer === 'Dispose';
+            },
+            onProgress: (e) => {
+              if (e.kind === 'disposed') {
+                progress.report({ message: `${e.copy.name}:${e.copy.version} #${e.copy.index}` });
+                log.info(
+                  `disposed ${e.copy.name}:${e.copy.version} #${e.copy.index} (${e.copy.id.slice(0, 12)})`,
+                );
+              }
+            },
+          }).finally(() => void model.refresh()),
       );
-      if (!result.cancelled && result.disposed.length === 0) void vscode.window.showInformationMessage('There were no copies to dispose.');
+      if (!result.cancelled && result.disposed.length === 0)
+        void vscode.window.showInformationMessage('There were no copies to dispose.');
       return result;
     },
   };

@@ -17,7 +17,8 @@ export function filterLogsCommand(views: LogViews): Command {
           ? text
           : await vscode.window.showInputBox({
               title: 'Filter the log tail',
-              prompt: 'Show only lines containing this text, or matching /regex/ (empty: every line)',
+              prompt:
+                'Show only lines containing this text, or matching /regex/ (empty: every line)',
               value: pty.filterDescription?.replace(/^"|"$/g, '') ?? '',
               validateInput: (v) => {
                 try {

@@ -16,7 +16,15 @@ export function newMasterCopyCommand({ log }: CommandDeps): Command {
               title: 'New Master Copy',
               prompt: 'Name of the server (a lowercase DNS label: letters, digits and -)',
               value: 'my-server',
-              validateInput: (v) => (v.trim() ? (toMasterCopyName(v) === v.trim() ? undefined : { message: `Will be named ${toMasterCopyName(v)}`, severity: vscode.InputBoxValidationSeverity.Info }) : 'Give the server a name'),
+              validateInput: (v) =>
+                v.trim()
+                  ? toMasterCopyName(v) === v.trim()
+                    ? undefined
+                    : {
+                        message: `Will be named ${toMasterCopyName(v)}`,
+                        severity: vscode.InputBoxValidationSeverity.Info,
+                      }
+                  : 'Give the server a name',
             });
       if (typed === undefined) return undefined;
       const name = toMasterCopyName(typed);
@@ -24,13 +32,18 @@ export function newMasterCopyCommand({ log }: CommandDeps): Command {
 
       const folder = await targetFolder(target);
       if (!folder) {
-        const doc = await vscode.workspace.openTextDocument({ language: MASTER_COPY_LANGUAGE, content: text });
+        const doc = await vscode.workspace.openTextDocument({
+          language: MASTER_COPY_LANGUAGE,
+          content: text,
+        });
         await vscode.window.showTextDocument(doc);
         return doc.uri;
       }
       const uri = vscode.Uri.joinPath(folder, `${name}.mastercopy.yaml`);
       if (await exists(uri)) {
-        void vscode.window.showWarningMessage(`${vscode.workspace.asRelativePath(uri)} already exists; opened it instead of overwriting it.`);
+        void vscode.window.showWarningMessage(
+          `${vscode.workspace.asRelativePath(uri)} already exists; opened it instead of overwriting it.`,
+        );
       } else {
         await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
         log.info(`created ${uri.toString()}`);
@@ -48,7 +61,9 @@ async function targetFolder(target: unknown): Promise<vscode.Uri | undefined> {
   }
   const folders = vscode.workspace.workspaceFolders ?? [];
   if (folders.length <= 1) return folders[0]?.uri;
-  const picked = await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Where should the new master copy go?' });
+  const picked = await vscode.window.showWorkspaceFolderPick({
+    placeHolder: 'Where should the new master copy go?',
+  });
   return picked?.uri;
 }
 

@@ -12,10 +12,14 @@ export function openInBrowserCommand(_deps: CommandDeps): Command {
         await vscode.env.openExternal(uri);
         return uri;
       }
-      if (!isNode(arg) || arg.kind !== 'copy') throw new Error('Open in Browser works on a copy or an endpoint in the Copies view.');
+      if (!isNode(arg) || arg.kind !== 'copy')
+        throw new Error('Open in Browser works on a copy or an endpoint in the Copies view.');
       const port = arg.copy.ports.find((p) => p.protocol === 'tcp' && p.host !== null);
-      if (!port) throw new Error(`Copy #${arg.copy.index} of ${arg.copy.name} publishes no TCP port.`);
-      const uri = vscode.Uri.parse(`http://${port.hostIp && port.hostIp !== '0.0.0.0' ? port.hostIp : '127.0.0.1'}:${port.host}/`);
+      if (!port)
+        throw new Error(`Copy #${arg.copy.index} of ${arg.copy.name} publishes no TCP port.`);
+      const uri = vscode.Uri.parse(
+        `http://${port.hostIp && port.hostIp !== '0.0.0.0' ? port.hostIp : '127.0.0.1'}:${port.host}/`,
+      );
       await vscode.env.openExternal(uri);
       return uri;
     },

@@ -4,7 +4,9 @@ import * as vscode from 'vscode';
 import type { MasterCopyPreview, PreviewApi } from '../preview/masterCopyPreview';
 import type { Command, CommandDeps } from './command';
 
-export function openPreviewCommand({ preview }: CommandDeps & { preview: MasterCopyPreview }): Command {
+export function openPreviewCommand({
+  preview,
+}: CommandDeps & { preview: MasterCopyPreview }): Command {
   return {
     id: 'mastercopy.openPreview',
     async run(arg?: unknown) {

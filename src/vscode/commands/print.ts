@@ -18,36 +18,51 @@ export function printCommand({ log, engine, files, model }: EngineCommandDeps): 
       const what = `${n} cop${n === 1 ? 'y' : 'ies'} of ${mc.name}:${mc.version}`;
       let result: PrintResult;
       try {
-        result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Printing ${what}`, cancellable: true }, (progress, token) =>
-          printCopies(engine.client, mc, folder, {
-            copies: n,
-            env: process.env,
-            readFile: (p) => readFileSync(p, 'utf8'),
-            signal: abortSignalOf(token),
-            onProgress: (e) => {
-              switch (e.kind) {
-                case 'build':
-                  if (e.event.kind === 'step') progress.report({ message: `building: step ${e.event.step}/${e.event.total}` });
-                  else log.info(`[build ${mc.name}:${mc.version}] ${e.event.text}`);
-                  break;
-                case 'starting':
-                  progress.report({ message: `starting ${e.count} cop${e.count === 1 ? 'y' : 'ies'}` });
-                  break;
-                case 'waiting-for-health':
-                  progress.report({ message: `waiting for ${e.count} to be healthy` });
-                  break;
-                case 'started':
-                  log.info(`printed ${mc.name}:${mc.version} #${e.copy.index} (${e.copy.id.slice(0, 12)})`);
-                  break;
-              }
-            },
-          }),
+        result = await vscode.window.withProgress(
+          {
+            location: vscode.ProgressLocation.Notification,
+            title: `Printing ${what}`,
+            cancellable: true,
+          },
+          (progress, token) =>
+            printCopies(engine.client, mc, folder, {
+              copies: n,
+              env: process.env,
+              readFile: (p) => readFileSync(p, 'utf8'),
+              signal: abortSignalOf(token),
+              onProgress: (e) => {
+                switch (e.kind) {
+                  case 'build':
+                    if (e.event.kind === 'step')
+                      progress.report({
+                        message: `building: step ${e.event.step}/${e.event.total}`,
+                      });
+                    else log.info(`[build ${mc.name}:${mc.version}] ${e.event.text}`);
+                    break;
+                  case 'starting':
+                    progress.report({
+                      message: `starting ${e.count} cop${e.count === 1 ? 'y' : 'ies'}`,
+                    });
+                    break;
+                  case 'waiting-for-health':
+                    progress.report({ message: `waiting for ${e.count} to be healthy` });
+                    break;
+                  case 'started':
+                    log.info(
+                      `printed ${mc.name}:${mc.version} #${e.copy.index} (${e.copy.id.slice(0, 12)})`,
+                    );
+                    break;
+                }
+              },
+            }),
         );
       } catch (e) {
         if (e instanceof BuildError && e.path) {
           const path = e.path;
           log.error(e);
-          void vscode.window.showErrorMessage(e.message, 'Show in Master Copy').then((c) => c && revealPath(uri, path));
+          void vscode.window
+            .showErrorMessage(e.message, 'Show in Master Copy')
+            .then((c) => c && revealPath(uri, path));
           return undefined;
         }
         throw e;
@@ -55,11 +70,21 @@ export function printCommand({ log, engine, files, model }: EngineCommandDeps): 
         void model.refresh();
       }
       if (result.unhealthy.length) {
-        for (const u of result.unhealthy) log.warn(`copy #${u.index} of ${mc.name}:${mc.version} never became healthy: ${u.reason}\n${u.lastLogLines.join('\n')}`);
+        for (const u of result.unhealthy)
+          log.warn(
+            `copy #${u.index} of ${mc.name}:${mc.version} never became healthy: ${u.reason}\n${u.lastLogLines.join('\n')}`,
+          );
         const indices = result.unhealthy.map((u) => `#${u.index}`).join(', ');
-        void vscode.window.showWarningMessage(`Printed ${what}, but ${indices} never became healthy: ${result.unhealthy[0].reason}`, 'Show Log').then((c) => c && log.show());
+        void vscode.window
+          .showWarningMessage(
+            `Printed ${what}, but ${indices} never became healthy: ${result.unhealthy[0].reason}`,
+            'Show Log',
+          )
+          .then((c) => c && log.show());
       } else {
-        void vscode.window.showInformationMessage(`Printed ${what}${result.healthChecked ? ', all healthy' : ''}.`);
+        void vscode.window.showInformationMessage(
+          `Printed ${what}${result.healthChecked ? ', all healthy' : ''}.`,
+        );
       }
       return result;
     },

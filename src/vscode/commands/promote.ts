@@ -13,7 +13,11 @@ export function promoteCommand(deps: DeployCommandDeps): Command {
       const target = await resolveMasterCopy(arg, deps.files, 'promoted');
       if (!target) return undefined;
       const { masterCopy: mc, folder, uri } = target;
-      return runPromote(deps, { kind: 'file', mc, folder }, { uri, title: `Promoting ${mc.name} to ${mc.version}` });
+      return runPromote(
+        deps,
+        { kind: 'file', mc, folder },
+        { uri, title: `Promoting ${mc.name} to ${mc.version}` },
+      );
     },
   };
 }

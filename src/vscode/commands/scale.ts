@@ -21,7 +21,10 @@ export function scaleCommand({ log, engine, files, model }: EngineCommandDeps): 
           title: `Scale ${mc.name}:${mc.version}`,
           prompt: `How many copies? (${current} now)`,
           value: String(mc.copies ?? Math.max(current, 1)),
-          validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) <= MAX_COPIES ? undefined : `A whole number from 0 to ${MAX_COPIES}`),
+          validateInput: (v) =>
+            /^\d+$/.test(v.trim()) && Number(v) <= MAX_COPIES
+              ? undefined
+              : `A whole number from 0 to ${MAX_COPIES}`,
         });
         if (typed === undefined) return undefined;
         n = Number(typed.trim());
@@ -29,20 +32,31 @@ export function scaleCommand({ log, engine, files, model }: EngineCommandDeps): 
       if (n < current && !(typeof count === 'number')) {
         const answer = await vscode.window.showWarningMessage(
           `Scale ${mc.name}:${mc.version} down from ${current} to ${n}?`,
-          { modal: true, detail: `${current - n} cop${current - n === 1 ? 'y is' : 'ies are'} stopped gracefully and removed, highest index first.` },
+          {
+            modal: true,
+            detail: `${current - n} cop${current - n === 1 ? 'y is' : 'ies are'} stopped gracefully and removed, highest index first.`,
+          },
           'Scale Down',
         );
         if (answer !== 'Scale Down') return undefined;
       }
-      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Scaling ${mc.name}:${mc.version} to ${n}`, cancellable: true }, (_p, token) =>
-        scaleCopies(engine.client, mc, folder, n!, {
-          env: process.env,
-          readFile: (p) => readFileSync(p, 'utf8'),
-          signal: abortSignalOf(token),
-          onRemoved: (c) => log.info(`disposed ${c.name}:${c.version} #${c.index}`),
-        }).finally(() => void model.refresh()),
+      const result = await vscode.window.withProgress(
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `Scaling ${mc.name}:${mc.version} to ${n}`,
+          cancellable: true,
+        },
+        (_p, token) =>
+          scaleCopies(engine.client, mc, folder, n!, {
+            env: process.env,
+            readFile: (p) => readFileSync(p, 'utf8'),
+            signal: abortSignalOf(token),
+            onRemoved: (c) => log.info(`disposed ${c.name}:${c.version} #${c.index}`),
+          }).finally(() => void model.refresh()),
       );
-      void vscode.window.showInformationMessage(`${mc.name}:${mc.version}: ${result.before} → ${result.after} copies.`);
+      void vscode.window.showInformationMessage(
+        `${mc.name}:${mc.version}: ${result.before} → ${result.after} copies.`,
+      );
       return result;
     },
   };

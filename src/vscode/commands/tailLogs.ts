@@ -9,7 +9,11 @@ import type { Settings } from '../settings';
 import type { Command, EngineCommandDeps } from './command';
 import { fileOf, isNode } from './target';
 
-export function tailLogsCommand({ log, engine, files, model }: EngineCommandDeps, settings: Settings, views: LogViews): Command {
+export function tailLogsCommand(
+  { log, engine, files, model }: EngineCommandDeps,
+  settings: Settings,
+  views: LogViews,
+): Command {
   return {
     id: 'mastercopy.tailLogs',
     async run(arg?: unknown) {
@@ -18,7 +22,11 @@ export function tailLogsCommand({ log, engine, files, model }: EngineCommandDeps
       const title = describeLogTarget(target);
       const tail = new LogTail(engine.client, target, { tail: settings.logTail });
       const pty = new LogTerminal(tail, { title, timestamps: settings.logTimestamps });
-      const terminal = vscode.window.createTerminal({ name: `Logs: ${title}`, pty, iconPath: new vscode.ThemeIcon('output') });
+      const terminal = vscode.window.createTerminal({
+        name: `Logs: ${title}`,
+        pty,
+        iconPath: new vscode.ThemeIcon('output'),
+      });
       views.add(terminal, pty);
       terminal.show(true);
       log.info(`tailing the logs of ${title}`);
@@ -35,14 +43,24 @@ export function tailLogsCommand({ log, engine, files, model }: EngineCommandDeps
     const uri = fileOf(arg) ?? activeMasterCopy();
     if (uri) {
       const f = await files.read(uri);
-      if (!f.name) throw new Error(`${vscode.workspace.asRelativePath(uri)} has no valid \`name\` yet, so there are no copies to tail.`);
+      if (!f.name)
+        throw new Error(
+          `${vscode.workspace.asRelativePath(uri)} has no valid \`name\` yet, so there are no copies to tail.`,
+        );
       return { name: f.name };
     }
     // From the palette with no master copy in front: pick one of the names that have copies.
     await model.refresh();
-    const names = model.state.kind === 'ok' ? [...new Set(model.state.copies.map((c) => c.name))].sort() : [];
-    if (names.length === 0) throw new Error('No copies are running, so there are no logs to tail. Print some first.');
-    const picked = names.length === 1 ? names[0] : await vscode.window.showQuickPick(names, { title: 'Tail the logs of which master copy?' });
+    const names =
+      model.state.kind === 'ok' ? [...new Set(model.state.copies.map((c) => c.name))].sort() : [];
+    if (names.length === 0)
+      throw new Error('No copies are running, so there are no logs to tail. Print some first.');
+    const picked =
+      names.length === 1
+        ? names[0]
+        : await vscode.window.showQuickPick(names, {
+            title: 'Tail the logs of which master copy?',
+          });
     return picked ? { name: picked } : undefined;
   }
 }

@@ -17,7 +17,12 @@ export interface MasterCopyTarget {
 }
 
 export function isNode(arg: unknown): arg is CopiesNode {
-  return !!arg && typeof arg === 'object' && 'kind' in arg && typeof (arg as { kind: unknown }).kind === 'string';
+  return (
+    !!arg &&
+    typeof arg === 'object' &&
+    'kind' in arg &&
+    typeof (arg as { kind: unknown }).kind === 'string'
+  );
 }
 
 /** The file a command argument points at, if any. */
@@ -31,23 +36,37 @@ export function fileOf(arg: unknown): vscode.Uri | undefined {
  * Resolves the master copy to act on and makes sure it is saved and valid.
  * Returns undefined when the user cancelled a picker.
  */
-export async function resolveMasterCopy(arg: unknown, files: WorkspaceMasterCopies, verb: string): Promise<MasterCopyTarget | undefined> {
+export async function resolveMasterCopy(
+  arg: unknown,
+  files: WorkspaceMasterCopies,
+  verb: string,
+): Promise<MasterCopyTarget | undefined> {
   let uri = fileOf(arg);
   if (!uri && isNode(arg) && arg.kind !== 'engineDown') {
     const name = arg.kind === 'copy' ? arg.copy.name : arg.name;
-    throw new Error(`There is no master copy file for ${name} in this workspace, so it cannot be ${verb} from here. Open the folder that holds it.`);
+    throw new Error(
+      `There is no master copy file for ${name} in this workspace, so it cannot be ${verb} from here. Open the folder that holds it.`,
+    );
   }
   const active = vscode.window.activeTextEditor?.document;
   if (!uri && active && isMasterCopy(active)) uri = active.uri;
   if (!uri) {
     const all = await files.all();
-    if (all.length === 0) throw new Error('There is no master copy (*.mastercopy.yaml) in this workspace. Create one with "Master Copy: New Master Copy".');
+    if (all.length === 0)
+      throw new Error(
+        'There is no master copy (*.mastercopy.yaml) in this workspace. Create one with "Master Copy: New Master Copy".',
+      );
     const picked =
       all.length === 1
         ? all[0]
         : (
             await vscode.window.showQuickPick(
-              all.map((f) => ({ label: f.name ?? vscode.workspace.asRelativePath(f.uri), description: f.version, detail: vscode.workspace.asRelativePath(f.uri), file: f })),
+              all.map((f) => ({
+                label: f.name ?? vscode.workspace.asRelativePath(f.uri),
+                description: f.version,
+                detail: vscode.workspace.asRelativePath(f.uri),
+                file: f,
+              })),
               { title: `Which master copy should be ${verb}?`, matchOnDetail: true },
             )
           )?.file;
@@ -56,13 +75,17 @@ export async function resolveMasterCopy(arg: unknown, files: WorkspaceMasterCopi
   }
   const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri!.toString());
   if (open?.isDirty) await open.save();
-  const text = open ? open.getText() : new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+  const text = open
+    ? open.getText()
+    : new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
   const result = validateText(text, { path: uri.fsPath }, nodeFileAccess);
   if (!result.masterCopy) {
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
     const first = errors[0];
     const where = first ? ` The first: ${first.message}` : '';
-    throw new Error(`${vscode.workspace.asRelativePath(uri)} has ${errors.length} problem${errors.length === 1 ? '' : 's'} to fix before it can be ${verb}.${where}`);
+    throw new Error(
+      `${vscode.workspace.asRelativePath(uri)} has ${errors.length} problem${errors.length === 1 ? '' : 's'} to fix before it can be ${verb}.${where}`,
+    );
   }
   return { uri, masterCopy: result.masterCopy, folder: folderOf(uri) };
 }
@@ -70,7 +93,10 @@ export async function resolveMasterCopy(arg: unknown, files: WorkspaceMasterCopi
 /** Opens the master copy with the part at `path` selected (where a build step failed, say). */
 export async function revealPath(uri: vscode.Uri, path: readonly PathSegment[]): Promise<void> {
   const doc = await vscode.workspace.openTextDocument(uri);
-  const range = toRange(doc, valueRange(validateText(doc.getText(), { path: uri.fsPath }).parsed, path));
+  const range = toRange(
+    doc,
+    valueRange(validateText(doc.getText(), { path: uri.fsPath }).parsed, path),
+  );
   await vscode.window.showTextDocument(doc, { selection: range });
 }
 

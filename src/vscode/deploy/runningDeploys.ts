@@ -49,7 +49,13 @@ export class RunningDeploys implements vscode.Disposable {
   }
 
   start(name: string, version: string, action: DeployAction): DeployHandle {
-    const deploy: RunningDeploy = { name, version, action, text: 'taking the deploy lock', switched: false };
+    const deploy: RunningDeploy = {
+      name,
+      version,
+      action,
+      text: 'taking the deploy lock',
+      switched: false,
+    };
     this.running.set(name, deploy);
     this.changed.fire(deploy);
     return {

@@ -4,12 +4,21 @@ import * as vscode from 'vscode';
 import { Disposable } from '../../core/util/lifecycle';
 import type { EngineClient } from '../../core/engine/EngineClient';
 import { createEngineClient } from '../../core/engine/DockerodeEngineClient';
-import { nodeHostResolutionDeps, resolveEngineHost, type HostChoice, type HostResolutionDeps, type ResolvedEngineHost } from '../../core/engine/hostResolution';
+import {
+  nodeHostResolutionDeps,
+  resolveEngineHost,
+  type HostChoice,
+  type HostResolutionDeps,
+  type ResolvedEngineHost,
+} from '../../core/engine/hostResolution';
 import type { Log } from '../log';
 import type { Settings } from '../settings';
 
 /** How the editor's messages name the explicit host: the setting (the CLI says --host). */
-export const EDITOR_HOST_CHOICE: HostChoice = { name: 'The setting `mastercopy.dockerHost`', hint: 'set `mastercopy.dockerHost` (or DOCKER_HOST)' };
+export const EDITOR_HOST_CHOICE: HostChoice = {
+  name: 'The setting `mastercopy.dockerHost`',
+  hint: 'set `mastercopy.dockerHost` (or DOCKER_HOST)',
+};
 
 function editorHostResolutionDeps(): HostResolutionDeps {
   return { ...nodeHostResolutionDeps(), choice: EDITOR_HOST_CHOICE };
@@ -38,7 +47,10 @@ export class EngineService extends Disposable {
   /** The client; throws EngineHostError when the configured host is malformed. */
   get client(): EngineClient {
     if (!this.current) {
-      const endpoint = resolveEngineHost(this.settings.dockerHost || undefined, editorHostResolutionDeps());
+      const endpoint = resolveEngineHost(
+        this.settings.dockerHost || undefined,
+        editorHostResolutionDeps(),
+      );
       this.log.info(`engine: ${endpoint.host} (from ${endpoint.source})`);
       this.current = { endpoint, client: createEngineClient(endpoint) };
     }
@@ -48,7 +60,10 @@ export class EngineService extends Disposable {
   /** Where the engine is, for messages; the error text when the setting is malformed. */
   describe(): string {
     try {
-      return this.current?.endpoint.host ?? resolveEngineHost(this.settings.dockerHost || undefined, editorHostResolutionDeps()).host;
+      return (
+        this.current?.endpoint.host ??
+        resolveEngineHost(this.settings.dockerHost || undefined, editorHostResolutionDeps()).host
+      );
     } catch (e) {
       return (e as Error).message;
     }

@@ -20,7 +20,10 @@ export class MasterCopyCodeLenses extends Disposable implements vscode.CodeLensP
 
   static register(diagnostics: DiagnosticsProvider, model: CopiesModel): vscode.Disposable {
     const provider = new MasterCopyCodeLenses(diagnostics, model);
-    return vscode.Disposable.from(provider, vscode.languages.registerCodeLensProvider(MASTER_COPY_SELECTOR, provider));
+    return vscode.Disposable.from(
+      provider,
+      vscode.languages.registerCodeLensProvider(MASTER_COPY_SELECTOR, provider),
+    );
   }
 
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
@@ -32,11 +35,28 @@ export class MasterCopyCodeLenses extends Disposable implements vscode.CodeLensP
     const line = nameLoc ? doc.positionAt(nameLoc.value.start).line : 0;
     const range = new vscode.Range(line, 0, line, 0);
     const n = mc.copies ?? 1;
-    const running = this.model.copiesOf(mc.name, mc.version).filter((c) => c.state === 'running').length;
+    const running = this.model
+      .copiesOf(mc.name, mc.version)
+      .filter((c) => c.state === 'running').length;
     const lenses = [
-      new vscode.CodeLens(range, { title: '$(open-preview) Preview', command: 'mastercopy.openPreview', arguments: [doc.uri], tooltip: 'See what this master copy becomes: its Dockerfile, the plan, the running copies' }),
-      new vscode.CodeLens(range, { title: '$(tools) Build', command: 'mastercopy.build', arguments: [doc.uri], tooltip: `Build ${mc.name}:${mc.version}` }),
-      new vscode.CodeLens(range, { title: `$(copy) Print ×${n}`, command: 'mastercopy.print', arguments: [doc.uri, n], tooltip: `Print ${n} hardened copies of ${mc.name}:${mc.version}` }),
+      new vscode.CodeLens(range, {
+        title: '$(open-preview) Preview',
+        command: 'mastercopy.openPreview',
+        arguments: [doc.uri],
+        tooltip: 'See what this master copy becomes: its Dockerfile, the plan, the running copies',
+      }),
+      new vscode.CodeLens(range, {
+        title: '$(tools) Build',
+        command: 'mastercopy.build',
+        arguments: [doc.uri],
+        tooltip: `Build ${mc.name}:${mc.version}`,
+      }),
+      new vscode.CodeLens(range, {
+        title: `$(copy) Print ×${n}`,
+        command: 'mastercopy.print',
+        arguments: [doc.uri, n],
+        tooltip: `Print ${n} hardened copies of ${mc.name}:${mc.version}`,
+      }),
       new vscode.CodeLens(range, {
         title: '$(rocket) Promote',
         command: 'mastercopy.promote',
@@ -45,8 +65,22 @@ export class MasterCopyCodeLenses extends Disposable implements vscode.CodeLensP
       }),
     ];
     if (this.model.state.kind === 'ok') {
-      lenses.push(new vscode.CodeLens(range, { title: `${running} running`, command: 'workbench.view.extension.mastercopy', tooltip: 'Show the copies' }));
-      if (running > 0) lenses.push(new vscode.CodeLens(range, { title: '$(output) Tail Logs', command: 'mastercopy.tailLogs', arguments: [doc.uri], tooltip: `Follow the logs of every copy of ${mc.name}, merged` }));
+      lenses.push(
+        new vscode.CodeLens(range, {
+          title: `${running} running`,
+          command: 'workbench.view.extension.mastercopy',
+          tooltip: 'Show the copies',
+        }),
+      );
+      if (running > 0)
+        lenses.push(
+          new vscode.CodeLens(range, {
+            title: '$(output) Tail Logs',
+            command: 'mastercopy.tailLogs',
+            arguments: [doc.uri],
+            tooltip: `Follow the logs of every copy of ${mc.name}, merged`,
+          }),
+        );
     }
     return lenses;
   }

@@ -66,11 +66,18 @@ export class DiagnosticsProvider extends Disposable {
     try {
       const started = performance.now();
       const cold = this.validator.isCold(key);
-      const result = this.validator.validate(key, doc.getText(), { path: doc.uri.scheme === 'file' ? doc.uri.fsPath : undefined });
+      const result = this.validator.validate(key, doc.getText(), {
+        path: doc.uri.scheme === 'file' ? doc.uri.fsPath : undefined,
+      });
       if (cold) this.warmSoon(doc);
       this.results.set(key, result);
-      this.collection.set(doc.uri, result.diagnostics.map((d) => toDiagnostic(doc, d)));
-      this.log.trace(`validated ${vscode.workspace.asRelativePath(doc.uri)} in ${(performance.now() - started).toFixed(1)} ms: ${result.diagnostics.length} problems`);
+      this.collection.set(
+        doc.uri,
+        result.diagnostics.map((d) => toDiagnostic(doc, d)),
+      );
+      this.log.trace(
+        `validated ${vscode.workspace.asRelativePath(doc.uri)} in ${(performance.now() - started).toFixed(1)} ms: ${result.diagnostics.length} problems`,
+      );
       this.onDidValidateEmitter.fire(doc);
       return result;
     } catch (e) {

@@ -16,12 +16,17 @@ export function registerLanguageFeatures(context: vscode.ExtensionContext): void
       MASTER_COPY_SELECTOR,
       {
         provideCompletionItems(doc, position) {
-          const result = completeAt(doc.getText(), doc.offsetAt(position), { fileName: doc.uri.path.split('/').pop() });
+          const result = completeAt(doc.getText(), doc.offsetAt(position), {
+            fileName: doc.uri.path.split('/').pop(),
+          });
           return result.items.map((item) => {
             const out = new vscode.CompletionItem(item.label, kinds[item.kind]);
-            out.insertText = item.isSnippet ? new vscode.SnippetString(item.insertText) : item.insertText;
+            out.insertText = item.isSnippet
+              ? new vscode.SnippetString(item.insertText)
+              : item.insertText;
             if (item.detail) out.detail = item.detail;
-            if (item.documentation) out.documentation = new vscode.MarkdownString(item.documentation);
+            if (item.documentation)
+              out.documentation = new vscode.MarkdownString(item.documentation);
             if (item.sortText) out.sortText = item.sortText;
             if (item.replaceRange) out.range = toRange(doc, item.replaceRange);
             return out;

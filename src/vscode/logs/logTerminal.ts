@@ -59,11 +59,17 @@ export class LogTerminal extends Disposable implements vscode.Pseudoterminal {
 
   open(): void {
     this.opened = true;
-    this.writeLine(`\x1b[2mTailing ${this.options.title}. Closing this terminal stops the tail. Press / to filter, Esc to clear the filter.\x1b[0m`);
+    this.writeLine(
+      `\x1b[2mTailing ${this.options.title}. Closing this terminal stops the tail. Press / to filter, Esc to clear the filter.\x1b[0m`,
+    );
     this._register(this.tail.subscribe((entries) => this.add(entries)));
     this._register(
       this.tail.onEnd((error) => {
-        this.writeLine(error ? `\x1b[31m-- the tail stopped: ${(error as Error).message ?? String(error)}\x1b[0m` : '\x1b[2m-- the tail ended\x1b[0m');
+        this.writeLine(
+          error
+            ? `\x1b[31m-- the tail stopped: ${(error as Error).message ?? String(error)}\x1b[0m`
+            : '\x1b[2m-- the tail ended\x1b[0m',
+        );
       }),
     );
     this.tail.start();
@@ -77,7 +83,9 @@ export class LogTerminal extends Disposable implements vscode.Pseudoterminal {
 
   setFilter(filter: { filter: LogFilter; description: string } | undefined): void {
     this.filter = filter;
-    this.writeLine(`\x1b[2m-- ${filter ? `showing only lines matching ${filter.description}` : 'showing every line'}\x1b[0m`);
+    this.writeLine(
+      `\x1b[2m-- ${filter ? `showing only lines matching ${filter.description}` : 'showing every line'}\x1b[0m`,
+    );
   }
 
   get filterDescription(): string | undefined {
@@ -87,7 +95,8 @@ export class LogTerminal extends Disposable implements vscode.Pseudoterminal {
   private add(entries: readonly LogEntry[]): void {
     for (const e of entries) {
       // Match what the user sees: the text without its colour codes.
-      if (e.kind === 'line' && this.filter && !this.filter.filter(e.text.replace(ANSI, ''))) continue;
+      if (e.kind === 'line' && this.filter && !this.filter.filter(e.text.replace(ANSI, '')))
+        continue;
       const text = this.formatter.format(e);
       this.writeLine(e.kind === 'line' && e.stream === 'stderr' ? STDERR_BAR + text : text);
     }

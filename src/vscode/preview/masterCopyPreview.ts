@@ -9,7 +9,13 @@ import { isMasterCopy } from '../language/convert';
 import type { Log } from '../log';
 import { parsePreviewState } from '../../core/preview/messages';
 import { Disposable, toDisposable, type IDisposable } from '../../core/util/lifecycle';
-import { PREVIEW_VIEW_TYPE, PreviewPanel, type MessageOutcome, type PreviewPanelDeps, type PreviewSnapshot } from './previewPanel';
+import {
+  PREVIEW_VIEW_TYPE,
+  PreviewPanel,
+  type MessageOutcome,
+  type PreviewPanelDeps,
+  type PreviewSnapshot,
+} from './previewPanel';
 
 /** What the extension's API exposes of the preview (its tests read what the panel shows). */
 export interface PreviewApi {
@@ -39,7 +45,9 @@ export class MasterCopyPreview extends Disposable implements PreviewApi {
     private readonly deps: PreviewPanelDeps,
   ) {
     super();
-    this._register(diagnostics.onDidValidate((doc) => this.panel?.validated(doc, diagnostics.resultFor(doc))));
+    this._register(
+      diagnostics.onDidValidate((doc) => this.panel?.validated(doc, diagnostics.resultFor(doc))),
+    );
     this._register(
       vscode.window.onDidChangeActiveTextEditor((editor) => {
         // Focus moving to the panel itself (or any non-master-copy editor) keeps what it shows.
@@ -67,9 +75,13 @@ export class MasterCopyPreview extends Disposable implements PreviewApi {
   async open(uri?: vscode.Uri): Promise<PreviewPanel> {
     const active = vscode.window.activeTextEditor?.document;
     const target = uri ?? (active && isMasterCopy(active) ? active.uri : this.panel?.uri);
-    if (!target) throw new Error('There is no master copy to preview: open a *.mastercopy.yaml file first.');
+    if (!target)
+      throw new Error('There is no master copy to preview: open a *.mastercopy.yaml file first.');
     const document = await vscode.workspace.openTextDocument(target);
-    if (!isMasterCopy(document)) throw new Error(`${vscode.workspace.asRelativePath(target)} is not a master copy (*.mastercopy.yaml), so it has no preview.`);
+    if (!isMasterCopy(document))
+      throw new Error(
+        `${vscode.workspace.asRelativePath(target)} is not a master copy (*.mastercopy.yaml), so it has no preview.`,
+      );
     this.connectEngine();
     if (this.panel) {
       this.panel.follow(document);
@@ -84,14 +96,19 @@ export class MasterCopyPreview extends Disposable implements PreviewApi {
    * state comes from the page: only a master copy that opens is shown; otherwise the
    * panel is closed (it would have nothing to show).
    */
-  async restore(webviewPanel: vscode.WebviewPanel, state: unknown): Promise<PreviewPanel | undefined> {
+  async restore(
+    webviewPanel: vscode.WebviewPanel,
+    state: unknown,
+  ): Promise<PreviewPanel | undefined> {
     const saved = parsePreviewState(state);
     let document: vscode.TextDocument | undefined;
     if (saved) {
       try {
         document = await vscode.workspace.openTextDocument(vscode.Uri.parse(saved.source, true));
       } catch (e) {
-        this.deps.log.info(`preview: not restoring the preview of ${saved.source}: ${e instanceof Error ? e.message : String(e)}`);
+        this.deps.log.info(
+          `preview: not restoring the preview of ${saved.source}: ${e instanceof Error ? e.message : String(e)}`,
+        );
       }
     }
     if (!document || !isMasterCopy(document) || this.panel) {
@@ -162,7 +179,10 @@ export function registerPreview(context: vscode.ExtensionContext, deps: PreviewD
   context.subscriptions.push(
     preview,
     // After a window reload VS Code brings the panel back (activating us for it) with its page's state.
-    vscode.window.registerWebviewPanelSerializer(PREVIEW_VIEW_TYPE, { deserializeWebviewPanel: (panel, state) => preview.restore(panel, state).then(() => undefined) }),
+    vscode.window.registerWebviewPanelSerializer(PREVIEW_VIEW_TYPE, {
+      deserializeWebviewPanel: (panel, state) =>
+        preview.restore(panel, state).then(() => undefined),
+    }),
   );
   registerCommands(context, deps.log, [openPreviewCommand({ log: deps.log, preview })]);
   return preview;

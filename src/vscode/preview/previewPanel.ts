@@ -13,7 +13,11 @@ import { isAbortError } from '../../core/engine/errors';
 import { nodeFileAccess } from '../../core/mastercopy/fileAccess';
 import type { ValidationResult } from '../../core/mastercopy/validator';
 import { renderPreviewBody, renderPreviewHtml, type RenderOptions } from '../../core/preview/html';
-import { parseWebviewMessage, type PanelUpdateMessage, type PreviewCommand } from '../../core/preview/messages';
+import {
+  parseWebviewMessage,
+  type PanelUpdateMessage,
+  type PreviewCommand,
+} from '../../core/preview/messages';
 import { loadPreviewState, previewModel, type PreviewModel } from '../../core/preview/model';
 import { Disposable, toDisposable } from '../../core/util/lifecycle';
 import type { EngineFeatures } from '../engineFeatures';
@@ -54,13 +58,15 @@ export interface PreviewSnapshot {
 }
 
 /** What a message from the page led to (for the log and the tests). */
-export type MessageOutcome = 'ignored' | 'refused' | 'ran' | 'unknown-command' | 'revealed' | 'synced';
+export type MessageOutcome =
+  'ignored' | 'refused' | 'ran' | 'unknown-command' | 'revealed' | 'synced';
 
 /** After an edit is validated, wait this long for more before asking the engine. */
 const UPDATE_DELAY_MS = 120;
 /** While visible, look at the engine this often even without events (a safety poll). */
 const POLL_MS = 15_000;
-const UNTRUSTED_REASON = 'Restricted Mode: an untrusted workspace never talks to a container engine.';
+const UNTRUSTED_REASON =
+  'Restricted Mode: an untrusted workspace never talks to a container engine.';
 
 export class PreviewPanel extends Disposable {
   readonly panel: vscode.WebviewPanel;
@@ -91,13 +97,22 @@ export class PreviewPanel extends Disposable {
     this.document = document;
     const media = vscode.Uri.joinPath(deps.extensionUri, 'media', 'preview');
     const codicons = vscode.Uri.joinPath(deps.extensionUri, 'dist', 'codicons');
-    const options = { enableScripts: true, enableFindWidget: true, localResourceRoots: [media, codicons] };
+    const options = {
+      enableScripts: true,
+      enableFindWidget: true,
+      localResourceRoots: [media, codicons],
+    };
     if (typeof placement === 'object') {
       this.panel = placement;
       this.panel.webview.options = options;
       this.panel.title = titleOf(document.uri);
     } else {
-      this.panel = vscode.window.createWebviewPanel(PREVIEW_VIEW_TYPE, titleOf(document.uri), { viewColumn: placement, preserveFocus: true }, options);
+      this.panel = vscode.window.createWebviewPanel(
+        PREVIEW_VIEW_TYPE,
+        titleOf(document.uri),
+        { viewColumn: placement, preserveFocus: true },
+        options,
+      );
     }
     this.panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'mastercopy.svg');
     this._register(this.panel.onDidDispose(() => this.dispose()));
@@ -197,10 +212,18 @@ export class PreviewPanel extends Disposable {
     const doc = this.document;
     const text = doc.getText();
     const path = doc.uri.scheme === 'file' ? doc.uri.fsPath : doc.uri.path;
-    const validation = this.validation?.version === doc.version ? this.validation.result : undefined;
+    const validation =
+      this.validation?.version === doc.version ? this.validation.result : undefined;
     const trusted = this.deps.isTrusted();
     try {
-      const state = await loadPreviewState(text, path, { ...this.engineDeps(trusted), fs: nodeBuildFileSystem, files: nodeFileAccess, validation, lockDeps: nodeLockDeps(), signal: run.signal });
+      const state = await loadPreviewState(text, path, {
+        ...this.engineDeps(trusted),
+        fs: nodeBuildFileSystem,
+        files: nodeFileAccess,
+        validation,
+        lockDeps: nodeLockDeps(),
+        signal: run.signal,
+      });
       if (run.signal.aborted || this.isDisposed) return;
       this.model = previewModel(text, path, state, this.model);
       this.render(trusted);
@@ -216,14 +239,21 @@ export class PreviewPanel extends Disposable {
     }
   }
 
-  private engineDeps(trusted: boolean): { engine?: EngineClient; noEngineReason?: string; probe?: HttpProbe } {
+  private engineDeps(trusted: boolean): {
+    engine?: EngineClient;
+    noEngineReason?: string;
+    probe?: HttpProbe;
+  } {
     if (!trusted) return { noEngineReason: UNTRUSTED_REASON };
     const features = this.deps.engine();
     if (!features) return { noEngineReason: 'The engine features have not started.' };
     try {
       const engine = features.engine.client;
       // Ports are published on the engine's 127.0.0.1: probe health only with a local engine.
-      return { engine, probe: /^(unix|npipe):/.test(engine.endpoint.host) ? nodeHttpProbe : undefined };
+      return {
+        engine,
+        probe: /^(unix|npipe):/.test(engine.endpoint.host) ? nodeHttpProbe : undefined,
+      };
     } catch (e) {
       // A host that cannot be resolved is an engine that is not there: the plan says so.
       return { noEngineReason: e instanceof Error ? e.message : String(e) };
@@ -237,15 +267,30 @@ export class PreviewPanel extends Disposable {
     this.body = renderPreviewBody(model, { trusted });
     if (!this.options || this.options.trusted !== trusted) {
       const webview = this.panel.webview;
-      const codicons = vscode.Uri.joinPath(this.deps.extensionUri, 'dist', 'codicons', 'codicon.css');
+      const codicons = vscode.Uri.joinPath(
+        this.deps.extensionUri,
+        'dist',
+        'codicons',
+        'codicon.css',
+      );
       this.options = {
         // Fresh for every document: a nonce is only worth something if it cannot be guessed.
         nonce: randomBytes(18).toString('base64'),
         cspSource: webview.cspSource,
         trusted,
-        scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(this.deps.extensionUri, 'media', 'preview', 'preview.js')).toString(),
-        styleUri: webview.asWebviewUri(vscode.Uri.joinPath(this.deps.extensionUri, 'media', 'preview', 'preview.css')).toString(),
-        codiconsUri: existsSync(codicons.fsPath) ? webview.asWebviewUri(codicons).toString() : undefined,
+        scriptUri: webview
+          .asWebviewUri(
+            vscode.Uri.joinPath(this.deps.extensionUri, 'media', 'preview', 'preview.js'),
+          )
+          .toString(),
+        styleUri: webview
+          .asWebviewUri(
+            vscode.Uri.joinPath(this.deps.extensionUri, 'media', 'preview', 'preview.css'),
+          )
+          .toString(),
+        codiconsUri: existsSync(codicons.fsPath)
+          ? webview.asWebviewUri(codicons).toString()
+          : undefined,
         source: this.document.uri.toString(),
       };
       webview.html = renderPreviewHtml(model, this.options);
@@ -258,7 +303,11 @@ export class PreviewPanel extends Disposable {
   }
 
   private post(body: string): Thenable<boolean> {
-    const message: PanelUpdateMessage = { type: 'update', body, source: this.document.uri.toString() };
+    const message: PanelUpdateMessage = {
+      type: 'update',
+      body,
+      source: this.document.uri.toString(),
+    };
     return this.panel.webview.postMessage(message);
   }
 
@@ -266,7 +315,9 @@ export class PreviewPanel extends Disposable {
   async receive(raw: unknown): Promise<MessageOutcome> {
     const message = parseWebviewMessage(raw, { textLength: this.document.getText().length });
     if (!message) {
-      this.deps.log.warn(`preview: ignored a message from the page that is not one of the known shapes: ${describe(raw)}`);
+      this.deps.log.warn(
+        `preview: ignored a message from the page that is not one of the known shapes: ${describe(raw)}`,
+      );
       return 'ignored';
     }
     switch (message.type) {
@@ -277,21 +328,35 @@ export class PreviewPanel extends Disposable {
       case 'reveal': {
         const doc = await vscode.workspace.openTextDocument(this.document.uri);
         const range = new vscode.Range(doc.positionAt(message.start), doc.positionAt(message.end));
-        const shown = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === doc.uri.toString());
-        const column = shown?.viewColumn ?? (this.panel.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One);
-        const editor = await vscode.window.showTextDocument(doc, { viewColumn: column, selection: range, preserveFocus: false });
+        const shown = vscode.window.visibleTextEditors.find(
+          (e) => e.document.uri.toString() === doc.uri.toString(),
+        );
+        const column =
+          shown?.viewColumn ??
+          (this.panel.viewColumn === vscode.ViewColumn.One
+            ? vscode.ViewColumn.Two
+            : vscode.ViewColumn.One);
+        const editor = await vscode.window.showTextDocument(doc, {
+          viewColumn: column,
+          selection: range,
+          preserveFocus: false,
+        });
         editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
         return 'revealed';
       }
       case 'rollback': {
         if (!this.deps.isTrusted()) {
-          this.deps.log.warn(`preview: refused a rollback from the page of ${this.document.uri.toString()}: the workspace is not trusted`);
+          this.deps.log.warn(
+            `preview: refused a rollback from the page of ${this.document.uri.toString()}: the workspace is not trusted`,
+          );
           return 'refused';
         }
         // The name the panel shows, never one from the page.
         const name = this.model?.summary?.name;
         if (!name || !this.model?.history?.some((e) => e.seq === message.seq && e.canRollBack)) {
-          this.deps.log.warn(`preview: ignored a rollback to record #${message.seq}, which the History does not offer`);
+          this.deps.log.warn(
+            `preview: ignored a rollback to record #${message.seq}, which the History does not offer`,
+          );
           return 'ignored';
         }
         this.deps.log.info(`preview: mastercopy.rollback ${name} to record #${message.seq}`);
@@ -303,12 +368,16 @@ export class PreviewPanel extends Disposable {
         const id = COMMAND_IDS[message.command];
         // The page of an untrusted workspace has no buttons, but a page can post anything.
         if (!this.deps.isTrusted()) {
-          this.deps.log.warn(`preview: refused ${id} from the page of ${this.document.uri.toString()}: the workspace is not trusted`);
+          this.deps.log.warn(
+            `preview: refused ${id} from the page of ${this.document.uri.toString()}: the workspace is not trusted`,
+          );
           return 'refused';
         }
         this.deps.log.info(`preview: ${id} ${vscode.workspace.asRelativePath(this.document.uri)}`);
         if (!(await this.deps.runCommand(id, this.document.uri))) {
-          void vscode.window.showWarningMessage(`"${message.command === 'tailLogs' ? 'Tail Logs' : id}" is not available in this version of Master Copy (no command ${id}).`);
+          void vscode.window.showWarningMessage(
+            `"${message.command === 'tailLogs' ? 'Tail Logs' : id}" is not available in this version of Master Copy (no command ${id}).`,
+          );
           return 'unknown-command';
         }
         this.update(0);

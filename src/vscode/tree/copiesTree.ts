@@ -4,7 +4,14 @@ import * as vscode from 'vscode';
 import { Disposable } from '../../core/util/lifecycle';
 import { hostname } from 'node:os';
 import { compareVersions, type CopyRecord } from '../../core/copies/ps';
-import { clockTime, endpointText, healingText, healingTrouble, type DeployOverview, type EndpointStatus } from '../../core/deploy/overview';
+import {
+  clockTime,
+  endpointText,
+  healingText,
+  healingTrouble,
+  type DeployOverview,
+  type EndpointStatus,
+} from '../../core/deploy/overview';
 import { autoscaleText, type AutoscaleStatus } from '../../core/keeper/autoscaler';
 import type { HealingStatus } from '../../core/keeper/healer';
 import { PHASE_LABELS, type RunningDeploy, type RunningDeploys } from '../deploy/runningDeploys';
@@ -12,16 +19,42 @@ import type { WorkspaceMasterCopies, WorkspaceMasterCopy } from '../masterCopies
 import type { CopiesModel } from './copiesModel';
 
 /** A deploy running now: in this window (with its phase), or by another client (its lock). */
-export type DeployInProgress = { where: 'here'; deploy: RunningDeploy } | { where: 'elsewhere'; by: string; version: string; action: string };
+export type DeployInProgress =
+  | { where: 'here'; deploy: RunningDeploy }
+  | { where: 'elsewhere'; by: string; version: string; action: string };
 
 export type CopiesNode =
   | { kind: 'engineDown'; message: string; host: string }
-  | { kind: 'masterCopy'; name: string; file?: WorkspaceMasterCopy; copies: CopyRecord[]; deploy?: DeployOverview; deploying?: DeployInProgress }
+  | {
+      kind: 'masterCopy';
+      name: string;
+      file?: WorkspaceMasterCopy;
+      copies: CopyRecord[];
+      deploy?: DeployOverview;
+      deploying?: DeployInProgress;
+    }
   | { kind: 'endpoint'; name: string; endpoint: EndpointStatus; file?: WorkspaceMasterCopy }
-  | { kind: 'version'; name: string; version: string; file?: WorkspaceMasterCopy; copies: CopyRecord[]; active: boolean; deploying?: DeployInProgress; kept?: KeptCount }
+  | {
+      kind: 'version';
+      name: string;
+      version: string;
+      file?: WorkspaceMasterCopy;
+      copies: CopyRecord[];
+      active: boolean;
+      deploying?: DeployInProgress;
+      kept?: KeptCount;
+    }
   | { kind: 'copy'; copy: CopyRecord; file?: WorkspaceMasterCopy }
   /** A line on the active version: the keeper's last scaling decision, a replacement, why it backs off. */
-  | { kind: 'event'; name: string; version: string; label: string; at?: string; icon: 'scale' | 'would-scale' | 'replaced' | 'trouble'; tooltip: string };
+  | {
+      kind: 'event';
+      name: string;
+      version: string;
+      label: string;
+      at?: string;
+      icon: 'scale' | 'would-scale' | 'replaced' | 'trouble';
+      tooltip: string;
+    };
 
 /** What the keeper keeps of the active version. */
 export interface KeptCount {
@@ -49,18 +82,35 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
     if (!node) return this.roots();
     if (node.kind === 'masterCopy') {
       const active = node.deploy?.active?.version;
-      const versions = [...new Set(node.copies.map((c) => c.version))].sort((a, b) => compareVersions(b, a));
-      const children: CopiesNode[] = node.deploy?.endpoint ? [{ kind: 'endpoint', name: node.name, endpoint: node.deploy.endpoint, file: node.file }] : [];
+      const versions = [...new Set(node.copies.map((c) => c.version))].sort((a, b) =>
+        compareVersions(b, a),
+      );
+      const children: CopiesNode[] = node.deploy?.endpoint
+        ? [{ kind: 'endpoint', name: node.name, endpoint: node.deploy.endpoint, file: node.file }]
+        : [];
       for (const version of versions) {
-        const child: CopiesNode = { kind: 'version', name: node.name, version, file: node.file, copies: node.copies.filter((c) => c.version === version), active: version === active };
+        const child: CopiesNode = {
+          kind: 'version',
+          name: node.name,
+          version,
+          file: node.file,
+          copies: node.copies.filter((c) => c.version === version),
+          active: version === active,
+        };
         const healing = node.deploy?.endpoint?.healing;
-        if (version === active && healing?.version === version) child.kept = { healing, autoscale: node.deploy?.endpoint?.autoscale };
-        if (node.deploying && deployingVersion(node.deploying) === version) child.deploying = node.deploying;
+        if (version === active && healing?.version === version)
+          child.kept = { healing, autoscale: node.deploy?.endpoint?.autoscale };
+        if (node.deploying && deployingVersion(node.deploying) === version)
+          child.deploying = node.deploying;
         children.push(child);
       }
       return children;
     }
-    if (node.kind === 'version') return [...(node.kept ? keptEvents(node.name, node.version, node.kept) : []), ...node.copies.map((copy): CopiesNode => ({ kind: 'copy', copy, file: node.file }))];
+    if (node.kind === 'version')
+      return [
+        ...(node.kept ? keptEvents(node.name, node.version, node.kept) : []),
+        ...node.copies.map((copy): CopiesNode => ({ kind: 'copy', copy, file: node.file })),
+      ];
     return [];
   }
 
@@ -69,16 +119,23 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
     const state = this.model.state;
     const copies = state.kind === 'ok' ? state.copies : [];
     const out: CopiesNode[] = [];
-    if (state.kind === 'down') out.push({ kind: 'engineDown', message: state.message, host: state.host });
+    if (state.kind === 'down')
+      out.push({ kind: 'engineDown', message: state.message, host: state.host });
     const deploys = state.kind === 'ok' ? state.deploys : new Map<string, DeployOverview>();
     const names = new Map<string, WorkspaceMasterCopy | undefined>();
     for (const f of files) if (f.name && !names.has(f.name)) names.set(f.name, f);
     for (const c of copies) if (!names.has(c.name)) names.set(c.name, undefined);
     // An endpoint serves (or a deploy runs) with no copy and no file here: still worth seeing.
-    for (const d of deploys.values()) if ((d.endpoint || d.lock) && !names.has(d.name)) names.set(d.name, undefined);
+    for (const d of deploys.values())
+      if ((d.endpoint || d.lock) && !names.has(d.name)) names.set(d.name, undefined);
     for (const d of this.deploys.all()) if (!names.has(d.name)) names.set(d.name, undefined);
     for (const [name, file] of [...names].sort(([a], [b]) => a.localeCompare(b))) {
-      const node: CopiesNode = { kind: 'masterCopy', name, file, copies: copies.filter((c) => c.name === name) };
+      const node: CopiesNode = {
+        kind: 'masterCopy',
+        name,
+        file,
+        copies: copies.filter((c) => c.name === name),
+      };
       const deploy = deploys.get(name);
       if (deploy) node.deploy = deploy;
       const deploying = this.inProgress(name, deploy);
@@ -88,21 +145,34 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
     return out;
   }
 
-  private inProgress(name: string, deploy: DeployOverview | undefined): DeployInProgress | undefined {
+  private inProgress(
+    name: string,
+    deploy: DeployOverview | undefined,
+  ): DeployInProgress | undefined {
     const mine = this.deploys.get(name);
     if (mine) return { where: 'here', deploy: mine };
     const lock = deploy?.lock;
     // Our own lock, read just before our promote released it: that promote is over.
     if (!lock || (lock.pid === process.pid && lock.host === hostname())) return undefined;
-    return { where: 'elsewhere', by: `${lock.user}@${lock.host}`, version: lock.version, action: lock.action };
+    return {
+      where: 'elsewhere',
+      by: `${lock.user}@${lock.host}`,
+      version: lock.version,
+      action: lock.action,
+    };
   }
 
   getTreeItem(node: CopiesNode): vscode.TreeItem {
     switch (node.kind) {
       case 'engineDown': {
-        const item = new vscode.TreeItem('Docker engine not reachable', vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(
+          'Docker engine not reachable',
+          vscode.TreeItemCollapsibleState.None,
+        );
         item.description = node.host;
-        item.tooltip = new vscode.MarkdownString(`${escapeMd(node.message)}\n\nClick to try again.`);
+        item.tooltip = new vscode.MarkdownString(
+          `${escapeMd(node.message)}\n\nClick to try again.`,
+        );
         item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
         item.contextValue = 'engineDown';
         item.command = { command: 'mastercopy.retryConnection', title: 'Retry' };
@@ -112,7 +182,12 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
         const running = node.copies.filter((c) => c.state === 'running').length;
         const hasChildren = node.copies.length > 0 || node.deploy?.endpoint !== undefined;
         const active = node.deploy?.active?.version;
-        const item = new vscode.TreeItem(node.name, hasChildren ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(
+          node.name,
+          hasChildren
+            ? vscode.TreeItemCollapsibleState.Expanded
+            : vscode.TreeItemCollapsibleState.None,
+        );
         // VS Code keeps an item's old collapsed state by id: a master copy that gets its
         // first copies (or its endpoint) must count as a new item, or it stays a leaf.
         item.id = `mc:${node.name}:${hasChildren ? 'copies' : 'none'}`;
@@ -124,21 +199,38 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
         ]
           .filter(Boolean)
           .join(' · ');
-        item.iconPath = node.deploying ? new vscode.ThemeIcon('sync~spin') : new vscode.ThemeIcon('files');
+        item.iconPath = node.deploying
+          ? new vscode.ThemeIcon('sync~spin')
+          : new vscode.ThemeIcon('files');
         item.resourceUri = node.file?.uri;
         item.tooltip = new vscode.MarkdownString(
           [
             `**${escapeMd(node.name)}**${node.file?.version ? ` ${escapeMd(node.file.version)}` : ''}`,
             `${node.copies.length} cop${node.copies.length === 1 ? 'y' : 'ies'}, ${running} running`,
-            active ? `${escapeMd(active)} is the active version (ledger #${node.deploy!.active!.record.seq}, ${escapeMd(node.deploy!.active!.record.at)})` : undefined,
+            active
+              ? `${escapeMd(active)} is the active version (ledger #${node.deploy!.active!.record.seq}, ${escapeMd(node.deploy!.active!.record.at)})`
+              : undefined,
             node.deploying ? escapeMd(deployingText(node.deploying)) : undefined,
             node.file ? escapeMd(vscode.workspace.asRelativePath(node.file.uri)) : undefined,
           ]
             .filter(Boolean)
             .join('\n\n'),
         );
-        item.contextValue = ['masterCopy', node.file ? 'hasFile' : 'noFile', node.copies.length ? 'hasCopies' : 'noCopies', active ? 'hasLedger' : undefined, node.deploying ? 'deploying' : undefined].filter(Boolean).join(' ');
-        if (node.file) item.command = { command: 'vscode.open', title: 'Open Master Copy', arguments: [node.file.uri] };
+        item.contextValue = [
+          'masterCopy',
+          node.file ? 'hasFile' : 'noFile',
+          node.copies.length ? 'hasCopies' : 'noCopies',
+          active ? 'hasLedger' : undefined,
+          node.deploying ? 'deploying' : undefined,
+        ]
+          .filter(Boolean)
+          .join(' ');
+        if (node.file)
+          item.command = {
+            command: 'vscode.open',
+            title: 'Open Master Copy',
+            arguments: [node.file.uri],
+          };
         return item;
       }
       case 'version': {
@@ -147,11 +239,21 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
         const item = new vscode.TreeItem(node.version, vscode.TreeItemCollapsibleState.Expanded);
         const current = node.file?.version === node.version;
         const kept = node.kept;
-        const desired = kept ? (kept.autoscale?.policy.dryRun ? kept.healing.desired : (kept.autoscale?.desired ?? kept.healing.desired)) : undefined;
+        const desired = kept
+          ? kept.autoscale?.policy.dryRun
+            ? kept.healing.desired
+            : (kept.autoscale?.desired ?? kept.healing.desired)
+          : undefined;
         item.description = [
           `${node.copies.length} cop${node.copies.length === 1 ? 'y' : 'ies'} · ${running} running${healthy ? ` · ${healthy} healthy` : ''}${current ? ' · current' : ''}`,
-          desired !== undefined && desired !== null ? `${desired} desired${kept?.autoscale ? ` (autoscaled ${kept.autoscale.policy.min}–${kept.autoscale.policy.max})` : ''}` : undefined,
-          kept && healingTrouble(kept.healing) ? (kept.healing.state === 'backing-off' ? 'backing off' : 'cannot replace copies') : undefined,
+          desired !== undefined && desired !== null
+            ? `${desired} desired${kept?.autoscale ? ` (autoscaled ${kept.autoscale.policy.min}–${kept.autoscale.policy.max})` : ''}`
+            : undefined,
+          kept && healingTrouble(kept.healing)
+            ? kept.healing.state === 'backing-off'
+              ? 'backing off'
+              : 'cannot replace copies'
+            : undefined,
           node.active ? 'active' : undefined,
           node.deploying ? deployingText(node.deploying, false) : undefined,
         ]
@@ -162,35 +264,60 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
           : node.active
             ? new vscode.ThemeIcon('rocket', new vscode.ThemeColor('testing.iconPassed'))
             : new vscode.ThemeIcon('versions');
-        if (kept && healingTrouble(kept.healing)) item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+        if (kept && healingTrouble(kept.healing))
+          item.iconPath = new vscode.ThemeIcon(
+            'warning',
+            new vscode.ThemeColor('problemsWarningIcon.foreground'),
+          );
         // (A MarkdownString: a plain string tooltip would also become the row's accessible label.)
         if (node.active) {
           item.tooltip = new vscode.MarkdownString(
             [
               `${escapeMd(node.version)} is the active version: new connections go to its copies.`,
               kept ? `Its keeper: ${escapeMd(healingText(kept.healing))}` : undefined,
-              kept?.autoscale ? `Autoscaled ${escapeMd(autoscaleText(kept.autoscale.policy))}; the targets ask for ${kept.autoscale.recommended} now${kept.autoscale.waiting ? ` (${escapeMd(kept.autoscale.waiting)})` : ''}.` : undefined,
+              kept?.autoscale
+                ? `Autoscaled ${escapeMd(autoscaleText(kept.autoscale.policy))}; the targets ask for ${kept.autoscale.recommended} now${kept.autoscale.waiting ? ` (${escapeMd(kept.autoscale.waiting)})` : ''}.`
+                : undefined,
             ]
               .filter(Boolean)
               .join('\n\n'),
           );
         }
-        item.contextValue = ['version', node.file && current ? 'current' : 'other', node.active ? 'active' : undefined, node.deploying ? 'promoting' : undefined].filter(Boolean).join(' ');
+        item.contextValue = [
+          'version',
+          node.file && current ? 'current' : 'other',
+          node.active ? 'active' : undefined,
+          node.deploying ? 'promoting' : undefined,
+        ]
+          .filter(Boolean)
+          .join(' ');
         return item;
       }
       case 'endpoint': {
         const e = node.endpoint;
-        const item = new vscode.TreeItem(e.url.replace(/\/$/, ''), vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(
+          e.url.replace(/\/$/, ''),
+          vscode.TreeItemCollapsibleState.None,
+        );
         item.id = `ep:${node.name}`;
         item.description = endpointText(e);
-        item.iconPath = e.state === 'serving' ? new vscode.ThemeIcon('globe', new vscode.ThemeColor('testing.iconPassed')) : new vscode.ThemeIcon('debug-disconnect', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+        item.iconPath =
+          e.state === 'serving'
+            ? new vscode.ThemeIcon('globe', new vscode.ThemeColor('testing.iconPassed'))
+            : new vscode.ThemeIcon(
+                'debug-disconnect',
+                new vscode.ThemeColor('problemsWarningIcon.foreground'),
+              );
         item.tooltip = new vscode.MarkdownString(
           [
             `**Endpoint of ${escapeMd(node.name)}**: ${escapeMd(e.url)} → port ${e.targetPort} of the active version's copies`,
             e.state === 'serving'
               ? `${e.active ? `${escapeMd(e.active)} serves` : 'no active version yet'} · ${e.open} open · ${e.served} served · ${e.failed} failed`
               : escapeMd(endpointText(e)),
-            ...e.copies.map((c) => `${escapeMd(c.version)} #${c.index} \`${c.id.slice(0, 12)}\` ${c.healthy ? 'healthy' : 'unhealthy'} · ${c.version === e.active ? 'serving' : 'not served'} · ${c.open} open · ${c.served} served`),
+            ...e.copies.map(
+              (c) =>
+                `${escapeMd(c.version)} #${c.index} \`${c.id.slice(0, 12)}\` ${c.healthy ? 'healthy' : 'unhealthy'} · ${c.version === e.active ? 'serving' : 'not served'} · ${c.open} open · ${c.served} served`,
+            ),
           ].join('\n\n'),
         );
         item.contextValue = `endpoint ${e.state}`;
@@ -200,8 +327,18 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
         const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
         item.id = `ev:${node.name}:${node.version}:${node.icon}`;
         if (node.at) item.description = clockTime(node.at);
-        const icons = { scale: 'graph-line', 'would-scale': 'beaker', replaced: 'debug-restart', trouble: 'warning' } as const;
-        item.iconPath = new vscode.ThemeIcon(icons[node.icon], node.icon === 'trouble' ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
+        const icons = {
+          scale: 'graph-line',
+          'would-scale': 'beaker',
+          replaced: 'debug-restart',
+          trouble: 'warning',
+        } as const;
+        item.iconPath = new vscode.ThemeIcon(
+          icons[node.icon],
+          node.icon === 'trouble'
+            ? new vscode.ThemeColor('problemsWarningIcon.foreground')
+            : undefined,
+        );
         item.tooltip = new vscode.MarkdownString(escapeMd(node.tooltip));
         item.contextValue = `keeperEvent ${node.icon}`;
         return item;
@@ -210,13 +347,28 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
         const c = node.copy;
         const item = new vscode.TreeItem(`#${c.index}`, vscode.TreeItemCollapsibleState.None);
         item.id = `c:${c.id}`;
-        const ports = c.ports.filter((p) => p.host !== null).map((p) => `${p.hostIp ?? '127.0.0.1'}:${p.host}→${p.container}${p.protocol === 'udp' ? '/udp' : ''}`);
-        item.description = [c.state, c.health !== 'none' ? c.health : undefined, ...ports].filter(Boolean).join(' · ');
+        const ports = c.ports
+          .filter((p) => p.host !== null)
+          .map(
+            (p) =>
+              `${p.hostIp ?? '127.0.0.1'}:${p.host}→${p.container}${p.protocol === 'udp' ? '/udp' : ''}`,
+          );
+        item.description = [c.state, c.health !== 'none' ? c.health : undefined, ...ports]
+          .filter(Boolean)
+          .join(' · ');
         item.iconPath = copyIcon(c);
         item.tooltip = new vscode.MarkdownString(
-          [`**${escapeMd(c.name)}** ${escapeMd(c.version)} copy #${c.index}`, `id \`${c.shortId}\` · ${c.state}${c.health !== 'none' ? ` · ${c.health}` : ''}`, ports.length ? `ports: ${ports.join(', ')}` : 'no published ports', c.digestMatches ? 'image digest matches' : '⚠ the image for this version was rebuilt since this copy was printed'].join('\n\n'),
+          [
+            `**${escapeMd(c.name)}** ${escapeMd(c.version)} copy #${c.index}`,
+            `id \`${c.shortId}\` · ${c.state}${c.health !== 'none' ? ` · ${c.health}` : ''}`,
+            ports.length ? `ports: ${ports.join(', ')}` : 'no published ports',
+            c.digestMatches
+              ? 'image digest matches'
+              : '⚠ the image for this version was rebuilt since this copy was printed',
+          ].join('\n\n'),
         );
-        const http = c.state === 'running' && c.ports.some((p) => p.protocol === 'tcp' && p.host !== null);
+        const http =
+          c.state === 'running' && c.ports.some((p) => p.protocol === 'tcp' && p.host !== null);
         item.contextValue = ['copy', c.state, http ? 'http' : 'nohttp'].join(' ');
         return item;
       }
@@ -228,11 +380,34 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
 function keptEvents(name: string, version: string, kept: KeptCount): CopiesNode[] {
   const out: CopiesNode[] = [];
   const h = kept.healing;
-  if (healingTrouble(h)) out.push({ kind: 'event', name, version, label: h.state === 'backing-off' ? `backing off: ${h.reason ?? 'replacements keep failing'}` : `cannot replace copies: ${h.reason ?? ''}`, icon: 'trouble', tooltip: healingText(h) });
+  if (healingTrouble(h))
+    out.push({
+      kind: 'event',
+      name,
+      version,
+      label:
+        h.state === 'backing-off'
+          ? `backing off: ${h.reason ?? 'replacements keep failing'}`
+          : `cannot replace copies: ${h.reason ?? ''}`,
+      icon: 'trouble',
+      tooltip: healingText(h),
+    });
   // "printed copy 3 of 1.0.0 (replaces copy 2: exited 137)" → "replaced copy 2: exited 137"
   const replaced = [...h.events].reverse().find((e) => /\(replaces copy \d+: .*\)$/.test(e.text));
   const m = replaced && /\(replaces (copy \d+: .*)\)$/.exec(replaced.text);
-  if (replaced && m) out.push({ kind: 'event', name, version, label: `replaced ${m[1]}`, at: replaced.at, icon: 'replaced', tooltip: h.events.slice(-5).map((e) => `${clockTime(e.at)} ${e.text}`).join('\n\n') });
+  if (replaced && m)
+    out.push({
+      kind: 'event',
+      name,
+      version,
+      label: `replaced ${m[1]}`,
+      at: replaced.at,
+      icon: 'replaced',
+      tooltip: h.events
+        .slice(-5)
+        .map((e) => `${clockTime(e.at)} ${e.text}`)
+        .join('\n\n'),
+    });
   const decision = kept.autoscale?.decisions.filter((d) => d.version === version).at(-1);
   if (kept.autoscale && decision) {
     out.push({
@@ -263,12 +438,19 @@ function deployingText(d: DeployInProgress, withVersion = true): string {
 }
 
 function copyIcon(c: CopyRecord): vscode.ThemeIcon {
-  if (c.state !== 'running') return new vscode.ThemeIcon(c.state === 'restarting' ? 'debug-restart' : 'circle-outline', new vscode.ThemeColor('disabledForeground'));
+  if (c.state !== 'running')
+    return new vscode.ThemeIcon(
+      c.state === 'restarting' ? 'debug-restart' : 'circle-outline',
+      new vscode.ThemeColor('disabledForeground'),
+    );
   switch (c.health) {
     case 'healthy':
       return new vscode.ThemeIcon('pass-filled', new vscode.ThemeColor('testing.iconPassed'));
     case 'unhealthy':
-      return new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+      return new vscode.ThemeIcon(
+        'warning',
+        new vscode.ThemeColor('problemsWarningIcon.foreground'),
+      );
     case 'starting':
       return new vscode.ThemeIcon('loading~spin');
     default:

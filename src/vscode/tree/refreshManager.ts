@@ -104,7 +104,10 @@ export class RefreshManager extends Disposable {
     let since: number | undefined;
     while (!signal.aborted) {
       try {
-        const events = this.engine.client.events({ labels: {}, types: ['container'], since }, signal);
+        const events = this.engine.client.events(
+          { labels: {}, types: ['container'], since },
+          signal,
+        );
         let first = true;
         for await (const ev of events) {
           if (first) {

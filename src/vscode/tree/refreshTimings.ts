@@ -18,4 +18,10 @@ export interface RefreshTimings {
 
 // 40 ms: events of one change arrive within a millisecond of each other; the refresh
 // after an event must land under 200 ms (BENCHMARKS.md, "Copies view refresh").
-export const DEFAULT_REFRESH_TIMINGS: RefreshTimings = { debounceMs: 40, pollMs: 30_000, retryMs: 1_000, maxRetryMs: 15_000, deployPollMs: 1_000 };
+export const DEFAULT_REFRESH_TIMINGS: RefreshTimings = {
+  debounceMs: 40,
+  pollMs: 30_000,
+  retryMs: 1_000,
+  maxRetryMs: 15_000,
+  deployPollMs: 1_000,
+};

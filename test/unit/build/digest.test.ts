@@ -21,7 +21,8 @@ const MC: MasterCopy = {
   runtime: { memory: '64m' },
 };
 
-const digestOf = async (mc: MasterCopy, folder: string) => (await planBuild(mc, folder, nodeBuildFileSystem)).digest;
+const digestOf = async (mc: MasterCopy, folder: string) =>
+  (await planBuild(mc, folder, nodeBuildFileSystem)).digest;
 const www = () => fixtureFolder({ 'www/index.html': '<h1>hi</h1>', 'www/health': 'ok' });
 
 describe('io.mastercopy.digest', () => {
@@ -55,7 +56,19 @@ describe('io.mastercopy.digest', () => {
   it('leaves out what does not change the image: copies, gateway, description, owners', async () => {
     const folder = www();
     const base = await digestOf(MC, folder);
-    assert.equal(await digestOf({ ...MC, copies: 7, gateway: { port: 18080, target: 8080 }, description: 'new words', owners: ['ops'] }, folder), base);
+    assert.equal(
+      await digestOf(
+        {
+          ...MC,
+          copies: 7,
+          gateway: { port: 18080, target: 8080 },
+          description: 'new words',
+          owners: ['ops'],
+        },
+        folder,
+      ),
+      base,
+    );
   });
 
   it('changes with anything else in the master copy', async () => {
@@ -71,7 +84,8 @@ describe('io.mastercopy.digest', () => {
       { labels: { team: 'payments' } },
       { user: '1000' },
     ];
-    for (const v of variants) assert.notEqual(await digestOf({ ...MC, ...v }, folder), base, JSON.stringify(v));
+    for (const v of variants)
+      assert.notEqual(await digestOf({ ...MC, ...v }, folder), base, JSON.stringify(v));
   });
 
   it('changes when a source file changes: its content, its mode, its name', async () => {
@@ -88,6 +102,9 @@ describe('io.mastercopy.digest', () => {
   });
 
   it('writes canonical JSON with sorted keys at every level', () => {
-    assert.equal(canonicalJson({ b: [{ d: 1, c: 2 }], a: 'x', u: undefined }), '{"a":"x","b":[{"c":2,"d":1}]}');
+    assert.equal(
+      canonicalJson({ b: [{ d: 1, c: 2 }], a: 'x', u: undefined }),
+      '{"a":"x","b":[{"c":2,"d":1}]}',
+    );
   });
 });

@@ -33,9 +33,16 @@ function generate(mc: Partial<MasterCopy>, contextPaths: string[] = []) {
   assert.equal(lines.length, out.instructions.length, out.text);
   for (const line of lines) {
     assert.match(line, KEYWORDS);
-    assert.doesNotMatch(line, /\\\s*$/, `a line ending in a backslash continues the instruction: ${line}`);
+    assert.doesNotMatch(
+      line,
+      /\\\s*$/,
+      `a line ending in a backslash continues the instruction: ${line}`,
+    );
   }
-  assert.deepEqual(lines, out.instructions.map((i) => i.text));
+  assert.deepEqual(
+    lines,
+    out.instructions.map((i) => i.text),
+  );
   return out;
 }
 
@@ -43,11 +50,23 @@ describe('Dockerfile generation', () => {
   it('writes the example transaction service in order, with origins', () => {
     const { text, instructions } = generate(
       {
-        build: { args: { CURRENCY: 'EUR', RETRIES: 3 }, steps: ['mkdir -p /srv/data', ['/bin/busybox', 'true']] },
+        build: {
+          args: { CURRENCY: 'EUR', RETRIES: 3 },
+          steps: ['mkdir -p /srv/data', ['/bin/busybox', 'true']],
+        },
         env: { LOG_LEVEL: 'info', WORKERS: 4 },
-        files: [{ path: '/etc/app.yaml', content: 'a: 1\n' }, { path: '/srv/www', source: './www', owner: '1000:1000' }],
+        files: [
+          { path: '/etc/app.yaml', content: 'a: 1\n' },
+          { path: '/srv/www', source: './www', owner: '1000:1000' },
+        ],
         ports: [8080, { port: 5353, protocol: 'udp' }],
-        health: { command: 'wget -q -O- http://127.0.0.1:8080/health', interval: '2s', timeout: '1s', retries: 3, startPeriod: '5s' },
+        health: {
+          command: 'wget -q -O- http://127.0.0.1:8080/health',
+          interval: '2s',
+          timeout: '1s',
+          retries: 3,
+          startPeriod: '5s',
+        },
         workdir: '/srv/www',
         user: '1000',
         entrypoint: ['/bin/sh', '-c'],
@@ -79,7 +98,24 @@ describe('Dockerfile generation', () => {
     );
     assert.deepEqual(
       instructions.map((i) => i.origin),
-      [['from'], ['build', 'args', 'CURRENCY'], ['build', 'args', 'RETRIES'], ['env', 'LOG_LEVEL'], ['env', 'WORKERS'], ['build', 'steps', 0], ['build', 'steps', 1], ['files', 0], ['files', 1], ['ports', 0], ['ports', 1], ['health', 'command'], ['workdir'], ['user'], ['entrypoint'], ['command']],
+      [
+        ['from'],
+        ['build', 'args', 'CURRENCY'],
+        ['build', 'args', 'RETRIES'],
+        ['env', 'LOG_LEVEL'],
+        ['env', 'WORKERS'],
+        ['build', 'steps', 0],
+        ['build', 'steps', 1],
+        ['files', 0],
+        ['files', 1],
+        ['ports', 0],
+        ['ports', 1],
+        ['health', 'command'],
+        ['workdir'],
+        ['user'],
+        ['entrypoint'],
+        ['command'],
+      ],
     );
   });
 
@@ -93,21 +129,49 @@ describe('Dockerfile generation', () => {
   });
 
   it('shell-form commands become exec form through /bin/sh -c', () => {
-    const { instructions } = generate({ build: { steps: ['echo one && echo two'] }, command: 'exec httpd -f', entrypoint: 'exec tini' });
+    const { instructions } = generate({
+      build: { steps: ['echo one && echo two'] },
+      command: 'exec httpd -f',
+      entrypoint: 'exec tini',
+    });
     assert.deepEqual(readExecForm(instructions[1].text), ['/bin/sh', '-c', 'echo one && echo two']);
-    assert.deepEqual(readExecForm(instructions.find((i) => i.origin[0] === 'entrypoint')!.text), ['/bin/sh', '-c', 'exec tini']);
-    assert.deepEqual(readExecForm(instructions.find((i) => i.origin[0] === 'command')!.text), ['/bin/sh', '-c', 'exec httpd -f']);
+    assert.deepEqual(readExecForm(instructions.find((i) => i.origin[0] === 'entrypoint')!.text), [
+      '/bin/sh',
+      '-c',
+      'exec tini',
+    ]);
+    assert.deepEqual(readExecForm(instructions.find((i) => i.origin[0] === 'command')!.text), [
+      '/bin/sh',
+      '-c',
+      'exec httpd -f',
+    ]);
   });
 
   describe('injection attempts arrive as plain values', () => {
     for (const value of [...NASTY, ...MULTILINE]) {
       it(`in build steps, commands and health checks: ${JSON.stringify(value)}`, () => {
-        const { instructions } = generate({ build: { steps: [value, ['/bin/echo', value]] }, command: value, entrypoint: [value], health: { command: value } });
+        const { instructions } = generate({
+          build: { steps: [value, ['/bin/echo', value]] },
+          command: value,
+          entrypoint: [value],
+          health: { command: value },
+        });
         assert.deepEqual(readExecForm(instructions[1].text), ['/bin/sh', '-c', value]);
         assert.deepEqual(readExecForm(instructions[2].text), ['/bin/echo', value]);
-        assert.deepEqual(readExecForm(instructions.find((i) => i.origin[0] === 'command')!.text), ['/bin/sh', '-c', value]);
-        assert.deepEqual(readExecForm(instructions.find((i) => i.origin[0] === 'entrypoint')!.text), [value]);
-        assert.deepEqual(readExecForm(instructions.find((i) => i.origin[0] === 'health')!.text), ['/bin/sh', '-c', value]);
+        assert.deepEqual(readExecForm(instructions.find((i) => i.origin[0] === 'command')!.text), [
+          '/bin/sh',
+          '-c',
+          value,
+        ]);
+        assert.deepEqual(
+          readExecForm(instructions.find((i) => i.origin[0] === 'entrypoint')!.text),
+          [value],
+        );
+        assert.deepEqual(readExecForm(instructions.find((i) => i.origin[0] === 'health')!.text), [
+          '/bin/sh',
+          '-c',
+          value,
+        ]);
       });
       it(`in file paths (COPY expands its JSON strings): ${JSON.stringify(value)}`, () => {
         const path = `/srv/with space/${value}`;
@@ -132,17 +196,36 @@ describe('Dockerfile generation', () => {
       it(`refuses a line break in an env value, pointing at it: ${JSON.stringify(value)}`, () => {
         assert.throws(
           () => generateDockerfile({ ...BASE, env: { OK: 'fine', EVIL: value } }, []),
-          (e: Error) => e instanceof BuildPlanError && JSON.stringify(e.path) === JSON.stringify(['env', 'EVIL']) && /line break/.test(e.message),
+          (e: Error) =>
+            e instanceof BuildPlanError &&
+            JSON.stringify(e.path) === JSON.stringify(['env', 'EVIL']) &&
+            /line break/.test(e.message),
         );
       });
       it(`refuses a line break in workdir: ${JSON.stringify(value)}`, () => {
-        assert.throws(() => generateDockerfile({ ...BASE, workdir: `/srv/${value}` }, []), (e: Error) => e instanceof BuildPlanError && e.path?.[0] === 'workdir');
+        assert.throws(
+          () => generateDockerfile({ ...BASE, workdir: `/srv/${value}` }, []),
+          (e: Error) => e instanceof BuildPlanError && e.path?.[0] === 'workdir',
+        );
       });
     }
     it('refuses an owner or user that is not a plain name or id', () => {
-      assert.throws(() => generateDockerfile({ ...BASE, files: [{ path: '/a', content: '', owner: 'root\nRUN id' }] }, ['files/0']), (e: Error) => e instanceof BuildPlanError && e.path?.join('.') === 'files.0.owner');
-      assert.throws(() => generateDockerfile({ ...BASE, user: '0 \nRUN id' }, []), (e: Error) => e instanceof BuildPlanError && e.path?.join('.') === 'user');
-      assert.throws(() => generateDockerfile({ ...BASE, from: 'busybox\\' }, []), (e: Error) => e instanceof BuildPlanError && e.path?.join('.') === 'from');
+      assert.throws(
+        () =>
+          generateDockerfile(
+            { ...BASE, files: [{ path: '/a', content: '', owner: 'root\nRUN id' }] },
+            ['files/0'],
+          ),
+        (e: Error) => e instanceof BuildPlanError && e.path?.join('.') === 'files.0.owner',
+      );
+      assert.throws(
+        () => generateDockerfile({ ...BASE, user: '0 \nRUN id' }, []),
+        (e: Error) => e instanceof BuildPlanError && e.path?.join('.') === 'user',
+      );
+      assert.throws(
+        () => generateDockerfile({ ...BASE, from: 'busybox\\' }, []),
+        (e: Error) => e instanceof BuildPlanError && e.path?.join('.') === 'from',
+      );
     });
     it('escapes every character the builder treats specially in a word', () => {
       assert.equal(shellWord(`a b\t$c'd"e\\f`), `a\\ b\\\t\\$c\\'d\\"e\\\\f`);

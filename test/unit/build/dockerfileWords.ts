@@ -12,7 +12,8 @@ export function readShellWord(word: string): string {
       if (i + 1 < word.length) out += word[++i];
       continue;
     }
-    if (c === '$' || c === '"' || c === "'") throw new Error(`unescaped ${c} at ${i} in ${JSON.stringify(word)}`);
+    if (c === '$' || c === '"' || c === "'")
+      throw new Error(`unescaped ${c} at ${i} in ${JSON.stringify(word)}`);
     out += c;
   }
   return out;
@@ -38,7 +39,8 @@ export function readQuoted(text: string): string {
     }
     if (c === '$') throw new Error(`unescaped $ in ${JSON.stringify(text)}`);
     if (c === '"') {
-      if (i !== body.length - 1) throw new Error(`the quoted value ends before the line does: ${JSON.stringify(text)}`);
+      if (i !== body.length - 1)
+        throw new Error(`the quoted value ends before the line does: ${JSON.stringify(text)}`);
       return out;
     }
     out += c;
@@ -51,6 +53,7 @@ export function readExecForm(line: string): string[] {
   const m = /^[A-Z]+ (?:--[a-z-]+=\S+ )*(?:CMD )?(\[.*\])$/s.exec(line);
   if (!m) throw new Error(`not an exec-form line: ${JSON.stringify(line)}`);
   const args = JSON.parse(m[1]) as unknown;
-  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) throw new Error(`not a list of strings: ${m[1]}`);
+  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string'))
+    throw new Error(`not a list of strings: ${m[1]}`);
   return args as string[];
 }

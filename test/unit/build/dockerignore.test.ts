@@ -12,7 +12,8 @@ const ignored = (text: string, paths: string[]) => {
   return paths.filter((p) => rules.ignores(p));
 };
 
-const deep = (n: number, leaf = 'x') => [...Array.from({ length: n }, (_, i) => `d${i}`), leaf].join('/');
+const deep = (n: number, leaf = 'x') =>
+  [...Array.from({ length: n }, (_, i) => `d${i}`), leaf].join('/');
 
 describe('.dockerignore', () => {
   after(removeFixtures);
@@ -25,7 +26,15 @@ describe('.dockerignore', () => {
   });
 
   it('lets `**` stand for any number of folders, none included', () => {
-    const paths = ['a.log', 'x/a.log', 'x/y/z/a.log', 'x/a.txt', 'src/gen/x', 'src/a/b/gen/y', 'src/genx'];
+    const paths = [
+      'a.log',
+      'x/a.log',
+      'x/y/z/a.log',
+      'x/a.txt',
+      'src/gen/x',
+      'src/a/b/gen/y',
+      'src/genx',
+    ];
     assert.deepEqual(ignored('**/*.log\n', paths), ['a.log', 'x/a.log', 'x/y/z/a.log']);
     assert.deepEqual(ignored('src/**/gen\n', paths), ['src/gen/x', 'src/a/b/gen/y']);
     assert.deepEqual(ignored('**\n', ['a', 'a/b']), ['a', 'a/b']);
@@ -33,14 +42,41 @@ describe('.dockerignore', () => {
 
   it('covers what is inside a matched folder, and the last matching pattern wins', () => {
     const text = '*.md\n!README*.md\nREADME-secret.md\ntmp\n!tmp/keep.txt\n';
-    assert.deepEqual(ignored(text, ['a.md', 'README.md', 'README-secret.md', 'tmp/x', 'tmp/keep.txt', 'docs/a.md']), ['a.md', 'README-secret.md', 'tmp/x']);
+    assert.deepEqual(
+      ignored(text, [
+        'a.md',
+        'README.md',
+        'README-secret.md',
+        'tmp/x',
+        'tmp/keep.txt',
+        'docs/a.md',
+      ]),
+      ['a.md', 'README-secret.md', 'tmp/x'],
+    );
     assert.equal(parseDockerignore(text).hasExceptions, true);
     assert.equal(parseDockerignore('tmp\n').hasExceptions, false);
   });
 
   it('reads lines as Docker does: `#` comments, blanks, a BOM, cleaned paths, `\\` escapes', () => {
-    const text = '\uFEFF# a comment\n\n  /build/  \r\nsrc/../dist\n./a/./b\nstar\\*\n[ab]c\n[^x]y\n';
-    assert.deepEqual(ignored(text, ['# a comment', 'build/out', 'dist', 'src', 'a/b', 'star*', 'starx', 'ac', 'bc', 'cc', 'xy', 'zy']), ['build/out', 'dist', 'a/b', 'star*', 'ac', 'bc', 'zy']);
+    const text =
+      '\uFEFF# a comment\n\n  /build/  \r\nsrc/../dist\n./a/./b\nstar\\*\n[ab]c\n[^x]y\n';
+    assert.deepEqual(
+      ignored(text, [
+        '# a comment',
+        'build/out',
+        'dist',
+        'src',
+        'a/b',
+        'star*',
+        'starx',
+        'ac',
+        'bc',
+        'cc',
+        'xy',
+        'zy',
+      ]),
+      ['build/out', 'dist', 'a/b', 'star*', 'ac', 'bc', 'zy'],
+    );
   });
 
   it('matches a run of `**/` against a deep path without backtracking (it took seconds, then minutes)', function () {
@@ -52,7 +88,9 @@ describe('.dockerignore', () => {
 
   it('stays fast for long patterns against long paths', function () {
     this.timeout(1000);
-    const rules = parseDockerignore(['**/'.repeat(200) + '*a*b*c*d*e*f*g*/nope', `!${'**/'.repeat(200)}z`].join('\n'));
+    const rules = parseDockerignore(
+      ['**/'.repeat(200) + '*a*b*c*d*e*f*g*/nope', `!${'**/'.repeat(200)}z`].join('\n'),
+    );
     const path = Array.from({ length: 200 }, () => 'abcdefgabcdefgabcdefgabcdefg').join('/');
     assert.equal(rules.ignores(path), false);
   });
@@ -80,12 +118,23 @@ describe('.dockerignore', () => {
   });
 
   it('makes a bad pattern a plan error at `dockerfile`, not a crash', async () => {
-    const folder = fixtureFolder({ Dockerfile: 'FROM busybox:stable\n', '.dockerignore': '*.log\n[z-a]\n', 'a.txt': 'a' });
-    await assert.rejects(planBuild({ mastercopy: 1, name: 'demo', version: '1', dockerfile: './Dockerfile' }, folder, nodeBuildFileSystem), (e: Error) => {
-      assert.ok(e instanceof BuildPlanError, `${e.name}: ${e.message}`);
-      assert.deepEqual(e.path, ['dockerfile']);
-      assert.match(e.message, /^\.dockerignore line 2: `\[z-a\]` is not a valid pattern/);
-      return true;
+    const folder = fixtureFolder({
+      Dockerfile: 'FROM busybox:stable\n',
+      '.dockerignore': '*.log\n[z-a]\n',
+      'a.txt': 'a',
     });
+    await assert.rejects(
+      planBuild(
+        { mastercopy: 1, name: 'demo', version: '1', dockerfile: './Dockerfile' },
+        folder,
+        nodeBuildFileSystem,
+      ),
+      (e: Error) => {
+        assert.ok(e instanceof BuildPlanError, `${e.name}: ${e.message}`);
+        assert.deepEqual(e.path, ['dockerfile']);
+        assert.match(e.message, /^\.dockerignore line 2: `\[z-a\]` is not a valid pattern/);
+        return true;
+      },
+    );
   });
 });

@@ -3,7 +3,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-export type FixtureEntry = string | { content: string; mode?: number } | { symlink: string } | { dir: true; mode?: number };
+export type FixtureEntry =
+  string | { content: string; mode?: number } | { symlink: string } | { dir: true; mode?: number };
 
 const made: string[] = [];
 

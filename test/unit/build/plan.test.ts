@@ -12,7 +12,8 @@ import { fixtureFolder, removeFixtures } from './fixture';
 
 const BASE: MasterCopy = { mastercopy: 1, name: 'demo', version: '1.0.0', from: 'busybox:stable' };
 
-const plan = (mc: Partial<MasterCopy>, folder: string) => planBuild({ ...BASE, ...mc }, folder, nodeBuildFileSystem);
+const plan = (mc: Partial<MasterCopy>, folder: string) =>
+  planBuild({ ...BASE, ...mc }, folder, nodeBuildFileSystem);
 const paths = (p: BuildPlan) => p.context.map((e) => e.path);
 const entry = (p: BuildPlan, path: string) => {
   const e = p.context.find((c) => c.path === path);
@@ -29,7 +30,11 @@ async function unpack(p: BuildPlan): Promise<string> {
   return dir;
 }
 
-async function rejectsAt(promise: Promise<unknown>, path: (string | number)[], message: RegExp): Promise<void> {
+async function rejectsAt(
+  promise: Promise<unknown>,
+  path: (string | number)[],
+  message: RegExp,
+): Promise<void> {
   await assert.rejects(promise, (e: Error) => {
     assert.ok(e instanceof BuildPlanError, `${e.name}: ${e.message}`);
     assert.deepEqual(e.path, path);
@@ -63,7 +68,18 @@ describe('build plan', () => {
       },
       folder,
     );
-    assert.deepEqual(paths(p), ['Dockerfile', 'files', 'files/0', 'files/1', 'files/1/health', 'files/1/index.html', 'files/1/sub', 'files/1/sub/deep.txt', 'files/2', 'files/3']);
+    assert.deepEqual(paths(p), [
+      'Dockerfile',
+      'files',
+      'files/0',
+      'files/1',
+      'files/1/health',
+      'files/1/index.html',
+      'files/1/sub',
+      'files/1/sub/deep.txt',
+      'files/2',
+      'files/3',
+    ]);
     assert.equal(p.dockerfilePath, 'Dockerfile');
     assert.equal(entry(p, 'Dockerfile').content?.toString(), p.dockerfileText);
     assert.match(p.dockerfileText ?? '', /^COPY \["files\/1", "\/srv\/www"\]$/m);
@@ -117,18 +133,26 @@ describe('build plan', () => {
     });
     const dir = await unpack(p);
     try {
-      for (const [path, mode] of Object.entries(modes)) assert.equal((lstatSync(join(dir, path)).mode & 0o7777).toString(8), mode, path);
+      for (const [path, mode] of Object.entries(modes))
+        assert.equal((lstatSync(join(dir, path)).mode & 0o7777).toString(8), mode, path);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it('copies a symbolic link inside a source folder as a link, never following it', async () => {
-    const folder = fixtureFolder({ 'www/index.html': 'hi', 'www/passwd': { symlink: '/etc/passwd' }, 'www/home': { symlink: 'index.html' } });
+    const folder = fixtureFolder({
+      'www/index.html': 'hi',
+      'www/passwd': { symlink: '/etc/passwd' },
+      'www/home': { symlink: 'index.html' },
+    });
     const p = await plan({ files: [{ path: '/srv/www', source: './www' }] }, folder);
     assert.deepEqual(
       p.context.filter((e) => e.type === 'symlink').map((e) => [e.path, e.linkTarget]),
-      [['files/0/home', 'index.html'], ['files/0/passwd', '/etc/passwd']],
+      [
+        ['files/0/home', 'index.html'],
+        ['files/0/passwd', '/etc/passwd'],
+      ],
     );
     assert.equal(entry(p, 'files/0/passwd').hostPath, undefined, 'nothing is read through a link');
     const dir = await unpack(p);
@@ -141,12 +165,43 @@ describe('build plan', () => {
 
   it('refuses a source that leads out of the folder, also through a link', async () => {
     const outside = fixtureFolder({ 'secret.txt': 'outside' });
-    const folder = fixtureFolder({ 'escape.txt': { symlink: join(outside, 'secret.txt') }, 'escape-dir': { symlink: outside } });
-    await rejectsAt(plan({ files: [{ path: '/a', source: './escape.txt' }] }, folder), ['files', 0, 'source'], /leads outside the master copy's folder/);
-    await rejectsAt(plan({ files: [{ path: '/a', content: 'x' }, { path: '/b', source: 'escape-dir' }] }, folder), ['files', 1, 'source'], /leads outside/);
-    await rejectsAt(plan({ files: [{ path: '/a', source: '../secret.txt' }] }, folder), ['files', 0, 'source'], /leads outside|does not exist/);
-    await rejectsAt(plan({ files: [{ path: '/a', source: '/etc/passwd' }] }, folder), ['files', 0, 'source'], /relative/);
-    await rejectsAt(plan({ files: [{ path: '/a', source: './missing' }] }, folder), ['files', 0, 'source'], /does not exist/);
+    const folder = fixtureFolder({
+      'escape.txt': { symlink: join(outside, 'secret.txt') },
+      'escape-dir': { symlink: outside },
+    });
+    await rejectsAt(
+      plan({ files: [{ path: '/a', source: './escape.txt' }] }, folder),
+      ['files', 0, 'source'],
+      /leads outside the master copy's folder/,
+    );
+    await rejectsAt(
+      plan(
+        {
+          files: [
+            { path: '/a', content: 'x' },
+            { path: '/b', source: 'escape-dir' },
+          ],
+        },
+        folder,
+      ),
+      ['files', 1, 'source'],
+      /leads outside/,
+    );
+    await rejectsAt(
+      plan({ files: [{ path: '/a', source: '../secret.txt' }] }, folder),
+      ['files', 0, 'source'],
+      /leads outside|does not exist/,
+    );
+    await rejectsAt(
+      plan({ files: [{ path: '/a', source: '/etc/passwd' }] }, folder),
+      ['files', 0, 'source'],
+      /relative/,
+    );
+    await rejectsAt(
+      plan({ files: [{ path: '/a', source: './missing' }] }, folder),
+      ['files', 0, 'source'],
+      /does not exist/,
+    );
   });
 
   it('never puts a secret file into the context', async () => {
@@ -154,11 +209,21 @@ describe('build plan', () => {
     const secrets = [{ name: 'API_KEY', fromFile: './conf/api-key' }];
     const p = await plan({ secrets, files: [{ path: '/etc/conf', source: './conf' }] }, folder);
     assert.deepEqual(paths(p), ['Dockerfile', 'files', 'files/0', 'files/0/app.conf']);
-    await rejectsAt(plan({ secrets, files: [{ path: '/etc/key', source: './conf/api-key' }] }, folder), ['files', 0, 'source'], /secret/);
+    await rejectsAt(
+      plan({ secrets, files: [{ path: '/etc/key', source: './conf/api-key' }] }, folder),
+      ['files', 0, 'source'],
+      /secret/,
+    );
   });
 
-  it('tags NAME:VERSION and labels it with ours and the master copy\'s labels, as strings', async () => {
-    const p = await plan({ labels: { team: 'payments', tier: 1, public: false }, build: { args: { CURRENCY: 'EUR', RETRIES: 3 } } }, fixtureFolder({}));
+  it("tags NAME:VERSION and labels it with ours and the master copy's labels, as strings", async () => {
+    const p = await plan(
+      {
+        labels: { team: 'payments', tier: 1, public: false },
+        build: { args: { CURRENCY: 'EUR', RETRIES: 3 } },
+      },
+      fixtureFolder({}),
+    );
     assert.equal(p.tag, 'demo:1.0.0');
     assert.deepEqual(p.labels, {
       team: 'payments',
@@ -168,7 +233,14 @@ describe('build plan', () => {
       'io.mastercopy.version': '1.0.0',
       'io.mastercopy.digest': p.digest,
       // The image carries its master copy (canonical, secrets by name only): rollback and drift need nothing else.
-      'io.mastercopy.master-copy': JSON.stringify({ build: { args: { CURRENCY: 'EUR', RETRIES: '3' } }, from: 'busybox:stable', labels: { public: 'false', team: 'payments', tier: '1' }, mastercopy: 1, name: 'demo', version: '1.0.0' }),
+      'io.mastercopy.master-copy': JSON.stringify({
+        build: { args: { CURRENCY: 'EUR', RETRIES: '3' } },
+        from: 'busybox:stable',
+        labels: { public: 'false', team: 'payments', tier: '1' },
+        mastercopy: 1,
+        name: 'demo',
+        version: '1.0.0',
+      }),
       'io.mastercopy.managed': 'true',
     });
     assert.match(p.digest, /^sha256:[0-9a-f]{64}$/);
@@ -189,11 +261,29 @@ describe('build plan', () => {
       'node_modules/a/b.js': '',
       'secrets/db-password': 'hunter2',
     });
-    const p = await planBuild({ mastercopy: 1, name: 'demo', version: '2', dockerfile: './docker/Dockerfile', secrets: [{ name: 'DB_PASSWORD', fromFile: './secrets/db-password' }] }, folder, nodeBuildFileSystem);
+    const p = await planBuild(
+      {
+        mastercopy: 1,
+        name: 'demo',
+        version: '2',
+        dockerfile: './docker/Dockerfile',
+        secrets: [{ name: 'DB_PASSWORD', fromFile: './secrets/db-password' }],
+      },
+      folder,
+      nodeBuildFileSystem,
+    );
     assert.equal(p.dockerfilePath, 'docker/Dockerfile');
     assert.equal(p.dockerfileText, undefined);
     assert.deepEqual(p.instructions, []);
-    assert.deepEqual(paths(p), ['.dockerignore', 'docker', 'docker/Dockerfile', 'secrets', 'src', 'src/main.sh', 'tmp/keep.txt']);
+    assert.deepEqual(paths(p), [
+      '.dockerignore',
+      'docker',
+      'docker/Dockerfile',
+      'secrets',
+      'src',
+      'src/main.sh',
+      'tmp/keep.txt',
+    ]);
     assert.ok(p.context.every((e) => !e.generated));
   });
 });

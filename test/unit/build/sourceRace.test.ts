@@ -4,7 +4,15 @@
 // itself is checked. The swaps happen exactly in that window, through the file system
 // passed in.
 import * as assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeBuildFileSystem, type BuildFileSystem } from '../../../src/core/build/buildFileSystem';
@@ -68,15 +76,24 @@ describe('sources swapped for links while the build reads them', () => {
 
   it('refuses a source file swapped for a link after it was checked', async () => {
     const conf = join(folder, 'app.conf');
-    const { fs, read } = racingFs((p) => p.endsWith('app.conf'), swapForLink(conf, join(outside, 'f')));
-    await refused(planBuild({ ...BASE, files: [{ path: '/etc/app.conf', source: './app.conf' }] }, folder, fs), /app\.conf is a symbolic link now/);
+    const { fs, read } = racingFs(
+      (p) => p.endsWith('app.conf'),
+      swapForLink(conf, join(outside, 'f')),
+    );
+    await refused(
+      planBuild({ ...BASE, files: [{ path: '/etc/app.conf', source: './app.conf' }] }, folder, fs),
+      /app\.conf is a symbolic link now/,
+    );
     assert.ok(!read.join('').includes(SECRET), 'nothing from outside was read');
   });
 
   it('refuses a file inside a source folder swapped for a link', async () => {
     const f = join(folder, 'www', 'sub', 'f');
     const { fs, read } = racingFs((p) => p === f, swapForLink(f, join(outside, 'f')));
-    await refused(planBuild({ ...BASE, files: [{ path: '/srv/www', source: './www' }] }, folder, fs), /is a symbolic link now/);
+    await refused(
+      planBuild({ ...BASE, files: [{ path: '/srv/www', source: './www' }] }, folder, fs),
+      /is a symbolic link now/,
+    );
     assert.ok(!read.join('').includes(SECRET));
   });
 
@@ -89,27 +106,42 @@ describe('sources swapped for links while the build reads them', () => {
     };
     // Just before the file in it is looked at: lstat and open both go through the new link.
     const { fs, read } = racingFs((p) => p === join(sub, 'f'), swap, true);
-    await refused(planBuild({ ...BASE, files: [{ path: '/srv/www', source: './www' }] }, folder, fs), /led to .*outside\/f when it was opened/);
+    await refused(
+      planBuild({ ...BASE, files: [{ path: '/srv/www', source: './www' }] }, folder, fs),
+      /led to .*outside\/f when it was opened/,
+    );
     assert.ok(!read.join('').includes(SECRET));
   });
 
   it('sends nothing from outside when a planned file is swapped for a link before the context is sent', async () => {
     const conf = join(folder, 'app.conf');
-    const plan = await planBuild({ ...BASE, files: [{ path: '/etc/app.conf', source: './app.conf' }] }, folder, nodeBuildFileSystem);
+    const plan = await planBuild(
+      { ...BASE, files: [{ path: '/etc/app.conf', source: './app.conf' }] },
+      folder,
+      nodeBuildFileSystem,
+    );
     swapForLink(conf, join(outside, 'f'))();
     const sent: Buffer[] = [];
     await refused(
       (async () => {
-        for await (const chunk of contextStream(plan, nodeBuildFileSystem)) sent.push(chunk as Buffer);
+        for await (const chunk of contextStream(plan, nodeBuildFileSystem))
+          sent.push(chunk as Buffer);
       })(),
       /app\.conf is a symbolic link now/,
     );
-    assert.ok(!Buffer.concat(sent).includes(SECRET), 'no byte of the outside file went into the context');
+    assert.ok(
+      !Buffer.concat(sent).includes(SECRET),
+      'no byte of the outside file went into the context',
+    );
   });
 
   it('refuses a planned file replaced by another one (same name, other inode) before the context is sent', async () => {
     const conf = join(folder, 'app.conf');
-    const plan = await planBuild({ ...BASE, files: [{ path: '/etc/app.conf', source: './app.conf' }] }, folder, nodeBuildFileSystem);
+    const plan = await planBuild(
+      { ...BASE, files: [{ path: '/etc/app.conf', source: './app.conf' }] },
+      folder,
+      nodeBuildFileSystem,
+    );
     writeFileSync(`${conf}.new`, 'inside');
     renameSync(`${conf}.new`, conf);
     await refused(

@@ -1,7 +1,15 @@
 // The CLI's start-up shortcut: its bundle is compiled through a V8 code cache on disk.
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +17,8 @@ import { codeCacheDir, requireWithCodeCache } from '../../../src/cli/codeCache';
 import { repoRoot } from '../../support/repoRoot';
 
 // Node ≥ 22.1 caches compiled code itself (module.enableCompileCache); the CLI then uses that.
-const builtin = typeof (Module as { enableCompileCache?: unknown }).enableCompileCache === 'function';
+const builtin =
+  typeof (Module as { enableCompileCache?: unknown }).enableCompileCache === 'function';
 
 describe('CLI code cache', () => {
   let dir: string;
@@ -21,7 +30,10 @@ describe('CLI code cache', () => {
     if (builtin) this.skip(); // this Node caches compiled code itself; the vm path is not taken
     const file = join(dir, 'm.js');
     const cache = join(dir, 'cache');
-    writeFileSync(file, '#!/usr/bin/env node\nmodule.exports = { answer: 6 * 7, dir: __dirname, req: typeof require };\n');
+    writeFileSync(
+      file,
+      '#!/usr/bin/env node\nmodule.exports = { answer: 6 * 7, dir: __dirname, req: typeof require };\n',
+    );
     const writers: (() => void)[] = [];
     const first = requireWithCodeCache(file, cache, (w) => writers.push(w));
     assert.equal(first.cache, 'miss');
@@ -68,7 +80,10 @@ describe('CLI code cache', () => {
     const notADir = join(dir, 'a-file');
     writeFileSync(notADir, '');
     const writers: (() => void)[] = [];
-    assert.equal(requireWithCodeCache(file, join(notADir, 'cache'), (w) => writers.push(w)).exports, 1);
+    assert.equal(
+      requireWithCodeCache(file, join(notADir, 'cache'), (w) => writers.push(w)).exports,
+      1,
+    );
     assert.doesNotThrow(() => writers[0]());
   });
 
@@ -86,9 +101,16 @@ describe('CLI code cache', () => {
     const cache = join(dir, 'cli-cache');
     const run = () =>
       new Promise<string>((resolve, reject) =>
-        execFile(process.execPath, ['dist/cli.js', '--version'], { cwd: repoRoot(), env: { ...process.env, MASTERCOPY_CACHE_DIR: cache } }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+        execFile(
+          process.execPath,
+          ['dist/cli.js', '--version'],
+          { cwd: repoRoot(), env: { ...process.env, MASTERCOPY_CACHE_DIR: cache } },
+          (err, stdout) => (err ? reject(err) : resolve(stdout)),
+        ),
       );
-    const { version } = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { version: string };
+    const { version } = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as {
+      version: string;
+    };
     assert.equal(await run(), `${version}\n`);
     assert.ok(existsSync(cache) && readdirSync(cache).length > 0, 'the first run leaves a cache');
     assert.equal(await run(), `${version}\n`);

@@ -21,10 +21,18 @@ describe('CLI commands and master copies that are not regular files', () => {
     symlinkSync('/dev/zero', join(dir, 'zero.mastercopy.yaml'));
     execFileSync('mkfifo', [join(dir, 'pipe.mastercopy.yaml')]);
     writeFileSync(join(dir, 'ok.mastercopy.yaml'), VALID);
-    const named = await runCli(['validate', 'zero.mastercopy.yaml', 'pipe.mastercopy.yaml'], { cwd: dir });
+    const named = await runCli(['validate', 'zero.mastercopy.yaml', 'pipe.mastercopy.yaml'], {
+      cwd: dir,
+    });
     assert.equal(named.code, 2);
-    assert.match(named.stderr, /cannot read zero\.mastercopy\.yaml: it is a character device, not a regular file/);
-    assert.match(named.stderr, /cannot read pipe\.mastercopy\.yaml: it is a FIFO \(named pipe\), not a regular file/);
+    assert.match(
+      named.stderr,
+      /cannot read zero\.mastercopy\.yaml: it is a character device, not a regular file/,
+    );
+    assert.match(
+      named.stderr,
+      /cannot read pipe\.mastercopy\.yaml: it is a FIFO \(named pipe\), not a regular file/,
+    );
     const folder = await runCli(['validate', '.'], { cwd: dir });
     assert.equal(folder.code, 2);
     assert.match(folder.stderr, /cannot read pipe\.mastercopy\.yaml: it is a FIFO/);
@@ -33,19 +41,31 @@ describe('CLI commands and master copies that are not regular files', () => {
   });
 
   it('validate refuses a master copy larger than 4 MiB, saying the bound', async () => {
-    writeFileSync(join(dir, 'big.mastercopy.yaml'), VALID + `description: "${'x'.repeat(4 * 1024 * 1024)}"\n`);
+    writeFileSync(
+      join(dir, 'big.mastercopy.yaml'),
+      VALID + `description: "${'x'.repeat(4 * 1024 * 1024)}"\n`,
+    );
     const r = await runCli(['validate', 'big.mastercopy.yaml'], { cwd: dir });
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /cannot read big\.mastercopy\.yaml: it is 4(\.0)? MiB; at most 4 MiB are read/);
+    assert.match(
+      r.stderr,
+      /cannot read big\.mastercopy\.yaml: it is 4(\.0)? MiB; at most 4 MiB are read/,
+    );
   });
 
   for (const command of ['preview', 'build', 'print', 'scale']) {
     it(`${command} refuses a master copy that is a FIFO`, async () => {
       execFileSync('mkfifo', [join(dir, 'pipe.mastercopy.yaml')]);
-      const args = command === 'scale' ? [command, 'pipe.mastercopy.yaml', '1'] : [command, 'pipe.mastercopy.yaml'];
+      const args =
+        command === 'scale'
+          ? [command, 'pipe.mastercopy.yaml', '1']
+          : [command, 'pipe.mastercopy.yaml'];
       const r = await runCli(args, { cwd: dir, env: { DOCKER_HOST: 'unix:///nonexistent.sock' } });
       assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, new RegExp(`mastercopy ${command}: cannot read pipe\\.mastercopy\\.yaml: it is a FIFO`));
+      assert.match(
+        r.stderr,
+        new RegExp(`mastercopy ${command}: cannot read pipe\\.mastercopy\\.yaml: it is a FIFO`),
+      );
     });
   }
 });

@@ -29,7 +29,10 @@ describe('mastercopy validate', () => {
     writeFileSync(join(dir, 'b.mastercopy.yaml'), VALID + 'copies: 0\n');
     const r = await cli(['validate', 'b.mastercopy.yaml'], dir);
     assert.equal(r.code, 1);
-    assert.equal(r.stdout, 'b.mastercopy.yaml:5:9: error: `copies` must be at least 1 (1–1000); it is 0.\n');
+    assert.equal(
+      r.stdout,
+      'b.mastercopy.yaml:5:9: error: `copies` must be at least 1 (1–1000); it is 0.\n',
+    );
   });
 
   it('exits 0 with only warnings', async () => {
@@ -44,7 +47,16 @@ describe('mastercopy validate', () => {
     const r = await cli(['validate', '--format', 'json', 'd.mastercopy.yaml'], dir);
     assert.equal(r.code, 1);
     assert.deepEqual(JSON.parse(r.stdout), [
-      { file: 'd.mastercopy.yaml', line: 5, column: 1, endLine: 5, endColumn: 6, severity: 'error', message: 'Unknown property `prots` in a master copy. Did you mean `ports`?', code: 'schema' },
+      {
+        file: 'd.mastercopy.yaml',
+        line: 5,
+        column: 1,
+        endLine: 5,
+        endColumn: 6,
+        severity: 'error',
+        message: 'Unknown property `prots` in a master copy. Did you mean `ports`?',
+        code: 'schema',
+      },
     ]);
   });
 
@@ -55,7 +67,10 @@ describe('mastercopy validate', () => {
     writeFileSync(join(dir, 'sub', 'other.yaml'), 'not: checked\n');
     const r = await cli(['validate', '.'], dir);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /^sub\/f\.mastercopy\.yaml:2:7: error: `name` must be a lowercase DNS label/);
+    assert.match(
+      r.stdout,
+      /^sub\/f\.mastercopy\.yaml:2:7: error: `name` must be a lowercase DNS label/,
+    );
     assert.match(r.stderr, /2 master copies checked: 1 error/);
   });
 
@@ -67,7 +82,12 @@ describe('mastercopy validate', () => {
   });
 
   it('exits 2 on usage errors, with a hint', async () => {
-    for (const args of [['validate'], ['validate', '--format', 'xml', 'a'], ['validate', '--bogus', 'a'], ['nonsense']]) {
+    for (const args of [
+      ['validate'],
+      ['validate', '--format', 'xml', 'a'],
+      ['validate', '--bogus', 'a'],
+      ['nonsense'],
+    ]) {
       const r = await cli(args, dir);
       assert.equal(r.code, 2, args.join(' '));
       assert.match(r.stderr, /mastercopy/);
@@ -87,14 +107,15 @@ describe('mastercopy validate', () => {
 
   it('never prints a stack trace, whatever the bytes', async () => {
     let seed = 3;
-    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x7fffffff;
     for (let n = 0; n < 60; n++) {
       const bytes = Buffer.alloc(Math.floor(rnd() * 400), 0).map(() => Math.floor(rnd() * 256));
       writeFileSync(join(dir, 'r.mastercopy.yaml'), bytes);
       const r = await cli(['validate', 'r.mastercopy.yaml'], dir);
       assert.ok(r.code === 0 || r.code === 1, `exit ${r.code}`);
       assert.doesNotMatch(r.stdout + r.stderr, /\n\s+at .*\(/, 'no stack trace');
-      for (const line of r.stdout.split('\n').filter(Boolean)) assert.match(line, /^r\.mastercopy\.yaml:\d+:\d+: (error|warning): /);
+      for (const line of r.stdout.split('\n').filter(Boolean))
+        assert.match(line, /^r\.mastercopy\.yaml:\d+:\d+: (error|warning): /);
     }
   });
 });

@@ -24,8 +24,20 @@ import type {
   VolumeSpec,
   VolumeSummary,
 } from '../../../src/core/engine/EngineClient';
-import { EngineRequestError, EngineUnreachableError, NotManagedError } from '../../../src/core/engine/errors';
-import { LABEL_COPY, LABEL_MANAGED, LABEL_NAME, LABEL_VERSION, MANAGED_VALUE, matchesLabels, type LabelFilter } from '../../../src/core/engine/labels';
+import {
+  EngineRequestError,
+  EngineUnreachableError,
+  NotManagedError,
+} from '../../../src/core/engine/errors';
+import {
+  LABEL_COPY,
+  LABEL_MANAGED,
+  LABEL_NAME,
+  LABEL_VERSION,
+  MANAGED_VALUE,
+  matchesLabels,
+  type LabelFilter,
+} from '../../../src/core/engine/labels';
 import { frame } from '../logs/frames';
 
 /** One message of a copy's log: written to `stream` at `ts` (RFC 3339 with nanoseconds), without its "\n". */
@@ -52,7 +64,11 @@ export interface FakeContainer {
 }
 
 export class FakeEngine implements EngineClient {
-  readonly endpoint = { host: 'unix:///fake.sock', source: 'default' as const, dockerodeOptions: {} };
+  readonly endpoint = {
+    host: 'unix:///fake.sock',
+    source: 'default' as const,
+    dockerodeOptions: {},
+  };
   readonly containers = new Map<string, FakeContainer>();
   readonly networks: NetworkSummary[] = [];
   duplicateNetworks = false;
@@ -98,13 +114,35 @@ export class FakeEngine implements EngineClient {
   // --- copies and their logs ---------------------------------------------------------------
 
   /** A copy of `name` (default svc) `version` (default 1.0.0) as printed: our labels; running unless told. */
-  addCopy(options: { id?: string; name?: string; version?: string; index: number; running?: boolean; log?: FakeLogMessage[]; startedAt?: string }): FakeContainer {
+  addCopy(options: {
+    id?: string;
+    name?: string;
+    version?: string;
+    index: number;
+    running?: boolean;
+    log?: FakeLogMessage[];
+    startedAt?: string;
+  }): FakeContainer {
     const id = options.id ?? this.newId();
     const name = options.name ?? 'svc';
     const version = options.version ?? '1.0.0';
-    const labels = { [LABEL_MANAGED]: MANAGED_VALUE, [LABEL_NAME]: name, [LABEL_VERSION]: version, [LABEL_COPY]: String(options.index) };
+    const labels = {
+      [LABEL_MANAGED]: MANAGED_VALUE,
+      [LABEL_NAME]: name,
+      [LABEL_VERSION]: version,
+      [LABEL_COPY]: String(options.index),
+    };
     const running = options.running ?? true;
-    const c: FakeContainer = { id, spec: { image: `${name}:${version}`, name: `${name}-${version}-${options.index}`, labels }, labels, running, hostPorts: [], log: options.log ?? [], startedAt: options.startedAt ?? 'run-1', exitCode: running ? 0 : 1 };
+    const c: FakeContainer = {
+      id,
+      spec: { image: `${name}:${version}`, name: `${name}-${version}-${options.index}`, labels },
+      labels,
+      running,
+      hostPorts: [],
+      log: options.log ?? [],
+      startedAt: options.startedAt ?? 'run-1',
+      exitCode: running ? 0 : 1,
+    };
     this.containers.set(id, c);
     return c;
   }
@@ -113,7 +151,8 @@ export class FakeEngine implements EngineClient {
   appendLog(id: string, message: FakeLogMessage): void {
     const c = this.container(id);
     (c.log ??= []).push(message);
-    for (const [s, timestamps] of this.openLogs.get(id) ?? []) s.write(this.encode(c, message, timestamps));
+    for (const [s, timestamps] of this.openLogs.get(id) ?? [])
+      s.write(this.encode(c, message, timestamps));
   }
 
   /** The copy's process ends (its followed logs end), with a die event. */
@@ -159,7 +198,13 @@ export class FakeEngine implements EngineClient {
   }
 
   private emit(action: string, c: FakeContainer): void {
-    this.eventLog.push({ type: 'container', action, id: c.id, attributes: { ...c.labels, name: c.spec.name ?? c.id, image: c.spec.image }, time: Date.now() });
+    this.eventLog.push({
+      type: 'container',
+      action,
+      id: c.id,
+      attributes: { ...c.labels, name: c.spec.name ?? c.id, image: c.spec.image },
+      time: Date.now(),
+    });
     this.wakeEvents();
   }
 
@@ -174,7 +219,13 @@ export class FakeEngine implements EngineClient {
 
   addForeign(name: string, labels: Record<string, string>): string {
     const id = this.newId();
-    this.containers.set(id, { id, spec: { image: 'busybox:stable', name, labels }, labels, running: true, hostPorts: [] });
+    this.containers.set(id, {
+      id,
+      spec: { image: 'busybox:stable', name, labels },
+      labels,
+      running: true,
+      hostPorts: [],
+    });
     return id;
   }
 
@@ -185,7 +236,9 @@ export class FakeEngine implements EngineClient {
   async listContainers(filter: LabelFilter): Promise<ContainerSummary[]> {
     this.reachable();
     this.calls.push('listContainers');
-    return [...this.containers.values()].filter((c) => matchesLabels(c.labels, filter)).map((c) => this.summary(c));
+    return [...this.containers.values()]
+      .filter((c) => matchesLabels(c.labels, filter))
+      .map((c) => this.summary(c));
   }
 
   private summary(c: FakeContainer): ContainerSummary {
@@ -195,7 +248,9 @@ export class FakeEngine implements EngineClient {
       image: c.spec.image,
       imageId: 'sha256:img',
       status: c.running ? 'running' : 'exited',
-      statusText: c.running ? `Up 1 second${c.health ? ` (${c.health === 'starting' ? 'health: starting' : c.health})` : ''}` : 'Exited (1)',
+      statusText: c.running
+        ? `Up 1 second${c.health ? ` (${c.health === 'starting' ? 'health: starting' : c.health})` : ''}`
+        : 'Exited (1)',
       labels: c.labels,
       created: Date.now(),
       ports: this.ports(c),
@@ -203,7 +258,10 @@ export class FakeEngine implements EngineClient {
   }
 
   private ports(c: FakeContainer) {
-    return (c.spec.ports ?? []).map((p, i) => ({ ...p, hostPort: c.running ? c.hostPorts[i] : undefined }));
+    return (c.spec.ports ?? []).map((p, i) => ({
+      ...p,
+      hostPort: c.running ? c.hostPorts[i] : undefined,
+    }));
   }
 
   /** CPU counters: a running container is idle here unless a test moves `cpuNs` (and the machine's `systemNs`). */
@@ -248,10 +306,22 @@ export class FakeEngine implements EngineClient {
     this.calls.push(`create ${spec.name}`);
     const n = this.creates++;
     if (this.failCreate && this.failCreate.at === n) throw this.failCreate.error;
-    if ([...this.containers.values()].some((c) => c.spec.name === spec.name)) throw new EngineRequestError('create', 409, `Conflict. The container name "/${spec.name}" is already in use`);
+    if ([...this.containers.values()].some((c) => c.spec.name === spec.name))
+      throw new EngineRequestError(
+        'create',
+        409,
+        `Conflict. The container name "/${spec.name}" is already in use`,
+      );
     const id = this.newId();
     const hostPorts = (spec.ports ?? []).map((p) => p.hostPort ?? this.nextPort++);
-    this.containers.set(id, { id, spec, labels: { ...spec.labels, [LABEL_MANAGED]: MANAGED_VALUE }, running: true, hostPorts, health: spec.healthCheck ? 'starting' : undefined });
+    this.containers.set(id, {
+      id,
+      spec,
+      labels: { ...spec.labels, [LABEL_MANAGED]: MANAGED_VALUE },
+      running: true,
+      hostPorts,
+      health: spec.healthCheck ? 'starting' : undefined,
+    });
     return { id };
   }
 
@@ -264,7 +334,9 @@ export class FakeEngine implements EngineClient {
   }
 
   async listImages(filter: LabelFilter): Promise<ImageSummary[]> {
-    return [...this.images.values()].filter((i) => matchesLabels(i.labels, filter)).map((i) => ({ id: i.id, tags: i.tags, labels: i.labels, created: 0, size: 0 }));
+    return [...this.images.values()]
+      .filter((i) => matchesLabels(i.labels, filter))
+      .map((i) => ({ id: i.id, tags: i.tags, labels: i.labels, created: 0, size: 0 }));
   }
   async inspectImage(ref: string): Promise<ImageDetails | undefined> {
     return this.images.get(ref);
@@ -279,15 +351,26 @@ export class FakeEngine implements EngineClient {
   async createNetwork(spec: NetworkSpec): Promise<{ id: string }> {
     this.calls.push(`createNetwork ${spec.name}`);
     // The real engine's duplicate check races: `duplicateNetworks` lets two of one name exist, as it can.
-    if (!this.duplicateNetworks && this.networks.some((n) => n.name === spec.name)) throw new EngineRequestError('create network', 409, `network with name ${spec.name} already exists`);
+    if (!this.duplicateNetworks && this.networks.some((n) => n.name === spec.name))
+      throw new EngineRequestError(
+        'create network',
+        409,
+        `network with name ${spec.name} already exists`,
+      );
     const id = `net-${spec.name}-${this.networks.length}`;
-    this.networks.push({ id, name: spec.name, driver: 'bridge', labels: { ...spec.labels, [LABEL_MANAGED]: MANAGED_VALUE } });
+    this.networks.push({
+      id,
+      name: spec.name,
+      driver: 'bridge',
+      labels: { ...spec.labels, [LABEL_MANAGED]: MANAGED_VALUE },
+    });
     return { id };
   }
   async removeNetwork(idOrName: string, filter: LabelFilter): Promise<void> {
     const i = this.networks.findIndex((n) => n.id === idOrName || n.name === idOrName);
     if (i < 0) return;
-    if (!matchesLabels(this.networks[i].labels, filter)) throw new NotManagedError('network', idOrName);
+    if (!matchesLabels(this.networks[i].labels, filter))
+      throw new NotManagedError('network', idOrName);
     this.calls.push(`removeNetwork ${this.networks[i].name}`);
     this.networks.splice(i, 1);
   }
@@ -297,7 +380,12 @@ export class FakeEngine implements EngineClient {
   }
   async createVolume(spec: VolumeSpec): Promise<{ name: string }> {
     // Like the engine: an existing volume is answered as is, whoever made it.
-    if (!this.volumes.some((v) => v.name === spec.name)) this.volumes.push({ name: spec.name, driver: 'local', labels: { ...spec.labels, [LABEL_MANAGED]: MANAGED_VALUE } });
+    if (!this.volumes.some((v) => v.name === spec.name))
+      this.volumes.push({
+        name: spec.name,
+        driver: 'local',
+        labels: { ...spec.labels, [LABEL_MANAGED]: MANAGED_VALUE },
+      });
     return { name: spec.name };
   }
   async removeVolume(name: string, filter: LabelFilter): Promise<void> {
@@ -310,7 +398,10 @@ export class FakeEngine implements EngineClient {
   /** The events of containers that match the filter, from `since` on (replayed) and then as they happen, until the engine goes away. */
   async *events(filter: EventFilter, signal: AbortSignal): AsyncGenerator<EngineEvent> {
     this.reachable();
-    let next = filter.since === undefined ? this.eventLog.length : this.eventLog.findIndex((e) => e.time >= (filter.since as number));
+    let next =
+      filter.since === undefined
+        ? this.eventLog.length
+        : this.eventLog.findIndex((e) => e.time >= (filter.since as number));
     if (next < 0) next = this.eventLog.length;
     const wake = () => this.wakeEvents();
     signal.addEventListener('abort', wake, { once: true });
@@ -343,8 +434,11 @@ export class FakeEngine implements EngineClient {
       // Stays open like a followed log of a running container, until aborted.
       return { stream: stream as Readable, multiplexed: body?.multiplexed ?? false };
     }
-    let messages = c.log.filter((m) => options.since === undefined || Date.parse(m.ts) / 1000 >= options.since);
-    if (options.tail !== undefined) messages = messages.slice(Math.max(0, messages.length - options.tail));
+    let messages = c.log.filter(
+      (m) => options.since === undefined || Date.parse(m.ts) / 1000 >= options.since,
+    );
+    if (options.tail !== undefined)
+      messages = messages.slice(Math.max(0, messages.length - options.tail));
     for (const m of messages) stream.write(this.encode(c, m, options.timestamps ?? false));
     // Followed while it runs; a stopped copy's log ends after its last line.
     if (c.running) {

@@ -6,10 +6,30 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretError } from '../../../src/core/copies/errors';
-import { MAX_SECRET_FILE_BYTES, nodeReadSecretFile, resolveSecrets } from '../../../src/core/copies/secrets';
+import {
+  MAX_SECRET_FILE_BYTES,
+  nodeReadSecretFile,
+  resolveSecrets,
+} from '../../../src/core/copies/secrets';
 import { nodeHttpProbe } from '../../../src/core/copies/health';
-import { copyContainerSpec, copyName, durationMs, healthTiming, HTTP_PROBE_PATH, memoryBytes, networkName, parseHealthHttpLabel, volumeName, LABEL_HEALTH_HTTP } from '../../../src/core/copies/spec';
-import { LABEL_COPY, LABEL_DIGEST, LABEL_NAME, LABEL_VERSION } from '../../../src/core/engine/labels';
+import {
+  copyContainerSpec,
+  copyName,
+  durationMs,
+  healthTiming,
+  HTTP_PROBE_PATH,
+  memoryBytes,
+  networkName,
+  parseHealthHttpLabel,
+  volumeName,
+  LABEL_HEALTH_HTTP,
+} from '../../../src/core/copies/spec';
+import {
+  LABEL_COPY,
+  LABEL_DIGEST,
+  LABEL_NAME,
+  LABEL_VERSION,
+} from '../../../src/core/engine/labels';
 import type { MasterCopy } from '../../../src/core/mastercopy/model';
 import schemaJson from '../../../schemas/mastercopy.schema.json';
 
@@ -37,7 +57,18 @@ describe('copy container spec', () => {
 
   it('takes runtime settings as the master copy says', () => {
     const spec = copyContainerSpec(
-      { ...BASE, runtime: { readOnly: false, tmpfs: ['/tmp', '/run'], capabilities: { drop: ['NET_RAW'], add: ['NET_BIND_SERVICE'] }, noNewPrivileges: false, memory: '64m', cpus: 0.5, restart: 'on-failure' } },
+      {
+        ...BASE,
+        runtime: {
+          readOnly: false,
+          tmpfs: ['/tmp', '/run'],
+          capabilities: { drop: ['NET_RAW'], add: ['NET_BIND_SERVICE'] },
+          noNewPrivileges: false,
+          memory: '64m',
+          cpus: 0.5,
+          restart: 'on-failure',
+        },
+      },
       input,
     );
     assert.equal(spec.readOnly, false);
@@ -51,13 +82,19 @@ describe('copy container spec', () => {
   });
 
   it('adds capabilities back while still dropping ALL when only `add` is given', () => {
-    const spec = copyContainerSpec({ ...BASE, runtime: { capabilities: { add: ['NET_BIND_SERVICE'] } } }, input);
+    const spec = copyContainerSpec(
+      { ...BASE, runtime: { capabilities: { add: ['NET_BIND_SERVICE'] } } },
+      input,
+    );
     assert.deepEqual(spec.capDrop, ['ALL']);
     assert.deepEqual(spec.capAdd, ['NET_BIND_SERVICE']);
   });
 
-  it('labels: the user\'s, then ours (ours win a clash), with the index and the digest', () => {
-    const spec = copyContainerSpec({ ...BASE, labels: { team: 'payments', tier: 1, [LABEL_NAME]: 'spoofed' } }, { ...input, extraLabels: { 'io.mastercopy.test-run': 'x', [LABEL_COPY]: '99' } });
+  it("labels: the user's, then ours (ours win a clash), with the index and the digest", () => {
+    const spec = copyContainerSpec(
+      { ...BASE, labels: { team: 'payments', tier: 1, [LABEL_NAME]: 'spoofed' } },
+      { ...input, extraLabels: { 'io.mastercopy.test-run': 'x', [LABEL_COPY]: '99' } },
+    );
     assert.equal(spec.labels.team, 'payments');
     assert.equal(spec.labels.tier, '1');
     assert.equal(spec.labels['io.mastercopy.test-run'], 'x');
@@ -68,7 +105,10 @@ describe('copy container spec', () => {
   });
 
   it('publishes every port on 127.0.0.1: ephemeral unless hostPort fixes it; udp kept', () => {
-    const spec = copyContainerSpec({ ...BASE, ports: [8080, { port: 5353, protocol: 'udp' }, { port: 9000, hostPort: 19000 }] }, input);
+    const spec = copyContainerSpec(
+      { ...BASE, ports: [8080, { port: 5353, protocol: 'udp' }, { port: 9000, hostPort: 19000 }] },
+      input,
+    );
     assert.deepEqual(spec.ports, [
       { containerPort: 8080, protocol: 'tcp', hostIp: '127.0.0.1', hostPort: undefined },
       { containerPort: 5353, protocol: 'udp', hostIp: '127.0.0.1', hostPort: undefined },
@@ -77,7 +117,16 @@ describe('copy container spec', () => {
   });
 
   it('mounts named volumes as mastercopy_NAME_VOLUME', () => {
-    const spec = copyContainerSpec({ ...BASE, volumes: [{ name: 'data', path: '/var/lib/x' }, { name: 'conf', path: '/etc/x', readOnly: true }] }, input);
+    const spec = copyContainerSpec(
+      {
+        ...BASE,
+        volumes: [
+          { name: 'data', path: '/var/lib/x' },
+          { name: 'conf', path: '/etc/x', readOnly: true },
+        ],
+      },
+      input,
+    );
     assert.deepEqual(spec.volumes, [
       { name: 'mastercopy_demo_data', path: '/var/lib/x', readOnly: false },
       { name: 'mastercopy_demo_conf', path: '/etc/x', readOnly: true },
@@ -90,14 +139,34 @@ describe('copy container spec', () => {
   });
 
   it('puts secrets in the environment only — never in labels', () => {
-    const spec = copyContainerSpec({ ...BASE, env: { LOG_LEVEL: 'info' }, secrets: [{ name: 'DB_PASSWORD', fromEnv: 'X' }] }, { ...input, secrets: { DB_PASSWORD: 's3cr3t-value' } });
-    assert.deepEqual(spec.env, { DB_PASSWORD: 's3cr3t-value' }, 'env from `from` master copies is in the image, not repeated');
+    const spec = copyContainerSpec(
+      { ...BASE, env: { LOG_LEVEL: 'info' }, secrets: [{ name: 'DB_PASSWORD', fromEnv: 'X' }] },
+      { ...input, secrets: { DB_PASSWORD: 's3cr3t-value' } },
+    );
+    assert.deepEqual(
+      spec.env,
+      { DB_PASSWORD: 's3cr3t-value' },
+      'env from `from` master copies is in the image, not repeated',
+    );
     assert.ok(!JSON.stringify(spec.labels).includes('s3cr3t-value'));
-    assert.ok(!JSON.stringify({ ...spec, env: undefined }).includes('s3cr3t-value'), 'the value appears nowhere else in the spec');
+    assert.ok(
+      !JSON.stringify({ ...spec, env: undefined }).includes('s3cr3t-value'),
+      'the value appears nowhere else in the spec',
+    );
   });
 
   it('applies env, user, workdir, entrypoint and command at run time for a `dockerfile:` master copy', () => {
-    const mc: MasterCopy = { mastercopy: 1, name: 'demo', version: '1', dockerfile: './Dockerfile', env: { A: 1 }, user: '1000', workdir: '/w', entrypoint: ['/bin/sh', '-c'], command: 'echo hi' };
+    const mc: MasterCopy = {
+      mastercopy: 1,
+      name: 'demo',
+      version: '1',
+      dockerfile: './Dockerfile',
+      env: { A: 1 },
+      user: '1000',
+      workdir: '/w',
+      entrypoint: ['/bin/sh', '-c'],
+      command: 'echo hi',
+    };
     const spec = copyContainerSpec(mc, { ...input, secrets: { S: 'v' } });
     assert.deepEqual(spec.env, { A: '1', S: 'v' });
     assert.equal(spec.user, '1000');
@@ -107,12 +176,38 @@ describe('copy container spec', () => {
   });
 
   it('gives health.command to the engine with its timing; health.http becomes a label for ps', () => {
-    const spec = copyContainerSpec({ ...BASE, health: { command: ['/bin/check', '--quick'], interval: '500ms', timeout: '2s', retries: 5, startPeriod: '1m' } }, input);
-    assert.deepEqual(spec.healthCheck, { command: ['/bin/check', '--quick'], intervalMs: 500, timeoutMs: 2000, retries: 5, startPeriodMs: 60_000 });
-    const http = copyContainerSpec({ ...BASE, ports: [8080], health: { http: { port: 8080, path: '/health' } } }, input);
+    const spec = copyContainerSpec(
+      {
+        ...BASE,
+        health: {
+          command: ['/bin/check', '--quick'],
+          interval: '500ms',
+          timeout: '2s',
+          retries: 5,
+          startPeriod: '1m',
+        },
+      },
+      input,
+    );
+    assert.deepEqual(spec.healthCheck, {
+      command: ['/bin/check', '--quick'],
+      intervalMs: 500,
+      timeoutMs: 2000,
+      retries: 5,
+      startPeriodMs: 60_000,
+    });
+    const http = copyContainerSpec(
+      { ...BASE, ports: [8080], health: { http: { port: 8080, path: '/health' } } },
+      input,
+    );
     assert.equal(http.healthCheck, undefined);
     assert.equal(http.labels[LABEL_HEALTH_HTTP], '8080 /health');
-    assert.deepEqual(healthTiming(undefined), { intervalMs: 2000, timeoutMs: 1000, retries: 3, startPeriodMs: 5000 });
+    assert.deepEqual(healthTiming(undefined), {
+      intervalMs: 2000,
+      timeoutMs: 1000,
+      retries: 3,
+      startPeriodMs: 5000,
+    });
   });
 
   it('durations, memory sizes and names', () => {
@@ -130,15 +225,23 @@ describe('copy container spec', () => {
 });
 
 describe('the health-http label and its readers', () => {
-  it('checks paths with the schema\'s own pattern for health.http.path', () => {
-    assert.equal(HTTP_PROBE_PATH.source.replace(/\\\//g, '/'), schemaJson.properties.health.properties.http.properties.path.pattern);
+  it("checks paths with the schema's own pattern for health.http.path", () => {
+    assert.equal(
+      HTTP_PROBE_PATH.source.replace(/\\\//g, '/'),
+      schemaJson.properties.health.properties.http.properties.path.pattern,
+    );
   });
 
   it('reads "PORT PATH" with the path after the first space, and no valid port as no probe', () => {
     assert.deepEqual(parseHealthHttpLabel('8080 /health'), { port: 8080, path: '/health' });
     assert.deepEqual(parseHealthHttpLabel('8080'), { port: 8080, path: '/' });
-    assert.deepEqual(parseHealthHttpLabel('8080 /a b'), { port: 8080, path: '/a b' }, 'the whole path, never cut at a blank');
-    for (const v of [undefined, '', 'x /', '0 /', '65536 /', ' 8080 /', '8080\t/']) assert.equal(parseHealthHttpLabel(v), undefined, JSON.stringify(v));
+    assert.deepEqual(
+      parseHealthHttpLabel('8080 /a b'),
+      { port: 8080, path: '/a b' },
+      'the whole path, never cut at a blank',
+    );
+    for (const v of [undefined, '', 'x /', '0 /', '65536 /', ' 8080 /', '8080\t/'])
+      assert.equal(parseHealthHttpLabel(v), undefined, JSON.stringify(v));
   });
 
   it('probes only a path a request can carry: never throws, never sends the rest', async () => {
@@ -150,7 +253,8 @@ describe('the health-http label and its readers', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const port = (server.address() as AddressInfo).port;
-      for (const path of ['/a b', '/a\tb', '/ü', '/日本', 'health']) assert.equal(await nodeHttpProbe({ host: '127.0.0.1', port, path }, 1000), undefined, path);
+      for (const path of ['/a b', '/a\tb', '/ü', '/日本', 'health'])
+        assert.equal(await nodeHttpProbe({ host: '127.0.0.1', port, path }, 1000), undefined, path);
       assert.equal(requests, 0);
       assert.equal(await nodeHttpProbe({ host: '127.0.0.1', port, path: '/health' }, 1000), 200);
     } finally {
@@ -170,8 +274,17 @@ describe('secrets at print time', () => {
   const read = (p: string) => require('node:fs').readFileSync(p, 'utf8') as string;
 
   it('reads fromEnv from the env passed in and fromFile relative to the folder (one trailing newline dropped)', async () => {
-    const mc: MasterCopy = { ...BASE, secrets: [{ name: 'DB_PASSWORD', fromEnv: 'MY_DB_PW' }, { name: 'API_KEY', fromFile: './api-key' }] };
-    assert.deepEqual(await resolveSecrets(mc, folder, { MY_DB_PW: 'pw' }, read), { DB_PASSWORD: 'pw', API_KEY: 'key-from-file' });
+    const mc: MasterCopy = {
+      ...BASE,
+      secrets: [
+        { name: 'DB_PASSWORD', fromEnv: 'MY_DB_PW' },
+        { name: 'API_KEY', fromFile: './api-key' },
+      ],
+    };
+    assert.deepEqual(await resolveSecrets(mc, folder, { MY_DB_PW: 'pw' }, read), {
+      DB_PASSWORD: 'pw',
+      API_KEY: 'key-from-file',
+    });
   });
 
   it('reports every missing secret at once, by name, without any value', async () => {
@@ -186,32 +299,58 @@ describe('secrets at print time', () => {
         { name: 'F', fromEnv: 'SET_VAR' },
       ],
     };
-    await assert.rejects(resolveSecrets(mc, folder, { EMPTY_VAR: '', SET_VAR: 'visible-value' }, read), (e: Error) => {
-      assert.ok(e instanceof SecretError);
-      assert.deepEqual(e.problems.map((p) => p.secret), ['A', 'B', 'C', 'D', 'E']);
-      assert.match(e.message, /UNSET_VAR is not set/);
-      assert.match(e.message, /no-such-file: no such file/);
-      assert.match(e.message, /EMPTY_VAR is empty/);
-      assert.match(e.message, /outside the master copy's folder/);
-      assert.ok(!e.message.includes('visible-value'));
-      return true;
-    });
+    await assert.rejects(
+      resolveSecrets(mc, folder, { EMPTY_VAR: '', SET_VAR: 'visible-value' }, read),
+      (e: Error) => {
+        assert.ok(e instanceof SecretError);
+        assert.deepEqual(
+          e.problems.map((p) => p.secret),
+          ['A', 'B', 'C', 'D', 'E'],
+        );
+        assert.match(e.message, /UNSET_VAR is not set/);
+        assert.match(e.message, /no-such-file: no such file/);
+        assert.match(e.message, /EMPTY_VAR is empty/);
+        assert.match(e.message, /outside the master copy's folder/);
+        assert.ok(!e.message.includes('visible-value'));
+        return true;
+      },
+    );
   });
 
   it('follows a symlink only through the reader (the validator refuses links that lead out)', async () => {
     symlinkSync(join(folder, 'api-key'), join(folder, 'link'));
-    assert.deepEqual(await resolveSecrets({ ...BASE, secrets: [{ name: 'K', fromFile: 'link' }] }, folder, {}, read), { K: 'key-from-file' });
+    assert.deepEqual(
+      await resolveSecrets(
+        { ...BASE, secrets: [{ name: 'K', fromFile: 'link' }] },
+        folder,
+        {},
+        read,
+      ),
+      { K: 'key-from-file' },
+    );
   });
 
   it('never reads a secret file that is a device or a FIFO, whatever reader is passed in', async () => {
     symlinkSync('/dev/zero', join(folder, 'zero'));
     execFileSync('mkfifo', [join(folder, 'fifo')]);
-    const mc: MasterCopy = { ...BASE, secrets: [{ name: 'Z', fromFile: './zero' }, { name: 'F', fromFile: './fifo' }] };
+    const mc: MasterCopy = {
+      ...BASE,
+      secrets: [
+        { name: 'Z', fromFile: './zero' },
+        { name: 'F', fromFile: './fifo' },
+      ],
+    };
     for (const reader of [read, nodeReadSecretFile]) {
       await assert.rejects(resolveSecrets(mc, folder, {}, reader), (e: Error) => {
         assert.ok(e instanceof SecretError, e.message);
-        assert.match(e.message, /cannot read \.\/zero: it is a character device, not a regular file/);
-        assert.match(e.message, /cannot read \.\/fifo: it is a FIFO \(named pipe\), not a regular file/);
+        assert.match(
+          e.message,
+          /cannot read \.\/zero: it is a character device, not a regular file/,
+        );
+        assert.match(
+          e.message,
+          /cannot read \.\/fifo: it is a FIFO \(named pipe\), not a regular file/,
+        );
         return true;
       });
     }
@@ -219,6 +358,14 @@ describe('secrets at print time', () => {
 
   it('refuses a secret file larger than 1 MiB, saying the bound', async () => {
     writeFileSync(join(folder, 'huge'), Buffer.alloc(MAX_SECRET_FILE_BYTES + 1, 'k'));
-    await assert.rejects(resolveSecrets({ ...BASE, secrets: [{ name: 'H', fromFile: './huge' }] }, folder, {}, nodeReadSecretFile), /cannot read \.\/huge: it is 1\.0 MiB; at most 1 MiB are read/);
+    await assert.rejects(
+      resolveSecrets(
+        { ...BASE, secrets: [{ name: 'H', fromFile: './huge' }] },
+        folder,
+        {},
+        nodeReadSecretFile,
+      ),
+      /cannot read \.\/huge: it is 1\.0 MiB; at most 1 MiB are read/,
+    );
   });
 });

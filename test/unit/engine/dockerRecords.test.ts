@@ -24,7 +24,10 @@ import { resolveEngineHost } from '../../../src/core/engine/hostResolution';
 import { repoRoot } from '../../support/repoRoot';
 
 type Raw = Record<string, unknown>;
-const fixture = (engine: string, name: string): unknown => JSON.parse(readFileSync(join(repoRoot(), 'test/unit/engine/fixtures', engine, `${name}.json`), 'utf8'));
+const fixture = (engine: string, name: string): unknown =>
+  JSON.parse(
+    readFileSync(join(repoRoot(), 'test/unit/engine/fixtures', engine, `${name}.json`), 'utf8'),
+  );
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 for (const engine of ['docker', 'podman']) {
@@ -34,7 +37,9 @@ for (const engine of ['docker', 'podman']) {
     const network = networkSummary(fixture(engine, 'network'));
 
     it('container summaries: state, status text, name without the slash, published ports, labels, ms', () => {
-      const byIndex = new Map(list.map(containerSummary).map((c) => [c.labels['io.mastercopy.copy'], c]));
+      const byIndex = new Map(
+        list.map(containerSummary).map((c) => [c.labels['io.mastercopy.copy'], c]),
+      );
       const running = byIndex.get('0')!;
       assert.equal(running.status, 'running');
       assert.match(running.name, /^mcfix-[0-9a-f]+-1\.0\.0-0$/);
@@ -42,8 +47,14 @@ for (const engine of ['docker', 'podman']) {
       assert.match(running.imageId, /^sha256:[0-9a-f]{64}$/);
       assert.equal(running.labels[LABEL_MANAGED], 'true');
       const published = running.ports.filter((p) => p.hostPort !== undefined);
-      assert.deepEqual(published.map((p) => ({ ...p, hostPort: typeof p.hostPort })), [{ containerPort: 8080, protocol: 'tcp', hostIp: '127.0.0.1', hostPort: 'number' }]);
-      assert.ok(Math.abs(running.created - Date.parse(String(runningRaw.Created))) < 2000, 'created in ms since the epoch');
+      assert.deepEqual(
+        published.map((p) => ({ ...p, hostPort: typeof p.hostPort })),
+        [{ containerPort: 8080, protocol: 'tcp', hostIp: '127.0.0.1', hostPort: 'number' }],
+      );
+      assert.ok(
+        Math.abs(running.created - Date.parse(String(runningRaw.Created))) < 2000,
+        'created in ms since the epoch',
+      );
       assert.equal(byIndex.get('1')!.status, 'exited');
       assert.match(byIndex.get('1')!.statusText, /^Exited \(3\)/);
       assert.equal(byIndex.get('2')!.status, 'created');
@@ -60,15 +71,27 @@ for (const engine of ['docker', 'podman']) {
       assert.equal(c.tty, false);
       assert.ok(c.env.includes('LOG_LEVEL=info'));
       // Docker keeps "ALL"; Podman lists every capability it dropped.
-      assert.ok(engine === 'docker' ? c.capDrop.join() === 'ALL' : c.capDrop.includes('NET_RAW'), c.capDrop.join());
+      assert.ok(
+        engine === 'docker' ? c.capDrop.join() === 'ALL' : c.capDrop.includes('NET_RAW'),
+        c.capDrop.join(),
+      );
       assert.ok(c.securityOpt.some((o) => /^no-new-privileges(:true)?$/.test(o)));
       assert.ok('/tmp' in c.tmpfs);
       assert.ok(c.startedAt && !Number.isNaN(Date.parse(c.startedAt)));
       assert.equal(c.finishedAt, undefined, 'the zero time means never');
       assert.equal(c.restartCount, 0);
       const http = c.ports.find((p) => p.containerPort === 8080);
-      assert.ok(http && http.protocol === 'tcp' && http.hostIp === '127.0.0.1' && typeof http.hostPort === 'number' && http.hostPort > 0);
-      assert.deepEqual(c.ports.find((p) => p.containerPort === 5353), { containerPort: 5353, protocol: 'udp' });
+      assert.ok(
+        http &&
+          http.protocol === 'tcp' &&
+          http.hostIp === '127.0.0.1' &&
+          typeof http.hostPort === 'number' &&
+          http.hostPort > 0,
+      );
+      assert.deepEqual(
+        c.ports.find((p) => p.containerPort === 5353),
+        { containerPort: 5353, protocol: 'udp' },
+      );
       assert.deepEqual(Object.keys(c.addresses), [network.name]);
       assert.match(c.addresses[network.name], /^\d+\.\d+\.\d+\.\d+$/);
     });
@@ -95,7 +118,10 @@ for (const engine of ['docker', 'podman']) {
       assert.equal(listed.labels[LABEL_MANAGED], 'true');
       assert.equal(inspected.labels['io.mastercopy.version'], '1.0.0');
       assert.ok(listed.size > 0 && inspected.size > 0);
-      assert.ok(Math.abs(listed.created - Date.parse(inspected.created)) < 1000, 'list: seconds → ms; inspect: the time as text');
+      assert.ok(
+        Math.abs(listed.created - Date.parse(inspected.created)) < 1000,
+        'list: seconds → ms; inspect: the time as text',
+      );
 
       const [listedNet] = (fixture(engine, 'networks-list') as unknown[]).map(networkSummary);
       assert.deepEqual(listedNet, network);
@@ -114,8 +140,14 @@ for (const engine of ['docker', 'podman']) {
       assert.ok(events.every((e) => e && e.time > 1_700_000_000_000));
       const id = containerDetails(runningRaw).id;
       const mine = events.filter((e) => e?.id === id).map((e) => e!.action);
-      assert.ok(mine.includes('create') && mine.includes('start') && mine.includes('die'), mine.join());
-      assert.ok(mine.some((a) => /^health_status: (starting|healthy)$/.test(a)), mine.join());
+      assert.ok(
+        mine.includes('create') && mine.includes('start') && mine.includes('die'),
+        mine.join(),
+      );
+      assert.ok(
+        mine.some((a) => /^health_status: (starting|healthy)$/.test(a)),
+        mine.join(),
+      );
       const start = events.find((e) => e?.id === id && e.action === 'start')!;
       assert.equal(start.type, 'container');
       assert.equal(start.attributes['io.mastercopy.copy'], '0');
@@ -137,17 +169,36 @@ describe('engine records: malformed ones fail, naming the field', () => {
   it('a wrong type, an unknown state, a missing id', () => {
     const badPort = clone(summary);
     badPort.Ports = [{ PrivatePort: '8080', Type: 'tcp' }];
-    assert.throws(() => containerSummary(badPort), (e: unknown) => e instanceof MalformedRecordError && e.record === 'container summary' && /Ports\[0\]\.PrivatePort: expected number, got "8080"/.test(e.message));
-    assert.throws(() => containerSummary({ ...summary, State: 'sleeping' }), /State: expected one of "created", "running", .*got "sleeping"/);
+    assert.throws(
+      () => containerSummary(badPort),
+      (e: unknown) =>
+        e instanceof MalformedRecordError &&
+        e.record === 'container summary' &&
+        /Ports\[0\]\.PrivatePort: expected number, got "8080"/.test(e.message),
+    );
+    assert.throws(
+      () => containerSummary({ ...summary, State: 'sleeping' }),
+      /State: expected one of "created", "running", .*got "sleeping"/,
+    );
     const { Id: _id, ...noId } = summary;
     assert.throws(() => containerSummary(noId), /Id: expected string, got nothing/);
-    assert.throws(() => containerSummary('not a record'), /the record: expected object, got "not a record"/);
+    assert.throws(
+      () => containerSummary('not a record'),
+      /the record: expected object, got "not a record"/,
+    );
   });
 
   it('in detail: a nested field', () => {
     const running = clone(fixture('docker', 'container-running') as { State: Raw });
     running.State.Running = 'yes';
-    assert.throws(() => containerDetails(running), (e: unknown) => e instanceof MalformedRecordError && /The engine sent a container that Master Copy cannot read \(State\.Running: expected boolean, got "yes"\)/.test(e.message));
+    assert.throws(
+      () => containerDetails(running),
+      (e: unknown) =>
+        e instanceof MalformedRecordError &&
+        /The engine sent a container that Master Copy cannot read \(State\.Running: expected boolean, got "yes"\)/.test(
+          e.message,
+        ),
+    );
   });
 
   it('nulls where Docker sends them are empty, not errors', () => {
@@ -158,8 +209,17 @@ describe('engine records: malformed ones fail, naming the field', () => {
 
   it('an event line in the old form (no Type, no Action) is skipped; a half one is malformed', () => {
     assert.equal(engineEvent({ status: 'start', id: 'abc', from: 'busybox' }), undefined);
-    assert.throws(() => engineEvent({ Type: 'container', Actor: { ID: 'abc' } }), /event .*Action: expected string, got nothing/);
-    assert.deepEqual(engineEvent({ Type: 'network', Action: 'create', time: 5 }), { type: 'network', action: 'create', id: '', attributes: {}, time: 5000 });
+    assert.throws(
+      () => engineEvent({ Type: 'container', Actor: { ID: 'abc' } }),
+      /event .*Action: expected string, got nothing/,
+    );
+    assert.deepEqual(engineEvent({ Type: 'network', Action: 'create', time: 5 }), {
+      type: 'network',
+      action: 'create',
+      id: '',
+      attributes: {},
+      time: 5000,
+    });
   });
 });
 
@@ -177,13 +237,23 @@ describe('engine client: records read over the API', () => {
       res.end(JSON.stringify(body ?? { message: 'no such object' }));
     });
     await new Promise<void>((r) => server.listen(path, r));
-    client = createEngineClient(resolveEngineHost(`unix://${path}`, { env: {}, homeDir: '/nonexistent', readFile: () => undefined, exists: () => false }));
+    client = createEngineClient(
+      resolveEngineHost(`unix://${path}`, {
+        env: {},
+        homeDir: '/nonexistent',
+        readFile: () => undefined,
+        exists: () => false,
+      }),
+    );
   });
   after(() => server.close());
 
   it('lists and inspects through the normalisers; a missing object is undefined', async () => {
     const running = fixture('podman', 'container-running') as { Id: string };
-    answers = { '/containers/json': fixture('podman', 'containers-list'), [`/containers/${running.Id}/json`]: running };
+    answers = {
+      '/containers/json': fixture('podman', 'containers-list'),
+      [`/containers/${running.Id}/json`]: running,
+    };
     const copies = await client.listContainers({ 'io.mastercopy.copy': true });
     assert.equal(copies.length, 3);
     assert.equal((await client.inspectContainer(running.Id))?.health, 'healthy');
@@ -195,6 +265,11 @@ describe('engine client: records read over the API', () => {
     const list = clone(fixture('docker', 'containers-list') as Raw[]);
     list[1].Created = 'yesterday';
     answers = { '/containers/json': list };
-    await assert.rejects(client.listContainers({}), (e: unknown) => e instanceof MalformedRecordError && /Created: expected number, got "yesterday"/.test(e.message));
+    await assert.rejects(
+      client.listContainers({}),
+      (e: unknown) =>
+        e instanceof MalformedRecordError &&
+        /Created: expected number, got "yesterday"/.test(e.message),
+    );
   });
 });

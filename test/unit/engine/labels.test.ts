@@ -1,10 +1,20 @@
 import * as assert from 'node:assert/strict';
-import { LABEL_MANAGED, LABEL_NAME, LABEL_VERSION, labelFilterArgs, matchesLabels } from '../../../src/core/engine/labels';
+import {
+  LABEL_MANAGED,
+  LABEL_NAME,
+  LABEL_VERSION,
+  labelFilterArgs,
+  matchesLabels,
+} from '../../../src/core/engine/labels';
 
 describe('engine labels', () => {
   it('the engine filter always includes the managed label', () => {
     assert.deepEqual(labelFilterArgs({}), ['io.mastercopy.managed=true']);
-    assert.deepEqual(labelFilterArgs({ [LABEL_NAME]: 'shop', [LABEL_VERSION]: true }), ['io.mastercopy.name=shop', 'io.mastercopy.version', 'io.mastercopy.managed=true']);
+    assert.deepEqual(labelFilterArgs({ [LABEL_NAME]: 'shop', [LABEL_VERSION]: true }), [
+      'io.mastercopy.name=shop',
+      'io.mastercopy.version',
+      'io.mastercopy.managed=true',
+    ]);
   });
 
   it('a filter cannot weaken the managed label', () => {

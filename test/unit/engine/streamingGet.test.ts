@@ -11,7 +11,9 @@ import { resolveEngineHost } from '../../../src/core/engine/hostResolution';
 import { readBody, streamingGet, streamingTarget } from '../../../src/core/engine/streamingGet';
 
 /** A server on a fresh unix socket; `answer` gets each connection and the request's text. */
-async function serve(answer: (socket: Socket, request: string) => void): Promise<{ path: string; server: Server }> {
+async function serve(
+  answer: (socket: Socket, request: string) => void,
+): Promise<{ path: string; server: Server }> {
   const path = join(mkdtempSync(join(tmpdir(), 'mc-sget-')), 'engine.sock');
   const server = createServer((socket) => {
     let request = '';
@@ -41,17 +43,36 @@ describe('streamingGet (HTTP/1.0 streaming GET)', () => {
   });
 
   it('asks in HTTP/1.0 and gives the body whole, however the head and body are cut', async () => {
-    const body = Buffer.concat([Buffer.from([1, 0, 0, 0, 0, 0, 0, 3]), Buffer.from('hi\n'), Buffer.alloc(100_000, 0x61)]);
-    const answer = Buffer.concat([Buffer.from('HTTP/1.0 200 OK\r\nApi-Version: 1.41\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\n\r\n'), body]);
+    const body = Buffer.concat([
+      Buffer.from([1, 0, 0, 0, 0, 0, 0, 3]),
+      Buffer.from('hi\n'),
+      Buffer.alloc(100_000, 0x61),
+    ]);
+    const answer = Buffer.concat([
+      Buffer.from(
+        'HTTP/1.0 200 OK\r\nApi-Version: 1.41\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\n\r\n',
+      ),
+      body,
+    ]);
     let seen = '';
-    for (const cut of [1, 17, 60, answer.length - body.length - 2, answer.length - body.length + 5]) {
+    for (const cut of [
+      1,
+      17,
+      60,
+      answer.length - body.length - 2,
+      answer.length - body.length + 5,
+    ]) {
       const { path, server } = await serve((socket, request) => {
         seen = request;
         socket.write(answer.subarray(0, cut));
         setImmediate(() => socket.end(answer.subarray(cut)));
       });
       servers.push(server);
-      const r = await streamingGet({ socketPath: path }, '/containers/abc/logs?follow=true', new AbortController().signal);
+      const r = await streamingGet(
+        { socketPath: path },
+        '/containers/abc/logs?follow=true',
+        new AbortController().signal,
+      );
       assert.equal(r.status, 200);
       assert.equal(r.headers['api-version'], '1.41');
       assert.ok((await collect(r.body)).equals(body), `body intact when cut at ${cut}`);
@@ -60,28 +81,45 @@ describe('streamingGet (HTTP/1.0 streaming GET)', () => {
     assert.match(seen, /\r\nHost: docker\r\n/);
   });
 
-  it('gives an error status and its body (the engine\'s JSON message)', async () => {
-    const { path, server } = await serve((socket) => socket.end('HTTP/1.0 404 Not Found\r\nContent-Type: application/json\r\n\r\n{"message":"No such container: abc"}\n'));
+  it("gives an error status and its body (the engine's JSON message)", async () => {
+    const { path, server } = await serve((socket) =>
+      socket.end(
+        'HTTP/1.0 404 Not Found\r\nContent-Type: application/json\r\n\r\n{"message":"No such container: abc"}\n',
+      ),
+    );
     servers.push(server);
-    const r = await streamingGet({ socketPath: path }, '/containers/abc/logs', new AbortController().signal);
+    const r = await streamingGet(
+      { socketPath: path },
+      '/containers/abc/logs',
+      new AbortController().signal,
+    );
     assert.equal(r.status, 404);
     assert.deepEqual(JSON.parse(await readBody(r.body)), { message: 'No such container: abc' });
   });
 
   it('rejects as unreachable when nothing listens, or when the connection closes before an answer', async () => {
     const missing = join(mkdtempSync(join(tmpdir(), 'mc-sget-')), 'none.sock');
-    const e1 = await streamingGet({ socketPath: missing }, '/x', new AbortController().signal).catch((e: unknown) => e);
+    const e1 = await streamingGet(
+      { socketPath: missing },
+      '/x',
+      new AbortController().signal,
+    ).catch((e: unknown) => e);
     assert.equal(unreachableReason(e1), 'connect ENOENT');
     const { path, server } = await serve((socket) => socket.end());
     servers.push(server);
-    const e2 = await streamingGet({ socketPath: path }, '/x', new AbortController().signal).catch((e: unknown) => e);
+    const e2 = await streamingGet({ socketPath: path }, '/x', new AbortController().signal).catch(
+      (e: unknown) => e,
+    );
     assert.equal(unreachableReason(e2), 'read ECONNRESET');
   });
 
   it('rejects what is not HTTP', async () => {
     const { path, server } = await serve((socket) => socket.end('SSH-2.0-OpenSSH\r\n\r\n'));
     servers.push(server);
-    await assert.rejects(streamingGet({ socketPath: path }, '/x', new AbortController().signal), /is not HTTP/);
+    await assert.rejects(
+      streamingGet({ socketPath: path }, '/x', new AbortController().signal),
+      /is not HTTP/,
+    );
   });
 
   it('aborting before the answer rejects with an AbortError; after it, ends the body', async () => {
@@ -94,7 +132,9 @@ describe('streamingGet (HTTP/1.0 streaming GET)', () => {
     ac.abort();
     await assert.rejects(pending, (e: unknown) => isAbortError(e));
 
-    const { path: path2, server: server2 } = await serve((socket) => socket.write('HTTP/1.0 200 OK\r\n\r\nfirst bytes'));
+    const { path: path2, server: server2 } = await serve((socket) =>
+      socket.write('HTTP/1.0 200 OK\r\n\r\nfirst bytes'),
+    );
     servers.push(server2);
     const ac2 = new AbortController();
     const r = await streamingGet({ socketPath: path2 }, '/x', ac2.signal);
@@ -106,16 +146,44 @@ describe('streamingGet (HTTP/1.0 streaming GET)', () => {
   });
 
   it('is used for unix sockets and tcp (with TLS too, verifying as asked), not for ssh', () => {
-    assert.deepEqual(streamingTarget({ dockerodeOptions: { socketPath: '/var/run/docker.sock' } }), { socketPath: '/var/run/docker.sock' });
-    assert.deepEqual(streamingTarget({ dockerodeOptions: { host: '10.0.0.2', port: 2375, protocol: 'http' } }), { host: '10.0.0.2', port: 2375 });
-    assert.deepEqual(streamingTarget({ dockerodeOptions: { host: 'h', port: 2376, protocol: 'https', ca: 'CA', cert: 'C', key: 'K' }, tls: { verify: true } }), {
-      host: 'h',
-      port: 2376,
-      tls: { ca: 'CA', cert: 'C', key: 'K', rejectUnauthorized: true },
+    assert.deepEqual(
+      streamingTarget({ dockerodeOptions: { socketPath: '/var/run/docker.sock' } }),
+      { socketPath: '/var/run/docker.sock' },
+    );
+    assert.deepEqual(
+      streamingTarget({ dockerodeOptions: { host: '10.0.0.2', port: 2375, protocol: 'http' } }),
+      { host: '10.0.0.2', port: 2375 },
+    );
+    assert.deepEqual(
+      streamingTarget({
+        dockerodeOptions: {
+          host: 'h',
+          port: 2376,
+          protocol: 'https',
+          ca: 'CA',
+          cert: 'C',
+          key: 'K',
+        },
+        tls: { verify: true },
+      }),
+      {
+        host: 'h',
+        port: 2376,
+        tls: { ca: 'CA', cert: 'C', key: 'K', rejectUnauthorized: true },
+      },
+    );
+    const unverified = streamingTarget({
+      dockerodeOptions: { host: 'h', port: 2376, protocol: 'https' },
+      tls: { verify: false },
     });
-    const unverified = streamingTarget({ dockerodeOptions: { host: 'h', port: 2376, protocol: 'https' }, tls: { verify: false } });
-    assert.ok(unverified && 'tls' in unverified && unverified.tls?.rejectUnauthorized === false, 'DOCKER_TLS without verify: encrypted, not checked');
-    assert.equal(streamingTarget({ dockerodeOptions: { host: 'h', port: 22, protocol: 'ssh' } }), undefined);
+    assert.ok(
+      unverified && 'tls' in unverified && unverified.tls?.rejectUnauthorized === false,
+      'DOCKER_TLS without verify: encrypted, not checked',
+    );
+    assert.equal(
+      streamingTarget({ dockerodeOptions: { host: 'h', port: 22, protocol: 'ssh' } }),
+      undefined,
+    );
   });
 
   it('a server that chunks its answer anyway: the client asks again over HTTP/1.1 and gets the body decoded', async () => {
@@ -123,10 +191,19 @@ describe('streamingGet (HTTP/1.0 streaming GET)', () => {
     const requests: string[] = [];
     const { path, server } = await serve((socket, request) => {
       requests.push(request.split('\r\n')[0]);
-      socket.end(`HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\nTransfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`);
+      socket.end(
+        `HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\nTransfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`,
+      );
     });
     servers.push(server);
-    const client = createEngineClient(resolveEngineHost(`unix://${path}`, { env: {}, homeDir: '/nonexistent', readFile: () => undefined, exists: () => false }));
+    const client = createEngineClient(
+      resolveEngineHost(`unix://${path}`, {
+        env: {},
+        homeDir: '/nonexistent',
+        readFile: () => undefined,
+        exists: () => false,
+      }),
+    );
     const inspected = { id: 'c0ffee', labels: { 'io.mastercopy.managed': 'true' }, tty: true };
     const { stream } = await client.logs('c0ffee', { inspected }, new AbortController().signal);
     assert.equal((await collect(stream)).toString(), body);

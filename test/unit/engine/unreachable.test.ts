@@ -17,20 +17,36 @@ async function closedPort(): Promise<number> {
 }
 
 function clientFor(host: string) {
-  return createEngineClient(resolveEngineHost(host, { env: {}, homeDir: '/nonexistent', readFile: () => undefined, exists: () => false }));
+  return createEngineClient(
+    resolveEngineHost(host, {
+      env: {},
+      homeDir: '/nonexistent',
+      readFile: () => undefined,
+      exists: () => false,
+    }),
+  );
 }
 
 describe('unreachable engine endpoints', () => {
   it('ssh:// — ssh2 loads on first use, and a refused connection is "not reachable"', async () => {
     const port = await closedPort();
     const client = clientFor(`ssh://nobody@127.0.0.1:${port}`);
-    await assert.rejects(client.ping(), (e: unknown) => e instanceof EngineUnreachableError && e.message.includes(`ssh://nobody@127.0.0.1:${port}`) && /ECONNREFUSED/.test(e.message));
+    await assert.rejects(
+      client.ping(),
+      (e: unknown) =>
+        e instanceof EngineUnreachableError &&
+        e.message.includes(`ssh://nobody@127.0.0.1:${port}`) &&
+        /ECONNREFUSED/.test(e.message),
+    );
   });
 
   it('tcp:// — a log request on its own connection is "not reachable" too', async () => {
     const port = await closedPort();
     const client = clientFor(`tcp://127.0.0.1:${port}`);
     const inspected = { id: 'c0ffee', labels: { 'io.mastercopy.managed': 'true' }, tty: false };
-    await assert.rejects(client.logs('c0ffee', { inspected }, new AbortController().signal), (e: unknown) => e instanceof EngineUnreachableError && /ECONNREFUSED/.test(e.message));
+    await assert.rejects(
+      client.logs('c0ffee', { inspected }, new AbortController().signal),
+      (e: unknown) => e instanceof EngineUnreachableError && /ECONNREFUSED/.test(e.message),
+    );
   });
 });

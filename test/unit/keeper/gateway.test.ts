@@ -2,7 +2,12 @@
 // of 127/8 is loopback on Linux), each answering with its own name.
 import * as assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { Gateway, cutShort, type Backend, type BackendSource } from '../../../src/core/keeper/gateway';
+import {
+  Gateway,
+  cutShort,
+  type Backend,
+  type BackendSource,
+} from '../../../src/core/keeper/gateway';
 
 /** The copies' port, the same on every 127.0.0.x: a free one, taken when the first copy starts. */
 let PORT = 0;
@@ -91,7 +96,10 @@ describe('keeper gateway (loopback)', () => {
     const s2 = await open(port);
     const answers = [await ask(s1, 'x\n'), await ask(s2, 'y\n')];
     assert.deepEqual(answers.map((a) => a[0]).sort(), ['a', 'b']);
-    assert.deepEqual(source.backends.map((b) => b.open), [1, 1]);
+    assert.deepEqual(
+      source.backends.map((b) => b.open),
+      [1, 1],
+    );
     s1.destroy();
     s2.destroy();
     assert.equal(gateway.stats().served, 2);
@@ -169,13 +177,20 @@ describe('keeper gateway (loopback)', () => {
     // Round robin over equals starts with the first: the dying copy gets each request first.
     source.set([backend('dies', '127.0.0.5'), backend('ok', '127.0.0.6')]);
     const { port, gateway } = await start(source);
-    assert.equal(await request(port, 'GET /x HTTP/1.1\r\nHost: a\r\n\r\n'), 'HTTP/1.0 200 OK\r\n\r\nfrom-ok');
+    assert.equal(
+      await request(port, 'GET /x HTTP/1.1\r\nHost: a\r\n\r\n'),
+      'HTTP/1.0 200 OK\r\n\r\nfrom-ok',
+    );
     assert.equal(gateway.stats().replayed, 1);
     assert.deepEqual(source.refusedIds, ['dies']);
 
     source.refusedIds = [];
     source.set([backend('dies', '127.0.0.5'), backend('ok', '127.0.0.6')]);
-    assert.equal(await request(port, 'POST /pay HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}'), '', 'a POST is not sent twice: the client sees its copy fail');
+    assert.equal(
+      await request(port, 'POST /pay HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}'),
+      '',
+      'a POST is not sent twice: the client sees its copy fail',
+    );
     assert.equal(gateway.stats().replayed, 1);
   });
 
@@ -206,8 +221,14 @@ describe('keeper gateway (loopback)', () => {
     assert.equal(cutShort(b('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc')), false);
     assert.equal(cutShort(b('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabc')), true);
     assert.equal(cutShort(b('HTTP/1.1 200 OK\r\nContent-')), true);
-    assert.equal(cutShort(b('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n')), false);
-    assert.equal(cutShort(b('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n')), true);
+    assert.equal(
+      cutShort(b('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n')),
+      false,
+    );
+    assert.equal(
+      cutShort(b('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n')),
+      true,
+    );
     assert.equal(cutShort(b('HTTP/1.0 200 OK\r\n\r\nuntil the close')), false);
     assert.equal(cutShort(b('SSH-2.0-OpenSSH')), false);
   });

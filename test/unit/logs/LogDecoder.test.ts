@@ -2,9 +2,17 @@ import * as assert from 'node:assert/strict';
 import { LogDecoder, type DecodedLine } from '../../../src/core/logs/LogDecoder';
 import { frame, message, ts } from './frames';
 
-function decode(chunks: Buffer[], options: { multiplexed?: boolean; maxLineBytes?: number; accept?: (key: string) => boolean } = {}): DecodedLine[] {
+function decode(
+  chunks: Buffer[],
+  options: { multiplexed?: boolean; maxLineBytes?: number; accept?: (key: string) => boolean } = {},
+): DecodedLine[] {
   const lines: DecodedLine[] = [];
-  const d = new LogDecoder({ multiplexed: options.multiplexed ?? true, maxLineBytes: options.maxLineBytes, accept: options.accept, onLine: (l) => lines.push(l) });
+  const d = new LogDecoder({
+    multiplexed: options.multiplexed ?? true,
+    maxLineBytes: options.maxLineBytes,
+    accept: options.accept,
+    onLine: (l) => lines.push(l),
+  });
   for (const c of chunks) d.push(c);
   d.end();
   return lines;
@@ -40,15 +48,30 @@ describe('logs: LogDecoder', () => {
   ];
 
   it('demultiplexes frames split at every byte position, and byte by byte', () => {
-    for (const chunks of splits(body)) assert.deepEqual(decode(chunks), expected, `split into ${chunks.map((c) => c.length).join('+')}`);
+    for (const chunks of splits(body))
+      assert.deepEqual(
+        decode(chunks),
+        expected,
+        `split into ${chunks.map((c) => c.length).join('+')}`,
+      );
   });
 
   it('decodes UTF-8 characters split across chunks and across frames', () => {
     const text = 'añ€🚀z';
     const bytes = Buffer.from(text);
     // The same character cut between two frames of one message (the engine's 16 KiB cut can fall inside one).
-    const cutInside = Buffer.concat([frame('stdout', Buffer.concat([Buffer.from(`${ts(3)} `), bytes.subarray(0, 5)])), frame('stdout', Buffer.concat([Buffer.from(`${ts(3, 1)} `), bytes.subarray(5), Buffer.from('\n')]))]);
-    for (const chunks of splits(cutInside)) assert.deepEqual(decode(chunks).map((l) => l.text), [text]);
+    const cutInside = Buffer.concat([
+      frame('stdout', Buffer.concat([Buffer.from(`${ts(3)} `), bytes.subarray(0, 5)])),
+      frame(
+        'stdout',
+        Buffer.concat([Buffer.from(`${ts(3, 1)} `), bytes.subarray(5), Buffer.from('\n')]),
+      ),
+    ]);
+    for (const chunks of splits(cutInside))
+      assert.deepEqual(
+        decode(chunks).map((l) => l.text),
+        [text],
+      );
   });
 
   it('holds a partial line back until its end comes, and delivers it when the stream ends', () => {
@@ -76,16 +99,30 @@ describe('logs: LogDecoder', () => {
   it('cuts a line longer than the limit on a character boundary', () => {
     const long = '€'.repeat(10); // 30 bytes
     const lines = decode([message('stdout', ts(1), `${long}\n`)], { maxLineBytes: 8 });
-    assert.deepEqual(lines.map((l) => l.text), ['€€', '€€', '€€', '€€', '€€']);
+    assert.deepEqual(
+      lines.map((l) => l.text),
+      ['€€', '€€', '€€', '€€', '€€'],
+    );
     assert.ok(lines.every((l) => Buffer.byteLength(l.text) <= 8));
   });
 
   it('drops the messages `accept` refuses, whole', () => {
-    const chunks = [message('stdout', ts(1), 'old\n'), message('stderr', ts(2), 'older part '), message('stderr', ts(3), 'new\n'), message('stdout', ts(4), 'kept\n')];
-    assert.deepEqual(decode(chunks, { accept: (k) => k !== ts(1) && k !== ts(2) }).map((l) => l.text), ['new', 'kept']);
+    const chunks = [
+      message('stdout', ts(1), 'old\n'),
+      message('stderr', ts(2), 'older part '),
+      message('stderr', ts(3), 'new\n'),
+      message('stdout', ts(4), 'kept\n'),
+    ];
+    assert.deepEqual(
+      decode(chunks, { accept: (k) => k !== ts(1) && k !== ts(2) }).map((l) => l.text),
+      ['new', 'kept'],
+    );
   });
 
   it('keeps the text of a message without a timestamp', () => {
-    assert.deepEqual(decode([frame('stdout', 'no stamp here\n')]).map((l) => l.text), ['no stamp here']);
+    assert.deepEqual(
+      decode([frame('stdout', 'no stamp here\n')]).map((l) => l.text),
+      ['no stamp here'],
+    );
   });
 });

@@ -20,10 +20,22 @@ describe('logs: LogMerger', () => {
     const m = new LogMerger<Item>(100, () => now);
     m.addSource('a', 0, true);
     m.addSource('b', 1, true);
-    for (const [s, t, x] of [['a', 1, 'a1'], ['a', 3, 'a3'], ['a', 5, 'a5'], ['b', 2, 'b2'], ['b', 3, 'b3'], ['b', 6, 'b6']] as const) m.push(s, item(t, x));
+    for (const [s, t, x] of [
+      ['a', 1, 'a1'],
+      ['a', 3, 'a3'],
+      ['a', 5, 'a5'],
+      ['b', 2, 'b2'],
+      ['b', 3, 'b3'],
+      ['b', 6, 'b6'],
+    ] as const)
+      m.push(s, item(t, x));
     // a5 waits: b may still send something before it (b's queue ends at b6 though, so only b6 waits for a).
     assert.deepEqual(drain(m), ['a1', 'b2', 'a3', 'b3', 'a5']);
-    assert.equal(m.take(), undefined, 'b6 waits for a: a is open and quiet for less than the window');
+    assert.equal(
+      m.take(),
+      undefined,
+      'b6 waits for a: a is open and quiet for less than the window',
+    );
     assert.equal(m.wakeAt(), 100);
     now = 100;
     assert.deepEqual(drain(m), ['b6']);

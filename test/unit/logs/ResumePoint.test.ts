@@ -12,20 +12,29 @@ describe('logs: ResumePoint', () => {
     assert.equal(since, Math.floor(Date.parse(ts(2, 7)) / 1000));
     // The engine replays from that second: t1, t2, t2 again, then a third t2 and a t3 that are new.
     const replay = [ts(1, 5), ts(2, 7), ts(2, 7), ts(2, 7), ts(3)];
-    assert.deepEqual(replay.map((k) => p.accept(k)), [false, false, false, true, true]);
+    assert.deepEqual(
+      replay.map((k) => p.accept(k)),
+      [false, false, false, true, true],
+    );
   });
 
   it('keeps everything once past the resume point, even an earlier stamp (stdout and stderr are stored slightly out of order)', () => {
     const p = new ResumePoint();
     p.accept(ts(5));
     p.resume();
-    assert.deepEqual([ts(4), ts(5), ts(4, 9), ts(6)].map((k) => p.accept(k)), [false, false, true, true]);
+    assert.deepEqual(
+      [ts(4), ts(5), ts(4, 9), ts(6)].map((k) => p.accept(k)),
+      [false, false, true, true],
+    );
   });
 
   it('stops skipping when the resume point is gone from the log (rotated away)', () => {
     const p = new ResumePoint();
     p.accept(ts(5));
     p.resume();
-    assert.deepEqual([ts(7), ts(8)].map((k) => p.accept(k)), [true, true]);
+    assert.deepEqual(
+      [ts(7), ts(8)].map((k) => p.accept(k)),
+      [true, true],
+    );
   });
 });

@@ -19,6 +19,7 @@ describe('log filter', () => {
     assert.equal(f.filter('a'), true);
     assert.equal(f.filter('a'), true);
   });
-  it('says what is wrong with a bad regex', () => assert.throws(() => parseLogFilter('/(/'), /Not a valid regular expression/));
+  it('says what is wrong with a bad regex', () =>
+    assert.throws(() => parseLogFilter('/(/'), /Not a valid regular expression/));
   it('treats a lone slash as text', () => assert.equal(parseLogFilter('/')!.filter('a/b'), true));
 });

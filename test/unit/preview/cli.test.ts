@@ -5,15 +5,25 @@ import { Writable } from 'node:stream';
 import { main } from '../../../src/cli/main';
 import { fixtureFolder, removeFixtures } from '../build/fixture';
 
-const TEXT = 'mastercopy: 1\nname: demo\nversion: "1.0.0"\nfrom: busybox:stable\nfiles:\n  - { path: /srv/www, source: ./www }\nports: [8080]\ncopies: 2\n';
+const TEXT =
+  'mastercopy: 1\nname: demo\nversion: "1.0.0"\nfrom: busybox:stable\nfiles:\n  - { path: /srv/www, source: ./www }\nports: [8080]\ncopies: 2\n';
 
-async function run(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(
+  args: string[],
+  cwd: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const sink = (add: (s: string) => void) => new Writable({ write: (chunk, _enc, done) => (add(String(chunk)), done()) });
+  const sink = (add: (s: string) => void) =>
+    new Writable({ write: (chunk, _enc, done) => (add(String(chunk)), done()) });
   // No engine there: the plan must say engine-down and the command still succeed.
   const env = { DOCKER_HOST: 'unix:///nonexistent/mastercopy-test.sock', HOME: cwd };
-  const code = await main(args, { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)), env, cwd });
+  const code = await main(args, {
+    stdout: sink((s) => (stdout += s)),
+    stderr: sink((s) => (stderr += s)),
+    env,
+    cwd,
+  });
   return { code, stdout, stderr };
 }
 
@@ -39,8 +49,14 @@ describe('mastercopy preview (CLI)', () => {
     assert.match(r.stdout, /^FROM busybox:stable\n/);
     assert.match(r.stdout, /Build context: 2 files, /);
     assert.match(r.stdout, /^  files\/0\/index\.html\s+3 B  0644  files\[0\]$/m);
-    assert.match(r.stdout, /Plan: the engine is not reachable — Docker engine not reachable at unix:\/\/\/nonexistent\/mastercopy-test\.sock/);
-    assert.match(r.stdout, /^  Build     unknown \(engine not reachable\); this master copy's digest is [0-9a-f]{12}\.$/m);
+    assert.match(
+      r.stdout,
+      /Plan: the engine is not reachable — Docker engine not reachable at unix:\/\/\/nonexistent\/mastercopy-test\.sock/,
+    );
+    assert.match(
+      r.stdout,
+      /^  Build     unknown \(engine not reachable\); this master copy's digest is [0-9a-f]{12}\.$/m,
+    );
     assert.match(r.stdout, /^  Print ×2  unknown/m);
   });
 
@@ -51,11 +67,16 @@ describe('mastercopy preview (CLI)', () => {
     assert.equal(out.status, 'ok');
     assert.equal(out.tag, 'demo:1.0.0');
     assert.equal(out.dockerfile.source, 'generated');
-    assert.deepEqual(out.context.map((e: { path: string }) => e.path), ['Dockerfile', 'files', 'files/0', 'files/0/index.html']);
+    assert.deepEqual(
+      out.context.map((e: { path: string }) => e.path),
+      ['Dockerfile', 'files', 'files/0', 'files/0/index.html'],
+    );
     assert.equal(out.plan.build.state, 'engine-down');
     assert.equal(out.plan.build.digest, out.digest);
     assert.equal(out.plan.engine.reachable, false);
-    const plain = JSON.parse((await run(['preview', '--json', 'demo.mastercopy.yaml'], folder)).stdout);
+    const plain = JSON.parse(
+      (await run(['preview', '--json', 'demo.mastercopy.yaml'], folder)).stdout,
+    );
     assert.equal(plain.plan, undefined, 'no plan without --plan');
   });
 
@@ -68,7 +89,10 @@ describe('mastercopy preview (CLI)', () => {
     assert.equal(j.code, 1);
     const out = JSON.parse(j.stdout);
     assert.equal(out.status, 'invalid');
-    assert.deepEqual([out.problems[0].line, out.problems[0].column, out.problems[0].severity], [8, 9, 'error']);
+    assert.deepEqual(
+      [out.problems[0].line, out.problems[0].column, out.problems[0].severity],
+      [8, 9, 'error'],
+    );
   });
 
   it('usage errors: no file, two files, a missing file', async () => {

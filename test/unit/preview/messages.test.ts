@@ -1,14 +1,36 @@
 import * as assert from 'node:assert/strict';
-import { MAX_OFFSET, parseWebviewMessage, parsePreviewState } from '../../../src/core/preview/messages';
+import {
+  MAX_OFFSET,
+  parseWebviewMessage,
+  parsePreviewState,
+} from '../../../src/core/preview/messages';
 
 describe('preview webview messages', () => {
   it('accepts exactly the known shapes', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { type: 'ready' });
-    for (const command of ['build', 'print', 'tailLogs', 'promote']) assert.deepEqual(parseWebviewMessage({ type: 'command', command }), { type: 'command', command });
-    assert.deepEqual(parseWebviewMessage({ type: 'rollback', seq: 3 }), { type: 'rollback', seq: 3 });
-    assert.deepEqual(parseWebviewMessage({ type: 'reveal', start: 3, end: 9 }), { type: 'reveal', start: 3, end: 9 });
-    assert.deepEqual(parseWebviewMessage({ type: 'reveal', start: 0, end: 0 }), { type: 'reveal', start: 0, end: 0 });
-    assert.deepEqual(parseWebviewMessage(JSON.parse('{"type":"command","command":"print"}')), { type: 'command', command: 'print' });
+    for (const command of ['build', 'print', 'tailLogs', 'promote'])
+      assert.deepEqual(parseWebviewMessage({ type: 'command', command }), {
+        type: 'command',
+        command,
+      });
+    assert.deepEqual(parseWebviewMessage({ type: 'rollback', seq: 3 }), {
+      type: 'rollback',
+      seq: 3,
+    });
+    assert.deepEqual(parseWebviewMessage({ type: 'reveal', start: 3, end: 9 }), {
+      type: 'reveal',
+      start: 3,
+      end: 9,
+    });
+    assert.deepEqual(parseWebviewMessage({ type: 'reveal', start: 0, end: 0 }), {
+      type: 'reveal',
+      start: 0,
+      end: 0,
+    });
+    assert.deepEqual(parseWebviewMessage(JSON.parse('{"type":"command","command":"print"}')), {
+      type: 'command',
+      command: 'print',
+    });
   });
 
   it('returns a fresh object, not the one it was given', () => {
@@ -17,7 +39,21 @@ describe('preview webview messages', () => {
   });
 
   it('refuses anything that is not a plain object', () => {
-    for (const m of [undefined, null, 'ready', 42, true, [], ['ready'], new Date(), new (class { type = 'ready'; })(), () => 'ready', new Map([['type', 'ready']])]) {
+    for (const m of [
+      undefined,
+      null,
+      'ready',
+      42,
+      true,
+      [],
+      ['ready'],
+      new Date(),
+      new (class {
+        type = 'ready';
+      })(),
+      () => 'ready',
+      new Map([['type', 'ready']]),
+    ]) {
       assert.equal(parseWebviewMessage(m), undefined, String(m));
     }
   });
@@ -42,18 +78,40 @@ describe('preview webview messages', () => {
   });
 
   it('a rollback names its ledger record by a whole number, and nothing else', () => {
-    for (const seq of [0, -1, 1.5, NaN, Infinity, 2 ** 31, '3', [3], { valueOf: () => 3 }, null, undefined]) {
+    for (const seq of [
+      0,
+      -1,
+      1.5,
+      NaN,
+      Infinity,
+      2 ** 31,
+      '3',
+      [3],
+      { valueOf: () => 3 },
+      null,
+      undefined,
+    ]) {
       assert.equal(parseWebviewMessage({ type: 'rollback', seq }), undefined, String(seq));
     }
     assert.equal(parseWebviewMessage({ type: 'rollback' }), undefined);
-    assert.equal(parseWebviewMessage({ type: 'rollback', seq: 3, name: 'other-master-copy' }), undefined, 'the page never names the master copy');
+    assert.equal(
+      parseWebviewMessage({ type: 'rollback', seq: 3, name: 'other-master-copy' }),
+      undefined,
+      'the page never names the master copy',
+    );
     assert.equal(parseWebviewMessage({ type: 'rollback', seq: 3, version: '0.1.0' }), undefined);
   });
 
   it('refuses extra properties', () => {
     assert.equal(parseWebviewMessage({ type: 'ready', x: 1 }), undefined);
-    assert.equal(parseWebviewMessage({ type: 'command', command: 'build', args: ['--host', 'tcp://evil'] }), undefined);
-    assert.equal(parseWebviewMessage({ type: 'reveal', start: 1, end: 2, file: '/etc/passwd' }), undefined);
+    assert.equal(
+      parseWebviewMessage({ type: 'command', command: 'build', args: ['--host', 'tcp://evil'] }),
+      undefined,
+    );
+    assert.equal(
+      parseWebviewMessage({ type: 'reveal', start: 1, end: 2, file: '/etc/passwd' }),
+      undefined,
+    );
   });
 
   it('refuses offsets that are not small whole numbers in order', () => {
@@ -72,24 +130,52 @@ describe('preview webview messages', () => {
       [5, 4],
       [0n, 1],
     ] as unknown[][]) {
-      assert.equal(parseWebviewMessage({ type: 'reveal', start, end }), undefined, `${String(start)}, ${String(end)}`);
+      assert.equal(
+        parseWebviewMessage({ type: 'reveal', start, end }),
+        undefined,
+        `${String(start)}, ${String(end)}`,
+      );
     }
-    assert.deepEqual(parseWebviewMessage({ type: 'reveal', start: 0, end: MAX_OFFSET }), { type: 'reveal', start: 0, end: MAX_OFFSET });
+    assert.deepEqual(parseWebviewMessage({ type: 'reveal', start: 0, end: MAX_OFFSET }), {
+      type: 'reveal',
+      start: 0,
+      end: MAX_OFFSET,
+    });
   });
 
   it('refuses a reveal beyond the text when its length is given', () => {
-    assert.deepEqual(parseWebviewMessage({ type: 'reveal', start: 0, end: 10 }, { textLength: 10 }), { type: 'reveal', start: 0, end: 10 });
-    assert.equal(parseWebviewMessage({ type: 'reveal', start: 0, end: 11 }, { textLength: 10 }), undefined);
+    assert.deepEqual(
+      parseWebviewMessage({ type: 'reveal', start: 0, end: 10 }, { textLength: 10 }),
+      { type: 'reveal', start: 0, end: 10 },
+    );
+    assert.equal(
+      parseWebviewMessage({ type: 'reveal', start: 0, end: 11 }, { textLength: 10 }),
+      undefined,
+    );
   });
 
   it('refuses prototype pollution attempts and inherited or computed properties, without calling getters', () => {
-    assert.equal(parseWebviewMessage(JSON.parse('{"type":"ready","__proto__":{"polluted":true}}')), undefined);
+    assert.equal(
+      parseWebviewMessage(JSON.parse('{"type":"ready","__proto__":{"polluted":true}}')),
+      undefined,
+    );
     assert.equal(parseWebviewMessage(JSON.parse('{"__proto__":{"type":"ready"}}')), undefined);
-    assert.equal(parseWebviewMessage({ type: 'ready', constructor: { prototype: { polluted: true } } }), undefined);
-    assert.equal(parseWebviewMessage(Object.create({ type: 'ready' })), undefined, 'inherited type');
+    assert.equal(
+      parseWebviewMessage({ type: 'ready', constructor: { prototype: { polluted: true } } }),
+      undefined,
+    );
+    assert.equal(
+      parseWebviewMessage(Object.create({ type: 'ready' })),
+      undefined,
+      'inherited type',
+    );
     const inherits = Object.create({ polluted: true });
     inherits.type = 'ready';
-    assert.equal(parseWebviewMessage(inherits), undefined, 'a prototype other than Object.prototype');
+    assert.equal(
+      parseWebviewMessage(inherits),
+      undefined,
+      'a prototype other than Object.prototype',
+    );
     let called = false;
     const getter = Object.defineProperty({}, 'type', {
       enumerable: true,
@@ -114,15 +200,34 @@ describe('preview webview messages', () => {
   });
 
   describe('the page state a restored panel is handed', () => {
-    it('takes the master copy\'s URI and the scroll position', () => {
-      assert.deepEqual(parsePreviewState({ source: 'file:///w/a.mastercopy.yaml', scrollY: 120 }), { source: 'file:///w/a.mastercopy.yaml', scrollY: 120 });
-      assert.deepEqual(parsePreviewState({ source: 'file:///w/a.mastercopy.yaml' }), { source: 'file:///w/a.mastercopy.yaml' });
+    it("takes the master copy's URI and the scroll position", () => {
+      assert.deepEqual(parsePreviewState({ source: 'file:///w/a.mastercopy.yaml', scrollY: 120 }), {
+        source: 'file:///w/a.mastercopy.yaml',
+        scrollY: 120,
+      });
+      assert.deepEqual(parsePreviewState({ source: 'file:///w/a.mastercopy.yaml' }), {
+        source: 'file:///w/a.mastercopy.yaml',
+      });
       // A bad scroll position is dropped, not the state.
-      assert.deepEqual(parsePreviewState({ source: 'file:///w/a.mastercopy.yaml', scrollY: -1 }), { source: 'file:///w/a.mastercopy.yaml' });
+      assert.deepEqual(parsePreviewState({ source: 'file:///w/a.mastercopy.yaml', scrollY: -1 }), {
+        source: 'file:///w/a.mastercopy.yaml',
+      });
     });
 
     it('refuses states without a usable source, or with anything else in them', () => {
-      for (const state of [undefined, null, 'file:///w/a.mastercopy.yaml', {}, { scrollY: 3 }, { source: '' }, { source: 42 }, { source: 'file:///a\nb' }, { source: 'x'.repeat(5000) }, { source: 'file:///a', extra: 1 }, Object.create({ source: 'file:///a' })]) {
+      for (const state of [
+        undefined,
+        null,
+        'file:///w/a.mastercopy.yaml',
+        {},
+        { scrollY: 3 },
+        { source: '' },
+        { source: 42 },
+        { source: 'file:///a\nb' },
+        { source: 'x'.repeat(5000) },
+        { source: 'file:///a', extra: 1 },
+        Object.create({ source: 'file:///a' }),
+      ]) {
         assert.equal(parsePreviewState(state), undefined, JSON.stringify(state));
       }
     });

@@ -1,12 +1,30 @@
 import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { nodeBuildFileSystem } from '../../../src/core/build/buildFileSystem';
-import { LABEL_COPY, LABEL_DIGEST, LABEL_MANAGED, LABEL_NAME, LABEL_VERSION } from '../../../src/core/engine/labels';
+import {
+  LABEL_COPY,
+  LABEL_DIGEST,
+  LABEL_MANAGED,
+  LABEL_NAME,
+  LABEL_VERSION,
+} from '../../../src/core/engine/labels';
 import { nodeFileAccess } from '../../../src/core/mastercopy/fileAccess';
-import { appendRecord, lockVolumeName, LABEL_LOCK, ROLE_LOCK, type LedgerRecord } from '../../../src/core/deploy/ledger';
+import {
+  appendRecord,
+  lockVolumeName,
+  LABEL_LOCK,
+  ROLE_LOCK,
+  type LedgerRecord,
+} from '../../../src/core/deploy/ledger';
 import { LABEL_ROLE } from '../../../src/core/engine/labels';
 import type { MasterCopy } from '../../../src/core/mastercopy/model';
-import { loadPreviewState, previewModel, promoteViewOf, tokenizeDockerfileLine, type PreviewModel } from '../../../src/core/preview/model';
+import {
+  loadPreviewState,
+  previewModel,
+  promoteViewOf,
+  tokenizeDockerfileLine,
+  type PreviewModel,
+} from '../../../src/core/preview/model';
 import type { PreviewPlan } from '../../../src/core/preview/plan';
 import { fixtureFolder, removeFixtures } from '../build/fixture';
 import { FakeEngine } from '../copies/fakeEngine';
@@ -44,13 +62,26 @@ describe('preview model', () => {
   let folder: string;
   let path: string;
   before(() => {
-    folder = fixtureFolder({ 'www/index.html': '<h1>hello</h1>\n', 'www/health': 'ok\n', 'api-key': SECRET_VALUE, 'own/Dockerfile': '# mine\nFROM busybox:stable\nRUN echo "hi $HOME"\n' });
+    folder = fixtureFolder({
+      'www/index.html': '<h1>hello</h1>\n',
+      'www/health': 'ok\n',
+      'api-key': SECRET_VALUE,
+      'own/Dockerfile': '# mine\nFROM busybox:stable\nRUN echo "hi $HOME"\n',
+    });
     path = join(folder, 'demo.mastercopy.yaml');
   });
   after(removeFixtures);
 
-  async function model(text: string, previous?: PreviewModel, engine?: FakeEngine): Promise<PreviewModel> {
-    const state = await loadPreviewState(text, path, { engine, fs: nodeBuildFileSystem, files: nodeFileAccess });
+  async function model(
+    text: string,
+    previous?: PreviewModel,
+    engine?: FakeEngine,
+  ): Promise<PreviewModel> {
+    const state = await loadPreviewState(text, path, {
+      engine,
+      fs: nodeBuildFileSystem,
+      files: nodeFileAccess,
+    });
     return previewModel(text, path, state, previous);
   }
 
@@ -69,7 +100,15 @@ describe('preview model', () => {
       health: { kind: 'http', text: 'GET :8080/health', timing: 'every 2s, 3 retries' },
       copies: 2,
       command: '/bin/httpd -f -p 8080',
-      hardening: { readOnly: true, tmpfs: ['/tmp'], capDrop: ['ALL'], capAdd: ['NET_BIND_SERVICE'], noNewPrivileges: true, memory: '64m', restart: 'no' },
+      hardening: {
+        readOnly: true,
+        tmpfs: ['/tmp'],
+        capDrop: ['ALL'],
+        capAdd: ['NET_BIND_SERVICE'],
+        noNewPrivileges: true,
+        memory: '64m',
+        restart: 'no',
+      },
       volumes: [{ name: 'data', path: '/data', readOnly: false }],
       secrets: [
         { name: 'DB_PASSWORD', from: 'env' },
@@ -79,7 +118,10 @@ describe('preview model', () => {
     assert.equal(m.dockerfile?.source, 'generated');
     assert.match(m.dockerfile?.text ?? '', /^FROM busybox:stable\n/);
     const first = m.dockerfile!.lines[0];
-    assert.deepEqual(first.tokens, [{ kind: 'instruction', text: 'FROM' }, { kind: 'text', text: ' busybox:stable' }]);
+    assert.deepEqual(first.tokens, [
+      { kind: 'instruction', text: 'FROM' },
+      { kind: 'text', text: ' busybox:stable' },
+    ]);
     assert.equal(first.origin, 'from');
     assert.equal(VALID.slice(first.range!.start, first.range!.end), 'busybox:stable');
     const copyLine = m.dockerfile!.lines.find((l) => l.origin === 'files[1]');
@@ -100,7 +142,11 @@ describe('preview model', () => {
     assert.equal(m.engine.reachable, false);
     assert.deepEqual(m.problems, []);
     assert.equal(m.actions.build.enabled, false);
-    assert.equal(m.actions.promote, undefined, 'no engine: nothing known of what serves, no promote to offer');
+    assert.equal(
+      m.actions.promote,
+      undefined,
+      'no engine: nothing known of what serves, no promote to offer',
+    );
     assert.equal(m.promote, undefined);
     assert.equal(m.history, undefined);
   });
@@ -118,18 +164,38 @@ describe('preview model', () => {
 
   it('with an engine: plan, copies (of this master copy only) and enabled actions', async () => {
     const engine = new FakeEngine();
-    const labels = (name: string, version: string, index: number) => ({ [LABEL_MANAGED]: 'true', [LABEL_NAME]: name, [LABEL_VERSION]: version, [LABEL_COPY]: String(index), [LABEL_DIGEST]: 'sha256:x' });
-    for (const [name, version, index] of [['demo', '0.9.0', 0], ['demo', '0.9.0', 1], ['other', '1.0.0', 0]] as const) {
+    const labels = (name: string, version: string, index: number) => ({
+      [LABEL_MANAGED]: 'true',
+      [LABEL_NAME]: name,
+      [LABEL_VERSION]: version,
+      [LABEL_COPY]: String(index),
+      [LABEL_DIGEST]: 'sha256:x',
+    });
+    for (const [name, version, index] of [
+      ['demo', '0.9.0', 0],
+      ['demo', '0.9.0', 1],
+      ['other', '1.0.0', 0],
+    ] as const) {
       const id = `${name}${version}${index}`.padEnd(64, '0');
-      engine.containers.set(id, { id, spec: { image: `${name}:${version}`, labels: labels(name, version, index) }, labels: labels(name, version, index), running: true, health: 'healthy', hostPorts: [] });
+      engine.containers.set(id, {
+        id,
+        spec: { image: `${name}:${version}`, labels: labels(name, version, index) },
+        labels: labels(name, version, index),
+        running: true,
+        health: 'healthy',
+        hostPorts: [],
+      });
     }
     const m = await model(VALID, undefined, engine);
     assert.equal(m.engine.reachable, true);
     assert.equal(m.plan?.build.state, 'would-build');
-    assert.deepEqual(m.copies?.map((c) => [c.version, c.index, c.state, c.health, c.current]), [
-      ['0.9.0', 0, 'running', 'healthy', false],
-      ['0.9.0', 1, 'running', 'healthy', false],
-    ]);
+    assert.deepEqual(
+      m.copies?.map((c) => [c.version, c.index, c.state, c.health, c.current]),
+      [
+        ['0.9.0', 0, 'running', 'healthy', false],
+        ['0.9.0', 1, 'running', 'healthy', false],
+      ],
+    );
     assert.equal(m.plan?.promote.state, 'would-promote');
     assert.deepEqual(m.plan?.promote.wouldDispose, [{ version: '0.9.0', count: 2 }]);
     assert.equal(m.actions.build.enabled, true);
@@ -139,33 +205,91 @@ describe('preview model', () => {
 
   it('with a ledger: what a promote would do now (from the active version, as many copies as it has) and the history, newest first', async () => {
     const engine = new FakeEngine();
-    const labels = (version: string, index: number) => ({ [LABEL_MANAGED]: 'true', [LABEL_NAME]: 'demo', [LABEL_VERSION]: version, [LABEL_COPY]: String(index), [LABEL_DIGEST]: 'sha256:x' });
+    const labels = (version: string, index: number) => ({
+      [LABEL_MANAGED]: 'true',
+      [LABEL_NAME]: 'demo',
+      [LABEL_VERSION]: version,
+      [LABEL_COPY]: String(index),
+      [LABEL_DIGEST]: 'sha256:x',
+    });
     for (const index of [0, 1, 2]) {
       const id = `demo090${index}`.padEnd(64, '0');
-      engine.containers.set(id, { id, spec: { image: 'demo:0.9.0', labels: labels('0.9.0', index) }, labels: labels('0.9.0', index), running: true, health: 'healthy', hostPorts: [] });
+      engine.containers.set(id, {
+        id,
+        spec: { image: 'demo:0.9.0', labels: labels('0.9.0', index) },
+        labels: labels('0.9.0', index),
+        running: true,
+        health: 'healthy',
+        hostPorts: [],
+      });
     }
-    const rec = (version: string, outcome: LedgerRecord['outcome'], replaced: string | null = null): Omit<LedgerRecord, 'seq'> => ({
-      action: 'promote', version, imageId: `sha256:${'9'.repeat(64)}`, digest: 'sha256:d', outcome, at: '2026-12-01T10:00:00.000Z', by: { user: 'ann', host: 'box' }, git: { commit: 'f'.repeat(40), dirty: false }, replaced, copies: 3, folder: null, gateway: null,
+    const rec = (
+      version: string,
+      outcome: LedgerRecord['outcome'],
+      replaced: string | null = null,
+    ): Omit<LedgerRecord, 'seq'> => ({
+      action: 'promote',
+      version,
+      imageId: `sha256:${'9'.repeat(64)}`,
+      digest: 'sha256:d',
+      outcome,
+      at: '2026-12-01T10:00:00.000Z',
+      by: { user: 'ann', host: 'box' },
+      git: { commit: 'f'.repeat(40), dirty: false },
+      replaced,
+      copies: 3,
+      folder: null,
+      gateway: null,
     });
     await appendRecord(engine, 'demo', rec('0.8.0', 'promoted'));
     await appendRecord(engine, 'demo', rec('0.9.0', 'promoted', '0.8.0'));
     await appendRecord(engine, 'demo', rec('1.0.0', 'failed'));
     const m = await model(VALID, undefined, engine);
-    assert.deepEqual(m.promote, { state: 'would-promote', from: '0.9.0', to: '1.0.0', copies: 3, wouldDispose: [{ version: '0.9.0', count: 3 }] });
+    assert.deepEqual(m.promote, {
+      state: 'would-promote',
+      from: '0.9.0',
+      to: '1.0.0',
+      copies: 3,
+      wouldDispose: [{ version: '0.9.0', count: 3 }],
+    });
     assert.equal(m.actions.promote?.enabled, true);
     assert.match(m.actions.promote!.title, /print 3 copies of 1\.0\.0 beside 0\.9\.0/);
-    assert.deepEqual(m.history?.map((e) => [e.seq, e.version, e.outcome, e.active, e.canRollBack]), [
-      [3, '1.0.0', 'failed', false, false],
-      [2, '0.9.0', 'promoted', true, false],
-      [1, '0.8.0', 'promoted', false, true],
-    ]);
+    assert.deepEqual(
+      m.history?.map((e) => [e.seq, e.version, e.outcome, e.active, e.canRollBack]),
+      [
+        [3, '1.0.0', 'failed', false, false],
+        [2, '0.9.0', 'promoted', true, false],
+        [1, '0.8.0', 'promoted', false, true],
+      ],
+    );
     assert.deepEqual(JSON.parse(JSON.stringify(m)), m, 'still JSON as it is');
 
     // Somebody deploys now: no Promote, and it says who.
-    engine.volumes.push({ name: lockVolumeName('demo'), driver: 'local', labels: { [LABEL_MANAGED]: 'true', [LABEL_NAME]: 'demo', [LABEL_ROLE]: ROLE_LOCK, [LABEL_LOCK]: JSON.stringify({ user: 'bob', host: 'laptop', pid: 9, since: '2026-12-01T10:05:00.000Z', action: 'promote', version: '0.9.1' }) } });
+    engine.volumes.push({
+      name: lockVolumeName('demo'),
+      driver: 'local',
+      labels: {
+        [LABEL_MANAGED]: 'true',
+        [LABEL_NAME]: 'demo',
+        [LABEL_ROLE]: ROLE_LOCK,
+        [LABEL_LOCK]: JSON.stringify({
+          user: 'bob',
+          host: 'laptop',
+          pid: 9,
+          since: '2026-12-01T10:05:00.000Z',
+          action: 'promote',
+          version: '0.9.1',
+        }),
+      },
+    });
     const locked = await model(VALID, undefined, engine);
     assert.equal(locked.promote?.state, 'locked');
-    assert.deepEqual(locked.promote?.lock, { by: 'bob@laptop', action: 'promote', version: '0.9.1', since: '2026-12-01T10:05:00.000Z' });
+    assert.deepEqual(locked.promote?.lock, {
+      by: 'bob@laptop',
+      action: 'promote',
+      version: '0.9.1',
+      since: '2026-12-01T10:05:00.000Z',
+    });
     assert.equal(locked.actions.promote?.enabled, false);
     assert.match(locked.actions.promote!.title, /by bob@laptop runs now/);
 
@@ -176,34 +300,152 @@ describe('preview model', () => {
   });
 
   it('promoteViewOf: first, already active (leftovers or not), refused, the endpoint that moves', () => {
-    const mc = { mastercopy: 1, name: 'demo', version: '2.0.0', copies: 2, gateway: { port: 18080, target: 8080 } } as unknown as MasterCopy;
-    const plan = (running: [string, number][], build: PreviewPlan['build']['state'] = 'up-to-date') =>
-      ({ build: { state: build }, print: { running: running.map(([version, count]) => ({ version, count, running: count, healthy: count })) } }) as unknown as PreviewPlan;
-    const served = (version: string): LedgerRecord => ({ seq: 1, action: 'promote', version, imageId: 'sha256:i', digest: 'sha256:d', outcome: 'promoted', at: '', by: { user: 'a', host: 'b' }, git: null, replaced: null, copies: 1, folder: null, gateway: null });
-    assert.deepEqual(promoteViewOf(mc, plan([]), { ledger: [] }), { state: 'first', to: '2.0.0', copies: 2, wouldDispose: [], endpoint: { url: 'http://127.0.0.1:18080/', running: false } });
-    const active = promoteViewOf(mc, plan([['2.0.0', 2]]), { ledger: [served('2.0.0')], keeper: { running: true, address: '127.0.0.1', port: 18080 } });
+    const mc = {
+      mastercopy: 1,
+      name: 'demo',
+      version: '2.0.0',
+      copies: 2,
+      gateway: { port: 18080, target: 8080 },
+    } as unknown as MasterCopy;
+    const plan = (
+      running: [string, number][],
+      build: PreviewPlan['build']['state'] = 'up-to-date',
+    ) =>
+      ({
+        build: { state: build },
+        print: {
+          running: running.map(([version, count]) => ({
+            version,
+            count,
+            running: count,
+            healthy: count,
+          })),
+        },
+      }) as unknown as PreviewPlan;
+    const served = (version: string): LedgerRecord => ({
+      seq: 1,
+      action: 'promote',
+      version,
+      imageId: 'sha256:i',
+      digest: 'sha256:d',
+      outcome: 'promoted',
+      at: '',
+      by: { user: 'a', host: 'b' },
+      git: null,
+      replaced: null,
+      copies: 1,
+      folder: null,
+      gateway: null,
+    });
+    assert.deepEqual(promoteViewOf(mc, plan([]), { ledger: [] }), {
+      state: 'first',
+      to: '2.0.0',
+      copies: 2,
+      wouldDispose: [],
+      endpoint: { url: 'http://127.0.0.1:18080/', running: false },
+    });
+    const active = promoteViewOf(mc, plan([['2.0.0', 2]]), {
+      ledger: [served('2.0.0')],
+      keeper: { running: true, address: '127.0.0.1', port: 18080 },
+    });
     assert.equal(active.state, 'already-active');
     assert.deepEqual(active.endpoint, { url: 'http://127.0.0.1:18080/', running: true });
-    const leftovers = promoteViewOf(mc, plan([['1.0.0', 1], ['2.0.0', 2]]), { ledger: [served('2.0.0')] });
+    const leftovers = promoteViewOf(
+      mc,
+      plan([
+        ['1.0.0', 1],
+        ['2.0.0', 2],
+      ]),
+      { ledger: [served('2.0.0')] },
+    );
     assert.equal(leftovers.state, 'already-active');
     assert.deepEqual(leftovers.wouldDispose, [{ version: '1.0.0', count: 1 }]);
     // Active, but its copies are gone: promoting prints them again.
     assert.equal(promoteViewOf(mc, plan([]), { ledger: [served('2.0.0')] }).state, 'would-promote');
-    assert.equal(promoteViewOf(mc, plan([['1.0.0', 4]], 'refused'), { ledger: [served('1.0.0')] }).state, 'refused');
+    assert.equal(
+      promoteViewOf(mc, plan([['1.0.0', 4]], 'refused'), { ledger: [served('1.0.0')] }).state,
+      'refused',
+    );
     // As many green copies as blue has.
     assert.equal(promoteViewOf(mc, plan([['1.0.0', 4]]), { ledger: [served('1.0.0')] }).copies, 4);
-    assert.equal(promoteViewOf({ ...mc, gateway: undefined } as MasterCopy, plan([]), { ledger: [] }).endpoint, undefined, 'no gateway: no endpoint to move');
+    assert.equal(
+      promoteViewOf({ ...mc, gateway: undefined } as MasterCopy, plan([]), { ledger: [] }).endpoint,
+      undefined,
+      'no gateway: no endpoint to move',
+    );
   });
 
   it('promoteViewOf with autoscale: green within min and max, and the count the keeper keeps with its last decision', () => {
-    const mc = { mastercopy: 1, name: 'demo', version: '2.0.0', copies: 2, gateway: { port: 18080, target: 8080 }, autoscale: { min: 2, max: 3, inflight: 10 } } as unknown as MasterCopy;
-    const plan = (running: [string, number][]) => ({ build: { state: 'up-to-date' }, print: { running: running.map(([version, count]) => ({ version, count, running: count, healthy: count })) } }) as unknown as PreviewPlan;
-    const served: LedgerRecord = { seq: 1, action: 'promote', version: '1.0.0', imageId: 'sha256:i', digest: 'sha256:d', outcome: 'promoted', at: '', by: { user: 'a', host: 'b' }, git: null, replaced: null, copies: 1, folder: null, gateway: null };
-    const desired = new Map([['1.0.0', { seq: 3, version: '1.0.0', count: 5, at: '2026-12-01T14:03:00.000Z', by: 'autoscale', reason: '4 → 5: 48 open connections over 4 copies, target 10' }]]);
-    const v = promoteViewOf(mc, plan([['1.0.0', 5]]), { ledger: [served], keeper: { running: true }, desired });
+    const mc = {
+      mastercopy: 1,
+      name: 'demo',
+      version: '2.0.0',
+      copies: 2,
+      gateway: { port: 18080, target: 8080 },
+      autoscale: { min: 2, max: 3, inflight: 10 },
+    } as unknown as MasterCopy;
+    const plan = (running: [string, number][]) =>
+      ({
+        build: { state: 'up-to-date' },
+        print: {
+          running: running.map(([version, count]) => ({
+            version,
+            count,
+            running: count,
+            healthy: count,
+          })),
+        },
+      }) as unknown as PreviewPlan;
+    const served: LedgerRecord = {
+      seq: 1,
+      action: 'promote',
+      version: '1.0.0',
+      imageId: 'sha256:i',
+      digest: 'sha256:d',
+      outcome: 'promoted',
+      at: '',
+      by: { user: 'a', host: 'b' },
+      git: null,
+      replaced: null,
+      copies: 1,
+      folder: null,
+      gateway: null,
+    };
+    const desired = new Map([
+      [
+        '1.0.0',
+        {
+          seq: 3,
+          version: '1.0.0',
+          count: 5,
+          at: '2026-12-01T14:03:00.000Z',
+          by: 'autoscale',
+          reason: '4 → 5: 48 open connections over 4 copies, target 10',
+        },
+      ],
+    ]);
+    const v = promoteViewOf(mc, plan([['1.0.0', 5]]), {
+      ledger: [served],
+      keeper: { running: true },
+      desired,
+    });
     assert.equal(v.copies, 3, 'blue has 5: green starts at max');
-    assert.deepEqual(v.kept, { version: '1.0.0', count: 5, by: 'autoscale', at: '2026-12-01T14:03:00.000Z', reason: '4 → 5: 48 open connections over 4 copies, target 10' });
-    assert.equal(promoteViewOf(mc, plan([['1.0.0', 1]]), { ledger: [served], keeper: { running: false }, desired }).kept, undefined, 'no keeper running: nobody keeps it');
+    assert.deepEqual(v.kept, {
+      version: '1.0.0',
+      count: 5,
+      by: 'autoscale',
+      at: '2026-12-01T14:03:00.000Z',
+      reason: '4 → 5: 48 open connections over 4 copies, target 10',
+    });
+    assert.equal(
+      promoteViewOf(mc, plan([['1.0.0', 1]]), {
+        ledger: [served],
+        keeper: { running: false },
+        desired,
+      }).kept,
+      undefined,
+      'no keeper running: nobody keeps it',
+    );
     assert.equal(promoteViewOf(mc, plan([]), { ledger: [] }).copies, 2);
   });
 
@@ -217,13 +459,19 @@ describe('preview model', () => {
     assert.equal(m.dockerfile?.text, good.dockerfile?.text);
     assert.deepEqual(m.context, good.context);
     assert.deepEqual(m.plan, good.plan);
-    assert.ok(m.dockerfile?.lines.every((l) => l.range === undefined), 'old ranges would point into the wrong text');
+    assert.ok(
+      m.dockerfile?.lines.every((l) => l.range === undefined),
+      'old ranges would point into the wrong text',
+    );
     assert.equal(m.problems.length, 1);
     const p = m.problems[0];
     assert.equal(p.severity, 'error');
     assert.equal(broken.slice(p.start, p.end), '0');
     const lineNo = broken.split('\n').indexOf('copies: 0');
-    assert.deepEqual([p.line, p.character, p.endLine, p.endCharacter], [lineNo, 'copies: '.length, lineNo, 'copies: '.length + 1]);
+    assert.deepEqual(
+      [p.line, p.character, p.endLine, p.endCharacter],
+      [lineNo, 'copies: '.length, lineNo, 'copies: '.length + 1],
+    );
     assert.equal(m.actions.build.enabled, false);
     assert.equal(m.actions.print.enabled, false);
 
@@ -249,7 +497,9 @@ describe('preview model', () => {
   });
 
   it('warnings do not make it invalid', async () => {
-    const m = await model(VALID.replace('env: { LOG_LEVEL: info }', 'env: { LOG_LEVEL: info, GITHUB_TOKEN: x }'));
+    const m = await model(
+      VALID.replace('env: { LOG_LEVEL: info }', 'env: { LOG_LEVEL: info, GITHUB_TOKEN: x }'),
+    );
     assert.equal(m.valid, true);
     assert.ok(m.problems.some((p) => p.severity === 'warning' && /TOKEN/.test(p.message)));
   });
@@ -271,7 +521,9 @@ describe('preview model', () => {
   });
 
   it('with `dockerfile:` the user Dockerfile is shown, tokenized, without origins', async () => {
-    const m = await model('mastercopy: 1\nname: demo\nversion: "1"\ndockerfile: ./own/Dockerfile\n');
+    const m = await model(
+      'mastercopy: 1\nname: demo\nversion: "1"\ndockerfile: ./own/Dockerfile\n',
+    );
     assert.equal(m.valid, true);
     assert.equal(m.dockerfile?.source, 'user');
     assert.equal(m.dockerfile?.path, 'own/Dockerfile');
@@ -305,14 +557,29 @@ describe('Dockerfile tokens', () => {
       ['text', ' '],
       ['variable', '${D}'],
     ]);
-    assert.deepEqual(kinds('  # a comment "with" --flags'), [['comment', '  # a comment "with" --flags']]);
+    assert.deepEqual(kinds('  # a comment "with" --flags'), [
+      ['comment', '  # a comment "with" --flags'],
+    ]);
     assert.deepEqual(kinds('HEALTHCHECK --interval=2s CMD ["x"]').slice(0, 3), [
       ['instruction', 'HEALTHCHECK'],
       ['text', ' '],
       ['flag', '--interval=2s'],
     ]);
-    for (const line of ['RUN ["/bin/sh", "-c", "echo \\"unterminated', 'FROM a\\', '', '   ', 'x--y', '"', '$']) {
-      assert.equal(tokenizeDockerfileLine(line).map((t) => t.text).join(''), line);
+    for (const line of [
+      'RUN ["/bin/sh", "-c", "echo \\"unterminated',
+      'FROM a\\',
+      '',
+      '   ',
+      'x--y',
+      '"',
+      '$',
+    ]) {
+      assert.equal(
+        tokenizeDockerfileLine(line)
+          .map((t) => t.text)
+          .join(''),
+        line,
+      );
     }
   });
 });

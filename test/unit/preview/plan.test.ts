@@ -3,19 +3,50 @@ import { nodeBuildFileSystem } from '../../../src/core/build/buildFileSystem';
 import { planBuild } from '../../../src/core/build/plan';
 import type { CopyRecord } from '../../../src/core/copies/ps';
 import { EngineUnreachableError } from '../../../src/core/engine/errors';
-import { LABEL_COPY, LABEL_DIGEST, LABEL_MANAGED, LABEL_NAME, LABEL_VERSION } from '../../../src/core/engine/labels';
+import {
+  LABEL_COPY,
+  LABEL_DIGEST,
+  LABEL_MANAGED,
+  LABEL_NAME,
+  LABEL_VERSION,
+} from '../../../src/core/engine/labels';
 import type { MasterCopy } from '../../../src/core/mastercopy/model';
-import { computePlan, planFromEngineState, type EngineState, type EngineStatus } from '../../../src/core/preview/plan';
+import {
+  computePlan,
+  planFromEngineState,
+  type EngineState,
+  type EngineStatus,
+} from '../../../src/core/preview/plan';
 import { fixtureFolder, removeFixtures } from '../build/fixture';
 import { FakeEngine } from '../copies/fakeEngine';
 
-const MC: MasterCopy = { mastercopy: 1, name: 'demo', version: '2.0.0', from: 'busybox:stable', ports: [8080], copies: 3 };
+const MC: MasterCopy = {
+  mastercopy: 1,
+  name: 'demo',
+  version: '2.0.0',
+  from: 'busybox:stable',
+  ports: [8080],
+  copies: 3,
+};
 const BUILD = { tag: 'demo:2.0.0', digest: 'sha256:new', baseImage: 'busybox:stable' };
 const UP: EngineStatus = { reachable: true, host: 'unix:///fake.sock' };
 
 function copy(version: string, index: number, more: Partial<CopyRecord> = {}): CopyRecord {
   const id = `${version}-${index}`.padEnd(64, '0');
-  return { name: 'demo', version, index, id, shortId: id.slice(0, 12), state: 'running', health: 'healthy', ports: [], image: `demo:${version}`, digest: 'sha256:x', digestMatches: true, ...more };
+  return {
+    name: 'demo',
+    version,
+    index,
+    id,
+    shortId: id.slice(0, 12),
+    state: 'running',
+    health: 'healthy',
+    ports: [],
+    image: `demo:${version}`,
+    digest: 'sha256:x',
+    digestMatches: true,
+    ...more,
+  };
 }
 
 function image(digest: string | undefined): EngineState['image'] {
@@ -27,9 +58,27 @@ function image(digest: string | undefined): EngineState['image'] {
 describe('preview plan (from the engine state)', () => {
   it('no image: would build; print would build, then add `copies` copies from index 0; nothing running → promote is a first print', () => {
     const plan = planFromEngineState(MC, BUILD, { copies: [], baseImagePresent: true }, UP);
-    assert.deepEqual(plan.build, { tag: 'demo:2.0.0', digest: 'sha256:new', state: 'would-build', baseImage: { ref: 'busybox:stable', present: true } });
-    assert.deepEqual(plan.print, { copies: 3, running: [], wouldAdd: 3, firstIndex: 0, wouldBuild: true });
-    assert.deepEqual(plan.promote, { state: 'nothing-running', from: [], to: '2.0.0', target: 3, wouldPrint: 3, wouldDispose: [] });
+    assert.deepEqual(plan.build, {
+      tag: 'demo:2.0.0',
+      digest: 'sha256:new',
+      state: 'would-build',
+      baseImage: { ref: 'busybox:stable', present: true },
+    });
+    assert.deepEqual(plan.print, {
+      copies: 3,
+      running: [],
+      wouldAdd: 3,
+      firstIndex: 0,
+      wouldBuild: true,
+    });
+    assert.deepEqual(plan.promote, {
+      state: 'nothing-running',
+      from: [],
+      to: '2.0.0',
+      target: 3,
+      wouldPrint: 3,
+      wouldDispose: [],
+    });
     assert.deepEqual(plan.engine, UP);
   });
 
@@ -49,7 +98,12 @@ describe('preview plan (from the engine state)', () => {
   });
 
   it('a different digest: refused (with the existing digest), and print and promote with it', () => {
-    const plan = planFromEngineState(MC, BUILD, { image: image('sha256:old'), copies: [copy('1.0.0', 0)] }, UP);
+    const plan = planFromEngineState(
+      MC,
+      BUILD,
+      { image: image('sha256:old'), copies: [copy('1.0.0', 0)] },
+      UP,
+    );
     assert.equal(plan.build.state, 'refused');
     assert.equal(plan.build.existingDigest, 'sha256:old');
     assert.equal(plan.build.foreignImage, undefined);
@@ -68,8 +122,17 @@ describe('preview plan (from the engine state)', () => {
   });
 
   it('engine down: every part says so, nothing would be added', () => {
-    const down: EngineStatus = { reachable: false, host: 'unix:///fake.sock', error: 'not reachable' };
-    const plan = planFromEngineState({ ...MC, gateway: { port: 18080, target: 8080 } }, BUILD, undefined, down);
+    const down: EngineStatus = {
+      reachable: false,
+      host: 'unix:///fake.sock',
+      error: 'not reachable',
+    };
+    const plan = planFromEngineState(
+      { ...MC, gateway: { port: 18080, target: 8080 } },
+      BUILD,
+      undefined,
+      down,
+    );
     assert.equal(plan.build.state, 'engine-down');
     assert.equal(plan.build.digest, 'sha256:new', 'the digest is known without an engine');
     assert.equal(plan.print.blockedBy, 'engine-down');
@@ -80,7 +143,13 @@ describe('preview plan (from the engine state)', () => {
   });
 
   it('copies of other versions running: promote would print N of the new and dispose of the old (every state counted)', () => {
-    const copies = [copy('1.0.0', 0), copy('1.0.0', 1, { health: 'unhealthy' }), copy('1.0.0', 2, { state: 'exited', health: 'none' }), copy('1.10.0', 0), copy('1.9.0', 4, { health: 'none' })];
+    const copies = [
+      copy('1.0.0', 0),
+      copy('1.0.0', 1, { health: 'unhealthy' }),
+      copy('1.0.0', 2, { state: 'exited', health: 'none' }),
+      copy('1.10.0', 0),
+      copy('1.9.0', 4, { health: 'none' }),
+    ];
     const plan = planFromEngineState(MC, BUILD, { image: image('sha256:new'), copies }, UP);
     assert.deepEqual(plan.print.running, [
       { version: '1.0.0', count: 3, running: 2, healthy: 1 },
@@ -121,14 +190,24 @@ describe('preview plan (from the engine state)', () => {
 
   it("ignores another master copy's copies; `copies` defaults to 1", () => {
     const { copies: _, ...one } = MC;
-    const plan = planFromEngineState(one, BUILD, { copies: [copy('1.0.0', 0, { name: 'other' })] }, UP);
+    const plan = planFromEngineState(
+      one,
+      BUILD,
+      { copies: [copy('1.0.0', 0, { name: 'other' })] },
+      UP,
+    );
     assert.equal(plan.print.copies, 1);
     assert.deepEqual(plan.print.running, []);
     assert.equal(plan.promote.state, 'nothing-running');
   });
 
   it('is JSON as it is', () => {
-    const plan = planFromEngineState(MC, BUILD, { image: image('sha256:new'), copies: [copy('1.0.0', 0)] }, UP);
+    const plan = planFromEngineState(
+      MC,
+      BUILD,
+      { image: image('sha256:new'), copies: [copy('1.0.0', 0)] },
+      UP,
+    );
     assert.deepEqual(JSON.parse(JSON.stringify(plan)), plan);
   });
 });
@@ -143,25 +222,57 @@ describe('preview plan (computePlan against an engine)', () => {
 
   function addCopy(engine: FakeEngine, version: string, index: number, running = true): void {
     const id = `${version}-${index}`.padEnd(64, 'c');
-    const labels = { [LABEL_MANAGED]: 'true', [LABEL_NAME]: 'demo', [LABEL_VERSION]: version, [LABEL_COPY]: String(index), [LABEL_DIGEST]: 'sha256:old' };
-    engine.containers.set(id, { id, spec: { image: `demo:${version}`, name: `demo-${version}-${index}`, labels }, labels, running, hostPorts: [] });
+    const labels = {
+      [LABEL_MANAGED]: 'true',
+      [LABEL_NAME]: 'demo',
+      [LABEL_VERSION]: version,
+      [LABEL_COPY]: String(index),
+      [LABEL_DIGEST]: 'sha256:old',
+    };
+    engine.containers.set(id, {
+      id,
+      spec: { image: `demo:${version}`, name: `demo-${version}-${index}`, labels },
+      labels,
+      running,
+      hostPorts: [],
+    });
   }
 
   it('asks the engine: same digest → up to date; copies of 1.0.0 → would promote; it changes nothing', async () => {
     const engine = new FakeEngine();
     const { digest } = await planBuild(mc, folder, nodeBuildFileSystem);
-    engine.images.set('demo:2.0.0', { id: 'sha256:a', tags: ['demo:2.0.0'], labels: { [LABEL_MANAGED]: 'true', [LABEL_NAME]: 'demo', [LABEL_VERSION]: '2.0.0', [LABEL_DIGEST]: digest }, created: '', size: 0 });
+    engine.images.set('demo:2.0.0', {
+      id: 'sha256:a',
+      tags: ['demo:2.0.0'],
+      labels: {
+        [LABEL_MANAGED]: 'true',
+        [LABEL_NAME]: 'demo',
+        [LABEL_VERSION]: '2.0.0',
+        [LABEL_DIGEST]: digest,
+      },
+      created: '',
+      size: 0,
+    });
     addCopy(engine, '1.0.0', 0);
     addCopy(engine, '1.0.0', 1, false);
-    const { plan, buildPlan, copies } = await computePlan(engine, mc, folder, { fs: nodeBuildFileSystem });
+    const { plan, buildPlan, copies } = await computePlan(engine, mc, folder, {
+      fs: nodeBuildFileSystem,
+    });
     assert.equal(buildPlan.digest, digest);
     assert.equal(plan.build.state, 'up-to-date');
-    assert.deepEqual(plan.build.baseImage, { ref: 'busybox:stable', present: false }, 'the fake engine has no busybox');
+    assert.deepEqual(
+      plan.build.baseImage,
+      { ref: 'busybox:stable', present: false },
+      'the fake engine has no busybox',
+    );
     assert.equal(copies?.length, 2);
     assert.deepEqual(plan.print.running, [{ version: '1.0.0', count: 2, running: 1, healthy: 1 }]);
     assert.deepEqual(plan.promote.wouldDispose, [{ version: '1.0.0', count: 2 }]);
     assert.deepEqual(plan.engine, { reachable: true, host: 'unix:///fake.sock' });
-    assert.ok(engine.calls.every((c) => c.startsWith('list')), `only lists and inspects: ${engine.calls.join(', ')}`);
+    assert.ok(
+      engine.calls.every((c) => c.startsWith('list')),
+      `only lists and inspects: ${engine.calls.join(', ')}`,
+    );
   });
 
   it('an engine that does not answer gives an engine-down plan, not an error', async () => {
@@ -178,7 +289,10 @@ describe('preview plan (computePlan against an engine)', () => {
   });
 
   it('no engine at all: engine-down with the reason given', async () => {
-    const { plan } = await computePlan(undefined, mc, folder, { fs: nodeBuildFileSystem, noEngineReason: 'DOCKER_CONTEXT names no context' });
+    const { plan } = await computePlan(undefined, mc, folder, {
+      fs: nodeBuildFileSystem,
+      noEngineReason: 'DOCKER_CONTEXT names no context',
+    });
     assert.equal(plan.build.state, 'engine-down');
     assert.deepEqual(plan.engine, { reachable: false, error: 'DOCKER_CONTEXT names no context' });
   });
@@ -190,6 +304,9 @@ describe('preview plan (computePlan against an engine)', () => {
       abort.abort();
       throw Object.assign(new Error('aborted'), { name: 'AbortError' });
     };
-    await assert.rejects(computePlan(engine, mc, folder, { fs: nodeBuildFileSystem, signal: abort.signal }), { name: 'AbortError' });
+    await assert.rejects(
+      computePlan(engine, mc, folder, { fs: nodeBuildFileSystem, signal: abort.signal }),
+      { name: 'AbortError' },
+    );
   });
 });

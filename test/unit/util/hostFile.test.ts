@@ -18,11 +18,18 @@ describe('reading a regular host file', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const refused = (path: string, options: Parameters<typeof readRegularFileSync>[1], message: RegExp) =>
-    assert.throws(() => readRegularFileSync(join(dir, path), options), (e: Error) => {
-      assert.match(e.message, message);
-      return true;
-    });
+  const refused = (
+    path: string,
+    options: Parameters<typeof readRegularFileSync>[1],
+    message: RegExp,
+  ) =>
+    assert.throws(
+      () => readRegularFileSync(join(dir, path), options),
+      (e: Error) => {
+        assert.match(e.message, message);
+        return true;
+      },
+    );
 
   it('reads a regular file and a link to one', () => {
     assert.equal(readRegularFileSync(join(dir, 'small'), { maxBytes: 5 }).toString(), 'hello');
@@ -36,10 +43,17 @@ describe('reading a regular host file', () => {
   });
 
   it('refuses a file larger than the bound, saying the bound', () => {
-    assert.throws(() => readRegularFileSync(join(dir, 'big'), { maxBytes: 1024 }), (e: Error) => e instanceof HostFileError && e.code === 'too-large');
+    assert.throws(
+      () => readRegularFileSync(join(dir, 'big'), { maxBytes: 1024 }),
+      (e: Error) => e instanceof HostFileError && e.code === 'too-large',
+    );
   });
 
   it('with noFollow, refuses a symbolic link', () => {
-    assert.throws(() => readRegularFileSync(join(dir, 'link'), { maxBytes: 5, noFollow: true }), (e: NodeJS.ErrnoException) => e.code === 'ELOOP' || (e instanceof HostFileError && e.code === 'not-regular'));
+    assert.throws(
+      () => readRegularFileSync(join(dir, 'link'), { maxBytes: 5, noFollow: true }),
+      (e: NodeJS.ErrnoException) =>
+        e.code === 'ELOOP' || (e instanceof HostFileError && e.code === 'not-regular'),
+    );
   });
 });

@@ -24,7 +24,8 @@ describe('names that start with two dots', () => {
   after(() => rmSync(folder, { recursive: true, force: true }));
 
   it('are inside the folder; `..` as a segment is not', () => {
-    for (const rel of ['..hidden', '...', '..a/b', 'a/..b']) assert.equal(climbsOut(rel), false, rel);
+    for (const rel of ['..hidden', '...', '..a/b', 'a/..b'])
+      assert.equal(climbsOut(rel), false, rel);
     for (const rel of ['..', '../x', '/abs']) assert.equal(climbsOut(rel), true, rel);
     assert.equal(isOutside('/srv/mc', '/srv/mc/..hidden'), false);
     assert.equal(isOutside('/srv/mc', '/srv/other'), true);
@@ -33,15 +34,34 @@ describe('names that start with two dots', () => {
   it('are read as secret files (it said "outside the folder")', async () => {
     const read = (p: string) => require('node:fs').readFileSync(p, 'utf8') as string;
     for (const fromFile of ['..hidden', './..hidden']) {
-      assert.deepEqual(await resolveSecrets({ ...BASE, secrets: [{ name: 'K', fromFile }] }, folder, {}, read), { K: 'secret-value' });
+      assert.deepEqual(
+        await resolveSecrets({ ...BASE, secrets: [{ name: 'K', fromFile }] }, folder, {}, read),
+        { K: 'secret-value' },
+      );
     }
-    await assert.rejects(resolveSecrets({ ...BASE, secrets: [{ name: 'K', fromFile: '../..hidden' }] }, folder, {}, read), /outside the master copy's folder/);
+    await assert.rejects(
+      resolveSecrets(
+        { ...BASE, secrets: [{ name: 'K', fromFile: '../..hidden' }] },
+        folder,
+        {},
+        read,
+      ),
+      /outside the master copy's folder/,
+    );
   });
 
   it('are accepted by validation and taken into the build context', async () => {
-    const text = 'mastercopy: 1\nname: demo\nversion: "1.0.0"\nfrom: busybox:stable\nfiles:\n  - { path: /etc/a.conf, source: ...conf }\nsecrets:\n  - { name: K, fromFile: ..hidden }\n';
-    assert.deepEqual(validateText(text, { path: join(folder, 'a.mastercopy.yaml') }, nodeFileAccess).diagnostics, []);
-    const plan = await planBuild({ ...BASE, files: [{ path: '/etc/a.conf', source: '...conf' }] }, folder, nodeBuildFileSystem);
+    const text =
+      'mastercopy: 1\nname: demo\nversion: "1.0.0"\nfrom: busybox:stable\nfiles:\n  - { path: /etc/a.conf, source: ...conf }\nsecrets:\n  - { name: K, fromFile: ..hidden }\n';
+    assert.deepEqual(
+      validateText(text, { path: join(folder, 'a.mastercopy.yaml') }, nodeFileAccess).diagnostics,
+      [],
+    );
+    const plan = await planBuild(
+      { ...BASE, files: [{ path: '/etc/a.conf', source: '...conf' }] },
+      folder,
+      nodeBuildFileSystem,
+    );
     assert.ok(plan.context.some((e) => e.path === 'files/0' && e.size === 4));
   });
 });

@@ -7,7 +7,6 @@ import { until } from '../support/until';
 
 const EXTENSION_ID = 'mastercopy.mastercopy';
 
-
 function workspaceRoot(): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];
   assert.ok(folder, 'the tests run with a workspace folder open');
@@ -32,7 +31,10 @@ describe('activation', () => {
 
   it('registers the mastercopy language', async () => {
     const languages = await vscode.languages.getLanguages();
-    assert.ok(languages.includes('mastercopy'), `languages include 'mastercopy' (got ${languages.length} languages)`);
+    assert.ok(
+      languages.includes('mastercopy'),
+      `languages include 'mastercopy' (got ${languages.length} languages)`,
+    );
   });
 
   it('opens *.mastercopy.yaml files as mastercopy', async () => {

@@ -9,7 +9,12 @@ import { forgetLedger } from '../../../src/core/deploy/ledger';
 import type { PromoteResult } from '../../../src/core/deploy/promote';
 import type { CopiesNode } from '../../../src/vscode/tree/copiesTree';
 import { docker, removeDeployState, removeImage } from '../support/docker';
-import { activateWithEngine, httpMasterCopy, uniqueName, writeWorkspaceFile } from '../support/fixture';
+import {
+  activateWithEngine,
+  httpMasterCopy,
+  uniqueName,
+  writeWorkspaceFile,
+} from '../support/fixture';
 import { until } from '../support/until';
 
 const name = uniqueName('auto');
@@ -34,13 +39,18 @@ describe('autoscaling and self-healing in the Copies view (real engine)', functi
   const engine = () => api.engine;
 
   /** The active version's node and its children, once the tree (refreshed) shows what `probe` wants. */
-  async function versionShows(what: string, probe: (version: Extract<CopiesNode, { kind: 'version' }>, children: CopiesNode[]) => boolean) {
+  async function versionShows(
+    what: string,
+    probe: (version: Extract<CopiesNode, { kind: 'version' }>, children: CopiesNode[]) => boolean,
+  ) {
     return until(what, async () => {
       await engine().model.refresh();
       const roots = (await engine().tree.getChildren()) as CopiesNode[];
       const mc = roots.find((r) => r.kind === 'masterCopy' && r.name === name);
       if (!mc) return undefined;
-      const version = ((await engine().tree.getChildren(mc)) as CopiesNode[]).find((c) => c.kind === 'version' && c.active);
+      const version = ((await engine().tree.getChildren(mc)) as CopiesNode[]).find(
+        (c) => c.kind === 'version' && c.active,
+      );
       if (version?.kind !== 'version') return undefined;
       const children = (await engine().tree.getChildren(version)) as CopiesNode[];
       return probe(version, children) ? { version, children } : undefined;
@@ -52,18 +62,35 @@ describe('autoscaling and self-healing in the Copies view (real engine)', functi
     port = await freePort();
     uri = await writeWorkspaceFile(
       `${name}.mastercopy.yaml`,
-      httpMasterCopy(name, { copies: 1, extra: `gateway: { port: ${port}, target: 8080 }\nautoscale: { min: 1, max: 2, inflight: 2, cooldown: 1s }\n` }),
+      httpMasterCopy(name, {
+        copies: 1,
+        extra: `gateway: { port: ${port}, target: 8080 }\nautoscale: { min: 1, max: 2, inflight: 2, cooldown: 1s }\n`,
+      }),
     );
-    await until('the master copy in the tree', async () => ((await engine().tree.getChildren()) as CopiesNode[]).some((r) => r.kind === 'masterCopy' && r.name === name));
+    await until('the master copy in the tree', async () =>
+      ((await engine().tree.getChildren()) as CopiesNode[]).some(
+        (r) => r.kind === 'masterCopy' && r.name === name,
+      ),
+    );
   });
 
   after(async () => {
     for (const s of held) s.destroy();
-    await vscode.commands.executeCommand('mastercopy.dispose', { kind: 'masterCopy', name, copies: [] }, { confirmed: true });
+    await vscode.commands.executeCommand(
+      'mastercopy.dispose',
+      { kind: 'masterCopy', name, copies: [] },
+      { confirmed: true },
+    );
     // The keeper may replace a copy while the copies go, before it goes itself: remove what is left.
-    const left = (await docker('ps', '-aq', '--filter', `label=io.mastercopy.name=${name}`)).split('\n').filter(Boolean);
+    const left = (await docker('ps', '-aq', '--filter', `label=io.mastercopy.name=${name}`))
+      .split('\n')
+      .filter(Boolean);
     if (left.length) await docker('rm', '-f', ...left);
-    const networks = (await docker('network', 'ls', '-q', '--filter', `label=io.mastercopy.name=${name}`)).split('\n').filter(Boolean);
+    const networks = (
+      await docker('network', 'ls', '-q', '--filter', `label=io.mastercopy.name=${name}`)
+    )
+      .split('\n')
+      .filter(Boolean);
     if (networks.length) await docker('network', 'rm', ...networks).catch(() => undefined);
     await forgetLedger(engine().engine.client, name);
     await removeDeployState(name);
@@ -72,7 +99,10 @@ describe('autoscaling and self-healing in the Copies view (real engine)', functi
   });
 
   it('the tree shows the desired count of the active version and the scaling decision with its reason', async () => {
-    const result = (await vscode.commands.executeCommand('mastercopy.promote', uri)) as PromoteResult;
+    const result = (await vscode.commands.executeCommand(
+      'mastercopy.promote',
+      uri,
+    )) as PromoteResult;
     assert.equal(result.status, 'promoted');
     assert.equal(result.copies.length, 1, 'min copies at first');
     // 4 open connections on a target of 2 ask for 2 copies (the max).
@@ -84,26 +114,58 @@ describe('autoscaling and self-healing in the Copies view (real engine)', functi
         }),
       );
     }
-    const { version, children } = await versionShows('the decision and 2 running copies', (v, c) => v.copies.filter((x) => x.state === 'running').length === 2 && c.some((x) => x.kind === 'event' && x.icon === 'scale'));
+    const { version, children } = await versionShows(
+      'the decision and 2 running copies',
+      (v, c) =>
+        v.copies.filter((x) => x.state === 'running').length === 2 &&
+        c.some((x) => x.kind === 'event' && x.icon === 'scale'),
+    );
     const item = engine().tree.getTreeItem(version);
-    assert.match(String(item.description), /^2 copies · 2 running .*· 2 desired \(autoscaled 1–2\) · active$/, String(item.description));
-    assert.match((item.tooltip as vscode.MarkdownString).value.replace(/\\/g, ''), /Autoscaled 1–2 copies on 2 open connections per copy \(cooldown 1s\)/);
+    assert.match(
+      String(item.description),
+      /^2 copies · 2 running .*· 2 desired \(autoscaled 1–2\) · active$/,
+      String(item.description),
+    );
+    assert.match(
+      (item.tooltip as vscode.MarkdownString).value.replace(/\\/g, ''),
+      /Autoscaled 1–2 copies on 2 open connections per copy \(cooldown 1s\)/,
+    );
     const event = children.find((c) => c.kind === 'event')!;
     const eventItem = engine().tree.getTreeItem(event);
-    assert.match(String(eventItem.label), /^1 → 2: [\d.]+ open connections over 1 copy, target 2( \(at most 2\))?$/);
+    assert.match(
+      String(eventItem.label),
+      /^1 → 2: [\d.]+ open connections over 1 copy, target 2( \(at most 2\))?$/,
+    );
     assert.match(String(eventItem.description), /^\d{2}:\d{2}:\d{2}Z$/);
     assert.equal((eventItem.iconPath as vscode.ThemeIcon).id, 'graph-line');
     assert.equal(eventItem.contextValue, 'keeperEvent scale');
-    assert.ok(children.filter((c) => c.kind === 'copy').length === 2, 'the copies are still under the version');
+    assert.ok(
+      children.filter((c) => c.kind === 'copy').length === 2,
+      'the copies are still under the version',
+    );
   });
 
   it('a copy killed through the engine is replaced, and the version says which and why', async () => {
-    const { version } = await versionShows('2 running copies', (v) => v.copies.filter((x) => x.state === 'running').length === 2);
+    const { version } = await versionShows(
+      '2 running copies',
+      (v) => v.copies.filter((x) => x.state === 'running').length === 2,
+    );
     const victim = version.copies[0];
     await docker('kill', victim.id);
-    const { children } = await versionShows('a replacement line', (v, c) => c.some((x) => x.kind === 'event' && x.icon === 'replaced') && v.copies.filter((x) => x.state === 'running').length === 2);
-    const line = engine().tree.getTreeItem(children.find((c) => c.kind === 'event' && c.icon === 'replaced')!);
-    assert.match(String(line.label), new RegExp(`^replaced copy ${victim.index}: exited 137$`), String(line.label));
+    const { children } = await versionShows(
+      'a replacement line',
+      (v, c) =>
+        c.some((x) => x.kind === 'event' && x.icon === 'replaced') &&
+        v.copies.filter((x) => x.state === 'running').length === 2,
+    );
+    const line = engine().tree.getTreeItem(
+      children.find((c) => c.kind === 'event' && c.icon === 'replaced')!,
+    );
+    assert.match(
+      String(line.label),
+      new RegExp(`^replaced copy ${victim.index}: exited 137$`),
+      String(line.label),
+    );
     assert.equal((line.iconPath as vscode.ThemeIcon).id, 'debug-restart');
   });
 });

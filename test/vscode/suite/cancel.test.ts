@@ -8,14 +8,19 @@ import { httpMasterCopy, uniqueName, useMasterCopy } from '../support/fixture';
 type WithProgress = typeof vscode.window.withProgress;
 // The extension and its tests share one `vscode` API object: what is swapped here is
 // what the commands call.
-const window = vscode.window as { -readonly [K in keyof typeof vscode.window]: (typeof vscode.window)[K] };
+const window = vscode.window as {
+  -readonly [K in keyof typeof vscode.window]: (typeof vscode.window)[K];
+};
 
 /**
  * Until the returned function is called, the next progress notification whose `title`
  * matches is cancelled, as if its Cancel button were pressed, on the first report for
  * which `when(message)` holds: a cancel at a known point, without timing.
  */
-function cancelProgress(title: RegExp, when: (message: string) => boolean): { cancelled: () => boolean; restore: () => void } {
+function cancelProgress(
+  title: RegExp,
+  when: (message: string) => boolean,
+): { cancelled: () => boolean; restore: () => void } {
   const original: WithProgress = window.withProgress;
   let cancelled = false;
   window.withProgress = ((options, task) =>
@@ -43,8 +48,14 @@ function recordPopUps(): { shown: string[]; restore: () => void } {
   const shown: string[] = [];
   const error = window.showErrorMessage;
   const warning = window.showWarningMessage;
-  window.showErrorMessage = ((message: string, ...rest: never[]) => (shown.push(`error: ${message}`), error(message, ...rest))) as typeof error;
-  window.showWarningMessage = ((message: string, ...rest: never[]) => (shown.push(`warning: ${message}`), warning(message, ...rest))) as typeof warning;
+  window.showErrorMessage = ((message: string, ...rest: never[]) => (
+    shown.push(`error: ${message}`),
+    error(message, ...rest)
+  )) as typeof error;
+  window.showWarningMessage = ((message: string, ...rest: never[]) => (
+    shown.push(`warning: ${message}`),
+    warning(message, ...rest)
+  )) as typeof warning;
   return {
     shown,
     restore: () => {
@@ -58,7 +69,13 @@ describe('cancel from the progress notification (real engine)', function () {
   this.timeout(120_000);
   const name = uniqueName('vsx');
   // A RUN step of its own (never in the build cache) keeps the build going past its first step.
-  const mc = useMasterCopy(name, httpMasterCopy(name, { copies: 2, extra: `build:\n  steps:\n    - echo ${name} > /built-by\n` }));
+  const mc = useMasterCopy(
+    name,
+    httpMasterCopy(name, {
+      copies: 2,
+      extra: `build:\n  steps:\n    - echo ${name} > /built-by\n`,
+    }),
+  );
   let popUps: ReturnType<typeof recordPopUps>;
 
   beforeEach(() => (popUps = recordPopUps()));
@@ -74,7 +91,11 @@ describe('cancel from the progress notification (real engine)', function () {
       cancel.restore();
     }
     assert.deepEqual(popUps.shown, [], 'a cancel shows no pop-up');
-    assert.equal((await docker('images', '--quiet', `${name}:1.0.0`)).trim(), '', 'the image was not tagged');
+    assert.equal(
+      (await docker('images', '--quiet', `${name}:1.0.0`)).trim(),
+      '',
+      'the image was not tagged',
+    );
   });
 
   it('cancels a print while its copies start: no error, no copies', async () => {
@@ -87,7 +108,15 @@ describe('cancel from the progress notification (real engine)', function () {
       cancel.restore();
     }
     assert.deepEqual(popUps.shown, [], 'a cancel shows no pop-up');
-    const left = await docker('ps', '--all', '--quiet', '--filter', `label=io.mastercopy.name=${name}`, '--filter', 'label=io.mastercopy.copy');
+    const left = await docker(
+      'ps',
+      '--all',
+      '--quiet',
+      '--filter',
+      `label=io.mastercopy.name=${name}`,
+      '--filter',
+      'label=io.mastercopy.copy',
+    );
     assert.equal(left.trim(), '', 'every copy the print started was removed again');
   });
 });

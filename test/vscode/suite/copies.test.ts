@@ -28,22 +28,33 @@ describe('copies from the editor (real engine)', function () {
   });
 
   it('builds the image', async () => {
-    const result = (await vscode.commands.executeCommand('mastercopy.build', fixture.uri)) as { status: string; tag: string } | undefined;
+    const result = (await vscode.commands.executeCommand('mastercopy.build', fixture.uri)) as
+      { status: string; tag: string } | undefined;
     assert.ok(result, 'the build command returns its result');
     assert.equal(result.tag, `${name}:1.0.0`);
-    const again = (await vscode.commands.executeCommand('mastercopy.build', fixture.uri)) as { status: string };
+    const again = (await vscode.commands.executeCommand('mastercopy.build', fixture.uri)) as {
+      status: string;
+    };
     assert.equal(again.status, 'up-to-date', 'building the same master copy again is a no-op');
   });
 
   it('prints two healthy copies and the tree shows them under their version', async () => {
-    const result = (await vscode.commands.executeCommand('mastercopy.print', fixture.uri, 2)) as { copies: unknown[]; unhealthy: unknown[] };
+    const result = (await vscode.commands.executeCommand('mastercopy.print', fixture.uri, 2)) as {
+      copies: unknown[];
+      unhealthy: unknown[];
+    };
     assert.equal(result.copies.length, 2);
     assert.deepEqual(result.unhealthy, []);
     // A refresh asked for while one runs shares it (and its answer may predate the print): ask until it shows.
     const node = await until('two running copies in the tree', async () => {
       await fixture.api.engine.model.refresh();
       const n = await ourNode();
-      return n && n.kind === 'masterCopy' && n.copies.filter((c) => c.state === 'running').length === 2 && n;
+      return (
+        n &&
+        n.kind === 'masterCopy' &&
+        n.copies.filter((c) => c.state === 'running').length === 2 &&
+        n
+      );
     });
     const [version] = await fixture.api.engine.tree.getChildren(node);
     assert.equal(version.kind, 'version');
@@ -55,10 +66,20 @@ describe('copies from the editor (real engine)', function () {
       copies.map((c) => fixture.api.engine.tree.getTreeItem(c).label),
       ['#0', '#1'],
     );
-    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', fixture.uri);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+      'vscode.executeCodeLensProvider',
+      fixture.uri,
+    );
     assert.deepEqual(
       lenses.map((l) => l.command?.title),
-      ['$(open-preview) Preview', '$(tools) Build', '$(copy) Print ×2', '$(rocket) Promote', '2 running', '$(output) Tail Logs'],
+      [
+        '$(open-preview) Preview',
+        '$(tools) Build',
+        '$(copy) Print ×2',
+        '$(rocket) Promote',
+        '2 running',
+        '$(output) Tail Logs',
+      ],
     );
     const copyItem = fixture.api.engine.tree.getTreeItem(copies[0]);
     assert.equal(copyItem.contextValue, 'copy running http');
@@ -78,10 +99,16 @@ describe('copies from the editor (real engine)', function () {
 
   it('shows an engine that cannot be reached as an item with a retry action', async () => {
     const config = vscode.workspace.getConfiguration('mastercopy');
-    await config.update('dockerHost', 'unix:///tmp/mastercopy-no-engine.sock', vscode.ConfigurationTarget.Workspace);
+    await config.update(
+      'dockerHost',
+      'unix:///tmp/mastercopy-no-engine.sock',
+      vscode.ConfigurationTarget.Workspace,
+    );
     try {
       await vscode.commands.executeCommand('mastercopy.retryConnection');
-      const down = await until('the engine-down item', async () => (await roots()).find((n) => n.kind === 'engineDown'));
+      const down = await until('the engine-down item', async () =>
+        (await roots()).find((n) => n.kind === 'engineDown'),
+      );
       const item = fixture.api.engine.tree.getTreeItem(down);
       assert.equal(item.label, 'Docker engine not reachable');
       assert.equal(item.description, 'unix:///tmp/mastercopy-no-engine.sock');
@@ -89,18 +116,34 @@ describe('copies from the editor (real engine)', function () {
       assert.equal(item.command?.command, 'mastercopy.retryConnection');
       const tooltip = String((item.tooltip as vscode.MarkdownString).value).replace(/\\/g, '');
       assert.match(tooltip, /not reachable at unix:\/\/\/tmp\/mastercopy-no-engine\.sock/);
-      assert.match(tooltip, /set `mastercopy\.dockerHost` \(or DOCKER_HOST\) to use another/, 'the hint names the setting, not --host');
+      assert.match(
+        tooltip,
+        /set `mastercopy\.dockerHost` \(or DOCKER_HOST\) to use another/,
+        'the hint names the setting, not --host',
+      );
       assert.doesNotMatch(tooltip, /--host/);
       // A malformed setting: the message says which setting (not "--host").
-      await config.update('dockerHost', 'unix://relative.sock', vscode.ConfigurationTarget.Workspace);
+      await config.update(
+        'dockerHost',
+        'unix://relative.sock',
+        vscode.ConfigurationTarget.Workspace,
+      );
       await vscode.commands.executeCommand('mastercopy.retryConnection');
-      const malformed = await until('the malformed-host item', async () => (await roots()).find((n) => n.kind === 'engineDown' && /relative/.test(n.message)));
+      const malformed = await until('the malformed-host item', async () =>
+        (await roots()).find((n) => n.kind === 'engineDown' && /relative/.test(n.message)),
+      );
       assert.ok(malformed.kind === 'engineDown');
-      assert.match(malformed.message, /^The setting `mastercopy\.dockerHost`: "unix:\/\/relative\.sock" — a unix socket path must be absolute/);
+      assert.match(
+        malformed.message,
+        /^The setting `mastercopy\.dockerHost`: "unix:\/\/relative\.sock" — a unix socket path must be absolute/,
+      );
     } finally {
       await config.update('dockerHost', undefined, vscode.ConfigurationTarget.Workspace);
     }
     await vscode.commands.executeCommand('mastercopy.retryConnection');
-    await until('the engine to be back', async () => !(await roots()).some((n) => n.kind === 'engineDown'));
+    await until(
+      'the engine to be back',
+      async () => !(await roots()).some((n) => n.kind === 'engineDown'),
+    );
   });
 });

@@ -12,7 +12,12 @@ import type { PromoteResult } from '../../../src/core/deploy/promote';
 import type { MasterCopyApi } from '../../../src/vscode/extension';
 import type { CopiesNode } from '../../../src/vscode/tree/copiesTree';
 import { docker, removeImage } from '../support/docker';
-import { activateWithEngine, httpMasterCopy, uniqueName, writeWorkspaceFile } from '../support/fixture';
+import {
+  activateWithEngine,
+  httpMasterCopy,
+  uniqueName,
+  writeWorkspaceFile,
+} from '../support/fixture';
 import { until } from '../support/until';
 
 const name = uniqueName('dep');
@@ -46,7 +51,11 @@ function fetchBody(port: number): Promise<string> {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
-      res.on('end', () => (res.statusCode === 200 ? resolve(body.trim()) : reject(new Error(`HTTP ${res.statusCode}: ${body}`))));
+      res.on('end', () =>
+        res.statusCode === 200
+          ? resolve(body.trim())
+          : reject(new Error(`HTTP ${res.statusCode}: ${body}`)),
+      );
     });
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);
@@ -74,7 +83,10 @@ describe('deploying from the editor (real engine)', function () {
    * Waits for the tree to show what `probe` looks for. A refresh asked for while one runs
    * shares that run (its answer may predate the change), so ask until it shows.
    */
-  async function treeShows<T>(what: string, probe: () => Promise<T | undefined | false>): Promise<T> {
+  async function treeShows<T>(
+    what: string,
+    probe: () => Promise<T | undefined | false>,
+  ): Promise<T> {
     return until(what, async () => {
       await engine().model.refresh();
       return probe();
@@ -84,7 +96,11 @@ describe('deploying from the editor (real engine)', function () {
   async function setVersion(version: string): Promise<void> {
     const doc = await vscode.workspace.openTextDocument(uri);
     const edit = new vscode.WorkspaceEdit();
-    edit.replace(uri, new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), text(version, port));
+    edit.replace(
+      uri,
+      new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)),
+      text(version, port),
+    );
     assert.ok(await vscode.workspace.applyEdit(edit));
     assert.ok(await doc.save());
   }
@@ -95,18 +111,32 @@ describe('deploying from the editor (real engine)', function () {
     uri = await writeWorkspaceFile(`${name}.mastercopy.yaml`, text('1.0.0', port));
     plainUri = await writeWorkspaceFile(`${plain}.mastercopy.yaml`, text('1.0.0', null, plain));
     await vscode.window.showTextDocument(uri);
-    await until('the master copy in the tree', async () => ((await engine().tree.getChildren()) as CopiesNode[]).some((r) => r.kind === 'masterCopy' && r.name === name));
+    await until('the master copy in the tree', async () =>
+      ((await engine().tree.getChildren()) as CopiesNode[]).some(
+        (r) => r.kind === 'masterCopy' && r.name === name,
+      ),
+    );
   });
 
   after(async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     for (const n of [name, plain]) {
       // Every version and the endpoint (its keeper) go; then the ledger, which a dispose keeps.
-      await vscode.commands.executeCommand('mastercopy.dispose', { kind: 'masterCopy', name: n, copies: [] }, { confirmed: true });
+      await vscode.commands.executeCommand(
+        'mastercopy.dispose',
+        { kind: 'masterCopy', name: n, copies: [] },
+        { confirmed: true },
+      );
       // The keeper can still replace a copy while the copies go, before it goes itself (its self-healing): remove what is left.
-      const left = (await docker('ps', '-aq', '--filter', `label=io.mastercopy.name=${n}`)).split('\n').filter(Boolean);
+      const left = (await docker('ps', '-aq', '--filter', `label=io.mastercopy.name=${n}`))
+        .split('\n')
+        .filter(Boolean);
       if (left.length) await docker('rm', '-f', ...left);
-      const networks = (await docker('network', 'ls', '-q', '--filter', `label=io.mastercopy.name=${n}`)).split('\n').filter(Boolean);
+      const networks = (
+        await docker('network', 'ls', '-q', '--filter', `label=io.mastercopy.name=${n}`)
+      )
+        .split('\n')
+        .filter(Boolean);
       if (networks.length) await docker('network', 'rm', ...networks).catch(() => undefined);
       await forgetLedger(engine().engine.client, n);
     }
@@ -117,9 +147,15 @@ describe('deploying from the editor (real engine)', function () {
 
   it('promotes from the tree: the phases in order, the endpoint answers with the new version, the tree marks it active beside its endpoint', async () => {
     const node = await masterCopyNode();
-    assert.match(String(engine().tree.getTreeItem(node).contextValue), /^masterCopy hasFile noCopies$/, 'no ledger yet');
+    assert.match(
+      String(engine().tree.getTreeItem(node).contextValue),
+      /^masterCopy hasFile noCopies$/,
+      'no ledger yet',
+    );
     const phases: string[] = [];
-    const watch = engine().deploys.onDidChange((d) => d.name === name && d.phase && phases.at(-1) !== d.phase && phases.push(d.phase));
+    const watch = engine().deploys.onDidChange(
+      (d) => d.name === name && d.phase && phases.at(-1) !== d.phase && phases.push(d.phase),
+    );
     let result: PromoteResult;
     try {
       result = (await vscode.commands.executeCommand('mastercopy.promote', node)) as PromoteResult;
@@ -130,7 +166,11 @@ describe('deploying from the editor (real engine)', function () {
     assert.equal(result.version, '1.0.0');
     assert.equal(result.replaced, null);
     assert.deepEqual(result.gateway, { address: '127.0.0.1', port });
-    assert.deepEqual(phases, ['build', 'keeper', 'print', 'health', 'switch'], 'a first promote: nothing to drain or dispose');
+    assert.deepEqual(
+      phases,
+      ['build', 'keeper', 'print', 'health', 'switch'],
+      'a first promote: nothing to drain or dispose',
+    );
     assert.equal(engine().deploys.get(name), undefined, 'no longer running');
 
     assert.equal(await fetchBody(port), `${name} 1.0.0`);
@@ -139,16 +179,29 @@ describe('deploying from the editor (real engine)', function () {
     const mc = await treeShows('the tree to see the promote and our request', async () => {
       const n = await masterCopyNode();
       // Served, and closed again: a refresh between the answer and the close counts it open.
-      return n.deploy?.active && n.copies.length === 1 && (n.deploy.endpoint?.served ?? 0) > 0 && n.deploy.endpoint?.open === 0 && n;
+      return (
+        n.deploy?.active &&
+        n.copies.length === 1 &&
+        (n.deploy.endpoint?.served ?? 0) > 0 &&
+        n.deploy.endpoint?.open === 0 &&
+        n
+      );
     });
-    assert.match(String(engine().tree.getTreeItem(mc).contextValue), /^masterCopy hasFile hasCopies hasLedger$/);
+    assert.match(
+      String(engine().tree.getTreeItem(mc).contextValue),
+      /^masterCopy hasFile hasCopies hasLedger$/,
+    );
     assert.match(String(engine().tree.getTreeItem(mc).description), /1 running · 1\.0\.0 active/);
     const [endpoint, version] = await children();
     assert.equal(endpoint.kind, 'endpoint');
     const endpointItem = engine().tree.getTreeItem(endpoint);
     assert.equal(endpointItem.label, `http://127.0.0.1:${port}`);
     assert.equal(endpointItem.contextValue, 'endpoint serving');
-    assert.match(String(endpointItem.description), /^→ 1\.0\.0 · 0 open · [1-9]\d* served$/, `our request went through it (${String(endpointItem.description)})`);
+    assert.match(
+      String(endpointItem.description),
+      /^→ 1\.0\.0 · 0 open · [1-9]\d* served$/,
+      `our request went through it (${String(endpointItem.description)})`,
+    );
     assert.equal(version.kind, 'version');
     const versionItem = engine().tree.getTreeItem(version);
     assert.equal(versionItem.label, '1.0.0');
@@ -156,9 +209,21 @@ describe('deploying from the editor (real engine)', function () {
     assert.match(String(versionItem.description), /· active$/);
     assert.equal((versionItem.iconPath as vscode.ThemeIcon).id, 'rocket');
 
-    await until('the status bar to show the active version', () => engine().activeVersion.text === `$(rocket) ${name} 1.0.0`);
-    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
-    assert.ok(lenses.some((l) => l.command?.title === '$(rocket) Promote' && l.command.command === 'mastercopy.promote'), 'a Promote code lens');
+    await until(
+      'the status bar to show the active version',
+      () => engine().activeVersion.text === `$(rocket) ${name} 1.0.0`,
+    );
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+      'vscode.executeCodeLensProvider',
+      uri,
+    );
+    assert.ok(
+      lenses.some(
+        (l) =>
+          l.command?.title === '$(rocket) Promote' && l.command.command === 'mastercopy.promote',
+      ),
+      'a Promote code lens',
+    );
   });
 
   it('promotes the next version: blue answers until the switch, then green, with no failed request; blue is drained and disposed of; the tree shows the phase meanwhile', async () => {
@@ -169,7 +234,9 @@ describe('deploying from the editor (real engine)', function () {
       if (d.name !== name) return;
       if (d.phase && phases.at(-1) !== d.phase) phases.push(d.phase);
       // What the tree says at that moment (it reads the running promote, not the engine).
-      described.push(masterCopyNode().then((n) => String(engine().tree.getTreeItem(n).description)));
+      described.push(
+        masterCopyNode().then((n) => String(engine().tree.getTreeItem(n).description)),
+      );
     });
     const bodies: string[] = [];
     const failures: string[] = [];
@@ -177,13 +244,19 @@ describe('deploying from the editor (real engine)', function () {
     // Clients at about 40 requests a second, each on a new connection, for the whole promote.
     const clients = (async () => {
       while (!done) {
-        await fetchBody(port).then((b) => bodies.push(b), (e: Error) => failures.push(e.message));
+        await fetchBody(port).then(
+          (b) => bodies.push(b),
+          (e: Error) => failures.push(e.message),
+        );
         await new Promise((r) => setTimeout(r, 25));
       }
     })();
     let result: PromoteResult;
     try {
-      result = (await vscode.commands.executeCommand('mastercopy.promote', await masterCopyNode())) as PromoteResult;
+      result = (await vscode.commands.executeCommand(
+        'mastercopy.promote',
+        await masterCopyNode(),
+      )) as PromoteResult;
     } finally {
       done = true;
       watch.dispose();
@@ -197,21 +270,35 @@ describe('deploying from the editor (real engine)', function () {
     const firstGreen = bodies.indexOf(`${name} 1.1.0`);
     assert.ok(firstGreen > 0, 'blue answered first');
     assert.deepEqual(new Set(bodies.slice(0, firstGreen)), new Set([`${name} 1.0.0`]));
-    assert.deepEqual(new Set(bodies.slice(firstGreen)), new Set([`${name} 1.1.0`]), 'once switched, only green');
+    assert.deepEqual(
+      new Set(bodies.slice(firstGreen)),
+      new Set([`${name} 1.1.0`]),
+      'once switched, only green',
+    );
     const texts = await Promise.all(described);
-    assert.ok(texts.some((t) => /^promoting → 1\.1\.0: (print green|health gate)/.test(t)), `the tree showed the phase (${texts.join(' | ')})`);
+    assert.ok(
+      texts.some((t) => /^promoting → 1\.1\.0: (print green|health gate)/.test(t)),
+      `the tree showed the phase (${texts.join(' | ')})`,
+    );
 
     const [endpoint, ...versions] = await treeShows('blue gone from the tree', async () => {
       const kids = await children();
       return kids.filter((c) => c.kind === 'version').length === 1 && kids;
     });
-    assert.deepEqual(versions.map((v) => v.kind === 'version' && [v.version, v.active]), [['1.1.0', true]], 'blue is gone');
+    assert.deepEqual(
+      versions.map((v) => v.kind === 'version' && [v.version, v.active]),
+      [['1.1.0', true]],
+      'blue is gone',
+    );
     assert.match(String(engine().tree.getTreeItem(endpoint).description), /^→ 1\.1\.0 · /);
     assert.equal(await fetchBody(port), `${name} 1.1.0`);
-    await until('the status bar to follow', () => engine().activeVersion.text === `$(rocket) ${name} 1.1.0`);
+    await until(
+      'the status bar to follow',
+      () => engine().activeVersion.text === `$(rocket) ${name} 1.1.0`,
+    );
   });
 
-  it('rolls back from the preview\'s History: the image of 1.0.0 as it was built serves again, nothing rebuilt', async () => {
+  it("rolls back from the preview's History: the image of 1.0.0 as it was built serves again, nothing rebuilt", async () => {
     await vscode.commands.executeCommand('mastercopy.openPreview', uri);
     const preview = api.preview;
     const shown = await until('the preview with the History', () => {
@@ -222,13 +309,21 @@ describe('deploying from the editor (real engine)', function () {
     const [newest, older] = shown.model.history!;
     assert.deepEqual([newest.version, newest.active, newest.canRollBack], ['1.1.0', true, false]);
     assert.deepEqual([older.version, older.canRollBack], ['1.0.0', true]);
-    assert.ok(shown.html.includes(`data-command="rollback" data-seq="${older.seq}"`), 'a Roll back button for 1.0.0');
+    assert.ok(
+      shown.html.includes(`data-command="rollback" data-seq="${older.seq}"`),
+      'a Roll back button for 1.0.0',
+    );
 
-    const served = (await readLedger(engine().engine.client, name)).find((r) => r.seq === older.seq)!;
+    const served = (await readLedger(engine().engine.client, name)).find(
+      (r) => r.seq === older.seq,
+    )!;
     assert.equal(await preview.receive({ type: 'rollback', seq: older.seq }), 'ran');
     const ledger = await readLedger(engine().engine.client, name);
     const last = ledger.at(-1)!;
-    assert.deepEqual([last.action, last.version, last.outcome, last.replaced], ['rollback', '1.0.0', 'rolled-back', '1.1.0']);
+    assert.deepEqual(
+      [last.action, last.version, last.outcome, last.replaced],
+      ['rollback', '1.0.0', 'rolled-back', '1.1.0'],
+    );
     assert.equal(last.imageId, served.imageId, 'the very image that served as 1.0.0');
     assert.equal(await fetchBody(port), `${name} 1.0.0`);
 
@@ -236,7 +331,10 @@ describe('deploying from the editor (real engine)', function () {
       const v = (await children()).filter((c) => c.kind === 'version');
       return v.length === 1 && v;
     });
-    assert.deepEqual(versions.map((v) => v.kind === 'version' && [v.version, v.active]), [['1.0.0', true]]);
+    assert.deepEqual(
+      versions.map((v) => v.kind === 'version' && [v.version, v.active]),
+      [['1.0.0', true]],
+    );
     // The preview follows: the file's 1.1.0 would now replace 1.0.0.
     const after = await until('the preview to see the rollback', () => {
       const s = preview.current();
@@ -250,13 +348,19 @@ describe('deploying from the editor (real engine)', function () {
   it('the endpoint item copies its address', async () => {
     const endpoint = (await children()).find((c) => c.kind === 'endpoint');
     assert.ok(endpoint);
-    assert.equal(await vscode.commands.executeCommand('mastercopy.copyAddress', endpoint), `http://127.0.0.1:${port}`);
+    assert.equal(
+      await vscode.commands.executeCommand('mastercopy.copyAddress', endpoint),
+      `http://127.0.0.1:${port}`,
+    );
     assert.equal(await vscode.env.clipboard.readText(), `http://127.0.0.1:${port}`);
   });
 
   it('a master copy without `gateway` is promoted the same way, with no endpoint to move', async () => {
     await vscode.window.showTextDocument(plainUri);
-    const result = (await vscode.commands.executeCommand('mastercopy.promote', plainUri)) as PromoteResult;
+    const result = (await vscode.commands.executeCommand(
+      'mastercopy.promote',
+      plainUri,
+    )) as PromoteResult;
     assert.equal(result.status, 'promoted');
     assert.equal(result.gateway, null);
     const kids = await treeShows('the promoted version in the tree', async () => {
@@ -264,12 +368,21 @@ describe('deploying from the editor (real engine)', function () {
       return k.some((c) => c.kind === 'version' && c.active) && k;
     });
     assert.ok(!kids.some((c) => c.kind === 'endpoint'), 'no endpoint item');
-    assert.deepEqual(kids.map((v) => v.kind === 'version' && [v.version, v.active]), [['1.0.0', true]]);
-    await until('the status bar to show it (the master copy in front)', () => engine().activeVersion.text === `$(rocket) ${plain} 1.0.0`);
+    assert.deepEqual(
+      kids.map((v) => v.kind === 'version' && [v.version, v.active]),
+      [['1.0.0', true]],
+    );
+    await until(
+      'the status bar to show it (the master copy in front)',
+      () => engine().activeVersion.text === `$(rocket) ${plain} 1.0.0`,
+    );
   });
 
   it('promoting the active version again changes nothing', async () => {
-    const result = (await vscode.commands.executeCommand('mastercopy.promote', plainUri)) as PromoteResult;
+    const result = (await vscode.commands.executeCommand(
+      'mastercopy.promote',
+      plainUri,
+    )) as PromoteResult;
     assert.equal(result.status, 'already-active');
     const ledger = await readLedger(engine().engine.client, plain);
     assert.equal(ledger.length, 1, 'no record for a promote that did nothing');

@@ -4,7 +4,6 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { until } from '../support/until';
 
-
 function root(): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];
   assert.ok(folder, 'a workspace folder is open');
@@ -71,14 +70,26 @@ describe('language features', () => {
       return p.length === 5 && p;
     });
     const seen = ds
-      .map((d) => ({ line: d.range.start.line, from: d.range.start.character, to: d.range.end.character, severity: d.severity, text: editor.document.getText(d.range) }))
+      .map((d) => ({
+        line: d.range.start.line,
+        from: d.range.start.character,
+        to: d.range.end.character,
+        severity: d.severity,
+        text: editor.document.getText(d.range),
+      }))
       .sort((a, b) => a.line - b.line);
     assert.deepEqual(seen, [
       { line: 2, from: 9, to: 12, severity: vscode.DiagnosticSeverity.Error, text: '1.4' },
       { line: 4, from: 0, to: 5, severity: vscode.DiagnosticSeverity.Error, text: 'prots' },
       { line: 6, from: 8, to: 9, severity: vscode.DiagnosticSeverity.Error, text: '0' },
       { line: 8, from: 16, to: 20, severity: vscode.DiagnosticSeverity.Error, text: '9090' },
-      { line: 11, from: 12, to: 26, severity: vscode.DiagnosticSeverity.Error, text: '../outside.txt' },
+      {
+        line: 11,
+        from: 12,
+        to: 26,
+        severity: vscode.DiagnosticSeverity.Error,
+        text: '../outside.txt',
+      },
     ]);
     const messages = ds.map((d) => d.message).join('\n');
     assert.match(messages, /Quote it: "1.4"/);
@@ -99,12 +110,21 @@ describe('language features', () => {
 
   it('completes keys from the schema at the cursor', async () => {
     const editor = await writeAndOpen('complete.mastercopy.yaml', VALID + 'runtime:\n  \n');
-    const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', editor.document.uri, new vscode.Position(7, 2));
+    const list = await vscode.commands.executeCommand<vscode.CompletionList>(
+      'vscode.executeCompletionItemProvider',
+      editor.document.uri,
+      new vscode.Position(7, 2),
+    );
     const labels = list.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
-    for (const k of ['readOnly', 'tmpfs', 'capabilities', 'noNewPrivileges', 'memory', 'restart']) assert.ok(labels.includes(k), `runtime completion offers ${k} (got ${labels.join(', ')})`);
+    for (const k of ['readOnly', 'tmpfs', 'capabilities', 'noNewPrivileges', 'memory', 'restart'])
+      assert.ok(labels.includes(k), `runtime completion offers ${k} (got ${labels.join(', ')})`);
     assert.ok(!labels.includes('name'), 'top-level keys are not offered inside runtime');
 
-    const top = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', editor.document.uri, new vscode.Position(8, 0));
+    const top = await vscode.commands.executeCommand<vscode.CompletionList>(
+      'vscode.executeCompletionItemProvider',
+      editor.document.uri,
+      new vscode.Position(8, 0),
+    );
     const topLabels = top.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
     assert.ok(topLabels.includes('health'), 'top level offers health');
     assert.ok(!topLabels.includes('name'), 'keys already present are not offered again');
@@ -112,27 +132,49 @@ describe('language features', () => {
 
   it('completes enum values', async () => {
     const editor = await writeAndOpen('values.mastercopy.yaml', VALID + 'runtime:\n  restart: \n');
-    const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', editor.document.uri, new vscode.Position(7, 11));
+    const list = await vscode.commands.executeCommand<vscode.CompletionList>(
+      'vscode.executeCompletionItemProvider',
+      editor.document.uri,
+      new vscode.Position(7, 11),
+    );
     const labels = list.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
-    for (const v of ['no', 'on-failure', 'always', 'unless-stopped']) assert.ok(labels.includes(v), `restart offers ${v} (got ${labels.join(', ')})`);
+    for (const v of ['no', 'on-failure', 'always', 'unless-stopped'])
+      assert.ok(labels.includes(v), `restart offers ${v} (got ${labels.join(', ')})`);
   });
 
   it('shows the schema description on hover', async () => {
     const editor = await writeAndOpen('hover.mastercopy.yaml', VALID);
-    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, new vscode.Position(5, 2));
-    const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+      'vscode.executeHoverProvider',
+      editor.document.uri,
+      new vscode.Position(5, 2),
+    );
+    const text = hovers
+      .flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value)))
+      .join('\n');
     assert.match(text, /Ports the application listens on/);
   });
 
   it('scaffolds a valid master copy with New Master Copy', async () => {
-    const uri = await vscode.commands.executeCommand<vscode.Uri>('mastercopy.newMasterCopy', root(), 'Payments API');
+    const uri = await vscode.commands.executeCommand<vscode.Uri>(
+      'mastercopy.newMasterCopy',
+      root(),
+      'Payments API',
+    );
     assert.ok(uri, 'the command returns the new file');
     assert.equal(uri.path.split('/').pop(), 'payments-api.mastercopy.yaml');
-    const doc = await until('the new file to be the active editor', () => vscode.window.activeTextEditor?.document.uri.toString() === uri.toString() && vscode.window.activeTextEditor.document);
+    const doc = await until(
+      'the new file to be the active editor',
+      () =>
+        vscode.window.activeTextEditor?.document.uri.toString() === uri.toString() &&
+        vscode.window.activeTextEditor.document,
+    );
     assert.match(doc.getText(), /^name: payments-api$/m);
     assert.equal(doc.languageId, 'mastercopy');
     // Valid as it stands: the extension validates it on open and finds nothing.
-    const api = vscode.extensions.getExtension('mastercopy.mastercopy')!.exports as { diagnostics: { resultFor(d: vscode.TextDocument): { diagnostics: unknown[] } | undefined } };
+    const api = vscode.extensions.getExtension('mastercopy.mastercopy')!.exports as {
+      diagnostics: { resultFor(d: vscode.TextDocument): { diagnostics: unknown[] } | undefined };
+    };
     assert.deepEqual(api.diagnostics.resultFor(doc)?.diagnostics, []);
     assert.deepEqual(problems(uri), []);
   });

@@ -25,14 +25,20 @@ describe('live copies with the Copies view closed (real engine)', function () {
   });
 
   async function lensTitles(): Promise<string[]> {
-    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', fixture.uri);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+      'vscode.executeCodeLensProvider',
+      fixture.uri,
+    );
     return lenses.map((l) => l.command?.title ?? '');
   }
 
   it('follows the engine while a master copy is on screen, and only then', async () => {
     await until('no following with nothing on screen', () => !fixture.api.engine.refresh.following);
     await vscode.window.showTextDocument(fixture.uri);
-    await until('following once the master copy is shown', () => fixture.api.engine.refresh.following);
+    await until(
+      'following once the master copy is shown',
+      () => fixture.api.engine.refresh.following,
+    );
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await until('no following once it is closed', () => !fixture.api.engine.refresh.following);
     await vscode.window.showTextDocument(fixture.uri);
@@ -40,13 +46,25 @@ describe('live copies with the Copies view closed (real engine)', function () {
   });
 
   it('counts in its code lens a copy printed from the command line', async () => {
-    await until('the lens to say 0 running', async () => (await lensTitles()).includes('0 running'));
+    await until('the lens to say 0 running', async () =>
+      (await lensTitles()).includes('0 running'),
+    );
     const printed = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [cli, 'print', '--copies', '1', fixture.uri.fsPath], { timeout: 120_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
+      execFile(
+        process.execPath,
+        [cli, 'print', '--copies', '1', fixture.uri.fsPath],
+        { timeout: 120_000 },
+        (err, stdout, stderr) =>
+          err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+      ),
     );
     assert.match(printed, /1 cop/);
     // No model.refresh() here: the engine's events must bring it.
-    await until('the lens to say 1 running', async () => (await lensTitles()).includes('1 running'), 30_000);
+    await until(
+      'the lens to say 1 running',
+      async () => (await lensTitles()).includes('1 running'),
+      30_000,
+    );
   });
 
   it('the tree comes back by itself after the engine restarts', async () => {
@@ -54,7 +72,11 @@ describe('live copies with the Copies view closed (real engine)', function () {
     const roots = async () => (await tree.getChildren()) as CopiesNode[];
     await stopEngine();
     try {
-      await until('the engine-down item', async () => (await roots()).some((n) => n.kind === 'engineDown'), 30_000);
+      await until(
+        'the engine-down item',
+        async () => (await roots()).some((n) => n.kind === 'engineDown'),
+        30_000,
+      );
     } finally {
       await startEngine();
     }
@@ -63,10 +85,16 @@ describe('live copies with the Copies view closed (real engine)', function () {
       'the master copy back in the tree',
       async () => {
         const all = await roots();
-        return !all.some((n) => n.kind === 'engineDown') && all.find((n) => n.kind === 'masterCopy' && n.name === name);
+        return (
+          !all.some((n) => n.kind === 'engineDown') &&
+          all.find((n) => n.kind === 'masterCopy' && n.name === name)
+        );
       },
       60_000,
     );
-    assert.ok(back && back.kind === 'masterCopy' && back.copies.length === 1, 'its (now stopped) copy is listed again');
+    assert.ok(
+      back && back.kind === 'masterCopy' && back.copies.length === 1,
+      'its (now stopped) copy is listed again',
+    );
   });
 });

@@ -9,22 +9,41 @@ import { Log } from '../../../src/vscode/log';
 import { MasterCopyPreview, type PreviewApi } from '../../../src/vscode/preview/masterCopyPreview';
 import type { PreviewSnapshot } from '../../../src/vscode/preview/previewPanel';
 import { removeImage } from '../support/docker';
-import { activateWithEngine, EXTENSION_ID, httpMasterCopy, uniqueName, writeWorkspaceFile } from '../support/fixture';
+import {
+  activateWithEngine,
+  EXTENSION_ID,
+  httpMasterCopy,
+  uniqueName,
+  writeWorkspaceFile,
+} from '../support/fixture';
 import { until } from '../support/until';
 
 const name = uniqueName('pv');
 const text = (version = '1.0.0', copies = 2, description = 'Preview test') =>
-  httpMasterCopy(name, { version, copies, fastHealth: false, extra: `description: ${JSON.stringify(description)}\n` });
+  httpMasterCopy(name, {
+    version,
+    copies,
+    fastHealth: false,
+    extra: `description: ${JSON.stringify(description)}\n`,
+  });
 
 /** Replaces the whole text of the open document (like typing it, without saving). */
 async function setText(editor: vscode.TextEditor, content: string): Promise<void> {
   const doc = editor.document;
-  const ok = await editor.edit((e) => e.replace(new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), content));
+  const ok = await editor.edit((e) =>
+    e.replace(new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), content),
+  );
   assert.ok(ok, 'the edit applied');
 }
 
 function previewTabs(): vscode.Tab[] {
-  return vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('mastercopy.preview'));
+  return vscode.window.tabGroups.all
+    .flatMap((g) => g.tabs)
+    .filter(
+      (t) =>
+        t.input instanceof vscode.TabInputWebview &&
+        t.input.viewType.endsWith('mastercopy.preview'),
+    );
 }
 
 describe('preview beside the editor (real engine)', function () {
@@ -35,7 +54,11 @@ describe('preview beside the editor (real engine)', function () {
   let editor: vscode.TextEditor;
 
   /** What the panel shows once `probe` holds for it. */
-  function shows(what: string, probe: (s: PreviewSnapshot) => boolean, timeoutMs = 20_000): Promise<PreviewSnapshot> {
+  function shows(
+    what: string,
+    probe: (s: PreviewSnapshot) => boolean,
+    timeoutMs = 20_000,
+  ): Promise<PreviewSnapshot> {
     return until(
       `the preview to show ${what}`,
       () => {
@@ -71,8 +94,15 @@ describe('preview beside the editor (real engine)', function () {
     assert.equal(model.summary?.version, '1.0.0');
     assert.equal(model.summary?.copies, 2);
     assert.deepEqual(model.summary?.ports, ['8080/tcp']);
-    assert.equal(model.plan?.engine.reachable, true, `the engine runs during this suite (${model.plan?.engine.error ?? ''})`);
-    assert.ok(['would-build', 'up-to-date'].includes(model.plan!.build.state), model.plan!.build.state);
+    assert.equal(
+      model.plan?.engine.reachable,
+      true,
+      `the engine runs during this suite (${model.plan?.engine.error ?? ''})`,
+    );
+    assert.ok(
+      ['would-build', 'up-to-date'].includes(model.plan!.build.state),
+      model.plan!.build.state,
+    );
     assert.equal(model.plan?.build.tag, `${name}:1.0.0`);
     assert.equal(model.plan?.print.copies, 2);
     assert.deepEqual(model.copies, []);
@@ -84,10 +114,17 @@ describe('preview beside the editor (real engine)', function () {
     assert.match(csp, /^default-src 'none'; /);
     const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
     assert.ok(nonce && nonce.length >= 16, 'a nonce');
-    assert.match(s.html, new RegExp(`<script nonce="${nonce.replace(/[+/=]/g, (c) => `\\${c}`)}" src="[^"]+/media/preview/preview\\.js"></script>`));
+    assert.match(
+      s.html,
+      new RegExp(
+        `<script nonce="${nonce.replace(/[+/=]/g, (c) => `\\${c}`)}" src="[^"]+/media/preview/preview\\.js"></script>`,
+      ),
+    );
     assert.match(s.html, /href="[^"]+\/dist\/codicons\/codicon\.css"/);
-    for (const section of ['summary', 'plan', 'copies', 'dockerfile', 'context', 'problems']) assert.ok(s.html.includes(`data-section="${section}"`), `the ${section} section`);
-    for (const command of ['build', 'print', 'tailLogs']) assert.ok(s.html.includes(`data-command="${command}"`), `the ${command} button`);
+    for (const section of ['summary', 'plan', 'copies', 'dockerfile', 'context', 'problems'])
+      assert.ok(s.html.includes(`data-section="${section}"`), `the ${section} section`);
+    for (const command of ['build', 'print', 'tailLogs'])
+      assert.ok(s.html.includes(`data-command="${command}"`), `the ${command} button`);
     assert.ok(s.html.includes(name));
 
     // The extension host's tab model follows the workbench's a moment later.
@@ -95,7 +132,11 @@ describe('preview beside the editor (real engine)', function () {
     assert.equal(tabs.length, 1, 'one preview panel');
     await until('the tab title', () => previewTabs()[0].label === `Preview ${name}`);
     assert.notEqual(tabs[0].group.viewColumn, editor.viewColumn, 'beside the editor');
-    assert.equal(vscode.window.activeTextEditor?.document.uri.toString(), uri.toString(), 'the editor keeps the focus');
+    assert.equal(
+      vscode.window.activeTextEditor?.document.uri.toString(),
+      uri.toString(),
+      'the editor keeps the focus',
+    );
 
     // Opening it again reveals the same panel.
     await vscode.commands.executeCommand('mastercopy.openPreview', uri);
@@ -105,18 +146,29 @@ describe('preview beside the editor (real engine)', function () {
   it('follows edits: copies and version as they are typed', async () => {
     const before = preview.current()!.renders;
     await setText(editor, text('1.0.0', 3));
-    let s = await shows('3 copies', (x) => x.model.summary?.copies === 3 && x.model.plan?.print.copies === 3);
+    let s = await shows(
+      '3 copies',
+      (x) => x.model.summary?.copies === 3 && x.model.plan?.print.copies === 3,
+    );
     assert.ok(s.renders > before, 'rendered again');
     assert.match(s.html, /Print ×3/);
     await setText(editor, text('1.1.0', 3));
-    s = await shows('version 1.1.0', (x) => x.model.summary?.version === '1.1.0' && x.model.plan?.build.tag === `${name}:1.1.0`);
+    s = await shows(
+      'version 1.1.0',
+      (x) => x.model.summary?.version === '1.1.0' && x.model.plan?.build.tag === `${name}:1.1.0`,
+    );
     assert.equal(s.model.plan?.build.state, 'would-build');
     await setText(editor, text());
-    await shows('the original text again', (x) => x.model.summary?.version === '1.0.0' && x.model.summary.copies === 2);
+    await shows(
+      'the original text again',
+      (x) => x.model.summary?.version === '1.0.0' && x.model.summary.copies === 2,
+    );
   });
 
   it('shows the problems of a broken file beside its last valid state, and a click on one selects its range', async () => {
-    const broken = text().replace(`name: ${name}`, 'name: Bad_Name').replace('copies: 2', 'copies: 0');
+    const broken = text()
+      .replace(`name: ${name}`, 'name: Bad_Name')
+      .replace('copies: 2', 'copies: 0');
     await setText(editor, broken);
     const s = await shows('two problems', (x) => !x.model.valid && x.model.problems.length === 2);
     assert.equal(s.model.stale, true, 'the last valid state is kept');
@@ -126,33 +178,68 @@ describe('preview beside the editor (real engine)', function () {
     assert.match(s.html, /class="sections stale"/);
     assert.match(s.html, /data-command="build"[^>]* disabled>/, 'Build is disabled');
     const nameProblem = s.model.problems.find((p) => /name/.test(p.message))!;
-    assert.ok(s.html.includes(`data-reveal-start="${nameProblem.start}" data-reveal-end="${nameProblem.end}"`), 'the problem is clickable');
+    assert.ok(
+      s.html.includes(
+        `data-reveal-start="${nameProblem.start}" data-reveal-end="${nameProblem.end}"`,
+      ),
+      'the problem is clickable',
+    );
 
     // The click, as the page posts it: the editor selects exactly that range.
-    assert.equal(await preview.receive({ type: 'reveal', start: nameProblem.start, end: nameProblem.end }), 'revealed');
+    assert.equal(
+      await preview.receive({ type: 'reveal', start: nameProblem.start, end: nameProblem.end }),
+      'revealed',
+    );
     const active = vscode.window.activeTextEditor!;
     assert.equal(active.document.uri.toString(), uri.toString());
     assert.equal(active.document.getText(active.selection), 'Bad_Name');
-    assert.notEqual(active.viewColumn, previewTabs()[0].group.viewColumn, 'in the editor, not over the preview');
+    assert.notEqual(
+      active.viewColumn,
+      previewTabs()[0].group.viewColumn,
+      'in the editor, not over the preview',
+    );
 
     // Anything else the page could post is ignored.
-    for (const forged of [{ type: 'reveal', start: 0, end: 1e9 }, { type: 'reveal', start: 5, end: 2 }, { type: 'command', command: 'dispose' }, { type: 'command', command: 'build', extra: 1 }, 'build', null]) {
+    for (const forged of [
+      { type: 'reveal', start: 0, end: 1e9 },
+      { type: 'reveal', start: 5, end: 2 },
+      { type: 'command', command: 'dispose' },
+      { type: 'command', command: 'build', extra: 1 },
+      'build',
+      null,
+    ]) {
       assert.equal(await preview.receive(forged), 'ignored', JSON.stringify(forged));
     }
 
     await setText(editor, text());
-    const fixed = await shows('the file valid again', (x) => x.model.valid && !x.model.stale && x.model.problems.length === 0);
+    const fixed = await shows(
+      'the file valid again',
+      (x) => x.model.valid && !x.model.stale && x.model.problems.length === 0,
+    );
     assert.doesNotMatch(fixed.html, /class="sections stale"/);
   });
 
   it('escapes what the master copy says: a <script> in the description is text', async () => {
-    await setText(editor, text('1.0.0', 2, `<script>alert("pwned")</script> & <img src=x onerror=alert(1)>`));
-    const s = await shows('the new description', (x) => /pwned/.test(x.model.summary?.description ?? ''));
-    assert.ok(s.html.includes('&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt; &amp; &lt;img src=x onerror=alert(1)&gt;'), 'escaped');
+    await setText(
+      editor,
+      text('1.0.0', 2, `<script>alert("pwned")</script> & <img src=x onerror=alert(1)>`),
+    );
+    const s = await shows('the new description', (x) =>
+      /pwned/.test(x.model.summary?.description ?? ''),
+    );
+    assert.ok(
+      s.html.includes(
+        '&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt; &amp; &lt;img src=x onerror=alert(1)&gt;',
+      ),
+      'escaped',
+    );
     assert.equal(s.html.match(/<script\b/g)?.length, 1, 'only our own script tag');
     assert.doesNotMatch(s.html, /<img/);
     await setText(editor, text());
-    await shows('the plain description again', (x) => x.model.summary?.description === 'Preview test');
+    await shows(
+      'the plain description again',
+      (x) => x.model.summary?.description === 'Preview test',
+    );
   });
 
   it('Build on the page builds the image and the plan becomes up to date', async () => {
@@ -164,12 +251,19 @@ describe('preview beside the editor (real engine)', function () {
 
   it('says when the engine is down, and still shows what the file makes', async () => {
     const config = vscode.workspace.getConfiguration('mastercopy');
-    await config.update('dockerHost', 'unix:///tmp/mastercopy-no-engine.sock', vscode.ConfigurationTarget.Workspace);
+    await config.update(
+      'dockerHost',
+      'unix:///tmp/mastercopy-no-engine.sock',
+      vscode.ConfigurationTarget.Workspace,
+    );
     try {
       const s = await shows('engine down', (x) => x.model.plan?.engine.reachable === false);
       assert.equal(s.model.plan?.build.state, 'engine-down');
       assert.equal(s.model.summary?.name, name, 'the summary is still there');
-      assert.ok(s.model.dockerfile?.text.includes('FROM busybox:stable'), 'the Dockerfile is still there');
+      assert.ok(
+        s.model.dockerfile?.text.includes('FROM busybox:stable'),
+        'the Dockerfile is still there',
+      );
       assert.match(s.html, /engine down/);
       assert.match(s.html, /mastercopy-no-engine\.sock/);
     } finally {
@@ -179,7 +273,10 @@ describe('preview beside the editor (real engine)', function () {
   });
 
   it('follows the active editor to another master copy', async () => {
-    const other = await writeWorkspaceFile(`${name}-other.mastercopy.yaml`, text('2.0.0', 1).replace(`name: ${name}`, `name: ${name}-other`));
+    const other = await writeWorkspaceFile(
+      `${name}-other.mastercopy.yaml`,
+      text('2.0.0', 1).replace(`name: ${name}`, `name: ${name}-other`),
+    );
     try {
       await vscode.window.showTextDocument(other, { viewColumn: editor.viewColumn });
       const s = await until('the preview to follow the other file', () => {
@@ -187,7 +284,10 @@ describe('preview beside the editor (real engine)', function () {
         return x && x.uri === other.toString() && x.model.summary?.name === `${name}-other` && x;
       });
       assert.equal(s.model.summary?.version, '2.0.0');
-      await until('the tab title to follow', () => previewTabs()[0]?.label === `Preview ${name}-other`);
+      await until(
+        'the tab title to follow',
+        () => previewTabs()[0]?.label === `Preview ${name}-other`,
+      );
       editor = await vscode.window.showTextDocument(uri, { viewColumn: editor.viewColumn });
       await shows('the first file again', (x) => x.model.summary?.name === name);
     } finally {
@@ -217,7 +317,8 @@ describe('preview beside the editor (real engine)', function () {
       assert.equal(s.model.plan?.build.state, 'engine-down');
       assert.doesNotMatch(s.html, /data-command=/, 'no buttons');
       assert.match(s.html, /Restricted Mode/);
-      for (const command of ['build', 'print', 'tailLogs']) assert.equal(await untrusted.receive({ type: 'command', command }), 'refused');
+      for (const command of ['build', 'print', 'tailLogs'])
+        assert.equal(await untrusted.receive({ type: 'command', command }), 'refused');
       assert.deepEqual(ran, [], 'nothing ran');
     } finally {
       untrusted.dispose();

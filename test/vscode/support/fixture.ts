@@ -25,7 +25,16 @@ export interface HttpMasterCopyOptions {
 }
 
 /** The small master copy most suites print: busybox httpd on 8080 answering /health. */
-export function httpMasterCopy(name: string, { version = '1.0.0', copies = 2, extra = '', files = '', fastHealth = true }: HttpMasterCopyOptions = {}): string {
+export function httpMasterCopy(
+  name: string,
+  {
+    version = '1.0.0',
+    copies = 2,
+    extra = '',
+    files = '',
+    fastHealth = true,
+  }: HttpMasterCopyOptions = {},
+): string {
   return `mastercopy: 1
 name: ${name}
 version: "${version}"
@@ -60,7 +69,9 @@ export async function activateExtension(): Promise<MasterCopyApi> {
 }
 
 /** The extension with its engine features on (the test workspace is trusted). */
-export async function activateWithEngine(): Promise<MasterCopyApi & { readonly engine: EngineFeatures }> {
+export async function activateWithEngine(): Promise<
+  MasterCopyApi & { readonly engine: EngineFeatures }
+> {
   const api = await activateExtension();
   assert.ok(api.engine, 'the test workspace is trusted, so the engine features are on');
   return api as MasterCopyApi & { readonly engine: EngineFeatures };
@@ -91,7 +102,11 @@ export interface MasterCopyFixture {
  * extension and writes the file (and opens it with `open`); `after()` disposes of its
  * copies and removes the images of `versions`.
  */
-export function useMasterCopy(name: string, text: string, { open = false, versions = ['1.0.0'] }: { open?: boolean; versions?: string[] } = {}): MasterCopyFixture {
+export function useMasterCopy(
+  name: string,
+  text: string,
+  { open = false, versions = ['1.0.0'] }: { open?: boolean; versions?: string[] } = {},
+): MasterCopyFixture {
   let api: MasterCopyFixture['api'] | undefined;
   let uri: vscode.Uri | undefined;
   before(async () => {

@@ -24,7 +24,13 @@ let port;
 let path;
 
 function sh(cmd, args) {
-  return new Promise((resolve, reject) => execFile(cmd, args, (err, stdout, stderr) => (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout))));
+  return new Promise((resolve, reject) =>
+    execFile(cmd, args, (err, stdout, stderr) =>
+      err
+        ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr || err.message}`))
+        : resolve(stdout),
+    ),
+  );
 }
 
 function freePort() {
@@ -89,16 +95,24 @@ async function notificationCenter(page) {
 
 /** The notification that says `text` (progress ones too, with their current message). */
 async function notification(page, text) {
-  return (await notificationCenter(page)).locator('.notification-list-item', { hasText: text }).first();
+  return (await notificationCenter(page))
+    .locator('.notification-list-item', { hasText: text })
+    .first();
 }
 
 async function errorNotifications(page) {
-  return (await notificationCenter(page)).locator('.notification-list-item').filter({ has: page.locator('.codicon-error') }).allInnerTexts();
+  return (await notificationCenter(page))
+    .locator('.notification-list-item')
+    .filter({ has: page.locator('.codicon-error') })
+    .allInnerTexts();
 }
 
 async function clearNotifications(page) {
   const center = await notificationCenter(page);
-  await center.locator('.notifications-center-header-toolbar .codicon-notifications-clear-all').first().click();
+  await center
+    .locator('.notifications-center-header-toolbar .codicon-notifications-clear-all')
+    .first()
+    .click();
   await until0(async () => (await center.locator('.notification-list-item').count()) === 0);
 }
 
@@ -126,20 +140,32 @@ async function ledger() {
 
 export const checks = [
   {
-    title: 'Promote from the palette: its phases in a progress notification, the phase in the Copies view, then the active version beside its endpoint and in the status bar',
+    title:
+      'Promote from the palette: its phases in a progress notification, the phase in the Copies view, then the active version beside its endpoint and in the status bar',
     async run({ wb, page, workspace, until }) {
       port = await freePort();
       const dir = join(workspace, 'deploy');
       cpSync(join(root, 'examples', 'transaction-service'), dir, { recursive: true });
       path = join(dir, file);
       renameSync(join(dir, 'transaction-service.mastercopy.yaml'), path);
-      writeFileSync(path, readFileSync(path, 'utf8').replace(/^name: .*$/m, `name: ${name}`).replace(/^gateway: .*$/m, `gateway: { port: ${port}, target: 8080 }`));
+      writeFileSync(
+        path,
+        readFileSync(path, 'utf8')
+          .replace(/^name: .*$/m, `name: ${name}`)
+          .replace(/^gateway: .*$/m, `gateway: { port: ${port}, target: 8080 }`),
+      );
       writeVersion('1.0.0');
 
       await wb.quickOpen(file);
-      await until('the master copy to be open', async () => (await wb.activeEditorTabLabel()) === file);
+      await until(
+        'the master copy to be open',
+        async () => (await wb.activeEditorTabLabel()) === file,
+      );
       await runCommand(wb, 'Master Copy: Focus on Copies View');
-      await until('the master copy in the Copies view', async () => (await rowsOf(page)).length > 0);
+      await until(
+        'the master copy in the Copies view',
+        async () => (await rowsOf(page)).length > 0,
+      );
       // Other master copies on this engine (collapsed) keep ours on screen; ours expands by itself once it has copies.
       // Wider, so that the screenshots show the items' descriptions: drag the sash at the side bar's edge.
       const side = await page.locator('.part.sidebar').boundingBox();
@@ -149,7 +175,9 @@ export const checks = [
       await page.mouse.up();
       await page.locator('.part.sidebar').hover();
       // Collapse All is disabled when nothing is expanded (a fresh engine): then there is nothing to collapse.
-      const collapseAll = page.locator('.part.sidebar .action-label[aria-label="Collapse All"]').first();
+      const collapseAll = page
+        .locator('.part.sidebar .action-label[aria-label="Collapse All"]')
+        .first();
       if ((await collapseAll.getAttribute('aria-disabled')) !== 'true') await collapseAll.click();
 
       await notificationCenter(page);
@@ -164,7 +192,9 @@ export const checks = [
           const text = await textOf(progress);
           const m = /(build|endpoint|print green|health gate|switch) — [^\n]*/.exec(text);
           if (m) messages.add(m[1]);
-          return (await rowsOf(page)).some((r) => /^1\.0\.0 .*promoting: (print green|health gate)/.test(r));
+          return (await rowsOf(page)).some((r) =>
+            /^1\.0\.0 .*promoting: (print green|health gate)/.test(r),
+          );
         },
         { timeoutMs: 60_000 },
       );
@@ -177,33 +207,54 @@ export const checks = [
           if (m) messages.add(m[1]);
           const rows = await rowsOf(page);
           return (
-            rows.some((r) => r.startsWith(`http://127.0.0.1:${port} → 1.0.0`)) && rows.some((r) => /^1\.0\.0 2 copies · 2 running .*· active/.test(r)) && !rows.some((r) => /promoting|being promoted/.test(r))
+            rows.some((r) => r.startsWith(`http://127.0.0.1:${port} → 1.0.0`)) &&
+            rows.some((r) => /^1\.0\.0 2 copies · 2 running .*· active/.test(r)) &&
+            !rows.some((r) => /promoting|being promoted/.test(r))
           );
         },
         { timeoutMs: 90_000 },
       );
-      assert.ok(messages.size >= 2, `the notification said the phases as they went (saw: ${[...messages].join(', ')})`);
-      await (await notification(page, `Promoted ${name} to 1.0.0: 2 copies serving at http://127.0.0.1:${port}/`)).waitFor({ state: 'visible', timeout: 15_000 });
+      assert.ok(
+        messages.size >= 2,
+        `the notification said the phases as they went (saw: ${[...messages].join(', ')})`,
+      );
+      await (
+        await notification(
+          page,
+          `Promoted ${name} to 1.0.0: 2 copies serving at http://127.0.0.1:${port}/`,
+        )
+      ).waitFor({ state: 'visible', timeout: 15_000 });
       await wb.screenshot('deploy-tree-after-promote');
       const status = page.locator('.statusbar-item[id*="mastercopy.activeVersion"]').first();
-      await until('the status bar to show the active version', async () => (await textOf(status)).includes(`${name} 1.0.0`));
+      await until('the status bar to show the active version', async () =>
+        (await textOf(status)).includes(`${name} 1.0.0`),
+      );
       assert.equal(await fetchBody(), `${name} 1.0.0`);
       assert.deepEqual(await errorNotifications(page), []);
     },
   },
   {
-    title: 'the Promote code lens promotes the next version: blue is replaced, the endpoint serves green',
+    title:
+      'the Promote code lens promotes the next version: blue is replaced, the endpoint serves green',
     async run({ wb, page, until }) {
       writeVersion('1.1.0');
-      await until('the editor to show 1.1.0', async () => (await wb.activeEditorText()).includes('version: "1.1.0"'));
-      const lens = page.locator('.part.editor .codelens-decoration a', { hasText: 'Promote' }).first();
+      await until('the editor to show 1.1.0', async () =>
+        (await wb.activeEditorText()).includes('version: "1.1.0"'),
+      );
+      const lens = page
+        .locator('.part.editor .codelens-decoration a', { hasText: 'Promote' })
+        .first();
       await lens.waitFor({ state: 'visible', timeout: 15_000 });
       await lens.click();
       await until(
         'only 1.1.0, active',
         async () => {
           const rows = await rowsOf(page);
-          return rows.some((r) => r.startsWith(`http://127.0.0.1:${port} → 1.1.0`)) && rows.some((r) => /^1\.1\.0 .*· active/.test(r)) && !rows.some((r) => r.startsWith('1.0.0 '));
+          return (
+            rows.some((r) => r.startsWith(`http://127.0.0.1:${port} → 1.1.0`)) &&
+            rows.some((r) => /^1\.1\.0 .*· active/.test(r)) &&
+            !rows.some((r) => r.startsWith('1.0.0 '))
+          );
         },
         { timeoutMs: 90_000 },
       );
@@ -216,66 +267,147 @@ export const checks = [
       await runCommand(wb, 'Master Copy: Roll Back');
       const title = wb.quickInput().locator('.quick-input-title');
       // Other master copies on this engine may have a ledger too: then it asks which.
-      await until('a picker', async () => /Roll back which master copy\?|back to which version\?/.test(await textOf(title)));
+      await until('a picker', async () =>
+        /Roll back which master copy\?|back to which version\?/.test(await textOf(title)),
+      );
       if (/which master copy/.test(await title.innerText())) {
         await page.keyboard.type(name);
-        await wb.quickInput().locator('.monaco-list-row', { hasText: name }).first().waitFor({ state: 'visible', timeout: 10_000 });
+        await wb
+          .quickInput()
+          .locator('.monaco-list-row', { hasText: name })
+          .first()
+          .waitFor({ state: 'visible', timeout: 10_000 });
         await page.keyboard.press('Enter');
-        await until('the version picker', async () => (await textOf(title)).includes(`Roll ${name} back to which version? (1.1.0 serves now)`));
+        await until('the version picker', async () =>
+          (await textOf(title)).includes(`Roll ${name} back to which version? (1.1.0 serves now)`),
+        );
       }
       const rows = await wb.quickInputRows();
-      assert.ok(rows.some((r) => /1\.1\.0.*active: serves now/.test(r)), `the active version is marked (rows: ${rows.join(' | ')})`);
+      assert.ok(
+        rows.some((r) => /1\.1\.0.*active: serves now/.test(r)),
+        `the active version is marked (rows: ${rows.join(' | ')})`,
+      );
       const older = rows.findIndex((r) => r.startsWith('1.0.0'));
       assert.ok(older >= 0, `1.0.0 is offered (rows: ${rows.join(' | ')})`);
       await wb.quickInput().locator('.monaco-list-row').nth(older).click();
-      await (await notification(page, `Rolling ${name} back to 1.0.0`)).waitFor({ state: 'visible', timeout: 15_000 });
+      await (
+        await notification(page, `Rolling ${name} back to 1.0.0`)
+      ).waitFor({ state: 'visible', timeout: 15_000 });
       await until(
         '1.0.0 active again',
         async () => {
           const r = await rowsOf(page);
-          return r.some((x) => x.startsWith(`http://127.0.0.1:${port} → 1.0.0`)) && r.some((x) => /^1\.0\.0 .*· active/.test(x)) && !r.some((x) => x.startsWith('1.1.0 '));
+          return (
+            r.some((x) => x.startsWith(`http://127.0.0.1:${port} → 1.0.0`)) &&
+            r.some((x) => /^1\.0\.0 .*· active/.test(x)) &&
+            !r.some((x) => x.startsWith('1.1.0 '))
+          );
         },
         { timeoutMs: 90_000 },
       );
       assert.equal(await fetchBody(), `${name} 1.0.0`);
       const last = (await ledger()).at(-1);
-      assert.deepEqual([last.action, last.version, last.outcome], ['rollback', '1.0.0', 'rolled-back']);
+      assert.deepEqual(
+        [last.action, last.version, last.outcome],
+        ['rollback', '1.0.0', 'rolled-back'],
+      );
     },
   },
   {
-    title: 'Cancel before the switch: the new copies go, the version that served keeps serving, and no error is shown',
+    title:
+      'Cancel before the switch: the new copies go, the version that served keeps serving, and no error is shown',
     async run({ wb, page, until }) {
       try {
         // Never healthy within its start period: the promote waits at the health gate until cancelled.
-        writeVersion('1.2.0', { health: 'health:\n  http: { port: 8080, path: /never-there }\n  interval: 1s\n  startPeriod: 300s\n' });
-        await until('the editor to show 1.2.0', async () => (await wb.activeEditorText()).includes('version: "1.2.0"'));
+        writeVersion('1.2.0', {
+          health:
+            'health:\n  http: { port: 8080, path: /never-there }\n  interval: 1s\n  startPeriod: 300s\n',
+        });
+        await until('the editor to show 1.2.0', async () =>
+          (await wb.activeEditorText()).includes('version: "1.2.0"'),
+        );
         await clearNotifications(page);
         await page.locator('.part.editor .editor-instance .view-lines').first().click();
         await runCommand(wb, 'Master Copy: Promote');
         const progress = await notification(page, `Promoting ${name} to 1.2.0`);
         await progress.waitFor({ state: 'visible', timeout: 15_000 });
-        await until('the health gate', async () => (await textOf(progress)).includes('health gate'), { timeoutMs: 60_000 });
-        const green = async () => (await sh('docker', ['ps', '-aq', '--filter', `label=io.mastercopy.name=${name}`, '--filter', 'label=io.mastercopy.version=1.2.0'])).trim();
+        await until(
+          'the health gate',
+          async () => (await textOf(progress)).includes('health gate'),
+          { timeoutMs: 60_000 },
+        );
+        const green = async () =>
+          (
+            await sh('docker', [
+              'ps',
+              '-aq',
+              '--filter',
+              `label=io.mastercopy.name=${name}`,
+              '--filter',
+              'label=io.mastercopy.version=1.2.0',
+            ])
+          ).trim();
         assert.notEqual(await green(), '', 'green copies were printed');
         await progress.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
 
-        await until('the green copies to be gone', async () => (await green()) === '', { timeoutMs: 30_000 });
-        await until('the ledger to record the cancel', async () => (await ledger()).at(-1).outcome === 'cancelled', { timeoutMs: 15_000 });
-        await until('the status bar to say it was cancelled', async () => /cancelled before the switch/.test(await statusBarText(page)), { timeoutMs: 15_000 });
+        await until('the green copies to be gone', async () => (await green()) === '', {
+          timeoutMs: 30_000,
+        });
+        await until(
+          'the ledger to record the cancel',
+          async () => (await ledger()).at(-1).outcome === 'cancelled',
+          { timeoutMs: 15_000 },
+        );
+        await until(
+          'the status bar to say it was cancelled',
+          async () => /cancelled before the switch/.test(await statusBarText(page)),
+          { timeoutMs: 15_000 },
+        );
         await until('the Copies view to show no promote running', async () => {
           const rows = await rowsOf(page);
-          return rows.some((r) => /^1\.0\.0 .*· active/.test(r)) && !rows.some((r) => /promoting/.test(r));
+          return (
+            rows.some((r) => /^1\.0\.0 .*· active/.test(r)) &&
+            !rows.some((r) => /promoting/.test(r))
+          );
         });
         assert.equal(await fetchBody(), `${name} 1.0.0`, 'blue still serves');
         assert.deepEqual(await errorNotifications(page), [], 'a cancel is not an error');
       } finally {
-        const ids = (await sh('docker', ['ps', '-aq', '--filter', `label=io.mastercopy.name=${name}`]).catch(() => '')).split('\n').filter(Boolean);
+        const ids = (
+          await sh('docker', ['ps', '-aq', '--filter', `label=io.mastercopy.name=${name}`]).catch(
+            () => '',
+          )
+        )
+          .split('\n')
+          .filter(Boolean);
         if (ids.length) await sh('docker', ['rm', '-f', ...ids]).catch(() => undefined);
-        const volumes = (await sh('docker', ['volume', 'ls', '-q', '--filter', `label=io.mastercopy.name=${name}`]).catch(() => '')).split('\n').filter(Boolean);
+        const volumes = (
+          await sh('docker', [
+            'volume',
+            'ls',
+            '-q',
+            '--filter',
+            `label=io.mastercopy.name=${name}`,
+          ]).catch(() => '')
+        )
+          .split('\n')
+          .filter(Boolean);
         if (volumes.length) await sh('docker', ['volume', 'rm', ...volumes]).catch(() => undefined);
-        const networks = (await sh('docker', ['network', 'ls', '-q', '--filter', `label=io.mastercopy.name=${name}`]).catch(() => '')).split('\n').filter(Boolean);
-        if (networks.length) await sh('docker', ['network', 'rm', ...networks]).catch(() => undefined);
-        for (const v of ['1.0.0', '1.1.0', '1.2.0']) await sh('docker', ['rmi', `${name}:${v}`]).catch(() => undefined);
+        const networks = (
+          await sh('docker', [
+            'network',
+            'ls',
+            '-q',
+            '--filter',
+            `label=io.mastercopy.name=${name}`,
+          ]).catch(() => '')
+        )
+          .split('\n')
+          .filter(Boolean);
+        if (networks.length)
+          await sh('docker', ['network', 'rm', ...networks]).catch(() => undefined);
+        for (const v of ['1.0.0', '1.1.0', '1.2.0'])
+          await sh('docker', ['rmi', `${name}:${v}`]).catch(() => undefined);
       }
     },
   },

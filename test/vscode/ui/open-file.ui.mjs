@@ -9,10 +9,19 @@ export const checks = [
     async run({ wb, until }) {
       await wb.quickOpen('hello.mastercopy.yaml');
       await wb.editorTab('hello.mastercopy.yaml').waitFor({ state: 'visible', timeout: 10_000 });
-      assert.equal(await wb.activeEditorTabLabel(), 'hello.mastercopy.yaml', 'the active editor tab');
-      await until('the editor to show the file', async () => /name: hello/.test(await wb.activeEditorText()));
+      assert.equal(
+        await wb.activeEditorTabLabel(),
+        'hello.mastercopy.yaml',
+        'the active editor tab',
+      );
+      await until('the editor to show the file', async () =>
+        /name: hello/.test(await wb.activeEditorText()),
+      );
       // The status bar names the language the extension contributes for *.mastercopy.yaml.
-      await until('the status bar to show the language "Master Copy"', async () => (await wb.statusBarLanguage()) === 'Master Copy');
+      await until(
+        'the status bar to show the language "Master Copy"',
+        async () => (await wb.statusBarLanguage()) === 'Master Copy',
+      );
       await wb.screenshot('quick-open-hello');
     },
   },

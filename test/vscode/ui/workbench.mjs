@@ -13,8 +13,13 @@ export class Workbench {
   /** Waits until the workbench is usable: its parts are there and the explorer shows the folder's files. */
   async ready({ timeoutMs = 60_000 } = {}) {
     const p = this.page;
-    await p.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: timeoutMs });
-    await p.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ state: 'visible', timeout: timeoutMs });
+    await p
+      .locator('.monaco-workbench .part.statusbar')
+      .waitFor({ state: 'visible', timeout: timeoutMs });
+    await p
+      .locator('.explorer-folders-view .monaco-list-row')
+      .first()
+      .waitFor({ state: 'visible', timeout: timeoutMs });
     // Keyboard shortcuts go to whatever has focus: give it to the workbench.
     await p.locator('.monaco-workbench .part.editor').click({ position: { x: 200, y: 200 } });
   }
@@ -25,7 +30,9 @@ export class Workbench {
 
   /** The labels of the rows the open quick input lists right now. */
   async quickInputRows() {
-    return this.quickInput().locator('.monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? r.textContent ?? ''));
+    return this.quickInput()
+      .locator('.monaco-list-row')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? r.textContent ?? ''));
   }
 
   /**
@@ -42,12 +49,17 @@ export class Workbench {
       await this.page.keyboard.type(text);
       const row = this.quickInput().locator('.monaco-list-row', { hasText: text }).first();
       try {
-        await row.waitFor({ state: 'visible', timeout: Math.min(3_000 * attempt, Math.max(deadline - Date.now(), 1)) });
+        await row.waitFor({
+          state: 'visible',
+          timeout: Math.min(3_000 * attempt, Math.max(deadline - Date.now(), 1)),
+        });
         return row;
       } catch {
         if (Date.now() >= deadline) {
           const listed = await this.quickInputRows().catch(() => []);
-          throw new Error(`${what} is not listed after ${timeoutMs} ms (it lists: ${listed.slice(0, 8).join(' | ') || 'nothing'})`);
+          throw new Error(
+            `${what} is not listed after ${timeoutMs} ms (it lists: ${listed.slice(0, 8).join(' | ') || 'nothing'})`,
+          );
         }
         await this.closeQuickInput();
       }
@@ -88,20 +100,27 @@ export class Workbench {
 
   /** The visible text of the active editor (what a person reads, line by line). */
   async activeEditorText() {
-    const text = await this.page.locator('.part.editor .editor-instance .view-lines').first().innerText({ timeout: 5_000 });
+    const text = await this.page
+      .locator('.part.editor .editor-instance .view-lines')
+      .first()
+      .innerText({ timeout: 5_000 });
     return text.replace(/\u00a0/g, ' '); // the editor renders spaces as no-break spaces
   }
 
   /** The language mode the status bar shows for the active editor, e.g. "Master Copy". */
   async statusBarLanguage() {
-    return (await this.page.locator('#status\\.editor\\.mode').first().innerText({ timeout: 5_000 })).trim();
+    return (
+      await this.page.locator('#status\\.editor\\.mode').first().innerText({ timeout: 5_000 })
+    ).trim();
   }
 
   /** Texts of the notification toasts on screen now. */
   async notifications() {
-    return this.page.locator('.notifications-toasts .notification-list-item').evaluateAll((items) =>
-      items.map((i) => (i.getAttribute('aria-label') ?? i.textContent ?? '').trim()),
-    );
+    return this.page
+      .locator('.notifications-toasts .notification-list-item')
+      .evaluateAll((items) =>
+        items.map((i) => (i.getAttribute('aria-label') ?? i.textContent ?? '').trim()),
+      );
   }
 
   /** The text of the modal dialog on screen, or null. */
