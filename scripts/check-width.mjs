@@ -36,7 +36,7 @@ function walk(dir) {
     }
   }
 }
-for (const dir of ['src', 'test', 'bench', 'scripts']) walk(join(root, dir));
+for (const dir of ['src', 'test', 'bench', 'scripts', 'media']) walk(join(root, dir));
 for (const w of wide) console.log(w);
 if (wide.length) {
   console.log(
