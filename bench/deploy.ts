@@ -375,7 +375,8 @@ export async function run(report: Report): Promise<void> {
     const p99Ours = Number(timedRows[2][3]);
     const p99Peer = Number(timedRows[1][3]);
     report.line(
-      `Keeper p99 ${(p99Ours - p99Peer).toFixed(2)} ms above HAProxy's with this client (target ≤1 ms — ${p99Ours - p99Peer <= 1 ? 'met' : 'missed'}).`,
+      `Keeper p99 ${(p99Ours - p99Peer).toFixed(2)} ms above HAProxy's with this client ` +
+        `(target ≤1 ms — ${p99Ours - p99Peer <= 1 ? 'met' : 'missed'}).`,
     );
     report.value('endpoint_p99_minus_haproxy_ms_node_client', p99Ours - p99Peer);
     report.check(
@@ -385,7 +386,10 @@ export async function run(report: Report): Promise<void> {
     );
     const ratio = ours.rps / peer.rps;
     report.line(
-      `Keeper / HAProxy throughput: ${fmtRatio(ratio)} (target ≥0.9× — ${ratio >= 0.9 ? 'met' : 'missed'}); p99 ${(ours.p99 - peer.p99).toFixed(2)} ms above HAProxy's (target ≤1 ms — ${ours.p99 - peer.p99 <= 1 ? 'met' : 'missed'}); keeper / one copy: ${fmtRatio(ours.rps / direct.rps)}.`,
+      `Keeper / HAProxy throughput: ${fmtRatio(ratio)} (target ≥0.9× — ${ratio >= 0.9 ? 'met' : 'missed'}); ` +
+        `p99 ${(ours.p99 - peer.p99).toFixed(2)} ms above HAProxy's ` +
+        `(target ≤1 ms — ${ours.p99 - peer.p99 <= 1 ? 'met' : 'missed'}); ` +
+        `keeper / one copy: ${fmtRatio(ours.rps / direct.rps)}.`,
     );
     report.value('endpoint_vs_haproxy_rps', ratio);
     report.value('endpoint_p99_minus_haproxy_ms', ours.p99 - peer.p99);
@@ -400,9 +404,11 @@ export async function run(report: Report): Promise<void> {
       failedWithNode === 0,
       `${failedWithNode} failed`,
     );
-    // wrk closes its connections mid-request when its time is up; the keeper counts those it could not finish.
+    // wrk closes its connections mid-request when its time is up; the keeper counts those it could
+    // not finish.
     report.line(
-      `Connections the keeper could not finish in all (wrk's runs included, which end by closing their connections mid-request): ${status.totals.failed}.`,
+      "Connections the keeper could not finish in all (wrk's runs included, which end by closing " +
+        `their connections mid-request): ${status.totals.failed}.`,
     );
   } finally {
     haproxy?.kill('SIGTERM');

@@ -209,7 +209,9 @@ export async function run(report: Report): Promise<void> {
       report.value(`docker_${size}mb_rss_mb`, docker.peakRssMb);
       report.value(`ours_${size}mb_rss_mb`, ours.peakRssMb);
       readings.push(
-        `${size} MB: ours ${ours.seconds.toFixed(2)} s vs docker logs ${docker.seconds.toFixed(2)} s, medians of ${ROUNDS} (${(docker.seconds / ours.seconds).toFixed(2)}×; target ≥ 1× — ${ours.seconds <= docker.seconds ? 'met' : 'missed'})`,
+        `${size} MB: ours ${ours.seconds.toFixed(2)} s vs docker logs ${docker.seconds.toFixed(2)} s, ` +
+          `medians of ${ROUNDS} (${(docker.seconds / ours.seconds).toFixed(2)}×; ` +
+          `target ≥ 1× — ${ours.seconds <= docker.seconds ? 'met' : 'missed'})`,
       );
       await engine.stopAndRemoveContainer(id, { [BENCH_LABEL]: runId }, { stopTimeoutSeconds: 0 });
       created.splice(created.indexOf(id), 1);
@@ -219,7 +221,8 @@ export async function run(report: Report): Promise<void> {
       Number(rows.find((r) => r[0] === `${s} MB` && String(r[1]).includes('mastercopy'))?.[5]),
     );
     readings.push(
-      `our peak RSS: ${rss.join(' MB vs ')} MB for ${sizes.join(' vs ')} MB of log (target: flat — ${rss[1] <= rss[0] * 1.1 + 2 ? 'met' : 'missed'})`,
+      `our peak RSS: ${rss.join(' MB vs ')} MB for ${sizes.join(' vs ')} MB of log ` +
+        `(target: flat — ${rss[1] <= rss[0] * 1.1 + 2 ? 'met' : 'missed'})`,
     );
     for (const r of readings) report.line(r);
 
@@ -312,7 +315,9 @@ export async function run(report: Report): Promise<void> {
     report.value('first_line_in_process_ms', median(inProcess));
     report.value('first_line_cli_ms', median(spawned));
     report.line(
-      `first line within 300 ms of opening a tail: in process ${median(inProcess).toFixed(0)} ms (${median(inProcess) <= 300 ? 'met' : 'missed'}), the CLI from spawn ${median(spawned).toFixed(0)} ms (${median(spawned) <= 300 ? 'met' : 'missed'})`,
+      `first line within 300 ms of opening a tail: in process ${median(inProcess).toFixed(0)} ms ` +
+        `(${median(inProcess) <= 300 ? 'met' : 'missed'}), ` +
+        `the CLI from spawn ${median(spawned).toFixed(0)} ms (${median(spawned) <= 300 ? 'met' : 'missed'})`,
     );
   } finally {
     for (const id of created)

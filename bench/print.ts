@@ -287,7 +287,8 @@ async function runPrint(report: Report): Promise<void> {
       copies: 1,
     });
     report.line(
-      `Set-up (not timed): built ${first.build.tag} and ${firstHealthy.build.tag}, network ${first.network}, in ${fmtMs(performance.now() - t0)} ms.`,
+      `Set-up (not timed): built ${first.build.tag} and ${firstHealthy.build.tag}, ` +
+        `network ${first.network}, in ${fmtMs(performance.now() - t0)} ms.`,
     );
     report.check(
       'the images were built in the set-up (so the timed prints find them up to date)',
@@ -452,7 +453,8 @@ async function runPrint(report: Report): Promise<void> {
       report.value(`n${n}.ratio.loopOurs.paired`, pairedLoopOurs);
     }
     report.line(
-      `Samples: ${samples} per method and N, the three methods alternating order (every method in every position equally often); containers removed between samples, not timed.`,
+      `Samples: ${samples} per method and N, the three methods alternating order ` +
+        '(every method in every position equally often); containers removed between samples, not timed.',
     );
     report.table(
       [
@@ -485,7 +487,9 @@ async function runPrint(report: Report): Promise<void> {
       ];
     });
     report.line(
-      'Where our time goes (medians): before the first create request (secrets, list existing copies, build plan + digest of the sources, image inspect, network check), then create+start+inspect of the N copies in parallel.',
+      'Where our time goes (medians): before the first create request (secrets, list existing copies, ' +
+        'build plan + digest of the sources, image inspect, network check), ' +
+        'then create+start+inspect of the N copies in parallel.',
     );
     report.table(
       [
@@ -530,10 +534,18 @@ async function runPrint(report: Report): Promise<void> {
     }
 
     report.line(
-      `With the health wait (ours only, the example as it is: health.http /health every 2s): ${counts.map((n) => `N=${n}: median ${fmtMs(summarize(withHealth[n]).median)} ms over ${withHealth[n].length}`).join('; ')}.`,
+      'With the health wait (ours only, the example as it is: health.http /health every 2s): ' +
+        counts
+          .map(
+            (n) =>
+              `N=${n}: median ${fmtMs(summarize(withHealth[n]).median)} ms over ${withHealth[n].length}`,
+          )
+          .join('; ') +
+        '.',
     );
     report.line(
-      `Loading dockerode in a fresh Node process (not in the raw times above, where it is loaded already): median ${fmtMs(summarize(requireMs).median)} ms over ${requireMs.length}.`,
+      'Loading dockerode in a fresh Node process (not in the raw times above, where it is loaded already): ' +
+        `median ${fmtMs(summarize(requireMs).median)} ms over ${requireMs.length}.`,
     );
     for (const n of counts)
       report.value(`n${n}.withHealth.median`, summarize(withHealth[n]).median);

@@ -76,7 +76,8 @@ for (const n of prof.nodes) {
 }
 const top = (m, n) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n);
 console.log(
-  `case ${which}, ${iterations} iterations, ${total.toFixed(0)} ms sampled (${(total / iterations).toFixed(2)} ms per iteration incl. set-up)\n`,
+  `case ${which}, ${iterations} iterations, ${total.toFixed(0)} ms sampled ` +
+    `(${(total / iterations).toFixed(2)} ms per iteration incl. set-up)\n`,
 );
 console.log('self time by module:');
 for (const [k, v] of top(byPkg, 15))

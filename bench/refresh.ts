@@ -255,7 +255,8 @@ export async function run(report: Report): Promise<void> {
     if (more.unhealthy.length) throw new Error('bench: printed copies are unhealthy');
     await listAt(20);
     report.line(
-      `listCopies alone (as CopiesModel calls it: { probe: nodeHttpProbe, probeTimeoutMs: 800 }, so each running copy with health.http is probed once over HTTP), ${listSamples} samples each:`,
+      'listCopies alone (as CopiesModel calls it: { probe: nodeHttpProbe, probeTimeoutMs: 800 }, ' +
+        `so each running copy with health.http is probed once over HTTP), ${listSamples} samples each:`,
     );
     report.table(
       ['copies of this run', 'copies listed (all on the engine)', 'median ms', 'p90 ms', 'min ms'],
@@ -318,7 +319,10 @@ export async function run(report: Report): Promise<void> {
       ];
     });
     report.line(
-      `Refresh latency: a copy of the example stopped (docker stop, t=2: kill, die, stop events) and started (start event) again through the engine API, ${changes} changes per row, alternating; times until a finished refresh shows the new state. Other copies on the engine are listed (and probed) too.`,
+      'Refresh latency: a copy of the example stopped (docker stop, t=2: kill, die, stop events) ' +
+        `and started (start event) again through the engine API, ${changes} changes per row, alternating; ` +
+        'times until a finished refresh shows the new state. ' +
+        'Other copies on the engine are listed (and probed) too.',
     );
     report.table(
       [
@@ -336,8 +340,10 @@ export async function run(report: Report): Promise<void> {
     );
     const shipped = results[0].r;
     const lastAfter = summarize(shipped.map((c) => c.lastEventAfterCall));
+    const eventsPerChange = [...new Set(shipped.map((c) => c.events))].sort();
     report.line(
-      `Last event of a change arrived (median) ${fmtMs(lastAfter.median)} ms after the API call returned (negative: before); events per change: ${[...new Set(shipped.map((c) => c.events))].sort().join(', ')}.`,
+      `Last event of a change arrived (median) ${fmtMs(lastAfter.median)} ms after the API call returned ` +
+        `(negative: before); events per change: ${eventsPerChange.join(', ')}.`,
     );
     for (const [i, { r }] of results.entries()) {
       report.value(`refresh.${i}.fromCall.median`, summarize(r.map((c) => c.fromCall)).median);

@@ -32,12 +32,18 @@ const BENCHMARKS = [
       'vscode-languageserver-textdocument',
     ],
   },
-  { name: 'logs', entry: 'bench/logs.ts' }, // needs an engine and dist/cli.js; --quick reads 20/50 MB instead of 50/200 MB
-  { name: 'copies', entry: 'bench/print.ts' }, // needs an engine: printing 10/20 copies three ways, then the Copies view refresh (bench/refresh.ts); MC_BENCH_COPIES=print|refresh runs one
-  // needs an engine, dist/keeper.js and HAProxy (scripts/setup-bench.sh): promote against print + health; the endpoint against one copy and HAProxy
+  // needs an engine and dist/cli.js; --quick reads 20/50 MB instead of 50/200 MB
+  { name: 'logs', entry: 'bench/logs.ts' },
+  // needs an engine: printing 10/20 copies three ways, then the Copies view refresh
+  // (bench/refresh.ts); MC_BENCH_COPIES=print|refresh runs one
+  { name: 'copies', entry: 'bench/print.ts' },
+  // needs an engine, dist/keeper.js and HAProxy (scripts/setup-bench.sh): promote against print +
+  // health; the endpoint against one copy and HAProxy
   { name: 'deploy', entry: 'bench/deploy.ts', external: ['autocannon'] },
   // needs an engine and dist/keeper.js: the keeper's reaction times (replacement, scale up/down) against printing one copy
   { name: 'herd', entry: 'bench/herd.ts' },
+  // needs code-server and chromium (scripts/setup-vscode.sh): activation against an empty extension
+  { name: 'activation', entry: 'bench/activation.mjs', external: ['playwright-core'] },
 ];
 
 function parseArgs(argv) {

@@ -386,11 +386,16 @@ export async function run(report: Report): Promise<void> {
   );
   const reparsed = reparsedUnits.slice(warmup);
   const wholeCount = reparsed.filter((u) => u === -1).length;
+  const wholeFallback = wholeCount
+    ? `${wholeCount} of ${reparsed.length} edits fell back to a whole parse; `
+    : '';
+  const piecesPerEdit = [...new Set(reparsed.filter((u) => u >= 0))].sort((a, b) => a - b);
   report.line(
-    `Incremental parse: ${wholeCount ? `${wholeCount} of ${reparsed.length} edits fell back to a whole parse; ` : ''}pieces re-parsed per edit: ${[...new Set(reparsed.filter((u) => u >= 0))].sort((a, b) => a - b).join(', ')}.`,
+    `Incremental parse: ${wholeFallback}pieces re-parsed per edit: ${piecesPerEdit.join(', ')}.`,
   );
   report.line(
-    `First call in this process (one sample, includes lazy set-up such as the peer resolving and compiling the schema): peer ${fmtMs(firstPeer.ms)} ms, ours ${fmtMs(firstOurs.ms)} ms.`,
+    'First call in this process (one sample, includes lazy set-up such as the peer resolving ' +
+      `and compiling the schema): peer ${fmtMs(firstPeer.ms)} ms, ours ${fmtMs(firstOurs.ms)} ms.`,
   );
   report.value('lines', lineCount);
   report.value('fresh.peer.median', fresh.peer.median);

@@ -125,7 +125,8 @@ export function promoteSummary(io: CliIo, r: PromoteResult): void {
   }
   const verb = r.status === 'rolled-back' ? 'Rolled back' : 'Promoted';
   io.stdout.write(
-    `${verb} ${r.name} to ${r.version}${r.replaced ? ` (was ${r.replaced})` : ''}: ${r.copies.length} cop${r.copies.length === 1 ? 'y' : 'ies'} serving`,
+    `${verb} ${r.name} to ${r.version}${r.replaced ? ` (was ${r.replaced})` : ''}: ` +
+      `${r.copies.length} cop${r.copies.length === 1 ? 'y' : 'ies'} serving`,
   );
   io.stdout.write(
     r.gateway
@@ -135,7 +136,8 @@ export function promoteSummary(io: CliIo, r: PromoteResult): void {
   io.stdout.write(`${r.record ? `; ledger #${r.record.seq}` : ''}.\n`);
   if (r.cutConnections)
     io.stderr.write(
-      `${r.cutConnections} connection${r.cutConnections === 1 ? ' was' : 's were'} still open to ${r.replaced} when the drain ended; they were closed with its copies (use --drain to wait longer).\n`,
+      `${r.cutConnections} connection${r.cutConnections === 1 ? ' was' : 's were'} still open to ${r.replaced} ` +
+        `when the drain ended; they were closed with its copies (use --drain to wait longer).\n`,
     );
 }
 

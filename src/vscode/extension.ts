@@ -36,7 +36,8 @@ export function activate(context: vscode.ExtensionContext): MasterCopyApi {
     // After the engine features: on a grant of trust they start first, then the preview follows them.
     const preview = registerPreview(context, { log, diagnostics, engine: () => engine });
     log.info(
-      `Master Copy ${context.extension.packageJSON.version} activated (${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: language features only'})`,
+      `Master Copy ${context.extension.packageJSON.version} activated ` +
+        `(${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: language features only'})`,
     );
     return {
       diagnostics,

@@ -36,7 +36,9 @@ export class EngineStatusBar extends Disposable {
       const running =
         s.kind === 'ok' ? s.copies.filter((c) => c.state === 'running').length : undefined;
       this.item.text = `$(server-environment) ${running === undefined ? 'Master Copy' : `${running} running`}`;
-      this.item.tooltip = `Master Copy — Docker engine at ${this.engine.describe()}${running === undefined ? '' : `\n${running} cop${running === 1 ? 'y' : 'ies'} running`}`;
+      this.item.tooltip =
+        `Master Copy — Docker engine at ${this.engine.describe()}` +
+        `${running === undefined ? '' : `\n${running} cop${running === 1 ? 'y' : 'ies'} running`}`;
       this.item.command = 'workbench.view.extension.mastercopy';
       this.item.backgroundColor = undefined;
     }
@@ -105,25 +107,32 @@ export class ActiveVersionStatusBar extends Disposable {
     }
     if (running) {
       this.item.backgroundColor = undefined;
-      this.item.text = `$(sync~spin) ${name} ${active && active.version !== running.version ? `${active.version} → ` : ''}${running.version}`;
+      this.item.text =
+        `$(sync~spin) ${name} ` +
+        `${active && active.version !== running.version ? `${active.version} → ` : ''}${running.version}`;
       this.item.tooltip = `${running.action === 'rollback' ? 'Rolling back' : 'Promoting'} ${name} to ${running.version}: ${running.text}`;
     } else if (active) {
       const e = deploy?.endpoint;
       // A keeper that cannot keep the count (a crash loop) says so here too.
       const trouble =
         e?.healing?.version === active.version && healingTrouble(e.healing) ? e.healing : undefined;
-      this.item.text = `$(${trouble ? 'warning' : 'rocket'}) ${name} ${active.version}${trouble ? (trouble.state === 'backing-off' ? ' · backing off' : ' · cannot heal') : ''}`;
+      this.item.text =
+        `$(${trouble ? 'warning' : 'rocket'}) ${name} ${active.version}` +
+        `${trouble ? (trouble.state === 'backing-off' ? ' · backing off' : ' · cannot heal') : ''}`;
       this.item.backgroundColor = trouble
         ? new vscode.ThemeColor('statusBarItem.warningBackground')
         : undefined;
       this.item.tooltip = [
-        `${name} ${active.version} is the active version (${active.record.action === 'rollback' ? 'rolled back to' : 'promoted'} ${active.record.at} by ${active.record.by.user}@${active.record.by.host}).`,
+        `${name} ${active.version} is the active version ` +
+          `(${active.record.action === 'rollback' ? 'rolled back to' : 'promoted'} ${active.record.at} ` +
+          `by ${active.record.by.user}@${active.record.by.host}).`,
         e
           ? `Endpoint ${e.url}: ${endpointText(e)}`
           : 'No endpoint (the master copy has no `gateway`).',
         e?.healing?.version === active.version ? `Copies: ${healingText(e.healing)}` : undefined,
         e?.autoscale
-          ? `Autoscaled ${autoscaleText(e.autoscale.policy)}${e.autoscale.decisions.length ? `; last: ${decisionText(e.autoscale.decisions.at(-1)!)}` : ''}`
+          ? `Autoscaled ${autoscaleText(e.autoscale.policy)}` +
+            `${e.autoscale.decisions.length ? `; last: ${decisionText(e.autoscale.decisions.at(-1)!)}` : ''}`
           : undefined,
       ]
         .filter(Boolean)

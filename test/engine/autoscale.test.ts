@@ -92,99 +92,108 @@ describe('keeper autoscaling against a real engine', function () {
     for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it('scales up to max under load and never past it, keeps the count across a promote, refuses a scale by hand, then scales down to min; no request fails', async () => {
-    const port = await freePort();
-    const policy = 'autoscale: { min: 1, max: 3, inflight: 2, cooldown: 3s }\n';
-    const v1 = herdVariant(`${BASE}-up`, port, tempDirs, (t) =>
-      t.replace(/^copies: 2$/m, `copies: 1\n${policy}`),
-    );
-    const name = v1.mc.name;
-    names.push(name);
-    await promote(engine, { kind: 'file', ...v1 }, deploy, {});
-    assert.equal(await running(name), 1, 'min copies at first');
+  it(
+    'scales up to max under load and never past it, keeps the count across a promote, ' +
+      'refuses a scale by hand, then scales down to min; no request fails',
+    async () => {
+      const port = await freePort();
+      const policy = 'autoscale: { min: 1, max: 3, inflight: 2, cooldown: 3s }\n';
+      const v1 = herdVariant(`${BASE}-up`, port, tempDirs, (t) =>
+        t.replace(/^copies: 2$/m, `copies: 1\n${policy}`),
+      );
+      const name = v1.mc.name;
+      names.push(name);
+      await promote(engine, { kind: 'file', ...v1 }, deploy, {});
+      assert.equal(await running(name), 1, 'min copies at first');
 
-    const load = loadLoop(port, { total: 20_000, parallel: 1, deadlineMs: 150_000 });
-    let most = 0;
-    let watching = true;
-    const watch = (async () => {
-      while (watching) {
-        most = Math.max(most, (await copiesOf(name)).filter((c) => c.version === '1.0.0').length);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    })();
-    // 8 open connections on a target of 2 ask for 4 copies: max is 3.
-    held.push(...(await holdConnections(port, 8)));
-    await waitFor(
-      '3 healthy copies serving',
-      async () => (await status(name)).healing?.healthy === 3,
-      30_000,
-      200,
-    );
-    const up = (await status(name)).autoscale;
-    assert.equal(up?.desired, 3);
-    assert.match(
-      up?.decisions.at(-1)?.reason ?? '',
-      /^1 → 3: \d+(\.\d)? open connections over 1 copy, target 2 \(at most 3\)$/,
-    );
-    await holdsFor('never past max', async () => (await running(name)) <= 3, 4000);
-    watching = false;
-    await watch;
-    assert.equal(most, 3, 'at most 3 copies of 1.0.0 were ever seen');
+      const load = loadLoop(port, { total: 20_000, parallel: 1, deadlineMs: 150_000 });
+      let most = 0;
+      let watching = true;
+      const watch = (async () => {
+        while (watching) {
+          most = Math.max(most, (await copiesOf(name)).filter((c) => c.version === '1.0.0').length);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      })();
+      // 8 open connections on a target of 2 ask for 4 copies: max is 3.
+      held.push(...(await holdConnections(port, 8)));
+      await waitFor(
+        '3 healthy copies serving',
+        async () => (await status(name)).healing?.healthy === 3,
+        30_000,
+        200,
+      );
+      const up = (await status(name)).autoscale;
+      assert.equal(up?.desired, 3);
+      assert.match(
+        up?.decisions.at(-1)?.reason ?? '',
+        /^1 → 3: \d+(\.\d)? open connections over 1 copy, target 2 \(at most 3\)$/,
+      );
+      await holdsFor('never past max', async () => (await running(name)) <= 3, 4000);
+      watching = false;
+      await watch;
+      assert.equal(most, 3, 'at most 3 copies of 1.0.0 were ever seen');
 
-    await assert.rejects(
-      scaleCopies(engine, v1.mc, v1.folder, 1, {
-        env: {},
-        readFile: async () => '',
-        extraLabels: testRunLabels,
-      }),
-      (e: unknown) =>
-        e instanceof CopiesError &&
-        /is autoscaled by its keeper \(1–3 copies on 2 open connections per copy/.test(e.message),
-    );
+      await assert.rejects(
+        scaleCopies(engine, v1.mc, v1.folder, 1, {
+          env: {},
+          readFile: async () => '',
+          extraLabels: testRunLabels,
+        }),
+        (e: unknown) =>
+          e instanceof CopiesError &&
+          /is autoscaled by its keeper \(1–3 copies on 2 open connections per copy/.test(e.message),
+      );
 
-    // Green starts at blue's count, within the bounds: read as the promote starts, a cooldown
-    // before the autoscaler could lower it (the held connections close now; kept, they would be
-    // handed to green when blue goes, as connections that sent nothing yet are).
-    for (const s of held.splice(0)) s.destroy();
-    const v2 = herdVariant(name, port, tempDirs, (t) =>
-      t
-        .replace(/^version: .*$/m, 'version: "1.1.0"')
-        .replace(/^copies: 2$/m, `copies: 1\n${policy}`),
-    );
-    const promoted = await promote(engine, { kind: 'file', ...v2 }, deploy, {});
-    assert.equal(promoted.copies.length, 3, 'green was printed at blue’s 3');
-    assert.equal(promoted.record?.copies, 3);
-    assert.deepEqual(
-      promoted.record?.autoscale,
-      { min: 1, max: 3, inflight: 2, cooldown: '3s' },
-      'the policy is in the ledger',
-    );
+      // Green starts at blue's count, within the bounds: read as the promote starts, a cooldown
+      // before the autoscaler could lower it (the held connections close now; kept, they would be
+      // handed to green when blue goes, as connections that sent nothing yet are).
+      for (const s of held.splice(0)) s.destroy();
+      const v2 = herdVariant(name, port, tempDirs, (t) =>
+        t
+          .replace(/^version: .*$/m, 'version: "1.1.0"')
+          .replace(/^copies: 2$/m, `copies: 1\n${policy}`),
+      );
+      const promoted = await promote(engine, { kind: 'file', ...v2 }, deploy, {});
+      assert.equal(promoted.copies.length, 3, 'green was printed at blue’s 3');
+      assert.equal(promoted.record?.copies, 3);
+      assert.deepEqual(
+        promoted.record?.autoscale,
+        { min: 1, max: 3, inflight: 2, cooldown: '3s' },
+        'the policy is in the ledger',
+      );
 
-    // The load loop alone asks for 1.
-    await waitFor(
-      'a scale down to min',
-      async () =>
-        (await running(name, '1.1.0')) === 1 && (await status(name)).autoscale?.desired === 1,
-      60_000,
-      250,
-    );
-    const down = (await status(name)).autoscale;
-    // Down from 3 (in one step or two, as the load loop's connections come and go).
-    assert.match(
-      down?.decisions.at(-1)?.reason ?? '',
-      /^[23] → 1: [\d.]+ open connections? over [23] copies, target 2/,
-    );
-    assert.ok(
-      down?.decisions.filter((d) => d.version === '1.1.0').every((d) => d.to < d.from),
-      JSON.stringify(down?.decisions),
-    );
-    const served = load.okSoFar();
-    await waitFor('answers from the one copy left', () => load.okSoFar() > served + 20, 20_000, 20);
-    load.stop();
-    const r = await load.done;
-    assert.equal(r.failed, 0, `failed requests: ${r.errors.join('; ')}`);
-    assert.ok(r.ok > 50, `the load loop ran (${r.ok} answers)`);
-  });
+      // The load loop alone asks for 1.
+      await waitFor(
+        'a scale down to min',
+        async () =>
+          (await running(name, '1.1.0')) === 1 && (await status(name)).autoscale?.desired === 1,
+        60_000,
+        250,
+      );
+      const down = (await status(name)).autoscale;
+      // Down from 3 (in one step or two, as the load loop's connections come and go).
+      assert.match(
+        down?.decisions.at(-1)?.reason ?? '',
+        /^[23] → 1: [\d.]+ open connections? over [23] copies, target 2/,
+      );
+      assert.ok(
+        down?.decisions.filter((d) => d.version === '1.1.0').every((d) => d.to < d.from),
+        JSON.stringify(down?.decisions),
+      );
+      const served = load.okSoFar();
+      await waitFor(
+        'answers from the one copy left',
+        () => load.okSoFar() > served + 20,
+        20_000,
+        20,
+      );
+      load.stop();
+      const r = await load.done;
+      assert.equal(r.failed, 0, `failed requests: ${r.errors.join('; ')}`);
+      assert.ok(r.ok > 50, `the load loop ran (${r.ok} answers)`);
+    },
+  );
 
   it('a dry run says what it would do and changes nothing', async () => {
     const port = await freePort();

@@ -212,33 +212,41 @@ describe('deploy: keeper, promote, rollback, ledger against a real engine', func
       assert.equal(info.HostConfig.PortBindings?.[`${port}/tcp`]?.[0]?.HostIp, '127.0.0.1');
     });
 
-    it('zero downtime: a load loop through the endpoint during a promote to 2.0.0 sees no failure, and the answers switch from 1.0.0 to 2.0.0', async () => {
-      const load = loadLoop(port, { total: 3000, parallel: 6, deadlineMs: 90_000 });
-      await waitFor('the load loop to get answers', () => load.okSoFar() > 50, 10_000, 20);
-      const result = await promote(engine, { kind: 'file', ...v2 }, deploy, { drainMs: 5000 });
-      const seenAfter = load.okSoFar();
-      await waitFor(
-        'answers after the promote',
-        () => load.okSoFar() > seenAfter + 100,
-        30_000,
-        20,
-      );
-      load.stop();
-      const r = await load.done;
-      assert.equal(r.failed, 0, `failed requests: ${r.errors.join('; ')}`);
-      assert.ok(r.ok > 150, `only ${r.ok} requests went through`);
-      assert.equal(result.status, 'promoted');
-      assert.equal(result.replaced, '1.0.0');
-      assert.ok(r.bodies.includes('v1.0.0') && r.bodies.includes('v2.0.0'), 'saw both versions');
-      // Once 2.0.0 answered, 1.0.0 never did again: one switch, in one step.
-      const firstNew = r.bodies.indexOf('v2.0.0');
-      const parallelSlack = 6;
-      assert.ok(
-        r.bodies.slice(firstNew + parallelSlack).every((b) => b === 'v2.0.0'),
-        'after the switch only 2.0.0 answers',
-      );
-      assert.deepEqual(await copyVersions(v2.mc.name), ['2.0.0', '2.0.0'], 'blue was disposed of');
-    });
+    it(
+      'zero downtime: a load loop through the endpoint during a promote to 2.0.0 sees no failure, ' +
+        'and the answers switch from 1.0.0 to 2.0.0',
+      async () => {
+        const load = loadLoop(port, { total: 3000, parallel: 6, deadlineMs: 90_000 });
+        await waitFor('the load loop to get answers', () => load.okSoFar() > 50, 10_000, 20);
+        const result = await promote(engine, { kind: 'file', ...v2 }, deploy, { drainMs: 5000 });
+        const seenAfter = load.okSoFar();
+        await waitFor(
+          'answers after the promote',
+          () => load.okSoFar() > seenAfter + 100,
+          30_000,
+          20,
+        );
+        load.stop();
+        const r = await load.done;
+        assert.equal(r.failed, 0, `failed requests: ${r.errors.join('; ')}`);
+        assert.ok(r.ok > 150, `only ${r.ok} requests went through`);
+        assert.equal(result.status, 'promoted');
+        assert.equal(result.replaced, '1.0.0');
+        assert.ok(r.bodies.includes('v1.0.0') && r.bodies.includes('v2.0.0'), 'saw both versions');
+        // Once 2.0.0 answered, 1.0.0 never did again: one switch, in one step.
+        const firstNew = r.bodies.indexOf('v2.0.0');
+        const parallelSlack = 6;
+        assert.ok(
+          r.bodies.slice(firstNew + parallelSlack).every((b) => b === 'v2.0.0'),
+          'after the switch only 2.0.0 answers',
+        );
+        assert.deepEqual(
+          await copyVersions(v2.mc.name),
+          ['2.0.0', '2.0.0'],
+          'blue was disposed of',
+        );
+      },
+    );
 
     it('the keeper reports what it serves: the active version, its copies, connections served (mastercopy gateway --json)', async () => {
       const r = await runCli(['gateway', '--json', v2.mc.name], {
@@ -278,31 +286,38 @@ describe('deploy: keeper, promote, rollback, ledger against a real engine', func
       assert.equal((await readLedger(engine, v2.mc.name)).length, before, 'no record written');
     });
 
-    it('a promote whose health check never passes: the load loop sees no failure and only the old version; green is gone; the ledger says why', async () => {
-      const bad = track(
-        variant('shop', '3.0.0-bad', port, (t) =>
-          t.replace('path: /health }', 'path: /no-such-page }'),
-        ),
-      );
-      const load = loadLoop(port, { total: 1500, parallel: 4, deadlineMs: 60_000 });
-      await assert.rejects(promote(engine, { kind: 'file', ...bad }, deploy, {}), (e: unknown) => {
-        assert.ok(e instanceof PromoteError, String(e));
-        assert.match(e.message, /never became healthy; 2\.0\.0 keeps serving/);
-        assert.equal(e.unhealthy.length, 2);
-        assert.match(e.unhealthy[0].reason, /answered 404/);
-        return true;
-      });
-      load.stop();
-      const r = await load.done;
-      assert.equal(r.failed, 0, r.errors.join('; '));
-      assert.ok(r.ok > 0);
-      assert.ok(r.bodies.every((b) => b === 'v2.0.0'));
-      assert.deepEqual(await copyVersions(bad.mc.name), ['2.0.0', '2.0.0']);
-      const last = (await readLedger(engine, bad.mc.name)).at(-1);
-      assert.equal(last?.outcome, 'failed');
-      assert.equal(last?.version, '3.0.0-bad');
-      assert.equal(activeVersion(await readLedger(engine, bad.mc.name))?.version, '2.0.0');
-    });
+    it(
+      'a promote whose health check never passes: the load loop sees no failure and only the old version; ' +
+        'green is gone; the ledger says why',
+      async () => {
+        const bad = track(
+          variant('shop', '3.0.0-bad', port, (t) =>
+            t.replace('path: /health }', 'path: /no-such-page }'),
+          ),
+        );
+        const load = loadLoop(port, { total: 1500, parallel: 4, deadlineMs: 60_000 });
+        await assert.rejects(
+          promote(engine, { kind: 'file', ...bad }, deploy, {}),
+          (e: unknown) => {
+            assert.ok(e instanceof PromoteError, String(e));
+            assert.match(e.message, /never became healthy; 2\.0\.0 keeps serving/);
+            assert.equal(e.unhealthy.length, 2);
+            assert.match(e.unhealthy[0].reason, /answered 404/);
+            return true;
+          },
+        );
+        load.stop();
+        const r = await load.done;
+        assert.equal(r.failed, 0, r.errors.join('; '));
+        assert.ok(r.ok > 0);
+        assert.ok(r.bodies.every((b) => b === 'v2.0.0'));
+        assert.deepEqual(await copyVersions(bad.mc.name), ['2.0.0', '2.0.0']);
+        const last = (await readLedger(engine, bad.mc.name)).at(-1);
+        assert.equal(last?.outcome, 'failed');
+        assert.equal(last?.version, '3.0.0-bad');
+        assert.equal(activeVersion(await readLedger(engine, bad.mc.name))?.version, '2.0.0');
+      },
+    );
 
     it('a version that crashes at start: exit 1 from the CLI with its last log lines, blue keeps serving, green is gone', async () => {
       const crash = track(
@@ -431,39 +446,43 @@ describe('deploy: keeper, promote, rollback, ledger against a real engine', func
       assert.deepEqual(imagesAfter, imagesBefore, 'no image was built');
     });
 
-    it('history --json from a fresh process lists every promote, failure and rollback in order, with who, when and the replaced version', async () => {
-      const r = await spawnCli(['history', '--json', v2.mc.name]);
-      assert.equal(r.code, 0, r.stderr);
-      const records = JSON.parse(r.stdout) as {
-        seq: number;
-        version: string;
-        outcome: string;
-        action: string;
-        replaced: string | null;
-        by: { user: string; host: string };
-        at: string;
-        active: boolean;
-      }[];
-      assert.deepEqual(
-        records.map((x) => x.seq),
-        records.map((_, i) => i + 1),
-      );
-      assert.deepEqual(
-        records.slice(0, 2).map((x) => [x.version, x.outcome, x.replaced]),
-        [
-          ['1.0.0', 'promoted', null],
-          ['2.0.0', 'promoted', '1.0.0'],
-        ],
-      );
-      assert.ok(records.some((x) => x.outcome === 'failed' && x.version === '3.0.0-bad'));
-      assert.ok(records.some((x) => x.outcome === 'cancelled'));
-      const last = records.at(-1)!;
-      assert.deepEqual(
-        [last.action, last.version, last.outcome, last.active],
-        ['rollback', '1.0.0', 'rolled-back', true],
-      );
-      assert.ok(records.every((x) => x.by.user && x.by.host && !Number.isNaN(Date.parse(x.at))));
-    });
+    it(
+      'history --json from a fresh process lists every promote, failure and rollback in order, ' +
+        'with who, when and the replaced version',
+      async () => {
+        const r = await spawnCli(['history', '--json', v2.mc.name]);
+        assert.equal(r.code, 0, r.stderr);
+        const records = JSON.parse(r.stdout) as {
+          seq: number;
+          version: string;
+          outcome: string;
+          action: string;
+          replaced: string | null;
+          by: { user: string; host: string };
+          at: string;
+          active: boolean;
+        }[];
+        assert.deepEqual(
+          records.map((x) => x.seq),
+          records.map((_, i) => i + 1),
+        );
+        assert.deepEqual(
+          records.slice(0, 2).map((x) => [x.version, x.outcome, x.replaced]),
+          [
+            ['1.0.0', 'promoted', null],
+            ['2.0.0', 'promoted', '1.0.0'],
+          ],
+        );
+        assert.ok(records.some((x) => x.outcome === 'failed' && x.version === '3.0.0-bad'));
+        assert.ok(records.some((x) => x.outcome === 'cancelled'));
+        const last = records.at(-1)!;
+        assert.deepEqual(
+          [last.action, last.version, last.outcome, last.active],
+          ['rollback', '1.0.0', 'rolled-back', true],
+        );
+        assert.ok(records.every((x) => x.by.user && x.by.host && !Number.isNaN(Date.parse(x.at))));
+      },
+    );
 
     it('rollback refuses when the image is gone, and says how to rebuild it', async () => {
       const ledger = await readLedger(engine, v2.mc.name);
@@ -508,37 +527,41 @@ describe('deploy: keeper, promote, rollback, ledger against a real engine', func
       await waitFor('the endpoint to answer again', () => answersWith(port, 'v6.0.0'), 30_000, 100);
     });
 
-    it('the endpoint answers again after the engine restarts (started by our script with a clean environment, whoever calls it)', async () => {
-      await stopEngine();
-      // As a test inside VS Code calls it: HOME and TMPDIR in a scratch folder that goes away.
-      const scratch = mkdtempSync(join(tmpdir(), 'mastercopy-caller-'));
-      tempDirs.push(scratch);
-      await new Promise<void>((resolve, reject) =>
-        execFile(
-          'bash',
-          [join(repoRoot(), 'scripts/engine/dockerd.sh'), 'start'],
-          { env: { ...process.env, HOME: scratch, TMPDIR: scratch } },
-          (err) => (err ? reject(err) : resolve()),
-        ),
-      );
-      await startEngine(); // answers already: waits for nothing
-      const pid = readFileSync('/var/run/docker.pid', 'utf8').trim();
-      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-      assert.ok(
-        !environ.some((e) => e.includes(scratch)),
-        `dockerd kept the caller's environment: ${environ.filter((e) => e.includes(scratch)).join(', ')}`,
-      );
-      await waitFor(
-        'the endpoint to answer after the restart',
-        () => answersWith(port, 'v6.0.0'),
-        60_000,
-        200,
-      );
-      const keeper = await findKeeper(engine, v2.mc.name);
-      assert.ok(keeper);
-      const report = await keeperControl(engine, keeper.id, ['status']);
-      assert.equal(report.active, '6.0.0');
-    });
+    it(
+      'the endpoint answers again after the engine restarts (started by our script ' +
+        'with a clean environment, whoever calls it)',
+      async () => {
+        await stopEngine();
+        // As a test inside VS Code calls it: HOME and TMPDIR in a scratch folder that goes away.
+        const scratch = mkdtempSync(join(tmpdir(), 'mastercopy-caller-'));
+        tempDirs.push(scratch);
+        await new Promise<void>((resolve, reject) =>
+          execFile(
+            'bash',
+            [join(repoRoot(), 'scripts/engine/dockerd.sh'), 'start'],
+            { env: { ...process.env, HOME: scratch, TMPDIR: scratch } },
+            (err) => (err ? reject(err) : resolve()),
+          ),
+        );
+        await startEngine(); // answers already: waits for nothing
+        const pid = readFileSync('/var/run/docker.pid', 'utf8').trim();
+        const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+        assert.ok(
+          !environ.some((e) => e.includes(scratch)),
+          `dockerd kept the caller's environment: ${environ.filter((e) => e.includes(scratch)).join(', ')}`,
+        );
+        await waitFor(
+          'the endpoint to answer after the restart',
+          () => answersWith(port, 'v6.0.0'),
+          60_000,
+          200,
+        );
+        const keeper = await findKeeper(engine, v2.mc.name);
+        assert.ok(keeper);
+        const report = await keeperControl(engine, keeper.id, ['status']);
+        assert.equal(report.active, '6.0.0');
+      },
+    );
 
     it('dispose --all removes the copies and the keeper, keeps the ledger, and says how to forget it', async () => {
       const r = await runCli(['dispose', '--all', '--yes', v2.mc.name], {
@@ -577,62 +600,70 @@ describe('deploy: keeper, promote, rollback, ledger against a real engine', func
       }
     });
 
-    it('the engine stops in the middle of a promote: afterwards blue is active and serves, and running the promote again converges', async () => {
-      const port = await freePort();
-      const blue = track(variant('fault', '1.0.0', port));
-      const green = track(variant('fault', '2.0.0', port));
-      await promote(engine, { kind: 'file', ...blue }, deploy, {});
-      let stopping: Promise<void> | undefined;
-      const failure = await promote(engine, { kind: 'file', ...green }, deploy, {
-        onProgress: (e) => {
-          if (e.kind === 'print' && e.event.kind === 'started') stopping ??= stopEngine();
-        },
-      }).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      await stopping;
-      // What the engine said as it went away varies (not reachable, container not running, …): it failed.
-      assert.ok(failure instanceof Error, 'the promote failed');
-      await startEngine();
-      assert.equal(
-        activeVersion(await readLedger(engine, blue.mc.name))?.version,
-        '1.0.0',
-        'the switch had not happened: blue is active',
-      );
-      await waitFor(
-        'blue to answer through the endpoint again',
-        () => answersWith(port, 'v1.0.0'),
-        60_000,
-        200,
-      );
-      const again = await promote(engine, { kind: 'file', ...green }, deploy, {});
-      assert.equal(again.status, 'promoted');
-      assert.equal((await get(port)).title, 'v2.0.0');
-      assert.deepEqual(
-        await copyVersions(blue.mc.name),
-        ['2.0.0', '2.0.0'],
-        'no leftover of the interrupted attempt, no blue',
-      );
-    });
+    it(
+      'the engine stops in the middle of a promote: afterwards blue is active and serves, ' +
+        'and running the promote again converges',
+      async () => {
+        const port = await freePort();
+        const blue = track(variant('fault', '1.0.0', port));
+        const green = track(variant('fault', '2.0.0', port));
+        await promote(engine, { kind: 'file', ...blue }, deploy, {});
+        let stopping: Promise<void> | undefined;
+        const failure = await promote(engine, { kind: 'file', ...green }, deploy, {
+          onProgress: (e) => {
+            if (e.kind === 'print' && e.event.kind === 'started') stopping ??= stopEngine();
+          },
+        }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        await stopping;
+        // What the engine said as it went away varies (not reachable, container not running, …): it failed.
+        assert.ok(failure instanceof Error, 'the promote failed');
+        await startEngine();
+        assert.equal(
+          activeVersion(await readLedger(engine, blue.mc.name))?.version,
+          '1.0.0',
+          'the switch had not happened: blue is active',
+        );
+        await waitFor(
+          'blue to answer through the endpoint again',
+          () => answersWith(port, 'v1.0.0'),
+          60_000,
+          200,
+        );
+        const again = await promote(engine, { kind: 'file', ...green }, deploy, {});
+        assert.equal(again.status, 'promoted');
+        assert.equal((await get(port)).title, 'v2.0.0');
+        assert.deepEqual(
+          await copyVersions(blue.mc.name),
+          ['2.0.0', '2.0.0'],
+          'no leftover of the interrupted attempt, no blue',
+        );
+      },
+    );
 
-    it('a master copy without gateway is promoted too (print green, health, dispose blue), and says there is no endpoint to move', async () => {
-      const a = track(variant('nogw', '1.0.0', undefined));
-      const b = track(variant('nogw', '1.1.0', undefined));
-      const env = {
-        ...process.env,
-        DOCKER_HOST: TEST_ENGINE_HOST,
-        MASTERCOPY_KEEPER_SCRIPT: KEEPER_SCRIPT,
-      };
-      assert.equal((await runCli(['promote', '-q', a.file], { env })).code, 0);
-      const r = await runCli(['promote', '-q', b.file], { env });
-      assert.equal(r.code, 0, r.stderr);
-      assert.match(
-        r.stdout,
-        /Promoted .* to 1\.1\.0 \(was 1\.0\.0\): 2 copies serving \(no `gateway`: there is no endpoint to move/,
-      );
-      assert.deepEqual(await copyVersions(a.mc.name), ['1.1.0', '1.1.0']);
-      assert.equal(await findKeeper(engine, a.mc.name), undefined);
-    });
+    it(
+      'a master copy without gateway is promoted too (print green, health, dispose blue), ' +
+        'and says there is no endpoint to move',
+      async () => {
+        const a = track(variant('nogw', '1.0.0', undefined));
+        const b = track(variant('nogw', '1.1.0', undefined));
+        const env = {
+          ...process.env,
+          DOCKER_HOST: TEST_ENGINE_HOST,
+          MASTERCOPY_KEEPER_SCRIPT: KEEPER_SCRIPT,
+        };
+        assert.equal((await runCli(['promote', '-q', a.file], { env })).code, 0);
+        const r = await runCli(['promote', '-q', b.file], { env });
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(
+          r.stdout,
+          /Promoted .* to 1\.1\.0 \(was 1\.0\.0\): 2 copies serving \(no `gateway`: there is no endpoint to move/,
+        );
+        assert.deepEqual(await copyVersions(a.mc.name), ['1.1.0', '1.1.0']);
+        assert.equal(await findKeeper(engine, a.mc.name), undefined);
+      },
+    );
   });
 });

@@ -73,58 +73,67 @@ describe('keeper self-healing against a real engine', function () {
     for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it('a copy killed through the engine API and another removed by hand are both replaced and serve; the load loop through the endpoint sees no failure', async () => {
-    const port = await freePort();
-    const v = (herd = variant('herd', port));
-    names.push(v.mc.name);
-    await promote(engine, { kind: 'file', ...v }, deploy, {});
-    const before = await copies(v.mc.name);
-    assert.equal(before.length, 2);
-    const load = loadLoop(port, { total: 4000, parallel: 4, deadlineMs: 90_000 });
-    await waitFor('the load loop to get answers', () => load.okSoFar() > 50, 10_000, 20);
+  it(
+    'a copy killed through the engine API and another removed by hand are both replaced and serve; ' +
+      'the load loop through the endpoint sees no failure',
+    async () => {
+      const port = await freePort();
+      const v = (herd = variant('herd', port));
+      names.push(v.mc.name);
+      await promote(engine, { kind: 'file', ...v }, deploy, {});
+      const before = await copies(v.mc.name);
+      assert.equal(before.length, 2);
+      const load = loadLoop(port, { total: 4000, parallel: 4, deadlineMs: 90_000 });
+      await waitFor('the load loop to get answers', () => load.okSoFar() > 50, 10_000, 20);
 
-    await rawDocker().getContainer(before[0].id).kill(); // SIGKILL through the engine API
-    await rawDocker().getContainer(before[1].id).remove({ force: true }); // removed by hand
-    await waitFor(
-      'two fresh healthy copies serving and the killed one disposed of',
-      async () => {
-        const now = await copies(v.mc.name);
-        const s = await status(v.mc.name).catch(() => undefined);
-        return (
-          now.length === 2 &&
-          now.every((c) => c.state === 'running' && !before.some((b) => b.id === c.id)) &&
-          s?.healing?.healthy === 2
-        );
-      },
-      60_000,
-      200,
-    );
-    const served = load.okSoFar();
-    await waitFor('answers from the replacements', () => load.okSoFar() > served + 100, 30_000, 20);
-    load.stop();
-    const r = await load.done;
-    assert.equal(r.failed, 0, `failed requests: ${r.errors.join('; ')}`);
-    const s = await status(v.mc.name);
-    assert.equal(s.healing?.desired, 2);
-    assert.equal(s.healing?.state, 'steady');
-    const events = JSON.stringify(s.healing?.events);
-    assert.ok(
-      s.healing?.events.some((e) =>
-        /printed copy \d+ of 1\.0\.0 \(replaces copy 0: exited 137\)/.test(e.text),
-      ),
-      events,
-    );
-    assert.ok(
-      s.healing?.events.some((e) =>
-        /printed copy \d+ of 1\.0\.0 \(replaces copy 1: removed\)/.test(e.text),
-      ),
-      events,
-    );
-    assert.ok(
-      s.healing?.events.some((e) => /disposed of copy 0/.test(e.text)),
-      'the killed copy was disposed of',
-    );
-  });
+      await rawDocker().getContainer(before[0].id).kill(); // SIGKILL through the engine API
+      await rawDocker().getContainer(before[1].id).remove({ force: true }); // removed by hand
+      await waitFor(
+        'two fresh healthy copies serving and the killed one disposed of',
+        async () => {
+          const now = await copies(v.mc.name);
+          const s = await status(v.mc.name).catch(() => undefined);
+          return (
+            now.length === 2 &&
+            now.every((c) => c.state === 'running' && !before.some((b) => b.id === c.id)) &&
+            s?.healing?.healthy === 2
+          );
+        },
+        60_000,
+        200,
+      );
+      const served = load.okSoFar();
+      await waitFor(
+        'answers from the replacements',
+        () => load.okSoFar() > served + 100,
+        30_000,
+        20,
+      );
+      load.stop();
+      const r = await load.done;
+      assert.equal(r.failed, 0, `failed requests: ${r.errors.join('; ')}`);
+      const s = await status(v.mc.name);
+      assert.equal(s.healing?.desired, 2);
+      assert.equal(s.healing?.state, 'steady');
+      const events = JSON.stringify(s.healing?.events);
+      assert.ok(
+        s.healing?.events.some((e) =>
+          /printed copy \d+ of 1\.0\.0 \(replaces copy 0: exited 137\)/.test(e.text),
+        ),
+        events,
+      );
+      assert.ok(
+        s.healing?.events.some((e) =>
+          /printed copy \d+ of 1\.0\.0 \(replaces copy 1: removed\)/.test(e.text),
+        ),
+        events,
+      );
+      assert.ok(
+        s.healing?.events.some((e) => /disposed of copy 0/.test(e.text)),
+        'the killed copy was disposed of',
+      );
+    },
+  );
 
   it('copies disposed of or scaled away on purpose are not brought back; a scale up is kept', async () => {
     const { mc, folder } = herd;

@@ -266,7 +266,9 @@ describe('logs: tails of real copies', () => {
     const folder = mkdtempSync(join(tmpdir(), 'mastercopy-logs-'));
     tempDirs.push(folder);
     const file = join(folder, 'scaled.mastercopy.yaml');
-    const text = `mastercopy: 1\nname: ${NAME}-scale\nversion: "1.0.0"\nfrom: busybox:stable\ncommand: ["/bin/sh", "-c", "i=0; while true; do echo \\"tick $i\\"; i=$((i+1)); sleep 0.2; done"]\ncopies: 1\n`;
+    const text =
+      `mastercopy: 1\nname: ${NAME}-scale\nversion: "1.0.0"\nfrom: busybox:stable\n` +
+      `command: ["/bin/sh", "-c", "i=0; while true; do echo \\"tick $i\\"; i=$((i+1)); sleep 0.2; done"]\ncopies: 1\n`;
     writeFileSync(file, text);
     const mc = validateText(text, { path: file }, nodeFileAccess).masterCopy;
     assert.ok(mc);

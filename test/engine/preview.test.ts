@@ -58,56 +58,60 @@ copies: 1
     rmSync(folder, { recursive: true, force: true });
   });
 
-  it('not built → would build; built → up to date; source changed → refused; copies of the old version → promote disposes them', async () => {
-    const v1 = write('1.0.0');
-    let { plan } = await computePlan(engine, v1, folder, { fs: nodeBuildFileSystem });
-    assert.equal(plan.engine.reachable, true);
-    assert.equal(plan.build.state, 'would-build');
-    assert.deepEqual(plan.build.baseImage, { ref: 'busybox:stable', present: true });
-    assert.equal(plan.promote.state, 'nothing-running');
+  it(
+    'not built → would build; built → up to date; source changed → refused; ' +
+      'copies of the old version → promote disposes them',
+    async () => {
+      const v1 = write('1.0.0');
+      let { plan } = await computePlan(engine, v1, folder, { fs: nodeBuildFileSystem });
+      assert.equal(plan.engine.reachable, true);
+      assert.equal(plan.build.state, 'would-build');
+      assert.deepEqual(plan.build.baseImage, { ref: 'busybox:stable', present: true });
+      assert.equal(plan.promote.state, 'nothing-running');
 
-    const built = await buildMasterCopy(engine, v1, folder, { extraLabels: testRunLabels });
-    ({ plan } = await computePlan(engine, v1, folder, { fs: nodeBuildFileSystem }));
-    assert.equal(plan.build.state, 'up-to-date');
-    assert.equal(plan.build.existingDigest, built.digest);
-    assert.equal(plan.build.digest, built.digest, 'the preview digest is the build digest');
-    assert.equal(plan.print.wouldBuild, false);
+      const built = await buildMasterCopy(engine, v1, folder, { extraLabels: testRunLabels });
+      ({ plan } = await computePlan(engine, v1, folder, { fs: nodeBuildFileSystem }));
+      assert.equal(plan.build.state, 'up-to-date');
+      assert.equal(plan.build.existingDigest, built.digest);
+      assert.equal(plan.build.digest, built.digest, 'the preview digest is the build digest');
+      assert.equal(plan.print.wouldBuild, false);
 
-    writeFileSync(join(folder, 'www', 'index.html'), 'two\n');
-    ({ plan } = await computePlan(engine, v1, folder, { fs: nodeBuildFileSystem }));
-    assert.equal(plan.build.state, 'refused');
-    assert.equal(plan.build.existingDigest, built.digest);
-    assert.notEqual(plan.build.digest, built.digest);
-    assert.equal(plan.print.blockedBy, 'refused');
-    assert.equal(plan.promote.state, 'refused');
+      writeFileSync(join(folder, 'www', 'index.html'), 'two\n');
+      ({ plan } = await computePlan(engine, v1, folder, { fs: nodeBuildFileSystem }));
+      assert.equal(plan.build.state, 'refused');
+      assert.equal(plan.build.existingDigest, built.digest);
+      assert.notEqual(plan.build.digest, built.digest);
+      assert.equal(plan.print.blockedBy, 'refused');
+      assert.equal(plan.promote.state, 'refused');
 
-    // Back to the built content, one copy printed; then version 2.0.0 would replace it.
-    writeFileSync(join(folder, 'www', 'index.html'), 'one\n');
-    await printCopies(engine, v1, folder, {
-      copies: 1,
-      env: {},
-      readFile: () => '',
-      extraLabels: testRunLabels,
-    });
-    const v2 = write('2.0.0');
-    const computed = await computePlan(engine, v2, folder, { fs: nodeBuildFileSystem });
-    assert.equal(computed.plan.build.state, 'would-build');
-    assert.deepEqual(computed.plan.print.running, [
-      { version: '1.0.0', count: 1, running: 1, healthy: 1 },
-    ]);
-    assert.deepEqual(computed.plan.promote, {
-      state: 'would-promote',
-      from: ['1.0.0'],
-      to: '2.0.0',
-      target: 1,
-      wouldPrint: 1,
-      wouldDispose: [{ version: '1.0.0', count: 1 }],
-    });
-    assert.deepEqual(
-      computed.copies?.map((c) => [c.name, c.version, c.index, c.state]),
-      [[NAME, '1.0.0', 0, 'running']],
-    );
-  });
+      // Back to the built content, one copy printed; then version 2.0.0 would replace it.
+      writeFileSync(join(folder, 'www', 'index.html'), 'one\n');
+      await printCopies(engine, v1, folder, {
+        copies: 1,
+        env: {},
+        readFile: () => '',
+        extraLabels: testRunLabels,
+      });
+      const v2 = write('2.0.0');
+      const computed = await computePlan(engine, v2, folder, { fs: nodeBuildFileSystem });
+      assert.equal(computed.plan.build.state, 'would-build');
+      assert.deepEqual(computed.plan.print.running, [
+        { version: '1.0.0', count: 1, running: 1, healthy: 1 },
+      ]);
+      assert.deepEqual(computed.plan.promote, {
+        state: 'would-promote',
+        from: ['1.0.0'],
+        to: '2.0.0',
+        target: 1,
+        wouldPrint: 1,
+        wouldDispose: [{ version: '1.0.0', count: 1 }],
+      });
+      assert.deepEqual(
+        computed.copies?.map((c) => [c.name, c.version, c.index, c.state]),
+        [[NAME, '1.0.0', 0, 'running']],
+      );
+    },
+  );
 
   it('an engine that is not there: engine-down, the digest still known', async () => {
     const gone = createEngineClient(

@@ -11,7 +11,9 @@ import { validateText } from '../../src/core/mastercopy/validator';
 import { rawDocker } from './engine';
 import { repoRoot } from './repoRoot';
 
-export const FAST_HEALTH = `health:\n  http: { port: 8080, path: /health }\n  interval: 500ms\n  timeout: 1s\n  retries: 2\n  startPeriod: 1s\n`;
+export const FAST_HEALTH =
+  `health:\n  http: { port: 8080, path: /health }\n  interval: 500ms\n  timeout: 1s\n` +
+  `  retries: 2\n  startPeriod: 1s\n`;
 
 /** The example as `name` behind `port`, edited by `edit`, in a new folder (pushed onto `folders` to be removed). */
 export function herdVariant(

@@ -67,7 +67,8 @@ describe('keys named __proto__', () => {
   it('are kept as data when copies are specified and secrets resolved', async () => {
     // As rollback and the keeper get it: JSON.parse makes `__proto__` an own key.
     const mc = JSON.parse(
-      '{"mastercopy":1,"name":"demo","version":"1","dockerfile":"./Dockerfile","env":{"__proto__":"e"},"secrets":[{"name":"__proto__","fromEnv":"S"}]}',
+      '{"mastercopy":1,"name":"demo","version":"1","dockerfile":"./Dockerfile",' +
+        '"env":{"__proto__":"e"},"secrets":[{"name":"__proto__","fromEnv":"S"}]}',
     ) as MasterCopy;
     const secrets = await resolveSecrets(mc, '/nowhere', { S: 's' }, () => '');
     assert.deepEqual(Object.keys(secrets), ['__proto__']);

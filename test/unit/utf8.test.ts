@@ -86,7 +86,8 @@ describe('input that is not UTF-8', () => {
     assert.equal(text.code, 1);
     assert.equal(
       text.stdout,
-      'a.mastercopy.yaml:6:12: error: This master copy is not UTF-8: byte 0xE9 at line 6, column 12 is not UTF-8. Save it as UTF-8; read any other way, its values would change.\n',
+      'a.mastercopy.yaml:6:12: error: This master copy is not UTF-8: byte 0xE9 at line 6, column 12 is not UTF-8. ' +
+        'Save it as UTF-8; read any other way, its values would change.\n',
     );
     const json = await runCli(['validate', '--format', 'json', 'a.mastercopy.yaml'], { cwd: dir });
     assert.deepEqual(

@@ -248,7 +248,8 @@ try {
   const counts = readResults();
   if (!counts)
     throw new Error(
-      `the extension tests ended (exit ${mochaExit}) without writing ${resultsFile}; see ${relative(root, browserLog)} and ${relative(root, serverLog)}`,
+      `the extension tests ended (exit ${mochaExit}) without writing ${resultsFile}; ` +
+        `see ${relative(root, browserLog)} and ${relative(root, serverLog)}`,
     );
   if (mochaExit !== 0 && counts.failed === 0) {
     counts.failed++;

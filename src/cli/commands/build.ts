@@ -128,7 +128,8 @@ failed or was refused, 2 usage error, unreadable file or engine not reachable,
       );
     else
       io.stdout.write(
-        `${result.tag} is already built with this content: up to date, nothing to do.\n  image  ${result.imageId}\n  digest ${result.digest}\n`,
+        `${result.tag} is already built with this content: up to date, nothing to do.\n` +
+          `  image  ${result.imageId}\n  digest ${result.digest}\n`,
       );
     return EXIT.ok;
   },

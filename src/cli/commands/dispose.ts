@@ -159,7 +159,9 @@ export function writeDisposeResult(
   } else {
     const n = result.disposed.length;
     io.stdout.write(
-      `Disposed of ${n} cop${n === 1 ? 'y' : 'ies'} of ${describe(target)}${result.keepersRemoved.length ? ', its endpoint (keeper)' : ''}${result.networksRemoved.length ? ` and the network ${result.networksRemoved.join(', ')}` : ''}.\n`,
+      `Disposed of ${n} cop${n === 1 ? 'y' : 'ies'} of ${describe(target)}` +
+        `${result.keepersRemoved.length ? ', its endpoint (keeper)' : ''}` +
+        `${result.networksRemoved.length ? ` and the network ${result.networksRemoved.join(', ')}` : ''}.\n`,
     );
   }
 }

@@ -51,7 +51,9 @@ is not running, 2 usage error or engine not reachable.
       if (!keeper) {
         const active = activeVersion(await readLedger(engine, name));
         io.stderr.write(
-          `mastercopy gateway: ${name} has no endpoint on this engine${active ? ` (${active.version} is active, promoted without \`gateway\`)` : ''}: promote a master copy that has \`gateway\` (mastercopy promote FILE).\n`,
+          `mastercopy gateway: ${name} has no endpoint on this engine` +
+            `${active ? ` (${active.version} is active, promoted without \`gateway\`)` : ''}` +
+            `: promote a master copy that has \`gateway\` (mastercopy promote FILE).\n`,
         );
         return EXIT.problems;
       }
@@ -71,7 +73,8 @@ is not running, 2 usage error or engine not reachable.
           });
         else
           io.stderr.write(
-            `mastercopy gateway: the keeper of ${name} is ${keeper.status}, so ${address}:${port} does not answer. \`mastercopy promote FILE\` starts it again.\n`,
+            `mastercopy gateway: the keeper of ${name} is ${keeper.status}, so ${address}:${port} does not answer. ` +
+              `\`mastercopy promote FILE\` starts it again.\n`,
           );
         return EXIT.problems;
       }
@@ -92,22 +95,29 @@ is not running, 2 usage error or engine not reachable.
         return EXIT.ok;
       }
       const serving = report.copies.filter((c) => c.version === report.active);
+      const healthyCount = serving.filter((c) => c.healthy).length;
+      const activeText = report.active
+        ? `${report.active} (${healthyCount} of ${serving.length} cop${serving.length === 1 ? 'y' : 'ies'} healthy)`
+        : 'no active version yet';
       io.stdout.write(
-        `${name}: http://${address}:${port}/ → port ${report.targetPort} of ${report.active ? `${report.active} (${serving.filter((c) => c.healthy).length} of ${serving.length} cop${serving.length === 1 ? 'y' : 'ies'} healthy)` : 'no active version yet'}\n`,
+        `${name}: http://${address}:${port}/ → port ${report.targetPort} of ${activeText}\n`,
       );
       for (const c of report.copies) {
         const role = c.version === report.active ? 'serving' : 'not served';
         io.stdout.write(
-          `  ${oneLine(c.version)} copy ${c.index}  ${c.id.slice(0, 12)}  ${oneLine(c.address)}  ${c.healthy ? 'healthy' : 'unhealthy'}  ${role}  open ${c.open}  served ${c.served}\n`,
+          `  ${oneLine(c.version)} copy ${c.index}  ${c.id.slice(0, 12)}  ${oneLine(c.address)}  ` +
+            `${c.healthy ? 'healthy' : 'unhealthy'}  ${role}  open ${c.open}  served ${c.served}\n`,
         );
       }
       io.stdout.write(
-        `Totals: ${report.totals.open} open, ${report.totals.served} served, ${report.totals.replayed ?? 0} replayed on another copy, ${report.totals.failed} failed\n`,
+        `Totals: ${report.totals.open} open, ${report.totals.served} served, ` +
+          `${report.totals.replayed ?? 0} replayed on another copy, ${report.totals.failed} failed\n`,
       );
       const h = report.healing;
       if (h?.version) {
         io.stdout.write(
-          `Copies of ${h.version}: ${h.healthy} healthy of ${h.desired} desired (${h.actual} in all) — ${h.state}${h.reason ? `: ${h.reason}` : ''}\n`,
+          `Copies of ${h.version}: ${h.healthy} healthy of ${h.desired} desired (${h.actual} in all) ` +
+            `— ${h.state}${h.reason ? `: ${h.reason}` : ''}\n`,
         );
         for (const e of h.events.slice(-5))
           io.stdout.write(`  ${shortTime(e.at)}  ${oneLine(e.text)}\n`);
@@ -115,7 +125,8 @@ is not running, 2 usage error or engine not reachable.
       const a = report.autoscale;
       if (a) {
         io.stdout.write(
-          `Autoscale ${oneLine(a.version)}: ${autoscaleText(a.policy)}; ${a.desired} desired, ${a.serving} serving, the targets ask for ${a.recommended}${a.waiting ? ` (${oneLine(a.waiting)})` : ''}\n`,
+          `Autoscale ${oneLine(a.version)}: ${autoscaleText(a.policy)}; ${a.desired} desired, ${a.serving} serving, ` +
+            `the targets ask for ${a.recommended}${a.waiting ? ` (${oneLine(a.waiting)})` : ''}\n`,
         );
         for (const d of a.decisions.slice(-5))
           io.stdout.write(

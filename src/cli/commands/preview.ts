@@ -94,7 +94,8 @@ built, 2 usage error or unreadable file, 130 cancelled.
       if (values.json) writeJson(io, { status: 'invalid', file: shown, problems });
       else
         io.stderr.write(
-          `${oneLine(shown)}:${problems[0].line}:${problems[0].column}: error: ${oneLine(d.message)}\nmastercopy preview: ${oneLine(shown)} has errors; fix them first (mastercopy validate ${oneLine(shown)}).\n`,
+          `${oneLine(shown)}:${problems[0].line}:${problems[0].column}: error: ${oneLine(d.message)}\n` +
+            `mastercopy preview: ${oneLine(shown)} has errors; fix them first (mastercopy validate ${oneLine(shown)}).\n`,
         );
       return EXIT.problems;
     }
@@ -283,12 +284,16 @@ export function planText(plan: PreviewPlan): string {
     case 'up-to-date':
       part('Promote', [`only ${pm.to} runs, with ${copies(pm.target)}: nothing to promote.`]);
       break;
-    case 'would-promote':
+    case 'would-promote': {
+      const thenDispose = pm.wouldDispose.length
+        ? `, then dispose of ${pm.wouldDispose.map((d) => `${d.version} ×${d.count}`).join(', ')} once they are healthy`
+        : '';
       part('Promote', [
-        `would print ${copies(pm.wouldPrint)} of ${pm.to}${pm.wouldDispose.length ? `, then dispose of ${pm.wouldDispose.map((d) => `${d.version} ×${d.count}`).join(', ')} once they are healthy` : ''}.`,
+        `would print ${copies(pm.wouldPrint)} of ${pm.to}${thenDispose}.`,
         ...gateway,
       ]);
       break;
+    }
   }
   return out.map(oneLine).join('\n') + '\n';
 }

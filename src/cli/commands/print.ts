@@ -96,7 +96,9 @@ engine not reachable, 130 cancelled (copies being created are removed again).
       if (waiting && isAbortError(e)) {
         // Cancelled after every copy had started: they are printed, only the wait was cancelled.
         io.stderr.write(
-          `mastercopy print: cancelled while waiting for health; the ${waiting} new cop${waiting === 1 ? 'y is' : 'ies are'} running (mastercopy ps ${mc.name}; mastercopy dispose ${mc.name}:${mc.version}).\n`,
+          `mastercopy print: cancelled while waiting for health; ` +
+            `the ${waiting} new cop${waiting === 1 ? 'y is' : 'ies are'} running ` +
+            `(mastercopy ps ${mc.name}; mastercopy dispose ${mc.name}:${mc.version}).\n`,
         );
         return EXIT_CANCELLED;
       }
@@ -124,8 +126,13 @@ engine not reachable, 130 cancelled (copies being created are removed again).
       });
     } else {
       const n = result.copies.length;
+      const healthText = result.healthChecked
+        ? result.unhealthy.length
+          ? `; ${result.unhealthy.length} never became healthy`
+          : ', all healthy'
+        : '';
       io.stdout.write(
-        `Printed ${n} cop${n === 1 ? 'y' : 'ies'} of ${result.build.tag}${result.healthChecked ? (result.unhealthy.length ? `; ${result.unhealthy.length} never became healthy` : ', all healthy') : ''}\n`,
+        `Printed ${n} cop${n === 1 ? 'y' : 'ies'} of ${result.build.tag}${healthText}\n`,
       );
       for (const c of result.copies)
         io.stdout.write(
@@ -166,7 +173,8 @@ function progress(e: PrintEvent, say: (line: string) => void): void {
       return;
     case 'starting':
       return say(
-        `Starting ${e.count} cop${e.count === 1 ? 'y' : 'ies'} (index ${e.firstIndex}${e.count > 1 ? `–${e.firstIndex + e.count - 1}` : ''})`,
+        `Starting ${e.count} cop${e.count === 1 ? 'y' : 'ies'} ` +
+          `(index ${e.firstIndex}${e.count > 1 ? `–${e.firstIndex + e.count - 1}` : ''})`,
       );
     case 'started':
       return say(`  started ${e.copy.index} ${e.copy.id.slice(0, 12)} ${portsText(e.copy)}`);

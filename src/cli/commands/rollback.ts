@@ -81,7 +81,9 @@ or no --yes without a terminal, 130 cancelled.
         !values.yes &&
         !(await confirm(
           io,
-          `Roll ${name} back from ${current?.version} to ${record.version} (image ${record.imageId.slice(7, 19)}, promoted ${record.at} by ${record.by.user}${record.git ? `, commit ${record.git.commit.slice(0, 12)}` : ''})? [y/N] `,
+          `Roll ${name} back from ${current?.version} to ${record.version} ` +
+            `(image ${record.imageId.slice(7, 19)}, promoted ${record.at} by ${record.by.user}` +
+            `${record.git ? `, commit ${record.git.commit.slice(0, 12)}` : ''})? [y/N] `,
         ))
       ) {
         io.stderr.write('Nothing rolled back.\n');

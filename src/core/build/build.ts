@@ -79,7 +79,8 @@ export async function buildMasterCopy(
   if (plan.baseImage !== undefined && !(await engine.inspectImage(plan.baseImage, signal))) {
     // The engine client never pulls; without this the engine would try a registry and fail slowly.
     throw new BuildPlanError(
-      `The base image ${plan.baseImage} is not on this engine, and Master Copy never pulls while building: pull it first (docker pull ${plan.baseImage}) or build it locally.`,
+      `The base image ${plan.baseImage} is not on this engine, and Master Copy never pulls while building: ` +
+        `pull it first (docker pull ${plan.baseImage}) or build it locally.`,
       ['from'],
     );
   }

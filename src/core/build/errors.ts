@@ -32,8 +32,10 @@ export class BuildRefusedError extends BuildError {
   ) {
     super(
       existingDigest
-        ? `${tag} already exists with a different content (digest ${existingDigest}, this master copy is ${digest}); a version is immutable — bump \`version\`.`
-        : `${tag} already exists and was not built by Master Copy (it has no io.mastercopy.digest label); it is left alone — bump \`version\` or choose another \`name\`.`,
+        ? `${tag} already exists with a different content (digest ${existingDigest}, this master copy is ${digest}); ` +
+            `a version is immutable — bump \`version\`.`
+        : `${tag} already exists and was not built by Master Copy (it has no io.mastercopy.digest label); ` +
+            `it is left alone — bump \`version\` or choose another \`name\`.`,
     );
   }
 }

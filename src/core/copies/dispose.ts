@@ -70,7 +70,8 @@ export async function findDisposeTargets(
     } catch (e) {
       if (e instanceof CopiesError && e.message.startsWith('No copy')) {
         throw new CopiesError(
-          `Nothing to dispose for ${target.ref}: no master copy of that name has copies, and no copy has that id or container name. \`mastercopy ps\` lists the copies.`,
+          `Nothing to dispose for ${target.ref}: no master copy of that name has copies, ` +
+            `and no copy has that id or container name. \`mastercopy ps\` lists the copies.`,
         );
       }
       throw e;
@@ -93,7 +94,8 @@ export async function findDisposeTargets(
     );
     if (matches.length === 0)
       throw new CopiesError(
-        `No copy with the id or name ${target.copy}. \`mastercopy ps\` lists the copies (only copies printed by Master Copy can be disposed).`,
+        `No copy with the id or name ${target.copy}. \`mastercopy ps\` lists the copies ` +
+          `(only copies printed by Master Copy can be disposed).`,
       );
     if (matches.length > 1)
       throw new CopiesError(
@@ -115,7 +117,8 @@ export async function findDisposeTargets(
     const versions = [...new Set(copies.map((c) => c.version))].sort();
     if (versions.length > 1) {
       throw new CopiesError(
-        `${target.name} has copies of ${versions.length} versions (${versions.join(', ')}): name one (${target.name}:${versions[0]}) or dispose of all of them (--all).`,
+        `${target.name} has copies of ${versions.length} versions (${versions.join(', ')}): ` +
+          `name one (${target.name}:${versions[0]}) or dispose of all of them (--all).`,
       );
     }
   }

@@ -22,8 +22,10 @@ export class PortTakenError extends Error {
     readonly engineMessage: string,
   ) {
     super(
-      `Port ${hostIp}:${hostPort} (hostPort of container port ${containerPort}) is already taken on the engine's host, so the copy could not start. ` +
-        `Free it (another version's copies may hold it: \`mastercopy ps\`), or change or remove \`hostPort\` to get an ephemeral port. Engine: ${engineMessage}`,
+      `Port ${hostIp}:${hostPort} (hostPort of container port ${containerPort}) ` +
+        `is already taken on the engine's host, so the copy could not start. ` +
+        `Free it (another version's copies may hold it: \`mastercopy ps\`), ` +
+        `or change or remove \`hostPort\` to get an ephemeral port. Engine: ${engineMessage}`,
     );
   }
 }

@@ -142,7 +142,10 @@ async function waitForEngineHealth(
 export function stoppedReason(details: ContainerDetails | undefined): string | undefined {
   if (!details) return 'the copy is gone';
   if (details.running || details.status === 'restarting') return undefined;
-  return `the copy stopped (${details.status}, exit code ${details.exitCode}${details.restartCount ? `, restarted ${details.restartCount} times` : ''})`;
+  return (
+    `the copy stopped (${details.status}, exit code ${details.exitCode}` +
+    `${details.restartCount ? `, restarted ${details.restartCount} times` : ''})`
+  );
 }
 
 /** The host port a container port is published on, over TCP. */

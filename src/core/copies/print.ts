@@ -276,7 +276,8 @@ export async function ensureNetwork(
     found = await ours();
     if (found.length === 0)
       throw new CopiesError(
-        `A network named ${wanted} exists but was not created by Master Copy for ${name}; it is left alone. Remove or rename it to print ${name}.`,
+        `A network named ${wanted} exists but was not created by Master Copy for ${name}; it is left alone. ` +
+          `Remove or rename it to print ${name}.`,
       );
   }
   const [keep, ...extra] = found;
@@ -328,7 +329,8 @@ async function ensureVolume(
   );
   if (await ours()) return true;
   throw new CopiesError(
-    `A volume named ${volume} exists but was not created by Master Copy for ${name}; it is left alone. Remove or rename it to print ${name}.`,
+    `A volume named ${volume} exists but was not created by Master Copy for ${name}; it is left alone. ` +
+      `Remove or rename it to print ${name}.`,
   );
 }
 
@@ -345,7 +347,9 @@ function explainStartError(e: unknown, mc: MasterCopy, containerName: string): u
   }
   if (e.statusCode === 409 && /name .* is already in use/i.test(e.engineMessage)) {
     return new CopiesError(
-      `A container named ${containerName} exists already, so this copy cannot take that name. If it is not one of ours Master Copy leaves it alone: rename or remove it; if another print of ${mc.name}:${mc.version} ran at the same time, print again.`,
+      `A container named ${containerName} exists already, so this copy cannot take that name. ` +
+        `If it is not one of ours Master Copy leaves it alone: rename or remove it; ` +
+        `if another print of ${mc.name}:${mc.version} ran at the same time, print again.`,
     );
   }
   return e;

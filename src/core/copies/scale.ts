@@ -47,7 +47,9 @@ export async function scaleCopies(
   const policy = active?.version === mc.version ? active.record.autoscale : undefined;
   if (policy) {
     throw new CopiesError(
-      `${mc.name} ${mc.version} is autoscaled by its keeper (${autoscaleText(policy)}), so its count is not set by hand. To change the bounds, edit \`autoscale\` and promote; to set a count, remove \`autoscale\` and promote. \`mastercopy gateway ${mc.name}\` shows the last decisions.`,
+      `${mc.name} ${mc.version} is autoscaled by its keeper (${autoscaleText(policy)}), so its count is not set by hand. ` +
+        `To change the bounds, edit \`autoscale\` and promote; to set a count, remove \`autoscale\` and promote. ` +
+        `\`mastercopy gateway ${mc.name}\` shows the last decisions.`,
     );
   }
   const existing = (await engine.listContainers(versionFilter(mc), options.signal))

@@ -86,8 +86,10 @@ export class LockedError extends Error {
     readonly holder: LockHolder,
   ) {
     super(
-      `${masterCopy} is being deployed already: a ${holder.action} to ${holder.version} by ${holder.user}@${holder.host} (pid ${holder.pid}) holds its lock since ${holder.since}. ` +
-        `Wait for it to finish, then try again. A lock whose holder died is taken over after ${STALE_LOCK_MS / 60_000} minutes (at once on the holder's own machine).`,
+      `${masterCopy} is being deployed already: a ${holder.action} to ${holder.version} ` +
+        `by ${holder.user}@${holder.host} (pid ${holder.pid}) holds its lock since ${holder.since}. ` +
+        `Wait for it to finish, then try again. ` +
+        `A lock whose holder died is taken over after ${STALE_LOCK_MS / 60_000} minutes (at once on the holder's own machine).`,
     );
   }
 }

@@ -236,7 +236,10 @@ export function healingText(h: HealingStatus): string {
     'backing-off': 'backing off',
     'cannot-heal': 'cannot replace copies',
   }[h.state];
-  return `${h.healthy} of ${h.desired ?? '?'} healthy${h.actual !== h.healthy ? ` (${h.actual} in all)` : ''} · ${state}${h.reason ? `: ${h.reason}` : ''}`;
+  return (
+    `${h.healthy} of ${h.desired ?? '?'} healthy${h.actual !== h.healthy ? ` (${h.actual} in all)` : ''} ` +
+    `· ${state}${h.reason ? `: ${h.reason}` : ''}`
+  );
 }
 
 /** The keeper is in trouble keeping the count: a crash loop, or nothing to print from. */

@@ -254,7 +254,8 @@ export async function promote(
       } catch (e) {
         if (deadline.aborted && !signal?.aborted)
           throw new PromoteError(
-            `${mc.name}:${mc.version} was not printed and healthy within ${(options.timeoutMs ?? 60_000) / 1000} s (at the ${p} step); ${blue ? `${blue.version} keeps serving` : 'nothing was serving'}.`,
+            `${mc.name}:${mc.version} was not printed and healthy within ${(options.timeoutMs ?? 60_000) / 1000} s ` +
+              `(at the ${p} step); ${blue ? `${blue.version} keeps serving` : 'nothing was serving'}.`,
             p,
           );
         throw e;
@@ -324,7 +325,8 @@ export async function promote(
     }
     if (print.unhealthy.length) {
       throw new PromoteError(
-        `${print.unhealthy.length} of ${count} green cop${count === 1 ? 'y' : 'ies'} of ${mc.name}:${mc.version} never became healthy; ${blue ? `${blue.version} keeps serving` : 'nothing was switched'}.`,
+        `${print.unhealthy.length} of ${count} green cop${count === 1 ? 'y' : 'ies'} of ${mc.name}:${mc.version} ` +
+          `never became healthy; ${blue ? `${blue.version} keeps serving` : 'nothing was switched'}.`,
         'health',
         print.unhealthy,
       );
@@ -552,7 +554,11 @@ export function alreadyActiveText(r: PromoteResult): string {
   const what = r.autoscaleChanged
     ? `its autoscale policy is now ${autoscaleText(r.record?.autoscale ?? null)} (ledger #${r.record?.seq}); no copy was printed.`
     : 'nothing to promote.';
-  return `${r.name} ${r.version} is already the active version: ${what}${r.disposed.length ? ` Disposed of ${r.disposed.length} leftover cop${r.disposed.length === 1 ? 'y' : 'ies'} of other versions.` : ''}`;
+  const leftovers = r.disposed.length;
+  const disposedText = leftovers
+    ? ` Disposed of ${leftovers} leftover cop${leftovers === 1 ? 'y' : 'ies'} of other versions.`
+    : '';
+  return `${r.name} ${r.version} is already the active version: ${what}${disposedText}`;
 }
 
 function withoutSeq(record: LedgerRecord): Omit<LedgerRecord, 'seq'> {

@@ -59,7 +59,8 @@ export async function rollbackSource(
   const tag = `${name}:${record.version}`;
   const image = await engine.inspectImage(tag, signal);
   const howToRebuild = record.git
-    ? `Rebuild it from the commit it was deployed from: git checkout ${record.git.commit.slice(0, 12)}${record.git.dirty ? ' (it had uncommitted changes then)' : ''}, then mastercopy promote FILE.`
+    ? `Rebuild it from the commit it was deployed from: git checkout ${record.git.commit.slice(0, 12)}` +
+      `${record.git.dirty ? ' (it had uncommitted changes then)' : ''}, then mastercopy promote FILE.`
     : 'Rebuild it from the master copy file of that version: mastercopy promote FILE.';
   if (!image)
     throw new RollbackError(
@@ -67,7 +68,9 @@ export async function rollbackSource(
     );
   if (image.id !== record.imageId) {
     throw new RollbackError(
-      `${tag} is now the image ${image.id.slice(7, 19)}, not the ${record.imageId.slice(7, 19)} that was served as ${record.version}; refusing to print another image under its name. ${howToRebuild}`,
+      `${tag} is now the image ${image.id.slice(7, 19)}, ` +
+        `not the ${record.imageId.slice(7, 19)} that was served as ${record.version}; ` +
+        `refusing to print another image under its name. ${howToRebuild}`,
     );
   }
   let mc: MasterCopy;
@@ -75,7 +78,8 @@ export async function rollbackSource(
     mc = JSON.parse(image.labels[LABEL_MASTER_COPY] ?? '') as MasterCopy;
   } catch {
     throw new RollbackError(
-      `${tag} does not carry its master copy (it was built by an older Master Copy), so it cannot be printed without its file. ${howToRebuild}`,
+      `${tag} does not carry its master copy (it was built by an older Master Copy), ` +
+        `so it cannot be printed without its file. ${howToRebuild}`,
     );
   }
   return {

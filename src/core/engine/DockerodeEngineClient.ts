@@ -169,12 +169,10 @@ export class DockerodeEngineClient implements EngineClient {
     // one-shot: the engine answers at once instead of waiting a second for a second sample.
     const stats = await unlessMissing(
       this.call(`read the stats of container ${id}`, (d) =>
-        d
-          .getContainer(id)
-          .stats({ stream: false, 'one-shot': true, abortSignal: signal } as {
-            stream: false;
-            'one-shot': boolean;
-          }),
+        d.getContainer(id).stats({ stream: false, 'one-shot': true, abortSignal: signal } as {
+          stream: false;
+          'one-shot': boolean;
+        }),
       ),
     );
     const cpu = (

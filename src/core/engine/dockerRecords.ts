@@ -31,7 +31,8 @@ export class MalformedRecordError extends Error {
     readonly problems: string[],
   ) {
     super(
-      `The engine sent a ${record} that Master Copy cannot read (${problems.join('; ')}). Is it a Docker Engine (API 1.41 or later) or a Podman 4 API?`,
+      `The engine sent a ${record} that Master Copy cannot read (${problems.join('; ')}). ` +
+        `Is it a Docker Engine (API 1.41 or later) or a Podman 4 API?`,
     );
   }
 }

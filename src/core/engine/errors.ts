@@ -45,7 +45,8 @@ export class NotManagedError extends Error {
     readonly ref: string,
   ) {
     super(
-      `Refusing to touch ${kind} ${ref}: it was not created by Master Copy (no io.mastercopy.managed label, or other labels than expected).`,
+      `Refusing to touch ${kind} ${ref}: it was not created by Master Copy ` +
+        `(no io.mastercopy.managed label, or other labels than expected).`,
     );
   }
 }

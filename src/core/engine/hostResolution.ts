@@ -169,7 +169,8 @@ function fromContext(
   const text = deps.readFile(metaFile);
   if (text === undefined) {
     throw new EngineHostError(
-      `Docker context "${name}" not found (no ${metaFile}). Run \`docker context ls\`; set DOCKER_CONTEXT to another, or ${(deps.choice ?? PLAIN_CHOICE).hint}.`,
+      `Docker context "${name}" not found (no ${metaFile}). Run \`docker context ls\`; ` +
+        `set DOCKER_CONTEXT to another, or ${(deps.choice ?? PLAIN_CHOICE).hint}.`,
     );
   }
   const meta = parseJson(text, metaFile) as {
@@ -341,7 +342,8 @@ function parseUrl(
     return new URL(value);
   } catch {
     throw new EngineHostError(
-      `${describeSource(source, deps)}: "${raw}" is not a valid engine host (e.g. unix:///var/run/docker.sock, tcp://host:2376, ssh://user@host).`,
+      `${describeSource(source, deps)}: "${raw}" is not a valid engine host ` +
+        `(e.g. unix:///var/run/docker.sock, tcp://host:2376, ssh://user@host).`,
     );
   }
 }

@@ -163,7 +163,8 @@ export function streamingGet(
     socket.once('close', () => signal.removeEventListener('abort', onAbort));
     socket.setNoDelay(true);
     socket.write(
-      `GET ${path} HTTP/1.0\r\nHost: ${host}\r\nUser-Agent: mastercopy\r\nAccept: application/vnd.docker.multiplexed-stream, application/vnd.docker.raw-stream\r\n\r\n`,
+      `GET ${path} HTTP/1.0\r\nHost: ${host}\r\nUser-Agent: mastercopy\r\n` +
+        `Accept: application/vnd.docker.multiplexed-stream, application/vnd.docker.raw-stream\r\n\r\n`,
     );
   });
 }

@@ -200,7 +200,9 @@ export class Healer {
         const wait = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (this.failures - 1));
         this.backoffUntil = this.now() + wait;
         this.say(
-          `copy ${p.index} (${p.why}) never became healthy: ${c ? (sick.find((s) => s.c.id === p.id)?.why ?? 'deadline passed') : 'it is gone'}; ${this.failures} failure${this.failures === 1 ? '' : 's'} in a row, next try in ${Math.round(wait / 1000)} s`,
+          `copy ${p.index} (${p.why}) never became healthy: ` +
+            `${c ? (sick.find((s) => s.c.id === p.id)?.why ?? 'deadline passed') : 'it is gone'}; ` +
+            `${this.failures} failure${this.failures === 1 ? '' : 's'} in a row, next try in ${Math.round(wait / 1000)} s`,
         );
         if (c) await this.dispose(c, 'it never became healthy');
       }
@@ -240,7 +242,10 @@ export class Healer {
           ? undefined
           : {};
       if (!secrets) {
-        const reason = `${source.mc.secrets?.length ? 'its secrets are only known to its copies, and none is left to take them from' : 'no copy is left'}: promote ${version} again`;
+        const cause = source.mc.secrets?.length
+          ? 'its secrets are only known to its copies, and none is left to take them from'
+          : 'no copy is left';
+        const reason = `${cause}: promote ${version} again`;
         this.status = { ...base, state: 'cannot-heal', reason, events: [] };
         return;
       }

@@ -58,7 +58,8 @@ export class GatewayPortTakenError extends Error {
     engineMessage: string,
   ) {
     super(
-      `The gateway port ${address}:${port} is already taken on the engine's host, so the endpoint cannot start; nothing was printed. Free the port, or choose another \`gateway.port\`. Engine: ${engineMessage}`,
+      `The gateway port ${address}:${port} is already taken on the engine's host, so the endpoint cannot start; ` +
+        `nothing was printed. Free the port, or choose another \`gateway.port\`. Engine: ${engineMessage}`,
     );
   }
 }
@@ -139,7 +140,9 @@ export async function ensureKeeperImage(
   } catch (e) {
     if (!baseInfo) {
       throw new KeeperError(
-        `The keeper needs a Node base image and ${base} is not on the engine (and could not be pulled). On a machine without a registry, 'bash scripts/setup-engine.sh' builds ${LOCAL_NODE_BASE} from this machine's Node; or name one with the keeper base image setting.`,
+        `The keeper needs a Node base image and ${base} is not on the engine (and could not be pulled). ` +
+          `On a machine without a registry, 'bash scripts/setup-engine.sh' builds ${LOCAL_NODE_BASE} from this machine's Node; ` +
+          `or name one with the keeper base image setting.`,
       );
     }
     throw e;
@@ -301,7 +304,8 @@ export async function waitForKeeper(
       signal?.throwIfAborted();
       if (Date.now() > deadline) {
         throw new KeeperError(
-          `The keeper ${id.slice(0, 12)} did not start answering within ${timeoutMs / 1000} s (${e instanceof Error ? e.message : String(e)}); see its log: docker logs ${id.slice(0, 12)}`,
+          `The keeper ${id.slice(0, 12)} did not start answering within ${timeoutMs / 1000} s ` +
+            `(${e instanceof Error ? e.message : String(e)}); see its log: docker logs ${id.slice(0, 12)}`,
         );
       }
       await delay(100, signal);

@@ -190,7 +190,9 @@ function toDiagnostic(s: Simplified, data: unknown, parsed: ParsedYaml): Diagnos
           : `\`${name}\` must be ${JSON.stringify(e.params.allowedValue)}.`;
       break;
     case 'enum':
-      message ??= `\`${name}\` must be one of: ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}; not ${typeOfValue(e.data)}.`;
+      message ??=
+        `\`${name}\` must be one of: ` +
+        `${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}; not ${typeOfValue(e.data)}.`;
       break;
     case 'pattern': {
       const custom = e.parentSchema?.patternErrorMessage as string | undefined;
@@ -214,7 +216,9 @@ function toDiagnostic(s: Simplified, data: unknown, parsed: ParsedYaml): Diagnos
         '<': 'less than',
         '>': 'more than',
       };
-      message ??= `\`${name}\` must be ${words[String(e.params.comparison)] ?? e.params.comparison} ${e.params.limit}${bounds}; it is ${String(e.data)}.`;
+      message ??=
+        `\`${name}\` must be ${words[String(e.params.comparison)] ?? e.params.comparison} ` +
+        `${e.params.limit}${bounds}; it is ${String(e.data)}.`;
       break;
     }
     case 'minLength':

@@ -65,7 +65,8 @@ export function semanticDiagnostics(
       if (mc[k] !== undefined)
         at(
           [k],
-          `\`${k}\` only works with \`from\`: with \`dockerfile\`, put ${k === 'build' ? 'build steps' : 'files'} in the Dockerfile instead.`,
+          `\`${k}\` only works with \`from\`: with \`dockerfile\`, ` +
+            `put ${k === 'build' ? 'build steps' : 'files'} in the Dockerfile instead.`,
           'base',
           'error',
           true,
@@ -95,7 +96,8 @@ export function semanticDiagnostics(
     if (p.startsWith('~') || posix.isAbsolute(p) || isAbsolute(p) || /^[A-Za-z]:[\\/]/.test(p)) {
       at(
         path,
-        `\`${name}\` must be relative to the master copy's folder; absolute host paths are not allowed (write ./${posix.basename(p)} and keep the file beside the master copy).`,
+        `\`${name}\` must be relative to the master copy's folder; absolute host paths are not allowed ` +
+          `(write ./${posix.basename(p)} and keep the file beside the master copy).`,
         'path-escape',
       );
       return;
@@ -104,7 +106,8 @@ export function semanticDiagnostics(
     if (climbsOut(norm, '/')) {
       at(
         path,
-        `\`${name}\` (${p}) leads outside the master copy's folder; only files inside it can be used. Move the file next to the master copy.`,
+        `\`${name}\` (${p}) leads outside the master copy's folder; only files inside it can be used. ` +
+          `Move the file next to the master copy.`,
         'path-escape',
       );
       return;
@@ -140,7 +143,8 @@ export function semanticDiagnostics(
       return;
     at(
       path,
-      `\`${name}\` (${p}) is ${kind === 'directory' ? 'a folder' : kind.other}; it must be ${wanted === 'a file' ? 'a regular file' : 'a regular file or a folder'}.`,
+      `\`${name}\` (${p}) is ${kind === 'directory' ? 'a folder' : kind.other}; ` +
+        `it must be ${wanted === 'a file' ? 'a regular file' : 'a regular file or a folder'}.`,
       'path-kind',
       missingSeverity,
     );
@@ -180,7 +184,8 @@ export function semanticDiagnostics(
       if (j !== undefined)
         at(
           ['files', i, 'source'],
-          `\`files[${i}].source\` (${(f as Obj).source}) is the secret file of \`secrets[${j}]\`: secrets are given to the copies when printing, never copied into the image.`,
+          `\`files[${i}].source\` (${(f as Obj).source}) is the secret file of \`secrets[${j}]\`: ` +
+            `secrets are given to the copies when printing, never copied into the image.`,
           'secret-exposed',
         );
     });
@@ -316,7 +321,8 @@ export function semanticDiagnostics(
     if (!isObj(mc.gateway))
       at(
         ['autoscale'],
-        'Autoscaling needs a `gateway`: the keeper behind it counts the connections and sends them to the copies it adds. Add `gateway`, or remove `autoscale`.',
+        'Autoscaling needs a `gateway`: the keeper behind it counts the connections ' +
+          'and sends them to the copies it adds. Add `gateway`, or remove `autoscale`.',
         'autoscale',
         'error',
         true,
@@ -355,7 +361,8 @@ export function semanticDiagnostics(
       if (secretNames.has(k)) {
         at(
           [...path, k],
-          `\`${k}\` is a secret: it must not also be set in \`${label}\`, where its value would end up in the image or its labels. Remove it here; it is injected when printing.`,
+          `\`${k}\` is a secret: it must not also be set in \`${label}\`, ` +
+            `where its value would end up in the image or its labels. Remove it here; it is injected when printing.`,
           'secret-exposed',
           'error',
           true,
@@ -363,7 +370,8 @@ export function semanticDiagnostics(
       } else if (label !== 'labels' && SECRET_LIKE.test(k)) {
         at(
           [...path, k],
-          `\`${k}\` looks like a secret: a value in \`${label}\` is baked into the image for anyone to read. If it is one, move it to \`secrets\`.`,
+          `\`${k}\` looks like a secret: a value in \`${label}\` is baked into the image for anyone to read. ` +
+            `If it is one, move it to \`secrets\`.`,
           'secret-like',
           'warning',
           true,

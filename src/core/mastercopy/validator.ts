@@ -40,7 +40,8 @@ export function validateParsed(
           severity: 'error',
           code: 'empty',
           message:
-            'This master copy is empty. Start with `mastercopy: 1`, a `name`, a `version` and `from` (or run "Master Copy: New Master Copy").',
+            'This master copy is empty. Start with `mastercopy: 1`, a `name`, a `version` and `from` ' +
+            '(or run "Master Copy: New Master Copy").',
           range: { start: 0, end: 0 },
         },
       ],

@@ -224,7 +224,9 @@ export function tooLarge(text: string): Diagnostic | undefined {
   return {
     severity: 'error',
     code: 'too-large',
-    message: `This master copy is ${mebibytes(bytes)}; a master copy may be at most ${mebibytes(MAX_MASTER_COPY_BYTES)}, so it is not checked. Move large contents into \`source\` files beside it.`,
+    message:
+      `This master copy is ${mebibytes(bytes)}; a master copy may be at most ${mebibytes(MAX_MASTER_COPY_BYTES)}, ` +
+      `so it is not checked. Move large contents into \`source\` files beside it.`,
     range: { start: 0, end: Math.min(text.length, Math.max(text.indexOf('\n'), 0)) },
   };
 }

@@ -114,7 +114,9 @@ export function renderPreviewHtml(model: PreviewModel, options: RenderOptions): 
   if (!isCspSourceList(options.cspSource))
     throw new Error('renderPreviewHtml: cspSource is not a list of source expressions.');
   const { nonce, cspSource } = options;
-  const csp = `default-src 'none'; style-src ${cspSource} 'nonce-${nonce}'; script-src 'nonce-${nonce}'; img-src ${cspSource} data:; font-src ${cspSource};`;
+  const csp =
+    `default-src 'none'; style-src ${cspSource} 'nonce-${nonce}'; script-src 'nonce-${nonce}'; ` +
+    `img-src ${cspSource} data:; font-src ${cspSource};`;
   return html`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -125,7 +127,9 @@ ${options.codiconsUri ? html`<link rel="stylesheet" nonce="${nonce}" href="${opt
 <link rel="stylesheet" nonce="${nonce}" href="${options.styleUri}">
 <title>${title(model)}</title>
 </head>
-<body class="${options.codiconsUri ? 'with-codicons' : 'without-codicons'}" data-trusted="${options.trusted ? 'true' : 'false'}" data-source="${options.source ?? ''}">
+<body class="${options.codiconsUri ? 'with-codicons' : 'without-codicons'}" data-trusted="${
+    options.trusted ? 'true' : 'false'
+  }" data-source="${options.source ?? ''}">
 <main id="preview-root" aria-live="polite">${renderBody(model, { trusted: options.trusted })}</main>
 <script nonce="${nonce}" src="${options.scriptUri}"></script>
 </body>
@@ -196,7 +200,9 @@ function actions(model: PreviewModel): SafeHtml {
     a: PreviewAction,
     primary = false,
   ) =>
-    html`<button type="button" class="${primary ? 'primary' : 'secondary'}" data-command="${command}" title="${a.title}"${a.enabled ? '' : html` disabled`}>${icon(iconName)}<span>${label}</span></button>`;
+    html`<button type="button" class="${primary ? 'primary' : 'secondary'}" data-command="${command}" title="${a.title}"${
+      a.enabled ? '' : html` disabled`
+    }>${icon(iconName)}<span>${label}</span></button>`;
   const a = model.actions;
   return html`<div class="actions" role="toolbar" aria-label="Actions">
     ${button('build', 'Build', 'tools', a.build, true)}
@@ -209,17 +215,23 @@ function banners(model: PreviewModel, options: BodyOptions): SafeHtml {
   const out: SafeHtml[] = [];
   if (!options.trusted)
     out.push(
-      html`<div class="banner banner-info" role="note">${icon('shield')}<span>Restricted Mode: this preview is read-only. Trust the workspace to build and print from here.</span></div>`,
+      html`<div class="banner banner-info" role="note">${icon(
+        'shield',
+      )}<span>Restricted Mode: this preview is read-only. Trust the workspace to build and print from here.</span></div>`,
     );
   if (model.stale) {
     const errors = model.problems.filter((p) => p.severity === 'error').length;
     out.push(
-      html`<div class="banner banner-warn" role="status">${icon('history')}<span>The master copy has ${errors} ${errors === 1 ? 'error' : 'errors'}: below is its last valid state.</span></div>`,
+      html`<div class="banner banner-warn" role="status">${icon('history')}<span>The master copy has ${errors} ${
+        errors === 1 ? 'error' : 'errors'
+      }: below is its last valid state.</span></div>`,
     );
   }
   if (!model.engine.reachable && model.plan) {
     out.push(
-      html`<div class="banner banner-error" role="status">${icon('debug-disconnect')}<span>${model.engine.error ?? 'The Docker engine is not reachable.'} The plan and the copies are unknown until it answers.</span></div>`,
+      html`<div class="banner banner-error" role="status">${icon('debug-disconnect')}<span>${
+        model.engine.error ?? 'The Docker engine is not reachable.'
+      } The plan and the copies are unknown until it answers.</span></div>`,
     );
   }
   return html`${out}`;
@@ -254,7 +266,11 @@ function problemsSection(model: PreviewModel): SafeHtml {
 function problem(p: PreviewProblem): SafeHtml {
   const iconName = p.severity === 'error' ? 'error' : p.severity === 'warning' ? 'warning' : 'info';
   return html`<li class="problem problem-${p.severity}">
-  <a href="#" class="reveal" data-reveal-start="${p.start}" data-reveal-end="${p.end}" title="Go to line ${p.line + 1}, column ${p.character + 1}">${icon(iconName)}<span class="message">${p.message}</span><span class="where">Ln ${p.line + 1}, Col ${p.character + 1}</span></a>
+  <a href="#" class="reveal" data-reveal-start="${p.start}" data-reveal-end="${p.end}" title="Go to line ${
+    p.line + 1
+  }, column ${p.character + 1}">${icon(iconName)}<span class="message">${p.message}</span><span class="where">Ln ${
+    p.line + 1
+  }, Col ${p.character + 1}</span></a>
 </li>`;
 }
 
@@ -297,18 +313,32 @@ function summarySection(s: SummaryCard): SafeHtml {
   ].filter((x): x is string => typeof x === 'string');
   rows.push([
     'Hardening',
-    html`<div class="badges">${flags}</div>${h.readOnly && h.tmpfs.length ? html`<div class="muted">writable tmpfs: ${list(h.tmpfs)}</div>` : ''}<div class="muted">${limits.join(' · ')}</div>`,
+    html`<div class="badges">${flags}</div>${
+      h.readOnly && h.tmpfs.length
+        ? html`<div class="muted">writable tmpfs: ${list(h.tmpfs)}</div>`
+        : ''
+    }<div class="muted">${limits.join(' · ')}</div>`,
   ]);
   rows.push([
     'Volumes',
     s.volumes.length
-      ? html`${s.volumes.map((v) => html`<div><code>${v.name}</code> → <code>${v.path}</code>${v.readOnly ? html` <span class="muted">read-only</span>` : ''}</div>`)}`
+      ? html`${s.volumes.map(
+          (v) =>
+            html`<div><code>${v.name}</code> → <code>${v.path}</code>${
+              v.readOnly ? html` <span class="muted">read-only</span>` : ''
+            }</div>`,
+        )}`
       : html`<span class="muted">none</span>`,
   ]);
   rows.push([
     'Secrets',
     s.secrets.length
-      ? html`${s.secrets.map((x) => html`<span class="secret">${icon('key')}<code>${x.name}</code> <span class="muted">from ${x.from === 'env' ? 'environment' : 'file'}</span></span> `)}`
+      ? html`${s.secrets.map(
+          (x) =>
+            html`<span class="secret">${icon('key')}<code>${x.name}</code> <span class="muted">from ${
+              x.from === 'env' ? 'environment' : 'file'
+            }</span></span> `,
+        )}`
       : html`<span class="muted">none</span>`,
   ]);
   if (s.gateway)
@@ -322,7 +352,9 @@ function summarySection(s: SummaryCard): SafeHtml {
     'summary',
     'Summary',
     'info',
-    html`${s.description ? html`<p class="description">${s.description}</p>` : ''}<dl class="summary">${rows.map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>`,
+    html`${s.description ? html`<p class="description">${s.description}</p>` : ''}<dl class="summary">${rows.map(
+      ([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`,
+    )}</dl>`,
   );
 }
 
@@ -362,7 +394,10 @@ function promoteSlot(model: PreviewModel, options: BodyOptions): SafeHtml {
   const v = model.promote;
   const label =
     v?.from && v.from !== v.to ? `Promote ${v.from} → ${v.to}` : `Promote ${v?.to ?? ''}`.trim();
-  return html`<div class="promote-slot" data-section="promote"><button type="button" class="primary" data-command="promote" title="${a.title}"${a.enabled ? '' : html` disabled`}>${icon('rocket')}<span>${label}</span></button></div>`;
+  const promoteButton = html`<button type="button" class="primary" data-command="promote" title="${a.title}"${
+    a.enabled ? '' : html` disabled`
+  }>${icon('rocket')}<span>${label}</span></button>`;
+  return html`<div class="promote-slot" data-section="promote">${promoteButton}</div>`;
 }
 
 /** What a promote would do now, from the ledger (who serves) and the copies. */
@@ -372,14 +407,24 @@ function promoteViewText(v: PromoteView): SafeHtml {
   // Shown without its scheme: the page holds no URL at all (nothing in it may look loadable).
   const address = v.endpoint ? v.endpoint.url.replace(/^[a-z]+:\/\//, '').replace(/\/$/, '') : '';
   const endpoint = v.endpoint
-    ? html` The endpoint <code>${address}</code> moves to ${to}${v.endpoint.running ? '' : html` <span class="muted">(its keeper is not running now: the promote starts it)</span>`}.`
+    ? html` The endpoint <code>${address}</code> moves to ${to}${
+        v.endpoint.running
+          ? ''
+          : html` <span class="muted">(its keeper is not running now: the promote starts it)</span>`
+      }.`
     : html` <span class="muted">No <code>gateway</code>: there is no endpoint to move; the copies are reached on their own ports.</span>`;
   const dispose = v.wouldDispose.length
     ? html` Then disposes of ${versionList(v.wouldDispose)}.`
     : '';
   const k = v.kept;
   const kept = k
-    ? html`<div class="muted" data-kept>Its keeper keeps ${k.count} ${k.count === 1 ? 'copy' : 'copies'} of <code>${k.version}</code>${k.by === 'autoscale' && k.reason ? html` — autoscaled ${k.reason} (${shortTime(k.at)})` : html` (set by ${k.by}, ${shortTime(k.at)})`}.</div>`
+    ? html`<div class="muted" data-kept>Its keeper keeps ${k.count} ${
+        k.count === 1 ? 'copy' : 'copies'
+      } of <code>${k.version}</code>${
+        k.by === 'autoscale' && k.reason
+          ? html` — autoscaled ${k.reason} (${shortTime(k.at)})`
+          : html` (set by ${k.by}, ${shortTime(k.at)})`
+      }.</div>`
     : '';
   return html`${promoteStateText(v, { to, copies, address, endpoint, dispose })}${kept}`;
 }
@@ -393,19 +438,31 @@ function promoteStateText(
     case 'refused':
       return html`${badge('error', 'refused')} ${to} cannot be built, so it cannot be promoted.`;
     case 'locked':
-      return html`${badge('warn', 'deploy running')} A ${v.lock?.action ?? 'promote'} to <code>${v.lock?.version ?? ''}</code> by ${v.lock?.by ?? ''} runs since ${shortTime(v.lock?.since ?? '')}: wait for it to finish.`;
+      return html`${badge('warn', 'deploy running')} A ${v.lock?.action ?? 'promote'} to <code>${
+        v.lock?.version ?? ''
+      }</code> by ${v.lock?.by ?? ''} runs since ${shortTime(v.lock?.since ?? '')}: wait for it to finish.`;
     case 'already-active':
-      return html`${badge('ok', 'serves')} ${to} is the active version${v.endpoint ? html` behind <code>${address}</code>` : ''}: nothing to promote.${
+      return html`${badge('ok', 'serves')} ${to} is the active version${
+        v.endpoint ? html` behind <code>${address}</code>` : ''
+      }: nothing to promote.${
         v.wouldDispose.length
           ? html` Promoting again disposes of ${versionList(v.wouldDispose)}, left behind by an interrupted promote.`
           : ''
       }`;
     case 'first':
-      return html`${badge('info', 'first promote')} Nothing was promoted on this engine yet: would print ${copies} of ${to}, wait until they are healthy and make it the active version.${endpoint}${dispose}`;
+      return html`${badge('info', 'first promote')} Nothing was promoted on this engine yet: would print ${
+        copies
+      } of ${to}, wait until they are healthy and make it the active version.${endpoint}${dispose}`;
     case 'would-promote':
       if (v.from === v.to)
-        return html`${badge('info', `→ ${v.to}`)} ${to} is the active version but has no copies: would print ${copies} of it again.${endpoint}${dispose}`;
-      return html`${badge('info', `${v.from ?? ''} → ${v.to}`)} Would print ${copies} of ${to} beside <code>${v.from ?? ''}</code> (which serves now), switch new connections to them once healthy, let <code>${v.from ?? ''}</code>'s open ones finish, and dispose of it.${endpoint}${dispose}`;
+        return html`${badge('info', `→ ${v.to}`)} ${to} is the active version but has no copies: would print ${
+          copies
+        } of it again.${endpoint}${dispose}`;
+      return html`${badge('info', `${v.from ?? ''} → ${v.to}`)} Would print ${copies} of ${to} beside <code>${
+        v.from ?? ''
+      }</code> (which serves now), switch new connections to them once healthy, let <code>${
+        v.from ?? ''
+      }</code>'s open ones finish, and dispose of it.${endpoint}${dispose}`;
   }
 }
 
@@ -426,12 +483,13 @@ function historySection(model: PreviewModel, options: BodyOptions): SafeHtml {
       html`<p class="muted">Never promoted on this engine: the ledger is empty.</p>`,
     );
   const locked = model.promote?.state === 'locked';
+  const headings = html`<th class="num">#</th><th>When</th><th>Action</th><th>Version</th><th>Outcome</th><th>By</th>`;
   return section(
     'history',
     'History',
     'history',
     html`<table class="history">
-  <thead><tr><th class="num">#</th><th>When</th><th>Action</th><th>Version</th><th>Outcome</th><th>By</th><th>Commit</th><th>Image</th><th><span class="visually-hidden">Roll back</span></th></tr></thead>
+  <thead><tr>${headings}<th>Commit</th><th>Image</th><th><span class="visually-hidden">Roll back</span></th></tr></thead>
   <tbody>${h.map((e) => historyRow(e, options.trusted, locked))}</tbody>
 </table>`,
     html` <span class="count">${h.length}</span>`,
@@ -447,13 +505,19 @@ function historyRow(e: HistoryEntry, trusted: boolean, locked: boolean): SafeHtm
         : html`<span class="badge badge-neutral" title="${e.reason ?? ''}">${e.outcome}</span>`;
   const rollback =
     trusted && e.canRollBack
-      ? html`<button type="button" class="secondary" data-command="rollback" data-seq="${e.seq}" title="${locked ? 'A deploy runs now: wait for it to finish.' : `Serve ${e.version} again: its image ${e.image ?? ''} as it was built, blue/green.`}"${locked ? html` disabled` : ''}>${icon('history')}<span>Roll back</span></button>`
+      ? html`<button type="button" class="secondary" data-command="rollback" data-seq="${e.seq}" title="${
+          locked
+            ? 'A deploy runs now: wait for it to finish.'
+            : `Serve ${e.version} again: its image ${e.image ?? ''} as it was built, blue/green.`
+        }"${locked ? html` disabled` : ''}>${icon('history')}<span>Roll back</span></button>`
       : '';
   return html`<tr data-seq="${e.seq}" class="${e.active ? 'active' : e.wentThrough ? 'served' : 'not-served'}">
   <td class="num">${e.seq}</td>
   <td>${shortTime(e.at)}</td>
   <td>${e.action}</td>
-  <td><code>${e.version}</code>${e.active ? html` ${badge('ok', 'active')}` : ''}${e.replaced ? html` <span class="muted">was ${e.replaced}</span>` : ''}</td>
+  <td><code>${e.version}</code>${e.active ? html` ${badge('ok', 'active')}` : ''}${
+    e.replaced ? html` <span class="muted">was ${e.replaced}</span>` : ''
+  }</td>
   <td>${outcome}</td>
   <td>${e.by}</td>
   <td>${e.commit ? html`<code>${e.commit}</code>` : html`<span class="muted">—</span>`}</td>
@@ -466,6 +530,7 @@ function buildPlanText(p: PreviewPlan): SafeHtml {
   const b = p.build;
   const tag = html`<code>${b.tag}</code>`;
   const digest = html`<code title="${b.digest}">${shortDigest(b.digest)}</code>`;
+  const bumpOrRename = html`Bump <code>version</code> or choose another <code>name</code>.`;
   let text: SafeHtml;
   switch (b.state) {
     case 'up-to-date':
@@ -476,15 +541,19 @@ function buildPlanText(p: PreviewPlan): SafeHtml {
       break;
     case 'refused':
       text = b.foreignImage
-        ? html`${badge('error', 'refused')} ${tag} exists and was not built by Master Copy: a build would be refused. Bump <code>version</code> or choose another <code>name</code>.`
-        : html`${badge('error', 'refused')} ${tag} exists with another digest (<code title="${b.existingDigest ?? ''}">${shortDigest(b.existingDigest ?? '')}</code>, this is ${digest}): a version never changes, so a build would be refused. Bump <code>version</code>.`;
+        ? html`${badge('error', 'refused')} ${tag} exists and was not built by Master Copy: a build would be refused. ${bumpOrRename}`
+        : html`${badge('error', 'refused')} ${tag} exists with another digest (<code title="${b.existingDigest ?? ''}">${shortDigest(
+            b.existingDigest ?? '',
+          )}</code>, this is ${digest}): a version never changes, so a build would be refused. Bump <code>version</code>.`;
       break;
     case 'engine-down':
       text = html`${badge('neutral', 'unknown')} The engine is not reachable. This master copy's digest is ${digest}.`;
       break;
   }
   if (b.baseImage && !b.baseImage.present && b.state === 'would-build') {
-    text = html`${text}<div class="warn-text">${icon('warning')}The base image <code>${b.baseImage.ref}</code> is not on the engine, and a build never pulls: pull it first.</div>`;
+    text = html`${text}<div class="warn-text">${icon('warning')}The base image <code>${
+      b.baseImage.ref
+    }</code> is not on the engine, and a build never pulls: pull it first.</div>`;
   }
   return text;
 }
@@ -498,7 +567,10 @@ function printPlanText(p: PreviewPlan): SafeHtml {
   if (pr.blockedBy === 'engine-down')
     return html`${badge('neutral', 'unknown')} The engine is not reachable.`;
   const running = pr.running.length
-    ? html`<div class="muted">On the engine now: ${pr.running.map((v, i) => html`${i ? ', ' : ''}<code>${v.version}</code> ×${v.count} (${v.running} running, ${v.healthy} healthy)`)}</div>`
+    ? html`<div class="muted">On the engine now: ${pr.running.map(
+        (v, i) =>
+          html`${i ? ', ' : ''}<code>${v.version}</code> ×${v.count} (${v.running} running, ${v.healthy} healthy)`,
+      )}</div>`
     : html`<div class="muted">No copies on the engine yet.</div>`;
   if (pr.blockedBy === 'refused')
     return html`${badge('error', 'refused')} Print builds first, and that build would be refused.${running}`;
@@ -506,7 +578,9 @@ function printPlanText(p: PreviewPlan): SafeHtml {
     pr.wouldAdd === 1
       ? `copy ${pr.firstIndex}`
       : `copies ${pr.firstIndex}–${pr.firstIndex + pr.wouldAdd - 1}`;
-  return html`${badge('info', `+${pr.wouldAdd}`)} Would ${pr.wouldBuild ? 'build the image, then ' : ''}add ${pr.wouldAdd} ${pr.wouldAdd === 1 ? 'copy' : 'copies'} of <code>${p.promote.to}</code> (${range}).${running}`;
+  return html`${badge('info', `+${pr.wouldAdd}`)} Would ${
+    pr.wouldBuild ? 'build the image, then ' : ''
+  }add ${pr.wouldAdd} ${pr.wouldAdd === 1 ? 'copy' : 'copies'} of <code>${p.promote.to}</code> (${range}).${running}`;
 }
 
 function promotePlanText(p: PreviewPlan): SafeHtml {
@@ -520,11 +594,17 @@ function promotePlanText(p: PreviewPlan): SafeHtml {
     case 'refused':
       return html`${badge('error', 'refused')} <code>${pm.to}</code> cannot be built, so it cannot be promoted.`;
     case 'nothing-running':
-      return html`${badge('info', 'first print')} Nothing runs yet: promote would print ${pm.wouldPrint} ${pm.wouldPrint === 1 ? 'copy' : 'copies'} of <code>${pm.to}</code>.${gateway}`;
+      return html`${badge('info', 'first print')} Nothing runs yet: promote would print ${pm.wouldPrint} ${
+        pm.wouldPrint === 1 ? 'copy' : 'copies'
+      } of <code>${pm.to}</code>.${gateway}`;
     case 'up-to-date':
-      return html`${badge('ok', 'up to date')} Only <code>${pm.to}</code> runs, with ${pm.target} ${pm.target === 1 ? 'copy' : 'copies'}: nothing to promote.`;
+      return html`${badge('ok', 'up to date')} Only <code>${pm.to}</code> runs, with ${pm.target} ${
+        pm.target === 1 ? 'copy' : 'copies'
+      }: nothing to promote.`;
     case 'would-promote':
-      return html`${badge('info', `→ ${pm.to}`)} Would print ${pm.wouldPrint} ${pm.wouldPrint === 1 ? 'copy' : 'copies'} of <code>${pm.to}</code>${
+      return html`${badge('info', `→ ${pm.to}`)} Would print ${pm.wouldPrint} ${
+        pm.wouldPrint === 1 ? 'copy' : 'copies'
+      } of <code>${pm.to}</code>${
         pm.wouldDispose.length
           ? html`, then dispose of ${versionList(pm.wouldDispose)} once they are healthy`
           : ''
@@ -548,12 +628,13 @@ function copiesSection(model: PreviewModel): SafeHtml {
       'layers',
       html`<p class="muted">No copies of this master copy on the engine.</p>`,
     );
+  const headings = html`<th>Version</th><th>Copy</th><th>ID</th><th>State</th><th>Health</th><th>Ports</th>`;
   return section(
     'copies',
     'Copies',
     'layers',
     html`<table class="copies">
-  <thead><tr><th>Version</th><th>Copy</th><th>ID</th><th>State</th><th>Health</th><th>Ports</th><th><span class="visually-hidden">Drift</span></th></tr></thead>
+  <thead><tr>${headings}<th><span class="visually-hidden">Drift</span></th></tr></thead>
   <tbody>${model.copies.map(copyRow)}</tbody>
 </table>`,
     html` <span class="count">${model.copies.length}</span>`,
@@ -580,10 +661,13 @@ function copyRow(c: PreviewCopy): SafeHtml {
       ? html`<span class="badge badge-warn" title="${c.drift.details.join('\n')}">drift</span>`
       : badge('ok', 'no drift')
     : '';
+  const imageChanged = html` <span class="badge badge-warn" title="The image ${
+    c.version
+  } no longer carries this copy's digest">image changed</span>`;
   return html`<tr data-copy-id="${c.id}" class="${c.current ? 'current' : 'other'}">
   <td><code>${c.version}</code>${c.current ? '' : html` <span class="muted">older</span>`}</td>
   <td>${c.index}</td>
-  <td><code title="${c.id}">${c.shortId}</code>${c.digestMatches ? '' : html` <span class="badge badge-warn" title="The image ${c.version} no longer carries this copy's digest">image changed</span>`}</td>
+  <td><code title="${c.id}">${c.shortId}</code>${c.digestMatches ? '' : imageChanged}</td>
   <td>${state}</td>
   <td>${health}</td>
   <td>${c.ports.length ? c.ports.map((p) => html`<code>${p}</code> `) : html`<span class="muted">—</span>`}</td>
@@ -615,7 +699,9 @@ function dockerfileLine(l: DockerfileLine): SafeHtml {
     t.kind === 'text' ? html`${t.text}` : html`<span class="tok-${t.kind}">${t.text}</span>`,
   );
   if (l.range) {
-    return html`<span class="line reveal" role="link" tabindex="0" data-reveal-start="${l.range.start}" data-reveal-end="${l.range.end}" title="From ${l.origin ?? ''} (line ${l.range.line + 1}): click to show">${tokens}</span>\n`;
+    return html`<span class="line reveal" role="link" tabindex="0" data-reveal-start="${l.range.start}" data-reveal-end="${
+      l.range.end
+    }" title="From ${l.origin ?? ''} (line ${l.range.line + 1}): click to show">${tokens}</span>\n`;
   }
   return html`<span class="line"${l.origin ? html` title="From ${l.origin}"` : ''}>${tokens}</span>\n`;
 }
@@ -637,9 +723,13 @@ function contextSection(model: PreviewModel): SafeHtml {
   <thead><tr><th>Path</th><th class="num">Size</th><th>Mode</th><th>From</th></tr></thead>
   <tbody>${c.entries.map(
     (e) =>
-      html`<tr class="entry-${e.type}"><td>${icon(e.type === 'directory' ? 'folder' : e.type === 'symlink' ? 'file-symlink-file' : 'file')}<code>${e.path}${e.type === 'directory' ? '/' : ''}</code>${
+      html`<tr class="entry-${e.type}"><td>${icon(
+        e.type === 'directory' ? 'folder' : e.type === 'symlink' ? 'file-symlink-file' : 'file',
+      )}<code>${e.path}${e.type === 'directory' ? '/' : ''}</code>${
         e.linkTarget !== undefined ? html` → <code>${e.linkTarget}</code>` : ''
-      }</td><td class="num">${e.type === 'file' ? formatSize(e.size) : ''}</td><td><code>${e.mode}</code></td><td class="muted">${e.origin}</td></tr>`,
+      }</td><td class="num">${
+        e.type === 'file' ? formatSize(e.size) : ''
+      }</td><td><code>${e.mode}</code></td><td class="muted">${e.origin}</td></tr>`,
   )}</tbody>
 </table>`,
     html` <span class="muted">${c.files} ${c.files === 1 ? 'file' : 'files'}, ${formatSize(c.bytes)}</span>`,

@@ -471,7 +471,9 @@ export function previewModel(
       ? { enabled: false, title: `${plan.tag} exists with other content: bump the version.` }
       : {
           enabled: true,
-          title: `Print ${p?.print.copies ?? mc.copies ?? 1} ${plural(p?.print.copies ?? mc.copies ?? 1, 'copy', 'copies')} of ${plan.tag}.`,
+          title:
+            `Print ${p?.print.copies ?? mc.copies ?? 1} ` +
+            `${plural(p?.print.copies ?? mc.copies ?? 1, 'copy', 'copies')} of ${plan.tag}.`,
         };
 
   return compact({
@@ -570,13 +572,17 @@ function promoteAction(v: PromoteView, tag: string): PreviewAction {
       return v.wouldDispose.length
         ? {
             enabled: true,
-            title: `${v.to} already serves: promoting again disposes of the copies of ${v.wouldDispose.map((d) => d.version).join(', ')} left behind.`,
+            title:
+              `${v.to} already serves: promoting again disposes of the copies of ` +
+              `${v.wouldDispose.map((d) => d.version).join(', ')} left behind.`,
           }
         : { enabled: false, title: `${v.to} is the active version: nothing to promote.` };
     default:
       return {
         enabled: true,
-        title: `Blue/green: print ${v.copies} ${plural(v.copies, 'copy', 'copies')} of ${v.to}${v.from ? ` beside ${v.from}` : ''}, switch ${v.endpoint ? 'the endpoint' : 'to them'} once healthy, dispose of the old.`,
+        title:
+          `Blue/green: print ${v.copies} ${plural(v.copies, 'copy', 'copies')} of ${v.to}${v.from ? ` beside ${v.from}` : ''}, ` +
+          `switch ${v.endpoint ? 'the endpoint' : 'to them'} once healthy, dispose of the old.`,
       };
   }
 }

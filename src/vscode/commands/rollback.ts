@@ -115,7 +115,8 @@ async function choose(
     if (!entry) throw new RollbackError(`The ledger of ${name} has no record #${options.seq}.`);
     if (!entry.wentThrough)
       throw new RollbackError(
-        `Record #${options.seq} of ${name} (${entry.version}) did not go through (${entry.outcome}), so ${entry.version} never served from it.`,
+        `Record #${options.seq} of ${name} (${entry.version}) did not go through (${entry.outcome}), ` +
+          `so ${entry.version} never served from it.`,
       );
     return entry;
   }
@@ -123,7 +124,8 @@ async function choose(
     const entry = choices.find((e) => e.version === options.version);
     if (!entry)
       throw new RollbackError(
-        `${name} ${options.version} was never served on this engine; the ledger knows ${choices.map((e) => e.version).join(', ') || 'no version that went through'}.`,
+        `${name} ${options.version} was never served on this engine; ` +
+          `the ledger knows ${choices.map((e) => e.version).join(', ') || 'no version that went through'}.`,
       );
     return entry;
   }

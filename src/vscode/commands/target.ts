@@ -84,7 +84,8 @@ export async function resolveMasterCopy(
     const first = errors[0];
     const where = first ? ` The first: ${first.message}` : '';
     throw new Error(
-      `${vscode.workspace.asRelativePath(uri)} has ${errors.length} problem${errors.length === 1 ? '' : 's'} to fix before it can be ${verb}.${where}`,
+      `${vscode.workspace.asRelativePath(uri)} has ${errors.length} problem${errors.length === 1 ? '' : 's'} ` +
+        `to fix before it can be ${verb}.${where}`,
     );
   }
   return { uri, masterCopy: result.masterCopy, folder: folderOf(uri) };

@@ -152,7 +152,9 @@ export async function runPromote(
   } catch (e) {
     if (isAbortError(e) && controller.signal.aborted) {
       const blue = model.deployOf(mc.name)?.active?.version;
-      const message = `The ${what} was cancelled before the switch: its green copies were disposed of${blue && blue !== mc.version ? `, ${blue} keeps serving` : ''}.`;
+      const message =
+        `The ${what} was cancelled before the switch: its green copies were disposed of` +
+        `${blue && blue !== mc.version ? `, ${blue} keeps serving` : ''}.`;
       log.info(message);
       vscode.window.setStatusBarMessage(`$(circle-slash) ${message}`, 8000);
       return { status: 'cancelled', name: mc.name, version: mc.version };
@@ -160,7 +162,8 @@ export async function runPromote(
     if (e instanceof PromoteError) {
       for (const u of e.unhealthy) {
         log.warn(
-          `green copy #${u.index} (${u.id.slice(0, 12)}) of ${mc.name}:${mc.version}: ${u.reason}\n${u.lastLogLines.length ? `its last log lines:\n${u.lastLogLines.join('\n')}` : 'its log is empty'}`,
+          `green copy #${u.index} (${u.id.slice(0, 12)}) of ${mc.name}:${mc.version}: ${u.reason}\n` +
+            `${u.lastLogLines.length ? `its last log lines:\n${u.lastLogLines.join('\n')}` : 'its log is empty'}`,
         );
       }
     }
@@ -195,12 +198,14 @@ function announce({ log }: DeployCommandDeps, r: PromoteResult): void {
   const url = r.gateway ? `http://${r.gateway.address}:${r.gateway.port}/` : undefined;
   const where = url
     ? `: ${copies} serving at ${url}`
-    : `: ${copies} serving. The master copy has no \`gateway\`, so there is no endpoint to move: the copies are reached on their own ports.`;
+    : `: ${copies} serving. The master copy has no \`gateway\`, ` +
+      `so there is no endpoint to move: the copies are reached on their own ports.`;
   const message = `${verb} ${r.name} to ${r.version}${r.replaced ? ` (was ${r.replaced})` : ''}${where}`;
   log.info(`${message}${r.record ? ` (ledger #${r.record.seq})` : ''}`);
   if (r.cutConnections)
     log.warn(
-      `${r.cutConnections} connection${r.cutConnections === 1 ? ' was' : 's were'} still open to ${r.replaced} when the drain ended; they were closed with its copies (mastercopy.promote.drainSeconds gives them longer).`,
+      `${r.cutConnections} connection${r.cutConnections === 1 ? ' was' : 's were'} still open to ${r.replaced} when the drain ended; ` +
+        `they were closed with its copies (mastercopy.promote.drainSeconds gives them longer).`,
     );
   if (url)
     void vscode.window

@@ -61,7 +61,9 @@ export class MasterCopyCodeLenses extends Disposable implements vscode.CodeLensP
         title: '$(rocket) Promote',
         command: 'mastercopy.promote',
         arguments: [doc.uri],
-        tooltip: `Blue/green: print ${mc.name}:${mc.version} beside the version that serves, switch ${mc.gateway ? `the endpoint on port ${mc.gateway.port}` : 'to it'} once healthy, dispose of the old`,
+        tooltip:
+          `Blue/green: print ${mc.name}:${mc.version} beside the version that serves, ` +
+          `switch ${mc.gateway ? `the endpoint on port ${mc.gateway.port}` : 'to it'} once healthy, dispose of the old`,
       }),
     ];
     if (this.model.state.kind === 'ok') {

@@ -76,7 +76,8 @@ export class DiagnosticsProvider extends Disposable {
         result.diagnostics.map((d) => toDiagnostic(doc, d)),
       );
       this.log.trace(
-        `validated ${vscode.workspace.asRelativePath(doc.uri)} in ${(performance.now() - started).toFixed(1)} ms: ${result.diagnostics.length} problems`,
+        `validated ${vscode.workspace.asRelativePath(doc.uri)} ` +
+          `in ${(performance.now() - started).toFixed(1)} ms: ${result.diagnostics.length} problems`,
       );
       this.onDidValidateEmitter.fire(doc);
       return result;

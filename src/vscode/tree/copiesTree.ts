@@ -208,7 +208,8 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
             `**${escapeMd(node.name)}**${node.file?.version ? ` ${escapeMd(node.file.version)}` : ''}`,
             `${node.copies.length} cop${node.copies.length === 1 ? 'y' : 'ies'}, ${running} running`,
             active
-              ? `${escapeMd(active)} is the active version (ledger #${node.deploy!.active!.record.seq}, ${escapeMd(node.deploy!.active!.record.at)})`
+              ? `${escapeMd(active)} is the active version (ledger #${node.deploy!.active!.record.seq}, ` +
+                `${escapeMd(node.deploy!.active!.record.at)})`
               : undefined,
             node.deploying ? escapeMd(deployingText(node.deploying)) : undefined,
             node.file ? escapeMd(vscode.workspace.asRelativePath(node.file.uri)) : undefined,
@@ -245,7 +246,8 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
             : (kept.autoscale?.desired ?? kept.healing.desired)
           : undefined;
         item.description = [
-          `${node.copies.length} cop${node.copies.length === 1 ? 'y' : 'ies'} · ${running} running${healthy ? ` · ${healthy} healthy` : ''}${current ? ' · current' : ''}`,
+          `${node.copies.length} cop${node.copies.length === 1 ? 'y' : 'ies'} · ${running} running` +
+            `${healthy ? ` · ${healthy} healthy` : ''}${current ? ' · current' : ''}`,
           desired !== undefined && desired !== null
             ? `${desired} desired${kept?.autoscale ? ` (autoscaled ${kept.autoscale.policy.min}–${kept.autoscale.policy.max})` : ''}`
             : undefined,
@@ -276,7 +278,9 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
               `${escapeMd(node.version)} is the active version: new connections go to its copies.`,
               kept ? `Its keeper: ${escapeMd(healingText(kept.healing))}` : undefined,
               kept?.autoscale
-                ? `Autoscaled ${escapeMd(autoscaleText(kept.autoscale.policy))}; the targets ask for ${kept.autoscale.recommended} now${kept.autoscale.waiting ? ` (${escapeMd(kept.autoscale.waiting)})` : ''}.`
+                ? `Autoscaled ${escapeMd(autoscaleText(kept.autoscale.policy))}; ` +
+                  `the targets ask for ${kept.autoscale.recommended} now` +
+                  `${kept.autoscale.waiting ? ` (${escapeMd(kept.autoscale.waiting)})` : ''}.`
                 : undefined,
             ]
               .filter(Boolean)
@@ -312,11 +316,13 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
           [
             `**Endpoint of ${escapeMd(node.name)}**: ${escapeMd(e.url)} → port ${e.targetPort} of the active version's copies`,
             e.state === 'serving'
-              ? `${e.active ? `${escapeMd(e.active)} serves` : 'no active version yet'} · ${e.open} open · ${e.served} served · ${e.failed} failed`
+              ? `${e.active ? `${escapeMd(e.active)} serves` : 'no active version yet'} · ` +
+                `${e.open} open · ${e.served} served · ${e.failed} failed`
               : escapeMd(endpointText(e)),
             ...e.copies.map(
               (c) =>
-                `${escapeMd(c.version)} #${c.index} \`${c.id.slice(0, 12)}\` ${c.healthy ? 'healthy' : 'unhealthy'} · ${c.version === e.active ? 'serving' : 'not served'} · ${c.open} open · ${c.served} served`,
+                `${escapeMd(c.version)} #${c.index} \`${c.id.slice(0, 12)}\` ${c.healthy ? 'healthy' : 'unhealthy'} · ` +
+                `${c.version === e.active ? 'serving' : 'not served'} · ${c.open} open · ${c.served} served`,
             ),
           ].join('\n\n'),
         );

@@ -88,7 +88,8 @@ describe('Dockerfile generation', () => {
         'COPY --chown=1000:1000 ["files/1", "/srv/www"]',
         'EXPOSE 8080/tcp',
         'EXPOSE 5353/udp',
-        'HEALTHCHECK --interval=2s --timeout=1s --start-period=5s --retries=3 CMD ["/bin/sh", "-c", "wget -q -O- http://127.0.0.1:8080/health"]',
+        'HEALTHCHECK --interval=2s --timeout=1s --start-period=5s --retries=3 ' +
+          'CMD ["/bin/sh", "-c", "wget -q -O- http://127.0.0.1:8080/health"]',
         'WORKDIR "/srv/www"',
         'USER 1000',
         'ENTRYPOINT ["/bin/sh", "-c"]',

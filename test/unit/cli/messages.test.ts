@@ -17,7 +17,10 @@ describe('CLI messages', () => {
       assert.equal(r.code, 2, r.stderr);
       assert.match(
         r.stderr,
-        /not reachable at unix:\/\/\/nonexistent\/mastercopy-test\.sock .*Start it, or pass --host \(-H\) or set DOCKER_HOST to use another\./,
+        new RegExp(
+          'not reachable at unix:\\/\\/\\/nonexistent\\/mastercopy-test\\.sock .*' +
+            'Start it, or pass --host \\(-H\\) or set DOCKER_HOST to use another\\.',
+        ),
       );
       assert.doesNotMatch(r.stderr, /mastercopy\.dockerHost/);
     }

@@ -77,7 +77,10 @@ export class FakeEngine implements EngineClient {
   readonly calls: string[] = [];
   /** Make the n-th create (0-based) fail with this error. */
   failCreate?: { at: number; error: Error };
-  /** Log bodies per container id, sent in these chunks (frames when multiplexed), for tests of the bytes; they win over a container's `log`. */
+  /**
+   * Log bodies per container id, sent in these chunks (frames when multiplexed), for tests of the
+   * bytes; they win over a container's `log`.
+   */
   readonly logBodies = new Map<string, { chunks: Buffer[]; multiplexed: boolean }>();
   /** Every log request's options, in order. */
   readonly logRequests: LogOptions[] = [];

@@ -312,55 +312,59 @@ describe('printing copies (fake engine)', () => {
     );
   });
 
-  it('dispose targets: NAME with several versions is refused, --all takes them all, a copy by id prefix or name, confirm can say no', async () => {
-    const engine = await engineWithImage();
-    const v2: MasterCopy = { ...MC, version: '2.0.0' };
-    const { digest } = await planBuild(v2, folder, nodeBuildFileSystem);
-    engine.images.set('demo:2.0.0', {
-      id: 'sha256:2',
-      tags: ['demo:2.0.0'],
-      labels: { [LABEL_MANAGED]: 'true', [LABEL_NAME]: 'demo', [LABEL_DIGEST]: digest },
-      created: '',
-      size: 0,
-    });
-    await printCopies(engine, MC, folder, options({ copies: 2 }));
-    const printed = await printCopies(engine, v2, folder, options({ copies: 1 }));
+  it(
+    'dispose targets: NAME with several versions is refused, --all takes them all, ' +
+      'a copy by id prefix or name, confirm can say no',
+    async () => {
+      const engine = await engineWithImage();
+      const v2: MasterCopy = { ...MC, version: '2.0.0' };
+      const { digest } = await planBuild(v2, folder, nodeBuildFileSystem);
+      engine.images.set('demo:2.0.0', {
+        id: 'sha256:2',
+        tags: ['demo:2.0.0'],
+        labels: { [LABEL_MANAGED]: 'true', [LABEL_NAME]: 'demo', [LABEL_DIGEST]: digest },
+        created: '',
+        size: 0,
+      });
+      await printCopies(engine, MC, folder, options({ copies: 2 }));
+      const printed = await printCopies(engine, v2, folder, options({ copies: 1 }));
 
-    await assert.rejects(
-      findDisposeTargets(engine, { name: 'demo' }),
-      (e: Error) => e instanceof CopiesError && /1\.0\.0, 2\.0\.0/.test(e.message),
-    );
-    await assert.rejects(findDisposeTargets(engine, { copy: 'ffff' }), /No copy/);
-    await assert.rejects(
-      findDisposeTargets(engine, { ref: 'nothing-here' }),
-      /Nothing to dispose for nothing-here/,
-    );
-    assert.deepEqual(
-      (await findDisposeTargets(engine, { copy: printed.copies[0].id.slice(0, 20) })).map(
-        (c) => c.version,
-      ),
-      ['2.0.0'],
-    );
-    assert.deepEqual(
-      (await findDisposeTargets(engine, { ref: 'demo_1.0.0_1' })).map((c) => c.index),
-      [1],
-    );
+      await assert.rejects(
+        findDisposeTargets(engine, { name: 'demo' }),
+        (e: Error) => e instanceof CopiesError && /1\.0\.0, 2\.0\.0/.test(e.message),
+      );
+      await assert.rejects(findDisposeTargets(engine, { copy: 'ffff' }), /No copy/);
+      await assert.rejects(
+        findDisposeTargets(engine, { ref: 'nothing-here' }),
+        /Nothing to dispose for nothing-here/,
+      );
+      assert.deepEqual(
+        (await findDisposeTargets(engine, { copy: printed.copies[0].id.slice(0, 20) })).map(
+          (c) => c.version,
+        ),
+        ['2.0.0'],
+      );
+      assert.deepEqual(
+        (await findDisposeTargets(engine, { ref: 'demo_1.0.0_1' })).map((c) => c.index),
+        [1],
+      );
 
-    const no = await disposeCopies(engine, { name: 'demo', all: true }, { confirm: () => false });
-    assert.equal(no.cancelled, true);
-    assert.equal(engine.containers.size, 3);
+      const no = await disposeCopies(engine, { name: 'demo', all: true }, { confirm: () => false });
+      assert.equal(no.cancelled, true);
+      assert.equal(engine.containers.size, 3);
 
-    const one = await disposeCopies(engine, { copy: printed.copies[0].id });
-    assert.deepEqual(one.networksRemoved, [], 'copies of 1.0.0 remain: the network stays');
-    const all = await disposeCopies(
-      engine,
-      { name: 'demo', all: true },
-      { confirm: (copies) => copies.length === 2 },
-    );
-    assert.equal(all.disposed.length, 2);
-    assert.equal(engine.containers.size, 0);
-    assert.deepEqual(all.networksRemoved, ['mastercopy-demo']);
-  });
+      const one = await disposeCopies(engine, { copy: printed.copies[0].id });
+      assert.deepEqual(one.networksRemoved, [], 'copies of 1.0.0 remain: the network stays');
+      const all = await disposeCopies(
+        engine,
+        { name: 'demo', all: true },
+        { confirm: (copies) => copies.length === 2 },
+      );
+      assert.equal(all.disposed.length, 2);
+      assert.equal(engine.containers.size, 0);
+      assert.deepEqual(all.networksRemoved, ['mastercopy-demo']);
+    },
+  );
 
   it('lists copies as stable records: sorted, ports, digest matching, health from the engine or a probe', async () => {
     const mc: MasterCopy = {
@@ -473,26 +477,30 @@ describe('printing copies (fake engine)', () => {
     assert.equal(engine.networks.length, 1);
   });
 
-  it('keeps using a volume an older version named mastercopy-NAME-VOLUME (its data is there), and never one of another master copy', async () => {
-    const engine = new FakeEngine();
-    engine.volumes.push({
-      name: 'mastercopy-demo-data',
-      driver: 'local',
-      labels: { [LABEL_MANAGED]: 'true', [LABEL_NAME]: 'demo' },
-    });
-    // Under the old scheme this one could be demo-data's "data" or demo's "data-x": its label says.
-    engine.volumes.push({
-      name: 'mastercopy-demo-data-x',
-      driver: 'local',
-      labels: { [LABEL_MANAGED]: 'true', [LABEL_NAME]: 'demo-data' },
-    });
-    const names = await resolveVolumeNames(engine, {
-      name: 'demo',
-      volumes: [
-        { name: 'data', path: '/d' },
-        { name: 'data-x', path: '/x' },
-      ],
-    });
-    assert.deepEqual(names, { data: 'mastercopy-demo-data', 'data-x': 'mastercopy_demo_data-x' });
-  });
+  it(
+    'keeps using a volume an older version named mastercopy-NAME-VOLUME (its data is there), ' +
+      'and never one of another master copy',
+    async () => {
+      const engine = new FakeEngine();
+      engine.volumes.push({
+        name: 'mastercopy-demo-data',
+        driver: 'local',
+        labels: { [LABEL_MANAGED]: 'true', [LABEL_NAME]: 'demo' },
+      });
+      // Under the old scheme this one could be demo-data's "data" or demo's "data-x": its label says.
+      engine.volumes.push({
+        name: 'mastercopy-demo-data-x',
+        driver: 'local',
+        labels: { [LABEL_MANAGED]: 'true', [LABEL_NAME]: 'demo-data' },
+      });
+      const names = await resolveVolumeNames(engine, {
+        name: 'demo',
+        volumes: [
+          { name: 'data', path: '/d' },
+          { name: 'data-x', path: '/x' },
+        ],
+      });
+      assert.deepEqual(names, { data: 'mastercopy-demo-data', 'data-x': 'mastercopy_demo_data-x' });
+    },
+  );
 });

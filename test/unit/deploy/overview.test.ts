@@ -118,76 +118,80 @@ const status = (active: string, open = 1, served = 7) => ({
 });
 
 describe('deploy overview', () => {
-  it('reads every master copy at once: its ledger, the active version, the lock and the endpoint; asks each running keeper once', async () => {
-    const engine = new KeeperEngine();
-    await appendRecord(
-      engine,
-      'shop',
-      record('1.0.0', 'promoted', { gateway: { port: 18080, target: 8080 } }),
-    );
-    await appendRecord(
-      engine,
-      'shop',
-      record('1.1.0', 'promoted', { replaced: '1.0.0', gateway: { port: 18080, target: 8080 } }),
-    );
-    await appendRecord(engine, 'shop', record('1.2.0', 'failed', { reason: 'never healthy' }));
-    await appendRecord(engine, 'blog', record('2.0.0', 'promoted'));
-    engine.answers.set(engine.keeper('shop', '18080 8080'), status('1.1.0'));
-    engine.lock('blog', {
-      user: 'bob',
-      host: 'laptop',
-      pid: 7,
-      since: AT,
-      action: 'rollback',
-      version: '1.0.0',
-    });
+  it(
+    'reads every master copy at once: its ledger, the active version, the lock and the endpoint; ' +
+      'asks each running keeper once',
+    async () => {
+      const engine = new KeeperEngine();
+      await appendRecord(
+        engine,
+        'shop',
+        record('1.0.0', 'promoted', { gateway: { port: 18080, target: 8080 } }),
+      );
+      await appendRecord(
+        engine,
+        'shop',
+        record('1.1.0', 'promoted', { replaced: '1.0.0', gateway: { port: 18080, target: 8080 } }),
+      );
+      await appendRecord(engine, 'shop', record('1.2.0', 'failed', { reason: 'never healthy' }));
+      await appendRecord(engine, 'blog', record('2.0.0', 'promoted'));
+      engine.answers.set(engine.keeper('shop', '18080 8080'), status('1.1.0'));
+      engine.lock('blog', {
+        user: 'bob',
+        host: 'laptop',
+        pid: 7,
+        since: AT,
+        action: 'rollback',
+        version: '1.0.0',
+      });
 
-    const all = await readDeployOverviews(engine);
-    assert.deepEqual([...all.keys()].sort(), ['blog', 'shop']);
-    const shop = all.get('shop')!;
-    assert.deepEqual(
-      shop.ledger.map((r) => [r.seq, r.version, r.outcome]),
-      [
-        [1, '1.0.0', 'promoted'],
-        [2, '1.1.0', 'promoted'],
-        [3, '1.2.0', 'failed'],
-      ],
-    );
-    assert.equal(shop.active?.version, '1.1.0');
-    assert.equal(shop.lock, undefined);
-    assert.deepEqual(shop.endpoint, {
-      url: 'http://127.0.0.1:18080/',
-      address: '127.0.0.1',
-      port: 18080,
-      targetPort: 8080,
-      container: 'running',
-      state: 'serving',
-      active: '1.1.0',
-      open: 1,
-      served: 7,
-      failed: 0,
-      copies: [
-        {
-          id: 'c'.repeat(64),
-          version: '1.1.0',
-          index: 0,
-          address: '10.0.0.3',
-          healthy: true,
-          open: 1,
-          served: 7,
-        },
-      ],
-    });
-    const blog = all.get('blog')!;
-    assert.equal(blog.active?.version, '2.0.0');
-    assert.equal(blog.lock?.user, 'bob');
-    assert.equal(blog.endpoint, undefined, 'promoted without a gateway: no endpoint');
-    assert.deepEqual(
-      engine.execs,
-      [`${'keeper-shop'.padEnd(64, '0')} status`],
-      'one status request, to the one running keeper',
-    );
-  });
+      const all = await readDeployOverviews(engine);
+      assert.deepEqual([...all.keys()].sort(), ['blog', 'shop']);
+      const shop = all.get('shop')!;
+      assert.deepEqual(
+        shop.ledger.map((r) => [r.seq, r.version, r.outcome]),
+        [
+          [1, '1.0.0', 'promoted'],
+          [2, '1.1.0', 'promoted'],
+          [3, '1.2.0', 'failed'],
+        ],
+      );
+      assert.equal(shop.active?.version, '1.1.0');
+      assert.equal(shop.lock, undefined);
+      assert.deepEqual(shop.endpoint, {
+        url: 'http://127.0.0.1:18080/',
+        address: '127.0.0.1',
+        port: 18080,
+        targetPort: 8080,
+        container: 'running',
+        state: 'serving',
+        active: '1.1.0',
+        open: 1,
+        served: 7,
+        failed: 0,
+        copies: [
+          {
+            id: 'c'.repeat(64),
+            version: '1.1.0',
+            index: 0,
+            address: '10.0.0.3',
+            healthy: true,
+            open: 1,
+            served: 7,
+          },
+        ],
+      });
+      const blog = all.get('blog')!;
+      assert.equal(blog.active?.version, '2.0.0');
+      assert.equal(blog.lock?.user, 'bob');
+      assert.equal(blog.endpoint, undefined, 'promoted without a gateway: no endpoint');
+      assert.deepEqual(
+        engine.execs,
+        [`${'keeper-shop'.padEnd(64, '0')} status`],
+        'one status request, to the one running keeper',
+      );
+    },
+  );
 
   it('a lock whose holder is gone is stale: nobody deploys', async () => {
     const engine = new KeeperEngine();

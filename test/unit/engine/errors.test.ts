@@ -38,7 +38,8 @@ describe('engine errors', () => {
     const e = new EngineUnreachableError('unix:///var/run/docker.sock', 'connect ENOENT');
     assert.equal(
       e.message,
-      'Docker engine not reachable at unix:///var/run/docker.sock (connect ENOENT) — is it running? Start it, or set DOCKER_HOST to use another.',
+      'Docker engine not reachable at unix:///var/run/docker.sock (connect ENOENT) ' +
+        '— is it running? Start it, or set DOCKER_HOST to use another.',
     );
     assert.match(
       new EngineUnreachableError('unix:///var/run/docker.sock', 'connect EACCES').message,

@@ -192,7 +192,8 @@ describe('streamingGet (HTTP/1.0 streaming GET)', () => {
     const { path, server } = await serve((socket, request) => {
       requests.push(request.split('\r\n')[0]);
       socket.end(
-        `HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\nTransfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`,
+        `HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\nTransfer-Encoding: chunked\r\n\r\n` +
+          `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`,
       );
     });
     servers.push(server);

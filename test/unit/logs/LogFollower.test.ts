@@ -93,35 +93,43 @@ describe('logs: followLogs against a fake engine', () => {
     assert.ok(most <= 101, `at most ${most} lines were waiting`);
   });
 
-  it('follows a copy across a restart: resumes from its last line, no line repeated or lost (equal timestamps too), and says so', async () => {
-    const engine = new FakeEngine();
-    engine.addCopy({ id: 'a', index: 0, log: [msg(1, 'one'), msg(2, 'two'), msg(2, 'two again')] });
-    const ac = new AbortController();
-    const it = followLogs(engine, { name: 'svc' }, { follow: true, windowMs: 10 }, ac.signal)[
-      Symbol.asyncIterator
-    ]();
-    const got: LogEntry[] = [];
-    for (let i = 0; i < 3; i++) got.push((await it.next()).value as LogEntry);
-    engine.stop('a');
-    got.push((await it.next()).value as LogEntry);
-    // Written as it starts again: in the same nanosecond as the last line, and later.
-    engine.containers.get('a')?.log?.push(msg(2, 'two, third time'), msg(7, 'seven'));
-    engine.start('a', 'run-2');
-    for (let i = 0; i < 3; i++) got.push((await it.next()).value as LogEntry);
-    ac.abort();
-    assert.deepEqual(texts(got), [
-      '0:one',
-      '0:two',
-      '0:two again',
-      '-- stopped',
-      '-- restarted',
-      '0:two, third time',
-      '0:seven',
-    ]);
-    assert.equal(engine.logRequests[1].since, Math.floor(Date.parse(ts(2)) / 1000));
-    assert.equal(engine.logRequests[1].tail, undefined);
-    assert.equal((await it.next()).done, true);
-  });
+  it(
+    'follows a copy across a restart: resumes from its last line, ' +
+      'no line repeated or lost (equal timestamps too), and says so',
+    async () => {
+      const engine = new FakeEngine();
+      engine.addCopy({
+        id: 'a',
+        index: 0,
+        log: [msg(1, 'one'), msg(2, 'two'), msg(2, 'two again')],
+      });
+      const ac = new AbortController();
+      const it = followLogs(engine, { name: 'svc' }, { follow: true, windowMs: 10 }, ac.signal)[
+        Symbol.asyncIterator
+      ]();
+      const got: LogEntry[] = [];
+      for (let i = 0; i < 3; i++) got.push((await it.next()).value as LogEntry);
+      engine.stop('a');
+      got.push((await it.next()).value as LogEntry);
+      // Written as it starts again: in the same nanosecond as the last line, and later.
+      engine.containers.get('a')?.log?.push(msg(2, 'two, third time'), msg(7, 'seven'));
+      engine.start('a', 'run-2');
+      for (let i = 0; i < 3; i++) got.push((await it.next()).value as LogEntry);
+      ac.abort();
+      assert.deepEqual(texts(got), [
+        '0:one',
+        '0:two',
+        '0:two again',
+        '-- stopped',
+        '-- restarted',
+        '0:two, third time',
+        '0:seven',
+      ]);
+      assert.equal(engine.logRequests[1].since, Math.floor(Date.parse(ts(2)) / 1000));
+      assert.equal(engine.logRequests[1].tail, undefined);
+      assert.equal((await it.next()).done, true);
+    },
+  );
 
   it('--tail applies to each copy; a copy printed later joins with its whole log', async () => {
     const engine = new FakeEngine();

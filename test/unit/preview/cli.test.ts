@@ -6,7 +6,8 @@ import { main } from '../../../src/cli/main';
 import { fixtureFolder, removeFixtures } from '../build/fixture';
 
 const TEXT =
-  'mastercopy: 1\nname: demo\nversion: "1.0.0"\nfrom: busybox:stable\nfiles:\n  - { path: /srv/www, source: ./www }\nports: [8080]\ncopies: 2\n';
+  'mastercopy: 1\nname: demo\nversion: "1.0.0"\nfrom: busybox:stable\nfiles:\n' +
+  '  - { path: /srv/www, source: ./www }\nports: [8080]\ncopies: 2\n';
 
 async function run(
   args: string[],

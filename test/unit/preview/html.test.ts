@@ -31,7 +31,9 @@ const OPTIONS: RenderOptions = {
   styleUri: 'vscode-webview://stub/media/preview/preview.css',
   codiconsUri: 'vscode-webview://stub/codicon.css',
 };
-const CSP = `default-src 'none'; style-src vscode-webview://stub-csp-source 'nonce-${NONCE}'; script-src 'nonce-${NONCE}'; img-src vscode-webview://stub-csp-source data:; font-src vscode-webview://stub-csp-source;`;
+const CSP =
+  `default-src 'none'; style-src vscode-webview://stub-csp-source 'nonce-${NONCE}'; ` +
+  `script-src 'nonce-${NONCE}'; img-src vscode-webview://stub-csp-source data:; font-src vscode-webview://stub-csp-source;`;
 const SECTIONS = [
   'summary',
   'plan',
@@ -303,122 +305,132 @@ describe('preview HTML', () => {
     assert.ok(!/data-command="promote"/.test(renderPreviewBody(withPromote, { trusted: false })));
   });
 
-  it('Promote says what it would do now (the active version → this one, the copies, the endpoint), History lists the ledger newest first', async () => {
-    const m = await model();
-    const body = renderPreviewBody(m, { trusted: true });
-    const plan =
-      /<dt><span class="codicon codicon-rocket" aria-hidden="true"><\/span>Promote<\/dt><dd>(.*?)<\/dd>/s.exec(
+  it(
+    'Promote says what it would do now (the active version → this one, the copies, the endpoint), ' +
+      'History lists the ledger newest first',
+    async () => {
+      const m = await model();
+      const body = renderPreviewBody(m, { trusted: true });
+      const plan =
+        /<dt><span class="codicon codicon-rocket" aria-hidden="true"><\/span>Promote<\/dt><dd>(.*?)<\/dd>/s.exec(
+          body,
+        )?.[1] ?? '';
+      assert.match(plan, /0\.9\.0 → 1\.0\.0/);
+      assert.match(
+        plan,
+        /Would print 2 copies of <code>1\.0\.0<\/code> beside <code>0\.9\.0<\/code> \(which serves now\)/,
+      );
+      assert.match(
+        plan,
+        /The endpoint <code>127\.0\.0\.1:18080<\/code> moves to <code>1\.0\.0<\/code>/,
+      );
+      assert.match(
         body,
-      )?.[1] ?? '';
-    assert.match(plan, /0\.9\.0 → 1\.0\.0/);
-    assert.match(
-      plan,
-      /Would print 2 copies of <code>1\.0\.0<\/code> beside <code>0\.9\.0<\/code> \(which serves now\)/,
-    );
-    assert.match(
-      plan,
-      /The endpoint <code>127\.0\.0\.1:18080<\/code> moves to <code>1\.0\.0<\/code>/,
-    );
-    assert.match(
-      body,
-      /data-command="promote"[^>]*><span class="codicon codicon-rocket" aria-hidden="true"><\/span><span>Promote 0\.9\.0 → 1\.0\.0<\/span>/,
-    );
+        new RegExp(
+          'data-command="promote"[^>]*><span class="codicon codicon-rocket" aria-hidden="true"><\\/span>' +
+            '<span>Promote 0\\.9\\.0 → 1\\.0\\.0<\\/span>',
+        ),
+      );
 
-    const all = tags(body);
-    const rows = all.filter((t) => t.name === 'tr' && t.attributes.has('data-seq'));
-    assert.deepEqual(
-      rows.map((r) => [r.attributes.get('data-seq'), r.attributes.get('class')]),
-      [
-        ['3', 'not-served'],
-        ['2', 'active'],
-        ['1', 'served'],
-      ],
-    );
-    const rollbacks = all.filter((t) => t.attributes.get('data-command') === 'rollback');
-    assert.deepEqual(
-      rollbacks.map((b) => b.attributes.get('data-seq')),
-      ['1'],
-      'only 0.8.0: 0.9.0 serves, 1.0.0 never did',
-    );
-    assert.match(
-      body,
-      /<td><code>0\.9\.0<\/code> <span class="badge badge-ok">active<\/span> <span class="muted">was 0\.8\.0<\/span><\/td>/,
-    );
-    assert.match(
-      body,
-      /<span class="badge badge-error" title="2 of 2 green copies never became healthy; 0\.9\.0 keeps serving\.">failed<\/span>/,
-    );
-    assert.match(body, /<code>cccccccccccc \(dirty\)<\/code>/);
-    assert.match(body, /2026-12-01 10:00:00Z/);
-    assert.ok(
-      !/data-command="rollback"/.test(renderPreviewBody(m, { trusted: false })),
-      'no Roll back in Restricted Mode',
-    );
-    assert.match(
-      renderPreviewBody(m, { trusted: false }),
-      /data-section="history"/,
-      'the history itself is there to read',
-    );
+      const all = tags(body);
+      const rows = all.filter((t) => t.name === 'tr' && t.attributes.has('data-seq'));
+      assert.deepEqual(
+        rows.map((r) => [r.attributes.get('data-seq'), r.attributes.get('class')]),
+        [
+          ['3', 'not-served'],
+          ['2', 'active'],
+          ['1', 'served'],
+        ],
+      );
+      const rollbacks = all.filter((t) => t.attributes.get('data-command') === 'rollback');
+      assert.deepEqual(
+        rollbacks.map((b) => b.attributes.get('data-seq')),
+        ['1'],
+        'only 0.8.0: 0.9.0 serves, 1.0.0 never did',
+      );
+      assert.match(
+        body,
+        /<td><code>0\.9\.0<\/code> <span class="badge badge-ok">active<\/span> <span class="muted">was 0\.8\.0<\/span><\/td>/,
+      );
+      assert.match(
+        body,
+        /<span class="badge badge-error" title="2 of 2 green copies never became healthy; 0\.9\.0 keeps serving\.">failed<\/span>/,
+      );
+      assert.match(body, /<code>cccccccccccc \(dirty\)<\/code>/);
+      assert.match(body, /2026-12-01 10:00:00Z/);
+      assert.ok(
+        !/data-command="rollback"/.test(renderPreviewBody(m, { trusted: false })),
+        'no Roll back in Restricted Mode',
+      );
+      assert.match(
+        renderPreviewBody(m, { trusted: false }),
+        /data-section="history"/,
+        'the history itself is there to read',
+      );
 
-    const locked: PreviewModel = {
-      ...m,
-      promote: {
-        ...m.promote!,
-        state: 'locked',
-        lock: {
-          by: 'bob@laptop',
-          action: 'rollback',
-          version: '0.8.0',
-          since: '2026-12-01T10:05:00.000Z',
+      const locked: PreviewModel = {
+        ...m,
+        promote: {
+          ...m.promote!,
+          state: 'locked',
+          lock: {
+            by: 'bob@laptop',
+            action: 'rollback',
+            version: '0.8.0',
+            since: '2026-12-01T10:05:00.000Z',
+          },
         },
-      },
-    };
-    const lockedBody = renderPreviewBody(locked, { trusted: true });
-    assert.match(
-      lockedBody,
-      /A rollback to <code>0\.8\.0<\/code> by bob@laptop runs since 2026-12-01 10:05:00Z: wait for it to finish\./,
-    );
-    assert.ok(
-      tags(lockedBody)
-        .filter((t) => t.attributes.get('data-command') === 'rollback')
-        .every((b) => b.attributes.has('disabled')),
-      'no Roll back while a deploy runs',
-    );
+      };
+      const lockedBody = renderPreviewBody(locked, { trusted: true });
+      assert.match(
+        lockedBody,
+        /A rollback to <code>0\.8\.0<\/code> by bob@laptop runs since 2026-12-01 10:05:00Z: wait for it to finish\./,
+      );
+      assert.ok(
+        tags(lockedBody)
+          .filter((t) => t.attributes.get('data-command') === 'rollback')
+          .every((b) => b.attributes.has('disabled')),
+        'no Roll back while a deploy runs',
+      );
 
-    const noGateway: PreviewModel = { ...m, promote: { ...m.promote!, endpoint: undefined } };
-    assert.match(
-      renderPreviewBody(noGateway, { trusted: true }),
-      /No <code>gateway<\/code>: there is no endpoint to move/,
-    );
+      const noGateway: PreviewModel = { ...m, promote: { ...m.promote!, endpoint: undefined } };
+      assert.match(
+        renderPreviewBody(noGateway, { trusted: true }),
+        /No <code>gateway<\/code>: there is no endpoint to move/,
+      );
 
-    // Autoscaled: the policy in the summary, the keeper's count and its last decision under the promote.
-    const scaled: PreviewModel = {
-      ...m,
-      summary: {
-        ...m.summary!,
-        autoscale: '1–5 copies on 10 open connections per copy (cooldown 30s)',
-      },
-      promote: {
-        ...m.promote!,
-        kept: {
-          version: '0.9.0',
-          count: 4,
-          by: 'autoscale',
-          reason: '3 → 4: 31 open connections over 3 copies, target 10',
-          at: '2026-12-01T14:03:00.000Z',
+      // Autoscaled: the policy in the summary, the keeper's count and its last decision under the promote.
+      const scaled: PreviewModel = {
+        ...m,
+        summary: {
+          ...m.summary!,
+          autoscale: '1–5 copies on 10 open connections per copy (cooldown 30s)',
         },
-      },
-    };
-    const scaledBody = renderPreviewBody(scaled, { trusted: true });
-    assert.match(
-      scaledBody,
-      /<dt>Autoscale<\/dt><dd>1–5 copies on 10 open connections per copy \(cooldown 30s\)<\/dd>/,
-    );
-    assert.match(
-      scaledBody,
-      /Its keeper keeps 4 copies of <code>0\.9\.0<\/code> — autoscaled 3 → 4: 31 open connections over 3 copies, target 10 \(2026-12-01 14:03:00Z\)\./,
-    );
-  });
+        promote: {
+          ...m.promote!,
+          kept: {
+            version: '0.9.0',
+            count: 4,
+            by: 'autoscale',
+            reason: '3 → 4: 31 open connections over 3 copies, target 10',
+            at: '2026-12-01T14:03:00.000Z',
+          },
+        },
+      };
+      const scaledBody = renderPreviewBody(scaled, { trusted: true });
+      assert.match(
+        scaledBody,
+        /<dt>Autoscale<\/dt><dd>1–5 copies on 10 open connections per copy \(cooldown 30s\)<\/dd>/,
+      );
+      assert.match(
+        scaledBody,
+        new RegExp(
+          'Its keeper keeps 4 copies of <code>0\\.9\\.0<\\/code> — autoscaled 3 → 4: ' +
+            '31 open connections over 3 copies, target 10 \\(2026-12-01 14:03:00Z\\)\\.',
+        ),
+      );
+    },
+  );
 
   it('every value of the model is escaped, in text and in attributes (trusted and untrusted, document and body)', async () => {
     const m = await model();
@@ -472,7 +484,8 @@ describe('preview HTML', () => {
   it('a master copy whose values contain <script> renders them as text', async () => {
     const text = TEXT.replace(
       'copies: 2',
-      `copies: 2\ndescription: "${EVIL.replace(/"/g, '\\"')}"\nowners: ["<b>ops</b>", "a&b"]\nenv: { MOTD: "<script>alert('env')</script>" }\nworkdir: /srv/"><svg onload=alert(1)>`,
+      `copies: 2\ndescription: "${EVIL.replace(/"/g, '\\"')}"\n` +
+        `owners: ["<b>ops</b>", "a&b"]\nenv: { MOTD: "<script>alert('env')</script>" }\nworkdir: /srv/"><svg onload=alert(1)>`,
     )
       .replace('path: /health', `path: "/health?a=1&b='x'"`)
       .replace(

@@ -203,101 +203,105 @@ describe('preview model', () => {
     assert.equal(m.actions.tailLogs.enabled, true);
   });
 
-  it('with a ledger: what a promote would do now (from the active version, as many copies as it has) and the history, newest first', async () => {
-    const engine = new FakeEngine();
-    const labels = (version: string, index: number) => ({
-      [LABEL_MANAGED]: 'true',
-      [LABEL_NAME]: 'demo',
-      [LABEL_VERSION]: version,
-      [LABEL_COPY]: String(index),
-      [LABEL_DIGEST]: 'sha256:x',
-    });
-    for (const index of [0, 1, 2]) {
-      const id = `demo090${index}`.padEnd(64, '0');
-      engine.containers.set(id, {
-        id,
-        spec: { image: 'demo:0.9.0', labels: labels('0.9.0', index) },
-        labels: labels('0.9.0', index),
-        running: true,
-        health: 'healthy',
-        hostPorts: [],
-      });
-    }
-    const rec = (
-      version: string,
-      outcome: LedgerRecord['outcome'],
-      replaced: string | null = null,
-    ): Omit<LedgerRecord, 'seq'> => ({
-      action: 'promote',
-      version,
-      imageId: `sha256:${'9'.repeat(64)}`,
-      digest: 'sha256:d',
-      outcome,
-      at: '2026-12-01T10:00:00.000Z',
-      by: { user: 'ann', host: 'box' },
-      git: { commit: 'f'.repeat(40), dirty: false },
-      replaced,
-      copies: 3,
-      folder: null,
-      gateway: null,
-    });
-    await appendRecord(engine, 'demo', rec('0.8.0', 'promoted'));
-    await appendRecord(engine, 'demo', rec('0.9.0', 'promoted', '0.8.0'));
-    await appendRecord(engine, 'demo', rec('1.0.0', 'failed'));
-    const m = await model(VALID, undefined, engine);
-    assert.deepEqual(m.promote, {
-      state: 'would-promote',
-      from: '0.9.0',
-      to: '1.0.0',
-      copies: 3,
-      wouldDispose: [{ version: '0.9.0', count: 3 }],
-    });
-    assert.equal(m.actions.promote?.enabled, true);
-    assert.match(m.actions.promote!.title, /print 3 copies of 1\.0\.0 beside 0\.9\.0/);
-    assert.deepEqual(
-      m.history?.map((e) => [e.seq, e.version, e.outcome, e.active, e.canRollBack]),
-      [
-        [3, '1.0.0', 'failed', false, false],
-        [2, '0.9.0', 'promoted', true, false],
-        [1, '0.8.0', 'promoted', false, true],
-      ],
-    );
-    assert.deepEqual(JSON.parse(JSON.stringify(m)), m, 'still JSON as it is');
-
-    // Somebody deploys now: no Promote, and it says who.
-    engine.volumes.push({
-      name: lockVolumeName('demo'),
-      driver: 'local',
-      labels: {
+  it(
+    'with a ledger: what a promote would do now (from the active version, ' +
+      'as many copies as it has) and the history, newest first',
+    async () => {
+      const engine = new FakeEngine();
+      const labels = (version: string, index: number) => ({
         [LABEL_MANAGED]: 'true',
         [LABEL_NAME]: 'demo',
-        [LABEL_ROLE]: ROLE_LOCK,
-        [LABEL_LOCK]: JSON.stringify({
-          user: 'bob',
-          host: 'laptop',
-          pid: 9,
-          since: '2026-12-01T10:05:00.000Z',
-          action: 'promote',
-          version: '0.9.1',
-        }),
-      },
-    });
-    const locked = await model(VALID, undefined, engine);
-    assert.equal(locked.promote?.state, 'locked');
-    assert.deepEqual(locked.promote?.lock, {
-      by: 'bob@laptop',
-      action: 'promote',
-      version: '0.9.1',
-      since: '2026-12-01T10:05:00.000Z',
-    });
-    assert.equal(locked.actions.promote?.enabled, false);
-    assert.match(locked.actions.promote!.title, /by bob@laptop runs now/);
+        [LABEL_VERSION]: version,
+        [LABEL_COPY]: String(index),
+        [LABEL_DIGEST]: 'sha256:x',
+      });
+      for (const index of [0, 1, 2]) {
+        const id = `demo090${index}`.padEnd(64, '0');
+        engine.containers.set(id, {
+          id,
+          spec: { image: 'demo:0.9.0', labels: labels('0.9.0', index) },
+          labels: labels('0.9.0', index),
+          running: true,
+          health: 'healthy',
+          hostPorts: [],
+        });
+      }
+      const rec = (
+        version: string,
+        outcome: LedgerRecord['outcome'],
+        replaced: string | null = null,
+      ): Omit<LedgerRecord, 'seq'> => ({
+        action: 'promote',
+        version,
+        imageId: `sha256:${'9'.repeat(64)}`,
+        digest: 'sha256:d',
+        outcome,
+        at: '2026-12-01T10:00:00.000Z',
+        by: { user: 'ann', host: 'box' },
+        git: { commit: 'f'.repeat(40), dirty: false },
+        replaced,
+        copies: 3,
+        folder: null,
+        gateway: null,
+      });
+      await appendRecord(engine, 'demo', rec('0.8.0', 'promoted'));
+      await appendRecord(engine, 'demo', rec('0.9.0', 'promoted', '0.8.0'));
+      await appendRecord(engine, 'demo', rec('1.0.0', 'failed'));
+      const m = await model(VALID, undefined, engine);
+      assert.deepEqual(m.promote, {
+        state: 'would-promote',
+        from: '0.9.0',
+        to: '1.0.0',
+        copies: 3,
+        wouldDispose: [{ version: '0.9.0', count: 3 }],
+      });
+      assert.equal(m.actions.promote?.enabled, true);
+      assert.match(m.actions.promote!.title, /print 3 copies of 1\.0\.0 beside 0\.9\.0/);
+      assert.deepEqual(
+        m.history?.map((e) => [e.seq, e.version, e.outcome, e.active, e.canRollBack]),
+        [
+          [3, '1.0.0', 'failed', false, false],
+          [2, '0.9.0', 'promoted', true, false],
+          [1, '0.8.0', 'promoted', false, true],
+        ],
+      );
+      assert.deepEqual(JSON.parse(JSON.stringify(m)), m, 'still JSON as it is');
 
-    // A broken edit keeps the history it showed, and offers no promote.
-    const stale = await model(VALID.replace('copies: 2', 'copies: 0'), m);
-    assert.deepEqual(stale.history, m.history);
-    assert.equal(stale.actions.promote?.enabled, false);
-  });
+      // Somebody deploys now: no Promote, and it says who.
+      engine.volumes.push({
+        name: lockVolumeName('demo'),
+        driver: 'local',
+        labels: {
+          [LABEL_MANAGED]: 'true',
+          [LABEL_NAME]: 'demo',
+          [LABEL_ROLE]: ROLE_LOCK,
+          [LABEL_LOCK]: JSON.stringify({
+            user: 'bob',
+            host: 'laptop',
+            pid: 9,
+            since: '2026-12-01T10:05:00.000Z',
+            action: 'promote',
+            version: '0.9.1',
+          }),
+        },
+      });
+      const locked = await model(VALID, undefined, engine);
+      assert.equal(locked.promote?.state, 'locked');
+      assert.deepEqual(locked.promote?.lock, {
+        by: 'bob@laptop',
+        action: 'promote',
+        version: '0.9.1',
+        since: '2026-12-01T10:05:00.000Z',
+      });
+      assert.equal(locked.actions.promote?.enabled, false);
+      assert.match(locked.actions.promote!.title, /by bob@laptop runs now/);
+
+      // A broken edit keeps the history it showed, and offers no promote.
+      const stale = await model(VALID.replace('copies: 2', 'copies: 0'), m);
+      assert.deepEqual(stale.history, m.history);
+      assert.equal(stale.actions.promote?.enabled, false);
+    },
+  );
 
   it('promoteViewOf: first, already active (leftovers or not), refused, the endpoint that moves', () => {
     const mc = {

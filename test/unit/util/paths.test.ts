@@ -52,7 +52,8 @@ describe('names that start with two dots', () => {
 
   it('are accepted by validation and taken into the build context', async () => {
     const text =
-      'mastercopy: 1\nname: demo\nversion: "1.0.0"\nfrom: busybox:stable\nfiles:\n  - { path: /etc/a.conf, source: ...conf }\nsecrets:\n  - { name: K, fromFile: ..hidden }\n';
+      'mastercopy: 1\nname: demo\nversion: "1.0.0"\nfrom: busybox:stable\nfiles:\n' +
+      '  - { path: /etc/a.conf, source: ...conf }\nsecrets:\n  - { name: K, fromFile: ..hidden }\n';
     assert.deepEqual(
       validateText(text, { path: join(folder, 'a.mastercopy.yaml') }, nodeFileAccess).diagnostics,
       [],

@@ -145,158 +145,177 @@ describe('deploying from the editor (real engine)', function () {
     await vscode.workspace.fs.delete(plainUri).then(undefined, () => undefined);
   });
 
-  it('promotes from the tree: the phases in order, the endpoint answers with the new version, the tree marks it active beside its endpoint', async () => {
-    const node = await masterCopyNode();
-    assert.match(
-      String(engine().tree.getTreeItem(node).contextValue),
-      /^masterCopy hasFile noCopies$/,
-      'no ledger yet',
-    );
-    const phases: string[] = [];
-    const watch = engine().deploys.onDidChange(
-      (d) => d.name === name && d.phase && phases.at(-1) !== d.phase && phases.push(d.phase),
-    );
-    let result: PromoteResult;
-    try {
-      result = (await vscode.commands.executeCommand('mastercopy.promote', node)) as PromoteResult;
-    } finally {
-      watch.dispose();
-    }
-    assert.equal(result.status, 'promoted');
-    assert.equal(result.version, '1.0.0');
-    assert.equal(result.replaced, null);
-    assert.deepEqual(result.gateway, { address: '127.0.0.1', port });
-    assert.deepEqual(
-      phases,
-      ['build', 'keeper', 'print', 'health', 'switch'],
-      'a first promote: nothing to drain or dispose',
-    );
-    assert.equal(engine().deploys.get(name), undefined, 'no longer running');
-
-    assert.equal(await fetchBody(port), `${name} 1.0.0`);
-
-    // Until a refresh that began after our request: the endpoint counts it.
-    const mc = await treeShows('the tree to see the promote and our request', async () => {
-      const n = await masterCopyNode();
-      // Served, and closed again: a refresh between the answer and the close counts it open.
-      return (
-        n.deploy?.active &&
-        n.copies.length === 1 &&
-        (n.deploy.endpoint?.served ?? 0) > 0 &&
-        n.deploy.endpoint?.open === 0 &&
-        n
+  it(
+    'promotes from the tree: the phases in order, the endpoint answers with the new version, ' +
+      'the tree marks it active beside its endpoint',
+    async () => {
+      const node = await masterCopyNode();
+      assert.match(
+        String(engine().tree.getTreeItem(node).contextValue),
+        /^masterCopy hasFile noCopies$/,
+        'no ledger yet',
       );
-    });
-    assert.match(
-      String(engine().tree.getTreeItem(mc).contextValue),
-      /^masterCopy hasFile hasCopies hasLedger$/,
-    );
-    assert.match(String(engine().tree.getTreeItem(mc).description), /1 running · 1\.0\.0 active/);
-    const [endpoint, version] = await children();
-    assert.equal(endpoint.kind, 'endpoint');
-    const endpointItem = engine().tree.getTreeItem(endpoint);
-    assert.equal(endpointItem.label, `http://127.0.0.1:${port}`);
-    assert.equal(endpointItem.contextValue, 'endpoint serving');
-    assert.match(
-      String(endpointItem.description),
-      /^→ 1\.0\.0 · 0 open · [1-9]\d* served$/,
-      `our request went through it (${String(endpointItem.description)})`,
-    );
-    assert.equal(version.kind, 'version');
-    const versionItem = engine().tree.getTreeItem(version);
-    assert.equal(versionItem.label, '1.0.0');
-    assert.equal(versionItem.contextValue, 'version current active');
-    assert.match(String(versionItem.description), /· active$/);
-    assert.equal((versionItem.iconPath as vscode.ThemeIcon).id, 'rocket');
-
-    await until(
-      'the status bar to show the active version',
-      () => engine().activeVersion.text === `$(rocket) ${name} 1.0.0`,
-    );
-    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
-      'vscode.executeCodeLensProvider',
-      uri,
-    );
-    assert.ok(
-      lenses.some(
-        (l) =>
-          l.command?.title === '$(rocket) Promote' && l.command.command === 'mastercopy.promote',
-      ),
-      'a Promote code lens',
-    );
-  });
-
-  it('promotes the next version: blue answers until the switch, then green, with no failed request; blue is drained and disposed of; the tree shows the phase meanwhile', async () => {
-    await setVersion('1.1.0');
-    const phases: string[] = [];
-    const described: Promise<string>[] = [];
-    const watch = engine().deploys.onDidChange((d) => {
-      if (d.name !== name) return;
-      if (d.phase && phases.at(-1) !== d.phase) phases.push(d.phase);
-      // What the tree says at that moment (it reads the running promote, not the engine).
-      described.push(
-        masterCopyNode().then((n) => String(engine().tree.getTreeItem(n).description)),
+      const phases: string[] = [];
+      const watch = engine().deploys.onDidChange(
+        (d) => d.name === name && d.phase && phases.at(-1) !== d.phase && phases.push(d.phase),
       );
-    });
-    const bodies: string[] = [];
-    const failures: string[] = [];
-    let done = false;
-    // Clients at about 40 requests a second, each on a new connection, for the whole promote.
-    const clients = (async () => {
-      while (!done) {
-        await fetchBody(port).then(
-          (b) => bodies.push(b),
-          (e: Error) => failures.push(e.message),
-        );
-        await new Promise((r) => setTimeout(r, 25));
+      let result: PromoteResult;
+      try {
+        result = (await vscode.commands.executeCommand(
+          'mastercopy.promote',
+          node,
+        )) as PromoteResult;
+      } finally {
+        watch.dispose();
       }
-    })();
-    let result: PromoteResult;
-    try {
-      result = (await vscode.commands.executeCommand(
-        'mastercopy.promote',
-        await masterCopyNode(),
-      )) as PromoteResult;
-    } finally {
-      done = true;
-      watch.dispose();
-      await clients;
-    }
-    assert.equal(result.status, 'promoted');
-    assert.equal(result.replaced, '1.0.0');
-    assert.deepEqual(phases, ['build', 'keeper', 'print', 'health', 'switch', 'drain', 'dispose']);
-    assert.deepEqual(failures, [], 'no request failed');
-    assert.ok(bodies.length > 3, `requests were made throughout (${bodies.length})`);
-    const firstGreen = bodies.indexOf(`${name} 1.1.0`);
-    assert.ok(firstGreen > 0, 'blue answered first');
-    assert.deepEqual(new Set(bodies.slice(0, firstGreen)), new Set([`${name} 1.0.0`]));
-    assert.deepEqual(
-      new Set(bodies.slice(firstGreen)),
-      new Set([`${name} 1.1.0`]),
-      'once switched, only green',
-    );
-    const texts = await Promise.all(described);
-    assert.ok(
-      texts.some((t) => /^promoting → 1\.1\.0: (print green|health gate)/.test(t)),
-      `the tree showed the phase (${texts.join(' | ')})`,
-    );
+      assert.equal(result.status, 'promoted');
+      assert.equal(result.version, '1.0.0');
+      assert.equal(result.replaced, null);
+      assert.deepEqual(result.gateway, { address: '127.0.0.1', port });
+      assert.deepEqual(
+        phases,
+        ['build', 'keeper', 'print', 'health', 'switch'],
+        'a first promote: nothing to drain or dispose',
+      );
+      assert.equal(engine().deploys.get(name), undefined, 'no longer running');
 
-    const [endpoint, ...versions] = await treeShows('blue gone from the tree', async () => {
-      const kids = await children();
-      return kids.filter((c) => c.kind === 'version').length === 1 && kids;
-    });
-    assert.deepEqual(
-      versions.map((v) => v.kind === 'version' && [v.version, v.active]),
-      [['1.1.0', true]],
-      'blue is gone',
-    );
-    assert.match(String(engine().tree.getTreeItem(endpoint).description), /^→ 1\.1\.0 · /);
-    assert.equal(await fetchBody(port), `${name} 1.1.0`);
-    await until(
-      'the status bar to follow',
-      () => engine().activeVersion.text === `$(rocket) ${name} 1.1.0`,
-    );
-  });
+      assert.equal(await fetchBody(port), `${name} 1.0.0`);
+
+      // Until a refresh that began after our request: the endpoint counts it.
+      const mc = await treeShows('the tree to see the promote and our request', async () => {
+        const n = await masterCopyNode();
+        // Served, and closed again: a refresh between the answer and the close counts it open.
+        return (
+          n.deploy?.active &&
+          n.copies.length === 1 &&
+          (n.deploy.endpoint?.served ?? 0) > 0 &&
+          n.deploy.endpoint?.open === 0 &&
+          n
+        );
+      });
+      assert.match(
+        String(engine().tree.getTreeItem(mc).contextValue),
+        /^masterCopy hasFile hasCopies hasLedger$/,
+      );
+      assert.match(String(engine().tree.getTreeItem(mc).description), /1 running · 1\.0\.0 active/);
+      const [endpoint, version] = await children();
+      assert.equal(endpoint.kind, 'endpoint');
+      const endpointItem = engine().tree.getTreeItem(endpoint);
+      assert.equal(endpointItem.label, `http://127.0.0.1:${port}`);
+      assert.equal(endpointItem.contextValue, 'endpoint serving');
+      assert.match(
+        String(endpointItem.description),
+        /^→ 1\.0\.0 · 0 open · [1-9]\d* served$/,
+        `our request went through it (${String(endpointItem.description)})`,
+      );
+      assert.equal(version.kind, 'version');
+      const versionItem = engine().tree.getTreeItem(version);
+      assert.equal(versionItem.label, '1.0.0');
+      assert.equal(versionItem.contextValue, 'version current active');
+      assert.match(String(versionItem.description), /· active$/);
+      assert.equal((versionItem.iconPath as vscode.ThemeIcon).id, 'rocket');
+
+      await until(
+        'the status bar to show the active version',
+        () => engine().activeVersion.text === `$(rocket) ${name} 1.0.0`,
+      );
+      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+        'vscode.executeCodeLensProvider',
+        uri,
+      );
+      assert.ok(
+        lenses.some(
+          (l) =>
+            l.command?.title === '$(rocket) Promote' && l.command.command === 'mastercopy.promote',
+        ),
+        'a Promote code lens',
+      );
+    },
+  );
+
+  it(
+    'promotes the next version: blue answers until the switch, then green, with no failed request; ' +
+      'blue is drained and disposed of; the tree shows the phase meanwhile',
+    async () => {
+      await setVersion('1.1.0');
+      const phases: string[] = [];
+      const described: Promise<string>[] = [];
+      const watch = engine().deploys.onDidChange((d) => {
+        if (d.name !== name) return;
+        if (d.phase && phases.at(-1) !== d.phase) phases.push(d.phase);
+        // What the tree says at that moment (it reads the running promote, not the engine).
+        described.push(
+          masterCopyNode().then((n) => String(engine().tree.getTreeItem(n).description)),
+        );
+      });
+      const bodies: string[] = [];
+      const failures: string[] = [];
+      let done = false;
+      // Clients at about 40 requests a second, each on a new connection, for the whole promote.
+      const clients = (async () => {
+        while (!done) {
+          await fetchBody(port).then(
+            (b) => bodies.push(b),
+            (e: Error) => failures.push(e.message),
+          );
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      })();
+      let result: PromoteResult;
+      try {
+        result = (await vscode.commands.executeCommand(
+          'mastercopy.promote',
+          await masterCopyNode(),
+        )) as PromoteResult;
+      } finally {
+        done = true;
+        watch.dispose();
+        await clients;
+      }
+      assert.equal(result.status, 'promoted');
+      assert.equal(result.replaced, '1.0.0');
+      assert.deepEqual(phases, [
+        'build',
+        'keeper',
+        'print',
+        'health',
+        'switch',
+        'drain',
+        'dispose',
+      ]);
+      assert.deepEqual(failures, [], 'no request failed');
+      assert.ok(bodies.length > 3, `requests were made throughout (${bodies.length})`);
+      const firstGreen = bodies.indexOf(`${name} 1.1.0`);
+      assert.ok(firstGreen > 0, 'blue answered first');
+      assert.deepEqual(new Set(bodies.slice(0, firstGreen)), new Set([`${name} 1.0.0`]));
+      assert.deepEqual(
+        new Set(bodies.slice(firstGreen)),
+        new Set([`${name} 1.1.0`]),
+        'once switched, only green',
+      );
+      const texts = await Promise.all(described);
+      assert.ok(
+        texts.some((t) => /^promoting → 1\.1\.0: (print green|health gate)/.test(t)),
+        `the tree showed the phase (${texts.join(' | ')})`,
+      );
+
+      const [endpoint, ...versions] = await treeShows('blue gone from the tree', async () => {
+        const kids = await children();
+        return kids.filter((c) => c.kind === 'version').length === 1 && kids;
+      });
+      assert.deepEqual(
+        versions.map((v) => v.kind === 'version' && [v.version, v.active]),
+        [['1.1.0', true]],
+        'blue is gone',
+      );
+      assert.match(String(engine().tree.getTreeItem(endpoint).description), /^→ 1\.1\.0 · /);
+      assert.equal(await fetchBody(port), `${name} 1.1.0`);
+      await until(
+        'the status bar to follow',
+        () => engine().activeVersion.text === `$(rocket) ${name} 1.1.0`,
+      );
+    },
+  );
 
   it("rolls back from the preview's History: the image of 1.0.0 as it was built serves again, nothing rebuilt", async () => {
     await vscode.commands.executeCommand('mastercopy.openPreview', uri);

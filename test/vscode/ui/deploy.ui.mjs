@@ -141,7 +141,8 @@ async function ledger() {
 export const checks = [
   {
     title:
-      'Promote from the palette: its phases in a progress notification, the phase in the Copies view, then the active version beside its endpoint and in the status bar',
+      'Promote from the palette: its phases in a progress notification, the phase in the Copies view, ' +
+      'then the active version beside its endpoint and in the status bar',
     async run({ wb, page, workspace, until }) {
       port = await freePort();
       const dir = join(workspace, 'deploy');
