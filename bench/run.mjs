@@ -43,7 +43,7 @@ const BENCHMARKS = [
   // needs an engine and dist/keeper.js: the keeper's reaction times (replacement, scale up/down) against printing one copy
   { name: 'herd', entry: 'bench/herd.ts' },
   // needs code-server and chromium (scripts/setup-vscode.sh): activation against an empty extension
-  { name: 'activation', entry: 'bench/activation.mjs', external: ['playwright-core'] },
+  { name: 'activation', entry: 'bench/activation.mjs', external: ['playwright-core', 'esbuild'] },
 ];
 
 function parseArgs(argv) {
