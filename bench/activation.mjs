@@ -115,9 +115,11 @@ export async function run(report) {
     plugins: [lightDockerode],
     minify: true,
     metafile: true,
+    define: { MASTERCOPY_DOCKERODE_FILE: 'true' },
     outfile: join(shipped, 'dist', 'extension.js'),
     logLevel: 'error',
   });
+  cpSync(join(root, 'dist', 'dockerode.js'), join(shipped, 'dist', 'dockerode.js'));
   const empty = join(scratch, 'empty-extension');
   emptyExtension(root, empty);
   const server = await startCodeServer({

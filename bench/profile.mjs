@@ -26,6 +26,7 @@ await esbuild.build({
   format: 'cjs',
   logLevel: 'warning',
   sourcemap: false,
+  define: { MASTERCOPY_DOCKERODE_FILE: 'false' }, // dockerode bundled in (DockerodeEngineClient.ts)
 });
 execFileSync(
   process.execPath,

@@ -167,6 +167,8 @@ async function main() {
       sourcemap: true,
       logLevel: 'warning',
       external: ['vscode', 'cpu-features', '*.node', ...(b.external ?? [])],
+      // dockerode bundled in (see DockerodeEngineClient.ts).
+      define: { MASTERCOPY_DOCKERODE_FILE: 'false' },
     });
     const mod = require(outfile);
     const report = new ConsoleReport(b.name, options);

@@ -60,7 +60,6 @@ export function registerEngineFeatures(
   // on screen (its code lens says how many copies run). A preview holds it too.
   const follow = () => refresh.setViewVisible(view.visible);
   context.subscriptions.push(view.onDidChangeVisibility(follow));
-  follow();
   let editorHold: vscode.Disposable | undefined;
   const followEditors = () => {
     const shown = vscode.window.visibleTextEditors.some(
@@ -75,7 +74,6 @@ export function registerEngineFeatures(
   context.subscriptions.push(vscode.window.onDidChangeVisibleTextEditors(followEditors), {
     dispose: () => editorHold?.dispose(),
   });
-  followEditors();
 
   const activeVersion = new ActiveVersionStatusBar(model, deploys, diagnostics);
   context.subscriptions.push(
@@ -91,8 +89,15 @@ export function registerEngineFeatures(
     activeVersion,
     MasterCopyCodeLenses.register(diagnostics, model),
   );
-  // One look at the engine at start, for the status bar and code lenses.
-  void model.refresh();
+  // One look at the engine at start, for the status bar and code lenses — just after
+  // activation, not in it: loading the engine client is the heaviest part of a start, and VS
+  // Code waits for activate() to return before it goes on (bench/activation.mjs).
+  const firstLook = setImmediate(() => {
+    follow();
+    followEditors();
+    void model.refresh();
+  });
+  context.subscriptions.push({ dispose: () => clearImmediate(firstLook) });
 
   // The keeper's program ships in the extension, bundled like the CLI.
   const commandDeps: DeployCommandDeps = {

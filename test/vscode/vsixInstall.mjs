@@ -131,8 +131,9 @@ try {
           .map((l) => l.trim());
         if (!listed.includes(`${extensionId}@${version}`))
           throw new Error(`--list-extensions says: ${listed.join(' | ')}`);
-        // Promote builds the endpoint's image from these two files beside the extension's bundle.
-        for (const f of ['extension.js', 'keeper.js', 'keeper-control.js']) {
+        // Promote builds the endpoint's image from these two files beside the extension's bundle;
+        // dockerode.js is the engine client's stack, read on the first engine request.
+        for (const f of ['extension.js', 'dockerode.js', 'keeper.js', 'keeper-control.js']) {
           const p = join(extensionsDir, `${extensionId}-${version}`, 'dist', f);
           if (!existsSync(p)) throw new Error(`not installed: ${p}`);
         }

@@ -53,6 +53,19 @@ function records(): typeof DockerRecords {
   return (loadedRecords ??= require('./dockerRecords') as typeof DockerRecords);
 }
 
+/**
+ * Set by esbuild.mjs: true in the shipped bundles (extension, CLI), which keep dockerode and its
+ * stack in dist/dockerode.js beside them, read only on the first engine request (half of the
+ * extension's code otherwise compiled at activation); false where it is bundled in (keeper, tests).
+ */
+declare const MASTERCOPY_DOCKERODE_FILE: boolean;
+
+function loadDockerode(): typeof Dockerode {
+  return (
+    MASTERCOPY_DOCKERODE_FILE ? require(`${__dirname}/dockerode.js`) : require('dockerode')
+  ) as typeof Dockerode;
+}
+
 /** dockerode accepts an abort signal on ping and version; its type definitions do not say so. */
 type WithSignal<T> = (options: { abortSignal?: AbortSignal }) => Promise<T>;
 
@@ -64,7 +77,7 @@ export class DockerodeEngineClient implements EngineClient {
   /** The dockerode instance, created (and dockerode loaded) on first use. */
   private api(): Dockerode {
     if (this.docker) return this.docker;
-    const Docker = require('dockerode') as typeof Dockerode;
+    const Docker = loadDockerode();
     const resolved = this.endpoint.dockerodeOptions;
     // docker-modem merges DOCKER_HOST & co. from process.env under the options given;
     // naming every connection key keeps the resolved endpoint the only source.

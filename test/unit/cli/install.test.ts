@@ -71,10 +71,11 @@ describe('mastercopy installed from its npm package', function () {
   });
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
-  it('packs the bundles (CLI, keeper and its control client, extension) and nothing of the sources', () => {
+  it('packs the bundles (CLI, keeper and its control client, extension, dockerode) and nothing of the sources', () => {
     for (const f of [
       'dist/cli.js',
       'dist/cli-main.js',
+      'dist/dockerode.js',
       'dist/keeper.js',
       'dist/keeper-control.js',
       'dist/extension.js',
@@ -100,8 +101,9 @@ describe('mastercopy installed from its npm package', function () {
       false,
       'nothing was installed beside it',
     );
-    // The deploy commands build the keeper's image from these two files beside the CLI bundle.
-    for (const f of ['cli-main.js', 'keeper.js', 'keeper-control.js'])
+    // The deploy commands build the keeper's image from these two files beside the CLI bundle;
+    // dockerode.js is the engine client's stack, read on the first engine request.
+    for (const f of ['cli-main.js', 'dockerode.js', 'keeper.js', 'keeper-control.js'])
       assert.ok(existsSync(join(installed, 'dist', f)), `dist/${f} is installed`);
   });
 
