@@ -12,7 +12,6 @@
 // A bounded load loop (node http, loopback, 2 at a time) runs through the endpoint the
 // whole time: its failed requests are reported (target 0). Times are read by polling the
 // keeper's status through the engine's exec (~0.1 s resolution).
-import { connect, type Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +23,7 @@ import { nodeDeployEnvironment } from '../src/core/deploy/nodeDeployEnvironment'
 import { promote } from '../src/core/deploy/promote';
 import type { EngineClient } from '../src/core/engine/EngineClient';
 import { findKeeper, keeperControl, type KeeperReport } from '../src/core/keeper/keeperContainer';
-import { loadLoop, type LoadResult } from '../test/support/load';
+import { holdConnections, loadLoop, type LoadResult } from '../test/support/load';
 import type { Report } from './lib/report';
 import { fmtMs, fmtRatio, summarize } from './lib/stats';
 import {
@@ -63,19 +62,6 @@ async function timeUntil(
       throw new Error(`bench: ${what} did not happen within ${ms / 1000} s`);
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-function hold(port: number, n: number): Promise<Socket[]> {
-  return Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<Socket>((resolve, reject) => {
-          const s = connect({ port, host: '127.0.0.1' }, () => resolve(s));
-          s.once('error', reject);
-        }),
-    ),
-  );
 }
 
 const serving = (s: KeeperReport) => s.copies.filter((c) => c.version === s.active && c.healthy);
@@ -181,7 +167,7 @@ export async function run(report: Report): Promise<void> {
       );
       await new Promise((r) => setTimeout(r, 1500));
       const t2 = performance.now();
-      const held = await hold(port + 1, 4);
+      const held = await holdConnections(port + 1, 4);
       upMs.push(
         await timeUntil('a scale up', engine, scaled.mc.name, t2, (s) => serving(s).length === 2),
       );

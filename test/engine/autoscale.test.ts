@@ -2,94 +2,31 @@
 // the endpoint (the target counts open connections), beside a bounded load loop whose
 // requests must all succeed while the herd grows, is promoted to a new version, and shrinks.
 import * as assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
-import { disposeCopies } from '../../src/core/copies/dispose';
+import type { Socket } from 'node:net';
 import { CopiesError } from '../../src/core/copies/errors';
 import { scaleCopies } from '../../src/core/copies/scale';
 import { readDesired } from '../../src/core/deploy/desired';
-import { forgetLedger } from '../../src/core/deploy/ledger';
-import { nodeDeployEnvironment } from '../../src/core/deploy/nodeDeployEnvironment';
-import { promote, type DeployEnvironment } from '../../src/core/deploy/promote';
-import { createEngineClient } from '../../src/core/engine/DockerodeEngineClient';
-import type { EngineClient } from '../../src/core/engine/EngineClient';
-import { nodeHostResolutionDeps, resolveEngineHost } from '../../src/core/engine/hostResolution';
-import {
-  findKeeper,
-  keeperControl,
-  type KeeperReport,
-} from '../../src/core/keeper/keeperContainer';
-import {
-  TEST_ENGINE_HOST,
-  cleanupTestRun,
-  ensureEngine,
-  testRunId,
-  testRunLabels,
-  waitFor,
-} from '../support/engine';
-import { copiesOf, herdVariant, holdsFor } from '../support/herd';
-import { freePort, loadLoop } from '../support/load';
-import { repoRoot } from '../support/repoRoot';
+import { promote } from '../../src/core/deploy/promote';
+import { testRunId, testRunLabels, waitFor } from '../support/engine';
+import { copiesOf, herdVariant, holdsFor, useHerdEngine } from '../support/herd';
+import { freePort, holdConnections, loadLoop } from '../support/load';
 
 const BASE = `mc-auto-${testRunId}`;
 const tempDirs: string[] = [];
 
-/** `n` connections opened through the endpoint and held, idle: each counts as open on its copy. */
-async function holdConnections(port: number, n: number): Promise<Socket[]> {
-  return Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<Socket>((resolve, reject) => {
-          const s = connect({ port, host: '127.0.0.1' }, () => resolve(s));
-          s.once('error', reject);
-        }),
-    ),
-  );
-}
-
 describe('keeper autoscaling against a real engine', function () {
   this.timeout(180_000);
-  let engine: EngineClient;
-  let deploy: DeployEnvironment;
-  const names: string[] = [];
+  const env = useHerdEngine(tempDirs);
+  const { names, status } = env;
   const held: Socket[] = [];
 
-  const status = async (name: string): Promise<KeeperReport> => {
-    const keeper = await findKeeper(engine, name);
-    assert.ok(keeper, 'a keeper runs');
-    return keeperControl(engine, keeper.id, ['status']);
-  };
   const running = async (name: string, version?: string) =>
     (await copiesOf(name)).filter(
       (c) => c.state === 'running' && (!version || c.version === version),
     ).length;
 
-  before(async () => {
-    await ensureEngine();
-    engine = createEngineClient(resolveEngineHost(TEST_ENGINE_HOST, nodeHostResolutionDeps()));
-    deploy = nodeDeployEnvironment(
-      engine,
-      process.env,
-      { scriptPath: join(repoRoot(), 'dist', 'keeper.js') },
-      testRunLabels,
-    );
-  });
-
   afterEach(() => {
     for (const s of held.splice(0)) s.destroy();
-  });
-
-  after(async () => {
-    for (const name of names) {
-      await disposeCopies(engine, { name, all: true }, { stopTimeoutSeconds: 1 }).catch(
-        () => undefined,
-      );
-      await forgetLedger(engine, name).catch(() => undefined);
-    }
-    await cleanupTestRun();
-    for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
   });
 
   it(
@@ -103,7 +40,7 @@ describe('keeper autoscaling against a real engine', function () {
       );
       const name = v1.mc.name;
       names.push(name);
-      await promote(engine, { kind: 'file', ...v1 }, deploy, {});
+      await promote(env.engine, { kind: 'file', ...v1 }, env.deploy, {});
       assert.equal(await running(name), 1, 'min copies at first');
 
       const load = loadLoop(port, { total: 20_000, parallel: 1, deadlineMs: 150_000 });
@@ -135,7 +72,7 @@ describe('keeper autoscaling against a real engine', function () {
       assert.equal(most, 3, 'at most 3 copies of 1.0.0 were ever seen');
 
       await assert.rejects(
-        scaleCopies(engine, v1.mc, v1.folder, 1, {
+        scaleCopies(env.engine, v1.mc, v1.folder, 1, {
           env: {},
           readFile: async () => '',
           extraLabels: testRunLabels,
@@ -154,7 +91,7 @@ describe('keeper autoscaling against a real engine', function () {
           .replace(/^version: .*$/m, 'version: "1.1.0"')
           .replace(/^copies: 2$/m, `copies: 1\n${policy}`),
       );
-      const promoted = await promote(engine, { kind: 'file', ...v2 }, deploy, {});
+      const promoted = await promote(env.engine, { kind: 'file', ...v2 }, env.deploy, {});
       assert.equal(promoted.copies.length, 3, 'green was printed at blue’s 3');
       assert.equal(promoted.record?.copies, 3);
       assert.deepEqual(
@@ -204,7 +141,7 @@ describe('keeper autoscaling against a real engine', function () {
       ),
     );
     names.push(v.mc.name);
-    await promote(engine, { kind: 'file', ...v }, deploy, {});
+    await promote(env.engine, { kind: 'file', ...v }, env.deploy, {});
     held.push(...(await holdConnections(port, 8)));
     await waitFor(
       'a decision it would make',
@@ -218,7 +155,7 @@ describe('keeper autoscaling against a real engine', function () {
       'one copy, and a desired count of 1',
       async () =>
         (await running(v.mc.name)) === 1 &&
-        (await readDesired(engine, v.mc.name)).get('1.0.0')?.count === 1,
+        (await readDesired(env.engine, v.mc.name)).get('1.0.0')?.count === 1,
       4000,
     );
     const s = (await status(v.mc.name)).autoscale;

@@ -2,35 +2,14 @@
 // replaced while a load loop runs through the endpoint; a version that crash-loops backs
 // off; copies disposed of or scaled away on purpose are not brought back.
 import * as assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { disposeCopies } from '../../src/core/copies/dispose';
 import { scaleCopies } from '../../src/core/copies/scale';
-import { forgetLedger } from '../../src/core/deploy/ledger';
-import { nodeDeployEnvironment } from '../../src/core/deploy/nodeDeployEnvironment';
-import { promote, type DeployEnvironment } from '../../src/core/deploy/promote';
-import { createEngineClient } from '../../src/core/engine/DockerodeEngineClient';
-import type { EngineClient } from '../../src/core/engine/EngineClient';
-import { nodeHostResolutionDeps, resolveEngineHost } from '../../src/core/engine/hostResolution';
+import { promote } from '../../src/core/deploy/promote';
 import { LABEL_NAME, LABEL_VERSION } from '../../src/core/engine/labels';
-import {
-  findKeeper,
-  keeperControl,
-  type KeeperReport,
-} from '../../src/core/keeper/keeperContainer';
 import type { MasterCopy } from '../../src/core/mastercopy/model';
-import {
-  TEST_ENGINE_HOST,
-  cleanupTestRun,
-  ensureEngine,
-  rawDocker,
-  testRunId,
-  testRunLabels,
-  waitFor,
-} from '../support/engine';
-import { copiesOf, herdVariant, holdsFor } from '../support/herd';
+import { rawDocker, testRunId, testRunLabels, waitFor } from '../support/engine';
+import { copiesOf, herdVariant, holdsFor, useHerdEngine } from '../support/herd';
 import { freePort, loadLoop } from '../support/load';
-import { repoRoot } from '../support/repoRoot';
 
 const BASE = `mc-heal-${testRunId}`;
 const tempDirs: string[] = [];
@@ -40,38 +19,9 @@ const copies = copiesOf;
 
 describe('keeper self-healing against a real engine', function () {
   this.timeout(180_000);
-  let engine: EngineClient;
-  let deploy: DeployEnvironment;
-  const names: string[] = [];
+  const env = useHerdEngine(tempDirs);
+  const { names, status } = env;
   let herd: { mc: MasterCopy; folder: string };
-
-  const status = async (name: string): Promise<KeeperReport> => {
-    const keeper = await findKeeper(engine, name);
-    assert.ok(keeper, 'a keeper runs');
-    return keeperControl(engine, keeper.id, ['status']);
-  };
-
-  before(async () => {
-    await ensureEngine();
-    engine = createEngineClient(resolveEngineHost(TEST_ENGINE_HOST, nodeHostResolutionDeps()));
-    deploy = nodeDeployEnvironment(
-      engine,
-      process.env,
-      { scriptPath: join(repoRoot(), 'dist', 'keeper.js') },
-      testRunLabels,
-    );
-  });
-
-  after(async () => {
-    for (const name of names) {
-      await disposeCopies(engine, { name, all: true }, { stopTimeoutSeconds: 1 }).catch(
-        () => undefined,
-      );
-      await forgetLedger(engine, name).catch(() => undefined);
-    }
-    await cleanupTestRun();
-    for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-  });
 
   it(
     'a copy killed through the engine API and another removed by hand are both replaced and serve; ' +
@@ -80,7 +30,7 @@ describe('keeper self-healing against a real engine', function () {
       const port = await freePort();
       const v = (herd = variant('herd', port));
       names.push(v.mc.name);
-      await promote(engine, { kind: 'file', ...v }, deploy, {});
+      await promote(env.engine, { kind: 'file', ...v }, env.deploy, {});
       const before = await copies(v.mc.name);
       assert.equal(before.length, 2);
       const load = loadLoop(port, { total: 4000, parallel: 4, deadlineMs: 90_000 });
@@ -138,7 +88,7 @@ describe('keeper self-healing against a real engine', function () {
   it('copies disposed of or scaled away on purpose are not brought back; a scale up is kept', async () => {
     const { mc, folder } = herd;
     const name = mc.name;
-    await scaleCopies(engine, mc, folder, 3, {
+    await scaleCopies(env.engine, mc, folder, 3, {
       env: {},
       readFile: async () => '',
       extraLabels: testRunLabels,
@@ -150,7 +100,7 @@ describe('keeper self-healing against a real engine', function () {
       200,
     );
     const three = await copies(name);
-    await disposeCopies(engine, { copy: three[2].id }, { stopTimeoutSeconds: 1 });
+    await disposeCopies(env.engine, { copy: three[2].id }, { stopTimeoutSeconds: 1 });
     await waitFor(
       'the keeper to settle on 2',
       async () => (await status(name)).healing?.desired === 2,
@@ -181,7 +131,7 @@ describe('keeper self-healing against a real engine', function () {
         .replace(/^copies: 2$/m, 'copies: 1\nvolumes:\n  - { name: flag, path: /flag }'),
     );
     names.push(v.mc.name);
-    await promote(engine, { kind: 'file', ...v }, deploy, {});
+    await promote(env.engine, { kind: 'file', ...v }, env.deploy, {});
     // Break it: the flag goes into the volume (through a container of this test's own), then the copy dies.
     const volume = `mastercopy_${v.mc.name}_flag`;
     const breaker = await rawDocker().createContainer({

@@ -1,14 +1,26 @@
 // Master copies for the keeper's engine tests (self-healing, autoscaling): the example
 // transaction-service under a test name, with a fast health check and its own gateway port.
 import * as assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { disposeCopies } from '../../src/core/copies/dispose';
+import { forgetLedger } from '../../src/core/deploy/ledger';
+import { nodeDeployEnvironment } from '../../src/core/deploy/nodeDeployEnvironment';
+import type { DeployEnvironment } from '../../src/core/deploy/promote';
+import { createEngineClient } from '../../src/core/engine/DockerodeEngineClient';
+import type { EngineClient } from '../../src/core/engine/EngineClient';
+import { nodeHostResolutionDeps, resolveEngineHost } from '../../src/core/engine/hostResolution';
 import { LABEL_NAME } from '../../src/core/engine/labels';
+import {
+  findKeeper,
+  keeperControl,
+  type KeeperReport,
+} from '../../src/core/keeper/keeperContainer';
 import { nodeFileAccess } from '../../src/core/mastercopy/fileAccess';
 import type { MasterCopy } from '../../src/core/mastercopy/model';
 import { validateText } from '../../src/core/mastercopy/validator';
-import { rawDocker } from './engine';
+import { TEST_ENGINE_HOST, cleanupTestRun, ensureEngine, rawDocker, testRunLabels } from './engine';
 import { repoRoot } from './repoRoot';
 
 export const FAST_HEALTH =
@@ -67,4 +79,65 @@ export async function holdsFor(
     if (!(await condition())) throw new Error(`no longer true: ${what}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+export interface HerdEngine {
+  readonly engine: EngineClient;
+  readonly deploy: DeployEnvironment;
+  /** Master copies the suite promoted: disposed of, with their ledgers, after it. */
+  readonly names: string[];
+  /** Folders of the suite's variants: removed after it. */
+  readonly folders: string[];
+  /** The keeper's status of `name` (there must be a keeper). */
+  status(name: string): Promise<KeeperReport>;
+}
+
+/**
+ * The set-up of a suite about the keeper: `before()` makes sure the engine runs and makes the
+ * client and the deploy environment (this test run's labels); `after()` removes what the suite
+ * promoted and printed, and the `folders` (where its variants were written).
+ */
+export function useHerdEngine(folders: string[] = []): HerdEngine {
+  let engine: EngineClient | undefined;
+  let deploy: DeployEnvironment | undefined;
+  const names: string[] = [];
+  before(async () => {
+    await ensureEngine();
+    engine = createEngineClient(resolveEngineHost(TEST_ENGINE_HOST, nodeHostResolutionDeps()));
+    deploy = nodeDeployEnvironment(
+      engine,
+      process.env,
+      { scriptPath: join(repoRoot(), 'dist', 'keeper.js') },
+      testRunLabels,
+    );
+  });
+  after(async () => {
+    for (const name of names) {
+      if (!engine) break;
+      await disposeCopies(engine, { name, all: true }, { stopTimeoutSeconds: 1 }).catch(
+        () => undefined,
+      );
+      await forgetLedger(engine, name).catch(() => undefined);
+    }
+    await cleanupTestRun();
+    for (const d of folders) rmSync(d, { recursive: true, force: true });
+  });
+  const herd: HerdEngine = {
+    get engine() {
+      assert.ok(engine, 'used after its before()');
+      return engine;
+    },
+    get deploy() {
+      assert.ok(deploy, 'used after its before()');
+      return deploy;
+    },
+    names,
+    folders,
+    async status(name) {
+      const keeper = await findKeeper(herd.engine, name);
+      assert.ok(keeper, 'a keeper runs');
+      return keeperControl(herd.engine, keeper.id, ['status']);
+    },
+  };
+  return herd;
 }

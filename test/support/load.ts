@@ -2,6 +2,7 @@
 // loopback port, `parallel` at a time, each on its own connection; it stops by itself
 // after `total` requests or `deadlineMs`, whichever comes first.
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 
 export interface LoadResult {
   sent: number;
@@ -70,4 +71,14 @@ export async function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** `n` connections opened to a loopback port and held, idle (through an endpoint each counts as open). */
+export function holdConnections(port: number, n: number): Promise<Socket[]> {
+  const one = () =>
+    new Promise<Socket>((resolve, reject) => {
+      const s = connect({ port, host: '127.0.0.1' }, () => resolve(s));
+      s.once('error', reject);
+    });
+  return Promise.all(Array.from({ length: n }, one));
 }

@@ -303,6 +303,35 @@ describe('preview model', () => {
     },
   );
 
+  // A preview plan with these versions running, and a ledger record that served `version`.
+  const plan = (running: [string, number][], build: PreviewPlan['build']['state'] = 'up-to-date') =>
+    ({
+      build: { state: build },
+      print: {
+        running: running.map(([version, count]) => ({
+          version,
+          count,
+          running: count,
+          healthy: count,
+        })),
+      },
+    }) as unknown as PreviewPlan;
+  const served = (version: string): LedgerRecord => ({
+    seq: 1,
+    action: 'promote',
+    version,
+    imageId: 'sha256:i',
+    digest: 'sha256:d',
+    outcome: 'promoted',
+    at: '',
+    by: { user: 'a', host: 'b' },
+    git: null,
+    replaced: null,
+    copies: 1,
+    folder: null,
+    gateway: null,
+  });
+
   it('promoteViewOf: first, already active (leftovers or not), refused, the endpoint that moves', () => {
     const mc = {
       mastercopy: 1,
@@ -311,36 +340,6 @@ describe('preview model', () => {
       copies: 2,
       gateway: { port: 18080, target: 8080 },
     } as unknown as MasterCopy;
-    const plan = (
-      running: [string, number][],
-      build: PreviewPlan['build']['state'] = 'up-to-date',
-    ) =>
-      ({
-        build: { state: build },
-        print: {
-          running: running.map(([version, count]) => ({
-            version,
-            count,
-            running: count,
-            healthy: count,
-          })),
-        },
-      }) as unknown as PreviewPlan;
-    const served = (version: string): LedgerRecord => ({
-      seq: 1,
-      action: 'promote',
-      version,
-      imageId: 'sha256:i',
-      digest: 'sha256:d',
-      outcome: 'promoted',
-      at: '',
-      by: { user: 'a', host: 'b' },
-      git: null,
-      replaced: null,
-      copies: 1,
-      folder: null,
-      gateway: null,
-    });
     assert.deepEqual(promoteViewOf(mc, plan([]), { ledger: [] }), {
       state: 'first',
       to: '2.0.0',
@@ -388,33 +387,6 @@ describe('preview model', () => {
       gateway: { port: 18080, target: 8080 },
       autoscale: { min: 2, max: 3, inflight: 10 },
     } as unknown as MasterCopy;
-    const plan = (running: [string, number][]) =>
-      ({
-        build: { state: 'up-to-date' },
-        print: {
-          running: running.map(([version, count]) => ({
-            version,
-            count,
-            running: count,
-            healthy: count,
-          })),
-        },
-      }) as unknown as PreviewPlan;
-    const served: LedgerRecord = {
-      seq: 1,
-      action: 'promote',
-      version: '1.0.0',
-      imageId: 'sha256:i',
-      digest: 'sha256:d',
-      outcome: 'promoted',
-      at: '',
-      by: { user: 'a', host: 'b' },
-      git: null,
-      replaced: null,
-      copies: 1,
-      folder: null,
-      gateway: null,
-    };
     const desired = new Map([
       [
         '1.0.0',
@@ -429,7 +401,7 @@ describe('preview model', () => {
       ],
     ]);
     const v = promoteViewOf(mc, plan([['1.0.0', 5]]), {
-      ledger: [served],
+      ledger: [served('1.0.0')],
       keeper: { running: true },
       desired,
     });
@@ -443,7 +415,7 @@ describe('preview model', () => {
     });
     assert.equal(
       promoteViewOf(mc, plan([['1.0.0', 1]]), {
-        ledger: [served],
+        ledger: [served('1.0.0')],
         keeper: { running: false },
         desired,
       }).kept,

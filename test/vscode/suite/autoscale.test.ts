@@ -3,32 +3,23 @@
 // active version shows its desired count and the decision with its reason), and a copy
 // killed through the engine is replaced (a line on the version says which and why).
 import * as assert from 'node:assert/strict';
-import { connect, createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import * as vscode from 'vscode';
-import { forgetLedger } from '../../../src/core/deploy/ledger';
 import type { PromoteResult } from '../../../src/core/deploy/promote';
 import type { CopiesNode } from '../../../src/vscode/tree/copiesTree';
-import { docker, removeDeployState, removeImage } from '../support/docker';
+import { holdConnections } from '../../support/load';
+import { docker, removeImage } from '../support/docker';
 import {
   activateWithEngine,
+  freePort,
   httpMasterCopy,
+  removePromoted,
   uniqueName,
   writeWorkspaceFile,
 } from '../support/fixture';
 import { until } from '../support/until';
 
 const name = uniqueName('auto');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('autoscaling and self-healing in the Copies view (real engine)', function () {
   this.timeout(180_000);
@@ -76,24 +67,7 @@ describe('autoscaling and self-healing in the Copies view (real engine)', functi
 
   after(async () => {
     for (const s of held) s.destroy();
-    await vscode.commands.executeCommand(
-      'mastercopy.dispose',
-      { kind: 'masterCopy', name, copies: [] },
-      { confirmed: true },
-    );
-    // The keeper may replace a copy while the copies go, before it goes itself: remove what is left.
-    const left = (await docker('ps', '-aq', '--filter', `label=io.mastercopy.name=${name}`))
-      .split('\n')
-      .filter(Boolean);
-    if (left.length) await docker('rm', '-f', ...left);
-    const networks = (
-      await docker('network', 'ls', '-q', '--filter', `label=io.mastercopy.name=${name}`)
-    )
-      .split('\n')
-      .filter(Boolean);
-    if (networks.length) await docker('network', 'rm', ...networks).catch(() => undefined);
-    await forgetLedger(engine().engine.client, name);
-    await removeDeployState(name);
+    await removePromoted(name);
     await removeImage(`${name}:1.0.0`);
     await vscode.workspace.fs.delete(uri).then(undefined, () => undefined);
   });
@@ -106,14 +80,7 @@ describe('autoscaling and self-healing in the Copies view (real engine)', functi
     assert.equal(result.status, 'promoted');
     assert.equal(result.copies.length, 1, 'min copies at first');
     // 4 open connections on a target of 2 ask for 2 copies (the max).
-    for (let i = 0; i < 4; i++) {
-      held.push(
-        await new Promise<Socket>((resolve, reject) => {
-          const s = connect({ port, host: '127.0.0.1' }, () => resolve(s));
-          s.once('error', reject);
-        }),
-      );
-    }
+    held.push(...(await holdConnections(port, 4)));
     const { version, children } = await versionShows(
       'the decision and 2 running copies',
       (v, c) =>

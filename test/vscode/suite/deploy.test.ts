@@ -5,16 +5,17 @@
 // are clicked like a person in test/vscode/ui/deploy.ui.mjs.
 import * as assert from 'node:assert/strict';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import * as vscode from 'vscode';
-import { forgetLedger, readLedger } from '../../../src/core/deploy/ledger';
+import { readLedger } from '../../../src/core/deploy/ledger';
 import type { PromoteResult } from '../../../src/core/deploy/promote';
 import type { MasterCopyApi } from '../../../src/vscode/extension';
 import type { CopiesNode } from '../../../src/vscode/tree/copiesTree';
-import { docker, removeImage } from '../support/docker';
+import { removeImage } from '../support/docker';
 import {
   activateWithEngine,
+  freePort,
   httpMasterCopy,
+  removePromoted,
   uniqueName,
   writeWorkspaceFile,
 } from '../support/fixture';
@@ -31,18 +32,6 @@ const text = (version: string, port: number | null, mcName = name) =>
     files: `  - path: /srv/www/index.html\n    content: "${mcName} ${version}"\n`,
     extra: port === null ? '' : `gateway: { port: ${port}, target: 8080 }\n`,
   });
-
-/** A port nobody listens on now (the keeper publishes it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The endpoint's answer (a fresh connection each time, like a new client). */
 function fetchBody(port: number): Promise<string> {
@@ -120,26 +109,7 @@ describe('deploying from the editor (real engine)', function () {
 
   after(async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    for (const n of [name, plain]) {
-      // Every version and the endpoint (its keeper) go; then the ledger, which a dispose keeps.
-      await vscode.commands.executeCommand(
-        'mastercopy.dispose',
-        { kind: 'masterCopy', name: n, copies: [] },
-        { confirmed: true },
-      );
-      // The keeper can still replace a copy while the copies go, before it goes itself (its self-healing): remove what is left.
-      const left = (await docker('ps', '-aq', '--filter', `label=io.mastercopy.name=${n}`))
-        .split('\n')
-        .filter(Boolean);
-      if (left.length) await docker('rm', '-f', ...left);
-      const networks = (
-        await docker('network', 'ls', '-q', '--filter', `label=io.mastercopy.name=${n}`)
-      )
-        .split('\n')
-        .filter(Boolean);
-      if (networks.length) await docker('network', 'rm', ...networks).catch(() => undefined);
-      await forgetLedger(engine().engine.client, n);
-    }
+    for (const n of [name, plain]) await removePromoted(n);
     for (const tag of [`${name}:1.0.0`, `${name}:1.1.0`, `${plain}:1.0.0`]) await removeImage(tag);
     await vscode.workspace.fs.delete(uri).then(undefined, () => undefined);
     await vscode.workspace.fs.delete(plainUri).then(undefined, () => undefined);

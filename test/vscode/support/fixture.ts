@@ -1,10 +1,11 @@
 // What the in-VS-Code suites share: the extension's API, the small master copies they
 // print, written into the test workspace, and the clean-up after them.
 import * as assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import * as vscode from 'vscode';
 import type { EngineFeatures } from '../../../src/vscode/engineFeatures';
 import type { MasterCopyApi } from '../../../src/vscode/extension';
-import { removeDeployState, removeImage } from './docker';
+import { docker, removeDeployState, removeImage } from './docker';
 
 export const EXTENSION_ID = 'mastercopy.mastercopy';
 
@@ -129,4 +130,37 @@ export function useMasterCopy(
       return uri;
     },
   };
+}
+
+/**
+ * Removes everything a promote of `name` left on the engine: every version and the endpoint
+ * (Dispose of the master copy, as a user would), what its keeper printed meanwhile (it can
+ * still replace a copy while the copies go), its network, its ledger and its desired counts.
+ */
+export async function removePromoted(name: string): Promise<void> {
+  await vscode.commands.executeCommand(
+    'mastercopy.dispose',
+    { kind: 'masterCopy', name, copies: [] },
+    { confirmed: true },
+  );
+  const ours = `label=io.mastercopy.name=${name}`;
+  const left = (await docker('ps', '-aq', '--filter', ours)).split('\n').filter(Boolean);
+  if (left.length) await docker('rm', '-f', ...left);
+  const networks = (await docker('network', 'ls', '-q', '--filter', ours))
+    .split('\n')
+    .filter(Boolean);
+  if (networks.length) await docker('network', 'rm', ...networks).catch(() => undefined);
+  await removeDeployState(name);
+}
+
+/** A loopback port nobody listens on now (a keeper publishes it next). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
 }
