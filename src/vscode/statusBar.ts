@@ -114,6 +114,9 @@ export class ActiveVersionStatusBar extends Disposable {
     } else if (active) {
       const e = deploy?.endpoint;
       // A keeper that cannot keep the count (a crash loop) says so here too.
+      const lastDecision = e?.autoscale?.decisions
+        .filter((d) => d.version === active.version)
+        .at(-1);
       const trouble =
         e?.healing?.version === active.version && healingTrouble(e.healing) ? e.healing : undefined;
       this.item.text =
@@ -132,7 +135,7 @@ export class ActiveVersionStatusBar extends Disposable {
         e?.healing?.version === active.version ? `Copies: ${healingText(e.healing)}` : undefined,
         e?.autoscale
           ? `Autoscaled ${autoscaleText(e.autoscale.policy)}` +
-            `${e.autoscale.decisions.length ? `; last: ${decisionText(e.autoscale.decisions.at(-1)!)}` : ''}`
+            `${lastDecision ? `; last: ${decisionText(lastDecision)}` : ''}`
           : undefined,
       ]
         .filter(Boolean)

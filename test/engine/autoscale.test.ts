@@ -162,4 +162,39 @@ describe('keeper autoscaling against a real engine', function () {
     assert.equal(s?.decisions.length, 1, 'said once, not once a cooldown');
     assert.equal(s?.desired, 3, 'the count it would have set');
   });
+
+  it('promoting the active version with another policy records it, prints nothing, and the keeper applies it', async () => {
+    const [dry] = names.slice(-1);
+    // Same version, same gateway port as the dry run's (the file of the test above).
+    const port = (await status(dry)).listenPort;
+    const same = herdVariant(dry, port, tempDirs, (t) =>
+      t.replace(
+        /^copies: 2$/m,
+        'copies: 1\nautoscale: { min: 1, max: 3, inflight: 2, cooldown: 1s }\n',
+      ),
+    );
+    const before = await copiesOf(dry);
+    const result = await promote(env.engine, { kind: 'file', ...same }, env.deploy, {});
+    assert.equal(result.status, 'already-active');
+    assert.equal(result.autoscaleChanged, true);
+    assert.deepEqual(result.record?.autoscale, { min: 1, max: 3, inflight: 2, cooldown: '1s' });
+    assert.equal(
+      result.record?.replaced,
+      null,
+      'still the first version: a rollback has nowhere to go',
+    );
+    assert.deepEqual(
+      (await copiesOf(dry)).map((c) => c.id),
+      before.map((c) => c.id),
+      'nothing printed',
+    );
+    // Busy again (the dry run's connections closed after it): now the keeper acts on them.
+    held.push(...(await holdConnections(port, 8)));
+    await waitFor(
+      '3 healthy copies',
+      async () => (await status(dry)).healing?.healthy === 3,
+      30_000,
+      200,
+    );
+  });
 });

@@ -106,13 +106,14 @@ function keptLines(kept: DeployOverview[]): string {
     const h = o.endpoint!.healing!;
     lines.push(`${o.name} ${h.version}: ${healingText(h)}`);
     const replaced = h.events
-      .filter((e) => /^printed copy|never became healthy|could not print/.test(e.text))
+      .filter((e) => /\(replaces copy \d+: |never became healthy|could not print/.test(e.text))
       .at(-1);
     if (replaced) lines.push(`  last replacement: ${replaced.text} · ${clockTime(replaced.at)}`);
     const a = o.endpoint!.autoscale;
+    const last = a?.decisions.filter((d) => d.version === a.version).at(-1);
     if (a)
       lines.push(
-        `  autoscaled ${autoscaleText(a.policy)}${a.decisions.length ? `; last: ${decisionText(a.decisions.at(-1)!)}` : ''}`,
+        `  autoscaled ${autoscaleText(a.policy)}${last ? `; last: ${decisionText(last)}` : ''}`,
       );
   }
   return lines.length

@@ -44,7 +44,11 @@ export async function scaleCopies(
     throw new CopiesError(`Scale to a whole number of copies from 0 to ${MAX_COPIES}, not ${n}.`);
   // An autoscaled version's count is its keeper's: two hands on one count would fight.
   const active = activeVersion(await readLedger(engine, mc.name, options.signal));
-  const policy = active?.version === mc.version ? active.record.autoscale : undefined;
+  // (A dry run only reports: the count stays the user's.)
+  const policy =
+    active?.version === mc.version && !active.record.autoscale?.dryRun
+      ? active.record.autoscale
+      : undefined;
   if (policy) {
     throw new CopiesError(
       `${mc.name} ${mc.version} is autoscaled by its keeper (${autoscaleText(policy)}), so its count is not set by hand. ` +

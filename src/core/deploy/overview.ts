@@ -231,7 +231,7 @@ export function healingText(h: HealingStatus): string {
   const state = {
     idle: 'idle',
     steady: 'steady',
-    healing: 'replacing copies',
+    healing: 'printing or replacing copies',
     'scaling-down': 'scaling down',
     'backing-off': 'backing off',
     'cannot-heal': 'cannot replace copies',

@@ -41,6 +41,7 @@ import {
   type KeeperSettings,
 } from '../keeper/keeperContainer';
 import { autoscaleText } from '../keeper/autoscaler';
+import { readDesired } from './desired';
 import {
   acquireLock,
   activeVersion,
@@ -213,7 +214,7 @@ export async function promote(
             outcome: action === 'rollback' ? 'rolled-back' : 'promoted',
             at: new Date(deploy.lock.now()).toISOString(),
             by: { user: deploy.who.user, host: deploy.who.host },
-            replaced: blue.version,
+            // (`replaced` stays blue's own: a rollback still goes to the version before it.)
             copies: same.length,
             autoscale,
           },
@@ -242,9 +243,15 @@ export async function promote(
       await removeCopies(engine, same, { stopTimeoutSeconds: 2 });
     }
     const blueCopies = blue ? others.filter((c) => c.version === blue.version) : [];
-    const wanted = options.copies ?? (blueCopies.length || mc.copies || 1);
-    // Green starts at blue's count (the autoscaler's last), within the bounds.
-    const count = autoscale ? Math.min(autoscale.max, Math.max(autoscale.min, wanted)) : wanted;
+    // An autoscaled green starts at blue's desired count (the autoscaler's last decision: its
+    // copies may be mid-drain or mid-replacement), within the bounds; a dry run changes nothing.
+    const scaling = autoscale && !autoscale.dryRun ? autoscale : undefined;
+    const blueDesired =
+      scaling && blue
+        ? (await readDesired(engine, mc.name, signal)).get(blue.version)?.count
+        : undefined;
+    const wanted = options.copies ?? (blueDesired || blueCopies.length || mc.copies || 1);
+    const count = scaling ? Math.min(scaling.max, Math.max(scaling.min, wanted)) : wanted;
 
     const deadline = AbortSignal.timeout(options.timeoutMs ?? 60_000);
     const work = signal ? AbortSignal.any([signal, deadline]) : deadline;

@@ -37,8 +37,11 @@ export interface Recommendation {
   why: string;
 }
 
-/** What the targets ask for, within the bounds, and why. */
-export function recommend(policy: Autoscale, reading: AutoscaleReading): Recommendation {
+/** What the targets ask for, within the bounds, and why; undefined while no target can be read. */
+export function recommend(
+  policy: Autoscale,
+  reading: AutoscaleReading,
+): Recommendation | undefined {
   const over = `over ${reading.serving} cop${reading.serving === 1 ? 'y' : 'ies'}`;
   const asks: Recommendation[] = [];
   if (policy.inflight !== undefined) {
@@ -53,7 +56,7 @@ export function recommend(policy: Autoscale, reading: AutoscaleReading): Recomme
       count: Math.ceil(reading.cpu / policy.cpu),
       why: `${Math.round(reading.cpu)} % CPU ${over}, target ${policy.cpu} %`,
     });
-  if (asks.length === 0) return { count: policy.min, why: 'no reading yet' };
+  if (asks.length === 0) return undefined;
   const top = asks.reduce((a, b) => (b.count > a.count ? b : a));
   if (top.count > policy.max)
     return { count: policy.max, why: `${top.why} (at most ${policy.max})` };
@@ -176,7 +179,9 @@ export class Autoscaler {
       (await readDesired(this.engine, this.options.name)).get(record.version)?.count ??
       record.copies;
     const current = policy.dryRun ? (this.wouldBe ??= desired) : desired;
-    const rec = recommend(policy, reading);
+    // No reading (a CPU target before two samples, or stats the engine does not give): no
+    // ask, so nothing but the bounds is acted on.
+    const rec = recommend(policy, reading) ?? { count: current, why: 'no reading yet' };
     const base = {
       version: record.version,
       policy,
@@ -200,8 +205,10 @@ export class Autoscaler {
         current < policy.min
           ? `below the minimum of ${policy.min}`
           : `above the maximum of ${policy.max}`;
-    } else if (serving === 0) {
-      if (rec.count !== current) waiting = 'no copy serves yet';
+    } else if (serving === 0 && rec.count < current) {
+      // Probes may all fail under overload (the endpoint then tries every copy): never a
+      // reason to scale down, and a scale up goes on.
+      waiting = 'no copy passes its health check now';
     } else if (rec.count !== current && now - this.lastDecisionAt < cooldownMs) {
       waiting = `cooling down until ${new Date(this.lastDecisionAt + cooldownMs).toISOString()}`;
     } else if (rec.count > current) {

@@ -295,12 +295,17 @@ export class Keeper implements BackendSource {
   }
 
   /** Probes the copies that are due: never passed yet, or not probed for `intervalMs`. One probe per copy at a time. */
-  private async probeDue(intervalMs: number): Promise<void> {
+  private probeDue(intervalMs: number): Promise<void> {
     const now = Date.now();
     const due = [...this.copies.values()].filter(
       (c) => c.probe && !c.probing && (!c.everHealthy || now - c.probedAt >= intervalMs),
     );
-    await Promise.all(due.map((c) => this.judge(c)));
+    // Not awaited: a probe that hangs to its timeout must not hold up the 100 ms rounds of the
+    // others (`probing` keeps one probe per copy at a time).
+    for (const c of due) {
+      void this.judge(c).catch((e: unknown) => this.log(`probe failed: ${message(e)}`));
+    }
+    return Promise.resolve();
   }
 
   private async followEvents(): Promise<void> {

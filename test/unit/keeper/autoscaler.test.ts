@@ -95,8 +95,8 @@ describe('autoscaler', () => {
         why: '0 open connections over 2 copies, target 2 (at least 2)',
       });
     });
-    it('a CPU target without a reading yet asks for nothing more than min', () => {
-      assert.equal(recommend({ min: 2, max: 9, cpu: 70 }, { serving: 2, open: 100 }).count, 2);
+    it('a CPU target without a reading yet asks for nothing', () => {
+      assert.equal(recommend({ min: 2, max: 9, cpu: 70 }, { serving: 2, open: 100 }), undefined);
     });
   });
 
@@ -200,6 +200,27 @@ describe('autoscaler', () => {
       t.scaler.snapshot()!.decisions.at(-1)!.reason,
       /^1 → 4: 160 % CPU over 1 copy, target 50 %$/,
     );
+  });
+
+  it('without a CPU reading (stats the engine does not give) it keeps the count: no scale down to min', async () => {
+    const t = setup({ min: 1, max: 5, cpu: 50, cooldown: '1s' }, 4);
+    t.keeper.serve(4, 0); // no counters for c0..c3 in the fake engine: no reading
+    await t.run(10);
+    assert.equal(await t.desired(), undefined);
+    assert.deepEqual(t.scaler.snapshot()?.decisions, []);
+  });
+
+  it('scales up even when no copy passes its probe (all busy under load), and never down then', async () => {
+    const t = setup({ min: 1, max: 3, inflight: 2, cooldown: '1s' }, 2);
+    t.keeper.serve(2, 8);
+    t.keeper.copies = t.keeper.copies.map((c) => ({ ...c, healthy: false }));
+    await t.run(3);
+    assert.equal(await t.desired(), 3, '8 open on a target of 2, probes all failing: up to max');
+    t.keeper.serve(3, 0);
+    t.keeper.copies = t.keeper.copies.map((c) => ({ ...c, healthy: false }));
+    await t.run(5);
+    assert.equal(await t.desired(), 3, 'not down while nothing passes');
+    assert.equal(t.scaler.snapshot()?.waiting, 'no copy passes its health check now');
   });
 
   it('has nothing to say without a policy', async () => {
