@@ -3,6 +3,7 @@ import { EXIT, UsageError, type CliCommand, type CliIo } from './command';
 import { oneLine } from './terminalText';
 import { buildCommand } from './commands/build';
 import { disposeCommand } from './commands/dispose';
+import { driftCommand } from './commands/drift';
 import { gatewayCommand } from './commands/gateway';
 import { historyCommand } from './commands/history';
 import { logsCommand } from './commands/logs';
@@ -21,6 +22,7 @@ const commands: CliCommand[] = [
   buildCommand,
   printCommand,
   psCommand,
+  driftCommand,
   logsCommand,
   scaleCommand,
   disposeCommand,

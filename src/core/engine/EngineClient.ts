@@ -80,6 +80,18 @@ export interface ContainerDetails {
   capDrop: string[];
   securityOpt: string[];
   tmpfs: Record<string, string>;
+  /** Memory limit in bytes; 0: none. */
+  memoryBytes: number;
+  /** CPU limit in billionths of a CPU; 0: none. */
+  nanoCpus: number;
+  /** "no", "on-failure", "always", "unless-stopped". */
+  restartPolicy: string;
+  privileged: boolean;
+  /** As configured ('' when the image's). */
+  user: string;
+  workdir: string;
+  cmd: string[];
+  entrypoint: string[];
   ports: PublishedPort[];
   /** The container's address on each network it is attached to, by network name. */
   addresses: Record<string, string>;

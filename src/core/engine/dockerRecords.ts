@@ -140,7 +140,16 @@ const containerDetailsSchema = z.object({
   Name: z.string(),
   Image: z.string(),
   RestartCount: z.number(),
-  Config: z.object({ Image: z.string(), Labels: labels, Tty: z.boolean(), Env: strings }),
+  Config: z.object({
+    Image: z.string(),
+    Labels: labels,
+    Tty: z.boolean(),
+    Env: strings,
+    User: z.optional(z.string()),
+    WorkingDir: z.optional(z.string()),
+    Cmd: strings,
+    Entrypoint: z.nullish(z.union([z.array(z.string()), z.string()])),
+  }),
   State: z.object({
     Status: status,
     Running: z.boolean(),
@@ -155,6 +164,10 @@ const containerDetailsSchema = z.object({
     CapDrop: strings,
     SecurityOpt: strings,
     Tmpfs: labels,
+    Memory: z.optional(z.number()),
+    NanoCpus: z.optional(z.number()),
+    RestartPolicy: z.nullish(z.object({ Name: z.optional(z.string()) })),
+    Privileged: z.optional(z.boolean()),
   }),
   NetworkSettings: z.object({
     Ports: z.nullish(z.record(z.string(), z.nullable(z.array(binding)))),
@@ -188,6 +201,17 @@ export function containerDetails(raw: unknown): ContainerDetails {
     capDrop: host.CapDrop ?? [],
     securityOpt: host.SecurityOpt ?? [],
     tmpfs: host.Tmpfs ?? {},
+    memoryBytes: host.Memory ?? 0,
+    nanoCpus: host.NanoCpus ?? 0,
+    restartPolicy: host.RestartPolicy?.Name || 'no',
+    privileged: host.Privileged === true,
+    user: info.Config.User ?? '',
+    workdir: info.Config.WorkingDir ?? '',
+    cmd: info.Config.Cmd ?? [],
+    entrypoint:
+      typeof info.Config.Entrypoint === 'string'
+        ? [info.Config.Entrypoint]
+        : (info.Config.Entrypoint ?? []),
     ports: publishedPorts(info.NetworkSettings.Ports ?? {}),
     addresses: Object.fromEntries(
       Object.entries(info.NetworkSettings.Networks ?? {})

@@ -94,6 +94,12 @@ for (const engine of ['docker', 'podman']) {
       );
       assert.deepEqual(Object.keys(c.addresses), [network.name]);
       assert.match(c.addresses[network.name], /^\d+\.\d+\.\d+\.\d+$/);
+      // What drift compares with the version (no limits in these captures).
+      assert.deepEqual(
+        [c.memoryBytes, c.nanoCpus, c.restartPolicy, c.privileged, c.user, c.entrypoint],
+        [0, 0, 'on-failure', false, '', []],
+      );
+      assert.deepEqual(c.cmd, ['/bin/httpd', '-f', '-p', '8080', '-h', '/tmp']);
     });
 
     it('an exited copy: exit code, finish time, no health, no address; one never started: created, tty', () => {

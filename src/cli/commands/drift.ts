@@ -1,0 +1,66 @@
+import { checkDrift, driftLines } from '../../core/drift/drift';
+import { EXIT, UsageError, type CliCommand } from '../command';
+import { oneLine } from '../terminalText';
+import {
+  HOST_HELP,
+  HOST_OPTION,
+  engineFromArgs,
+  loadMasterCopy,
+  looksLikeFile,
+  parseCommandArgs,
+  reportFailure,
+  withCancel,
+  writeJson,
+} from '../engineFromArgs';
+
+export const driftCommand: CliCommand = {
+  name: 'drift',
+  summary: 'find copies that no longer match their version (configuration shift)',
+  help: `Usage: mastercopy drift [--json] [--host HOST] [FILE|NAME]
+
+Compares every copy (of FILE's or NAME's master copy, or of all of them) with what its
+version says: the master copy its image was built from (carried by the image), not
+today's file. Said exactly: "copy 1 of shop 1.0.0: memory 64m → 128m (changed in place)".
+Checked: the image, memory, CPUs and restart policy (which \`docker update\` changes on a
+running container: "changed in place"), read-only root, capabilities, no-new-privileges,
+privileged, the env values the master copy sets, and its secrets (present, and alike on
+every copy of the version: compared by hash, never shown). A copy whose image is gone or
+was built by an older Master Copy is reported as "cannot check", never as clean.
+
+Options:
+      --json   print [{name, version, index, id, state: "clean"|"drifted"|"cannot-check",
+               reason?, items: [{what, expected, actual, inPlace}]}]
+${HOST_HELP}
+
+Exit codes: 0 every copy matches (or there are none), 1 a copy drifted or cannot be
+checked, 2 usage error, unreadable file or engine not reachable.
+`,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs(args, {
+      json: { type: 'boolean', default: false },
+      ...HOST_OPTION,
+    });
+    if (positionals.length > 1) throw new UsageError('give at most one master copy file or name');
+    let name: string | undefined;
+    if (positionals.length === 1) {
+      if (looksLikeFile(positionals[0], io)) {
+        const loaded = loadMasterCopy(io, 'drift', positionals[0]);
+        if (typeof loaded === 'number') return loaded;
+        name = loaded.mc.name;
+      } else name = positionals[0];
+    }
+    try {
+      const engine = engineFromArgs(values.host, io);
+      const copies = await withCancel((signal) => checkDrift(engine, name, signal));
+      if (values.json) writeJson(io, copies);
+      else if (copies.length === 0)
+        io.stdout.write(name ? `No copies of ${oneLine(name)}.\n` : 'No copies.\n');
+      else
+        for (const c of copies)
+          for (const line of driftLines(c)) io.stdout.write(`${oneLine(line)}\n`);
+      return copies.every((c) => c.state === 'clean') ? EXIT.ok : EXIT.problems;
+    } catch (e) {
+      return reportFailure(io, 'drift', e);
+    }
+  },
+};

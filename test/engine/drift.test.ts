@@ -1,0 +1,88 @@
+// Configuration shift against a real engine: a copy changed with `docker update` is
+// reported with its old and new values, its untouched sibling is clean, and `mastercopy
+// drift` says so with its exit code; a copy whose image lost its tag cannot be checked.
+import * as assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { disposeCopies } from '../../src/core/copies/dispose';
+import { printCopies } from '../../src/core/copies/print';
+import { checkDrift } from '../../src/core/drift/drift';
+import { runCli } from '../support/cli';
+import { TEST_ENGINE_HOST, rawDocker, testRunId, testRunLabels } from '../support/engine';
+import { copiesOf, herdVariant, useHerdEngine } from '../support/herd';
+import { freePort } from '../support/load';
+
+const NAME = `mc-drift-${testRunId}`;
+const folders: string[] = [];
+
+describe('drift against a real engine', function () {
+  this.timeout(120_000);
+  const env = useHerdEngine(folders);
+  const cli = (args: string[]) =>
+    runCli(args, { env: { ...process.env, DOCKER_HOST: TEST_ENGINE_HOST } });
+
+  it('a copy changed with docker update is reported with the old and new values; its sibling is clean', async () => {
+    const v = herdVariant(NAME, await freePort(), folders);
+    env.names.push(NAME);
+    await printCopies(env.engine, v.mc, v.folder, {
+      copies: 2,
+      env: {},
+      readFile: (p) => readFile(p, 'utf8'),
+      extraLabels: testRunLabels,
+    });
+    assert.deepEqual(
+      (await checkDrift(env.engine, NAME)).map((c) => c.state),
+      ['clean', 'clean'],
+      'freshly printed copies match their version',
+    );
+    assert.equal((await cli(['drift', NAME])).code, 0);
+
+    const [, second] = await copiesOf(NAME);
+    await rawDocker()
+      .getContainer(second.id)
+      .update({
+        Memory: 128 * 1024 * 1024,
+        MemorySwap: -1,
+        NanoCpus: 300_000_000,
+        RestartPolicy: { Name: 'always' },
+      });
+    const [first, changed] = await checkDrift(env.engine, NAME);
+    assert.equal(first.state, 'clean');
+    assert.equal(changed.state, 'drifted');
+    assert.deepEqual(
+      changed.items.map((i) => [i.what, i.expected, i.actual, i.inPlace]),
+      [
+        ['memory', '64m', '128m', true],
+        ['CPUs', '0.5', '0.3', true],
+        ['restart policy', 'on-failure', 'always', true],
+      ],
+    );
+
+    const r = await cli(['drift', NAME]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, new RegExp(`^copy 0 of ${NAME} 1\\.0\\.0: matches its version$`, 'm'));
+    assert.match(
+      r.stdout,
+      new RegExp(`^copy 1 of ${NAME} 1\\.0\\.0: memory 64m → 128m \\(changed in place\\)$`, 'm'),
+    );
+    const json = JSON.parse((await cli(['drift', '--json', NAME])).stdout) as { state: string }[];
+    assert.deepEqual(
+      json.map((c) => c.state),
+      ['clean', 'drifted'],
+    );
+  });
+
+  it('a copy whose image lost its tag cannot be checked, and that is not clean', async () => {
+    await rawDocker().getImage(`${NAME}:1.0.0`).remove({ force: true });
+    const drift = await checkDrift(env.engine, NAME);
+    assert.ok(
+      drift.every((c) => c.state === 'cannot-check'),
+      JSON.stringify(drift),
+    );
+    assert.match(drift[0].reason ?? '', /the image .*:1\.0\.0 is gone/);
+    const r = await cli(['drift', NAME]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /copy 0 of .*: cannot check: the image .* is gone/);
+    await disposeCopies(env.engine, { name: NAME, all: true }, { stopTimeoutSeconds: 1 });
+    assert.equal((await cli(['drift', NAME])).code, 0, 'no copies: nothing drifted');
+  });
+});
