@@ -71,6 +71,53 @@ describe('drift against a real engine', function () {
     );
   });
 
+  it('a copy connected to an extra network, and a file written into a writable copy, are reported', async () => {
+    const writable = `${NAME}-rw`;
+    const v = herdVariant(writable, await freePort(), folders, (t) =>
+      t.replace('readOnly: true', 'readOnly: false'),
+    );
+    env.names.push(writable);
+    await printCopies(env.engine, v.mc, v.folder, {
+      copies: 2,
+      env: {},
+      readFile: (p) => readFile(p, 'utf8'),
+      extraLabels: testRunLabels,
+    });
+    const [first, second] = await copiesOf(writable);
+    const docker = rawDocker();
+    const extra = await docker.createNetwork({ Name: `${writable}-extra`, Labels: testRunLabels });
+    try {
+      await extra.connect({ Container: second.id });
+      // As root: the copies run as an unprivileged user, who cannot write to /etc.
+      const exec = await docker.getContainer(first.id).exec({
+        User: 'root',
+        Cmd: ['sh', '-c', 'echo sneaky > /etc/hosts.allow; echo scratch > /tmp/scratch'],
+      });
+      await exec
+        .start({ hijack: true, stdin: false })
+        .then((stream) => new Promise((resolve) => (stream.on('end', resolve), stream.resume())));
+      const [a, b] = await checkDrift(env.engine, writable);
+      assert.deepEqual(
+        a.items.map((i) => [i.what, i.actual]),
+        [['file /etc/hosts.allow', 'added']],
+        'the tmpfs /tmp is meant to change',
+      );
+      assert.deepEqual(
+        b.items.map((i) => [i.what, i.expected, i.actual]),
+        [['networks', `mastercopy-${writable}`, `mastercopy-${writable}, ${writable}-extra`]],
+      );
+      const r = await cli(['drift', writable]);
+      assert.equal(r.code, 1);
+      assert.match(
+        r.stdout,
+        new RegExp(`^copy 0 of ${writable} 1\\.0\\.0: /etc/hosts\\.allow added$`, 'm'),
+      );
+    } finally {
+      await extra.disconnect({ Container: second.id, Force: true }).catch(() => undefined);
+      await extra.remove().catch(() => undefined);
+    }
+  });
+
   it('a copy whose image lost its tag cannot be checked, and that is not clean', async () => {
     await rawDocker().getImage(`${NAME}:1.0.0`).remove({ force: true });
     const drift = await checkDrift(env.engine, NAME);

@@ -23,8 +23,10 @@ version says: the master copy its image was built from (carried by the image), n
 today's file. Said exactly: "copy 1 of shop 1.0.0: memory 64m → 128m (changed in place)".
 Checked: the image, memory, CPUs and restart policy (which \`docker update\` changes on a
 running container: "changed in place"), read-only root, capabilities, no-new-privileges,
-privileged, the env values the master copy sets, and its secrets (present, and alike on
-every copy of the version: compared by hash, never shown). A copy whose image is gone or
+privileged, networks, the env values the master copy sets, its secrets (present, and
+alike on every copy of the version: compared by hash, never shown), and in a copy with a
+writable root the files changed, added or deleted since it started (tmpfs and volume paths
+left out: "copy 0 of shop 1.0.0: /etc/hosts.allow added"). A copy whose image is gone or
 was built by an older Master Copy is reported as "cannot check", never as clean.
 
 Options:

@@ -6,11 +6,11 @@
 // an older Master Copy) is "cannot check", with the reason: never clean.
 //
 // Checked now: image, memory, CPUs, restart policy, read-only root, capabilities,
-// no-new-privileges, privileged, env values the master copy sets, secrets present and alike,
-// and the digest label. Not yet (issue 11): files changed in a writable copy, networks,
+// no-new-privileges, privileged, networks, env values the master copy sets, secrets present
+// and alike, the digest label, and files changed in a writable copy. Not yet (issue 11):
 // mounts, published ports, command, user and workdir.
 import { createHash } from 'node:crypto';
-import type { ContainerDetails, EngineClient } from '../engine/EngineClient';
+import type { ContainerDetails, EngineClient, FilesystemChange } from '../engine/EngineClient';
 import {
   LABEL_COPY,
   LABEL_DIGEST,
@@ -18,7 +18,7 @@ import {
   LABEL_NAME,
   LABEL_VERSION,
 } from '../engine/labels';
-import { memoryBytes } from '../copies/spec';
+import { memoryBytes, networkName } from '../copies/spec';
 import type { MasterCopy } from '../mastercopy/model';
 
 export interface DriftItem {
@@ -86,6 +86,7 @@ export async function checkDrift(
         continue;
       }
       const items = compare(mc, d, image.id, image.labels[LABEL_DIGEST] ?? '', secretHashes);
+      items.push(...(await fileChanges(engine, mc, d, signal)));
       out.push({ ...base, state: items.length ? 'drifted' : 'clean', items });
     }
   }
@@ -142,6 +143,13 @@ function compare(
     String(d.securityOpt.some((o) => /^no-new-privileges(:true)?$/.test(o))),
   );
   differ('privileged', 'false', String(d.privileged));
+  // (A stopped copy is on no network.)
+  if (d.running)
+    differ(
+      'networks',
+      networkName(mc.name),
+      Object.keys(d.addresses).sort().join(', ') || '(none)',
+    );
   const env = new Map(
     d.env.map((e) => [
       e.slice(0, e.indexOf('=') < 0 ? e.length : e.indexOf('=')),
@@ -175,13 +183,46 @@ function compare(
   return items;
 }
 
-/** "copy 1 of shop 1.0.0: memory 64m → 128m (changed in place)" */
+/**
+ * Files changed, added or deleted in a copy with a writable root since it started (the
+ * engine's filesystem-changes API); tmpfs and volume paths are meant to change and are left
+ * out. A read-only copy cannot change (and its tmpfs are left out anyway).
+ */
+async function fileChanges(
+  engine: EngineClient,
+  mc: MasterCopy,
+  d: ContainerDetails,
+  signal?: AbortSignal,
+): Promise<DriftItem[]> {
+  if (d.readOnly) return [];
+  const meant = [...Object.keys(d.tmpfs), ...(mc.volumes ?? []).map((v) => v.path)];
+  // What the engine itself puts into every container (its init; Podman's): not a change.
+  const engineOwn = ['/sbin/docker-init', '/run/podman-init', '/.dockerenv'];
+  const byEngine = (c: FilesystemChange) =>
+    engineOwn.some((p) => p === c.path || (c.kind !== 'deleted' && p.startsWith(`${c.path}/`)));
+  const inside = (path: string) =>
+    meant.some((m) => path === m || path.startsWith(m.endsWith('/') ? m : `${m}/`));
+  const changes = (await engine.filesystemChanges(d.id, signal)) ?? [];
+  // A changed folder is listed with what changed in it: the folder itself says nothing more.
+  const folder = (c: FilesystemChange) =>
+    c.kind === 'changed' && changes.some((o) => o.path.startsWith(`${c.path}/`));
+  return changes
+    .filter((c) => !inside(c.path) && !folder(c) && !byEngine(c))
+    .map((c) => ({ what: `file ${c.path}`, expected: 'as built', actual: c.kind, inPlace: false }));
+}
+
+/**
+ * "copy 1 of shop 1.0.0: memory 64m → 128m (changed in place)",
+ * "copy 0 of shop 1.0.0: /etc/hosts.allow added"
+ */
 export function driftLines(c: CopyDrift): string[] {
   const who = `copy ${c.index} of ${c.name} ${c.version}`;
   if (c.state === 'cannot-check') return [`${who}: cannot check: ${c.reason ?? 'unknown'}`];
   if (c.state === 'clean') return [`${who}: matches its version`];
-  return c.items.map(
-    (i) => `${who}: ${i.what} ${i.expected} → ${i.actual}${i.inPlace ? ' (changed in place)' : ''}`,
+  return c.items.map((i) =>
+    i.what.startsWith('file ')
+      ? `${who}: ${i.what.slice(5)} ${i.actual}`
+      : `${who}: ${i.what} ${i.expected} → ${i.actual}${i.inPlace ? ' (changed in place)' : ''}`,
   );
 }
 

@@ -12,6 +12,7 @@ import type {
   ContainerSummary,
   CpuSample,
   EngineClient,
+  FilesystemChange,
   EngineEvent,
   EngineVersion,
   EventFilter,
@@ -210,6 +211,23 @@ export class DockerodeEngineClient implements EngineClient {
       systemNs: cpu.system_cpu_usage,
       onlineCpus: cpu.online_cpus || 1,
     };
+  }
+
+  async filesystemChanges(
+    id: string,
+    signal?: AbortSignal,
+  ): Promise<FilesystemChange[] | undefined> {
+    const raw = await unlessMissing(
+      this.call(`list the filesystem changes of container ${id}`, (d) =>
+        d.getContainer(id).changes({ abortSignal: signal } as object),
+      ),
+    );
+    if (raw === undefined) return undefined;
+    // null when nothing changed; Kind 0 modified, 1 added, 2 deleted.
+    const kinds = ['changed', 'added', 'deleted'] as const;
+    return ((raw ?? []) as { Path?: unknown; Kind?: unknown }[])
+      .filter((c) => typeof c.Path === 'string' && typeof c.Kind === 'number' && kinds[c.Kind])
+      .map((c) => ({ path: c.Path as string, kind: kinds[c.Kind as number] }));
   }
 
   async createAndStartContainer(

@@ -7,6 +7,12 @@ import type { Readable } from 'node:stream';
 import type { LabelFilter } from './labels';
 import type { ResolvedEngineHost } from './hostResolution';
 
+/** A path in a container's root filesystem that is not as the image made it. */
+export interface FilesystemChange {
+  path: string;
+  kind: 'changed' | 'added' | 'deleted';
+}
+
 /** A container's CPU counters at one moment. */
 export interface CpuSample {
   /** CPU time the container used, ns. */
@@ -308,6 +314,9 @@ export interface EngineClient {
    * second sample): the caller takes the difference of two. undefined when it is gone.
    */
   cpuSample(id: string, signal?: AbortSignal): Promise<CpuSample | undefined>;
+
+  /** What changed in a container's root filesystem since it was created; undefined when it is gone. */
+  filesystemChanges(id: string, signal?: AbortSignal): Promise<FilesystemChange[] | undefined>;
 
   /**
    * Runs `command` (exec form) inside a running container of ours that matches `filter`

@@ -9,6 +9,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type {
   ContainerDetails,
   CpuSample,
+  FilesystemChange,
   ContainerSpec,
   ExecResult,
   ContainerSummary,
@@ -275,6 +276,14 @@ export class FakeEngine implements EngineClient {
   }
 
   readonly cpuNs = new Map<string, number>();
+
+  /** What a test wrote into a container (nothing, unless it says). */
+  readonly changes = new Map<string, FilesystemChange[]>();
+
+  async filesystemChanges(id: string): Promise<FilesystemChange[] | undefined> {
+    this.reachable();
+    return this.containers.has(id) ? (this.changes.get(id) ?? []) : undefined;
+  }
   systemNs = 0;
 
   async inspectContainer(id: string): Promise<ContainerDetails | undefined> {
