@@ -93,6 +93,20 @@ export function looksLikeFile(arg: string, io: CliIo): boolean {
 }
 
 /**
+ * The master copy name an optional FILE|NAME argument means (undefined: none given), or the
+ * exit code when FILE cannot be loaded (its problems are printed).
+ */
+export function masterCopyNameArg(
+  io: CliIo,
+  command: string,
+  arg: string | undefined,
+): string | undefined | number {
+  if (arg === undefined || !looksLikeFile(arg, io)) return arg;
+  const loaded = loadMasterCopy(io, command, arg);
+  return typeof loaded === 'number' ? loaded : loaded.mc.name;
+}
+
+/**
  * The text of a master copy file: a regular file (a link to a device or a FIFO would be
  * read forever) of at most MAX_MASTER_COPY_BYTES, and the problem when it is not UTF-8
  * (at its first bad byte). Throws HostFileError or the system's error.

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { disposeCopies } from '../../src/core/copies/dispose';
 import { printCopies } from '../../src/core/copies/print';
 import { checkDrift } from '../../src/core/drift/drift';
+import type { MasterCopy } from '../../src/core/mastercopy/model';
 import { runCli } from '../support/cli';
 import { TEST_ENGINE_HOST, rawDocker, testRunId, testRunLabels } from '../support/engine';
 import { copiesOf, herdVariant, useHerdEngine } from '../support/herd';
@@ -17,18 +18,21 @@ const folders: string[] = [];
 describe('drift against a real engine', function () {
   this.timeout(120_000);
   const env = useHerdEngine(folders);
+  /** Two copies of `v`, printed as `mastercopy print` does. */
+  const printTwo = (v: { mc: MasterCopy; folder: string }) =>
+    printCopies(env.engine, v.mc, v.folder, {
+      copies: 2,
+      env: {},
+      readFile: (p) => readFile(p, 'utf8'),
+      extraLabels: testRunLabels,
+    });
   const cli = (args: string[]) =>
     runCli(args, { env: { ...process.env, DOCKER_HOST: TEST_ENGINE_HOST } });
 
   it('a copy changed with docker update is reported with the old and new values; its sibling is clean', async () => {
     const v = herdVariant(NAME, await freePort(), folders);
     env.names.push(NAME);
-    await printCopies(env.engine, v.mc, v.folder, {
-      copies: 2,
-      env: {},
-      readFile: (p) => readFile(p, 'utf8'),
-      extraLabels: testRunLabels,
-    });
+    await printTwo(v);
     assert.deepEqual(
       (await checkDrift(env.engine, NAME)).map((c) => c.state),
       ['clean', 'clean'],
@@ -77,12 +81,7 @@ describe('drift against a real engine', function () {
       t.replace('readOnly: true', 'readOnly: false'),
     );
     env.names.push(writable);
-    await printCopies(env.engine, v.mc, v.folder, {
-      copies: 2,
-      env: {},
-      readFile: (p) => readFile(p, 'utf8'),
-      extraLabels: testRunLabels,
-    });
+    await printTwo(v);
     const [first, second] = await copiesOf(writable);
     const docker = rawDocker();
     const extra = await docker.createNetwork({ Name: `${writable}-extra`, Labels: testRunLabels });

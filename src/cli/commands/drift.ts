@@ -5,8 +5,7 @@ import {
   HOST_HELP,
   HOST_OPTION,
   engineFromArgs,
-  loadMasterCopy,
-  looksLikeFile,
+  masterCopyNameArg,
   parseCommandArgs,
   reportFailure,
   withCancel,
@@ -43,14 +42,8 @@ checked, 2 usage error, unreadable file or engine not reachable.
       ...HOST_OPTION,
     });
     if (positionals.length > 1) throw new UsageError('give at most one master copy file or name');
-    let name: string | undefined;
-    if (positionals.length === 1) {
-      if (looksLikeFile(positionals[0], io)) {
-        const loaded = loadMasterCopy(io, 'drift', positionals[0]);
-        if (typeof loaded === 'number') return loaded;
-        name = loaded.mc.name;
-      } else name = positionals[0];
-    }
+    const name = masterCopyNameArg(io, 'drift', positionals[0]);
+    if (typeof name === 'number') return name;
     try {
       const engine = engineFromArgs(values.host, io);
       const copies = await withCancel((signal) => checkDrift(engine, name, signal));

@@ -14,8 +14,7 @@ import {
   HOST_HELP,
   HOST_OPTION,
   engineFromArgs,
-  loadMasterCopy,
-  looksLikeFile,
+  masterCopyNameArg,
   parseCommandArgs,
   reportFailure,
   withCancel,
@@ -65,14 +64,8 @@ or engine not reachable.
       ...HOST_OPTION,
     });
     if (positionals.length > 1) throw new UsageError('give at most one master copy file or name');
-    let name: string | undefined;
-    if (positionals.length === 1) {
-      if (looksLikeFile(positionals[0], io)) {
-        const loaded = loadMasterCopy(io, 'ps', positionals[0]);
-        if (typeof loaded === 'number') return loaded;
-        name = loaded.mc.name;
-      } else name = positionals[0];
-    }
+    const name = masterCopyNameArg(io, 'ps', positionals[0]);
+    if (typeof name === 'number') return name;
     let copies: CopyRecord[];
     let kept: DeployOverview[] = [];
     try {
