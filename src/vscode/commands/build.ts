@@ -1,9 +1,8 @@
 // "Master Copy: Build": the image of a master copy, with the build's steps as progress.
 import * as vscode from 'vscode';
 import { buildMasterCopy } from '../../core/build/build';
-import { BuildError } from '../../core/build/errors';
 import type { Command, EngineCommandDeps } from './command';
-import { abortSignalOf, resolveMasterCopy, revealPath } from './target';
+import { abortSignalOf, resolveMasterCopy, showBuildErrorAt } from './target';
 
 export function buildCommand({ log, engine, files, model }: EngineCommandDeps): Command {
   return {
@@ -41,15 +40,8 @@ export function buildCommand({ log, engine, files, model }: EngineCommandDeps): 
         void model.refresh();
         return result;
       } catch (e) {
-        if (e instanceof BuildError && e.path) {
-          // Point at the line of the master copy that caused it.
-          const path = e.path;
-          log.error(e);
-          void vscode.window
-            .showErrorMessage(e.message, 'Show in Master Copy', 'Show Log')
-            .then((c) => (c === 'Show Log' ? log.show() : c && revealPath(uri, path)));
-          return undefined;
-        }
+        // Point at the line of the master copy that caused it.
+        if (showBuildErrorAt(e, uri, log)) return undefined;
         throw e;
       }
     },

@@ -2,9 +2,8 @@
 import * as vscode from 'vscode';
 import { readFileSync } from 'node:fs';
 import { printCopies, type PrintResult } from '../../core/copies/print';
-import { BuildError } from '../../core/build/errors';
 import type { Command, EngineCommandDeps } from './command';
-import { abortSignalOf, resolveMasterCopy, revealPath } from './target';
+import { abortSignalOf, resolveMasterCopy, showBuildErrorAt } from './target';
 
 export function printCommand({ log, engine, files, model }: EngineCommandDeps): Command {
   return {
@@ -57,14 +56,7 @@ export function printCommand({ log, engine, files, model }: EngineCommandDeps): 
             }),
         );
       } catch (e) {
-        if (e instanceof BuildError && e.path) {
-          const path = e.path;
-          log.error(e);
-          void vscode.window
-            .showErrorMessage(e.message, 'Show in Master Copy')
-            .then((c) => c && revealPath(uri, path));
-          return undefined;
-        }
+        if (showBuildErrorAt(e, uri, log)) return undefined;
         throw e;
       } finally {
         void model.refresh();

@@ -1,11 +1,13 @@
 // Which master copy a command is about: the tree node or file it was run on,
 // else the master copy in the active editor, else one the user picks.
 import * as vscode from 'vscode';
+import { BuildError } from '../../core/build/errors';
 import { valueRange } from '../../core/mastercopy/schemaValidation';
 import { validateText } from '../../core/mastercopy/validator';
 import type { PathSegment } from '../../core/mastercopy/yamlSource';
 import type { MasterCopy } from '../../core/mastercopy/model';
 import { nodeFileAccess } from '../../core/mastercopy/fileAccess';
+import type { Log } from '../log';
 import { folderOf, type WorkspaceMasterCopies } from '../masterCopies';
 import type { CopiesNode } from '../tree/copiesTree';
 import { isMasterCopy, toRange } from '../language/convert';
@@ -107,4 +109,18 @@ export function abortSignalOf(token: vscode.CancellationToken): AbortSignal {
   if (token.isCancellationRequested) controller.abort();
   else token.onCancellationRequested(() => controller.abort());
   return controller.signal;
+}
+
+/**
+ * A build that failed at a value of the master copy: the error, with Show in Master Copy
+ * (revealing that value in `uri`) and Show Log. False when `e` is not one (the caller goes on).
+ */
+export function showBuildErrorAt(e: unknown, uri: vscode.Uri, log: Log): boolean {
+  if (!(e instanceof BuildError) || !e.path) return false;
+  const path = e.path;
+  log.error(e);
+  void vscode.window
+    .showErrorMessage(e.message, 'Show in Master Copy', 'Show Log')
+    .then((c) => (c === 'Show Log' ? log.show() : c && revealPath(uri, path)));
+  return true;
 }

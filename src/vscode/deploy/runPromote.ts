@@ -5,7 +5,6 @@
 //  - After the switch there is no going back: the notification says so, and a Cancel then
 //    only tells that the promote finishes (its drain and dispose keep going).
 import * as vscode from 'vscode';
-import { BuildError } from '../../core/build/errors';
 import { isAbortError } from '../../core/engine/errors';
 import { nodeDeployEnvironment } from '../../core/deploy/nodeDeployEnvironment';
 import {
@@ -18,7 +17,7 @@ import {
   type PromoteSource,
 } from '../../core/deploy/promote';
 import type { DeployCommandDeps } from '../commands/command';
-import { revealPath } from '../commands/target';
+import { showBuildErrorAt } from '../commands/target';
 import { PHASE_LABELS } from './runningDeploys';
 
 export type DeployOutcome = PromoteResult | { status: 'cancelled'; name: string; version: string };
@@ -167,15 +166,7 @@ export async function runPromote(
         );
       }
     }
-    if (e instanceof BuildError && e.path && options.uri) {
-      const path = e.path;
-      const uri = options.uri;
-      log.error(e);
-      void vscode.window
-        .showErrorMessage(e.message, 'Show in Master Copy', 'Show Log')
-        .then((c) => (c === 'Show Log' ? log.show() : c && revealPath(uri, path)));
-      return undefined;
-    }
+    if (options.uri && showBuildErrorAt(e, options.uri, log)) return undefined;
     throw e;
   } finally {
     tracker.end();
