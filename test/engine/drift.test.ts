@@ -5,12 +5,15 @@ import * as assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { disposeCopies } from '../../src/core/copies/dispose';
 import { printCopies } from '../../src/core/copies/print';
+import { promote } from '../../src/core/deploy/promote';
 import { checkDrift } from '../../src/core/drift/drift';
+import { replaceDrifted } from '../../src/core/drift/replace';
+import { keeperContainerName } from '../../src/core/keeper/keeperContainer';
 import type { MasterCopy } from '../../src/core/mastercopy/model';
 import { runCli } from '../support/cli';
 import { TEST_ENGINE_HOST, rawDocker, testRunId, testRunLabels } from '../support/engine';
 import { copiesOf, herdVariant, useHerdEngine } from '../support/herd';
-import { freePort } from '../support/load';
+import { freePort, loadLoop } from '../support/load';
 
 const NAME = `mc-drift-${testRunId}`;
 const folders: string[] = [];
@@ -116,6 +119,94 @@ describe('drift against a real engine', function () {
       await extra.remove().catch(() => undefined);
     }
   });
+
+  it('a drifted copy printed without a gateway is replaced: a fresh healthy copy, the drifted one gone', async () => {
+    const plain = `${NAME}-plain`;
+    const v = herdVariant(plain, await freePort(), folders, (t) => t.replace(/^gateway: .*$/m, ''));
+    env.names.push(plain);
+    await printTwo(v);
+    const [clean, sneaky] = await copiesOf(plain);
+    await rawDocker()
+      .getContainer(sneaky.id)
+      .update({ Memory: 96 * 1024 * 1024, MemorySwap: -1 });
+    const r = await cli(['drift', '--replace', plain]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stderr, /memory 64m → 96m \(changed in place\)/);
+    assert.match(r.stderr, /^Replaced 1 drifted copy\.$/m);
+    const after = await copiesOf(plain);
+    assert.deepEqual(
+      after.map((c) => [c.index, c.state]),
+      [
+        ['0', 'running'],
+        ['2', 'running'],
+      ],
+      'copy 1 replaced by a fresh copy 2',
+    );
+    assert.equal(after[0].id, clean.id, 'the clean copy is left alone');
+    assert.deepEqual(
+      (await checkDrift(env.engine, plain)).map((c) => c.state),
+      ['clean', 'clean'],
+    );
+  });
+
+  it(
+    'behind a gateway the keeper replaces a drifted copy of the active version with no failed request; ' +
+      'a changed keeper is reported',
+    async () => {
+      const port = await freePort();
+      const kept = `${NAME}-kept`;
+      const v = herdVariant(kept, port, folders);
+      env.names.push(kept);
+      await promote(env.engine, { kind: 'file', ...v }, env.deploy, {});
+      const before = await copiesOf(kept);
+      assert.equal(before.length, 2);
+      await rawDocker().getContainer(before[1].id).update({ NanoCpus: 250_000_000 });
+      const keeper = rawDocker().getContainer(keeperContainerName(kept));
+      await keeper.update({ Memory: 300 * 1024 * 1024, MemorySwap: -1 });
+      const drift = await checkDrift(env.engine, kept);
+      assert.deepEqual(
+        drift.map((c) => [c.role, c.index, c.state]),
+        [
+          ['keeper', -1, 'drifted'],
+          ['copy', 0, 'clean'],
+          ['copy', 1, 'drifted'],
+        ],
+      );
+      assert.deepEqual(
+        drift[0].items.map((i) => [i.what, i.expected, i.actual, i.inPlace]),
+        [['memory', '256m', '300m', true]],
+      );
+      const r = await cli(['drift', kept]);
+      assert.match(
+        r.stdout,
+        new RegExp(`^the keeper of ${kept}: memory 256m → 300m \\(changed in place\\)$`, 'm'),
+      );
+
+      const load = loadLoop(port, { total: 50_000, parallel: 2, deadlineMs: 90_000 });
+      try {
+        const result = await replaceDrifted(env.engine, kept, drift);
+        assert.deepEqual(
+          result.replaced.map((c) => [c.index, c.by]),
+          [[1, 'keeper']],
+        );
+      } finally {
+        load.stop();
+      }
+      const answers = await load.done;
+      assert.equal(answers.failed, 0, answers.errors.join('\n'));
+      assert.ok(answers.ok > 0, 'requests were served throughout');
+      const now = await copiesOf(kept);
+      assert.ok(!now.some((c) => c.id === before[1].id), 'the drifted copy is gone');
+      assert.deepEqual(
+        now.filter((c) => c.state === 'running').map((c) => c.index),
+        ['0', '2'],
+      );
+      assert.deepEqual(
+        (await checkDrift(env.engine, kept)).filter((c) => c.role === 'copy').map((c) => c.state),
+        ['clean', 'clean'],
+      );
+    },
+  );
 
   it('a copy whose image lost its tag cannot be checked, and that is not clean', async () => {
     await rawDocker().getImage(`${NAME}:1.0.0`).remove({ force: true });

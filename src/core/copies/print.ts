@@ -66,6 +66,8 @@ export interface PrintOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** Reads `secrets[].fromFile` files. */
   readFile: ReadTextFile;
+  /** The secrets' values, already known (a replacement takes its siblings'): env and readFile are then not asked. */
+  secrets?: Readonly<Record<string, string>>;
   onProgress?: (event: PrintEvent) => void;
   signal?: AbortSignal;
   /** More labels on everything this print creates (e.g. a test run's); ours win a clash. */
@@ -121,7 +123,8 @@ export async function printCopies(
     );
   const extraLabels = options.extraLabels ?? {};
 
-  const secrets = await resolveSecrets(mc, folder, options.env, options.readFile);
+  const secrets =
+    options.secrets ?? (await resolveSecrets(mc, folder, options.env, options.readFile));
 
   const existing = await engine.listContainers(versionFilter(mc), signal);
   const fixed = (mc.ports ?? []).map(normalizePort).filter((p) => p.hostPort !== undefined);

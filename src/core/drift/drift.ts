@@ -1,24 +1,36 @@
 // Configuration shift: each copy compared with what its version says — the master copy its
-// image was built from (the image's io.mastercopy.master-copy label), never today's file.
-// What `docker update` changes on a running container (memory, CPUs, restart policy) is said
-// to be "changed in place". A secret's value is compared between the copies of a version by
-// hash, and never shown. A copy that cannot be compared (its image is gone, or was built by
-// an older Master Copy) is "cannot check", with the reason: never clean.
-//
-// Checked now: image, memory, CPUs, restart policy, read-only root, capabilities,
-// no-new-privileges, privileged, networks, env values the master copy sets, secrets present
-// and alike, the digest label, and files changed in a writable copy. Not yet (issue 11):
-// mounts, published ports, command, user and workdir.
+// image was built from (the image's io.mastercopy.master-copy label), never today's file —
+// and each keeper with what ensureKeeper makes. The expected side is the very spec a print
+// (or the keeper's start) would create now (copyContainerSpec, keeperContainerSpec), with
+// what the image itself supplies (command, user, env …) filled in as the engine does; the
+// actual side is the engine's record of the container. What `docker update` changes on a
+// running container (memory, CPUs, restart policy) is "changed in place". A secret's value
+// is compared between the copies of a version by hash, and never shown. A copy that cannot
+// be compared (its image is gone, or was built by an older Master Copy) is "cannot check",
+// with the reason: never clean.
 import { createHash } from 'node:crypto';
-import type { ContainerDetails, EngineClient, FilesystemChange } from '../engine/EngineClient';
+import type {
+  ContainerDetails,
+  ContainerSpec,
+  EngineClient,
+  FilesystemChange,
+  ImageConfig,
+} from '../engine/EngineClient';
 import {
   LABEL_COPY,
   LABEL_DIGEST,
   LABEL_MASTER_COPY,
   LABEL_NAME,
+  LABEL_ROLE,
   LABEL_VERSION,
 } from '../engine/labels';
-import { memoryBytes, networkName } from '../copies/spec';
+import { copyContainerSpec, legacyVolumeName, networkName } from '../copies/spec';
+import {
+  KEEPER_ENGINE_SOCKET,
+  LABEL_GATEWAY,
+  ROLE_KEEPER,
+  keeperContainerSpec,
+} from '../keeper/keeperContainer';
 import type { MasterCopy } from '../mastercopy/model';
 
 export interface DriftItem {
@@ -32,8 +44,12 @@ export interface DriftItem {
 }
 
 export interface CopyDrift {
+  /** A copy of a version, or the keeper of a master copy (which has no version or index). */
+  role: 'copy' | 'keeper';
   name: string;
+  /** '' for a keeper. */
   version: string;
+  /** -1 for a keeper. */
   index: number;
   id: string;
   state: 'clean' | 'drifted' | 'cannot-check';
@@ -42,122 +58,238 @@ export interface CopyDrift {
   items: DriftItem[];
 }
 
-/** The copies of `name` (or of every master copy), each compared with its version. */
+/** The copies and keepers of `name` (or of every master copy), each compared with what it should be. */
 export async function checkDrift(
   engine: EngineClient,
   name?: string,
   signal?: AbortSignal,
 ): Promise<CopyDrift[]> {
-  const copies = await engine.listContainers(
-    { [LABEL_NAME]: name ?? true, [LABEL_COPY]: true },
-    signal,
-  );
-  const details = (
-    await Promise.all(copies.map((c) => engine.inspectContainer(c.id, signal)))
-  ).filter((d): d is ContainerDetails => d !== undefined);
+  const [copies, keepers] = await Promise.all([
+    engine.listContainers({ [LABEL_NAME]: name ?? true, [LABEL_COPY]: true }, signal),
+    engine.listContainers({ [LABEL_NAME]: name ?? true, [LABEL_ROLE]: ROLE_KEEPER }, signal),
+  ]);
+  const inspect = async (ids: string[]) =>
+    (await Promise.all(ids.map((id) => engine.inspectContainer(id, signal)))).filter(
+      (d): d is ContainerDetails => d !== undefined,
+    );
+  const [details, keeperDetails] = await Promise.all([
+    inspect(copies.map((c) => c.id)),
+    inspect(keepers.map((c) => c.id)),
+  ]);
   const versions = new Map<string, ContainerDetails[]>();
   for (const d of details) {
     const key = `${d.labels[LABEL_NAME]}:${d.labels[LABEL_VERSION]}`;
     versions.set(key, [...(versions.get(key) ?? []), d]);
   }
-  const out: CopyDrift[] = [];
-  for (const [tag, group] of versions) {
-    const image = await engine.inspectImage(tag, signal);
-    let mc: MasterCopy | undefined;
-    let reason: string | undefined;
-    if (!image) reason = `the image ${tag} is gone, so what its version says cannot be read`;
-    else {
-      try {
-        mc = JSON.parse(image.labels[LABEL_MASTER_COPY] ?? '') as MasterCopy;
-      } catch {
-        reason = `${tag} was built by an older Master Copy: its image does not carry its master copy`;
-      }
+  const groups = await Promise.all(
+    [...versions].map(([tag, group]) => versionDrift(engine, tag, group, signal)),
+  );
+  const out = [
+    ...groups.flat(),
+    ...(await Promise.all(keeperDetails.map((d) => keeperDrift(engine, d, signal)))),
+  ];
+  return out.sort((a, b) => order(a).localeCompare(order(b)) || a.index - b.index);
+}
+
+/** By name, keeper first, then by version. */
+function order(c: CopyDrift): string {
+  return `${c.name}\u0000${c.role === 'keeper' ? '' : `\u0001${c.version}`}`;
+}
+
+async function versionDrift(
+  engine: EngineClient,
+  tag: string,
+  group: ContainerDetails[],
+  signal?: AbortSignal,
+): Promise<CopyDrift[]> {
+  const image = await engine.inspectImage(tag, signal);
+  let mc: MasterCopy | undefined;
+  let reason: string | undefined;
+  if (!image) reason = `the image ${tag} is gone, so what its version says cannot be read`;
+  else {
+    try {
+      mc = JSON.parse(image.labels[LABEL_MASTER_COPY] ?? '') as MasterCopy;
+    } catch {
+      reason = `${tag} was built by an older Master Copy: its image does not carry its master copy`;
     }
-    const secretHashes = new Map<string, string>();
-    for (const d of group.sort((a, b) => index(a) - index(b))) {
+  }
+  const secretHashes = new Map<string, string>();
+  const sorted = group.sort((a, b) => index(a) - index(b));
+  return Promise.all(
+    sorted.map(async (d): Promise<CopyDrift> => {
       const base = {
+        role: 'copy' as const,
         name: d.labels[LABEL_NAME],
         version: d.labels[LABEL_VERSION],
         index: index(d),
         id: d.id,
       };
-      if (!mc || !image) {
-        out.push({ ...base, state: 'cannot-check', reason, items: [] });
-        continue;
-      }
-      const items = compare(mc, d, image.id, image.labels[LABEL_DIGEST] ?? '', secretHashes);
+      if (!mc || !image) return { ...base, state: 'cannot-check', reason, items: [] };
+      const spec = copyContainerSpec(mc, {
+        image: tag,
+        digest: image.labels[LABEL_DIGEST] ?? '',
+        index: index(d),
+        network: networkName(mc.name),
+        // A volume kept under its older name (its data is there) is not a change.
+        volumeNames: Object.fromEntries(
+          (mc.volumes ?? []).flatMap((v) =>
+            d.mounts.some((m) => m.name === legacyVolumeName(mc.name, v.name))
+              ? [[v.name, legacyVolumeName(mc.name, v.name)]]
+              : [],
+          ),
+        ),
+      });
+      const items = specDrift(
+        spec,
+        d,
+        image.id,
+        image.config,
+        new Set((mc.secrets ?? []).map((s) => s.name)),
+      );
+      items.push(...secretDrift(mc, d, secretHashes));
       items.push(...(await fileChanges(engine, mc, d, signal)));
-      out.push({ ...base, state: items.length ? 'drifted' : 'clean', items });
-    }
-  }
-  return out.sort((a, b) =>
-    a.name < b.name
-      ? -1
-      : a.name > b.name
-        ? 1
-        : a.version < b.version
-          ? -1
-          : a.version > b.version
-            ? 1
-            : a.index - b.index,
+      return { ...base, state: items.length ? 'drifted' : 'clean', items };
+    }),
   );
+}
+
+/** A keeper compared with what ensureKeeper would start for its gateway, on its image. */
+async function keeperDrift(
+  engine: EngineClient,
+  d: ContainerDetails,
+  signal?: AbortSignal,
+): Promise<CopyDrift> {
+  const name = d.labels[LABEL_NAME];
+  const base = { role: 'keeper' as const, name, version: '', index: -1, id: d.id };
+  const [port, target] = (d.labels[LABEL_GATEWAY] ?? '').split(' ').map(Number);
+  const image = await engine.inspectImage(d.image, signal);
+  if (!image || !(port > 0))
+    return {
+      ...base,
+      state: 'cannot-check',
+      reason: image ? 'it carries no gateway label' : `its image ${d.image} is gone`,
+      items: [],
+    };
+  // Where the engine's socket is on the engine's host, and where the gateway listens, are
+  // the settings of whoever started it: taken as they are.
+  const socket = d.mounts.find((m) => m.destination === KEEPER_ENGINE_SOCKET)?.source;
+  const listen = d.portBindings.find((p) => p.containerPort === port)?.hostIp;
+  const spec = keeperContainerSpec(
+    name,
+    { port, target: target || port },
+    d.image,
+    { id: networkName(name), name: networkName(name) },
+    { engineSocket: socket, listenAddress: listen },
+  );
+  const items = specDrift(spec, d, image.id, image.config, new Set());
+  return { ...base, state: items.length ? 'drifted' : 'clean', items };
 }
 
 function index(d: ContainerDetails): number {
   return Number(d.labels[LABEL_COPY] ?? -1);
 }
 
-function compare(
-  mc: MasterCopy,
+/** What the engine itself puts into a container's environment (Podman's). */
+const ENGINE_ENV = new Set(['container', 'HOSTNAME', 'HOME', 'TERM']);
+
+/**
+ * `spec` (what would be created now, `spec.network` a network's name) against the engine's
+ * record of the container. What the spec leaves to the image is the image's, as the engine
+ * fills it in. `secrets`: variables compared elsewhere, by hash.
+ */
+export function specDrift(
+  spec: ContainerSpec,
   d: ContainerDetails,
   imageId: string,
-  digest: string,
-  secretHashes: Map<string, string>,
+  image: ImageConfig | undefined,
+  secrets: ReadonlySet<string>,
 ): DriftItem[] {
   const items: DriftItem[] = [];
   const differ = (what: string, expected: string, actual: string, inPlace = false) => {
     if (expected !== actual) items.push({ what, expected, actual, inPlace });
   };
-  const runtime = mc.runtime ?? {};
   differ('image', short(imageId), short(d.imageId));
-  differ('digest label', digest, d.labels[LABEL_DIGEST] ?? '(none)');
+  for (const [k, v] of Object.entries(spec.labels))
+    differ(`label ${k}`, v, d.labels[k] ?? '(none)');
+  if (image) {
+    // The engine's rule: an entrypoint given at create also drops the image's command.
+    const entrypoint = spec.entrypoint ?? image.entrypoint;
+    const command = spec.command ?? (spec.entrypoint ? [] : image.cmd);
+    differ('entrypoint', argv(entrypoint), argv(d.entrypoint));
+    differ('command', argv(command), argv(d.cmd));
+    differ('user', spec.user ?? (image.user || "(the image's)"), d.user || "(the image's)");
+    differ('workdir', (spec.workdir ?? image.workdir) || '/', d.workdir || '/');
+  }
+  const actualEnv = envMap(d.env);
+  const expectedEnv = new Map([...envMap(image?.env ?? []), ...Object.entries(spec.env ?? {})]);
+  for (const [k, v] of expectedEnv)
+    if (!secrets.has(k)) differ(`env ${k}`, v, actualEnv.get(k) ?? '(unset)');
+  // A variable nobody asked for: its value may be a secret, so it is not shown.
+  for (const k of actualEnv.keys())
+    if (!expectedEnv.has(k) && !secrets.has(k) && !ENGINE_ENV.has(k))
+      items.push({ what: `env ${k}`, expected: '(unset)', actual: '(set)', inPlace: false });
+  differ(
+    'published ports',
+    portsText(spec.ports ?? [], spec.ports ?? []),
+    portsText(d.portBindings, spec.ports ?? []),
+  );
   differ(
     'memory',
-    runtime.memory !== undefined ? bytesText(memoryBytes(runtime.memory)) : 'no limit',
+    spec.memoryBytes ? bytesText(spec.memoryBytes) : 'no limit',
     d.memoryBytes ? bytesText(d.memoryBytes) : 'no limit',
     true,
   );
   differ(
     'CPUs',
-    runtime.cpus !== undefined ? String(runtime.cpus) : 'no limit',
+    spec.cpus !== undefined ? String(spec.cpus) : 'no limit',
     d.nanoCpus ? String(d.nanoCpus / 1e9) : 'no limit',
     true,
   );
-  differ('restart policy', runtime.restart ?? 'no', d.restartPolicy, true);
-  differ('read-only root', String(runtime.readOnly ?? true), String(d.readOnly));
-  differ('capabilities dropped', set(runtime.capabilities?.drop ?? ['ALL']), set(d.capDrop));
-  differ('capabilities added', set(runtime.capabilities?.add ?? []), set(d.capAdd));
+  differ('restart policy', spec.restart ?? 'no', d.restartPolicy, true);
+  differ('read-only root', String(spec.readOnly ?? true), String(d.readOnly));
+  differ('tmpfs', list(spec.tmpfs ?? []), list(Object.keys(d.tmpfs)));
+  differ('capabilities dropped', set(spec.capDrop ?? ['ALL']), set(d.capDrop));
+  differ('capabilities added', set(spec.capAdd ?? []), set(d.capAdd));
   differ(
     'no-new-privileges',
-    String(runtime.noNewPrivileges ?? true),
+    String(spec.noNewPrivileges ?? true),
     String(d.securityOpt.some((o) => /^no-new-privileges(:true)?$/.test(o))),
   );
   differ('privileged', 'false', String(d.privileged));
-  // (A stopped copy is on no network.)
-  if (d.running)
-    differ(
-      'networks',
-      networkName(mc.name),
-      Object.keys(d.addresses).sort().join(', ') || '(none)',
+  const expectedMounts = [
+    ...(spec.volumes ?? []).map(
+      (v) => `${v.path} volume ${v.name}${v.readOnly ? ' (read-only)' : ''}`,
+    ),
+    ...(spec.binds ?? []).map(
+      (b) => `${b.path} bind ${b.source}${b.readOnly ? ' (read-only)' : ''}`,
+    ),
+  ];
+  // The image's own VOLUMEs get an anonymous volume in every container: not a change.
+  const anonymous = (m: ContainerDetails['mounts'][number]) =>
+    m.type === 'volume' &&
+    (image?.volumes ?? []).includes(m.destination) &&
+    !spec.volumes?.some((v) => v.path === m.destination);
+  const actualMounts = d.mounts
+    .filter((m) => !anonymous(m))
+    .map(
+      (m) =>
+        `${m.destination} ${m.type} ${m.type === 'volume' ? (m.name ?? m.source) : m.source}${m.readOnly ? ' (read-only)' : ''}`,
     );
-  const env = new Map(
-    d.env.map((e) => [
-      e.slice(0, e.indexOf('=') < 0 ? e.length : e.indexOf('=')),
-      e.slice(e.indexOf('=') + 1),
-    ]),
-  );
-  for (const [k, v] of Object.entries(mc.env ?? {}))
-    differ(`env ${k}`, String(v), env.has(k) ? (env.get(k) as string) : '(unset)');
+  differ('mounts', list(expectedMounts), list(actualMounts));
+  // (A stopped container is on no network.)
+  if (d.running && spec.network)
+    differ('networks', spec.network, Object.keys(d.addresses).sort().join(', ') || '(none)');
+  return items;
+}
+
+/** The master copy's secrets: present on each copy, and alike on every copy of the version. */
+function secretDrift(
+  mc: MasterCopy,
+  d: ContainerDetails,
+  secretHashes: Map<string, string>,
+): DriftItem[] {
+  const items: DriftItem[] = [];
+  const env = envMap(d.env);
   for (const s of mc.secrets ?? []) {
     const value = env.get(s.name);
     if (value === undefined) {
@@ -181,6 +313,43 @@ function compare(
       });
   }
   return items;
+}
+
+function envMap(env: readonly string[]): Map<string, string> {
+  return new Map(
+    env.map((e) =>
+      e.includes('=') ? [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] : [e, ''],
+    ),
+  );
+}
+
+/** ["node", "server.js"] → `node server.js`, quoting what needs it. */
+function argv(args: readonly string[]): string {
+  if (!args.length) return '(none)';
+  return args.map((a) => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+}
+
+/**
+ * "8080/tcp on 127.0.0.1, 9000/udp on 127.0.0.1:9000": a host port only where the
+ * expected side fixes one (an ephemeral port is whatever the engine picked).
+ */
+function portsText(
+  ports: readonly { containerPort: number; protocol: string; hostIp?: string; hostPort?: number }[],
+  expected: readonly { containerPort: number; protocol: string; hostPort?: number }[],
+): string {
+  const fixed = (p: { containerPort: number; protocol: string }) =>
+    expected.find((e) => e.containerPort === p.containerPort && e.protocol === p.protocol)
+      ?.hostPort !== undefined;
+  return list(
+    ports.map(
+      (p) =>
+        `${p.containerPort}/${p.protocol} on ${p.hostIp || '0.0.0.0'}${fixed(p) && p.hostPort ? `:${p.hostPort}` : ''}`,
+    ),
+  );
+}
+
+function list(xs: readonly string[]): string {
+  return [...new Set(xs)].sort().join(', ') || '(none)';
 }
 
 /**
@@ -216,7 +385,8 @@ async function fileChanges(
  * "copy 0 of shop 1.0.0: /etc/hosts.allow added"
  */
 export function driftLines(c: CopyDrift): string[] {
-  const who = `copy ${c.index} of ${c.name} ${c.version}`;
+  const who =
+    c.role === 'keeper' ? `the keeper of ${c.name}` : `copy ${c.index} of ${c.name} ${c.version}`;
   if (c.state === 'cannot-check') return [`${who}: cannot check: ${c.reason ?? 'unknown'}`];
   if (c.state === 'clean') return [`${who}: matches its version`];
   return c.items.map((i) =>

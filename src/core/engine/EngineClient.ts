@@ -98,9 +98,24 @@ export interface ContainerDetails {
   workdir: string;
   cmd: string[];
   entrypoint: string[];
+  /** Published while it runs (NetworkSettings); empty when stopped. */
   ports: PublishedPort[];
+  /** As configured (HostConfig.PortBindings): there whether it runs or not. */
+  portBindings: PublishedPort[];
+  /** Volumes and bind mounts (not tmpfs). */
+  mounts: ContainerMount[];
   /** The container's address on each network it is attached to, by network name. */
   addresses: Record<string, string>;
+}
+
+export interface ContainerMount {
+  /** "volume", "bind", … */
+  type: string;
+  /** A volume's name. */
+  name?: string;
+  source: string;
+  destination: string;
+  readOnly: boolean;
 }
 
 export interface HealthCheckSpec {
@@ -162,8 +177,20 @@ export interface ImageDetails {
   id: string;
   tags: string[];
   labels: Record<string, string>;
+  /** What a container of this image runs with unless told otherwise (a real engine always says). */
+  config?: ImageConfig;
   created: string;
   size: number;
+}
+
+export interface ImageConfig {
+  env: string[];
+  user: string;
+  workdir: string;
+  cmd: string[];
+  entrypoint: string[];
+  /** Paths declared VOLUME (anonymous volumes of every container). */
+  volumes: string[];
 }
 
 export interface BuildOptions {

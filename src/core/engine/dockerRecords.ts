@@ -168,7 +168,19 @@ const containerDetailsSchema = z.object({
     NanoCpus: z.optional(z.number()),
     RestartPolicy: z.nullish(z.object({ Name: z.optional(z.string()) })),
     Privileged: z.optional(z.boolean()),
+    PortBindings: z.nullish(z.record(z.string(), z.nullable(z.array(binding)))),
   }),
+  Mounts: z.nullish(
+    z.array(
+      z.object({
+        Type: z.optional(z.string()),
+        Name: z.optional(z.string()),
+        Source: z.optional(z.string()),
+        Destination: z.string(),
+        RW: z.optional(z.boolean()),
+      }),
+    ),
+  ),
   NetworkSettings: z.object({
     Ports: z.nullish(z.record(z.string(), z.nullable(z.array(binding)))),
     Networks: z.nullish(z.record(z.string(), z.object({ IPAddress: z.optional(z.string()) }))),
@@ -213,6 +225,14 @@ export function containerDetails(raw: unknown): ContainerDetails {
         ? [info.Config.Entrypoint]
         : (info.Config.Entrypoint ?? []),
     ports: publishedPorts(info.NetworkSettings.Ports ?? {}),
+    portBindings: publishedPorts(host.PortBindings ?? {}),
+    mounts: (info.Mounts ?? []).map((m) => ({
+      type: m.Type ?? 'volume',
+      name: m.Name || undefined,
+      source: m.Source ?? '',
+      destination: m.Destination,
+      readOnly: m.RW === false,
+    })),
     addresses: Object.fromEntries(
       Object.entries(info.NetworkSettings.Networks ?? {})
         .filter(([, n]) => n.IPAddress !== undefined && n.IPAddress !== '')
@@ -274,7 +294,17 @@ export function imageSummary(raw: unknown): ImageSummary {
 const imageDetailsSchema = z.object({
   Id: z.string(),
   RepoTags: strings,
-  Config: z.nullish(z.object({ Labels: labels })),
+  Config: z.nullish(
+    z.object({
+      Labels: labels,
+      Env: strings,
+      User: z.optional(z.string()),
+      WorkingDir: z.optional(z.string()),
+      Cmd: strings,
+      Entrypoint: z.nullish(z.union([z.array(z.string()), z.string()])),
+      Volumes: z.nullish(z.record(z.string(), z.unknown())),
+    }),
+  ),
   Created: z.string(),
   Size: z.number(),
 });
@@ -286,6 +316,17 @@ export function imageDetails(raw: unknown): ImageDetails {
     id: i.Id,
     tags: i.RepoTags ?? [],
     labels: i.Config?.Labels ?? {},
+    config: {
+      env: i.Config?.Env ?? [],
+      user: i.Config?.User ?? '',
+      workdir: i.Config?.WorkingDir ?? '',
+      cmd: i.Config?.Cmd ?? [],
+      entrypoint:
+        typeof i.Config?.Entrypoint === 'string'
+          ? [i.Config.Entrypoint]
+          : (i.Config?.Entrypoint ?? []),
+      volumes: Object.keys(i.Config?.Volumes ?? {}),
+    },
     created: i.Created,
     size: i.Size,
   };

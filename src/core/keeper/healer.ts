@@ -88,6 +88,8 @@ export class Healer {
   private readonly replacedSick = new Set<string>();
   /** Copies this healer disposed of itself (not "removed by hand"). */
   private readonly disposedHere = new Set<string>();
+  /** Copies a client asked to have replaced (drifted), with why: sick to the healer, still served until retired. */
+  private readonly condemned = new Map<string, string>();
   private seenVersion: string | undefined;
   private readonly events: HealerEvent[] = [];
   private failures = 0;
@@ -121,6 +123,26 @@ export class Healer {
 
   snapshot(): HealingStatus {
     return { ...this.status, failures: this.failures, events: [...this.events] };
+  }
+
+  /**
+   * Replace these copies of the active version (they drifted): each gets a fresh copy, and
+   * once those are healthy it is taken out of the endpoint, drained and disposed of — the
+   * endpoint serves it meanwhile, so no request fails. Returns the ids taken on (copies of
+   * the active version); the others are left to the client.
+   */
+  async replace(ids: readonly string[], why: string): Promise<string[]> {
+    const version = this.keeper.activeRecord()?.version;
+    if (!version) return [];
+    const all = await this.engine.listContainers({
+      [LABEL_NAME]: this.options.name,
+      [LABEL_VERSION]: version,
+      [LABEL_COPY]: true,
+    });
+    const taken = ids.filter((id) => all.some((c) => c.id === id));
+    for (const id of taken) if (!this.condemned.has(id)) this.condemned.set(id, why);
+    if (taken.length) void this.tick();
+    return taken;
   }
 
   /** One pass; concurrent calls share it (and one more after it). */
@@ -172,6 +194,8 @@ export class Healer {
     this.seen = new Map(all.map((c) => [c.id, c.labels[LABEL_COPY]]));
     for (const id of this.replacedSick)
       if (!all.some((c) => c.id === id)) this.replacedSick.delete(id);
+    for (const id of this.condemned.keys())
+      if (!all.some((c) => c.id === id)) this.condemned.delete(id);
     const source = await this.masterCopy(version);
     const timing = healthTiming(typeof source === 'string' ? undefined : source.mc.health);
 
@@ -180,7 +204,8 @@ export class Healer {
     const starting: ContainerSummary[] = [];
     for (const c of all) {
       if (this.draining.has(c.id)) continue;
-      const verdict = this.judge(c, timing);
+      const condemned = this.condemned.get(c.id);
+      const verdict = condemned ? { sick: condemned } : this.judge(c, timing);
       if (verdict === 'healthy') healthy.push(c);
       else if (verdict === 'starting') starting.push(c);
       else sick.push({ c, why: verdict.sick });
@@ -210,7 +235,11 @@ export class Healer {
     const waiting = starting.filter((c) => !this.pending.has(c.id)).length + this.pending.size;
 
     // Sick copies go once there are enough healthy ones without them.
-    if (healthy.length >= desired) for (const s of sick) await this.dispose(s.c, s.why);
+    // (A condemned copy still serves: out of the endpoint and drained first.)
+    if (healthy.length >= desired)
+      for (const s of sick)
+        if (this.condemned.has(s.c.id)) void this.retire(s.c, s.why);
+        else await this.dispose(s.c, s.why);
 
     const base = {
       version,
@@ -467,14 +496,18 @@ export class Healer {
   }
 
   /** Out of the endpoint, drained (up to DRAIN_MS), then disposed of. */
-  private async scaleDown(c: ContainerSummary, why: string): Promise<void> {
+  private scaleDown(c: ContainerSummary, why: string): Promise<void> {
+    return this.retire(c, `scaled down: ${why}`);
+  }
+
+  private async retire(c: ContainerSummary, why: string): Promise<void> {
     if (this.draining.has(c.id)) return;
     this.draining.set(c.id, this.now());
     this.keeper.drain(c.id);
     const deadline = this.now() + DRAIN_MS;
     while ((this.keeper.copy(c.id)?.open ?? 0) > 0 && this.now() < deadline)
       await new Promise((r) => setTimeout(r, 100));
-    await this.dispose(c, `scaled down: ${why}`);
+    await this.dispose(c, why);
     this.draining.delete(c.id);
   }
 }

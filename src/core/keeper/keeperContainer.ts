@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { ContainerSummary, EngineClient } from '../engine/EngineClient';
+import type { ContainerSpec, ContainerSummary, EngineClient } from '../engine/EngineClient';
 import { EngineRequestError } from '../engine/errors';
 import { LABEL_DIGEST, LABEL_NAME, LABEL_ROLE } from '../engine/labels';
 import { delay } from '../util/delay';
@@ -192,38 +192,7 @@ export async function ensureKeeper(
   let id: string;
   try {
     ({ id } = await engine.createAndStartContainer(
-      {
-        image,
-        name: keeperContainerName(name),
-        labels: {
-          ...settings.extraLabels,
-          [LABEL_NAME]: name,
-          [LABEL_ROLE]: ROLE_KEEPER,
-          [LABEL_GATEWAY]: gatewayLabel,
-        },
-        env: {
-          MASTERCOPY_NAME: name,
-          MASTERCOPY_NETWORK: network.name,
-          MASTERCOPY_LISTEN_PORT: String(gateway.port),
-          MASTERCOPY_TARGET_PORT: String(target),
-          DOCKER_HOST: `unix://${SOCKET_IN_CONTAINER}`,
-        },
-        ports: [
-          { containerPort: gateway.port, protocol: 'tcp', hostIp: address, hostPort: gateway.port },
-        ],
-        readOnly: true,
-        tmpfs: ['/tmp'],
-        capDrop: ['ALL'],
-        capAdd: [],
-        noNewPrivileges: true,
-        memoryBytes: 256 * 1024 ** 2,
-        restart: 'unless-stopped',
-        network: network.id,
-        binds: [
-          { source: settings.engineSocket ?? DEFAULT_ENGINE_SOCKET, path: SOCKET_IN_CONTAINER },
-        ],
-        init: true,
-      },
+      keeperContainerSpec(name, gateway, image, network, settings),
       signal,
     ));
   } catch (e) {
@@ -244,6 +213,51 @@ export async function ensureKeeper(
   }
   await waitForKeeper(engine, id, signal);
   return { id, created: true };
+}
+
+/** SOCKET_IN_CONTAINER: where the keeper finds the engine (drift compares its mount). */
+export const KEEPER_ENGINE_SOCKET = SOCKET_IN_CONTAINER;
+
+/** The keeper container of `name` (what ensureKeeper creates, and what drift compares it with). */
+export function keeperContainerSpec(
+  name: string,
+  gateway: { port: number; target?: number },
+  image: string,
+  network: { id: string; name: string },
+  settings: Pick<KeeperSettings, 'engineSocket' | 'listenAddress' | 'extraLabels'>,
+): ContainerSpec {
+  const target = gateway.target ?? gateway.port;
+  const address = settings.listenAddress ?? '127.0.0.1';
+  return {
+    image,
+    name: keeperContainerName(name),
+    labels: {
+      ...settings.extraLabels,
+      [LABEL_NAME]: name,
+      [LABEL_ROLE]: ROLE_KEEPER,
+      [LABEL_GATEWAY]: `${gateway.port} ${target}`,
+    },
+    env: {
+      MASTERCOPY_NAME: name,
+      MASTERCOPY_NETWORK: network.name,
+      MASTERCOPY_LISTEN_PORT: String(gateway.port),
+      MASTERCOPY_TARGET_PORT: String(target),
+      DOCKER_HOST: `unix://${SOCKET_IN_CONTAINER}`,
+    },
+    ports: [
+      { containerPort: gateway.port, protocol: 'tcp', hostIp: address, hostPort: gateway.port },
+    ],
+    readOnly: true,
+    tmpfs: ['/tmp'],
+    capDrop: ['ALL'],
+    capAdd: [],
+    noNewPrivileges: true,
+    memoryBytes: 256 * 1024 ** 2,
+    restart: 'unless-stopped',
+    network: network.id,
+    binds: [{ source: settings.engineSocket ?? DEFAULT_ENGINE_SOCKET, path: SOCKET_IN_CONTAINER }],
+    init: true,
+  };
 }
 
 /** Removes the keeper of `name` (dispose --all). */

@@ -4,6 +4,7 @@
 //   status          its state as JSON
 //   reload          read the engine now (after a switch), then the state
 //   probe VERSION   probe that version's copies now: {copies, healthy}
+//   replace IDS WHY replace these copies (comma-separated ids) of the active version: {taken}
 // Its configuration comes from the environment the client gave the container: the master
 // copy's name and network, the port to listen on, the copies' port; the engine is the
 // socket mounted at DOCKER_HOST.
@@ -18,8 +19,9 @@ import { Healer } from './healer';
 import { Keeper } from './keeper';
 
 interface ControlRequest {
-  command: 'status' | 'reload' | 'probe';
+  command: 'status' | 'reload' | 'probe' | 'replace';
   version?: string;
+  args?: string[];
 }
 
 async function serve(): Promise<void> {
@@ -72,6 +74,10 @@ async function serve(): Promise<void> {
         const req = JSON.parse(text.slice(0, newline)) as ControlRequest;
         if (req.command === 'reload') await keeper.refresh();
         if (req.command === 'probe') return keeper.probeVersion(String(req.version));
+        if (req.command === 'replace') {
+          const [ids = '', why = 'drifted'] = req.args ?? [];
+          return { taken: await healer.replace(ids.split(',').filter(Boolean), why) };
+        }
         return status();
       };
       answer().then(

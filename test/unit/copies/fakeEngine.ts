@@ -318,6 +318,22 @@ export class FakeEngine implements EngineClient {
       cmd: c.spec.command ?? [],
       entrypoint: c.spec.entrypoint ?? [],
       ports: this.ports(c),
+      portBindings: (c.spec.ports ?? []).map((p) => ({ ...p })),
+      mounts: [
+        ...(c.spec.volumes ?? []).map((v) => ({
+          type: 'volume',
+          name: v.name,
+          source: `/var/lib/docker/volumes/${v.name}/_data`,
+          destination: v.path,
+          readOnly: v.readOnly ?? false,
+        })),
+        ...(c.spec.binds ?? []).map((b) => ({
+          type: 'bind',
+          source: b.source,
+          destination: b.path,
+          readOnly: b.readOnly ?? false,
+        })),
+      ],
       addresses: c.running ? { [String(c.spec.network)]: '10.0.0.2' } : {},
     };
   }
