@@ -9,6 +9,7 @@ import { contextStream } from './context';
 import { BuildPlanError, BuildRefusedError, BuildStepError } from './errors';
 import { planBuild, type BuildPlan } from './plan';
 import { LABEL_DIGEST } from '../engine/labels';
+import { LABEL_BASE_IMAGE_ID } from './manifest';
 
 export type BuildEvent =
   /** The engine starts step `step` of `total` (1-based), e.g. `RUN ["/bin/sh", "-c", "…"]`. */
@@ -76,7 +77,9 @@ export async function buildMasterCopy(
       };
     throw new BuildRefusedError(plan.tag, existingDigest, plan.digest, existing.id);
   }
-  if (plan.baseImage !== undefined && !(await engine.inspectImage(plan.baseImage, signal))) {
+  const base =
+    plan.baseImage !== undefined ? await engine.inspectImage(plan.baseImage, signal) : undefined;
+  if (plan.baseImage !== undefined && !base) {
     // The engine client never pulls; without this the engine would try a registry and fail slowly.
     throw new BuildPlanError(
       `The base image ${plan.baseImage} is not on this engine, and Master Copy never pulls while building: ` +
@@ -120,7 +123,12 @@ export async function buildMasterCopy(
       context,
       {
         tag: plan.tag,
-        labels: { ...options.extraLabels, ...plan.labels },
+        // The base image's id too: `mastercopy diff` tells from it when the tag has moved since.
+        labels: {
+          ...options.extraLabels,
+          ...plan.labels,
+          ...(base ? { [LABEL_BASE_IMAGE_ID]: base.id } : {}),
+        },
         buildArgs: plan.buildArgs,
         dockerfile: plan.dockerfilePath,
       },

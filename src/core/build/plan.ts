@@ -33,6 +33,7 @@ import { canonicalJson, canonicalMasterCopy, masterCopyDigest } from './digest';
 import { displayOrigin, generateDockerfile, type DockerfileInstruction } from './dockerfile';
 import { DockerignoreError, parseDockerignore, type IgnoreRules } from './dockerignore';
 import { BuildPlanError } from './errors';
+import { LABEL_FILES, manifestLabel } from './manifest';
 import { MIB, mebibytes } from '../util/hostFile';
 import { isOutside } from '../util/paths';
 import { decodeUtf8, describeNotUtf8 } from '../util/utf8';
@@ -233,6 +234,7 @@ export async function planBuild(
       [LABEL_VERSION]: mc.version,
       [LABEL_DIGEST]: digest,
       [LABEL_MASTER_COPY]: canonicalJson(canonicalMasterCopy(mc)),
+      [LABEL_FILES]: manifestLabel(mc, context),
       [LABEL_MANAGED]: MANAGED_VALUE,
     },
     buildArgs: Object.fromEntries(

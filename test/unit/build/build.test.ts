@@ -98,6 +98,8 @@ describe('buildMasterCopy', () => {
       'our labels win over extra ones',
     );
     assert.equal(builds[0].options.labels['test-run'], 'x');
+    // The id `from` names now: `mastercopy diff` tells from it when the tag has moved since.
+    assert.equal(builds[0].options.labels['io.mastercopy.base-image-id'], 'sha256:14');
     assert.ok(builds[0].context.includes(Buffer.from('RUN ["/bin/sh", "-c", "exit 3"]')));
     const steps = events.filter((e) => e.kind === 'step');
     assert.deepEqual(

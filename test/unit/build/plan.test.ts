@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -241,11 +242,41 @@ describe('build plan', () => {
         name: 'demo',
         version: '1.0.0',
       }),
+      // The files it copies (none here), for `mastercopy diff`: an empty list, not a missing one.
+      'io.mastercopy.files': '{}',
       'io.mastercopy.managed': 'true',
     });
     assert.match(p.digest, /^sha256:[0-9a-f]{64}$/);
     assert.deepEqual(p.buildArgs, { CURRENCY: 'EUR', RETRIES: '3' });
     assert.deepEqual(paths(p), ['Dockerfile']);
+  });
+
+  it('lists the files it copies where they land in the image, with mode, size and hash, in a label', async () => {
+    const folder = fixtureFolder({
+      'www/index.html': '<h1>hi</h1>',
+      'www/sub/deep.txt': 'deep',
+      'api/run.sh': { content: '#!/bin/sh\n', mode: 0o755 },
+    });
+    const p = await plan(
+      {
+        files: [
+          { path: '/etc/app/config.yaml', content: 'currency: EUR\n' },
+          { path: '/srv/www', source: './www' },
+          { path: '/srv/www/index.html', source: 'api/run.sh', mode: '0700' },
+        ],
+      },
+      folder,
+    );
+    const hash = (text: string) => createHash('sha256').update(text).digest('hex');
+    // The later entry on /srv/www/index.html wins, as its COPY does; folders are not listed.
+    assert.equal(
+      p.labels['io.mastercopy.files'],
+      JSON.stringify({
+        '/etc/app/config.yaml': `0644 14 ${hash('currency: EUR\n')}`,
+        '/srv/www/index.html': `0700 10 ${hash('#!/bin/sh\n')}`,
+        '/srv/www/sub/deep.txt': `0644 4 ${hash('deep')}`,
+      }),
+    );
   });
 
   it('with `dockerfile:`, sends the folder without .git, node_modules, master copies, secrets and what .dockerignore lists', async () => {
