@@ -38,8 +38,10 @@ import {
 import type { ResolvedEngineHost } from './hostResolution';
 import { jsonLines } from './jsonLines';
 import { readBody, streamingGet, streamingTarget, type StreamingTarget } from './streamingGet';
+import { readTarFile } from '../util/tarFile';
 import {
   LABEL_MANAGED,
+  LABEL_ROLE,
   MANAGED_VALUE,
   type LabelFilter,
   labelFilterArgs,
@@ -47,6 +49,8 @@ import {
 } from './labels';
 
 const NS_PER_MS = 1_000_000;
+/** The role of the never-started container readImageFiles reads an image through. */
+const ROLE_FILE_READER = 'file-reader';
 
 /** The engine record normalisers, loaded with dockerode on first use (their schemas cost a few ms to set up). */
 let loadedRecords: typeof DockerRecords | undefined;
@@ -513,6 +517,46 @@ export class DockerodeEngineClient implements EngineClient {
       exec.inspect({ abortSignal: signal } as Dockerode.ExecInspectOptions),
     );
     return { exitCode: result.ExitCode ?? -1, stdout, stderr };
+  }
+
+  async readImageFiles(
+    image: string,
+    paths: readonly string[],
+    options: { maxBytes: number; labels?: Record<string, string> },
+    signal?: AbortSignal,
+  ): Promise<Map<string, Buffer | undefined>> {
+    const out = new Map<string, Buffer | undefined>();
+    if (!paths.length) return out;
+    const container = await this.call(`create a container from ${image} to read its files`, (d) =>
+      d.createContainer({
+        Image: image,
+        Labels: {
+          ...options.labels,
+          [LABEL_ROLE]: ROLE_FILE_READER,
+          [LABEL_MANAGED]: MANAGED_VALUE,
+        },
+        // Never started: a command only so that an image without one can be created at all.
+        Cmd: ['/never-run'],
+        NetworkDisabled: true,
+        HostConfig: { NetworkMode: 'none', ReadonlyRootfs: true, CapDrop: ['ALL'] },
+        abortSignal: signal,
+      }),
+    );
+    try {
+      for (const path of paths) {
+        const stream = await unlessMissing(
+          this.call(`read ${path} from ${image}`, () =>
+            container.getArchive({ path, abortSignal: signal }),
+          ),
+        );
+        const file = stream && (await readTarFile(stream as Readable, options.maxBytes));
+        out.set(path, file?.kind === 'file' ? file.content : undefined);
+      }
+    } finally {
+      // Not with `signal`: an aborted read must not leave the container behind.
+      await container.remove({ force: true }).catch(() => undefined);
+    }
+    return out;
   }
 
   async logs(id: string, options: LogOptions, signal: AbortSignal): Promise<LogStream> {

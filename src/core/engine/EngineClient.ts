@@ -356,4 +356,17 @@ export interface EngineClient {
     command: string[],
     signal?: AbortSignal,
   ): Promise<ExecResult>;
+
+  /**
+   * Regular files of an image, read without running anything: a container is created from
+   * it (labelled ours, never started), each path fetched through the archive API, and the
+   * container removed again whatever happens. A path maps to undefined when it is missing,
+   * not a regular file, or larger than `maxBytes`.
+   */
+  readImageFiles(
+    image: string,
+    paths: readonly string[],
+    options: { maxBytes: number; labels?: Record<string, string> },
+    signal?: AbortSignal,
+  ): Promise<Map<string, Buffer | undefined>>;
 }

@@ -488,4 +488,27 @@ export class FakeEngine implements EngineClient {
   async exec(): Promise<ExecResult> {
     return { exitCode: 0, stdout: '', stderr: '' };
   }
+
+  /** The files of each image (by the reference it is read with), for readImageFiles. */
+  readonly imageFiles = new Map<string, Map<string, Buffer>>();
+  /** How many times readImageFiles was asked. */
+  imageFileReads = 0;
+
+  async readImageFiles(
+    image: string,
+    paths: readonly string[],
+    options: { maxBytes: number },
+  ): Promise<Map<string, Buffer | undefined>> {
+    this.reachable();
+    this.imageFileReads++;
+    if (!this.images.has(image))
+      throw new EngineRequestError(`read files of ${image}`, 404, `no such image: ${image}`);
+    const files = this.imageFiles.get(image);
+    return new Map(
+      paths.map((p) => {
+        const content = files?.get(p);
+        return [p, content && content.length <= options.maxBytes ? content : undefined];
+      }),
+    );
+  }
 }
