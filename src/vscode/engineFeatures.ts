@@ -15,9 +15,11 @@ import { promoteCommand } from './commands/promote';
 import { refreshCommand } from './commands/refresh';
 import { retryConnectionCommand } from './commands/retryConnection';
 import { rollbackCommand } from './commands/rollback';
+import { replaceDriftedCommand } from './commands/replaceDrifted';
 import { scaleCommand } from './commands/scale';
 import { EngineService } from './engine/engineService';
 import { MasterCopyCodeLenses } from './language/codeLens';
+import { DriftDiagnostics } from './language/driftDiagnostics';
 import type { DiagnosticsProvider } from './language/diagnostics';
 import type { Log } from './log';
 import { WorkspaceMasterCopies } from './masterCopies';
@@ -88,6 +90,7 @@ export function registerEngineFeatures(
     new EngineStatusBar(model, engine),
     activeVersion,
     MasterCopyCodeLenses.register(diagnostics, model),
+    new DriftDiagnostics(diagnostics, model),
   );
   // One look at the engine at start, for the status bar and code lenses — just after
   // activation, not in it: loading the engine client is the heaviest part of a start, and VS
@@ -115,6 +118,7 @@ export function registerEngineFeatures(
     promoteCommand(commandDeps),
     rollbackCommand(commandDeps),
     scaleCommand(commandDeps),
+    replaceDriftedCommand(commandDeps),
     disposeCommand(commandDeps),
     openInBrowserCommand(commandDeps),
     copyIdCommand(commandDeps),

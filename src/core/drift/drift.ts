@@ -31,7 +31,9 @@ import {
   ROLE_KEEPER,
   keeperContainerSpec,
 } from '../keeper/keeperContainer';
+import type { Diagnostic } from '../mastercopy/diagnostic';
 import type { MasterCopy } from '../mastercopy/model';
+import type { ParsedYaml, PathSegment } from '../mastercopy/yamlSource';
 
 export interface DriftItem {
   /** "memory", "env LOG_LEVEL", "secret DB_PASSWORD" … */
@@ -433,4 +435,77 @@ function bytesText(n: number): string {
   ] as const)
     if (n % size === 0) return `${n / size}${unit}`;
   return `${n}b`;
+}
+
+/** Where in a master copy each kind of drift item is said: the most specific path first. */
+function driftPaths(what: string): PathSegment[][] {
+  const [head, ...rest] = what.split(' ');
+  const tail = rest.join(' ');
+  const runtime = (key: string): PathSegment[][] => [['runtime', key], ['runtime'], ['name']];
+  switch (what) {
+    case 'memory':
+      return runtime('memory');
+    case 'CPUs':
+      return runtime('cpus');
+    case 'restart policy':
+      return runtime('restart');
+    case 'read-only root':
+      return runtime('readOnly');
+    case 'tmpfs':
+      return runtime('tmpfs');
+    case 'capabilities dropped':
+    case 'capabilities added':
+      return [['runtime', 'capabilities'], ['runtime'], ['name']];
+    case 'no-new-privileges':
+      return runtime('noNewPrivileges');
+    case 'published ports':
+      return [['ports'], ['name']];
+    case 'mounts':
+      return [['volumes'], ['name']];
+    case 'command':
+    case 'entrypoint':
+    case 'user':
+    case 'workdir':
+      return [[what], ['from'], ['dockerfile'], ['name']];
+  }
+  if (head === 'env') return [['env', tail], ['env'], ['name']];
+  if (head === 'label') return [['labels', tail], ['labels'], ['name']];
+  if (head === 'secret') return [['secrets'], ['name']];
+  if (head === 'file') return [['files'], ['name']];
+  return [['version'], ['name']];
+}
+
+/**
+ * Warnings for an open master copy while drifted copies of its version run, each at the
+ * line of the property that differs (the nearest one the file has): "copy 1 of 1.0.0 runs
+ * with memory 128m; this version says 64m".
+ */
+export function driftDiagnostics(
+  parsed: Pick<ParsedYaml, 'locate'>,
+  mc: Pick<MasterCopy, 'name' | 'version'>,
+  drift: readonly CopyDrift[],
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const c of drift) {
+    if (c.role !== 'copy' || c.name !== mc.name || c.version !== mc.version) continue;
+    if (c.state !== 'drifted') continue;
+    for (const i of c.items) {
+      const where = driftPaths(i.what)
+        .map((p) => parsed.locate(p))
+        .find((l) => l !== undefined);
+      if (!where) continue;
+      const who = `copy ${c.index} of ${c.version}`;
+      const message = i.what.startsWith('file ')
+        ? `${who}: ${i.what.slice(5)} ${i.actual} since it started (a writable root)`
+        : `${who} runs with ${i.what} ${i.actual}; this file says ${i.expected}` +
+          (i.inPlace ? ' (changed in place)' : '');
+      out.push({
+        severity: 'warning',
+        code: 'drift',
+        message: `${message}. Replace Drifted Copies prints fresh ones.`,
+        range: where.key ?? where.value,
+      });
+    }
+  }
+  return out;
 }

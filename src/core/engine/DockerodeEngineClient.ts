@@ -440,8 +440,10 @@ export class DockerodeEngineClient implements EngineClient {
 
   async *events(filter: EventFilter, signal: AbortSignal): AsyncGenerator<EngineEvent> {
     if (signal.aborted) return;
-    const filters: Record<string, string[]> = { label: labelFilterArgs(filter.labels) };
-    if (filter.types?.length) filters.type = [...filter.types];
+    const filters: Record<string, string[]> = filter.networkEvents
+      ? { type: ['network'] }
+      : { label: labelFilterArgs(filter.labels) };
+    if (filter.types?.length && !filter.networkEvents) filters.type = [...filter.types];
     let stream: Readable;
     try {
       // The engine takes seconds with a fraction.

@@ -247,6 +247,12 @@ export interface EventFilter {
   labels: LabelFilter;
   types?: EngineObjectType[];
   /**
+   * Network events (connect, disconnect) carry the network's name and the container's id,
+   * never labels, so a label filter lets none through: with `networkEvents` the stream is
+   * of network events, unfiltered, and the caller judges each by its container.
+   */
+  networkEvents?: boolean;
+  /**
    * Also replay the engine's recent events from this time on (ms since the epoch):
    * closes the gap between subscribing and acting, or across a reconnect.
    */

@@ -636,9 +636,19 @@ function copiesSection(model: PreviewModel): SafeHtml {
     html`<table class="copies">
   <thead><tr>${headings}<th><span class="visually-hidden">Drift</span></th></tr></thead>
   <tbody>${model.copies.map(copyRow)}</tbody>
-</table>`,
+</table>${driftList(model.copies)}`,
     html` <span class="count">${model.copies.length}</span>`,
   );
+}
+
+/** What drifted, said in full under the table (the badges' tooltips say the same). */
+function driftList(copies: readonly PreviewCopy[]): SafeHtml | string {
+  const drifted = copies.filter((c) => c.drift?.drifted);
+  if (!drifted.length) return '';
+  return html`<div class="drift" data-slot="drift-list">
+  <p><span class="codicon codicon-warning"></span> ${drifted.length} ${drifted.length === 1 ? 'copy no longer matches' : 'copies no longer match'} their version (Replace Drifted Copies in the Copies view prints fresh ones):</p>
+  <ul>${drifted.map((c) => c.drift!.details.map((d) => html`<li>copy ${c.index} of ${c.version}: ${d}</li>`))}</ul>
+</div>`;
 }
 
 function copyRow(c: PreviewCopy): SafeHtml {

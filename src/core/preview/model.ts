@@ -12,6 +12,7 @@ import { BuildPlanError } from '../build/errors';
 import { planBuild, type BuildPlan } from '../build/plan';
 import type { HttpProbe } from '../copies/health';
 import type { CopyRecord } from '../copies/ps';
+import { driftLines, type CopyDrift } from '../drift/drift';
 import type { EngineClient } from '../engine/EngineClient';
 import {
   activeVersion,
@@ -46,6 +47,8 @@ export interface PreviewState {
   plan?: PreviewPlan;
   /** This master copy's copies; undefined when the engine was not asked or is down. */
   copies?: CopyRecord[];
+  /** Their drift, as last checked (the editor's copies model checks it on the engine's events). */
+  drift?: readonly CopyDrift[];
   engine: EngineStatus;
   /** This master copy's deployments on the engine; undefined when the engine was not asked or is down. */
   deploy?: PreviewDeployState;
@@ -286,7 +289,7 @@ export interface PreviewCopy {
   current: boolean;
   /** The image NAME:VERSION still carries the copy's digest. */
   digestMatches: boolean;
-  /** Reserved for drift detection (a later issue): rendered as a badge when present. */
+  /** Whether it still matches its version, when drift was checked: a badge, the differences in its tooltip. */
   drift?: { drifted: boolean; details: string[] };
 }
 
@@ -453,7 +456,13 @@ export function previewModel(
     if (e.linkTarget !== undefined) entry.linkTarget = e.linkTarget;
     return entry;
   });
-  const copies = state.copies?.map((c) => previewCopy(c, mc.version));
+  const copies = state.copies?.map((c) =>
+    previewCopy(
+      c,
+      mc.version,
+      state.drift?.find((d) => d.id === c.id),
+    ),
+  );
   const p = state.plan;
   const promoteView = p && state.deploy ? promoteViewOf(mc, p, state.deploy) : undefined;
   const engineDown = !state.engine.reachable;
@@ -603,8 +612,8 @@ function tailLogsAction(copies: PreviewCopy[] | undefined, engine: EngineStatus)
     : { enabled: false, title: 'No copy is running.' };
 }
 
-function previewCopy(c: CopyRecord, version: string): PreviewCopy {
-  return {
+function previewCopy(c: CopyRecord, version: string, drift?: CopyDrift): PreviewCopy {
+  const out: PreviewCopy = {
     version: c.version,
     index: c.index,
     id: c.id,
@@ -619,6 +628,10 @@ function previewCopy(c: CopyRecord, version: string): PreviewCopy {
     current: c.version === version,
     digestMatches: c.digestMatches,
   };
+  if (drift?.state === 'drifted')
+    out.drift = { drifted: true, details: driftLines(drift).map((l) => l.replace(/^[^:]*: /, '')) };
+  else if (drift?.state === 'clean') out.drift = { drifted: false, details: [] };
+  return out;
 }
 
 /** The summary card of a valid master copy: only names and settings, never a secret's value. */

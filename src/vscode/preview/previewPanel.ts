@@ -225,6 +225,9 @@ export class PreviewPanel extends Disposable {
         signal: run.signal,
       });
       if (run.signal.aborted || this.isDisposed) return;
+      // Drift as the copies model last checked it (the engine's events start a check, not an edit).
+      const model = this.deps.engine()?.model;
+      if (model?.state.kind === 'ok') state.drift = [...model.state.drift.values()];
       this.model = previewModel(text, path, state, this.model);
       this.render(trusted);
     } catch (e) {

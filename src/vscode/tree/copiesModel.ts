@@ -6,6 +6,7 @@ import { nodeHttpProbe } from '../../core/copies/health';
 import { listCopies, type CopyRecord } from '../../core/copies/ps';
 import { nodeLockDeps } from '../../core/deploy/nodeDeployEnvironment';
 import { readDeployOverviews, type DeployOverview } from '../../core/deploy/overview';
+import { checkDrift, type CopyDrift } from '../../core/drift/drift';
 import { CoalescingRunner } from '../../core/util/coalescingRunner';
 import type { EngineService } from '../engine/engineService';
 import type { Log } from '../log';
@@ -16,6 +17,8 @@ export type EngineState =
       kind: 'ok';
       copies: CopyRecord[];
       deploys: ReadonlyMap<string, DeployOverview>;
+      /** Each copy's and keeper's drift, by container id, as last checked. */
+      drift: ReadonlyMap<string, CopyDrift>;
       refreshedAt: number;
     }
   | { kind: 'down'; message: string; host: string };
@@ -24,6 +27,9 @@ export class CopiesModel implements vscode.Disposable {
   private _state: EngineState = { kind: 'unknown' };
   private readonly refresher = new CoalescingRunner(() => this.load());
   private readonly changed = new vscode.EventEmitter<void>();
+  /** Check drift with the next refresh (an event that can cause it, or asked for). */
+  private driftDue = true;
+  private drift: ReadonlyMap<string, CopyDrift> = new Map();
   readonly onDidChange = this.changed.event;
 
   constructor(
@@ -56,6 +62,46 @@ export class CopiesModel implements vscode.Disposable {
     );
   }
 
+  /** Is this container one of our copies (or keepers), as of the last refresh? */
+  isCopy(id: string): boolean {
+    return (
+      this._state.kind === 'ok' &&
+      (this._state.copies.some((c) => c.id === id) || this._state.drift.has(id))
+    );
+  }
+
+  /** The drift of a copy or keeper (by container id), from the last check. */
+  driftOf(id: string): CopyDrift | undefined {
+    return this._state.kind === 'ok' ? this._state.drift.get(id) : undefined;
+  }
+
+  /** Every drifted copy of `name` (and version), from the last check. */
+  driftedCopiesOf(name: string, version?: string): CopyDrift[] {
+    if (this._state.kind !== 'ok') return [];
+    return [...this._state.drift.values()].filter(
+      (d) =>
+        d.role === 'copy' &&
+        d.state === 'drifted' &&
+        d.name === name &&
+        (version === undefined || d.version === version),
+    );
+  }
+
+  /**
+   * Drift is checked with the next refresh: after an engine event that can cause it or
+   * changes what there is to check (create, start, destroy, update, exec, rename, network
+   * connect/disconnect), and on demand.
+   */
+  markDriftDue(): void {
+    this.driftDue = true;
+  }
+
+  /** Refresh, checking drift too. */
+  checkDriftNow(): Promise<void> {
+    this.driftDue = true;
+    return this.refresh();
+  }
+
   /** Asks the engine again; calls made while one is running share the next one. */
   refresh(): Promise<void> {
     return this.refresher.run();
@@ -66,12 +112,22 @@ export class CopiesModel implements vscode.Disposable {
     let next: EngineState;
     try {
       const client = this.engine.client;
-      // The deployments alongside: one status request per running keeper, per refresh.
-      const [copies, deploys] = await Promise.all([
+      // The deployments alongside: one status request per running keeper, per refresh; and
+      // the drift check when one is due (it inspects every copy).
+      const due = this.driftDue;
+      this.driftDue = false;
+      const [copies, deploys, checked] = await Promise.all([
         listCopies(client, { probe: nodeHttpProbe, probeTimeoutMs: 800 }),
         readDeployOverviews(client, { statusTimeoutMs: 2000, lockDeps: nodeLockDeps() }),
+        due
+          ? checkDrift(client).catch((e: unknown) => {
+              this.log.warn(`drift check: ${e instanceof Error ? e.message : String(e)}`);
+              return undefined;
+            })
+          : undefined,
       ]);
-      next = { kind: 'ok', copies, deploys, refreshedAt: Date.now() };
+      if (checked) this.drift = new Map(checked.map((d) => [d.id, d]));
+      next = { kind: 'ok', copies, deploys, drift: this.drift, refreshedAt: Date.now() };
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       if (!(e instanceof EngineUnreachableError)) this.log.error(e);

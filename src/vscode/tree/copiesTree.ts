@@ -14,6 +14,7 @@ import {
 } from '../../core/deploy/overview';
 import { autoscaleText, type AutoscaleStatus } from '../../core/keeper/autoscaler';
 import type { HealingStatus } from '../../core/keeper/healer';
+import { driftLines, type CopyDrift } from '../../core/drift/drift';
 import { PHASE_LABELS, type RunningDeploy, type RunningDeploys } from '../deploy/runningDeploys';
 import type { WorkspaceMasterCopies, WorkspaceMasterCopy } from '../masterCopies';
 import type { CopiesModel } from './copiesModel';
@@ -43,8 +44,10 @@ export type CopiesNode =
       active: boolean;
       deploying?: DeployInProgress;
       kept?: KeptCount;
+      /** Its copies that drifted (from the model's last drift check). */
+      drifted: number;
     }
-  | { kind: 'copy'; copy: CopyRecord; file?: WorkspaceMasterCopy }
+  | { kind: 'copy'; copy: CopyRecord; file?: WorkspaceMasterCopy; drift?: CopyDrift }
   /** A line on the active version: the keeper's last scaling decision, a replacement, why it backs off. */
   | {
       kind: 'event';
@@ -96,6 +99,7 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
           file: node.file,
           copies: node.copies.filter((c) => c.version === version),
           active: version === active,
+          drifted: this.model.driftedCopiesOf(node.name, version).length,
         };
         const healing = node.deploy?.endpoint?.healing;
         if (version === active && healing?.version === version)
@@ -109,7 +113,12 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
     if (node.kind === 'version')
       return [
         ...(node.kept ? keptEvents(node.name, node.version, node.kept) : []),
-        ...node.copies.map((copy): CopiesNode => ({ kind: 'copy', copy, file: node.file })),
+        ...node.copies.map((copy): CopiesNode => ({
+          kind: 'copy',
+          copy,
+          file: node.file,
+          drift: this.model.driftOf(copy.id),
+        })),
       ];
     return [];
   }
@@ -256,6 +265,7 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
               ? 'backing off'
               : 'cannot replace copies'
             : undefined,
+          node.drifted ? `${node.drifted} drifted` : undefined,
           node.active ? 'active' : undefined,
           node.deploying ? deployingText(node.deploying, false) : undefined,
         ]
@@ -292,6 +302,7 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
           node.file && current ? 'current' : 'other',
           node.active ? 'active' : undefined,
           node.deploying ? 'promoting' : undefined,
+          node.drifted ? 'drifted' : undefined,
         ]
           .filter(Boolean)
           .join(' ');
@@ -359,10 +370,22 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
             (p) =>
               `${p.hostIp ?? '127.0.0.1'}:${p.host}→${p.container}${p.protocol === 'udp' ? '/udp' : ''}`,
           );
-        item.description = [c.state, c.health !== 'none' ? c.health : undefined, ...ports]
+        const drift = node.drift;
+        const drifted = drift?.state === 'drifted';
+        item.description = [
+          drifted ? 'drifted' : undefined,
+          c.state,
+          c.health !== 'none' ? c.health : undefined,
+          ...ports,
+        ]
           .filter(Boolean)
           .join(' · ');
-        item.iconPath = copyIcon(c);
+        item.iconPath = drifted
+          ? new vscode.ThemeIcon(
+              'diff-modified',
+              new vscode.ThemeColor('problemsWarningIcon.foreground'),
+            )
+          : copyIcon(c);
         item.tooltip = new vscode.MarkdownString(
           [
             `**${escapeMd(c.name)}** ${escapeMd(c.version)} copy #${c.index}`,
@@ -371,15 +394,30 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
             c.digestMatches
               ? 'image digest matches'
               : '⚠ the image for this version was rebuilt since this copy was printed',
-          ].join('\n\n'),
+            driftTooltip(drift),
+          ]
+            .filter(Boolean)
+            .join('\n\n'),
         );
         const http =
           c.state === 'running' && c.ports.some((p) => p.protocol === 'tcp' && p.host !== null);
-        item.contextValue = ['copy', c.state, http ? 'http' : 'nohttp'].join(' ');
+        item.contextValue = ['copy', c.state, http ? 'http' : 'nohttp', drifted ? 'drifted' : '']
+          .join(' ')
+          .trim();
         return item;
       }
     }
   }
+}
+
+/** What the last drift check said of a copy, for its tooltip. */
+function driftTooltip(drift: CopyDrift | undefined): string | undefined {
+  if (!drift) return undefined;
+  if (drift.state === 'clean') return 'matches its version (no drift)';
+  if (drift.state === 'cannot-check')
+    return `⚠ drift cannot be checked: ${escapeMd(drift.reason ?? 'unknown')}`;
+  const lines = driftLines(drift).map((l) => `- ${escapeMd(l.replace(/^[^:]*: /, ''))}`);
+  return `⚠ **drifted** from its version:\n\n${lines.join('\n')}`;
 }
 
 /** The lines on the active version: why the keeper is stuck, its last replacement, its last scaling decision. */

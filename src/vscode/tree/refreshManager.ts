@@ -4,10 +4,15 @@ import * as vscode from 'vscode';
 import { Disposable } from '../../core/util/lifecycle';
 import { isAbortError } from '../../core/engine/errors';
 import { delay } from '../../core/util/delay';
+import type { EngineEvent, EventFilter } from '../../core/engine/EngineClient';
+import { LABEL_COPY } from '../../core/engine/labels';
 import type { EngineService } from '../engine/engineService';
 import type { Log } from '../log';
 import type { CopiesModel } from './copiesModel';
 import { DEFAULT_REFRESH_TIMINGS, type RefreshTimings } from './refreshTimings';
+
+/** Container events after which a copy may no longer match its version, or there is another to check. */
+const DRIFT_ACTIONS = new Set(['create', 'start', 'destroy', 'update', 'rename']);
 
 export class RefreshManager extends Disposable {
   private run?: AbortController;
@@ -65,8 +70,10 @@ export class RefreshManager extends Disposable {
     if (this.run) return;
     const run = (this.run = new AbortController());
     void this.model.refresh();
-    void this.follow(run.signal);
-    this.poll = setInterval(() => void this.model.refresh(), this.timings.pollMs);
+    void this.follow(run.signal, { labels: {}, types: ['container'] });
+    void this.follow(run.signal, { labels: {}, networkEvents: true });
+    // The safety poll checks drift too (an event may have been missed).
+    this.poll = setInterval(() => void this.model.checkDriftNow(), this.timings.pollMs);
   }
 
   stop(): void {
@@ -98,16 +105,30 @@ export class RefreshManager extends Disposable {
     this.debounce = setTimeout(() => void this.model.refresh(), this.timings.debounceMs);
   }
 
-  /** Follows the event stream, reconnecting with a growing pause after the engine goes away. */
-  private async follow(signal: AbortSignal): Promise<void> {
+  /** An engine event: refresh soon, with a drift check if it can cause drift. */
+  private onEvent(ev: EngineEvent): void {
+    if (ev.type === 'network') {
+      // Connected to or disconnected from a network (any: a foreign one is drift too).
+      if (!/^(connect|disconnect)$/.test(ev.action)) return;
+      if (!this.model.isCopy(ev.attributes.container ?? '')) return;
+      this.model.markDriftDue();
+    } else if (ev.action.startsWith('exec_')) {
+      // A command run inside a copy may have changed its files; one in a keeper (our own
+      // status requests) changes nothing the model shows, and following those would loop.
+      if (!ev.action.startsWith('exec_start') || !(LABEL_COPY in ev.attributes)) return;
+      this.model.markDriftDue();
+    } else if (DRIFT_ACTIONS.has(ev.action)) this.model.markDriftDue();
+    this.eventsSeen++;
+    this.schedule();
+  }
+
+  /** Follows an event stream, reconnecting with a growing pause after the engine goes away. */
+  private async follow(signal: AbortSignal, filter: Omit<EventFilter, 'since'>): Promise<void> {
     let wait = this.timings.retryMs;
     let since: number | undefined;
     while (!signal.aborted) {
       try {
-        const events = this.engine.client.events(
-          { labels: {}, types: ['container'], since },
-          signal,
-        );
+        const events = this.engine.client.events({ ...filter, since }, signal);
         let first = true;
         for await (const ev of events) {
           if (first) {
@@ -116,11 +137,7 @@ export class RefreshManager extends Disposable {
             wait = this.timings.retryMs;
           }
           since = ev.time;
-          // A command run inside a container (our own keeper status requests, health
-          // checks) changes nothing the model shows; following those would loop.
-          if (ev.action.startsWith('exec_')) continue;
-          this.eventsSeen++;
-          this.schedule();
+          this.onEvent(ev);
         }
         // The stream ended without an error: the engine went away or restarted.
         if (!signal.aborted) this.log.debug('engine event stream ended; reconnecting');
