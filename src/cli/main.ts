@@ -3,6 +3,7 @@ import { EXIT, UsageError, type CliCommand, type CliIo } from './command';
 import { oneLine } from './terminalText';
 import { buildCommand } from './commands/build';
 import { disposeCommand } from './commands/dispose';
+import { diffCommand } from './commands/diff';
 import { driftCommand } from './commands/drift';
 import { gatewayCommand } from './commands/gateway';
 import { historyCommand } from './commands/history';
@@ -26,6 +27,7 @@ const commands: CliCommand[] = [
   logsCommand,
   scaleCommand,
   disposeCommand,
+  diffCommand,
   promoteCommand,
   rollbackCommand,
   historyCommand,

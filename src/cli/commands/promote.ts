@@ -1,6 +1,7 @@
 import { promote, type PromoteResult } from '../../core/deploy/promote';
 import { MAX_COPIES } from '../../core/copies/print';
 import { UsageError, EXIT, type CliCommand } from '../command';
+import { printDiff } from './diff';
 import {
   HOST_HELP,
   HOST_OPTION,
@@ -27,6 +28,7 @@ export const promoteCommand: CliCommand = {
   name: 'promote',
   summary: 'blue/green: print the new version beside the old, switch the endpoint, dispose the old',
   help: `Usage: mastercopy promote [--copies N] [--drain S] [--timeout S] [--json] [--host HOST] FILE
+       mastercopy promote --dry-run [--copies N] [--json] [--host HOST] FILE
 
 Makes the version in FILE the one that serves, with no failed request:
   build     build NAME:VERSION if needed (a version is never rebuilt differently)
@@ -42,12 +44,14 @@ the switch, green is disposed of and blue keeps serving. Every promote, and ever
 one, is written to the ledger on the engine (\`mastercopy history NAME\`). Promoting the
 active version does nothing. Without \`gateway\` in FILE there is no endpoint to move: the
 copies are replaced the same way (print, health, dispose). Two promotes of one master
-copy at once: the second is refused and names the first.
+copy at once: the second is refused and names the first. --dry-run changes nothing: it
+prints what the promote would change, field by field, as \`mastercopy diff FILE\` does.
 
 Options:
   -n, --copies N     how many green copies (1–${MAX_COPIES})
       --drain S      seconds blue's open connections get after the switch (default 5)
       --timeout S    seconds green gets to be printed and healthy (default 60)
+      --dry-run      change nothing: say what would change (as mastercopy diff does)
       --json         print the result as one JSON object:
                      {status: "promoted"|"already-active", name, version, replaced, seq,
                       imageId, gateway: {address, port}|null, copies, disposed, cutConnections}
@@ -58,11 +62,13 @@ ${HOST_HELP}
 Exit codes: 0 promoted (or already active), 1 FILE has errors, the build failed, green
 never became healthy, the gateway port is taken, or another promote holds the lock,
 2 usage error, unreadable file or engine not reachable, 130 cancelled (before the
-switch: green disposed of, blue serving).
+switch: green disposed of, blue serving). With --dry-run those of \`mastercopy diff\`: 0
+nothing would change, 1 something would, 2 usage error, invalid file, engine not reachable.
 `,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, {
       copies: { type: 'string', short: 'n' },
+      'dry-run': { type: 'boolean', default: false },
       ...DEPLOY_OPTIONS,
       ...HOST_OPTION,
     });
@@ -77,8 +83,11 @@ switch: green disposed of, blue serving).
         ? wholeNumber(values.copies, '--copies', 1, MAX_COPIES)
         : undefined;
     const { drainMs, timeoutMs } = deployTimings(values);
+    const dryRun = values['dry-run'];
     const loaded = loadMasterCopy(io, 'promote', positionals[0], { json: values.json });
-    if (typeof loaded === 'number') return loaded;
+    if (typeof loaded === 'number') return dryRun && loaded === EXIT.problems ? EXIT.usage : loaded;
+    if (dryRun)
+      return printDiff(io, 'promote', loaded, { host: values.host, json: values.json, copies });
     const say = progressWriter(io, values.quiet);
     let result: PromoteResult;
     try {
