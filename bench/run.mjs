@@ -42,6 +42,8 @@ const BENCHMARKS = [
   { name: 'deploy', entry: 'bench/deploy.ts', external: ['autocannon'] },
   // needs an engine and dist/keeper.js: the keeper's reaction times (replacement, scale up/down) against printing one copy
   { name: 'herd', entry: 'bench/herd.ts' },
+  // needs an engine: drift of 20 copies against inspecting them (and their changes) through the raw API
+  { name: 'drift', entry: 'bench/drift.ts' },
   // needs code-server and chromium (scripts/setup-vscode.sh): activation against an empty extension
   { name: 'activation', entry: 'bench/activation.mjs', external: ['playwright-core', 'esbuild'] },
 ];
