@@ -75,6 +75,14 @@ export class CopiesModel implements vscode.Disposable {
     return this._state.kind === 'ok' ? this._state.drift.get(id) : undefined;
   }
 
+  /** The keeper of `name`, when it drifted (from the last check). */
+  keeperDriftOf(name: string): CopyDrift | undefined {
+    if (this._state.kind !== 'ok') return undefined;
+    return [...this._state.drift.values()].find(
+      (d) => d.role === 'keeper' && d.name === name && d.state === 'drifted',
+    );
+  }
+
   /** Every drifted copy of `name` (and version), from the last check. */
   driftedCopiesOf(name: string, version?: string): CopyDrift[] {
     if (this._state.kind !== 'ok') return [];

@@ -315,7 +315,10 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
           vscode.TreeItemCollapsibleState.None,
         );
         item.id = `ep:${node.name}`;
-        item.description = endpointText(e);
+        const keeperDrift = this.model.keeperDriftOf(node.name);
+        item.description = [keeperDrift ? 'keeper drifted' : undefined, endpointText(e)]
+          .filter(Boolean)
+          .join(' · ');
         item.iconPath =
           e.state === 'serving'
             ? new vscode.ThemeIcon('globe', new vscode.ThemeColor('testing.iconPassed'))
@@ -335,7 +338,17 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
                 `${escapeMd(c.version)} #${c.index} \`${c.id.slice(0, 12)}\` ${c.healthy ? 'healthy' : 'unhealthy'} · ` +
                 `${c.version === e.active ? 'serving' : 'not served'} · ${c.open} open · ${c.served} served`,
             ),
-          ].join('\n\n'),
+            keeperDrift
+              ? `⚠ **its keeper drifted** from what it was started as:\n\n` +
+                driftLines(keeperDrift)
+                  .map((l) => `- ${escapeMd(l.replace(/^[^:]*: /, ''))}`)
+                  .join('\n') +
+                '\n\nIt is not replaced by itself (that would cut the open connections): change it back, ' +
+                'or dispose of the master copy with all its versions and promote again.'
+              : undefined,
+          ]
+            .filter(Boolean)
+            .join('\n\n'),
         );
         item.contextValue = `endpoint ${e.state}`;
         return item;

@@ -2,7 +2,14 @@
 // property a copy can differ in is reported once, with both sides; what the image supplies
 // counts as expected; a variable nobody set is reported without its value.
 import * as assert from 'node:assert/strict';
-import { specDrift } from '../../../src/core/drift/drift';
+import {
+  driftDiagnostics,
+  specDrift,
+  type CopyDrift,
+  type DriftItem,
+} from '../../../src/core/drift/drift';
+import { nodeFileAccess } from '../../../src/core/mastercopy/fileAccess';
+import { validateText } from '../../../src/core/mastercopy/validator';
 import type {
   ContainerDetails,
   ContainerSpec,
@@ -128,6 +135,77 @@ describe('specDrift', () => {
     d.cmd = [];
     assert.deepEqual(
       specDrift({ ...SPEC, entrypoint: ['/bin/app'] }, d, 'sha256:aaaa', IMAGE, new Set()),
+      [],
+    );
+  });
+});
+
+describe('driftDiagnostics', () => {
+  const text = [
+    'mastercopy: 1',
+    'name: shop',
+    'version: "1.0.0"',
+    'from: busybox:stable',
+    'env:',
+    '  LOG_LEVEL: info',
+    'runtime:',
+    '  memory: 64m',
+    '',
+  ].join('\n');
+  const parsed = validateText(text, {}, nodeFileAccess).parsed;
+  const drifted = (version: string, items: DriftItem[]): CopyDrift => ({
+    role: 'copy',
+    name: 'shop',
+    version,
+    index: 1,
+    id: 'c1',
+    state: 'drifted',
+    items,
+  });
+  const at = (d: { range: { start: number; end: number } }) =>
+    text.slice(d.range.start, d.range.end);
+
+  it('puts each difference at the key of the property, the nearest one the file has', () => {
+    const ds = driftDiagnostics(parsed, { name: 'shop', version: '1.0.0' }, [
+      drifted('1.0.0', [
+        { what: 'memory', expected: '64m', actual: '128m', inPlace: true },
+        { what: 'env LOG_LEVEL', expected: 'info', actual: 'debug', inPlace: false },
+        { what: 'CPUs', expected: 'no limit', actual: '0.3', inPlace: true },
+        {
+          what: 'published ports',
+          expected: '(none)',
+          actual: '80/tcp on 0.0.0.0',
+          inPlace: false,
+        },
+      ]),
+    ]);
+    assert.deepEqual(
+      ds.map((d) => [at(d), d.severity, d.code]),
+      [
+        ['memory', 'warning', 'drift'],
+        ['LOG_LEVEL', 'warning', 'drift'],
+        ['runtime', 'warning', 'drift'],
+        ['name', 'warning', 'drift'],
+      ],
+    );
+    assert.match(
+      ds[0].message,
+      /^copy 1 of 1\.0\.0 runs with memory 128m; this file says 64m \(changed in place\)\./,
+    );
+  });
+
+  it('says nothing of other versions, clean copies or copies that cannot be checked', () => {
+    const mc = { name: 'shop', version: '1.0.0' };
+    const item = { what: 'memory', expected: '64m', actual: '128m', inPlace: true };
+    assert.deepEqual(driftDiagnostics(parsed, mc, [drifted('0.9.0', [item])]), []);
+    assert.deepEqual(
+      driftDiagnostics(parsed, mc, [{ ...drifted('1.0.0', []), state: 'clean' }]),
+      [],
+    );
+    assert.deepEqual(
+      driftDiagnostics(parsed, mc, [
+        { ...drifted('1.0.0', []), state: 'cannot-check', reason: 'gone' },
+      ]),
       [],
     );
   });
