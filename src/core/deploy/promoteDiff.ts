@@ -577,12 +577,8 @@ export function promoteDiffLines(d: PromoteDiff): string[] {
     );
   else {
     lines.push(`${d.name}: ${a.version} (active) → ${d.version} (this file)`);
-    const how = a.action === 'rollback' ? 'rolled back to' : 'promoted';
-    const commit = a.git
-      ? `, from commit ${a.git.commit.slice(0, 12)}${a.git.dirty ? ' (with uncommitted changes)' : ''}`
-      : ', not from a git repository';
     const built = a.builtAt ? `; image ${shortId(a.imageId)} built ${shortTime(a.builtAt)}` : '';
-    lines.push(`  ${how} by ${a.by} at ${shortTime(a.at)}${commit}${built}`);
+    lines.push(`  ${activeText(a)}${built}`);
   }
   for (const c of d.changes) {
     if (c.kind === 'changed') lines.push(`~ ${c.field}: ${c.before} → ${c.after}`);
@@ -594,6 +590,15 @@ export function promoteDiffLines(d: PromoteDiff): string[] {
   for (const n of d.notes) lines.push(`! ${n}`);
   lines.push(changeSummary(d));
   return lines;
+}
+
+/** "promoted by ann@box at 2026-12-01 10:00:00Z, from commit abc123def456": who made the active version active. */
+export function activeText(a: ActiveInfo): string {
+  const how = a.action === 'rollback' ? 'rolled back to' : 'promoted';
+  const commit = a.git
+    ? `, from commit ${a.git.commit.slice(0, 12)}${a.git.dirty ? ' (with uncommitted changes)' : ''}`
+    : ', not from a git repository';
+  return `${how} by ${a.by} at ${shortTime(a.at)}${commit}`;
 }
 
 /** "3 changes: 1 added, 1 removed, 1 changed." or that a promote would change nothing. */

@@ -426,7 +426,42 @@ function promoteViewText(v: PromoteView): SafeHtml {
           : html` (set by ${k.by}, ${shortTime(k.at)})`
       }.</div>`
     : '';
-  return html`${promoteStateText(v, { to, copies, address, endpoint, dispose })}${kept}`;
+  return html`${promoteStateText(v, { to, copies, address, endpoint, dispose })}${kept}${promoteChanges(v)}`;
+}
+
+/** The preview lists this many changes at most: `mastercopy diff FILE` has them all. */
+const MAX_CHANGES_SHOWN = 40;
+const CHANGE_MARK = { added: '+', removed: '−', changed: '~' } as const;
+
+/** What the promote would change against the active version, field by field, as `mastercopy diff` says it. */
+function promoteChanges(v: PromoteView): SafeHtml | '' {
+  const c = v.changes;
+  if (!c) return '';
+  const shown = c.items.slice(0, MAX_CHANGES_SHOWN);
+  const more = c.items.length - shown.length;
+  const rows = shown.map(
+    (i) => html`<tr class="change-${i.kind}">
+  <td class="mark" title="${i.kind}">${CHANGE_MARK[i.kind]}</td>
+  <td><code>${i.field}</code></td>
+  <td>${i.kind === 'added' ? '' : html`<code>${i.before ?? ''}</code>`}${
+    i.kind === 'changed' ? ' → ' : ''
+  }${i.kind === 'removed' ? '' : html`<code>${i.after ?? ''}</code>`}${
+    i.note ? html` <span class="muted">(${i.note})</span>` : ''
+  }</td>
+</tr>`,
+  );
+  const list = c.items.length
+    ? html`<table class="changes">
+  <thead><tr><th><span class="visually-hidden">Change</span></th><th>Field</th><th>Active → this file</th></tr></thead>
+  <tbody>${rows}</tbody>
+</table>${more > 0 ? html`<p class="muted">… and ${more} more: <code>mastercopy diff</code> lists them all.</p>` : ''}`
+    : html`<p class="muted">No change from the active version.</p>`;
+  return html`<div class="promote-changes" data-changes>
+  <div class="muted">${c.items.length} ${c.items.length === 1 ? 'change' : 'changes'} against <code>${
+    v.from ?? ''
+  }</code>, ${c.active}.</div>
+  ${list}${c.notes.map((n) => html`<p class="muted" data-note>${n}</p>`)}
+</div>`;
 }
 
 function promoteStateText(

@@ -25,6 +25,7 @@ import {
 } from '../deploy/ledger';
 import { historyEntries, type HistoryEntry } from '../deploy/overview';
 import { readDesired, type DesiredCount } from '../deploy/desired';
+import { activeText, promoteDiff, type DiffChange, type PromoteDiff } from '../deploy/promoteDiff';
 import { autoscaleText } from '../keeper/autoscaler';
 import { findKeeper, LABEL_GATEWAY } from '../keeper/keeperContainer';
 import type { Severity } from '../mastercopy/diagnostic';
@@ -64,6 +65,8 @@ export interface PreviewDeployState {
   keeper?: { running: boolean; address?: string; port?: number };
   /** The newest desired count of each version (the keeper keeps the active one's; an autoscaling decision says why). */
   desired?: Map<string, DesiredCount>;
+  /** What a promote of this master copy would change (hashes only: no file is read from an image). */
+  diff?: PromoteDiff;
 }
 
 export interface LoadPreviewDeps {
@@ -134,7 +137,35 @@ export async function loadPreviewState(
   state.engine = computed.plan.engine;
   if (deps.engine && state.engine.reachable)
     state.deploy = await loadDeployState(deps.engine, mc.name, deps.lockDeps, deps.signal);
+  if (deps.engine && state.deploy)
+    state.deploy.diff = await loadPromoteDiff(deps.engine, mc, path, buildPlan, state.deploy, deps);
   return state;
+}
+
+/**
+ * What a promote would change, for the Promote section. No old content is read for diffs: that
+ * creates a container, whose events would refresh the editor, on every edit.
+ */
+async function loadPromoteDiff(
+  engine: EngineClient,
+  mc: MasterCopy,
+  path: string,
+  plan: BuildPlan,
+  deploy: PreviewDeployState,
+  deps: LoadPreviewDeps,
+): Promise<PromoteDiff | undefined> {
+  try {
+    return await promoteDiff(engine, mc, dirname(path), {
+      plan,
+      ledger: deploy.ledger,
+      fs: deps.fs,
+      signal: deps.signal,
+      readContents: false,
+    });
+  } catch (e) {
+    if (deps.signal?.aborted) throw e;
+    return undefined;
+  }
 }
 
 /** The ledger, the lock and the keeper of `name`; undefined when the engine stops answering meanwhile. */
@@ -320,6 +351,14 @@ export interface PromoteView {
   lock?: { by: string; action: string; version: string; since: string };
   /** How many copies of the serving version its keeper keeps, and who set that count last (an autoscaling decision with its reason). */
   kept?: { version: string; count: number; by: string; reason?: string; at: string };
+  /** What it would change against the active version, field by field (`mastercopy diff`); absent with nothing active. */
+  changes?: {
+    /** "promoted by ann@box at 2026-12-01 10:00:00Z, from commit abc123def456". */
+    active: string;
+    items: Omit<DiffChange, 'diff'>[];
+    /** What could not be compared, and why. */
+    notes: string[];
+  };
 }
 
 export interface PreviewModel {
@@ -553,6 +592,13 @@ export function promoteViewOf(
       running: deploy.keeper?.running === true,
     };
   }
+  const d = deploy.diff;
+  if (d?.active && d.active.version === active?.version)
+    view.changes = {
+      active: activeText(d.active),
+      items: d.changes.map(({ diff: _diff, ...item }) => item),
+      notes: d.notes,
+    };
   if (plan.build.state === 'refused') view.state = 'refused';
   else if (deploy.lock) {
     view.state = 'locked';

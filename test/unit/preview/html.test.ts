@@ -543,6 +543,49 @@ describe('preview HTML', () => {
     assert.equal(disabled('tailLogs'), false, 'the copies still run: their logs can be followed');
   });
 
+  it('lists what a promote would change in the Promote section: escaped, marked, bounded', async () => {
+    const m = await model();
+    const items = [
+      { field: 'env LOG_LEVEL', kind: 'changed' as const, before: 'info', after: EVIL },
+      { field: `label ${EVIL}`, kind: 'added' as const, after: 'x' },
+      { field: 'ports', kind: 'removed' as const, before: '8080/tcp', note: EVIL },
+      ...Array.from({ length: 42 }, (_, i) => ({
+        field: `env E${i}`,
+        kind: 'added' as const,
+        after: String(i),
+      })),
+    ];
+    const withChanges: PreviewModel = {
+      ...m,
+      promote: {
+        ...m.promote!,
+        changes: { active: 'promoted by ann@box at 2026-12-01 10:00:00Z', items, notes: [EVIL] },
+      },
+    };
+    for (const trusted of [true, false]) {
+      const body = renderPreviewBody(withChanges, { trusted });
+      const all = assertSafe(body, false);
+      assert.ok(all.some((t) => t.attributes.has('data-changes')));
+      assert.equal(
+        all.filter((t) => t.name === 'tr' && /^change-/.test(t.attributes.get('class') ?? ''))
+          .length,
+        40,
+      );
+      assert.ok(body.includes(EVIL_ESCAPED) && !body.includes(EVIL));
+      assert.match(
+        body,
+        /45 changes against <code>0\.9\.0<\/code>, promoted by ann@box at 2026-12-01 10:00:00Z\./,
+      );
+      assert.match(body, /<td><code>info<\/code> → <code>/);
+      assert.match(body, /… and 5 more: <code>mastercopy diff<\/code> lists them all\./);
+    }
+    const none: PreviewModel = {
+      ...m,
+      promote: { ...m.promote!, changes: { active: 'promoted by ann@box', items: [], notes: [] } },
+    };
+    assert.match(renderPreviewBody(none, { trusted: true }), /No change from the active version\./);
+  });
+
   it('the engine down: says so, and the static parts still render', async () => {
     const m = await model(TEXT, undefined, false);
     const doc = renderPreviewHtml(m, OPTIONS);

@@ -254,6 +254,15 @@ describe('preview model', () => {
         to: '1.0.0',
         copies: 3,
         wouldDispose: [{ version: '0.9.0', count: 3 }],
+        // Its image is not on this (fake) engine: only what the ledger knows is compared.
+        changes: {
+          active: `promoted by ann@box at 2026-12-01 10:00:00Z, from commit ${'f'.repeat(12)}`,
+          items: [{ field: 'version', kind: 'changed', before: '0.9.0', after: '1.0.0' }],
+          notes: [
+            `the image of 0.9.0 (${'9'.repeat(12)}) is no longer on the engine: ` +
+              'only the version, copies, gateway and autoscale can be compared',
+          ],
+        },
       });
       assert.equal(m.actions.promote?.enabled, true);
       assert.match(m.actions.promote!.title, /print 3 copies of 1\.0\.0 beside 0\.9\.0/);
@@ -302,6 +311,54 @@ describe('preview model', () => {
       assert.equal(stale.actions.promote?.enabled, false);
     },
   );
+
+  it("lists what a promote would change against the active version as its image carries it, reading no image's files", async () => {
+    const engine = new FakeEngine();
+    const oldText = VALID.replace('LOG_LEVEL: info', 'LOG_LEVEL: debug').replace(
+      '"1.0.0"',
+      '"0.9.0"',
+    );
+    const oldState = await loadPreviewState(oldText, path, { fs: nodeBuildFileSystem });
+    const oldPlan = oldState.buildPlan!;
+    const imageId = `sha256:${'7'.repeat(64)}`;
+    engine.images.set(imageId, {
+      id: imageId,
+      tags: [oldPlan.tag],
+      labels: oldPlan.labels,
+      config: { env: [], user: '', workdir: '', cmd: [], entrypoint: [], volumes: [] },
+      created: '2026-11-30T09:00:00.000Z',
+      size: 0,
+    });
+    await appendRecord(engine, 'demo', {
+      action: 'promote',
+      version: '0.9.0',
+      imageId,
+      digest: oldPlan.digest,
+      outcome: 'promoted',
+      at: '2026-12-01T10:00:00.000Z',
+      by: { user: 'ann', host: 'box' },
+      git: null,
+      replaced: null,
+      copies: 2,
+      folder: null,
+      gateway: null,
+    });
+    const m = await model(VALID, undefined, engine);
+    assert.deepEqual(
+      m.promote?.changes?.items.map((c) => [c.kind, c.field, c.before, c.after]),
+      [
+        ['changed', 'version', '0.9.0', '1.0.0'],
+        ['changed', 'env LOG_LEVEL', 'debug', 'info'],
+        ['changed', 'copies', '0', '2'],
+      ],
+    );
+    assert.equal(
+      m.promote?.changes?.active,
+      'promoted by ann@box at 2026-12-01 10:00:00Z, not from a git repository',
+    );
+    assert.equal(engine.imageFileReads, 0);
+    assert.ok(!JSON.stringify(m).includes(SECRET_VALUE));
+  });
 
   // A preview plan with these versions running, and a ledger record that served `version`.
   const plan = (running: [string, number][], build: PreviewPlan['build']['state'] = 'up-to-date') =>
