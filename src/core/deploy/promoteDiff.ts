@@ -483,7 +483,10 @@ async function addFileDiffs(
   for (const w of wanted) {
     const before = oldContent.get(w.path);
     if (!before || sha256(before) !== w.oldItem.sha256) {
-      w.change.note = 'its old content cannot be read from the image: no diff shown';
+      // With `dockerfile:` a context file's place in the image is the Dockerfile's business.
+      w.change.note = w.path.startsWith('/')
+        ? 'its old content cannot be read from the image: no diff shown'
+        : 'a file of the build context: its old content is not kept, no diff shown';
       continue;
     }
     const now = await entryContent(w.entry, fs, options.signal);
@@ -594,7 +597,7 @@ export function promoteDiffLines(d: PromoteDiff): string[] {
 
 /** "promoted by ann@box at 2026-12-01 10:00:00Z, from commit abc123def456": who made the active version active. */
 export function activeText(a: ActiveInfo): string {
-  const how = a.action === 'rollback' ? 'rolled back to' : 'promoted';
+  const how = a.action === 'rollback' ? 'made active again by a rollback' : 'promoted';
   const commit = a.git
     ? `, from commit ${a.git.commit.slice(0, 12)}${a.git.dirty ? ' (with uncommitted changes)' : ''}`
     : ', not from a git repository';

@@ -255,6 +255,40 @@ describe('promote diff', () => {
     ]);
   });
 
+  it('with `dockerfile:`, compares the build context by path (no old content to diff), and says a rollback made it active', async () => {
+    const folder = fixtureFolder({
+      Dockerfile: 'FROM busybox:stable\nCOPY app /app\n',
+      'app/main.sh': 'echo 1\n',
+    });
+    const mc: MasterCopy = {
+      mastercopy: 1,
+      name: 'own',
+      version: '1.0.0',
+      dockerfile: './Dockerfile',
+    };
+    const { engine } = await promoted(mc, folder);
+    const record = (await engine.listVolumes({}))[0];
+    const r = JSON.parse(record.labels['io.mastercopy.record']) as Record<string, unknown>;
+    record.labels['io.mastercopy.record'] = JSON.stringify({
+      ...r,
+      action: 'rollback',
+      outcome: 'rolled-back',
+    });
+    writeFileSync(join(folder, 'app/main.sh'), 'echo 2\n');
+    const d = await promoteDiff(engine, { ...mc, version: '1.0.1' }, folder);
+    assert.deepEqual(
+      d.changes.map((c) => [c.field, c.note]),
+      [
+        ['version', undefined],
+        [
+          'file app/main.sh',
+          'a file of the build context: its old content is not kept, no diff shown',
+        ],
+      ],
+    );
+    assert.match(promoteDiffLines(d)[1], /^ {2}made active again by a rollback by ann@box at /);
+  });
+
   it('compares copies, gateway and autoscale with the ledger and the copies on the engine', async () => {
     const folder = fixtureFolder({ 'www/index.html': INDEX_V1 });
     const { engine } = await promoted(V1, folder);
