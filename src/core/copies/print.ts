@@ -21,7 +21,7 @@ import { CopiesError, PortTakenError } from './errors';
 import { waitForHealth, type HttpProbe } from './health';
 import { lastLogLines } from './lastLogLines';
 import { copyIndex } from './ps';
-import { setDesired } from '../deploy/desired';
+import { readDesired, setDesired } from '../deploy/desired';
 import { resolveSecrets, type ReadTextFile } from './secrets';
 import {
   copyContainerSpec,
@@ -167,25 +167,54 @@ export async function printCopies(
   );
   onProgress?.({ kind: 'starting', count, firstIndex });
   const indices = Array.from({ length: count }, (_, i) => firstIndex + i);
-  const settled = await Promise.allSettled(
-    indices.map(async (index) => {
+  // Another print of this version at the same time chose the same indices (the engine then
+  // says a name is in use: by a copy of ours, so take the next free index) or made a second
+  // network of the name, which the engine refuses as "ambiguous" until ensureNetwork has
+  // removed it: either is retried, a few times.
+  let nextIndex = firstIndex + count;
+  let networkId = network.id;
+  let repair: Promise<void> | undefined;
+  const startOne = async (first: number): Promise<{ index: number; id: string; name: string }> => {
+    let index = first;
+    for (let attempt = 1; ; attempt++) {
       const spec = copyContainerSpec(mc, {
         image: built.tag,
         digest: built.digest,
         index,
-        network: network.id,
+        network: networkId,
         secrets,
         extraLabels,
         volumeNames,
       });
-      let id: string;
       try {
-        ({ id } = await engine.createAndStartContainer(spec, signal));
+        const { id } = await engine.createAndStartContainer(spec, signal);
+        return { index, id, name: spec.name ?? id };
       } catch (e) {
+        const race = attempt < RACE_ATTEMPTS && !signal?.aborted ? raceOf(e) : undefined;
+        if (race === 'name') {
+          const ours = await engine.listContainers(versionFilter(mc), signal);
+          if (ours.some((c) => c.name === spec.name)) {
+            for (const c of ours) nextIndex = Math.max(nextIndex, (copyIndex(c.labels) ?? -1) + 1);
+            index = nextIndex++;
+            continue;
+          }
+        } else if (race === 'network') {
+          // One repair for all the copies that hit it.
+          await (repair ??= ensureNetwork(engine, mc.name, extraLabels, signal).then((n) => {
+            networkId = n.id;
+            repair = undefined;
+          }));
+          continue;
+        }
         throw explainStartError(e, mc, spec.name ?? '');
       }
+    }
+  };
+  const settled = await Promise.allSettled(
+    indices.map(async (first) => {
+      const { index, id, name } = await startOne(first);
       const details = await engine.inspectContainer(id, signal);
-      const copy: PrintedCopy = { index, id, name: spec.name ?? id, ports: details?.ports ?? [] };
+      const copy: PrintedCopy = { index, id, name, ports: details?.ports ?? [] };
       onProgress?.({ kind: 'started', copy });
       return copy;
     }),
@@ -207,6 +236,18 @@ export async function printCopies(
     ).catch(() => undefined);
     if (signal?.aborted) throw signal.reason ?? failed?.reason;
     throw failed?.reason;
+  }
+  // Another print at the same time recorded the count it saw, not the sum: record what is there.
+  const now = (await engine.listContainers(versionFilter(mc), signal)).length;
+  if (now > existing.length + count) {
+    const recorded = (await readDesired(engine, mc.name, signal)).get(mc.version)?.count ?? 0;
+    if (now > recorded)
+      await setDesired(
+        engine,
+        mc.name,
+        { version: mc.version, count: now, by: options.desiredBy ?? 'print' },
+        extraLabels,
+      );
   }
 
   const result: PrintResult = {
@@ -259,10 +300,14 @@ export async function ensureNetwork(
   signal?: AbortSignal,
 ): Promise<{ name: string; id: string; created: boolean }> {
   const wanted = networkName(name);
+  // The oldest first (then by id): a client that saw only one saw the oldest, so every
+  // client keeps the same one — the lowest id did not, when the second came after a look.
   const ours = async () =>
     (await engine.listNetworks({ [LABEL_NAME]: name }, signal))
       .filter((n) => n.name === wanted)
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      .sort(
+        (a, b) => compareCreated(a.created, b.created) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+      );
   let found = await ours();
   let created = false;
   if (found.length === 0) {
@@ -288,6 +333,16 @@ export async function ensureNetwork(
   for (const n of extra)
     await engine.removeNetwork(n.id, { [LABEL_NAME]: name }, signal).catch(() => undefined);
   return { name: wanted, id: keep.id, created: created && found.length === 1 };
+}
+
+/** Engine times (RFC 3339, up to nanoseconds: "…:42.7370066Z") in order; a missing one last. */
+function compareCreated(a: string | undefined, b: string | undefined): number {
+  if (a === b) return 0;
+  if (a === undefined || b === undefined) return a === undefined ? 1 : -1;
+  const key = (t: string) =>
+    t.replace(/(?:\.([0-9]+))?(Z|[+-].*)$/, (_, f = '', z) => `.${f.padEnd(9, '0')}${z}`);
+  const [x, y] = [key(a), key(b)];
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /**
@@ -337,6 +392,16 @@ async function ensureVolume(
   );
 }
 
+const RACE_ATTEMPTS = 8;
+
+/** Whether a failed create or start is another print's doing (see printCopies). */
+function raceOf(e: unknown): 'name' | 'network' | undefined {
+  if (!(e instanceof EngineRequestError)) return undefined;
+  if (e.statusCode === 409 && /name .* is already in use/i.test(e.engineMessage)) return 'name';
+  if (/network .* is ambiguous/i.test(e.engineMessage)) return 'network';
+  return undefined;
+}
+
 /** A port that is taken or a name in use, said in our words. */
 function explainStartError(e: unknown, mc: MasterCopy, containerName: string): unknown {
   if (!(e instanceof EngineRequestError)) return e;
@@ -347,6 +412,13 @@ function explainStartError(e: unknown, mc: MasterCopy, containerName: string): u
     const port = fixed.find((p) => p.hostPort === hostPort) ?? fixed[0];
     if (port && hostPort !== undefined)
       return new PortTakenError(m?.[1] ?? PUBLISH_HOST_IP, hostPort, port.port, e.engineMessage);
+  }
+  if (/network .* is ambiguous/i.test(e.engineMessage)) {
+    return new CopiesError(
+      `There are several networks named ${networkName(mc.name)} and one that is not Master Copy's choice is in use, ` +
+        `so the engine cannot tell which one a copy joins. \`docker network inspect ${networkName(mc.name)}\` ` +
+        `shows which containers use each; disconnect or remove those on the newer one. Engine: ${e.engineMessage}`,
+    );
   }
   if (e.statusCode === 409 && /name .* is already in use/i.test(e.engineMessage)) {
     return new CopiesError(

@@ -211,6 +211,8 @@ export interface NetworkSummary {
   name: string;
   driver: string;
   labels: Record<string, string>;
+  /** When the engine created it (RFC 3339, nanoseconds), where it says. */
+  created?: string;
 }
 export interface NetworkSpec {
   name: string;

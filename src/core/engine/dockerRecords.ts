@@ -337,12 +337,13 @@ const networkSchema = z.object({
   Name: z.string(),
   Driver: z.string(),
   Labels: labels,
+  Created: z.optional(z.string()),
 });
 
 /** One entry of GET /networks, or GET /networks/{id}. */
 export function networkSummary(raw: unknown): NetworkSummary {
   const n = parse('network', networkSchema, raw);
-  return { id: n.Id, name: n.Name, driver: n.Driver, labels: n.Labels ?? {} };
+  return { id: n.Id, name: n.Name, driver: n.Driver, labels: n.Labels ?? {}, created: n.Created };
 }
 
 const volumeSchema = z.object({ Name: z.string(), Driver: z.string(), Labels: labels });
