@@ -91,7 +91,10 @@ describe('diff against a real engine', function () {
     );
     assert.match(r.stdout, /^~ env LOG_LEVEL: info → debug$/m);
     assert.match(r.stdout, /^~ ports: 8080\/tcp → 8080\/tcp, 9090\/tcp$/m);
-    assert.match(r.stdout, /^~ file \/srv\/www\/index\.html: 0644, /m);
+    assert.match(
+      r.stdout,
+      /^~ file \/srv\/www\/index\.html: 0[0-7]{3}, [0-9]+ B, sha256:[0-9a-f]{12} → /m,
+    );
     assert.match(r.stdout, /^ {4}\+<p>Now with a second port\.<\/p>$/m);
     assert.match(r.stdout, /^4 changes: 0 added, 0 removed, 4 changed\.$/m);
     const json = JSON.parse((await cli(['diff', '--json', next])).stdout) as {
