@@ -254,7 +254,7 @@ describe('build plan', () => {
   it('lists the files it copies where they land in the image, with mode, size and hash, in a label', async () => {
     const folder = fixtureFolder({
       'www/index.html': '<h1>hi</h1>',
-      'www/sub/deep.txt': 'deep',
+      'www/sub/deep.txt': { content: 'deep', mode: 0o644 },
       'api/run.sh': { content: '#!/bin/sh\n', mode: 0o755 },
     });
     const p = await plan(

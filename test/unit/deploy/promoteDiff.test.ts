@@ -94,7 +94,11 @@ describe('promote diff', () => {
   });
 
   it('says field by field what changed: env, a file (with its unified diff, read from the image), a port', async () => {
-    const folder = fixtureFolder({ 'www/index.html': INDEX_V1, 'www/health': 'ok' });
+    // Modes set: the umask does not decide what the test sees.
+    const folder = fixtureFolder({
+      'www/index.html': { content: INDEX_V1, mode: 0o644 },
+      'www/health': { content: 'ok', mode: 0o644 },
+    });
     const { engine } = await promoted(V1, folder, {
       imageFiles: { '/srv/www/index.html': INDEX_V1 },
     });
