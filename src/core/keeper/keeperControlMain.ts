@@ -9,7 +9,9 @@ const [command, ...args] = process.argv.slice(2);
 const socket = createConnection(CONTROL_SOCKET);
 let reply = '';
 socket.setEncoding('utf8');
-socket.on('connect', () => socket.write(JSON.stringify({ command, version: args[0], args }) + '\n'));
+socket.on('connect', () =>
+  socket.write(JSON.stringify({ command, version: args[0], args }) + '\n'),
+);
 socket.on('data', (c: string) => (reply += c));
 socket.on('end', () => {
   process.stdout.write(reply);

@@ -680,9 +680,14 @@ function copiesSection(model: PreviewModel): SafeHtml {
 function driftList(copies: readonly PreviewCopy[]): SafeHtml | string {
   const drifted = copies.filter((c) => c.drift?.drifted);
   if (!drifted.length) return '';
+  const what = drifted.length === 1 ? 'copy no longer matches' : 'copies no longer match';
+  const items = drifted.map((c) =>
+    c.drift!.details.map((d) => html`<li>copy ${c.index} of ${c.version}: ${d}</li>`),
+  );
   return html`<div class="drift" data-slot="drift-list">
-  <p><span class="codicon codicon-warning"></span> ${drifted.length} ${drifted.length === 1 ? 'copy no longer matches' : 'copies no longer match'} their version (Replace Drifted Copies in the Copies view prints fresh ones):</p>
-  <ul>${drifted.map((c) => c.drift!.details.map((d) => html`<li>copy ${c.index} of ${c.version}: ${d}</li>`))}</ul>
+  <p><span class="codicon codicon-warning"></span> ${drifted.length} ${what} their version
+  (Replace Drifted Copies in the Copies view prints fresh ones):</p>
+  <ul>${items}</ul>
 </div>`;
 }
 
