@@ -134,7 +134,7 @@ function table(copies: CopyRecord[], name: string | undefined): string {
         .join(', ') || '-',
       c.digest === null
         ? '-'
-        : `${c.digest.replace(/^sha256:/, '').slice(0, 12)}${c.digestMatches ? '' : ' (image changed)'}`,
+        : `${c.digest.replace(/^sha256:/, '').slice(0, 12)}${c.digestMatches ? '' : imageNote(c)}`,
     ]),
   ];
   // Names and versions come from labels, which anything on the engine can set.
@@ -147,4 +147,11 @@ function table(copies: CopyRecord[], name: string | undefined): string {
       )
       .join('\n') + '\n'
   );
+}
+
+/** Why a copy's digest does not match: NAME:VERSION names another image, or none (the engine then lists the copy's image by id). */
+function imageNote(c: CopyRecord): string {
+  return /^sha256:[0-9a-f]+$/.test(c.image)
+    ? ' (image gone: print builds it again)'
+    : ' (image changed)';
 }

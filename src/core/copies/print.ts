@@ -21,7 +21,7 @@ import { CopiesError, PortTakenError } from './errors';
 import { waitForHealth, type HttpProbe } from './health';
 import { lastLogLines } from './lastLogLines';
 import { copyIndex } from './ps';
-import { readDesired, setDesired } from '../deploy/desired';
+import { readDesired, removeDesired, setDesired } from '../deploy/desired';
 import { resolveSecrets, type ReadTextFile } from './secrets';
 import {
   copyContainerSpec,
@@ -151,15 +151,25 @@ export async function printCopies(
 
   const network = await ensureNetwork(engine, mc.name, extraLabels, signal);
   onProgress?.({ kind: 'network', name: network.name, created: network.created });
+  // A print that fails leaves nothing it made: its network goes when nothing is on it.
+  const undoNetwork = async () => {
+    if (network.created && !(await engine.listContainers({ [LABEL_NAME]: mc.name })).length)
+      await engine.removeNetwork(network.id, { [LABEL_NAME]: mc.name }).catch(() => undefined);
+  };
   const volumeNames = await resolveVolumeNames(engine, mc, signal);
-  for (const v of mc.volumes ?? []) {
-    const created = await ensureVolume(engine, mc.name, volumeNames[v.name], extraLabels, signal);
-    onProgress?.({ kind: 'volume', name: volumeNames[v.name], created });
+  try {
+    for (const v of mc.volumes ?? []) {
+      const created = await ensureVolume(engine, mc.name, volumeNames[v.name], extraLabels, signal);
+      onProgress?.({ kind: 'volume', name: volumeNames[v.name], created });
+    }
+  } catch (e) {
+    await undoNetwork().catch(() => undefined);
+    throw e;
   }
 
   const firstIndex = existing.reduce((max, c) => Math.max(max, copyIndex(c.labels) ?? -1), -1) + 1;
   // Before the copies exist, so that a keeper does not take them for too many (and back if they fail).
-  await setDesired(
+  const recorded = await setDesired(
     engine,
     mc.name,
     { version: mc.version, count: existing.length + count, by: options.desiredBy ?? 'print' },
@@ -228,12 +238,9 @@ export async function printCopies(
         engine.stopAndRemoveContainer(c.id, versionFilter(mc), { stopTimeoutSeconds: 2 }),
       ),
     );
-    await setDesired(
-      engine,
-      mc.name,
-      { version: mc.version, count: existing.length, by: 'print (failed)' },
-      extraLabels,
-    ).catch(() => undefined);
+    // Our record goes, so the one before it (if any) holds again: a failed print changes nothing.
+    await removeDesired(engine, mc.name, recorded.seq).catch(() => undefined);
+    await undoNetwork().catch(() => undefined);
     if (signal?.aborted) throw signal.reason ?? failed?.reason;
     throw failed?.reason;
   }

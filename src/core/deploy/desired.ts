@@ -102,6 +102,18 @@ export async function setDesired(
   );
 }
 
+/** Removes one record (`seq`): the one before it holds again. */
+export async function removeDesired(
+  engine: EngineClient,
+  name: string,
+  seq: number,
+): Promise<void> {
+  await engine.removeVolume(desiredVolumeName(name, seq), {
+    [LABEL_NAME]: name,
+    [LABEL_ROLE]: ROLE_DESIRED,
+  });
+}
+
 /** Removes every desired-count record of `name` (nothing of it runs any more). */
 export async function forgetDesired(
   engine: EngineClient,
