@@ -126,3 +126,61 @@ function isMissing(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
+
+/** What a bounded file system lets a build plan read (an untrusted workspace's preview). */
+export interface ReadBounds {
+  /** Bytes of file content, in all. */
+  maxBytes: number;
+  /** Entries looked at (lstat, readdir names), in all. */
+  maxEntries: number;
+  /** Why it is bounded, said when a bound is reached. */
+  reason: string;
+}
+
+/** A bound of a BoundedBuildFileSystem was reached: the plan stops there. */
+export class ReadBoundError extends Error {
+  override readonly name = 'ReadBoundError';
+}
+
+/**
+ * `inner`, but the whole plan may read at most `bounds.maxBytes` of content and look at
+ * `bounds.maxEntries` entries: an untrusted workspace's preview reads a folder it did not
+ * choose (a huge context, a deep tree), and what it does there must end. One per plan.
+ */
+export function boundedBuildFileSystem(
+  inner: BuildFileSystem,
+  bounds: ReadBounds,
+): BuildFileSystem {
+  let bytes = 0;
+  let entries = 0;
+  const count = (n: number) => {
+    entries += n;
+    if (entries > bounds.maxEntries)
+      throw new ReadBoundError(
+        `${bounds.reason}: the build context has more than ${bounds.maxEntries} entries, and no more are read.`,
+      );
+  };
+  return {
+    async lstat(path) {
+      count(1);
+      return inner.lstat(path);
+    },
+    realpath: (path) => inner.realpath(path),
+    async readdir(path) {
+      const names = await inner.readdir(path);
+      count(names.length);
+      return names;
+    },
+    readlink: (path) => inner.readlink(path),
+    async *read(path, signal, expect) {
+      for await (const chunk of inner.read(path, signal, expect)) {
+        bytes += chunk.length;
+        if (bytes > bounds.maxBytes)
+          throw new ReadBoundError(
+            `${bounds.reason}: the build context holds more than ${Math.round(bounds.maxBytes / 2 ** 20)} MiB, and no more is read.`,
+          );
+        yield chunk;
+      }
+    },
+  };
+}

@@ -10,6 +10,7 @@ import type { BuildFileSystem } from '../build/buildFileSystem';
 import { displayOrigin } from '../build/dockerfile';
 import { BuildPlanError } from '../build/errors';
 import { planBuild, type BuildPlan } from '../build/plan';
+import { ReadBoundError } from '../build/buildFileSystem';
 import type { HttpProbe } from '../copies/health';
 import type { CopyRecord } from '../copies/ps';
 import { driftLines, type CopyDrift } from '../drift/drift';
@@ -110,6 +111,8 @@ export async function loadPreviewState(
   try {
     buildPlan = await planBuild(mc, dirname(path), deps.fs, deps.signal);
   } catch (e) {
+    // A bounded read (an untrusted workspace) that reached its bound is said like a plan's problem.
+    if (e instanceof ReadBoundError) e = new BuildPlanError(e.message, undefined, { cause: e });
     if (e instanceof BuildPlanError)
       return {
         validation,

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { nodeBuildFileSystem } from '../../core/build/buildFileSystem';
+import { boundedBuildFileSystem, nodeBuildFileSystem } from '../../core/build/buildFileSystem';
 import { nodeHttpProbe, type HttpProbe } from '../../core/copies/health';
 import { nodeLockDeps } from '../../core/deploy/nodeDeployEnvironment';
 import type { EngineClient } from '../../core/engine/EngineClient';
@@ -60,6 +60,13 @@ export interface PreviewSnapshot {
 /** What a message from the page led to (for the log and the tests). */
 export type MessageOutcome =
   'ignored' | 'refused' | 'ran' | 'unknown-command' | 'revealed' | 'synced';
+
+/** What the preview of an untrusted workspace reads of the build context, at most. */
+const UNTRUSTED_READ_BOUNDS = {
+  maxBytes: 64 * 2 ** 20,
+  maxEntries: 20_000,
+  reason: 'Restricted Mode',
+};
 
 /** After an edit is validated, wait this long for more before asking the engine. */
 const UPDATE_DELAY_MS = 120;
@@ -218,7 +225,10 @@ export class PreviewPanel extends Disposable {
     try {
       const state = await loadPreviewState(text, path, {
         ...this.engineDeps(trusted),
-        fs: nodeBuildFileSystem,
+        // Restricted Mode reads a folder nobody vouched for: with a bound, whatever it holds.
+        fs: trusted
+          ? nodeBuildFileSystem
+          : boundedBuildFileSystem(nodeBuildFileSystem, UNTRUSTED_READ_BOUNDS),
         files: nodeFileAccess,
         validation,
         lockDeps: nodeLockDeps(),
