@@ -23,6 +23,7 @@ import type {
   LogStream,
   NetworkSpec,
   NetworkSummary,
+  RunResult,
   VolumeSpec,
   VolumeSummary,
 } from './EngineClient';
@@ -519,6 +520,42 @@ export class DockerodeEngineClient implements EngineClient {
       exec.inspect({ abortSignal: signal } as Dockerode.ExecInspectOptions),
     );
     return { exitCode: result.ExitCode ?? -1, stdout, stderr };
+  }
+
+  async runToCompletion(
+    spec: ContainerSpec,
+    options: { timeoutMs: number },
+    signal?: AbortSignal,
+  ): Promise<RunResult> {
+    const container = await this.call(`create a container from ${spec.image}`, (d) =>
+      d.createContainer({ ...containerCreateOptions(spec), abortSignal: signal }),
+    );
+    const timeout = AbortSignal.timeout(options.timeoutMs);
+    const either = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    try {
+      let exitCode: number | undefined;
+      try {
+        await this.call(`start container ${container.id}`, () =>
+          container.start({ abortSignal: either }),
+        );
+        const waited = (await this.call(`wait for container ${container.id}`, () =>
+          container.wait({ abortSignal: either }),
+        )) as { StatusCode?: unknown };
+        exitCode = typeof waited.StatusCode === 'number' ? waited.StatusCode : -1;
+      } catch (e) {
+        // Out of time is an answer (undefined); an abort or an engine error is not.
+        if (signal?.aborted || !timeout.aborted) throw e;
+      }
+      if (exitCode === undefined) return { exitCode, stdout: '', stderr: '' };
+      // Not followed: the output of a container that has ended is complete (and ours is a line).
+      const body = (await this.call(`read the output of container ${container.id}`, () =>
+        container.logs({ stdout: true, stderr: true, follow: false, abortSignal: signal }),
+      )) as unknown as Buffer;
+      return { exitCode, ...demultiplex(Buffer.isBuffer(body) ? body : Buffer.from(String(body))) };
+    } finally {
+      // Not with `signal`: an aborted run must not leave its container behind.
+      await container.remove({ force: true }).catch(() => undefined);
+    }
   }
 
   async readImageFiles(

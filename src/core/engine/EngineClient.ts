@@ -281,6 +281,13 @@ export interface ExecResult {
   stderr: string;
 }
 
+export interface RunResult {
+  /** undefined: it did not end within its time and was killed. */
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+}
+
 export interface LogStream {
   /** The raw body: when `multiplexed`, Docker's 8-byte-header frames of stdout/stderr. */
   stream: Readable;
@@ -364,6 +371,17 @@ export interface EngineClient {
     command: string[],
     signal?: AbortSignal,
   ): Promise<ExecResult>;
+
+  /**
+   * Runs a short-lived container of ours to its end and collects its output: created from
+   * `spec`, started, waited for and removed again whatever happens — also when `signal`
+   * aborts or `timeoutMs` passes (it is then killed and its exit code is undefined).
+   */
+  runToCompletion(
+    spec: ContainerSpec,
+    options: { timeoutMs: number },
+    signal?: AbortSignal,
+  ): Promise<RunResult>;
 
   /**
    * Regular files of an image, read without running anything: a container is created from

@@ -12,6 +12,7 @@ import type {
   FilesystemChange,
   ContainerSpec,
   ExecResult,
+  RunResult,
   ContainerSummary,
   EngineClient,
   EngineEvent,
@@ -334,7 +335,13 @@ export class FakeEngine implements EngineClient {
           readOnly: b.readOnly ?? false,
         })),
       ],
-      addresses: c.running ? { [String(c.spec.network)]: '10.0.0.2' } : {},
+      // By network name, as the engine reports them (copies are attached by id).
+      addresses: c.running
+        ? {
+            [this.networks.find((n) => n.id === c.spec.network)?.name ?? String(c.spec.network)]:
+              '10.0.0.2',
+          }
+        : {},
     };
   }
 
@@ -487,6 +494,27 @@ export class FakeEngine implements EngineClient {
 
   async exec(): Promise<ExecResult> {
     return { exitCode: 0, stdout: '', stderr: '' };
+  }
+
+  /** Every container runToCompletion ran, in order (each was removed again). */
+  readonly runs: ContainerSpec[] = [];
+  /** What a run answers; default exit 0 with no output. */
+  onRun: (spec: ContainerSpec, signal?: AbortSignal) => Promise<RunResult> | RunResult = () => ({
+    exitCode: 0,
+    stdout: '',
+    stderr: '',
+  });
+
+  async runToCompletion(
+    spec: ContainerSpec,
+    _options: { timeoutMs: number },
+    signal?: AbortSignal,
+  ): Promise<RunResult> {
+    this.reachable();
+    this.calls.push(`run ${spec.image}`);
+    this.runs.push(spec);
+    signal?.throwIfAborted();
+    return this.onRun(spec, signal);
   }
 
   /** The files of each image (by the reference it is read with), for readImageFiles. */
