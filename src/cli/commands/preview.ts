@@ -1,7 +1,7 @@
 import { nodeBuildFileSystem } from '../../core/build/buildFileSystem';
 import { nodeHttpProbe } from '../../core/copies/health';
 import type { EngineClient } from '../../core/engine/EngineClient';
-import { EngineHostError } from '../../core/engine/hostResolution';
+import { EngineHostError, isLocalEngine } from '../../core/engine/hostResolution';
 import { nodeFileAccess } from '../../core/mastercopy/fileAccess';
 import { formatSize } from '../../core/preview/html';
 import { loadPreviewState, previewModel, type PreviewModel } from '../../core/preview/model';
@@ -112,7 +112,7 @@ built, 2 usage error or unreadable file, 130 cancelled.
       }
     }
     // Ports are published on the engine's 127.0.0.1: probe health only with a local engine.
-    const probe = engine && /^(unix|npipe):/.test(engine.endpoint.host) ? nodeHttpProbe : undefined;
+    const probe = engine && isLocalEngine(engine.endpoint) ? nodeHttpProbe : undefined;
 
     let model: PreviewModel;
     try {

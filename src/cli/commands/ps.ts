@@ -1,5 +1,6 @@
 import { listCopies, type CopyRecord } from '../../core/copies/ps';
 import { nodeHttpProbe } from '../../core/copies/health';
+import { isLocalEngine } from '../../core/engine/hostResolution';
 import {
   clockTime,
   decisionText,
@@ -71,7 +72,7 @@ or engine not reachable.
     try {
       const engine = engineFromArgs(values.host, io);
       // Ports are published on the engine's 127.0.0.1: reachable from here only when the engine is local.
-      const local = /^(unix|npipe):/.test(engine.endpoint.host);
+      const local = isLocalEngine(engine.endpoint);
       copies = await withCancel((signal) =>
         listCopies(engine, {
           name,

@@ -131,6 +131,20 @@ function resolve(setting: string | undefined, deps: HostResolutionDeps): Resolve
   };
 }
 
+/**
+ * Is the engine on this machine? Copies publish their ports on the engine host's 127.0.0.1,
+ * so only then are they reached from here: a unix socket or named pipe, or tcp to a loopback
+ * address. An ssh:// engine is remote even at 127.0.0.1 (the port may be forwarded anywhere).
+ */
+export function isLocalEngine(endpoint: Pick<ResolvedEngineHost, 'host'>): boolean {
+  const host = endpoint.host.trim();
+  if (/^(unix|npipe):/i.test(host)) return true;
+  const tcp = /^tcp:\/\/(\[[^\]]*\]|[^:/]*)/i.exec(host);
+  if (!tcp) return false;
+  const name = stripBrackets(tcp[1]).toLowerCase();
+  return name === 'localhost' || name === '::1' || /^127(\.\d{1,3}){3}$/.test(name);
+}
+
 /** $DOCKER_CONFIG, else ~/.docker. */
 export function dockerConfigDir(deps: Pick<HostResolutionDeps, 'env' | 'homeDir'>): string {
   return deps.env.DOCKER_CONFIG?.trim() || posix.join(deps.homeDir, '.docker');

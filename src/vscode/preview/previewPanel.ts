@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { boundedBuildFileSystem, nodeBuildFileSystem } from '../../core/build/buildFileSystem';
 import { nodeHttpProbe, type HttpProbe } from '../../core/copies/health';
+import { isLocalEngine } from '../../core/engine/hostResolution';
 import { nodeLockDeps } from '../../core/deploy/nodeDeployEnvironment';
 import type { EngineClient } from '../../core/engine/EngineClient';
 import { isAbortError } from '../../core/engine/errors';
@@ -265,7 +266,7 @@ export class PreviewPanel extends Disposable {
       // Ports are published on the engine's 127.0.0.1: probe health only with a local engine.
       return {
         engine,
-        probe: /^(unix|npipe):/.test(engine.endpoint.host) ? nodeHttpProbe : undefined,
+        probe: isLocalEngine(engine.endpoint) ? nodeHttpProbe : undefined,
       };
     } catch (e) {
       // A host that cannot be resolved is an engine that is not there: the plan says so.

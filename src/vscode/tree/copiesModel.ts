@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { EngineUnreachableError } from '../../core/engine/errors';
 import { nodeHttpProbe } from '../../core/copies/health';
+import { isLocalEngine } from '../../core/engine/hostResolution';
 import { listCopies, type CopyRecord } from '../../core/copies/ps';
 import { nodeLockDeps } from '../../core/deploy/nodeDeployEnvironment';
 import { readDeployOverviews, type DeployOverview } from '../../core/deploy/overview';
@@ -125,7 +126,11 @@ export class CopiesModel implements vscode.Disposable {
       const due = this.driftDue;
       this.driftDue = false;
       const [copies, deploys, checked] = await Promise.all([
-        listCopies(client, { probe: nodeHttpProbe, probeTimeoutMs: 800 }),
+        // Ports are published on the engine's 127.0.0.1: reachable from here only when it is local.
+        listCopies(client, {
+          probe: isLocalEngine(client.endpoint) ? nodeHttpProbe : undefined,
+          probeTimeoutMs: 800,
+        }),
         readDeployOverviews(client, { statusTimeoutMs: 2000, lockDeps: nodeLockDeps() }),
         due
           ? checkDrift(client).catch((e: unknown) => {
