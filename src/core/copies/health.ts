@@ -1,8 +1,11 @@
-// Is a copy ready? `health.http` is probed from this machine through the copy's published
-// port (GET path: 2xx or 3xx is healthy); `health.command` runs inside the copy and the
-// engine reports its status. Both follow Docker's rules: probe every `interval`, each
-// probe may take `timeout`, failures during `startPeriod` do not count, `retries`
-// consecutive failures after it make a copy unhealthy. So the wait is bounded.
+// Is a copy ready? `health.http` is a GET of the path (2xx or 3xx is healthy), sent from
+// where the copy can be reached: a HealthProber says from where — through the published
+// port from this machine when the engine is local, else from the copy's network on the
+// engine's host (src/core/keeper/probeContainer.ts), never this client's loopback then.
+// `health.command` runs inside the copy and the engine reports its status. Both follow
+// Docker's rules: probe every `interval`, each probe may take `timeout`, failures during
+// `startPeriod` do not count, `retries` consecutive failures after it make a copy
+// unhealthy. So the wait is bounded.
 import { request } from 'node:http';
 import type { ContainerDetails, EngineClient, PublishedPort } from '../engine/EngineClient';
 import type { MasterCopy } from '../mastercopy/model';
@@ -40,13 +43,56 @@ export const nodeHttpProbe: HttpProbe = (url, timeoutMs, signal) =>
     req.end();
   });
 
+/** What one HTTP probe of a copy saw: the status (undefined: no answer in time) and where it was sent, or why it could not be. */
+export type ProbeAttempt = { status: number | undefined; where: string } | { unreachable: string };
+
+/** The copy one probe is for: as just inspected, with the container port and path to GET. */
+export interface ProbeTarget {
+  details: ContainerDetails;
+  port: number;
+  path: string;
+  /** The master copy's network the copy is on (by id; its address there is under the name). */
+  network?: { id: string; name: string };
+}
+
+/**
+ * Where `health.http` is probed from. A dependency of the health wait, so that the front end
+ * (which knows the engine and the keeper's image) chooses it: never a global.
+ */
+export interface HealthProber {
+  /** Gets what probing needs before any copy starts (an image), so that a print can fail before it starts anything. */
+  prepare?(signal?: AbortSignal): Promise<void>;
+  /** One GET; never throws for a copy that does not answer (AbortError when `signal` aborts). */
+  probeHttp(target: ProbeTarget, timeoutMs: number, signal?: AbortSignal): Promise<ProbeAttempt>;
+}
+
+/** Through the copy's published port, from this machine: only right when the engine is local. */
+export function publishedPortProber(
+  probe: HttpProbe = nodeHttpProbe,
+  host = '127.0.0.1',
+): HealthProber {
+  return {
+    async probeHttp({ details, port, path }, timeoutMs, signal) {
+      const published = tcpHostPort(details.ports, port);
+      if (published === undefined)
+        return { unreachable: `container port ${port}/tcp is not published` };
+      const status = await probe({ host, port: published, path }, timeoutMs, signal);
+      return { status, where: `port ${published}` };
+    },
+  };
+}
+
 export type HealthOutcome = { healthy: true } | { healthy: false; reason: string };
 
 export interface HealthWaitOptions {
   signal?: AbortSignal;
+  /** Where `health.http` is probed from; default publishedPortProber(probe, probeHost). */
+  prober?: HealthProber;
   probe?: HttpProbe;
   /** Where published ports are reached; default 127.0.0.1. */
   probeHost?: string;
+  /** The copy's network, for a prober that probes from there. */
+  network?: { id: string; name: string };
 }
 
 /** Resolves to whether copy `id` became healthy, following `mc.health`'s rules. AbortError when `signal` aborts. */
@@ -72,8 +118,8 @@ async function waitForHttp(
   timing: HealthTiming,
   options: HealthWaitOptions,
 ): Promise<HealthOutcome> {
-  const { signal } = options;
-  const probe = options.probe ?? nodeHttpProbe;
+  const { signal, network } = options;
+  const prober = options.prober ?? publishedPortProber(options.probe, options.probeHost);
   const started = Date.now();
   let failures = 0;
   let last = '';
@@ -81,21 +127,21 @@ async function waitForHttp(
     signal?.throwIfAborted();
     const details = await engine.inspectContainer(id, signal);
     const stopped = stoppedReason(details);
-    if (stopped) return { healthy: false, reason: stopped };
-    const published = details && tcpHostPort(details.ports, port);
-    if (published === undefined) {
-      last = `container port ${port}/tcp is not published`;
+    if (stopped || !details) return { healthy: false, reason: stopped ?? 'the copy is gone' };
+    const attempt = await prober.probeHttp(
+      { details, port, path, network },
+      timing.timeoutMs,
+      signal,
+    );
+    signal?.throwIfAborted();
+    if ('unreachable' in attempt) {
+      last = attempt.unreachable;
     } else {
-      const status = await probe(
-        { host: options.probeHost ?? '127.0.0.1', port: published, path },
-        timing.timeoutMs,
-        signal,
-      );
-      signal?.throwIfAborted();
+      const { status } = attempt;
       if (status !== undefined && status >= 200 && status < 400) return { healthy: true };
       last =
         status === undefined
-          ? `GET ${path} on port ${published} got no answer within ${timing.timeoutMs} ms`
+          ? `GET ${path} on ${attempt.where} got no answer within ${timing.timeoutMs} ms`
           : `GET ${path} answered ${status}`;
     }
     if (Date.now() - started >= timing.startPeriodMs && ++failures >= timing.retries) {

@@ -18,7 +18,7 @@ import { EngineRequestError } from '../engine/errors';
 import { LABEL_NAME, LABEL_VERSION } from '../engine/labels';
 import { normalizePort, type MasterCopy } from '../mastercopy/model';
 import { CopiesError, PortTakenError } from './errors';
-import { waitForHealth, type HttpProbe } from './health';
+import { waitForHealth, type HealthProber, type HttpProbe } from './health';
 import { lastLogLines } from './lastLogLines';
 import { copyIndex } from './ps';
 import { readDesired, removeDesired, setDesired } from '../deploy/desired';
@@ -72,7 +72,13 @@ export interface PrintOptions {
   signal?: AbortSignal;
   /** More labels on everything this print creates (e.g. a test run's); ours win a clash. */
   extraLabels?: Record<string, string>;
-  /** How `health.http` is probed; a real GET by default. */
+  /**
+   * Where `health.http` is probed from (a remote engine's copies are not on this machine's
+   * loopback: the front end passes a prober that probes from their network); default the
+   * published port on probeHost, with `probe`.
+   */
+  prober?: HealthProber;
+  /** How `health.http` is probed through a published port; a real GET by default. */
   probe?: HttpProbe;
   /** Where published ports are reached from here; default 127.0.0.1. */
   probeHost?: string;
@@ -148,6 +154,9 @@ export async function printCopies(
         onProgress: onProgress && ((event) => onProgress({ kind: 'build', event })),
       });
   onProgress?.({ kind: 'built', status: built.status, tag: built.tag, digest: built.digest });
+  // What the probe needs (a remote engine's probe image) before anything starts: a print that
+  // cannot judge health says so with nothing left running.
+  if (mc.health?.http && options.waitForHealth !== false) await options.prober?.prepare?.(signal);
 
   const network = await ensureNetwork(engine, mc.name, extraLabels, signal);
   onProgress?.({ kind: 'network', name: network.name, created: network.created });
@@ -272,8 +281,10 @@ export async function printCopies(
     copies.map(async (copy) => {
       const outcome = await waitForHealth(engine, mc, copy.id, {
         signal,
+        prober: options.prober,
         probe: options.probe,
         probeHost: options.probeHost,
+        network,
       });
       if (outcome.healthy) {
         onProgress?.({ kind: 'healthy', copy });

@@ -4,6 +4,7 @@ import { hostname, userInfo } from 'node:os';
 import { nodeReadSecretFile } from '../copies/secrets';
 import type { EngineClient } from '../engine/EngineClient';
 import { DEFAULT_ENGINE_SOCKET, type KeeperSettings } from '../keeper/keeperContainer';
+import { healthProberFor } from '../keeper/probeContainer';
 import { gitState } from './gitState';
 import type { LockDeps } from './ledger';
 import type { DeployEnvironment } from './promote';
@@ -43,15 +44,18 @@ export function nodeDeployEnvironment(
   keeper: Omit<KeeperSettings, 'engineSocket'> & { engineSocket?: string },
   extraLabels?: Record<string, string>,
 ): DeployEnvironment {
+  const keeperSettings: KeeperSettings = {
+    ...keeper,
+    engineSocket: keeper.engineSocket ?? engineSocketFor(engine),
+    extraLabels: { ...extraLabels, ...keeper.extraLabels },
+  };
   return {
     who: { user: userName(), host: hostname(), pid: process.pid },
     lock: nodeLockDeps(),
     git: gitState,
-    keeper: {
-      ...keeper,
-      engineSocket: keeper.engineSocket ?? engineSocketFor(engine),
-      extraLabels: { ...extraLabels, ...keeper.extraLabels },
-    },
+    keeper: keeperSettings,
+    // A remote engine's copies are not on this machine's loopback: probed from their network.
+    prober: healthProberFor(engine, keeperSettings),
     env,
     readFile: nodeReadSecretFile,
     extraLabels,

@@ -19,7 +19,7 @@ import type { EngineClient } from '../engine/EngineClient';
 import { isAbortError } from '../engine/errors';
 import { buildMasterCopy, type BuildEvent } from '../build/build';
 import type { BuildFileSystem } from '../build/buildFileSystem';
-import { stoppedReason } from '../copies/health';
+import { stoppedReason, type HealthProber } from '../copies/health';
 import { delay } from '../util/delay';
 import { lastLogLines } from '../copies/lastLogLines';
 import { healthTiming } from '../copies/spec';
@@ -93,6 +93,8 @@ export interface DeployEnvironment {
   /** The git state of a folder, or null outside a repository. */
   git(folder: string): Promise<GitState | null>;
   keeper: KeeperSettings;
+  /** Where a print without an endpoint probes `health.http` from (healthProberFor); default the published ports. */
+  prober?: HealthProber;
   /** Where `secrets[].fromEnv` values come from. */
   env: Readonly<Record<string, string | undefined>>;
   readFile: ReadTextFile;
@@ -306,8 +308,9 @@ export async function promote(
         signal: work,
         extraLabels: deploy.extraLabels,
         image,
-        // Behind an endpoint the keeper judges health, where the copies run.
+        // Behind an endpoint the keeper judges health, where the copies run; else the prober does.
         waitForHealth: !gateway,
+        prober: deploy.prober,
         desiredBy: action,
         onProgress: (event) => {
           if (event.kind === 'started') printed.push(event.copy);

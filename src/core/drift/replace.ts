@@ -20,6 +20,7 @@ import {
   LABEL_VERSION,
 } from '../engine/labels';
 import { CopiesError } from '../copies/errors';
+import type { HealthProber } from '../copies/health';
 import { printCopies, type PrintedCopy } from '../copies/print';
 import { copyLabels, healthTiming } from '../copies/spec';
 import { removeCopies, type CopyRef } from '../copies/dispose';
@@ -36,6 +37,8 @@ export interface ReplaceOptions {
   onProgress?: (line: string) => void;
   /** Where published ports are probed from (the print's health wait); default 127.0.0.1. */
   probeHost?: string;
+  /** Where the print's health wait probes `health.http` from (healthProberFor); default the published ports. */
+  prober?: HealthProber;
   /** How long the keeper gets to replace its copies; default from the health check's timing. */
   keeperDeadlineMs?: number;
 }
@@ -164,6 +167,7 @@ async function printInPlaceOf(
     extraLabels,
     image: { tag, imageId: image?.id ?? '', digest: image?.labels[LABEL_DIGEST] ?? '' },
     probeHost: options.probeHost,
+    prober: options.prober,
     desiredBy: 'replace',
     signal,
   });

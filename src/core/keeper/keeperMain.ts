@@ -1,6 +1,9 @@
 // The keeper program, bundled on its own (dist/keeper.js) and run in the keeper container
-// as `node keeper.js serve`. Clients ask it things through the engine's exec of
-// keeper-control.js (keeperControlMain.ts) over its control socket:
+// as `node keeper.js serve`. `node keeper.js probe ADDRESS PORT PATH TIMEOUT_MS` is one health
+// probe of a copy from its network, for a client of a remote engine (probeContainer.ts): it
+// prints the status code ("none": no answer in time) and exits 0 for 2xx/3xx, else 1.
+// Clients ask the keeper things through the engine's exec of keeper-control.js
+// (keeperControlMain.ts) over its control socket:
 //   status          its state as JSON
 //   reload          read the engine now (after a switch), then the state
 //   probe VERSION   probe that version's copies now: {copies, healthy}
@@ -12,6 +15,7 @@ import { createServer } from 'node:net';
 import { unlinkSync } from 'node:fs';
 import { createEngineClient } from '../engine/DockerodeEngineClient';
 import { nodeHostResolutionDeps, resolveEngineHost } from '../engine/hostResolution';
+import { nodeHttpProbe } from '../copies/health';
 import { Gateway } from './gateway';
 import { CONTROL_SOCKET } from './controlSocket';
 import { Autoscaler } from './autoscaler';
@@ -110,7 +114,19 @@ function required(key: string): string {
   return value;
 }
 
-serve().catch((e: unknown) => {
+async function probeOnce(args: string[]): Promise<never> {
+  const [host = '', port = '', path = '', timeout = ''] = args;
+  if (!host || !/^\d{1,5}$/.test(port) || !/^\d{1,6}$/.test(timeout)) {
+    process.stderr.write('keeper: usage: probe ADDRESS PORT PATH TIMEOUT_MS\n');
+    process.exit(2);
+  }
+  const status = await nodeHttpProbe({ host, port: Number(port), path }, Number(timeout));
+  process.stdout.write(`${status ?? 'none'}\n`);
+  process.exit(status !== undefined && status >= 200 && status < 400 ? 0 : 1);
+}
+
+const main = process.argv[2] === 'probe' ? probeOnce(process.argv.slice(3)) : serve();
+main.catch((e: unknown) => {
   process.stderr.write(`keeper: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);
 });
