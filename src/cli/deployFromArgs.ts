@@ -1,6 +1,7 @@
 // What the deploy commands (promote, rollback) share: the keeper's options, the deploy
 // environment of this process, progress lines, and their errors said plainly.
 import { join } from 'node:path';
+import type { HealthProber } from '../core/copies/health';
 import type { EngineClient } from '../core/engine/EngineClient';
 import { LockedError } from '../core/deploy/ledger';
 import { nodeDeployEnvironment } from '../core/deploy/nodeDeployEnvironment';
@@ -13,6 +14,7 @@ import {
 } from '../core/deploy/promote';
 import { RollbackError } from '../core/deploy/rollback';
 import { GatewayPortTakenError, KeeperError } from '../core/keeper/keeperContainer';
+import { healthProberFor } from '../core/keeper/probeContainer';
 import { EXIT, type CliIo } from './command';
 import { reportFailure, wholeNumber, type LoadedMasterCopy } from './engineFromArgs';
 import { oneLine } from './terminalText';
@@ -54,6 +56,25 @@ export const KEEPER_HELP = `      --keeper-base IMAGE   the Node image the keepe
 /** The bundled keeper program beside this bundle (dist/keeper.js); MASTERCOPY_KEEPER_SCRIPT overrides it. */
 export function keeperScriptPath(io: CliIo): string {
   return io.env.MASTERCOPY_KEEPER_SCRIPT || join(__dirname, 'keeper.js');
+}
+
+/** --keeper-base for the commands whose health wait may need a probe container (print, scale, drift). */
+export const PROBE_OPTIONS = { 'keeper-base': KEEPER_OPTIONS['keeper-base'] } as const;
+
+export const PROBE_HELP = `      --keeper-base IMAGE   on a remote engine, health is probed from the copies' network by a
+                            container of the keeper's image, built on this Node image (default:
+                            mastercopy-node-base:local when present, else node:22-alpine)`;
+
+/** Where a health wait probes `health.http` from: published ports on a local engine, else the copies' network. */
+export function healthProberFromArgs(
+  engine: EngineClient,
+  io: CliIo,
+  values: { 'keeper-base'?: string },
+): HealthProber {
+  return healthProberFor(engine, {
+    scriptPath: keeperScriptPath(io),
+    baseImage: values['keeper-base'],
+  });
 }
 
 export function deployEnvironmentFromArgs(

@@ -1,6 +1,7 @@
 import { checkDrift, driftLines } from '../../core/drift/drift';
 import { replaceDrifted } from '../../core/drift/replace';
 import { EXIT, UsageError, type CliCommand } from '../command';
+import { healthProberFromArgs, PROBE_HELP, PROBE_OPTIONS } from '../deployFromArgs';
 import { oneLine } from '../terminalText';
 import {
   HOST_HELP,
@@ -44,6 +45,7 @@ Options:
                  state: "clean"|"drifted"|"cannot-check", reason?,
                  items: [{what, expected, actual, inPlace}]}] (after --replace: the new state)
 ${HOST_HELP}
+${PROBE_HELP}
 
 Exit codes: 0 every copy matches (or there are none), 1 a copy drifted or cannot be
 checked, 2 usage error, unreadable file or engine not reachable.
@@ -53,6 +55,7 @@ checked, 2 usage error, unreadable file or engine not reachable.
       json: { type: 'boolean', default: false },
       replace: { type: 'boolean', default: false },
       ...HOST_OPTION,
+      ...PROBE_OPTIONS,
     });
     if (positionals.length > 1) throw new UsageError('give at most one master copy file or name');
     const name = masterCopyNameArg(io, 'drift', positionals[0]);
@@ -73,6 +76,7 @@ checked, 2 usage error, unreadable file or engine not reachable.
         const replaced = await withCancel((signal) =>
           replaceDrifted(engine, name, copies, {
             signal,
+            prober: healthProberFromArgs(engine, io, values),
             onProgress: (line) => io.stderr.write(`${oneLine(line)}\n`),
           }),
         );

@@ -8,6 +8,7 @@ import {
 import { isAbortError } from '../../core/engine/errors';
 import { nodeReadSecretFile } from '../../core/copies/secrets';
 import { EXIT, UsageError, type CliCommand } from '../command';
+import { healthProberFromArgs, PROBE_HELP, PROBE_OPTIONS } from '../deployFromArgs';
 import { oneLine } from '../terminalText';
 import {
   EXIT_CANCELLED,
@@ -48,6 +49,7 @@ Options:
                     unhealthy: [{index, id, name, reason, lastLogLines}]}
   -q, --quiet      no progress on stderr
 ${HOST_HELP}
+${PROBE_HELP}
 
 Exit codes: 0 printed (and healthy), 1 FILE has errors, a secret is missing, a port
 is taken, the build failed, or a copy never became healthy (it is left running:
@@ -60,6 +62,7 @@ engine not reachable, 130 cancelled (copies being created are removed again).
       json: { type: 'boolean', default: false },
       quiet: { type: 'boolean', short: 'q', default: false },
       ...HOST_OPTION,
+      ...PROBE_OPTIONS,
     });
     if (positionals.length !== 1)
       throw new UsageError(
@@ -86,6 +89,7 @@ engine not reachable, 130 cancelled (copies being created are removed again).
           env: io.env,
           readFile: nodeReadSecretFile,
           signal,
+          prober: healthProberFromArgs(engine, io, values),
           onProgress: (e) => {
             if (e.kind === 'waiting-for-health') waiting = e.count;
             progress(e, say);

@@ -2,6 +2,7 @@ import { MAX_COPIES } from '../../core/copies/print';
 import { scaleCopies, type ScaleResult } from '../../core/copies/scale';
 import { nodeReadSecretFile } from '../../core/copies/secrets';
 import { EXIT, UsageError, type CliCommand } from '../command';
+import { healthProberFromArgs, PROBE_HELP, PROBE_OPTIONS } from '../deployFromArgs';
 import { oneLine } from '../terminalText';
 import {
   HOST_HELP,
@@ -37,6 +38,7 @@ Options:
                    removed: [{index, id}], unhealthy: [{index, id, reason, lastLogLines}]}
   -q, --quiet      no progress on stderr
 ${HOST_HELP}
+${PROBE_HELP}
 
 Exit codes: 0 done, 1 FILE has errors or the scaling failed (e.g. a new copy never
 became healthy, or the version is autoscaled), 2 usage error, unreadable file or engine not reachable, 130 cancelled.
@@ -47,6 +49,7 @@ became healthy, or the version is autoscaled), 2 usage error, unreadable file or
       quiet: { type: 'boolean', short: 'q', default: false },
       timeout: { type: 'string' },
       ...HOST_OPTION,
+      ...PROBE_OPTIONS,
     });
     if (positionals.length !== 2)
       throw new UsageError(
@@ -68,6 +71,7 @@ became healthy, or the version is autoscaled), 2 usage error, unreadable file or
           env: io.env,
           readFile: nodeReadSecretFile,
           signal,
+          prober: healthProberFromArgs(engine, io, values),
           stopTimeoutSeconds,
           onRemoved: (c) => say(`  removed ${c.index} ${c.id.slice(0, 12)}`),
           onProgress: (e) => {

@@ -3,9 +3,11 @@ import * as vscode from 'vscode';
 import { readFileSync } from 'node:fs';
 import { printCopies, type PrintResult } from '../../core/copies/print';
 import type { Command, EngineCommandDeps } from './command';
+import { editorHealthProber, type ProberDeps } from './healthProber';
 import { abortSignalOf, resolveMasterCopy, showBuildErrorAt } from './target';
 
-export function printCommand({ log, engine, files, model }: EngineCommandDeps): Command {
+export function printCommand(deps: EngineCommandDeps & ProberDeps): Command {
+  const { log, engine, files, model } = deps;
   return {
     id: 'mastercopy.print',
     /** (target, count?): without a count, the master copy's `copies`. */
@@ -29,6 +31,7 @@ export function printCommand({ log, engine, files, model }: EngineCommandDeps): 
               env: process.env,
               readFile: (p) => readFileSync(p, 'utf8'),
               signal: abortSignalOf(token),
+              prober: editorHealthProber(deps),
               onProgress: (e) => {
                 switch (e.kind) {
                   case 'build':

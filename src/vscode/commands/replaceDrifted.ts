@@ -5,9 +5,11 @@
 import * as vscode from 'vscode';
 import { replaceDrifted } from '../../core/drift/replace';
 import type { Command, EngineCommandDeps } from './command';
+import { editorHealthProber, type ProberDeps } from './healthProber';
 import { abortSignalOf, isNode, resolveMasterCopy } from './target';
 
-export function replaceDriftedCommand({ log, engine, files, model }: EngineCommandDeps): Command {
+export function replaceDriftedCommand(deps: EngineCommandDeps & ProberDeps): Command {
+  const { log, engine, files, model } = deps;
   return {
     id: 'mastercopy.replaceDrifted',
     /** (tree node | name | file?): the master copy whose drifted copies go. */
@@ -37,6 +39,7 @@ export function replaceDriftedCommand({ log, engine, files, model }: EngineComma
         (progress, token) =>
           replaceDrifted(engine.client, target, drifted, {
             signal: abortSignalOf(token),
+            prober: editorHealthProber(deps),
             onProgress: (line) => {
               log.info(line);
               progress.report({ message: line });

@@ -4,9 +4,11 @@ import { readFileSync } from 'node:fs';
 import { MAX_COPIES } from '../../core/copies/print';
 import { scaleCopies } from '../../core/copies/scale';
 import type { Command, EngineCommandDeps } from './command';
+import { editorHealthProber, type ProberDeps } from './healthProber';
 import { abortSignalOf, resolveMasterCopy } from './target';
 
-export function scaleCommand({ log, engine, files, model }: EngineCommandDeps): Command {
+export function scaleCommand(deps: EngineCommandDeps & ProberDeps): Command {
+  const { log, engine, files, model } = deps;
   return {
     id: 'mastercopy.scale',
     /** (target, n?): without n, asks (and confirms a scale-down); with n, does as told. */
@@ -51,6 +53,7 @@ export function scaleCommand({ log, engine, files, model }: EngineCommandDeps): 
             env: process.env,
             readFile: (p) => readFileSync(p, 'utf8'),
             signal: abortSignalOf(token),
+            prober: editorHealthProber(deps),
             onRemoved: (c) => log.info(`disposed ${c.name}:${c.version} #${c.index}`),
           }).finally(() => void model.refresh()),
       );
