@@ -5,13 +5,17 @@
 // items separately and reuses the ones that did not change between keystrokes.
 // Both produce a `ParsedYaml`; diagnostics only ever see that interface.
 import {
+  Composer,
+  Document,
   isMap,
   isScalar,
   isSeq,
-  parseDocument,
+  Lexer,
+  Parser,
   visit,
   YAMLParseError,
-  type Document,
+  type CST,
+  type ErrorCode,
   type Node,
   type Pair,
   type YAMLMap,
@@ -53,9 +57,50 @@ export const PARSE_OPTIONS = {
   keepSourceTokens: false,
 } as const;
 
-/** parseDocument, with duplicate keys reported as yaml reports them (DUPLICATE_KEY at the later key), in linear time. */
+/**
+ * How deep collections may nest. yaml composes (and converts, and visits) recursively: a few
+ * thousand `[` overflowed the stack, which yaml reports as an error of its own, so the
+ * diagnostics changed with the caller's stack depth (incremental and whole validation
+ * disagreed) and took seconds (test/unit/hostile/ found this). A master copy nests a few levels.
+ */
+export const MAX_NESTING = 100;
+const TOO_DEEP = 'NESTING_TOO_DEEP' as ErrorCode;
+
+/**
+ * parseDocument, with duplicate keys reported as yaml reports them (DUPLICATE_KEY at the
+ * later key), in linear time, and a document nested deeper than MAX_NESTING refused before
+ * anything recursive runs (yaml's lexer and parser keep their own stack; the composer does not).
+ */
 export function parseYaml(src: string): Document {
-  const doc = parseDocument(src, PARSE_OPTIONS);
+  const parser = new Parser();
+  const tokens: CST.Token[] = [];
+  for (const lexeme of new Lexer().lex(src)) {
+    for (const token of parser.next(lexeme)) tokens.push(token);
+    // The parser's stack holds the document and every open collection and node in it.
+    if (parser.stack.length > MAX_NESTING && collectionDepth(parser.stack) > MAX_NESTING) {
+      const tooDeep = new Document(undefined, PARSE_OPTIONS);
+      const at = Math.min(parser.offset, src.length);
+      tooDeep.errors.push(new YAMLParseError([at, at + 1], TOO_DEEP, 'nested too deeply'));
+      return tooDeep;
+    }
+  }
+  for (const token of parser.end()) tokens.push(token);
+  // As parseDocument: the first document, and an error for a second one.
+  let doc: Document | undefined;
+  for (const d of new Composer(PARSE_OPTIONS).compose(tokens, true, src.length)) {
+    if (!doc) doc = d;
+    else {
+      doc.errors.push(
+        new YAMLParseError(
+          d.range.slice(0, 2) as [number, number],
+          'MULTIPLE_DOCS',
+          'Source contains multiple documents; please use YAML.parseAllDocuments()',
+        ),
+      );
+      break;
+    }
+  }
+  doc = doc!;
   visit(doc, {
     Map(_, map) {
       const seen = new Set<string>();
@@ -73,6 +118,14 @@ export function parseYaml(src: string): Document {
     },
   });
   return doc;
+}
+
+const COLLECTIONS = new Set(['block-map', 'block-seq', 'flow-collection']);
+
+function collectionDepth(stack: readonly CST.Token[]): number {
+  let n = 0;
+  for (const t of stack) if (COLLECTIONS.has(t.type)) n++;
+  return n;
 }
 
 /** When two keys are the same for yaml (scalars with === values); undefined for keys that never are. */
@@ -103,13 +156,17 @@ export function yamlDiagnostics(doc: Document, text: string): Diagnostic[] {
 
 /** yaml often points at one character; widen that to the word it starts (a key, a value). */
 function tokenRange(text: string, start: number, end: number): OffsetRange {
+  // yaml puts a problem at the end of the text (an unclosed quote or bracket) one character
+  // past it: every range must lie inside the document (test/unit/hostile/ found this).
+  start = Math.min(Math.max(start, 0), text.length);
+  end = Math.min(Math.max(end, start), text.length);
   if (end - start > 1) {
     // Never a block of lines: the first line of it says where.
     const nl = text.indexOf('\n', start);
     return { start, end: nl !== -1 && nl < end ? Math.max(nl, start + 1) : end };
   }
   const word = /^[^\s:,[\]{}#]+/.exec(text.slice(start, start + 200));
-  return { start, end: start + Math.max(word ? word[0].length : 0, 1) };
+  return { start, end: Math.min(text.length, start + Math.max(word ? word[0].length : 0, 1)) };
 }
 
 function yamlMessage(code: string, message: string): string {
@@ -121,6 +178,11 @@ function yamlMessage(code: string, message: string): string {
       return 'Tabs are not allowed for indentation in YAML; indent with spaces.';
     case 'MULTIPLE_DOCS':
       return 'A master copy file holds exactly one YAML document; remove the extra `---` document.';
+    case TOO_DEEP:
+      return (
+        `This master copy nests collections more than ${MAX_NESTING} levels deep here, ` +
+        'so it is not checked; a master copy needs a few.'
+      );
     default:
       return `YAML syntax error: ${first}`;
   }
