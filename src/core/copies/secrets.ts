@@ -1,6 +1,6 @@
 // Secrets are resolved at print time, from the printer's environment or a file beside
 // the master copy, and handed to the copy as environment variables — never to the build.
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { MasterCopy } from '../mastercopy/model';
 import { setOwn } from '../util/ownProperty';
@@ -54,11 +54,16 @@ export async function resolveSecrets(
         continue;
       }
     } else if (secret.fromFile !== undefined) {
-      const path = resolve(folder, secret.fromFile);
-      if (isOutside(folder, path)) {
+      const named = resolve(folder, secret.fromFile);
+      // Where it really leads: a link inside the folder (committed, or swapped in after
+      // validation) can point out of it, and the name alone was all that was checked
+      // (test/unit/hostile/ found this). The real path is what is then read.
+      const path = (await realpath(named).catch(() => undefined)) ?? named;
+      const realFolder = (await realpath(folder).catch(() => undefined)) ?? folder;
+      if (isOutside(folder, named) || isOutside(realFolder, path)) {
         problems.push({
           secret: secret.name,
-          problem: `${secret.fromFile} is outside the master copy's folder`,
+          problem: `${secret.fromFile} ${isOutside(folder, named) ? 'is' : 'leads'} outside the master copy's folder`,
         });
         continue;
       }

@@ -343,10 +343,8 @@ describe('secrets at print time', () => {
     for (const reader of [read, nodeReadSecretFile]) {
       await assert.rejects(resolveSecrets(mc, folder, {}, reader), (e: Error) => {
         assert.ok(e instanceof SecretError, e.message);
-        assert.match(
-          e.message,
-          /cannot read \.\/zero: it is a character device, not a regular file/,
-        );
+        // A link to /dev/zero leads out of the folder: refused for that, before any look at it.
+        assert.match(e.message, /\.\/zero leads outside the master copy's folder/);
         assert.match(
           e.message,
           /cannot read \.\/fifo: it is a FIFO \(named pipe\), not a regular file/,
