@@ -41,6 +41,17 @@ export class BuildRefusedError extends BuildError {
 }
 
 /** A step of the build failed in the engine. */
+/** Said when the engine's disk filled up: the cause and what to do, beside the engine's words. */
+const DISK_FULL_HINT =
+  ". The engine's disk is full: free space where the engine keeps its data (`docker system prune` removes " +
+  'what nothing uses), then build again; nothing of this build was tagged.';
+
+/** The engine (or a step's command) said there is no space left. */
+function diskFull(engineMessage: string, output: readonly string[]): boolean {
+  const full = /no space left on device|disk quota exceeded/i;
+  return full.test(engineMessage) || output.slice(-20).some((l) => full.test(l));
+}
+
 export class BuildStepError extends BuildError {
   override readonly name = 'BuildStepError';
   constructor(
@@ -55,7 +66,8 @@ export class BuildStepError extends BuildError {
     readonly output: string[],
   ) {
     super(
-      `Building ${tag} failed${step !== undefined ? ` at step ${step}${instruction ? ` (${instruction})` : ''}` : ''}: ${engineMessage}`,
+      `Building ${tag} failed${step !== undefined ? ` at step ${step}${instruction ? ` (${instruction})` : ''}` : ''}: ${engineMessage}` +
+        (diskFull(engineMessage, output) ? DISK_FULL_HINT : ''),
     );
   }
 

@@ -181,6 +181,25 @@ describe('buildMasterCopy', () => {
     });
   });
 
+  it("says when the engine's disk is full, and what to do, beside the engine's words", async () => {
+    const { engine } = fakeEngine(BASE_IMAGE, {
+      output: [
+        'Step 4/9 : RUN ["/bin/sh", "-c", "exit 3"]',
+        "dd: error writing '/big': No space left on device",
+      ],
+      failWith: "The command '/bin/sh -c dd …' returned a non-zero code: 1",
+    });
+    await assert.rejects(buildMasterCopy(engine, MC, folder()), (e: Error) => {
+      assert.ok(e instanceof BuildStepError);
+      assert.match(
+        e.message,
+        /returned a non-zero code: 1\. The engine's disk is full: free space/,
+      );
+      assert.match(e.message, /nothing of this build was tagged\.$/);
+      return true;
+    });
+  });
+
   it('maps a failing COPY to its files entry and a failure in the appended labels to `labels`', async () => {
     for (const [step, path] of [
       [6, ['files', 0]],
