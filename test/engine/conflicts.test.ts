@@ -89,40 +89,44 @@ describe('resource conflicts against a real engine', function () {
     assert.equal((await oursOf(name)).containers.length, 1);
   });
 
-  it('a volume of that name that is not ours, in use: refused with what to do, the foreign one untouched, nothing of ours left', async () => {
-    const name = uniqueName('vol');
-    names.push(name);
-    const { file } = smallCopy(name, `${IDLE}volumes: [{ name: data, path: /data }]\n`, folders);
-    assert.equal((await cli(['build', file])).code, 0);
-    const docker = rawDocker();
-    const volume = `mastercopy_${name}_data`;
-    await docker.createVolume({ Name: volume, Labels: { [TEST_RUN_LABEL]: testRunId } });
-    const user = await docker.createContainer({
-      Image: 'busybox:stable',
-      Cmd: ['sleep', '300'],
-      Labels: { [TEST_RUN_LABEL]: testRunId },
-      HostConfig: { Mounts: [{ Type: 'volume', Source: volume, Target: '/data' }] },
-    });
-    await user.start();
-    const before = await oursOf(name);
-    const run = await cli(['print', file]);
-    assert.equal(run.code, 1, run.stderr);
-    assert.match(
-      run.stderr,
-      new RegExp(
-        `volume named ${volume} exists but was not created by Master Copy .*Remove or rename it`,
-      ),
-    );
-    assert.deepEqual(
-      await oursOf(name),
-      before,
-      'no copy, network or record left by the failed print',
-    );
-    assert.equal((await user.inspect()).State.Running, true, "the user's container still runs");
-    assert.deepEqual((await docker.getVolume(volume).inspect()).Labels, {
-      [TEST_RUN_LABEL]: testRunId,
-    });
-  });
+  it(
+    'a volume of that name that is not ours, in use: refused with what to do, ' +
+      'the foreign one untouched, nothing of ours left',
+    async () => {
+      const name = uniqueName('vol');
+      names.push(name);
+      const { file } = smallCopy(name, `${IDLE}volumes: [{ name: data, path: /data }]\n`, folders);
+      assert.equal((await cli(['build', file])).code, 0);
+      const docker = rawDocker();
+      const volume = `mastercopy_${name}_data`;
+      await docker.createVolume({ Name: volume, Labels: { [TEST_RUN_LABEL]: testRunId } });
+      const user = await docker.createContainer({
+        Image: 'busybox:stable',
+        Cmd: ['sleep', '300'],
+        Labels: { [TEST_RUN_LABEL]: testRunId },
+        HostConfig: { Mounts: [{ Type: 'volume', Source: volume, Target: '/data' }] },
+      });
+      await user.start();
+      const before = await oursOf(name);
+      const run = await cli(['print', file]);
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(
+        run.stderr,
+        new RegExp(
+          `volume named ${volume} exists but was not created by Master Copy .*Remove or rename it`,
+        ),
+      );
+      assert.deepEqual(
+        await oursOf(name),
+        before,
+        'no copy, network or record left by the failed print',
+      );
+      assert.equal((await user.inspect()).State.Running, true, "the user's container still runs");
+      assert.deepEqual((await docker.getVolume(volume).inspect()).Labels, {
+        [TEST_RUN_LABEL]: testRunId,
+      });
+    },
+  );
 
   it('an image removed under a running version: ps says so, the copies keep running, print builds it again', async () => {
     const name = uniqueName('rmi');
