@@ -43,7 +43,7 @@ export class BuildRefusedError extends BuildError {
 /** A step of the build failed in the engine. */
 /** Said when the engine's disk filled up: the cause and what to do, beside the engine's words. */
 const DISK_FULL_HINT =
-  ". The engine's disk is full: free space where the engine keeps its data (`docker system prune` removes " +
+  ". The engine's disk is full: free space where the engine keeps its data (docker system prune removes " +
   'what nothing uses), then build again; nothing of this build was tagged.';
 
 /** The engine (or a step's command) said there is no space left. */
