@@ -74,6 +74,30 @@ describe('drift in the editor (real engine)', function () {
     assert.equal(doc.getText(warning.range), 'memory', 'at the key of the drifted property');
   });
 
+  it('a copy connected to another network (a network event, not a refresh asked for) is drifted too', async () => {
+    const [first] = (await copyNodes()).filter((n) => n.drift?.state === 'clean');
+    const extra = `${name}-extra`;
+    await docker('network', 'create', '--label', 'mastercopy-test=drift', extra);
+    try {
+      await docker('network', 'connect', extra, first.copy.id);
+      const node = await until('the connected copy drifted', async () =>
+        (await copyNodes()).find(
+          (n) => n.copy.id === first.copy.id && n.drift?.state === 'drifted',
+        ),
+      );
+      assert.deepEqual(
+        node.drift?.items.map((i) => i.what),
+        ['networks'],
+      );
+    } finally {
+      await docker('network', 'disconnect', '--force', extra, first.copy.id).catch(() => undefined);
+      await docker('network', 'rm', extra).catch(() => undefined);
+    }
+    await until('clean again once disconnected', async () =>
+      (await copyNodes()).some((n) => n.copy.id === first.copy.id && n.drift?.state === 'clean'),
+    );
+  });
+
   it('Replace Drifted Copies prints a fresh copy, disposes of the drifted one, and the warning goes', async () => {
     const before = await copyNodes();
     const drifted = before.find((n) => n.drift?.state === 'drifted')!;
