@@ -285,8 +285,13 @@ export class DockerodeEngineClient implements EngineClient {
   }
 
   async listImages(filter: LabelFilter, signal?: AbortSignal): Promise<ImageSummary[]> {
+    // One label to the engine, the rest matched here: Podman 4.3 lists no image at all for
+    // two or more label filters (ps then found no image of any copy: "image changed").
+    const [sharpest] = labelFilterArgs(filter).sort(
+      (a, b) => Number(b.includes('=')) - Number(a.includes('=')),
+    );
     const list = await this.call('list images', (d) =>
-      d.listImages({ filters: { label: labelFilterArgs(filter) }, abortSignal: signal }),
+      d.listImages({ filters: { label: [sharpest] }, abortSignal: signal }),
     );
     return (list as unknown[])
       .map(records().imageSummary)

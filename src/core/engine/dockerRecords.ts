@@ -118,7 +118,7 @@ export function containerSummary(raw: unknown): ContainerSummary {
   return {
     id: c.Id,
     name: (c.Names?.[0] ?? '').replace(/^\//, ''),
-    image: c.Image,
+    image: familiarImageName(c.Image),
     imageId: c.ImageID,
     status: c.State,
     statusText: c.Status,
@@ -195,7 +195,7 @@ export function containerDetails(raw: unknown): ContainerDetails {
   return {
     id: info.Id,
     name: info.Name.replace(/^\//, ''),
-    image: info.Config.Image,
+    image: familiarImageName(info.Config.Image),
     imageId: info.Image,
     labels: info.Config.Labels ?? {},
     status: info.State.Status,
@@ -260,6 +260,17 @@ function publishedPorts(
   return out;
 }
 
+/**
+ * An image reference as Docker names it: Podman lists `docker.io/library/NAME:VERSION` (and
+ * `docker.io/ORG/NAME`) where Docker says `NAME:VERSION`, so the tag we built was not found
+ * under its own name (ps said "image changed" for every copy). Other registries stay as they are.
+ */
+export function familiarImageName(ref: string): string {
+  const m = /^docker\.io\/(?:library\/)?([^/].*)$/.exec(ref);
+  // "docker.io/library/a/b" is not a familiar name of anything: left as it is.
+  return m && !(ref.startsWith('docker.io/library/') && m[1].includes('/')) ? m[1] : ref;
+}
+
 function protocol(name: string | undefined): 'tcp' | 'udp' {
   return name === 'udp' ? 'udp' : 'tcp';
 }
@@ -284,7 +295,7 @@ export function imageSummary(raw: unknown): ImageSummary {
   const i = parse('image summary', imageSummarySchema, raw);
   return {
     id: i.Id,
-    tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+    tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>').map(familiarImageName),
     labels: i.Labels ?? {},
     created: i.Created * 1000,
     size: i.Size,
@@ -314,7 +325,7 @@ export function imageDetails(raw: unknown): ImageDetails {
   const i = parse('image', imageDetailsSchema, raw);
   return {
     id: i.Id,
-    tags: i.RepoTags ?? [],
+    tags: (i.RepoTags ?? []).map(familiarImageName),
     labels: i.Config?.Labels ?? {},
     config: {
       env: i.Config?.Env ?? [],

@@ -13,6 +13,7 @@ import {
   containerSummary,
   engineEvent,
   engineVersion,
+  familiarImageName,
   imageDetails,
   imageSummary,
   networkSummary,
@@ -43,7 +44,8 @@ for (const engine of ['docker', 'podman']) {
       const running = byIndex.get('0')!;
       assert.equal(running.status, 'running');
       assert.match(running.name, /^mcfix-[0-9a-f]+-1\.0\.0-0$/);
-      assert.match(running.image, /mcfix-[0-9a-f]+:1\.0\.0$/);
+      // Docker's names for both engines: Podman lists docker.io/library/NAME:VERSION.
+      assert.match(running.image, /^mcfix-[0-9a-f]+:1\.0\.0$/);
       assert.match(running.imageId, /^sha256:[0-9a-f]{64}$/);
       assert.equal(running.labels[LABEL_MANAGED], 'true');
       const published = running.ports.filter((p) => p.hostPort !== undefined);
@@ -67,6 +69,7 @@ for (const engine of ['docker', 'podman']) {
       assert.equal(c.health, 'healthy');
       assert.match(c.name, /^mcfix-[0-9a-f]+-1\.0\.0-0$/);
       assert.match(c.imageId, /^sha256:/);
+      assert.match(c.image, /^mcfix-[0-9a-f]+:1\.0\.0$/);
       assert.equal(c.readOnly, true);
       assert.equal(c.tty, false);
       assert.ok(c.env.includes('LOG_LEVEL=info'));
@@ -120,7 +123,8 @@ for (const engine of ['docker', 'podman']) {
       const [listed] = (fixture(engine, 'images-list') as unknown[]).map(imageSummary);
       const inspected = imageDetails(fixture(engine, 'image'));
       assert.equal(inspected.id, listed.id);
-      assert.match(listed.tags[0], /mcfix-[0-9a-f]+:1\.0\.0$/);
+      assert.match(listed.tags[0], /^mcfix-[0-9a-f]+:1\.0\.0$/);
+      assert.deepEqual(inspected.tags, listed.tags);
       assert.equal(listed.labels[LABEL_MANAGED], 'true');
       assert.equal(inspected.labels['io.mastercopy.version'], '1.0.0');
       assert.ok(listed.size > 0 && inspected.size > 0);
@@ -168,6 +172,22 @@ for (const engine of ['docker', 'podman']) {
     });
   });
 }
+
+describe('engine records: image names as Docker says them', () => {
+  it("Podman's docker.io/library/NAME and docker.io/ORG/NAME are NAME and ORG/NAME; other registries, ids and localhost/ stay", () => {
+    assert.equal(familiarImageName('docker.io/library/shop:1.0.0'), 'shop:1.0.0');
+    assert.equal(familiarImageName('docker.io/acme/shop:1.0.0'), 'acme/shop:1.0.0');
+    for (const same of [
+      'shop:1.0.0',
+      'acme/shop:1.0.0',
+      'localhost/shop:1.0.0',
+      'quay.io/acme/shop:1',
+      'docker.io.example.com/shop:1',
+      'sha256:0c525e46a881b65c9130f1c38ad4fe561b9361691821a8e3340ac6f005af91ad',
+    ])
+      assert.equal(familiarImageName(same), same);
+  });
+});
 
 describe('engine records: malformed ones fail, naming the field', () => {
   const summary = (fixture('docker', 'containers-list') as Raw[])[0];
@@ -233,11 +253,15 @@ describe('engine client: records read over the API', () => {
   let server: Server;
   let client: ReturnType<typeof createEngineClient>;
   let answers: Record<string, unknown>;
+  /** The `filters` query of each request, by path. */
+  const filtersSent = new Map<string, unknown>();
 
   before(async () => {
     const path = join(tmpdir(), `mc-records-${process.pid}.sock`);
     server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://engine');
+      const filters = url.searchParams.get('filters');
+      filtersSent.set(url.pathname.replace(/^\/v[0-9.]+/, ''), filters && JSON.parse(filters));
       const body = answers[url.pathname.replace(/^\/v[0-9.]+/, '')];
       res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body ?? { message: 'no such object' }));
@@ -265,6 +289,28 @@ describe('engine client: records read over the API', () => {
     assert.equal((await client.inspectContainer(running.Id))?.health, 'healthy');
     assert.equal(await client.inspectContainer('gone'), undefined);
     assert.equal(await client.inspectImage('gone:1'), undefined);
+  });
+
+  it('lists images by one label filter, the sharpest, and matches the rest itself (Podman 4.3 lists none for two)', async () => {
+    const image = (fixture('podman', 'images-list') as Raw[])[0];
+    const other = { ...image, Id: 'sha256:other', Labels: { [LABEL_MANAGED]: 'true' } };
+    answers = { '/images/json': [image, other] };
+    const name = (image.Labels as Record<string, string>)['io.mastercopy.name'];
+    const byName = await client.listImages({
+      'io.mastercopy.name': name,
+      'io.mastercopy.version': true,
+    });
+    assert.deepEqual(filtersSent.get('/images/json'), { label: [`io.mastercopy.name=${name}`] });
+    assert.deepEqual(
+      byName.map((i) => i.tags),
+      [[`${name}:1.0.0`]],
+    );
+    const any = await client.listImages({ 'io.mastercopy.name': true });
+    assert.deepEqual(filtersSent.get('/images/json'), { label: [`${LABEL_MANAGED}=true`] });
+    assert.deepEqual(
+      any.map((i) => i.id),
+      [image.Id],
+    );
   });
 
   it('a malformed answer is an error, not a half-read copy', async () => {
