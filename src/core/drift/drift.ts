@@ -195,6 +195,25 @@ function index(d: ContainerDetails): number {
 const ENGINE_ENV = new Set(['container', 'HOSTNAME', 'HOME', 'TERM']);
 
 /**
+ * Podman mounts a writable tmpfs on these of every read-only container, with these options
+ * (its --read-only-tmpfs, which its Docker API always sets: a client cannot ask otherwise),
+ * and reports them as the container's tmpfs: the engine's own, like its init.
+ */
+const PODMAN_READ_ONLY_TMPFS = ['/run', '/tmp', '/var/tmp'];
+const PODMAN_TMPFS_OPTIONS = 'rw,rprivate,nosuid,nodev,tmpcopyup';
+
+/** The tmpfs paths of `d` that its spec asked for or the engine added by itself. */
+function actualTmpfs(spec: ContainerSpec, d: ContainerDetails): string[] {
+  return Object.entries(d.tmpfs)
+    .filter(
+      ([path, options]) =>
+        (spec.tmpfs ?? []).includes(path) ||
+        !(d.readOnly && PODMAN_READ_ONLY_TMPFS.includes(path) && options === PODMAN_TMPFS_OPTIONS),
+    )
+    .map(([path]) => path);
+}
+
+/**
  * `spec` (what would be created now, `spec.network` a network's name) against the engine's
  * record of the container. What the spec leaves to the image is the image's, as the engine
  * fills it in. `secrets`: variables compared elsewhere, by hash.
@@ -249,7 +268,7 @@ export function specDrift(
   );
   differ('restart policy', spec.restart ?? 'no', d.restartPolicy, true);
   differ('read-only root', String(spec.readOnly ?? true), String(d.readOnly));
-  differ('tmpfs', list(spec.tmpfs ?? []), list(Object.keys(d.tmpfs)));
+  differ('tmpfs', list(spec.tmpfs ?? []), list(actualTmpfs(spec, d)));
   differ('capabilities dropped', set(spec.capDrop ?? ['ALL']), set(d.capDrop));
   differ('capabilities added', set(spec.capAdd ?? []), set(d.capAdd));
   differ(

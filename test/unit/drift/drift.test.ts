@@ -129,6 +129,18 @@ describe('specDrift', () => {
     assert.ok(!JSON.stringify(items).includes('hunter2'));
   });
 
+  it("Podman's own writable tmpfs of a read-only container (/run, /tmp, /var/tmp) are not a change; another tmpfs is", () => {
+    const podman = 'rw,rprivate,nosuid,nodev,tmpcopyup';
+    const d = asCreated();
+    d.tmpfs = { '/run': podman, '/tmp': podman, '/var/tmp': podman };
+    assert.deepEqual(drift(d), []);
+    d.tmpfs['/srv/cache'] = podman;
+    assert.deepEqual(drift(d), [['tmpfs', '/tmp', '/srv/cache, /tmp']]);
+    // With other options, or on a writable root, /run is not the engine's doing.
+    d.tmpfs = { '/tmp': '', '/run': 'rw,size=1g' };
+    assert.deepEqual(drift(d), [['tmpfs', '/tmp', '/run, /tmp']]);
+  });
+
   it('an entrypoint given at create drops the image’s command, as the engine does', () => {
     const d = asCreated();
     d.entrypoint = ['/bin/app'];
