@@ -1,14 +1,21 @@
-// Helpers for tests that need a real Docker engine (test/engine): make sure one runs,
+// Helpers for tests that need a real engine (test/engine, test/podman): make sure one runs,
 // stop and start it (to test following logs or events across an engine restart), and
 // clean up what a test run created — only objects carrying this run's label.
+// MASTERCOPY_TEST_ENGINE=podman points all of it at Podman's Docker-compatible API
+// (scripts/setup-podman.sh) instead of the Docker Engine (scripts/setup-engine.sh).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import Dockerode from 'dockerode';
 import { repoRoot } from './repoRoot';
 
-/** The socket scripts/setup-engine.sh provisions. */
-export const TEST_ENGINE_HOST = 'unix:///var/run/docker.sock';
-const SOCKET = '/var/run/docker.sock';
+/** The engine the tests drive: read once, when this module loads. */
+export const TEST_ENGINE: 'docker' | 'podman' =
+  process.env.MASTERCOPY_TEST_ENGINE === 'podman' ? 'podman' : 'docker';
+/** The socket scripts/setup-podman.sh serves Podman's API on. */
+export const PODMAN_SOCKET = '/run/mastercopy-podman.sock';
+/** The socket scripts/setup-engine.sh (or setup-podman.sh) provisions. */
+const SOCKET = TEST_ENGINE === 'podman' ? PODMAN_SOCKET : '/var/run/docker.sock';
+export const TEST_ENGINE_HOST = `unix://${SOCKET}`;
 
 /** Label key that marks everything one test run creates (ours and "foreign" objects alike). */
 export const TEST_RUN_LABEL = 'io.mastercopy.test-run';
@@ -28,9 +35,10 @@ function runScript(args: string[]): Promise<string> {
 
 let ensured: Promise<void> | undefined;
 
-/** Runs scripts/setup-engine.sh once per process (engine up, busybox:stable present). */
+/** Runs scripts/setup-engine.sh (setup-podman.sh) once per process (engine up, busybox:stable present). */
 export function ensureEngine(): Promise<void> {
-  ensured ??= runScript(['scripts/setup-engine.sh']).then(
+  const script = TEST_ENGINE === 'podman' ? 'scripts/setup-podman.sh' : 'scripts/setup-engine.sh';
+  ensured ??= runScript([script]).then(
     () => undefined,
     (e) => {
       ensured = undefined;
@@ -70,15 +78,19 @@ async function answers(): Promise<boolean> {
   }
 }
 
-/** Stops dockerd (its containers stop with it) and waits until the socket no longer answers. */
+/** The script that starts and stops the engine under test. */
+const ENGINE_SCRIPT =
+  TEST_ENGINE === 'podman' ? 'scripts/setup-podman.sh' : 'scripts/engine/dockerd.sh';
+
+/** Stops dockerd (its containers stop with it; Podman's service: they keep running) and waits until the socket no longer answers. */
 export async function stopEngine(timeoutMs = 60_000): Promise<void> {
-  await runScript(['scripts/engine/dockerd.sh', 'stop']);
+  await runScript([ENGINE_SCRIPT, 'stop']);
   await waitFor('the engine to stop answering', async () => !(await answers()), timeoutMs);
 }
 
-/** Starts dockerd again and waits until the socket answers. */
+/** Starts dockerd (Podman's service) again and waits until the socket answers. */
 export async function startEngine(timeoutMs = 60_000): Promise<void> {
-  await runScript(['scripts/engine/dockerd.sh', 'start']);
+  await runScript([ENGINE_SCRIPT, 'start']);
   await waitFor('the engine to answer', answers, timeoutMs);
 }
 

@@ -99,7 +99,9 @@ export async function forgetNames(engine: EngineClient, names: string[]): Promis
         .getVolume(v.Name)
         .remove()
         .catch(() => undefined);
-    for (const i of await docker.listImages({ filters }))
+    // Podman 4.3 lists no image for two label filters: one, and the managed label checked here.
+    const images = await docker.listImages({ filters: { label: [`${LABEL_NAME}=${name}`] } });
+    for (const i of images.filter((i) => i.Labels?.[LABEL_MANAGED] === 'true'))
       await docker
         .getImage(i.Id)
         .remove({ force: true })
