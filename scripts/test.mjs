@@ -4,7 +4,8 @@
 //   node scripts/test.mjs            every suite
 //   node scripts/test.mjs unit vscode  only those
 // Suites: unit (no editor, no engine), engine (a real Docker Engine, started by
-// scripts/setup-engine.sh), vscode (inside a real VS Code: code-server + chromium,
+// scripts/setup-engine.sh), podman (Podman's Docker-compatible API, started by
+// scripts/setup-podman.sh: test/podman), vscode (inside a real VS Code: code-server + chromium,
 // installed by scripts/setup-vscode.sh), vsix (the packaged extension installed into that
 // VS Code with --install-extension, and activated: test/vscode/vsixInstall.mjs).
 import { spawnSync } from 'node:child_process';
@@ -13,7 +14,7 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 const resultsDir = join(root, 'test-results');
-const all = ['typecheck', 'lint', 'unit', 'engine', 'vscode', 'vsix'];
+const all = ['typecheck', 'lint', 'unit', 'engine', 'podman', 'vscode', 'vsix'];
 const asked = process.argv.slice(2);
 const suites = asked.length ? asked : all;
 for (const s of suites) {
@@ -106,6 +107,11 @@ for (const suite of suites) {
     (suite === 'engine' || suite === 'vscode') &&
     run('bash', ['scripts/setup-engine.sh']) !== 0
   ) {
+    record(suite, 1, null);
+    continue;
+  }
+  // Podman's API service, with the images the tests need moved over from Docker.
+  if (suite === 'podman' && run('bash', ['scripts/setup-podman.sh']) !== 0) {
     record(suite, 1, null);
     continue;
   }
