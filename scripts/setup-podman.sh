@@ -5,6 +5,10 @@
 #   bash scripts/setup-podman.sh [start]   install, configure, start the service, load the images
 #   bash scripts/setup-podman.sh stop      stop the service named in its pid file; wait until it has exited
 #   bash scripts/setup-podman.sh status    exit 0 when the service answers, 1 when not
+# A second service beside it (the full-disk test): MASTERCOPY_PODMAN_SOCK names its socket,
+# MASTERCOPY_PODMAN_STORE a folder for its own image store and run root, and with
+# MASTERCOPY_PODMAN_STORE_SIZE (e.g. 48m) that folder is a tmpfs of that size — a small disk —
+# unmounted again by `stop`; MASTERCOPY_PODMAN_IMAGES lists the images to move (space-separated).
 # Idempotent and fast when everything is already there (one ping, two image inspects).
 # See /work/shared/notes/engine.md: Debian's podman (4.3) needs default_ulimits below the
 # sandbox's hard limits, and its image store is separate from Docker's: no registry is
@@ -19,7 +23,11 @@ log=${MASTERCOPY_PODMAN_LOG:-/var/log/mastercopy-podman.log}
 conf=/etc/containers/containers.conf
 deadline_s=${MASTERCOPY_ENGINE_TIMEOUT:-60}
 # What the tests print and the keeper runs on (see scripts/setup-engine.sh).
-images=(busybox:stable mastercopy-node-base:local)
+read -r -a images <<<"${MASTERCOPY_PODMAN_IMAGES:-busybox:stable mastercopy-node-base:local}"
+store=${MASTERCOPY_PODMAN_STORE:-}
+store_size=${MASTERCOPY_PODMAN_STORE_SIZE:-}
+store_args=()
+[[ -z $store ]] || store_args=(--root "$store/storage" --runroot "$store/run")
 
 say() { echo "setup-podman: $*"; }
 die() { echo "setup-podman: ERROR: $*" >&2; exit 1; }
@@ -28,7 +36,7 @@ now_ms() { date +%s%3N; }
 # A clean environment for podman, whoever calls (a test inside VS Code has HOME and TMPDIR in a
 # scratch folder; an engine that kept them breaks exec and builds once that folder is gone).
 clean_env=(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME="$(getent passwd "$(id -u)" | cut -d: -f6)")
-podman_cmd() { "${clean_env[@]}" podman "$@"; }
+podman_cmd() { "${clean_env[@]}" podman "${store_args[@]}" "$@"; }
 # shellcheck source=lib/apt.sh
 source "$root/scripts/lib/apt.sh"
 
@@ -107,7 +115,8 @@ start_service() {
     echo "=== $(date -Is) podman system service start" >>"$log"
     # setsid: its own session, so that it outlives the shell or test runner that started it;
     # env -i (clean_env): none of the caller's environment.
-    setsid "${clean_env[@]}" podman system service --time=0 "unix://$sock" >>"$log" 2>&1 </dev/null &
+    mount_store
+    setsid "${clean_env[@]}" podman "${store_args[@]}" system service --time=0 "unix://$sock" >>"$log" 2>&1 </dev/null &
     pid=$!
     echo "$pid" >"$pidfile"
     say "started podman system service (pid $pid), log $log"
@@ -127,11 +136,30 @@ start_service() {
   say "Podman answers on $sock"
 }
 
+# The small disk of a second service: a tmpfs of MASTERCOPY_PODMAN_STORE_SIZE at its store.
+mount_store() {
+  [[ -n $store ]] || return 0
+  mkdir -p "$store"
+  [[ -n $store_size ]] || return 0
+  mountpoint -q "$store" && return 0
+  mount -t tmpfs -o "size=$store_size" tmpfs "$store" || die "could not mount a ${store_size} tmpfs at $store"
+  say "a ${store_size} tmpfs at $store holds this service's images"
+}
+
+unmount_store() {
+  [[ -n $store && -n $store_size ]] || return 0
+  mountpoint -q "$store" || return 0
+  # (Podman bind-mounts its overlay folder inside the store: -R takes those too.)
+  umount -R "$store" && rmdir "$store" 2>/dev/null || true
+  say "unmounted $store"
+}
+
 stop_service() {
   local pid
   if ! pid=$(service_pid); then
     ping_service && die "something answers on $sock but no podman is named in $pidfile; not stopping it"
     say "the Podman service is not running"
+    unmount_store
     return 0
   fi
   say "stopping podman system service (pid $pid)"
@@ -146,6 +174,7 @@ stop_service() {
   done
   rm -f "$pidfile"
   say "the Podman service stopped"
+  unmount_store
 }
 
 # Each image the tests need, from Docker's store into Podman's (`docker save | podman load`:

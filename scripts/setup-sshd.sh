@@ -97,6 +97,12 @@ if pid=$(sshd_pid) && cmp -s "$config.new" "$config" && answers; then
   exit 0
 fi
 stop
+# Something else listening there (another checkout's sshd, another service) would answer instead.
+if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+  rm -f "$config.new"
+  die "127.0.0.1:$port is taken by another process (an sshd another checkout started? its" \
+    "'bash scripts/setup-sshd.sh stop' ends it), or choose another port with MASTERCOPY_SSHD_PORT"
+fi
 mv "$config.new" "$config"
 # Run as root, sshd needs its privilege separation folder.
 [[ $(id -u) -ne 0 ]] || mkdir -p /run/sshd

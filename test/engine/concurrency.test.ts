@@ -8,9 +8,7 @@ import { printCopies, type PrintOptions } from '../../src/core/copies/print';
 import { listCopies } from '../../src/core/copies/ps';
 import { scaleCopies } from '../../src/core/copies/scale';
 import { readDesired } from '../../src/core/deploy/desired';
-import { createEngineClient } from '../../src/core/engine/DockerodeEngineClient';
 import type { EngineClient } from '../../src/core/engine/EngineClient';
-import { nodeHostResolutionDeps, resolveEngineHost } from '../../src/core/engine/hostResolution';
 import {
   LABEL_COPY,
   LABEL_DIGEST,
@@ -18,31 +16,9 @@ import {
   LABEL_NAME,
   LABEL_VERSION,
 } from '../../src/core/engine/labels';
-import { runCli } from '../support/cli';
-import {
-  TEST_ENGINE_HOST,
-  cleanupTestRun,
-  ensureEngine,
-  rawDocker,
-  testRunLabels,
-  waitFor,
-} from '../support/engine';
+import { rawDocker, testRunLabels, waitFor } from '../support/engine';
 import { holdsFor } from '../support/herd';
-import {
-  IDLE,
-  forgetNames,
-  oursOf,
-  removeFolders,
-  smallCopy,
-  uniqueName,
-} from '../support/smallCopy';
-
-const folders: string[] = [];
-const names: string[] = [];
-
-function cli(args: string[]) {
-  return runCli(args, { env: { ...process.env, DOCKER_HOST: TEST_ENGINE_HOST } });
-}
+import { IDLE, oursOf, useSmallCopies, smallCopy, uniqueName } from '../support/smallCopy';
 
 /** Every container whose name starts like `name`'s copies, whatever its labels: nothing may hide from ps. */
 async function containersNamed(name: string) {
@@ -70,6 +46,8 @@ async function assertWholeCopies(name: string): Promise<number[]> {
 
 describe('concurrency against a real engine', function () {
   this.timeout(180_000);
+  const small = useSmallCopies();
+  const { names, folders, cli } = small;
   let engine: EngineClient;
   const options = (more: Partial<PrintOptions> = {}): PrintOptions => ({
     env: {},
@@ -78,16 +56,7 @@ describe('concurrency against a real engine', function () {
     ...more,
   });
 
-  before(async () => {
-    await ensureEngine();
-    engine = createEngineClient(resolveEngineHost(TEST_ENGINE_HOST, nodeHostResolutionDeps()));
-  });
-
-  after(async () => {
-    await forgetNames(engine, names);
-    await cleanupTestRun();
-    removeFolders(folders);
-  });
+  before(() => (engine = small.engine));
 
   it('two prints of one master copy at once (two CLIs): both succeed, unique indices, the sum of the copies', async () => {
     const name = uniqueName('twice');

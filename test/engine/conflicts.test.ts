@@ -4,35 +4,10 @@
 // before a promote in deploy.test.ts.)
 import * as assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
-import { createEngineClient } from '../../src/core/engine/DockerodeEngineClient';
-import type { EngineClient } from '../../src/core/engine/EngineClient';
-import { nodeHostResolutionDeps, resolveEngineHost } from '../../src/core/engine/hostResolution';
 import type { CopyRecord } from '../../src/core/copies/ps';
-import { runCli } from '../support/cli';
-import {
-  TEST_ENGINE_HOST,
-  TEST_RUN_LABEL,
-  cleanupTestRun,
-  ensureEngine,
-  rawDocker,
-  testRunId,
-} from '../support/engine';
+import { TEST_RUN_LABEL, rawDocker, testRunId } from '../support/engine';
 import { freePort } from '../support/load';
-import {
-  IDLE,
-  forgetNames,
-  oursOf,
-  removeFolders,
-  smallCopy,
-  uniqueName,
-} from '../support/smallCopy';
-
-const folders: string[] = [];
-const names: string[] = [];
-
-function cli(args: string[]) {
-  return runCli(args, { env: { ...process.env, DOCKER_HOST: TEST_ENGINE_HOST } });
-}
+import { IDLE, oursOf, useSmallCopies, smallCopy, uniqueName } from '../support/smallCopy';
 
 async function listen(port: number): Promise<Server> {
   const server = createServer();
@@ -45,18 +20,8 @@ async function listen(port: number): Promise<Server> {
 
 describe('resource conflicts against a real engine', function () {
   this.timeout(180_000);
-  let engine: EngineClient;
-
-  before(async () => {
-    await ensureEngine();
-    engine = createEngineClient(resolveEngineHost(TEST_ENGINE_HOST, nodeHostResolutionDeps()));
-  });
-
-  after(async () => {
-    await forgetNames(engine, names);
-    await cleanupTestRun();
-    removeFolders(folders);
-  });
+  const small = useSmallCopies();
+  const { names, folders, cli } = small;
 
   it('a fixed hostPort already taken: the CLI names the port and what to do, exit 1, nothing of ours left', async () => {
     const name = uniqueName('port');

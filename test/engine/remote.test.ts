@@ -138,7 +138,8 @@ describe('a remote engine through a real sshd (ssh://): build, print, ps, logs, 
   });
 
   after(async () => {
-    await forgetNames(local, [svc.mc.name]);
+    // (Nothing was printed when the sshd could not be had.)
+    if (svc) await forgetNames(local, [svc.mc.name]);
     // The probe's keeper image, if this test built it (the CLI's carries no run label); one in use stays.
     for (const i of await keeperImages())
       if (!keeperImagesBefore.has(i.Id))

@@ -5,23 +5,11 @@ import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { nodeBuildFileSystem } from '../../src/core/build/buildFileSystem';
 import { planBuild } from '../../src/core/build/plan';
-import { createEngineClient } from '../../src/core/engine/DockerodeEngineClient';
-import type { EngineClient } from '../../src/core/engine/EngineClient';
-import { nodeHostResolutionDeps, resolveEngineHost } from '../../src/core/engine/hostResolution';
-import { runCli } from '../support/cli';
-import { TEST_ENGINE_HOST, cleanupTestRun, ensureEngine, rawDocker } from '../support/engine';
-import { forgetNames, removeFolders, smallCopy, uniqueName } from '../support/smallCopy';
+import { rawDocker } from '../support/engine';
+import { smallCopy, uniqueName, useSmallCopies } from '../support/smallCopy';
 
-const folders: string[] = [];
-const names: string[] = [];
 const SECRET = `s3cr3t-${randomBytes(12).toString('hex')}`;
 const ENV_NAME = `MC_SECURITY_TEST_${randomBytes(4).toString('hex').toUpperCase()}`;
-
-function cli(args: string[]) {
-  return runCli(args, {
-    env: { ...process.env, DOCKER_HOST: TEST_ENGINE_HOST, [ENV_NAME]: SECRET },
-  });
-}
 
 function assertNoSecret(what: string, text: string): void {
   assert.ok(!text.includes(SECRET), `the secret's value is in ${what}:\n${text.slice(0, 2000)}`);
@@ -37,18 +25,9 @@ const BODY =
 
 describe('secrets against a real engine', function () {
   this.timeout(180_000);
-  let engine: EngineClient;
-
-  before(async () => {
-    await ensureEngine();
-    engine = createEngineClient(resolveEngineHost(TEST_ENGINE_HOST, nodeHostResolutionDeps()));
-  });
-
-  after(async () => {
-    await forgetNames(engine, names);
-    await cleanupTestRun();
-    removeFolders(folders);
-  });
+  const small = useSmallCopies();
+  const { names, folders } = small;
+  const cli = (args: string[]) => small.cli(args, { [ENV_NAME]: SECRET });
 
   it("is in the copies' environment, and nowhere else: image, history, labels, plan, context, CLI output, ps, preview, drift", async () => {
     const name = uniqueName('secret');

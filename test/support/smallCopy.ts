@@ -13,7 +13,10 @@ import { LABEL_MANAGED, LABEL_NAME } from '../../src/core/engine/labels';
 import { nodeFileAccess } from '../../src/core/mastercopy/fileAccess';
 import type { MasterCopy } from '../../src/core/mastercopy/model';
 import { validateText } from '../../src/core/mastercopy/validator';
-import { rawDocker, testRunId } from './engine';
+import { createEngineClient } from '../../src/core/engine/DockerodeEngineClient';
+import { nodeHostResolutionDeps, resolveEngineHost } from '../../src/core/engine/hostResolution';
+import { runCli } from './cli';
+import { TEST_ENGINE_HOST, cleanupTestRun, ensureEngine, rawDocker, testRunId } from './engine';
 
 export interface SmallCopy {
   mc: MasterCopy;
@@ -111,4 +114,45 @@ export async function forgetNames(engine: EngineClient, names: string[]): Promis
 
 export function removeFolders(folders: string[]): void {
   for (const d of folders.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+export interface SmallCopies {
+  /** The engine client (after before()). */
+  readonly engine: EngineClient;
+  /** Names the suite printed under: everything of them is removed after it. */
+  readonly names: string[];
+  /** Folders of its master copies: removed after it. */
+  readonly folders: string[];
+  /** The CLI against the test engine, with `env` added to this process's environment. */
+  cli(args: string[], env?: Record<string, string>): ReturnType<typeof runCli>;
+}
+
+/**
+ * The set-up of a suite of small master copies: `before()` makes sure the engine runs and
+ * makes the client; `after()` removes everything of `names`, the run's labelled objects and
+ * the folders.
+ */
+export function useSmallCopies(): SmallCopies {
+  let engine: EngineClient | undefined;
+  const names: string[] = [];
+  const folders: string[] = [];
+  before(async () => {
+    await ensureEngine();
+    engine = createEngineClient(resolveEngineHost(TEST_ENGINE_HOST, nodeHostResolutionDeps()));
+  });
+  after(async () => {
+    if (engine) await forgetNames(engine, names);
+    await cleanupTestRun();
+    removeFolders(folders);
+  });
+  return {
+    get engine() {
+      assert.ok(engine, 'used after its before()');
+      return engine;
+    },
+    names,
+    folders,
+    cli: (args, env = {}) =>
+      runCli(args, { env: { ...process.env, DOCKER_HOST: TEST_ENGINE_HOST, ...env } }),
+  };
 }
