@@ -5,6 +5,7 @@ import { buildCommand } from './commands/build';
 import { disposeCommand } from './commands/dispose';
 import { diffCommand } from './commands/diff';
 import { driftCommand } from './commands/drift';
+import { exportCommand } from './commands/export';
 import { gatewayCommand } from './commands/gateway';
 import { historyCommand } from './commands/history';
 import { logsCommand } from './commands/logs';
@@ -32,6 +33,7 @@ const commands: CliCommand[] = [
   rollbackCommand,
   historyCommand,
   gatewayCommand,
+  exportCommand,
 ];
 
 function usage(): string {
