@@ -171,9 +171,8 @@ export function exportKubernetesFlavour(
     containerComments.push({
       path: ['securityContext'],
       text:
-        `user ${mc.user} is a name: the image runs as it, but Kubernetes can check runAsNonRoot only ` +
-        'against a numeric user\n(the kubelet refuses to start a named one), so it is not set; ' +
-        `to have it checked, give \`user\` as a uid (runAsUser) in the master copy.`,
+        `user ${mc.user} is a name: the image runs as it. runAsNonRoot is not set: the kubelet checks it only\n` +
+        'against a numeric user and refuses to start a named one. Give `user` as a uid to have it checked.',
     });
   }
   securityContext.seccompProfile = { type: 'RuntimeDefault' };
