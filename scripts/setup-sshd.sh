@@ -3,7 +3,9 @@
 # way users reach a remote engine: DOCKER_HOST=ssh://USER@127.0.0.1:PORT.
 #   bash scripts/setup-sshd.sh        make sure it runs and its user reaches the engine (idempotent)
 #   bash scripts/setup-sshd.sh stop   stop it (only the process in its own pid file)
-# It listens on 127.0.0.1 only (MASTERCOPY_SSHD_PORT, default 2222) and runs as the current
+# It listens on 127.0.0.1 only (MASTERCOPY_SSHD_PORT; else the port kept in .tools/sshd/port,
+# first 2222 or the next free one up to 2299, so that two checkouts each have theirs; the tests
+# read that file) and runs as the current
 # user, with a host key and one authorized key of its own, generated into its state folder
 # (.tools/sshd: never ~/.ssh); the key may only run commands (`restrict`). docker-modem's ssh
 # runs `docker system dial-stdio` there, so that user needs the docker client on its PATH and
@@ -12,7 +14,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 state="$root/.tools/sshd"
-port=${MASTERCOPY_SSHD_PORT:-2222}
+port_file="$state/port"
 user=$(id -un)
 config="$state/sshd_config"
 pidfile="$state/sshd.pid"
@@ -68,6 +70,19 @@ sshd=/usr/sbin/sshd
 
 mkdir -p "$state"
 chmod 700 "$state"
+taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if [[ -n ${MASTERCOPY_SSHD_PORT:-} ]]; then
+  port=$MASTERCOPY_SSHD_PORT
+elif [[ -f $port_file ]] && [[ $(cat "$port_file") =~ ^[0-9]+$ ]]; then
+  port=$(cat "$port_file")
+else
+  port=""
+  for candidate in $(seq 2222 2299); do
+    taken "$candidate" || { port=$candidate; break; }
+  done
+  [[ -n $port ]] || die "no free port from 2222 to 2299 on 127.0.0.1; choose one with MASTERCOPY_SSHD_PORT"
+fi
+echo "$port" >"$port_file"
 [[ -f $state/host_ed25519 ]] || ssh-keygen -q -t ed25519 -N '' -C "mastercopy test sshd" -f "$state/host_ed25519"
 [[ -f $state/client_ed25519 ]] || ssh-keygen -q -t ed25519 -N '' -C "mastercopy test client" -f "$state/client_ed25519"
 printf 'restrict %s\n' "$(cat "$state/client_ed25519.pub")" >"$state/authorized_keys"
@@ -98,7 +113,7 @@ if pid=$(sshd_pid) && cmp -s "$config.new" "$config" && answers; then
 fi
 stop
 # Something else listening there (another checkout's sshd, another service) would answer instead.
-if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+if taken "$port"; then
   rm -f "$config.new"
   die "127.0.0.1:$port is taken by another process (an sshd another checkout started? its" \
     "'bash scripts/setup-sshd.sh stop' ends it), or choose another port with MASTERCOPY_SSHD_PORT"

@@ -42,7 +42,9 @@ export function ensureSshd(): Promise<SshEngine> {
       throw new Error(`bash scripts/setup-sshd.sh failed (exit ${code}):\n${out}`);
     }
     const state = join(repoRoot(), '.tools', 'sshd');
-    const port = process.env.MASTERCOPY_SSHD_PORT || '2222';
+    // The script keeps the port it chose (2222, or the next free one) in its state folder.
+    const port =
+      process.env.MASTERCOPY_SSHD_PORT || readFileSync(join(state, 'port'), 'utf8').trim();
     return {
       host: `ssh://${userInfo().username}@127.0.0.1:${port}`,
       keyPath: join(state, 'client_ed25519'),
