@@ -29,6 +29,7 @@ import {
   testRunLabels,
   waitFor,
 } from '../support/engine';
+import { runCli } from '../support/cli';
 import { repoRoot } from '../support/repoRoot';
 
 const NAME = `mc-export-${testRunId}`;
@@ -208,15 +209,23 @@ describe('export against a real engine', function () {
     devFolder = join(root, 'workspace');
     mkdirSync(devFolder);
     writeFileSync(join(devFolder, 'hello.txt'), 'from the workspace\n');
-    const result = await exportMasterCopy(
-      svc.mc,
-      'devcontainer',
-      { fileName: svc.fileName },
-      { folder: svc.folder },
-    );
-    await writeExport(result, devFolder);
-    // The image is there from the test before (or built now: `export --build` does the same).
+    // The image first, with the run's labels (so that cleanup finds it); then the CLI's
+    // `export --build`, for which it is then up to date.
     await buildMasterCopy(engine, svc.mc, svc.folder, { extraLabels: testRunLabels });
+    const exported = await runCli(
+      [
+        'export',
+        join(svc.folder, svc.fileName),
+        '--to',
+        'devcontainer',
+        '--build',
+        '--out',
+        devFolder,
+      ],
+      { env: { ...process.env, DOCKER_HOST: TEST_ENGINE_HOST } },
+    );
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.match(exported.stderr, new RegExp(`${NAME}:1\\.0\\.0: up to date`));
 
     // The run's label (so that its cleanup removes the dev container) and one of its own: the
     // CLI finds its container by all of them, and the printed copies carry the run's label too.
