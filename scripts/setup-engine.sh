@@ -86,3 +86,16 @@ else
     die "$node_base_image was built but its node does not run"
   say "$node_base_image built"
 fi
+
+# 4. Single-node swarm mode, for the Swarm target (services, rolling updates, rollbacks).
+# Only when the engine is no member of a swarm yet: an engine that already is one (a
+# manager or a worker of a real cluster) is left exactly as it is. Containers outside the
+# swarm are unaffected; `docker swarm leave --force` undoes it. The ingress routing mesh
+# does not work on these machines (no IPVS, see notes/engine.md): tests publish in host mode.
+swarm_state=$("$docker" info --format '{{ .Swarm.LocalNodeState }}' 2>/dev/null) || swarm_state=unknown
+if [[ $swarm_state == inactive ]]; then
+  "$docker" swarm init --advertise-addr 127.0.0.1 >/dev/null || die "docker swarm init failed"
+  say "engine is now a single-node swarm (manager on 127.0.0.1)"
+else
+  say "swarm: $swarm_state (left as it is)"
+fi

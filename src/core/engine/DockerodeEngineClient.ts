@@ -24,10 +24,18 @@ import type {
   NetworkSpec,
   NetworkSummary,
   RunResult,
+  SecretSpec,
+  SecretSummary,
+  ServiceDetails,
+  ServiceSpec,
+  ServiceUpdatePolicy,
+  SwarmInfo,
+  TaskSummary,
   VolumeSpec,
   VolumeSummary,
 } from './EngineClient';
 import type * as DockerRecords from './dockerRecords';
+import type * as SwarmRecords from './swarmRecords';
 import {
   EngineBuildError,
   EngineRequestError,
@@ -57,6 +65,11 @@ const ROLE_FILE_READER = 'file-reader';
 let loadedRecords: typeof DockerRecords | undefined;
 function records(): typeof DockerRecords {
   return (loadedRecords ??= require('./dockerRecords') as typeof DockerRecords);
+}
+
+let loadedSwarmRecords: typeof SwarmRecords | undefined;
+function swarmRecords(): typeof SwarmRecords {
+  return (loadedSwarmRecords ??= require('./swarmRecords') as typeof SwarmRecords);
 }
 
 /**
@@ -385,6 +398,7 @@ export class DockerodeEngineClient implements EngineClient {
         Name: spec.name,
         Driver: spec.driver ?? 'bridge',
         Internal: spec.internal ?? false,
+        Attachable: spec.attachable,
         CheckDuplicate: true,
         Labels: { ...spec.labels, [LABEL_MANAGED]: MANAGED_VALUE },
         abortSignal: signal,
@@ -603,6 +617,240 @@ export class DockerodeEngineClient implements EngineClient {
     return out;
   }
 
+  async swarmInfo(signal?: AbortSignal): Promise<SwarmInfo> {
+    return swarmRecords().swarmInfo(
+      await this.call('tell whether it is in a swarm', (d) =>
+        (d.info.bind(d) as unknown as WithSignal<unknown>)({ abortSignal: signal }),
+      ),
+    );
+  }
+
+  async listServices(filter: LabelFilter, signal?: AbortSignal): Promise<ServiceDetails[]> {
+    const list = await this.call('list services', (d) =>
+      d.listServices({
+        filters: { label: labelFilterArgs(filter) },
+        abortSignal: signal,
+      } as object),
+    );
+    return (list as unknown[])
+      .map(swarmRecords().serviceDetails)
+      .filter((s) => matchesLabels(s.labels, filter));
+  }
+
+  async inspectService(
+    idOrName: string,
+    signal?: AbortSignal,
+  ): Promise<ServiceDetails | undefined> {
+    const info = await unlessMissing(
+      this.call(`inspect service ${idOrName}`, (d) =>
+        d.getService(idOrName).inspect({ abortSignal: signal } as object),
+      ),
+    );
+    return info && swarmRecords().serviceDetails(info);
+  }
+
+  async createService(spec: ServiceSpec, signal?: AbortSignal): Promise<{ id: string }> {
+    const created = (await this.call(`create service ${spec.name}`, (d) =>
+      d.createService({ _body: serviceCreateOptions(spec), abortSignal: signal } as object),
+    )) as unknown as { id?: string; ID?: string };
+    return { id: created.id ?? created.ID ?? '' };
+  }
+
+  /** The service, when it is ours and matches `filter`; NotManagedError otherwise. */
+  private async ownService(id: string, filter: LabelFilter, signal?: AbortSignal) {
+    const info = await this.inspectService(id, signal);
+    if (!info) throw new EngineRequestError(`find service ${id}`, 404, `no such service: ${id}`);
+    if (!matchesLabels(info.labels, filter)) throw new NotManagedError('service', id);
+    return info;
+  }
+
+  async updateService(
+    id: string,
+    version: number,
+    spec: ServiceSpec,
+    filter: LabelFilter,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const info = await this.ownService(id, filter, signal);
+    await this.call(`update service ${info.name}`, () =>
+      this.api()
+        .getService(info.id)
+        .update({
+          _query: { version },
+          _body: serviceCreateOptions(spec),
+          abortSignal: signal,
+        } as object),
+    );
+  }
+
+  async scaleService(
+    id: string,
+    replicas: number,
+    filter: LabelFilter,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const info = await this.ownService(id, filter, signal);
+    const service = this.api().getService(info.id);
+    // The spec as the engine has it, with only the count changed: nothing else moves.
+    const raw = (await this.call(`inspect service ${info.name}`, () =>
+      service.inspect({ abortSignal: signal } as object),
+    )) as { Spec: { Mode?: { Replicated?: { Replicas?: number } } }; Version: { Index: number } };
+    const spec = { ...raw.Spec, Mode: { Replicated: { Replicas: replicas } } };
+    await this.call(`scale service ${info.name}`, () =>
+      service.update({
+        _query: { version: raw.Version.Index },
+        _body: spec,
+        abortSignal: signal,
+      } as object),
+    );
+  }
+
+  async rollbackService(id: string, filter: LabelFilter, signal?: AbortSignal): Promise<void> {
+    const info = await this.ownService(id, filter, signal);
+    const service = this.api().getService(info.id);
+    const raw = (await this.call(`inspect service ${info.name}`, () =>
+      service.inspect({ abortSignal: signal } as object),
+    )) as { Spec: unknown; Version: { Index: number } };
+    // Swarm's own rollback to the spec before the last update, by the rollback policy.
+    await this.call(`roll back service ${info.name}`, () =>
+      service.update({
+        _query: { version: raw.Version.Index, rollback: 'previous' },
+        _body: raw.Spec,
+        abortSignal: signal,
+      } as object),
+    );
+  }
+
+  async removeService(id: string, filter: LabelFilter, signal?: AbortSignal): Promise<void> {
+    const info = await this.inspectService(id, signal);
+    if (!info) return;
+    if (!matchesLabels(info.labels, filter)) throw new NotManagedError('service', id);
+    await ignoreStatus(
+      [404],
+      this.call(`remove service ${info.name}`, () =>
+        this.api()
+          .getService(info.id)
+          .remove({ abortSignal: signal } as object),
+      ),
+    );
+  }
+
+  async listTasks(serviceId: string, signal?: AbortSignal): Promise<TaskSummary[]> {
+    const info = await this.ownService(serviceId, {}, signal);
+    const list = await this.call(`list the tasks of service ${info.name}`, (d) =>
+      d.listTasks({ filters: { service: [info.id] }, abortSignal: signal } as object),
+    );
+    // The engine matches a service filter by name prefix too: keep only this service's.
+    return (list as unknown[])
+      .map(swarmRecords().taskSummary)
+      .filter((t) => t.serviceId === info.id);
+  }
+
+  async serviceLogs(
+    id: string,
+    options: LogOptions & { follow?: boolean },
+    signal: AbortSignal,
+  ): Promise<LogStream> {
+    const info = await this.ownService(id, {}, signal);
+    const operation = `read the log of service ${info.name}`;
+    const query = {
+      follow: options.follow ?? true,
+      stdout: true,
+      stderr: true,
+      // Each line then starts with the task's attributes: which replica said it.
+      details: true,
+      timestamps: options.timestamps ?? false,
+      tail: options.tail ?? 'all',
+      since: options.since ?? 0,
+    };
+    const own = streamingTarget(this.endpoint);
+    if (own) {
+      const stream = await this.logsOnOwnConnection(
+        own,
+        `/services/${encodeURIComponent(info.id)}/logs`,
+        query,
+        operation,
+        signal,
+      );
+      if (stream) return { stream, multiplexed: true };
+    }
+    const stream = await this.call(operation, () =>
+      this.api()
+        .getService(info.id)
+        .logs({ ...query, abortSignal: signal } as object),
+    );
+    return { stream: stream as unknown as Readable, multiplexed: true };
+  }
+
+  async listSecrets(filter: LabelFilter, signal?: AbortSignal): Promise<SecretSummary[]> {
+    const list = await this.call('list secrets', (d) =>
+      d.listSecrets({ filters: { label: labelFilterArgs(filter) }, abortSignal: signal } as object),
+    );
+    return (list as unknown[])
+      .map(swarmRecords().secretSummary)
+      .filter((s) => matchesLabels(s.labels, filter));
+  }
+
+  async createSecret(spec: SecretSpec, signal?: AbortSignal): Promise<{ id: string }> {
+    const created = (await this.call(`create secret ${spec.name}`, (d) =>
+      d.createSecret({
+        Name: spec.name,
+        Labels: { ...spec.labels, [LABEL_MANAGED]: MANAGED_VALUE },
+        Data: Buffer.from(spec.value, 'utf8').toString('base64'),
+        abortSignal: signal,
+      } as object),
+    )) as unknown as { id?: string; ID?: string };
+    return { id: created.id ?? created.ID ?? '' };
+  }
+
+  async removeSecret(id: string, filter: LabelFilter, signal?: AbortSignal): Promise<void> {
+    const secret = this.api().getSecret(id);
+    const info = await unlessMissing(
+      this.call(`inspect secret ${id}`, () => secret.inspect({ abortSignal: signal } as object)),
+    );
+    if (info === undefined) return;
+    if (!matchesLabels(swarmRecords().secretSummary(info).labels, filter))
+      throw new NotManagedError('secret', id);
+    await ignoreStatus(
+      [404],
+      this.call(`remove secret ${id}`, () => secret.remove({ abortSignal: signal } as object)),
+    );
+  }
+
+  async tagImage(image: string, repo: string, tag: string, signal?: AbortSignal): Promise<void> {
+    const info = await this.inspectImage(image, signal);
+    if (!info || !matchesLabels(info.labels, {})) throw new NotManagedError('image', image);
+    await this.call(`tag ${image} as ${repo}:${tag}`, (d) =>
+      d.getImage(info.id).tag({ repo, tag, abortSignal: signal } as Dockerode.ImageTagOptions),
+    );
+  }
+
+  async pushImage(
+    ref: string,
+    onProgress?: (line: string) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const operation = `push ${ref}`;
+    await this.call(operation, async (d) => {
+      // The engine answers 200 and then reports a refusal inside the stream.
+      const stream = (await d.getImage(ref).push({ abortSignal: signal } as object)) as Readable;
+      for await (const line of jsonLines(stream)) {
+        const msg = line as {
+          status?: unknown;
+          error?: unknown;
+          errorDetail?: { message?: unknown };
+        };
+        if (typeof msg.error === 'string' || msg.errorDetail)
+          throw new EngineRequestError(
+            operation,
+            500,
+            String(msg.errorDetail?.message ?? msg.error),
+          );
+        if (typeof msg.status === 'string') onProgress?.(msg.status);
+      }
+    });
+  }
+
   async logs(id: string, options: LogOptions, signal: AbortSignal): Promise<LogStream> {
     const known = options.inspected ?? (await this.inspectContainer(id, signal));
     if (!known)
@@ -744,6 +992,90 @@ export function containerCreateOptions(spec: ContainerSpec): Dockerode.Container
       ],
       NetworkMode: spec.network,
       Init: spec.init,
+    },
+  };
+}
+
+/** A service spec as the engine's create and update requests take it (exported for bench/swarm.ts). */
+export function serviceCreateOptions(spec: ServiceSpec): Record<string, unknown> {
+  const health = spec.healthCheck;
+  const policy = (p: ServiceUpdatePolicy) => ({
+    Parallelism: p.parallelism,
+    Order: p.order,
+    FailureAction: p.failureAction,
+    Monitor: p.monitorMs * NS_PER_MS,
+    Delay: (p.delayMs ?? 0) * NS_PER_MS,
+    MaxFailureRatio: 0,
+  });
+  return {
+    Name: spec.name,
+    Labels: { ...spec.labels, [LABEL_MANAGED]: MANAGED_VALUE },
+    TaskTemplate: {
+      ContainerSpec: {
+        Image: spec.image,
+        Labels: { ...spec.containerLabels, [LABEL_MANAGED]: MANAGED_VALUE },
+        Command: spec.entrypoint,
+        Args: spec.command,
+        Env: spec.env ? Object.entries(spec.env).map(([k, v]) => `${k}=${v}`) : undefined,
+        User: spec.user,
+        Dir: spec.workdir,
+        ReadOnly: spec.readOnly ?? true,
+        CapabilityDrop: spec.capDrop ?? ['ALL'],
+        CapabilityAdd: spec.capAdd?.length ? spec.capAdd : undefined,
+        Privileges: { NoNewPrivileges: spec.noNewPrivileges ?? true },
+        Init: spec.init ?? true,
+        Healthcheck: health
+          ? {
+              Test:
+                typeof health.command === 'string'
+                  ? ['CMD-SHELL', health.command]
+                  : ['CMD', ...health.command],
+              Interval: health.intervalMs !== undefined ? health.intervalMs * NS_PER_MS : undefined,
+              Timeout: health.timeoutMs !== undefined ? health.timeoutMs * NS_PER_MS : undefined,
+              Retries: health.retries,
+              StartPeriod:
+                health.startPeriodMs !== undefined ? health.startPeriodMs * NS_PER_MS : undefined,
+            }
+          : undefined,
+        Mounts: [
+          ...(spec.tmpfs ?? []).map((path) => ({ Type: 'tmpfs', Target: path })),
+          ...(spec.volumes ?? []).map((v) => ({
+            Type: 'volume',
+            Source: v.name,
+            Target: v.path,
+            ReadOnly: v.readOnly ?? false,
+          })),
+        ],
+        Secrets: (spec.secrets ?? []).map((s) => ({
+          SecretID: s.id,
+          SecretName: s.name,
+          // World-readable inside the task: its user may be anyone the image names.
+          File: { Name: s.file, UID: '0', GID: '0', Mode: 0o444 },
+        })),
+      },
+      Resources: {
+        Limits: {
+          MemoryBytes: spec.memoryBytes,
+          NanoCPUs: spec.cpus !== undefined ? Math.round(spec.cpus * 1e9) : undefined,
+        },
+      },
+      RestartPolicy: {
+        Condition: spec.restart.condition,
+        Delay: (spec.restart.delayMs ?? 1000) * NS_PER_MS,
+      },
+      Networks: spec.networks.map((Target) => ({ Target })),
+    },
+    Mode: { Replicated: { Replicas: spec.replicas } },
+    UpdateConfig: policy(spec.update),
+    RollbackConfig: policy(spec.rollback),
+    EndpointSpec: {
+      Mode: 'vip',
+      Ports: spec.ports.map((p) => ({
+        Protocol: p.protocol,
+        TargetPort: p.target,
+        PublishedPort: p.published,
+        PublishMode: p.mode,
+      })),
     },
   };
 }

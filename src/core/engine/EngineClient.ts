@@ -219,6 +219,8 @@ export interface NetworkSpec {
   labels: Record<string, string>;
   driver?: string;
   internal?: boolean;
+  /** Standalone containers may join it too (an overlay network of the Swarm target). */
+  attachable?: boolean;
 }
 
 export interface VolumeSummary {
@@ -232,6 +234,136 @@ export interface VolumeSpec {
 }
 
 export type EngineObjectType = 'container' | 'image' | 'network' | 'volume';
+
+/** Whether the engine is a member of a swarm, and what it can do there. */
+export interface SwarmInfo {
+  /** "inactive" (no swarm), "pending", "active", "error", "locked". */
+  state: string;
+  nodeId: string;
+  /** A manager: services can be created through it. */
+  controlAvailable: boolean;
+  nodes: number;
+  managers: number;
+}
+
+/** A secret of the swarm (its value is never read back: the engine does not tell it). */
+export interface SecretSummary {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+}
+export interface SecretSpec {
+  name: string;
+  /** Our labels; io.mastercopy.managed=true is always added. */
+  labels: Record<string, string>;
+  value: string;
+}
+
+/** How Swarm replaces tasks (an update, and its rollback). */
+export interface ServiceUpdatePolicy {
+  parallelism: number;
+  order: 'start-first' | 'stop-first';
+  failureAction: 'rollback' | 'pause' | 'continue';
+  /** How long a new task is watched for failure before the next one is updated. */
+  monitorMs: number;
+  /** Between two batches. */
+  delayMs?: number;
+}
+
+export interface ServicePort {
+  /** The port inside the task. */
+  target: number;
+  /** The port on the nodes; undefined: the engine picks one (host mode: one per task). */
+  published?: number;
+  protocol: 'tcp' | 'udp';
+  /** `ingress`: every node answers on it (the routing mesh); `host`: only a node that runs a task, on its own port. */
+  mode: 'ingress' | 'host';
+}
+
+/**
+ * A replicated Swarm service: its tasks' containers are hardened like a copy (read-only
+ * root, capabilities dropped, no-new-privileges, an init) unless switched off.
+ */
+export interface ServiceSpec {
+  name: string;
+  /** Our labels on the service; io.mastercopy.managed=true is always added. */
+  labels: Record<string, string>;
+  image: string;
+  replicas: number;
+  /** Labels of each task's container; io.mastercopy.managed=true is always added. */
+  containerLabels: Record<string, string>;
+  command?: string[];
+  entrypoint?: string[];
+  env?: Record<string, string>;
+  user?: string;
+  workdir?: string;
+  readOnly?: boolean;
+  tmpfs?: string[];
+  capDrop?: string[];
+  capAdd?: string[];
+  noNewPrivileges?: boolean;
+  init?: boolean;
+  memoryBytes?: number;
+  cpus?: number;
+  restart: { condition: 'none' | 'on-failure' | 'any'; delayMs?: number };
+  healthCheck?: HealthCheckSpec;
+  /** Swarm secrets, each as the file /run/secrets/FILE in the task. */
+  secrets?: { id: string; name: string; file: string }[];
+  volumes?: { name: string; path: string; readOnly?: boolean }[];
+  /** Network ids. */
+  networks: string[];
+  ports: ServicePort[];
+  update: ServiceUpdatePolicy;
+  rollback: ServiceUpdatePolicy;
+}
+
+/** A rolling update's progress, as Swarm reports it. */
+export interface ServiceUpdateStatus {
+  /** "updating", "paused", "completed", "rollback_started", "rollback_paused", "rollback_completed". */
+  state: string;
+  message?: string;
+  /** RFC 3339: tells this update's status from the one before it. */
+  startedAt?: string;
+}
+
+export interface ServiceDetails {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  /** The object version an update must name (optimistic concurrency). */
+  version: number;
+  image: string;
+  replicas: number;
+  updateStatus?: ServiceUpdateStatus;
+  /** The ports the service publishes as the engine assigned them. */
+  ports: ServicePort[];
+  /** RFC 3339. */
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface TaskSummary {
+  id: string;
+  serviceId: string;
+  /** The replica's slot (1-based): a copy's index on the Swarm target. */
+  slot: number;
+  nodeId: string;
+  /** What Swarm wants: "running", "shutdown", … */
+  desiredState: string;
+  /** Where it is: "new", "pending", "starting", "running", "failed", "shutdown", "rejected", … */
+  state: string;
+  message: string;
+  error?: string;
+  containerId?: string;
+  image: string;
+  /** Its container's labels, as the service's spec gave them. */
+  labels: Record<string, string>;
+  /** Ports a host-mode service published for this task. */
+  ports: ServicePort[];
+  /** RFC 3339. */
+  createdAt: string;
+  updatedAt: string;
+}
 
 export interface EngineEvent {
   type: EngineObjectType | string;
@@ -343,6 +475,54 @@ export interface EngineClient {
    * engine restart): callers that want to keep watching subscribe again.
    */
   events(filter: EventFilter, signal: AbortSignal): AsyncIterable<EngineEvent>;
+
+  /** Whether the engine is in a swarm (state "inactive" when not). */
+  swarmInfo(signal?: AbortSignal): Promise<SwarmInfo>;
+  /** Services with our managed label and every label in `filter`. */
+  listServices(filter: LabelFilter, signal?: AbortSignal): Promise<ServiceDetails[]>;
+  /** Any service, ours or not (callers check the labels); undefined when there is no such service. */
+  inspectService(idOrName: string, signal?: AbortSignal): Promise<ServiceDetails | undefined>;
+  createService(spec: ServiceSpec, signal?: AbortSignal): Promise<{ id: string }>;
+  /** Replaces a service's spec (a rolling update by its `update` policy); refuses a service not ours or not matching `filter`. */
+  updateService(
+    id: string,
+    version: number,
+    spec: ServiceSpec,
+    filter: LabelFilter,
+    signal?: AbortSignal,
+  ): Promise<void>;
+  /** Sets a service's replicas and changes nothing else of its spec. */
+  scaleService(
+    id: string,
+    replicas: number,
+    filter: LabelFilter,
+    signal?: AbortSignal,
+  ): Promise<void>;
+  /** Swarm's own rollback of a service of ours to its spec before the last update. */
+  rollbackService(id: string, filter: LabelFilter, signal?: AbortSignal): Promise<void>;
+  /** Removes a service of ours (its tasks stop); refuses others. */
+  removeService(id: string, filter: LabelFilter, signal?: AbortSignal): Promise<void>;
+  /** The tasks of a service of ours (NotManagedError for another's). */
+  listTasks(serviceId: string, signal?: AbortSignal): Promise<TaskSummary[]>;
+  /**
+   * A service's log (all its tasks, each message led by its task's attributes), followed
+   * unless `follow` is false (then it ends with what there is); NotManagedError for another's.
+   */
+  serviceLogs(
+    id: string,
+    options: LogOptions & { follow?: boolean },
+    signal: AbortSignal,
+  ): Promise<LogStream>;
+
+  listSecrets(filter: LabelFilter, signal?: AbortSignal): Promise<SecretSummary[]>;
+  createSecret(spec: SecretSpec, signal?: AbortSignal): Promise<{ id: string }>;
+  /** Refuses a secret not ours; one that a service still uses is refused by the engine (EngineRequestError). */
+  removeSecret(id: string, filter: LabelFilter, signal?: AbortSignal): Promise<void>;
+
+  /** Gives an image of ours another reference (REPO:TAG), e.g. a registry's. */
+  tagImage(image: string, repo: string, tag: string, signal?: AbortSignal): Promise<void>;
+  /** Pushes REPO:TAG to its registry (the engine's own credentials); EngineRequestError when the registry refuses. */
+  pushImage(ref: string, onProgress?: (line: string) => void, signal?: AbortSignal): Promise<void>;
 
   /**
    * A container's log, followed: the stream stays open for new lines until the container

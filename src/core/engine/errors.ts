@@ -41,7 +41,7 @@ function unreachableMessage(host: string, reason: string, hint: string): string 
 export class NotManagedError extends Error {
   override readonly name = 'NotManagedError';
   constructor(
-    readonly kind: 'container' | 'network' | 'volume',
+    readonly kind: 'container' | 'network' | 'volume' | 'service' | 'secret' | 'image',
     readonly ref: string,
   ) {
     super(

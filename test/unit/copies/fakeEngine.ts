@@ -23,6 +23,12 @@ import type {
   LogStream,
   NetworkSpec,
   NetworkSummary,
+  SecretSpec,
+  SecretSummary,
+  ServiceDetails,
+  ServiceSpec,
+  SwarmInfo,
+  TaskSummary,
   VolumeSpec,
   VolumeSummary,
 } from '../../../src/core/engine/EngineClient';
@@ -404,7 +410,7 @@ export class FakeEngine implements EngineClient {
     this.networks.push({
       id,
       name: spec.name,
-      driver: 'bridge',
+      driver: spec.driver ?? 'bridge',
       labels: { ...spec.labels, [LABEL_MANAGED]: MANAGED_VALUE },
     });
     return { id };
@@ -538,5 +544,216 @@ export class FakeEngine implements EngineClient {
         return [p, content && content.length <= options.maxBytes ? content : undefined];
       }),
     );
+  }
+
+  // --- the Swarm target ------------------------------------------------------------------
+
+  /** `docker info`'s Swarm part; inactive (no swarm) unless a test says otherwise. */
+  swarm: SwarmInfo = {
+    state: 'inactive',
+    nodeId: '',
+    controlAvailable: false,
+    nodes: 0,
+    managers: 0,
+  };
+  /** Services by id, each with the spec last sent and its tasks. */
+  readonly services = new Map<
+    string,
+    { details: ServiceDetails; spec?: ServiceSpec; tasks: TaskSummary[] }
+  >();
+  readonly secrets: (SecretSummary & { value: string })[] = [];
+  /** The verdict the next update gets from "Swarm" (default completed). */
+  nextUpdate: { state: string; message?: string } = { state: 'completed' };
+  /** Images pushed, by reference. */
+  readonly pushed: string[] = [];
+
+  /** A manager of a swarm of `nodes` nodes. */
+  makeSwarm(nodes = 1): void {
+    this.swarm = { state: 'active', nodeId: 'node1', controlAvailable: true, nodes, managers: 1 };
+  }
+
+  async swarmInfo(): Promise<SwarmInfo> {
+    this.reachable();
+    return this.swarm;
+  }
+  async listServices(filter: LabelFilter): Promise<ServiceDetails[]> {
+    return [...this.services.values()]
+      .map((s) => s.details)
+      .filter((d) => matchesLabels(d.labels, filter));
+  }
+  async inspectService(idOrName: string): Promise<ServiceDetails | undefined> {
+    return [...this.services.values()].find(
+      (s) => s.details.id === idOrName || s.details.name === idOrName,
+    )?.details;
+  }
+  /** A service made by somebody else (no labels of ours). */
+  addForeignService(name: string): string {
+    const id = `svc-${this.nextId++}`;
+    const now = new Date().toISOString();
+    this.services.set(id, {
+      details: {
+        id,
+        name,
+        labels: {},
+        version: 1,
+        image: 'x',
+        replicas: 1,
+        ports: [],
+        createdAt: now,
+        updatedAt: now,
+      },
+      tasks: [],
+    });
+    return id;
+  }
+  private runTasks(id: string, spec: ServiceSpec): TaskSummary[] {
+    const now = new Date().toISOString();
+    return Array.from({ length: spec.replicas }, (_, i) => ({
+      id: `task-${this.nextId++}`,
+      serviceId: id,
+      slot: i + 1,
+      nodeId: 'node1',
+      desiredState: 'running',
+      state: 'running',
+      message: 'started',
+      image: spec.image,
+      labels: { ...spec.containerLabels, [LABEL_MANAGED]: MANAGED_VALUE },
+      ports: [],
+      createdAt: now,
+      updatedAt: now,
+    }));
+  }
+  async createService(spec: ServiceSpec): Promise<{ id: string }> {
+    this.calls.push(`createService ${spec.name}`);
+    if ([...this.services.values()].some((s) => s.details.name === spec.name))
+      throw new EngineRequestError('create service', 409, `service ${spec.name} already exists`);
+    const id = `svc-${this.nextId++}`;
+    const now = new Date().toISOString();
+    this.services.set(id, {
+      details: {
+        id,
+        name: spec.name,
+        labels: { ...spec.labels, [LABEL_MANAGED]: MANAGED_VALUE },
+        version: 1,
+        image: spec.image,
+        replicas: spec.replicas,
+        ports: spec.ports,
+        createdAt: now,
+        updatedAt: now,
+      },
+      spec,
+      tasks: this.runTasks(id, spec),
+    });
+    return { id };
+  }
+  private ownService(id: string, filter: LabelFilter) {
+    const s = [...this.services.values()].find((x) => x.details.id === id || x.details.name === id);
+    if (!s) throw new EngineRequestError('find service', 404, `no such service: ${id}`);
+    if (!matchesLabels(s.details.labels, filter)) throw new NotManagedError('service', id);
+    return s;
+  }
+  async updateService(
+    id: string,
+    version: number,
+    spec: ServiceSpec,
+    filter: LabelFilter,
+  ): Promise<void> {
+    const s = this.ownService(id, filter);
+    this.calls.push(`updateService ${spec.name} ${spec.image}`);
+    if (version !== s.details.version)
+      throw new EngineRequestError('update service', 500, 'update out of sequence');
+    const now = new Date(Date.now() + 1).toISOString();
+    const verdict = this.nextUpdate;
+    this.nextUpdate = { state: 'completed' };
+    const rolledBack = verdict.state !== 'completed';
+    if (!rolledBack) {
+      for (const t of s.tasks) t.desiredState = 'shutdown';
+      s.tasks.push(...this.runTasks(s.details.id, spec));
+      s.spec = spec;
+    }
+    s.details = {
+      ...s.details,
+      version: s.details.version + 1,
+      updatedAt: now,
+      ...(rolledBack
+        ? {}
+        : {
+            labels: { ...spec.labels, [LABEL_MANAGED]: MANAGED_VALUE },
+            image: spec.image,
+            replicas: spec.replicas,
+          }),
+      updateStatus: { ...verdict, startedAt: now },
+    };
+  }
+  async scaleService(id: string, replicas: number, filter: LabelFilter): Promise<void> {
+    const s = this.ownService(id, filter);
+    this.calls.push(`scaleService ${s.details.name} ${replicas}`);
+    const running = s.tasks.filter((t) => t.desiredState === 'running');
+    for (const t of running.slice(replicas)) t.desiredState = 'shutdown';
+    if (replicas > running.length && s.spec)
+      s.tasks.push(
+        ...this.runTasks(s.details.id, { ...s.spec, replicas: replicas - running.length }).map(
+          (t, i) => ({
+            ...t,
+            slot: running.length + i + 1,
+          }),
+        ),
+      );
+    s.details = { ...s.details, replicas, version: s.details.version + 1 };
+  }
+  async rollbackService(id: string, filter: LabelFilter): Promise<void> {
+    this.ownService(id, filter);
+    this.calls.push(`rollbackService ${id}`);
+  }
+  async removeService(id: string, filter: LabelFilter): Promise<void> {
+    const s = [...this.services.values()].find((x) => x.details.id === id || x.details.name === id);
+    if (!s) return;
+    if (!matchesLabels(s.details.labels, filter)) throw new NotManagedError('service', id);
+    this.calls.push(`removeService ${s.details.name}`);
+    this.services.delete(s.details.id);
+  }
+  async listTasks(serviceId: string): Promise<TaskSummary[]> {
+    return this.ownService(serviceId, {}).tasks;
+  }
+  async serviceLogs(id: string): Promise<LogStream> {
+    this.ownService(id, {});
+    const stream = new PassThrough();
+    stream.end();
+    return { stream, multiplexed: true };
+  }
+  async listSecrets(filter: LabelFilter): Promise<SecretSummary[]> {
+    return this.secrets
+      .filter((s) => matchesLabels(s.labels, filter))
+      .map(({ id, name, labels }) => ({ id, name, labels }));
+  }
+  async createSecret(spec: SecretSpec): Promise<{ id: string }> {
+    if (this.secrets.some((s) => s.name === spec.name))
+      throw new EngineRequestError('create secret', 409, `secret ${spec.name} already exists`);
+    const id = `secret-${this.nextId++}`;
+    this.calls.push(`createSecret ${spec.name}`);
+    this.secrets.push({
+      id,
+      name: spec.name,
+      value: spec.value,
+      labels: { ...spec.labels, [LABEL_MANAGED]: MANAGED_VALUE },
+    });
+    return { id };
+  }
+  async removeSecret(id: string, filter: LabelFilter): Promise<void> {
+    const i = this.secrets.findIndex((s) => s.id === id);
+    if (i < 0) return;
+    if (!matchesLabels(this.secrets[i].labels, filter)) throw new NotManagedError('secret', id);
+    const used = [...this.services.values()].some((s) => s.spec?.secrets?.some((x) => x.id === id));
+    if (used) throw new EngineRequestError('remove secret', 400, `secret ${id} is in use`);
+    this.calls.push(`removeSecret ${this.secrets[i].name}`);
+    this.secrets.splice(i, 1);
+  }
+  async tagImage(image: string, repo: string, tag: string): Promise<void> {
+    const info = this.images.get(image);
+    if (!info || !matchesLabels(info.labels, {})) throw new NotManagedError('image', image);
+    this.images.set(`${repo}:${tag}`, { ...info, tags: [...info.tags, `${repo}:${tag}`] });
+  }
+  async pushImage(ref: string): Promise<void> {
+    this.pushed.push(ref);
   }
 }
