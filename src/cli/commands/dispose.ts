@@ -6,6 +6,7 @@ import {
   type DisposeTarget,
 } from '../../core/copies/dispose';
 import { EXIT, UsageError, type CliCommand, type CliIo } from '../command';
+import { isSwarmTarget, swarmDispose, TARGET_HELP, TARGET_OPTIONS } from '../swarmTarget';
 import {
   HOST_HELP,
   HOST_OPTION,
@@ -47,6 +48,9 @@ Options:
                    keepersRemoved: [...]}
   -q, --quiet      no progress on stderr
 ${HOST_HELP}
+${TARGET_HELP}
+On the Swarm target FILE or NAME disposes of the master copy's service, its secrets and
+its overlay network (only ever ours: a service of yours survives whatever its name).
 
 Exit codes: 0 disposed (or nothing to dispose), 1 the target is ambiguous or names no
 copy, or a removal failed, 2 usage error, engine not reachable, or no --yes without a
@@ -60,7 +64,9 @@ terminal, 130 cancelled.
       quiet: { type: 'boolean', short: 'q', default: false },
       timeout: { type: 'string' },
       ...HOST_OPTION,
+      ...TARGET_OPTIONS,
     });
+    const swarm = isSwarmTarget(values, io);
     if (positionals.length !== 1)
       throw new UsageError(
         positionals.length
@@ -79,6 +85,12 @@ terminal, 130 cancelled.
       throw new UsageError('not on a terminal: add --yes to dispose without being asked');
 
     const arg = positionals[0];
+    if (swarm) {
+      // The service is the master copy's, whatever version it runs: FILE or NAME.
+      const name = looksLikeFile(arg, io) ? loadMasterCopy(io, 'dispose', arg) : arg.split(':')[0];
+      if (typeof name === 'number') return name;
+      return swarmDispose(io, typeof name === 'string' ? name : name.mc.name, values);
+    }
     let target: DisposeTarget;
     if (looksLikeFile(arg, io)) {
       const loaded = loadMasterCopy(io, 'dispose', arg);

@@ -5,6 +5,7 @@ import {
   type LedgerRecord,
 } from '../../core/deploy/ledger';
 import { EXIT, UsageError, type CliCommand } from '../command';
+import { isSwarmTarget, TARGET_OPTIONS } from '../swarmTarget';
 import { oneLine } from '../terminalText';
 import {
   HOST_HELP,
@@ -34,6 +35,7 @@ Options:
       --forget   remove the ledger of NAME (with --yes)
   -y, --yes      confirm --forget
 ${HOST_HELP}
+      --target T   local or swarm: both keep this same ledger
 
 Exit codes: 0 listed (also when empty), 2 usage error or engine not reachable.
 `,
@@ -43,7 +45,10 @@ Exit codes: 0 listed (also when empty), 2 usage error or engine not reachable.
       forget: { type: 'boolean', default: false },
       yes: { type: 'boolean', short: 'y', default: false },
       ...HOST_OPTION,
+      ...TARGET_OPTIONS,
     });
+    // Both targets keep the same ledger on the engine: the target changes nothing here.
+    isSwarmTarget(values, io);
     if (positionals.length !== 1) throw new UsageError('name one master copy (its name)');
     const name = positionals[0];
     if (values.forget && !values.yes)

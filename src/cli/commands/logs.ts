@@ -7,6 +7,7 @@ import {
 } from '../../core/logs/resolveLogTarget';
 import type { LogTarget } from '../../core/logs/types';
 import { EXIT, UsageError, type CliCommand, type CliIo } from '../command';
+import { isSwarmTarget, swarmLogs, TARGET_HELP, TARGET_OPTIONS } from '../swarmTarget';
 import {
   HOST_HELP,
   HOST_OPTION,
@@ -49,6 +50,9 @@ Options:
       --color          colour even when stdout is not a terminal
       --no-color       no colour even on a terminal (also: NO_COLOR set)
 ${HOST_HELP}
+${TARGET_HELP}
+On the Swarm target the log is the service's (every task's, through the engine's service
+log), each line prefixed with its task's slot.
 
 Exit codes: 0 shown (also after Ctrl-C or a closed pipe), 1 FILE has errors or no copy
 to show, 2 usage error or engine not reachable.
@@ -63,7 +67,9 @@ to show, 2 usage error or engine not reachable.
       color: { type: 'boolean', default: false },
       'no-color': { type: 'boolean', default: false },
       ...HOST_OPTION,
+      ...TARGET_OPTIONS,
     });
+    const swarm = isSwarmTarget(values, io);
     if (positionals.length !== 1)
       throw new UsageError(
         positionals.length
@@ -80,6 +86,12 @@ to show, 2 usage error or engine not reachable.
 
     let target: LogTarget | undefined;
     const arg = positionals[0];
+    if (swarm) {
+      const loaded = looksLikeFile(arg, io) ? loadMasterCopy(io, 'logs', arg) : arg.split(':')[0];
+      if (typeof loaded === 'number') return loaded;
+      const name = typeof loaded === 'string' ? loaded : loaded.mc.name;
+      return swarmLogs(io, name, values, { tail, since });
+    }
     if (looksLikeFile(arg, io)) {
       const loaded = loadMasterCopy(io, 'logs', arg);
       if (typeof loaded === 'number') return loaded;

@@ -8,6 +8,7 @@ import {
 import { isAbortError } from '../../core/engine/errors';
 import { nodeReadSecretFile } from '../../core/copies/secrets';
 import { EXIT, UsageError, type CliCommand } from '../command';
+import { isSwarmTarget, swarmPrint, TARGET_HELP, TARGET_OPTIONS } from '../swarmTarget';
 import { healthProberFromArgs, PROBE_HELP, PROBE_OPTIONS } from '../deployFromArgs';
 import { oneLine } from '../terminalText';
 import {
@@ -50,6 +51,11 @@ Options:
   -q, --quiet      no progress on stderr
 ${HOST_HELP}
 ${PROBE_HELP}
+${TARGET_HELP}
+
+On the Swarm target the master copy becomes the service mastercopy-NAME with N replicas
+(its tasks are the copies); secrets are Swarm secrets, files under /run/secrets (the env
+names each file as NAME_FILE); see README's Swarm part.
 
 Exit codes: 0 printed (and healthy), 1 FILE has errors, a secret is missing, a port
 is taken, the build failed, or a copy never became healthy (it is left running:
@@ -63,7 +69,9 @@ engine not reachable, 130 cancelled (copies being created are removed again).
       quiet: { type: 'boolean', short: 'q', default: false },
       ...HOST_OPTION,
       ...PROBE_OPTIONS,
+      ...TARGET_OPTIONS,
     });
+    const swarm = isSwarmTarget(values, io);
     if (positionals.length !== 1)
       throw new UsageError(
         positionals.length
@@ -76,6 +84,7 @@ engine not reachable, 130 cancelled (copies being created are removed again).
         : undefined;
     const loaded = loadMasterCopy(io, 'print', positionals[0]);
     if (typeof loaded === 'number') return loaded;
+    if (swarm) return swarmPrint(io, loaded, values, copies);
     const { mc, folder } = loaded;
     const say = progressWriter(io, values.quiet);
 

@@ -1,6 +1,7 @@
 import { promote, type PromoteResult } from '../../core/deploy/promote';
 import { MAX_COPIES } from '../../core/copies/print';
 import { UsageError, EXIT, type CliCommand } from '../command';
+import { isSwarmTarget, swarmPromote, TARGET_HELP, TARGET_OPTIONS } from '../swarmTarget';
 import { printDiff } from './diff';
 import {
   HOST_HELP,
@@ -58,6 +59,11 @@ Options:
   -q, --quiet        no progress on stderr
 ${KEEPER_HELP}
 ${HOST_HELP}
+${TARGET_HELP}
+
+On the Swarm target Swarm itself is the keeper: a rolling update of the service, one
+replica at a time, start-first, each watched for the health check's start period plus its
+retries; a replica that fails makes Swarm roll back by itself (the ledger says why).
 
 Exit codes: 0 promoted (or already active), 1 FILE has errors, the build failed, green
 never became healthy, the gateway port is taken, or another promote holds the lock,
@@ -71,7 +77,9 @@ nothing would change, 1 something would, 2 usage error, invalid file, engine not
       'dry-run': { type: 'boolean', default: false },
       ...DEPLOY_OPTIONS,
       ...HOST_OPTION,
+      ...TARGET_OPTIONS,
     });
+    const swarm = isSwarmTarget(values, io);
     if (positionals.length !== 1)
       throw new UsageError(
         positionals.length
@@ -88,6 +96,7 @@ nothing would change, 1 something would, 2 usage error, invalid file, engine not
     if (typeof loaded === 'number') return dryRun && loaded === EXIT.problems ? EXIT.usage : loaded;
     if (dryRun)
       return printDiff(io, 'promote', loaded, { host: values.host, json: values.json, copies });
+    if (swarm) return swarmPromote(io, loaded, values, { copies, timeoutMs });
     const say = progressWriter(io, values.quiet);
     let result: PromoteResult;
     try {

@@ -10,6 +10,7 @@ import {
 } from '../../core/deploy/overview';
 import { autoscaleText } from '../../core/keeper/autoscaler';
 import { EXIT, UsageError, type CliCommand } from '../command';
+import { isSwarmTarget, swarmPs, TARGET_HELP, TARGET_OPTIONS } from '../swarmTarget';
 import { oneLine } from '../terminalText';
 import {
   HOST_HELP,
@@ -54,6 +55,11 @@ Options:
       --json       the JSON array above on stdout
       --no-probe   do not probe health.http copies (their health shows as none)
 ${HOST_HELP}
+${TARGET_HELP}
+On the Swarm target the copies are the tasks of each master copy's service: index = the
+task's slot, its state as Swarm says (starting until healthy), its node; --json gives
+[{name, version, index, id, shortId, containerId, state, desiredState, node, image,
+ports: [{container, protocol, host, mode}], message, error}].
 
 Exit codes: 0 listed (also when there are none), 1 FILE has errors, 2 usage error
 or engine not reachable.
@@ -63,10 +69,13 @@ or engine not reachable.
       json: { type: 'boolean', default: false },
       'no-probe': { type: 'boolean', default: false },
       ...HOST_OPTION,
+      ...TARGET_OPTIONS,
     });
+    const swarm = isSwarmTarget(values, io);
     if (positionals.length > 1) throw new UsageError('give at most one master copy file or name');
     const name = masterCopyNameArg(io, 'ps', positionals[0]);
     if (typeof name === 'number') return name;
+    if (swarm) return swarmPs(io, name, values);
     let copies: CopyRecord[];
     let kept: DeployOverview[] = [];
     try {

@@ -3,6 +3,7 @@ import { readLedger, activeVersion } from '../../core/deploy/ledger';
 import { promote, type PromoteResult } from '../../core/deploy/promote';
 import { rollbackRecord, rollbackSource } from '../../core/deploy/rollback';
 import { EXIT, UsageError, type CliCommand, type CliIo } from '../command';
+import { isSwarmTarget, swarmRollback, TARGET_HELP, TARGET_OPTIONS } from '../swarmTarget';
 import {
   HOST_HELP,
   HOST_OPTION,
@@ -46,6 +47,7 @@ Options:
   -q, --quiet        no progress on stderr
 ${KEEPER_HELP}
 ${HOST_HELP}
+${TARGET_HELP}
 
 Exit codes: 0 rolled back, 1 nothing to roll back to, the image is gone, the copies never
 became healthy, or another deploy holds the lock, 2 usage error, engine not reachable,
@@ -57,7 +59,9 @@ or no --yes without a terminal, 130 cancelled.
       yes: { type: 'boolean', short: 'y', default: false },
       ...DEPLOY_OPTIONS,
       ...HOST_OPTION,
+      ...TARGET_OPTIONS,
     });
+    const swarm = isSwarmTarget(values, io);
     if (positionals.length !== 1)
       throw new UsageError(
         positionals.length
@@ -69,6 +73,11 @@ or no --yes without a terminal, 130 cancelled.
     const interactive = process.stdin.isTTY === true && io.stderr.isTTY === true;
     if (!values.yes && !interactive)
       throw new UsageError('not on a terminal: add --yes to roll back without being asked');
+    if (swarm)
+      return swarmRollback(io, name, values, {
+        timeoutMs,
+        confirm: values.yes ? undefined : (question) => confirm(io, question),
+      });
     const say = progressWriter(io, values.quiet);
     let result: PromoteResult | undefined;
     try {

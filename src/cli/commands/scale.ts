@@ -2,6 +2,13 @@ import { MAX_COPIES } from '../../core/copies/print';
 import { scaleCopies, type ScaleResult } from '../../core/copies/scale';
 import { nodeReadSecretFile } from '../../core/copies/secrets';
 import { EXIT, UsageError, type CliCommand } from '../command';
+import {
+  isSwarmTarget,
+  replicasArg,
+  swarmScale,
+  TARGET_HELP,
+  TARGET_OPTIONS,
+} from '../swarmTarget';
 import { healthProberFromArgs, PROBE_HELP, PROBE_OPTIONS } from '../deployFromArgs';
 import { oneLine } from '../terminalText';
 import {
@@ -9,6 +16,7 @@ import {
   HOST_OPTION,
   engineFromArgs,
   loadMasterCopy,
+  masterCopyNameArg,
   parseCommandArgs,
   progressWriter,
   reportFailure,
@@ -39,6 +47,7 @@ Options:
   -q, --quiet      no progress on stderr
 ${HOST_HELP}
 ${PROBE_HELP}
+${TARGET_HELP}
 
 Exit codes: 0 done, 1 FILE has errors or the scaling failed (e.g. a new copy never
 became healthy, or the version is autoscaled), 2 usage error, unreadable file or engine not reachable, 130 cancelled.
@@ -50,7 +59,17 @@ became healthy, or the version is autoscaled), 2 usage error, unreadable file or
       timeout: { type: 'string' },
       ...HOST_OPTION,
       ...PROBE_OPTIONS,
+      ...TARGET_OPTIONS,
     });
+    if (isSwarmTarget(values, io)) {
+      if (positionals.length !== 2)
+        throw new UsageError(
+          'give the master copy (FILE or NAME) and the number of replicas: mastercopy scale FILE N',
+        );
+      const name = masterCopyNameArg(io, 'scale', positionals[0]);
+      if (typeof name === 'number' || name === undefined) return name ?? EXIT.usage;
+      return swarmScale(io, name, replicasArg(positionals[1]), values);
+    }
     if (positionals.length !== 2)
       throw new UsageError(
         'give the master copy file and the number of copies: mastercopy scale FILE N',
