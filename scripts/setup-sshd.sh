@@ -89,6 +89,8 @@ printf 'restrict %s\n' "$(cat "$state/client_ed25519.pub")" >"$state/authorized_
 printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 "$state/host_ed25519.pub")" >"$state/known_hosts"
 chmod 600 "$state/authorized_keys"
 # Many engine requests at once each open a connection of their own (docker-modem): room for them.
+# StrictModes no: sshd would refuse the key when any folder above the checkout is group- or
+# world-writable (a clone under /tmp); the key's own folder is ours, 0700, its files 0600.
 cat >"$config.new" <<EOF
 Port $port
 ListenAddress 127.0.0.1
@@ -101,8 +103,8 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
 PermitRootLogin prohibit-password
-StrictModes yes
 MaxStartups 100:30:200
+StrictModes no
 LogLevel INFO
 EOF
 
