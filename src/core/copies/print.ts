@@ -189,7 +189,7 @@ export async function printCopies(
   // Another print of this version at the same time chose the same indices (the engine then
   // says a name is in use: by a copy of ours, so take the next free index) or made a second
   // network of the name, which the engine refuses as "ambiguous" until ensureNetwork has
-  // removed it: either is retried, a few times.
+  // removed it (or, in swarm mode, as "not found" once it has): either is retried, a few times.
   let nextIndex = firstIndex + count;
   let networkId = network.id;
   let repair: Promise<void> | undefined;
@@ -417,6 +417,9 @@ function raceOf(e: unknown): 'name' | 'network' | undefined {
   if (!(e instanceof EngineRequestError)) return undefined;
   if (e.statusCode === 409 && /name .* is already in use/i.test(e.engineMessage)) return 'name';
   if (/network .* is ambiguous/i.test(e.engineMessage)) return 'network';
+  // An engine in swarm mode says it so when the network we named went meanwhile (the other
+  // print removed it as the duplicate): the same repair.
+  if (/could not attach to network .*not found/i.test(e.engineMessage)) return 'network';
   return undefined;
 }
 

@@ -101,6 +101,29 @@ describe('two prints of one version at once (fake engine)', () => {
     assert.equal([...engine.containers.values()][0].spec.network, kept.id);
   });
 
+  it('a start refused because the network went (an engine in swarm mode, the other print removed it) repairs and starts', async () => {
+    const engine = await engineWithImage();
+    const kept = await ensureNetwork(engine, MC.name, {});
+    const create = engine.createAndStartContainer.bind(engine);
+    let refused = 0;
+    engine.createAndStartContainer = async (spec) => {
+      if (refused++ === 0)
+        throw new EngineRequestError(
+          'start',
+          500,
+          'Could not attach to network mastercopy-demo: rpc error: code = NotFound desc = network mastercopy-demo not found',
+        );
+      return create(spec);
+    };
+    const result = await printCopies(engine, MC, folder, options(1));
+    assert.deepEqual(
+      result.copies.map((c) => c.index),
+      [0],
+    );
+    assert.equal(refused, 2);
+    assert.equal([...engine.containers.values()][0].spec.network, kept.id);
+  });
+
   it('keeps the oldest of two networks of one name, whatever their ids', async () => {
     const engine = new FakeEngine();
     const labels = { [LABEL_MANAGED]: 'true', [LABEL_NAME]: 'demo' };
