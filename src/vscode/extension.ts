@@ -2,6 +2,7 @@
 // The order of initialisation is the order of the lines below.
 import * as vscode from 'vscode';
 import { registerCommands } from './commands/command';
+import { exportCommand } from './commands/export';
 import { newMasterCopyCommand } from './commands/newMasterCopy';
 import { registerEngineFeatures, type EngineFeatures } from './engineFeatures';
 import { DiagnosticsProvider } from './language/diagnostics';
@@ -26,7 +27,8 @@ export function activate(context: vscode.ExtensionContext): MasterCopyApi {
     const diagnostics = new DiagnosticsProvider(log, settings);
     context.subscriptions.push(diagnostics);
     registerLanguageFeatures(context);
-    registerCommands(context, log, [newMasterCopyCommand({ log })]);
+    // Export needs no engine: the language side has it, in an untrusted workspace too.
+    registerCommands(context, log, [newMasterCopyCommand({ log }), exportCommand({ log })]);
     // An untrusted workspace gets language features only: no engine, no builds.
     let engine: EngineFeatures | undefined;
     const startEngineFeatures = () =>
