@@ -19,7 +19,9 @@ export interface YamlObject {
 export function renderYaml(header: readonly string[], objects: readonly YamlObject[]): string {
   return objects
     .map((o, i) => {
-      const doc = new Document(o.value, { aliasDuplicateObjects: false });
+      // Written as YAML 1.1 reads it: a string like no, on or 1.0 is quoted, so that readers on YAML 1.1
+      // (kubectl's, docker-compose v1) take it for the string it is, never a boolean or a number.
+      const doc = new Document(o.value, { aliasDuplicateObjects: false, version: '1.1' });
       if (i === 0 && header.length)
         doc.commentBefore = header.map((l) => (l ? ` ${l}` : '')).join('\n');
       for (const c of o.comments ?? []) commentAbove(doc, c);

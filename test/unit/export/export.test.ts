@@ -23,6 +23,8 @@ import {
   mainText,
   writeExport,
 } from '../../../src/core/export';
+import { parseAllDocuments } from 'yaml';
+import { validateText } from '../../../src/core/mastercopy/validator';
 import { runCli } from '../../support/cli';
 import {
   MASTER_COPY_FILES,
@@ -265,6 +267,36 @@ describe('export: what each target carries', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('export: YAML that YAML 1.1 readers read alike', () => {
+  it('quotes strings such as no, on and 1.0 (kubectl and docker-compose v1 read YAML 1.1)', async () => {
+    const text = `mastercopy: 1\nname: plain\nversion: "1.0"\ndockerfile: ./Dockerfile\nenv: { A: "no", B: "on", C: "1.0" }\n`;
+    const validation = validateText(text, { path: join(tmpdir(), 'plain.mastercopy.yaml') });
+    const mc = validation.masterCopy!;
+    assert.ok(mc, JSON.stringify(validation.diagnostics));
+    const read = async (target: 'kubernetes' | 'compose') =>
+      parseAllDocuments(
+        mainText(
+          await exportMasterCopy(
+            mc,
+            target,
+            { fileName: 'plain.mastercopy.yaml' },
+            { folder: tmpdir() },
+          ),
+        ),
+        { version: '1.1' },
+      ).map((d) => d.toJS() as any);
+    const [deployment] = await read('kubernetes');
+    assert.deepEqual(
+      deployment.spec.template.spec.containers[0].env.map((e: any) => e.value),
+      ['no', 'on', '1.0'],
+    );
+    assert.equal(deployment.metadata.labels['app.kubernetes.io/version'], '1.0');
+    const [compose] = await read('compose');
+    assert.deepEqual(compose.services.plain.environment, { A: 'no', B: 'on', C: '1.0' });
+    assert.equal(compose.services.plain.restart, 'no');
   });
 });
 
