@@ -203,6 +203,36 @@ describe('export against a real engine', function () {
     );
   });
 
+  it("a dockerfile: master copy's eject (an escape directive, labels quoted with `) builds with its labels", async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'mastercopy-export-worker-'));
+    tempDirs.push(folder);
+    cpSync(join(repoRoot(), 'test/unit/export/fixtures/worker'), folder, { recursive: true });
+    const file = join(folder, 'worker.mastercopy.yaml');
+    const text = readFileSync(file, 'utf8').replace(/^name: worker$/m, `name: ${NAME}-worker`);
+    writeFileSync(file, text);
+    const mc = validateText(text, { path: file }, nodeFileAccess).masterCopy!;
+    assert.ok(mc);
+    const result = await exportMasterCopy(
+      mc,
+      'dockerfile',
+      { fileName: basename(file) },
+      { folder },
+    );
+    const out = join(folder, '..', `${basename(folder)}-eject`);
+    tempDirs.push(out);
+    await writeExport(result, out);
+    const tag = `${NAME}-worker-ejected:2.1.0`;
+    await run('docker', ['build', '-q', '-t', tag, '--label', RUN_LABEL, out], {
+      DOCKER_BUILDKIT: '0',
+    });
+    const built = await buildMasterCopy(engine, mc, folder, { extraLabels: testRunLabels });
+    const ejected = await rawDocker().getImage(tag).inspect();
+    for (const [k, v] of Object.entries(built.plan.labels))
+      assert.equal(ejected.Config.Labels[k], v, k);
+    const ours = await rawDocker().getImage(built.imageId).inspect();
+    assert.deepEqual(ejected.RootFS.Layers, ours.RootFS.Layers);
+  });
+
   it('the exported devcontainer.json opens in the Dev Containers CLI as the master copy says', async () => {
     const root = mkdtempSync(join(tmpdir(), 'mastercopy-devcontainer-'));
     tempDirs.push(root);
