@@ -136,6 +136,7 @@ done
 if ! answers; then
   out=$(through_ssh docker version 2>&1 || true)
   tail -n 5 "$log" >&2 || true
+  stop # not left listening for nothing
   die "the sshd on 127.0.0.1:$port does not let $user reach the engine: ${out:-no answer}" \
     "(the docker client must be on that user's PATH, with access to /var/run/docker.sock)"
 fi
