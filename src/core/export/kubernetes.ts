@@ -170,9 +170,14 @@ export function exportKubernetesFlavour(
   } else if (mc.user !== undefined) {
     containerComments.push({
       path: ['securityContext'],
+      // With `from` the image's USER is this name; a user's Dockerfile has its own USER, and
+      // Kubernetes can set only a numeric one.
       text:
-        `user ${mc.user} is a name: the image runs as it. runAsNonRoot is not set: the kubelet checks it only\n` +
-        'against a numeric user and refuses to start a named one. Give `user` as a uid to have it checked.',
+        (mc.dockerfile === undefined
+          ? `user ${mc.user} is a name: the image runs as it (its USER). `
+          : `user ${mc.user} is a name, which Kubernetes cannot set: the copy runs as the Dockerfile's USER. `) +
+        'runAsNonRoot is not set:\nthe kubelet checks it only against a numeric user and refuses to start a named one. ' +
+        'Give `user` as a uid to have it checked.',
     });
   }
   securityContext.seccompProfile = { type: 'RuntimeDefault' };
