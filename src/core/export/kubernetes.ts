@@ -168,6 +168,10 @@ export function exportKubernetesFlavour(
     if (user.gid !== undefined) securityContext.runAsGroup = user.gid;
     if (user.uid !== 0) securityContext.runAsNonRoot = true;
   } else if (mc.user !== undefined) {
+    if (mc.dockerfile !== undefined)
+      notes.push(
+        `user ${mc.user} is a name Kubernetes cannot set: the copies run as the Dockerfile's USER; give \`user\` as a uid.`,
+      );
     containerComments.push({
       path: ['securityContext'],
       // With `from` the image's USER is this name; a user's Dockerfile has its own USER, and
