@@ -36,7 +36,7 @@ export async function requireManager(engine: EngineClient, signal?: AbortSignal)
   if (info.state !== 'active')
     throw new SwarmError(
       `The engine at ${engine.endpoint.host} is not in a swarm (its state: ${info.state}), so there is no Swarm target. ` +
-        'Make it one with `docker swarm init` (scripts/setup-engine.sh does, on one node), or use the local target.',
+        'Make it one with docker swarm init (scripts/setup-engine.sh does, on one node), or use the local target.',
     );
   if (!info.controlAvailable)
     throw new SwarmError(
