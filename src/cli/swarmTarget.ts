@@ -115,6 +115,8 @@ export async function swarmPrint(
               `${e.action === 'created' ? 'Created' : e.action === 'scaled' ? 'Scaled' : 'Kept'} service ${e.name}: ${e.replicas} replicas`,
             );
           else if (e.kind === 'tasks') say(`  ${e.running} of ${e.replicas} running`);
+          else if (e.kind === 'warning')
+            io.stderr.write(`mastercopy print: warning: ${oneLine(e.text)}\n`);
         },
       }),
     );
@@ -152,6 +154,7 @@ function deployProgress(say: (line: string) => void): (e: SwarmPromoteEvent) => 
     if (e.kind === 'phase') say(`[${e.phase}] ${e.text}`);
     else if (e.kind === 'update') say(`  Swarm: ${e.state}${e.message ? ` (${e.message})` : ''}`);
     else if (e.kind === 'tasks') say(`  ${e.running} of ${e.replicas} running`);
+    else if (e.kind === 'warning') say(`warning: ${e.text}`);
     else if (e.kind === 'build' && e.event.kind === 'step')
       say(`  Step ${e.event.step}/${e.event.total}`);
     else if (e.kind === 'lock-taken-over')

@@ -13,6 +13,7 @@ import {
   ensureOverlayNetwork,
   ensureSecrets,
   findService,
+  hardeningGaps,
   imageForNodes,
   refuseLocalCopies,
   requireManager,
@@ -29,7 +30,8 @@ export type SwarmPrintEvent =
   | { kind: 'image'; ref: string }
   | { kind: 'network'; name: string; created: boolean }
   | { kind: 'service'; action: 'created' | 'scaled' | 'unchanged'; name: string; replicas: number }
-  | { kind: 'tasks'; running: number; replicas: number };
+  | { kind: 'tasks'; running: number; replicas: number }
+  | { kind: 'warning'; text: string };
 
 export interface SwarmOptions extends RegistryOption {
   /** Where `secrets[].fromEnv` values come from. */
@@ -78,6 +80,8 @@ export async function printService(
   const nodes = await requireManager(engine, signal);
   await refuseLocalCopies(engine, mc.name, signal);
   const existing = await findService(engine, mc.name, signal);
+  for (const text of await hardeningGaps(engine, mc, signal))
+    onProgress?.({ kind: 'warning', text });
   if (existing && existing.labels[LABEL_VERSION] !== mc.version)
     throw new SwarmError(
       `The service of ${mc.name} runs ${existing.labels[LABEL_VERSION]}; ` +

@@ -28,6 +28,7 @@ import {
   ensureOverlayNetwork,
   ensureSecrets,
   findService,
+  hardeningGaps,
   imageForNodes,
   refuseLocalCopies,
   removeUnusedSecrets,
@@ -46,7 +47,8 @@ export type SwarmPromoteEvent =
   | { kind: 'lock-taken-over'; from: LockHolder }
   | { kind: 'build'; event: BuildEvent }
   | { kind: 'update'; state: string; message?: string }
-  | { kind: 'tasks'; running: number; replicas: number };
+  | { kind: 'tasks'; running: number; replicas: number }
+  | { kind: 'warning'; text: string };
 
 /** What a Swarm deploy needs from where it runs (the local promote's environment, less the keeper). */
 export type SwarmDeployEnvironment = Pick<
@@ -107,6 +109,8 @@ export async function promoteService(
   signal?.throwIfAborted();
   const nodes = await requireManager(engine, signal);
   await refuseLocalCopies(engine, mc.name, signal);
+  for (const text of await hardeningGaps(engine, mc, signal))
+    onProgress?.({ kind: 'warning', text });
 
   const lock = await acquireLock(
     engine,

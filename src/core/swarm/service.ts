@@ -9,6 +9,7 @@ import type { MasterCopy } from '../mastercopy/model';
 import { delay } from '../util/delay';
 import {
   LABEL_SECRET,
+  LABEL_SERVICE_OF,
   ROLE_SECRET,
   ROLE_SERVICE,
   ROLE_SWARM_NETWORK,
@@ -46,6 +47,32 @@ export async function requireManager(engine: EngineClient, signal?: AbortSignal)
   return info.nodes || 1;
 }
 
+/** The first Docker API whose service specs carry no-new-privileges (Docker 27); older engines drop it silently. */
+export const NO_NEW_PRIVILEGES_API = '1.46';
+
+function apiAtLeast(version: string, wanted: string): boolean {
+  const [a, b] = [version, wanted].map((v) => v.split('.').map(Number));
+  return a[0] > b[0] || (a[0] === b[0] && (a[1] ?? 0) >= (b[1] ?? 0));
+}
+
+/**
+ * What of the hardening this engine's Swarm cannot apply, said so that nobody believes it is
+ * there: no-new-privileges before API 1.46 (the engine accepts the field and forgets it).
+ */
+export async function hardeningGaps(
+  engine: EngineClient,
+  mc: MasterCopy,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  if (mc.runtime?.noNewPrivileges === false) return [];
+  const { apiVersion } = await engine.version(signal);
+  if (apiAtLeast(apiVersion, NO_NEW_PRIVILEGES_API)) return [];
+  return [
+    `this engine (API ${apiVersion}) does not apply no-new-privileges to Swarm services (API ${NO_NEW_PRIVILEGES_API}, Docker 27, does): ` +
+      'set "no-new-privileges": true in the daemon.json of every node to have it for every container',
+  ];
+}
+
 /** The master copy's service: ours, or undefined. SwarmError when a service of that name is somebody else's. */
 export async function findService(
   engine: EngineClient,
@@ -68,7 +95,10 @@ export async function refuseLocalCopies(
   name: string,
   signal?: AbortSignal,
 ): Promise<void> {
-  const local = await engine.listContainers({ [LABEL_NAME]: name }, signal);
+  // A task's container carries its image's labels (the name among them) and ours: not a copy of the local target.
+  const local = (await engine.listContainers({ [LABEL_NAME]: name }, signal)).filter(
+    (c) => !(LABEL_SERVICE_OF in c.labels),
+  );
   if (local.length)
     throw new SwarmError(
       `${name} has ${local.length} container${local.length === 1 ? '' : 's'} of the local target on this engine, ` +

@@ -139,8 +139,9 @@ export function serviceHealthCheck(mc: MasterCopy): HealthCheckSpec | undefined 
   const url = `http://127.0.0.1:${health.http.port}${health.http.path ?? '/'}`;
   const seconds = String(Math.max(1, Math.ceil(t.timeoutMs / 1000)));
   // The URL and the timeout are arguments ($1, $2), never part of the script: no value of the master copy is run as shell code.
+  // No `wget -T`: the static busybox wget of these machines crashes with it; the check's own timeout bounds it.
   const script =
-    'wget -q -T "$2" -O /dev/null "$1" 2>/dev/null || curl -fsS -m "$2" -o /dev/null "$1"';
+    'if command -v wget >/dev/null; then exec wget -q -O /dev/null "$1"; fi; exec curl -fsS -m "$2" -o /dev/null "$1"';
   return { ...t, command: ['sh', '-c', script, 'mastercopy-health', url, seconds] };
 }
 
