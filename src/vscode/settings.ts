@@ -46,6 +46,11 @@ export class Settings {
     return Math.max(1, this.config.get<number>('promote.timeoutSeconds', 60)) * 1000;
   }
 
+  /** Where print, promote, scale and dispose put copies: this engine's containers, or a service of its swarm. */
+  get target(): 'local' | 'swarm' {
+    return this.config.get<string>('target', 'local') === 'swarm' ? 'swarm' : 'local';
+  }
+
   onDidChange(listener: () => void): vscode.Disposable {
     return vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('mastercopy')) listener();

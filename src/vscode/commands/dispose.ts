@@ -1,14 +1,29 @@
 // "Master Copy: Dispose": stops and removes copies — only ever ours, after asking.
 import * as vscode from 'vscode';
 import { disposeCopies, type DisposeTarget } from '../../core/copies/dispose';
-import type { Command, EngineCommandDeps } from './command';
+import type { Command, DeployCommandDeps, EngineCommandDeps } from './command';
+import { disposeOnSwarm } from './swarmTarget';
 import { abortSignalOf, isNode, resolveMasterCopy } from './target';
 
-export function disposeCommand({ log, engine, files, model }: EngineCommandDeps): Command {
+export function disposeCommand(
+  deps: EngineCommandDeps & Pick<DeployCommandDeps, 'settings'>,
+): Command {
+  const { log, engine, files, model } = deps;
   return {
     id: 'mastercopy.dispose',
     /** (node | file, { confirmed?: true }) — tests pass confirmed to skip the dialog. */
     async run(arg?: unknown, options?: unknown) {
+      const confirmedOnSwarm =
+        !!options &&
+        typeof options === 'object' &&
+        (options as { confirmed?: unknown }).confirmed === true;
+      if (deps.settings.target === 'swarm') {
+        const name =
+          isNode(arg) && 'name' in arg
+            ? arg.name
+            : (await resolveMasterCopy(arg, files, 'disposed'))?.masterCopy.name;
+        return name === undefined ? undefined : disposeOnSwarm(deps, name, confirmedOnSwarm);
+      }
       let target: DisposeTarget;
       if (isNode(arg) && arg.kind === 'copy') target = { copy: arg.copy.id };
       else if (isNode(arg) && arg.kind === 'version')

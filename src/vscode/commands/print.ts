@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { printCopies, type PrintResult } from '../../core/copies/print';
 import type { Command, EngineCommandDeps } from './command';
 import { editorHealthProber, type ProberDeps } from './healthProber';
+import { printOnSwarm } from './swarmTarget';
 import { abortSignalOf, resolveMasterCopy, showBuildErrorAt } from './target';
 
 export function printCommand(deps: EngineCommandDeps & ProberDeps): Command {
@@ -16,6 +17,7 @@ export function printCommand(deps: EngineCommandDeps & ProberDeps): Command {
       if (!target) return undefined;
       const { masterCopy: mc, folder, uri } = target;
       const n = typeof count === 'number' ? count : (mc.copies ?? 1);
+      if (deps.settings.target === 'swarm') return printOnSwarm(deps, mc, folder, n);
       const what = `${n} cop${n === 1 ? 'y' : 'ies'} of ${mc.name}:${mc.version}`;
       let result: PrintResult;
       try {

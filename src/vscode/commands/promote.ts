@@ -2,6 +2,7 @@
 // green beside blue, health gate, switch the endpoint, drain, dispose blue. No prompt: a
 // failure before the switch leaves blue serving, so this is the safe way to deploy.
 import type { Command, DeployCommandDeps } from './command';
+import { promoteOnSwarm } from './swarmTarget';
 import { resolveMasterCopy } from './target';
 import { runPromote } from '../deploy/runPromote';
 
@@ -13,6 +14,7 @@ export function promoteCommand(deps: DeployCommandDeps): Command {
       const target = await resolveMasterCopy(arg, deps.files, 'promoted');
       if (!target) return undefined;
       const { masterCopy: mc, folder, uri } = target;
+      if (deps.settings.target === 'swarm') return promoteOnSwarm(deps, mc, folder);
       return runPromote(
         deps,
         { kind: 'file', mc, folder },

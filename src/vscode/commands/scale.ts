@@ -5,6 +5,7 @@ import { MAX_COPIES } from '../../core/copies/print';
 import { scaleCopies } from '../../core/copies/scale';
 import type { Command, EngineCommandDeps } from './command';
 import { editorHealthProber, type ProberDeps } from './healthProber';
+import { scaleOnSwarm } from './swarmTarget';
 import { abortSignalOf, resolveMasterCopy } from './target';
 
 export function scaleCommand(deps: EngineCommandDeps & ProberDeps): Command {
@@ -31,6 +32,7 @@ export function scaleCommand(deps: EngineCommandDeps & ProberDeps): Command {
         if (typed === undefined) return undefined;
         n = Number(typed.trim());
       }
+      if (deps.settings.target === 'swarm') return scaleOnSwarm(deps, mc.name, n);
       if (n < current && !(typeof count === 'number')) {
         const answer = await vscode.window.showWarningMessage(
           `Scale ${mc.name}:${mc.version} down from ${current} to ${n}?`,
