@@ -44,6 +44,8 @@ const BENCHMARKS = [
   { name: 'herd', entry: 'bench/herd.ts' },
   // needs an engine: drift of 20 copies against inspecting them (and their changes) through the raw API
   { name: 'drift', entry: 'bench/drift.ts' },
+  // needs an engine in swarm mode (scripts/setup-engine.sh): print 10 replicas and a rolling update against the docker CLI
+  { name: 'swarm', entry: 'bench/swarm.ts' },
   // needs code-server and chromium (scripts/setup-vscode.sh): activation against an empty extension
   { name: 'activation', entry: 'bench/activation.mjs', external: ['playwright-core', 'esbuild'] },
 ];
