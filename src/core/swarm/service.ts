@@ -3,13 +3,12 @@
 // node can run, and waiting for the tasks.
 import type { EngineClient, ServiceDetails, TaskSummary } from '../engine/EngineClient';
 import { EngineRequestError } from '../engine/errors';
-import { LABEL_NAME, LABEL_ROLE, matchesLabels } from '../engine/labels';
+import { LABEL_COPY, LABEL_NAME, LABEL_ROLE, matchesLabels } from '../engine/labels';
 import { resolveSecrets, type ReadTextFile } from '../copies/secrets';
 import type { MasterCopy } from '../mastercopy/model';
 import { delay } from '../util/delay';
 import {
   LABEL_SECRET,
-  LABEL_SERVICE_OF,
   ROLE_SECRET,
   ROLE_SERVICE,
   ROLE_SWARM_NETWORK,
@@ -95,10 +94,8 @@ export async function refuseLocalCopies(
   name: string,
   signal?: AbortSignal,
 ): Promise<void> {
-  // A task's container carries its image's labels (the name among them) and ours: not a copy of the local target.
-  const local = (await engine.listContainers({ [LABEL_NAME]: name }, signal)).filter(
-    (c) => !(LABEL_SERVICE_OF in c.labels),
-  );
+  // A copy carries its index; any container of its image (a task's among them) carries the name too.
+  const local = await engine.listContainers({ [LABEL_NAME]: name, [LABEL_COPY]: true }, signal);
   if (local.length)
     throw new SwarmError(
       `${name} has ${local.length} container${local.length === 1 ? '' : 's'} of the local target on this engine, ` +
