@@ -17,6 +17,7 @@ import { retryConnectionCommand } from './commands/retryConnection';
 import { rollbackCommand } from './commands/rollback';
 import { replaceDriftedCommand } from './commands/replaceDrifted';
 import { scaleCommand } from './commands/scale';
+import { selectTargetCommand } from './commands/selectTarget';
 import { EngineService } from './engine/engineService';
 import { MasterCopyCodeLenses } from './language/codeLens';
 import { DriftDiagnostics } from './language/driftDiagnostics';
@@ -119,6 +120,7 @@ export function registerEngineFeatures(
     rollbackCommand(commandDeps),
     scaleCommand(commandDeps),
     replaceDriftedCommand(commandDeps),
+    selectTargetCommand(commandDeps),
     disposeCommand(commandDeps),
     openInBrowserCommand(commandDeps),
     copyIdCommand(commandDeps),

@@ -8,6 +8,7 @@ import { listCopies, type CopyRecord } from '../../core/copies/ps';
 import { nodeLockDeps } from '../../core/deploy/nodeDeployEnvironment';
 import { readDeployOverviews, type DeployOverview } from '../../core/deploy/overview';
 import { checkDrift, type CopyDrift } from '../../core/drift/drift';
+import { listServiceCopies, type ServiceCopies } from '../../core/swarm/tasks';
 import { CoalescingRunner } from '../../core/util/coalescingRunner';
 import type { EngineService } from '../engine/engineService';
 import type { Log } from '../log';
@@ -20,6 +21,8 @@ export type EngineState =
       deploys: ReadonlyMap<string, DeployOverview>;
       /** Each copy's and keeper's drift, by container id, as last checked. */
       drift: ReadonlyMap<string, CopyDrift>;
+      /** The Swarm target: each master copy's service and its tasks (none when the engine is in no swarm). */
+      services: ReadonlyMap<string, ServiceCopies>;
       refreshedAt: number;
     }
   | { kind: 'down'; message: string; host: string };
@@ -48,6 +51,11 @@ export class CopiesModel implements vscode.Disposable {
     return this._state.copies.filter(
       (c) => c.name === name && (version === undefined || c.version === version),
     );
+  }
+
+  /** The Swarm service of one master copy, with its tasks, from the last refresh. */
+  serviceOf(name: string): ServiceCopies | undefined {
+    return this._state.kind === 'ok' ? this._state.services.get(name) : undefined;
   }
 
   /** The deployments of one master copy (its ledger, lock and endpoint), from the last refresh. */
@@ -125,7 +133,7 @@ export class CopiesModel implements vscode.Disposable {
       // the drift check when one is due (it inspects every copy).
       const due = this.driftDue;
       this.driftDue = false;
-      const [copies, deploys, checked] = await Promise.all([
+      const [copies, deploys, checked, services] = await Promise.all([
         // Ports are published on the engine's 127.0.0.1: reachable from here only when it is local.
         listCopies(client, {
           probe: isLocalEngine(client.endpoint) ? nodeHttpProbe : undefined,
@@ -138,9 +146,18 @@ export class CopiesModel implements vscode.Disposable {
               return undefined;
             })
           : undefined,
+        // An engine in no swarm answers that it is none: there are no services, then.
+        listServiceCopies(client).catch(() => [] as ServiceCopies[]),
       ]);
       if (checked) this.drift = new Map(checked.map((d) => [d.id, d]));
-      next = { kind: 'ok', copies, deploys, drift: this.drift, refreshedAt: Date.now() };
+      next = {
+        kind: 'ok',
+        copies,
+        deploys,
+        drift: this.drift,
+        services: new Map(services.map((s) => [s.name, s])),
+        refreshedAt: Date.now(),
+      };
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       if (!(e instanceof EngineUnreachableError)) this.log.error(e);

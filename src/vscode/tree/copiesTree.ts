@@ -15,6 +15,7 @@ import {
 import { autoscaleText, type AutoscaleStatus } from '../../core/keeper/autoscaler';
 import type { HealingStatus } from '../../core/keeper/healer';
 import { driftLines, type CopyDrift } from '../../core/drift/drift';
+import type { ServiceCopies, TaskCopy } from '../../core/swarm/tasks';
 import { PHASE_LABELS, type RunningDeploy, type RunningDeploys } from '../deploy/runningDeploys';
 import type { WorkspaceMasterCopies, WorkspaceMasterCopy } from '../masterCopies';
 import type { CopiesModel } from './copiesModel';
@@ -48,6 +49,9 @@ export type CopiesNode =
       drifted: number;
     }
   | { kind: 'copy'; copy: CopyRecord; file?: WorkspaceMasterCopy; drift?: CopyDrift }
+  /** The Swarm target: a master copy's service, and its tasks as copies. */
+  | { kind: 'service'; name: string; service: ServiceCopies; file?: WorkspaceMasterCopy }
+  | { kind: 'task'; name: string; task: TaskCopy; file?: WorkspaceMasterCopy }
   /** A line on the active version: the keeper's last scaling decision, a replacement, why it backs off. */
   | {
       kind: 'event';
@@ -108,8 +112,17 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
           child.deploying = node.deploying;
         children.push(child);
       }
+      const service = this.model.serviceOf(node.name);
+      if (service) children.push({ kind: 'service', name: node.name, service, file: node.file });
       return children;
     }
+    if (node.kind === 'service')
+      return node.service.copies.map((task): CopiesNode => ({
+        kind: 'task',
+        name: node.name,
+        task,
+        file: node.file,
+      }));
     if (node.kind === 'version')
       return [
         ...(node.kept ? keptEvents(node.name, node.version, node.kept) : []),
@@ -134,6 +147,8 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
     const names = new Map<string, WorkspaceMasterCopy | undefined>();
     for (const f of files) if (f.name && !names.has(f.name)) names.set(f.name, f);
     for (const c of copies) if (!names.has(c.name)) names.set(c.name, undefined);
+    if (state.kind === 'ok')
+      for (const name of state.services.keys()) if (!names.has(name)) names.set(name, undefined);
     // An endpoint serves (or a deploy runs) with no copy and no file here: still worth seeing.
     for (const d of deploys.values())
       if ((d.endpoint || d.lock) && !names.has(d.name)) names.set(d.name, undefined);
@@ -189,7 +204,10 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
       }
       case 'masterCopy': {
         const running = node.copies.filter((c) => c.state === 'running').length;
-        const hasChildren = node.copies.length > 0 || node.deploy?.endpoint !== undefined;
+        const hasChildren =
+          node.copies.length > 0 ||
+          node.deploy?.endpoint !== undefined ||
+          this.model.serviceOf(node.name) !== undefined;
         const active = node.deploy?.active?.version;
         const item = new vscode.TreeItem(
           node.name,
@@ -371,6 +389,66 @@ export class CopiesTreeProvider extends Disposable implements vscode.TreeDataPro
         );
         item.tooltip = new vscode.MarkdownString(escapeMd(node.tooltip));
         item.contextValue = `keeperEvent ${node.icon}`;
+        return item;
+      }
+      case 'service': {
+        const sv = node.service.service;
+        const running = node.service.copies.filter((t) => t.state === 'running').length;
+        const item = new vscode.TreeItem(
+          `swarm service ${sv.name}`,
+          node.service.copies.length
+            ? vscode.TreeItemCollapsibleState.Expanded
+            : vscode.TreeItemCollapsibleState.None,
+        );
+        item.id = `svc:${sv.id}`;
+        item.description = [
+          sv.version,
+          `${running} of ${sv.replicas} running`,
+          sv.updateState && sv.updateState !== 'completed'
+            ? sv.updateState.replace(/_/g, ' ')
+            : undefined,
+        ]
+          .filter(Boolean)
+          .join(' · ');
+        item.iconPath = new vscode.ThemeIcon(
+          'server-environment',
+          running < sv.replicas
+            ? new vscode.ThemeColor('problemsWarningIcon.foreground')
+            : undefined,
+        );
+        item.tooltip = new vscode.MarkdownString(
+          `**${escapeMd(sv.name)}**: the Swarm service of ${escapeMd(node.name)} ${escapeMd(sv.version)}, ` +
+            `${sv.replicas} replica${sv.replicas === 1 ? '' : 's'}, ${running} running` +
+            (sv.updateState ? `; last update: ${escapeMd(sv.updateState)}` : ''),
+        );
+        item.contextValue = 'service';
+        return item;
+      }
+      case 'task': {
+        const t = node.task;
+        const item = new vscode.TreeItem(`#${t.index}`, vscode.TreeItemCollapsibleState.None);
+        item.id = `task:${t.id}`;
+        const ports = t.ports
+          .filter((p) => p.host !== null)
+          .map((p) => `${p.host}→${p.container}${p.protocol === 'udp' ? '/udp' : ''} (${p.mode})`);
+        item.description = [t.state, t.version, `node ${t.node}`, ...ports].join(' · ');
+        item.iconPath =
+          t.state === 'running'
+            ? new vscode.ThemeIcon('vm-running', new vscode.ThemeColor('testing.iconPassed'))
+            : t.state === 'failed' || t.state === 'rejected'
+              ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'))
+              : new vscode.ThemeIcon('loading~spin');
+        item.tooltip = new vscode.MarkdownString(
+          [
+            `**${escapeMd(node.name)}** ${escapeMd(t.version)} task #${t.index} \`${t.shortId}\``,
+            `${escapeMd(t.state)} (wanted: ${escapeMd(t.desiredState)}) on node ${escapeMd(t.node)}`,
+            t.message ? escapeMd(t.message) : undefined,
+            t.error ? `⚠ ${escapeMd(t.error)}` : undefined,
+          ]
+            .filter(Boolean)
+            .join('\n\n'),
+        );
+        item.contextValue = `task ${t.state}`;
         return item;
       }
       case 'copy': {
