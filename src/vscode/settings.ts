@@ -51,6 +51,11 @@ export class Settings {
     return this.config.get<string>('target', 'local') === 'swarm' ? 'swarm' : 'local';
   }
 
+  /** How a service on the swarm target publishes its ports: through every node (ingress), or each task's node (host). */
+  get swarmPublishMode(): 'ingress' | 'host' {
+    return this.config.get<string>('swarm.publishMode', 'ingress') === 'host' ? 'host' : 'ingress';
+  }
+
   onDidChange(listener: () => void): vscode.Disposable {
     return vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('mastercopy')) listener();

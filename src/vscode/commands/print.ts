@@ -17,7 +17,8 @@ export function printCommand(deps: EngineCommandDeps & ProberDeps): Command {
       if (!target) return undefined;
       const { masterCopy: mc, folder, uri } = target;
       const n = typeof count === 'number' ? count : (mc.copies ?? 1);
-      if (deps.settings.target === 'swarm') return printOnSwarm(deps, mc, folder, n);
+      if (deps.settings.target === 'swarm')
+        return printOnSwarm(deps, mc, folder, n, deps.settings.swarmPublishMode);
       const what = `${n} cop${n === 1 ? 'y' : 'ies'} of ${mc.name}:${mc.version}`;
       let result: PrintResult;
       try {

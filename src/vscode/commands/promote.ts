@@ -14,7 +14,8 @@ export function promoteCommand(deps: DeployCommandDeps): Command {
       const target = await resolveMasterCopy(arg, deps.files, 'promoted');
       if (!target) return undefined;
       const { masterCopy: mc, folder, uri } = target;
-      if (deps.settings.target === 'swarm') return promoteOnSwarm(deps, mc, folder);
+      if (deps.settings.target === 'swarm')
+        return promoteOnSwarm(deps, mc, folder, deps.settings.swarmPublishMode);
       return runPromote(
         deps,
         { kind: 'file', mc, folder },

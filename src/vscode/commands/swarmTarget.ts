@@ -9,6 +9,7 @@ import { printService } from '../../core/swarm/print';
 import { promoteService } from '../../core/swarm/promote';
 import { scaleService } from '../../core/swarm/scale';
 import { taskText } from '../../core/swarm/service';
+import type { PublishMode } from '../../core/swarm/spec';
 import type { EngineCommandDeps } from './command';
 import { abortSignalOf } from './target';
 
@@ -29,6 +30,7 @@ export async function printOnSwarm(
   mc: MasterCopy,
   folder: string,
   copies: number,
+  publishMode: PublishMode,
 ): Promise<unknown> {
   try {
     const result = await withSwarmProgress(
@@ -38,6 +40,7 @@ export async function printOnSwarm(
           copies,
           env: process.env,
           readFile: (p) => readFileSync(p, 'utf8'),
+          publishMode,
           signal,
           onProgress: (e) => {
             if (e.kind === 'tasks')
@@ -60,6 +63,7 @@ export async function promoteOnSwarm(
   { log, engine, model }: EngineCommandDeps,
   mc: MasterCopy,
   folder: string,
+  publishMode: PublishMode,
 ): Promise<unknown> {
   const deploy = nodeDeployEnvironment(engine.client, process.env, { scriptPath: '' });
   try {
@@ -67,6 +71,7 @@ export async function promoteOnSwarm(
       `Promoting ${mc.name} to ${mc.version} on the swarm`,
       (progress, signal) =>
         promoteService(engine.client, { kind: 'file', mc, folder }, deploy, {
+          publishMode,
           signal,
           onProgress: (e) => {
             if (e.kind === 'phase') progress.report({ message: e.text });
