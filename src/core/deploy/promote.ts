@@ -44,6 +44,7 @@ import { autoscaleText } from '../keeper/autoscaler';
 import { readDesired } from './desired';
 import {
   acquireLock,
+  type HeldLock,
   activeVersion,
   appendRecord,
   readLedger,
@@ -101,6 +102,29 @@ export interface DeployEnvironment {
   files?: BuildFileSystem;
   /** More labels on everything the deploy creates (a test run's). */
   extraLabels?: Record<string, string>;
+}
+
+/** The deploy lock of `mc`'s name, held by who runs this deploy (the local and the Swarm target alike). */
+export function acquireDeployLock(
+  engine: EngineClient,
+  deploy: Pick<DeployEnvironment, 'who' | 'lock' | 'extraLabels'>,
+  mc: Pick<MasterCopy, 'name' | 'version'>,
+  action: DeployAction,
+): Promise<HeldLock> {
+  return acquireLock(
+    engine,
+    mc.name,
+    {
+      user: deploy.who.user,
+      host: deploy.who.host,
+      pid: deploy.who.pid,
+      since: new Date(deploy.lock.now()).toISOString(),
+      action,
+      version: mc.version,
+    },
+    deploy.lock,
+    deploy.extraLabels,
+  );
 }
 
 export interface PromoteOptions {
@@ -173,20 +197,7 @@ export async function promote(
   const phase = (p: PromotePhase, text: string) => onProgress?.({ kind: 'phase', phase: p, text });
   signal?.throwIfAborted();
 
-  const lock = await acquireLock(
-    engine,
-    mc.name,
-    {
-      user: deploy.who.user,
-      host: deploy.who.host,
-      pid: deploy.who.pid,
-      since: new Date(deploy.lock.now()).toISOString(),
-      action,
-      version: mc.version,
-    },
-    deploy.lock,
-    deploy.extraLabels,
-  );
+  const lock = await acquireDeployLock(engine, deploy, mc, action);
   if (lock.tookOverFrom) onProgress?.({ kind: 'lock-taken-over', from: lock.tookOverFrom });
   let printed: PrintedCopy[] = [];
   let switched = false;

@@ -14,7 +14,6 @@ import type { EngineClient, ServiceDetails } from '../engine/EngineClient';
 import { isAbortError } from '../engine/errors';
 import { LABEL_VERSION } from '../engine/labels';
 import {
-  acquireLock,
   activeVersion,
   appendRecord,
   readLedger,
@@ -22,7 +21,7 @@ import {
   type LedgerRecord,
   type LockHolder,
 } from '../deploy/ledger';
-import type { DeployEnvironment, PromoteSource } from '../deploy/promote';
+import { acquireDeployLock, type DeployEnvironment, type PromoteSource } from '../deploy/promote';
 import { delay } from '../util/delay';
 import {
   ensureOverlayNetwork,
@@ -112,20 +111,7 @@ export async function promoteService(
   for (const text of await hardeningGaps(engine, mc, signal))
     onProgress?.({ kind: 'warning', text });
 
-  const lock = await acquireLock(
-    engine,
-    mc.name,
-    {
-      user: deploy.who.user,
-      host: deploy.who.host,
-      pid: deploy.who.pid,
-      since: new Date(deploy.lock.now()).toISOString(),
-      action,
-      version: mc.version,
-    },
-    deploy.lock,
-    deploy.extraLabels,
-  );
+  const lock = await acquireDeployLock(engine, deploy, mc, action);
   if (lock.tookOverFrom) onProgress?.({ kind: 'lock-taken-over', from: lock.tookOverFrom });
   let replicas = options.copies ?? mc.copies ?? 1;
   const git = source.folder ? await deploy.git(source.folder).catch(() => null) : null;
