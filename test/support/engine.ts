@@ -109,6 +109,7 @@ export async function cleanupTestRun(): Promise<number> {
       removed++;
     }),
   );
+  removed += await removeBuilderLeftovers();
   for (const n of await docker.listNetworks({ filters })) {
     await docker.getNetwork(n.Id).remove().catch(ignoreNotFound);
     removed++;
@@ -122,6 +123,28 @@ export async function cleanupTestRun(): Promise<number> {
     removed++;
   }
   return removed;
+}
+
+/** When this process started: what the engine made after it is this run's. */
+const RUN_STARTED_S = Math.floor(Date.now() / 1000) - 1;
+
+/**
+ * The containers the engine's classic builder had made for a step when it was stopped in the
+ * middle of a build (the faults tests do that): never started, their command a `#(nop)`
+ * instruction, with the labels of the half-built image (ours among them) but none of the
+ * run's. Only those made since this run started are removed.
+ */
+async function removeBuilderLeftovers(): Promise<number> {
+  const docker = rawDocker();
+  const leftovers = (
+    await docker.listContainers({
+      all: true,
+      filters: { status: ['created'], label: ['io.mastercopy.managed=true'] },
+    })
+  ).filter((c) => c.Created >= RUN_STARTED_S && /#\(nop\)/.test(c.Command));
+  for (const c of leftovers)
+    await docker.getContainer(c.Id).remove({ force: true }).catch(ignoreNotFound);
+  return leftovers.length;
 }
 
 function ignoreNotFound(e: unknown): void {

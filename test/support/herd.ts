@@ -118,6 +118,14 @@ export function useHerdEngine(folders: string[] = []): HerdEngine {
         () => undefined,
       );
       await forgetLedger(engine, name).catch(() => undefined);
+      // Images the CLI built for it carry no run label (a test's `mastercopy build`): by name.
+      for (const image of await rawDocker().listImages({
+        filters: { label: [`${LABEL_NAME}=${name}`] },
+      }))
+        await rawDocker()
+          .getImage(image.Id)
+          .remove({ force: true })
+          .catch(() => undefined);
     }
     await cleanupTestRun();
     for (const d of folders) rmSync(d, { recursive: true, force: true });

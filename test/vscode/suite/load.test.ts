@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { CopiesNode } from '../../../src/vscode/tree/copiesTree';
 import { EXTENSION_ID, scriptMasterCopy, uniqueName, useMasterCopy } from '../support/fixture';
+import { docker } from '../support/docker';
 import { until } from '../support/until';
 
 const name = uniqueName('load');
@@ -103,5 +104,11 @@ describe('200 copies (real engine)', function () {
       120_000,
     );
     assert.deepEqual(await ps(), []);
+    await until(
+      'its network removed with its last copy',
+      async () =>
+        !(await docker('network', 'ls', '-q', '--filter', `name=^mastercopy-${name}$`)).trim(),
+      30_000,
+    );
   });
 });

@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { CopiesNode } from '../../../src/vscode/tree/copiesTree';
-import { removeImage } from '../support/docker';
+import { docker, removeImage } from '../support/docker';
 import {
   scriptMasterCopy,
   uniqueName,
@@ -33,6 +33,13 @@ describe('the Swarm target in the Copies view (real engine)', function () {
       .executeCommand('mastercopy.dispose', uri, { confirmed: true })
       .then(undefined, () => undefined);
     await vscode.commands.executeCommand('mastercopy.selectTarget', 'local');
+    // The service's task containers go a moment after it; the image can go once they have.
+    await until(
+      'no task container left',
+      async () =>
+        !(await docker('ps', '-aq', '--filter', `label=io.mastercopy.name=${name}`)).trim(),
+      60_000,
+    ).catch(() => undefined);
     await removeImage(`${name}:1.0.0`);
     await vscode.workspace.fs.delete(uri).then(undefined, () => undefined);
   });

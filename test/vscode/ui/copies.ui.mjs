@@ -130,6 +130,23 @@ export const checks = [
         await new Promise((resolve) =>
           execFile('docker', ['rmi', `${name}:1.0.0`], () => resolve()),
         );
+        // Its print's desired-count records (volumes mastercopy.NAME.desired.N): the name is this test's own.
+        const volumes = await new Promise((resolve) =>
+          execFile(
+            'docker',
+            ['volume', 'ls', '-q', '--filter', `name=^mastercopy\\.${name}\\.`],
+            (_e, out) =>
+              resolve(
+                String(out ?? '')
+                  .split('\n')
+                  .filter((v) => v.startsWith(`mastercopy.${name}.`)),
+              ),
+          ),
+        );
+        if (volumes.length)
+          await new Promise((resolve) =>
+            execFile('docker', ['volume', 'rm', ...volumes], () => resolve()),
+          );
       }
     },
   },
