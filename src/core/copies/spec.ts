@@ -105,11 +105,13 @@ export function copyName(name: string, version: string, index: number): string {
     .replace(/^[^a-zA-Z0-9]+/, '');
 }
 
-/** The labels every copy of this version carries (io.mastercopy.managed is added by the engine client). */
-export function copyLabels(
+/**
+ * What everything printed of this version carries (a copy, a Swarm service): the extra
+ * labels, then the master copy's, then ours — ours win a clash.
+ */
+export function versionLabels(
   mc: MasterCopy,
   digest: string,
-  index: number,
   extra: Readonly<Record<string, string>> = {},
 ): Record<string, string> {
   const labels: Record<string, string> = { ...extra };
@@ -117,6 +119,17 @@ export function copyLabels(
   labels[LABEL_NAME] = mc.name;
   labels[LABEL_VERSION] = mc.version;
   labels[LABEL_DIGEST] = digest;
+  return labels;
+}
+
+/** The labels every copy of this version carries (io.mastercopy.managed is added by the engine client). */
+export function copyLabels(
+  mc: MasterCopy,
+  digest: string,
+  index: number,
+  extra: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+  const labels = versionLabels(mc, digest, extra);
   labels[LABEL_COPY] = String(index);
   if (mc.health?.http)
     labels[LABEL_HEALTH_HTTP] = `${mc.health.http.port} ${mc.health.http.path ?? '/'}`;

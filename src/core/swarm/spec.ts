@@ -32,9 +32,10 @@ import type {
   ServiceSpec,
   ServiceUpdatePolicy,
 } from '../engine/EngineClient';
-import { LABEL_DIGEST, LABEL_NAME, LABEL_ROLE, LABEL_VERSION } from '../engine/labels';
+import { LABEL_DIGEST, LABEL_ROLE } from '../engine/labels';
 import { normalizePort, type MasterCopy, type Runtime } from '../mastercopy/model';
 import { setOwn } from '../util/ownProperty';
+import { versionLabels } from '../copies/spec';
 
 /** On a task's container: the master copy it is a replica of (not LABEL_NAME: the local target would count it as a copy). */
 export const LABEL_SERVICE_OF = 'io.mastercopy.service-of';
@@ -172,11 +173,7 @@ export function serviceLabels(
   digest: string,
   extra: Readonly<Record<string, string>> = {},
 ): Record<string, string> {
-  const labels: Record<string, string> = { ...extra };
-  for (const [k, v] of Object.entries(mc.labels ?? {})) setOwn(labels, k, String(v));
-  labels[LABEL_NAME] = mc.name;
-  labels[LABEL_VERSION] = mc.version;
-  labels[LABEL_DIGEST] = digest;
+  const labels = versionLabels(mc, digest, extra);
   labels[LABEL_ROLE] = ROLE_SERVICE;
   return labels;
 }
